@@ -1,0 +1,89 @@
+import type { ErrorCode } from '../errors';
+import type { DirectionCosines, Vec3, Volume } from '../volume/volume';
+
+/** Header metadata a viewer and a report need, in one typed object (strings empty when absent). */
+export interface SeriesMetadata {
+  patientName: string;
+  patientId: string;
+  patientBirthDate: string;
+  patientSex: string;
+  /** DICOM AS string, e.g. "065Y" */
+  patientAge: string;
+  studyInstanceUid: string;
+  studyDate: string;
+  studyTime: string;
+  studyDescription: string;
+  accessionNumber: string;
+  seriesInstanceUid: string;
+  seriesNumber: number | null;
+  seriesDescription: string;
+  seriesDate: string;
+  modality: string;
+  manufacturer: string;
+  manufacturerModelName: string;
+  institutionName: string;
+  convolutionKernel: string;
+  sliceThicknessMm: number | null;
+  kvp: number | null;
+  frameOfReferenceUid: string;
+  bodyPartExamined: string;
+}
+
+export interface SkippedFile {
+  path: string;
+  code: ErrorCode;
+  reason: string;
+}
+
+/** One image (a frame of a file) that belongs to a series, with what is needed to place it. */
+export interface FrameRef {
+  path: string;
+  /** 0 for single-frame files; the frame number for enhanced multi-frame files. */
+  frame: number;
+  sopInstanceUid: string;
+  instanceNumber: number | null;
+  positionLps: Vec3;
+}
+
+/** A series found by scanning, before pixel decoding: sorted frames, geometry, warnings. */
+export interface ScannedSeries {
+  /** Stable key: SeriesInstanceUID, plus a suffix when a mixed series had to be split. */
+  key: string;
+  metadata: SeriesMetadata;
+  rows: number;
+  columns: number;
+  /** Sorted along the slice normal (never by file name or InstanceNumber alone). */
+  frames: FrameRef[];
+  spacingMm: Vec3;
+  originLps: Vec3;
+  direction: DirectionCosines;
+  transferSyntaxes: string[];
+  warnings: string[];
+}
+
+export interface ScanResult {
+  series: ScannedSeries[];
+  skipped: SkippedFile[];
+}
+
+/** A decoded series: the HU volume plus everything known about it. */
+export interface LoadedSeries {
+  series: ScannedSeries;
+  volume: Volume;
+  huMin: number;
+  huMax: number;
+  huMean: number;
+  /** Frames that failed to decode (the volume holds -1024 HU there, and a warning says so). */
+  skipped: SkippedFile[];
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  stage: string;
+}
+
+export interface TaskOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
