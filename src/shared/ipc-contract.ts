@@ -1,0 +1,140 @@
+/**
+ * The one IPC contract between the renderer and the main process (and the test host, which serves
+ * the same router). Every channel names its request schema (zod, validated in the main process
+ * before anything runs) and its response type. The preload exposes exactly `invoke` and `on` over
+ * this contract as `window.api`; the renderer never sees Node or Electron.
+ *
+ * Adding a channel: add a schema to `requestSchemas`, its response type to `ChannelResponses`, and
+ * a handler in src/main/ipc/handlers (the router's `satisfies` makes a missing one a type error).
+ *
+ * Type-only imports from src/core keep one source of truth for domain shapes; they are erased at
+ * build time, so no core code ever reaches the renderer bundle.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../core/errors';
+import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
+import type { VolumeGeometry } from '../core/volume/volume';
+
+export type { SeriesMetadata, SkippedFile, VolumeGeometry };
+
+/** Client-chosen id of a long-running task; progress events and `task.cancel` refer to it. */
+const taskId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
+  .optional();
+
+const seriesKey = z.string().min(1).max(256);
+
+export const requestSchemas = {
+  /** App name/version and whether native dialogs exist (false in the browser test host). */
+  'app.info': z.object({}).strict(),
+  /** Native folder picker; `paths` is null when the user cancels. */
+  'dialog.openFolder': z.object({}).strict(),
+  /** Scan files and folders for DICOM series (headers only, no pixel decoding). */
+  'dicom.scan': z
+    .object({
+      paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+      taskId,
+    })
+    .strict(),
+  /** Decode a scanned series into an HU volume held by the main process; returns its geometry. */
+  'dicom.loadSeries': z.object({ key: seriesKey, taskId }).strict(),
+  /** The loaded volume's voxels: Int16 HU, index i + j*nx + k*nx*ny (see src/core/volume). */
+  'dicom.volumePixels': z.object({ key: seriesKey }).strict(),
+  /** A small grey preview of the middle slice of a scanned series (lung window). */
+  'dicom.thumbnail': z
+    .object({ key: seriesKey, size: z.number().int().min(16).max(256).default(96) })
+    .strict(),
+  /** Abort a running task; its invoke then fails with code CANCELLED. */
+  'task.cancel': z.object({ taskId: z.string().min(1).max(64) }).strict(),
+} as const;
+
+export type Channel = keyof typeof requestSchemas;
+export const channels = Object.keys(requestSchemas) as Channel[];
+
+/** What a caller passes (defaults may be omitted). */
+export type ChannelRequest<C extends Channel> = z.input<(typeof requestSchemas)[C]>;
+/** What a handler receives, after validation and defaults. */
+export type ValidRequest<C extends Channel> = z.output<(typeof requestSchemas)[C]>;
+
+/** One series found by a scan, as the study browser lists it. */
+export interface SeriesSummary {
+  key: string;
+  metadata: SeriesMetadata;
+  rows: number;
+  columns: number;
+  sliceCount: number;
+  spacingMm: [number, number, number];
+  transferSyntaxes: string[];
+  warnings: string[];
+}
+
+export interface ScanSummary {
+  series: SeriesSummary[];
+  skipped: SkippedFile[];
+}
+
+export interface LoadedSeriesInfo {
+  key: string;
+  metadata: SeriesMetadata;
+  geometry: VolumeGeometry;
+  huMin: number;
+  huMax: number;
+  huMean: number;
+  /** Frames that failed to decode (filled with -1024 HU). */
+  skipped: SkippedFile[];
+  warnings: string[];
+  /** Slice centre positions along the sorted stack (LPS mm), for the slice-position overlay. */
+  slicePositionsLps: [number, number, number][];
+}
+
+export interface Thumbnail {
+  width: number;
+  height: number;
+  /** 8-bit grey, row-major, width*height values. */
+  gray: number[];
+}
+
+export interface ChannelResponses {
+  'app.info': { name: string; version: string; nativeDialogs: boolean };
+  'dialog.openFolder': { paths: string[] | null };
+  'dicom.scan': ScanSummary;
+  'dicom.loadSeries': LoadedSeriesInfo;
+  'dicom.volumePixels': ArrayBuffer;
+  'dicom.thumbnail': Thumbnail;
+  'task.cancel': { cancelled: boolean };
+}
+
+export type ChannelResponse<C extends Channel> = ChannelResponses[C];
+
+/** Errors the transport itself can produce, on top of the core's typed codes. */
+export type IpcErrorCode =
+  ErrorCode | 'IPC_UNKNOWN_CHANNEL' | 'IPC_INVALID_PAYLOAD' | 'IPC_FORBIDDEN' | 'INTERNAL';
+
+export interface IpcError {
+  code: IpcErrorCode;
+  message: string;
+  /** The file or object the error is about, when there is one. */
+  path?: string;
+  /** For IPC_INVALID_PAYLOAD: which request fields failed and why. */
+  issues?: { path: string; message: string }[];
+}
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+/** Events pushed from the main process to the renderer. */
+export interface EventPayloads {
+  'task.progress': { taskId: string; done: number; total: number; stage: string };
+}
+export type EventName = keyof EventPayloads;
+export const eventNames: EventName[] = ['task.progress'];
+
+/** The whole surface of `window.api`. */
+export interface PulmoLensApi {
+  invoke<C extends Channel>(channel: C, request: ChannelRequest<C>): Promise<IpcResult<ChannelResponse<C>>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+}
+
+/** The single Electron IPC channel names; the router does the per-channel dispatch. */
+export const IPC_INVOKE = 'pulmolens:invoke';
+export const IPC_EVENT = 'pulmolens:event';
