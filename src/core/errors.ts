@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'VAULT_EXISTS'
   | 'VAULT_NOT_FOUND'
   | 'VAULT_IO'
+  | 'VAULT_BUSY'
+  | 'VAULT_KEYCHAIN_REFUSED'
   | 'MODEL_MISMATCH'
   | 'MODEL_MISSING'
   | 'MODEL_RUNTIME'
