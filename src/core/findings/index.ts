@@ -1,0 +1,24 @@
+export type { Finding, FindingsDocument, LungRadsCategory, ModelRef, NoduleType } from './findings-document';
+export {
+  brockRisk,
+  brockLogit,
+  brockSizeTerm,
+  BROCK_COEFFICIENTS,
+  type BrockInputs,
+  type Sex,
+} from './brock';
+export { lungRadsCategory, roundTenth, LUNG_RADS_NO_NODULE, type LungRadsInput } from './lung-rads';
+export {
+  fleischnerRecommendation,
+  fleischnerSizeMm,
+  type FleischnerInput,
+  type FleischnerRisk,
+} from './fleischner';
+export {
+  axialAxes,
+  measureRegion,
+  thresholdRegion,
+  type MaskRegion,
+  type NoduleMeasurements,
+} from './measurements';
+export { patientAgeYears, patientSex } from './patient';
