@@ -9,7 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sharedDataDir = resolve(process.env.PULMOLENS_SHARED_DATA ?? join(repoRoot, '..', 'shared', 'data'));
+export const sharedDataDir = resolve(
+  process.env.PULMOLENS_SHARED_DATA ?? join(repoRoot, '..', 'shared', 'data'),
+);
 export const cacheDir = join(repoRoot, '.cache');
 
 export function sharedPath(...parts: string[]): string {

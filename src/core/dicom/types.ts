@@ -43,6 +43,8 @@ export interface FrameRef {
   sopInstanceUid: string;
   instanceNumber: number | null;
   positionLps: Vec3;
+  /** Output slice index in the volume (missing slices leave gaps). */
+  slot: number;
 }
 
 /** A series found by scanning, before pixel decoding: sorted frames, geometry, warnings. */
@@ -54,6 +56,8 @@ export interface ScannedSeries {
   columns: number;
   /** Sorted along the slice normal (never by file name or InstanceNumber alone). */
   frames: FrameRef[];
+  /** Number of slices of the assembled volume (frames plus gaps for missing slices). */
+  slices: number;
   spacingMm: Vec3;
   originLps: Vec3;
   direction: DirectionCosines;

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { PulmoLensError } from '../errors';
+import type { Volume } from '../volume/volume';
+import { decodeFrame } from './codecs/decode-frame';
+import { frameBytes, parseInstance } from './parse-instance';
+import { toSkipped } from './scan';
+import { PADDING_HU, storedToHu } from './stored-to-hu';
+import type { LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
+
+/**
+ * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
+ * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
+ * one bad file never costs the rest of the series.
+ */
+export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}): Promise<LoadedSeries> {
+  const nx = series.columns;
+  const ny = series.rows;
+  const nz = series.slices;
+  const sliceSize = nx * ny;
+  const hu = new Int16Array(sliceSize * nz);
+  const filled = new Uint8Array(nz);
+  const skipped: SkippedFile[] = [];
+
+  const byPath = new Map<string, typeof series.frames>();
+  for (const f of series.frames) {
+    const list = byPath.get(f.path) ?? [];
+    list.push(f);
+    byPath.set(f.path, list);
+  }
+  let done = 0;
+  const total = series.frames.length;
+  const queue = [...byPath.entries()];
+  const work = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
+      const [path, refs] = item;
+      try {
+        const parsed = parseInstance(await readFile(path), path);
+        const h = parsed.header;
+        if (h.rows !== ny || h.columns !== nx) {
+          throw new PulmoLensError(
+            'SERIES_INCONSISTENT',
+            `image is ${h.columns}x${h.rows}, series is ${nx}x${ny}`,
+            {
+              path,
+            },
+          );
+        }
+        for (const ref of refs) {
+          const fh = h.frames[ref.frame];
+          if (!fh)
+            throw new PulmoLensError('DICOM_PIXEL_ATTRIBUTES', `frame ${ref.frame} is missing`, { path });
+          let stored;
+          try {
+            stored = await decodeFrame(h.codec, frameBytes(parsed, ref.frame), h);
+          } catch (e) {
+            if (e instanceof PulmoLensError) throw e;
+            throw new PulmoLensError(
+              'DICOM_DECODE_FAILED',
+              `frame ${ref.frame} (${h.transferSyntaxUid}) cannot be decoded: ${e instanceof Error ? e.message : String(e)}`,
+              { path, cause: e },
+            );
+          }
+          storedToHu(stored, { ...h, slope: fh.slope, intercept: fh.intercept }, hu, ref.slot * sliceSize);
+          filled[ref.slot] = 1;
+          done += 1;
+          opts.onProgress?.({ done, total, stage: 'decoding' });
+        }
+      } catch (e) {
+        if (e instanceof PulmoLensError && e.code === 'CANCELLED') throw e;
+        skipped.push(toSkipped(path, e));
+        done += refs.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, work));
+
+  let min = 32767;
+  let max = -32768;
+  let sum = 0;
+  let count = 0;
+  for (let k = 0; k < nz; k++) {
+    const base = k * sliceSize;
+    if (!filled[k]) {
+      hu.fill(PADDING_HU, base, base + sliceSize);
+      continue;
+    }
+    let s = 0;
+    for (let i = base; i < base + sliceSize; i++) {
+      const v = hu[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      s += v;
+    }
+    sum += s;
+    count += sliceSize;
+  }
+  if (count === 0) {
+    throw new PulmoLensError(
+      'DICOM_DECODE_FAILED',
+      `no image of series ${series.key} could be decoded: ${skipped[0]?.reason ?? 'unknown reason'}`,
+      { path: skipped[0]?.path, details: { skipped } },
+    );
+  }
+  const warnings = skipped.length
+    ? [...series.warnings, `${skipped.length} file(s) could not be decoded; their slices are shown as air`]
+    : series.warnings;
+  const volume: Volume = {
+    dims: [nx, ny, nz],
+    spacingMm: series.spacingMm,
+    originLps: series.originLps,
+    direction: series.direction,
+    hu,
+  };
+  return {
+    series: { ...series, warnings },
+    volume,
+    huMin: min,
+    huMax: max,
+    huMean: sum / count,
+    skipped,
+  };
+}
