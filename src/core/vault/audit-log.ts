@@ -1,0 +1,279 @@
+/**
+ * The encrypted, append-only, hash-chained audit log (audit.plv) and its sealed head
+ * (audit-head.plv).
+ *
+ *   file    = "PLVAUD01" | vault id (16) | frame*
+ *   frame   = length u32 BE | seal(audit key, JSON entry, AAD = magic|vault|seq)
+ *   chain   = h(-1) = SHA-256(file header); h(n) = SHA-256(h(n-1) | frame n)
+ *   entry n carries h(n-1) as `prev`; the head carries (count, h(count-1)).
+ *
+ * An edited entry fails authentication; a removed or reordered entry breaks `seq` and `prev`; a
+ * cut-off tail disagrees with the head. A frame torn by a crash while appending is recognised
+ * (incomplete length) and dropped on the next writable unlock.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { aad, open, seal, sha256 } from './crypto';
+import { ioError, readFileOr, writeFileDurable } from './atomic-fs';
+
+export const AUDIT_FILE = 'audit.plv';
+export const AUDIT_HEAD_FILE = 'audit-head.plv';
+const MAGIC = Buffer.from('PLVAUD01', 'ascii');
+const FILE_HEADER_BYTES = 24;
+
+export type AuditEvent =
+  | 'vault-created'
+  | 'vault-unlocked'
+  | 'vault-locked'
+  | 'study-imported'
+  | 'study-opened'
+  | 'study-analysed'
+  | 'study-exported'
+  | 'study-deleted'
+  | 'review-saved'
+  | 'report-saved'
+  | 'object-stored'
+  | 'object-deleted'
+  | 'passphrase-changed'
+  | 'key-wrapping-rotated'
+  | 'os-unlock-enabled'
+  | 'os-unlock-disabled';
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  user: string;
+  event: AuditEvent;
+  /** random vault-internal reference, never a DICOM UID or a name */
+  studyRef?: string;
+  details?: Record<string, string | number | boolean>;
+  prev: string;
+}
+
+export interface AuditProblem {
+  seq: number | null;
+  message: string;
+}
+
+export function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+function fileHeader(vaultId: string): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from(vaultId, 'hex')]);
+}
+
+function entryAad(vaultId: string, seq: number): Buffer {
+  return aad('PLVAUD01/entry', vaultId, seq);
+}
+
+function headAad(vaultId: string): Buffer {
+  return aad('PLVAUD01/head', vaultId);
+}
+
+interface Frame {
+  offset: number;
+  bytes: Buffer;
+}
+
+/** Splits the log into complete frames; `tornBytes` are trailing bytes of an interrupted append. */
+function splitFrames(buf: Buffer): { frames: Frame[]; tornBytes: number; end: number } {
+  const frames: Frame[] = [];
+  let off = FILE_HEADER_BYTES;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt32BE(off);
+    if (off + 4 + len > buf.length) break;
+    frames.push({ offset: off, bytes: buf.subarray(off, off + 4 + len) });
+    off += 4 + len;
+  }
+  return { frames, tornBytes: Math.max(0, buf.length - off), end: off };
+}
+
+interface Head {
+  count: number;
+  hash: string;
+}
+
+export class AuditLog {
+  private constructor(
+    private readonly dir: string,
+    private readonly tmpDir: string,
+    private readonly vaultId: string,
+    private count: number,
+    private last: Buffer,
+  ) {}
+
+  static path(dir: string): string {
+    return join(dir, AUDIT_FILE);
+  }
+
+  static async create(dir: string, tmpDir: string, vaultId: string, key: Buffer): Promise<AuditLog> {
+    await writeFileDurable(tmpDir, AuditLog.path(dir), fileHeader(vaultId));
+    const log = new AuditLog(dir, tmpDir, vaultId, 0, sha256(fileHeader(vaultId)));
+    await log.writeHead(key);
+    return log;
+  }
+
+  /**
+   * Opens for appending. Continues the chain from the frames on disk (without trusting or
+   * needing their contents, so a damaged log never blocks the vault) and drops a torn tail.
+   */
+  static async openForAppend(dir: string, tmpDir: string, vaultId: string): Promise<AuditLog> {
+    const path = AuditLog.path(dir);
+    const buf = await readFileOr(path, 'audit log');
+    const { frames, tornBytes, end } = splitFrames(buf);
+    if (tornBytes > 0) {
+      try {
+        await fsp.truncate(path, end);
+      } catch (err) {
+        throw ioError(err, 'repair the audit log after an interrupted write', path);
+      }
+    }
+    let h = sha256(buf.subarray(0, FILE_HEADER_BYTES));
+    for (const f of frames) h = sha256(h, f.bytes);
+    return new AuditLog(dir, tmpDir, vaultId, frames.length, h);
+  }
+
+  async append(
+    key: Buffer,
+    e: { event: AuditEvent; studyRef?: string; details?: AuditEntry['details'] },
+  ): Promise<AuditEntry> {
+    const entry: AuditEntry = {
+      seq: this.count,
+      time: new Date().toISOString(),
+      user: osUser(),
+      event: e.event,
+      ...(e.studyRef ? { studyRef: e.studyRef } : {}),
+      ...(e.details ? { details: e.details } : {}),
+      prev: this.last.toString('hex'),
+    };
+    const sealed = seal(key, Buffer.from(JSON.stringify(entry), 'utf8'), entryAad(this.vaultId, entry.seq));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(sealed.length);
+    const frame = Buffer.concat([len, sealed]);
+    const path = AuditLog.path(this.dir);
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(path, 'a');
+      await fh.write(frame);
+      await fh.sync();
+    } catch (err) {
+      throw ioError(err, 'append to the audit log', path);
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+    this.count += 1;
+    this.last = sha256(this.last, frame);
+    await this.writeHead(key);
+    return entry;
+  }
+
+  private async writeHead(key: Buffer): Promise<void> {
+    const head: Head = { count: this.count, hash: this.last.toString('hex') };
+    const sealed = seal(key, Buffer.from(JSON.stringify(head), 'utf8'), headAad(this.vaultId));
+    await writeFileDurable(this.tmpDir, join(this.dir, AUDIT_HEAD_FILE), sealed);
+  }
+}
+
+/** Reads and checks the whole log; never writes. */
+export async function readAuditLog(
+  dir: string,
+  vaultId: string,
+  key: Buffer,
+): Promise<{ entries: AuditEntry[]; problems: AuditProblem[]; notes: string[] }> {
+  const problems: AuditProblem[] = [];
+  const notes: string[] = [];
+  const entries: AuditEntry[] = [];
+  const buf = await readFileOr(AuditLog.path(dir), 'audit log');
+  if (buf.length < FILE_HEADER_BYTES || !buf.subarray(0, FILE_HEADER_BYTES).equals(fileHeader(vaultId))) {
+    problems.push({ seq: null, message: 'audit log: bad file header (replaced or from another vault)' });
+    return { entries, problems, notes };
+  }
+  const { frames, tornBytes } = splitFrames(buf);
+  const hashes: Buffer[] = [];
+  let h = sha256(buf.subarray(0, FILE_HEADER_BYTES));
+  let prevAuthentic = true;
+  let expectedSeq = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    const sealed = f.bytes.subarray(4);
+    // Try the position's sequence number first; an entry that authenticates under another one
+    // was moved, which tells a removal or reordering apart from an edit.
+    let entry: AuditEntry | null = null;
+    const pt = open(key, sealed, entryAad(vaultId, expectedSeq));
+    if (pt) entry = JSON.parse(pt.toString('utf8')) as AuditEntry;
+    else {
+      for (let s = 0; s < frames.length + 64 && !entry; s++) {
+        if (s === expectedSeq) continue;
+        const alt = open(key, sealed, entryAad(vaultId, s));
+        if (alt) entry = JSON.parse(alt.toString('utf8')) as AuditEntry;
+      }
+    }
+    if (!entry) {
+      problems.push({
+        seq: expectedSeq,
+        message: `audit entry ${expectedSeq} (at byte ${f.offset}) fails authentication: edited or corrupted`,
+      });
+      prevAuthentic = false;
+      expectedSeq += 1;
+    } else {
+      if (entry.seq !== expectedSeq) {
+        problems.push({
+          seq: entry.seq,
+          message:
+            entry.seq > expectedSeq
+              ? `audit entries ${expectedSeq}..${entry.seq - 1} are missing (removed)`
+              : `audit entry ${entry.seq} appears again at position ${i} (duplicated or reordered)`,
+        });
+      } else if (prevAuthentic && entry.prev !== h.toString('hex')) {
+        problems.push({
+          seq: entry.seq,
+          message: `audit entry ${entry.seq}: hash chain broken (entry before it altered)`,
+        });
+      }
+      entries.push(entry);
+      prevAuthentic = true;
+      expectedSeq = entry.seq + 1;
+    }
+    h = sha256(h, f.bytes);
+    hashes.push(h);
+  }
+
+  let head: Head | null = null;
+  try {
+    const raw = await fsp.readFile(join(dir, AUDIT_HEAD_FILE));
+    const pt = open(key, raw, headAad(vaultId));
+    if (pt) head = JSON.parse(pt.toString('utf8')) as Head;
+    else problems.push({ seq: null, message: 'audit head fails authentication: edited or corrupted' });
+  } catch {
+    problems.push({ seq: null, message: 'audit head (audit-head.plv) is missing' });
+  }
+  if (head) {
+    const n = frames.length;
+    if (n < head.count) {
+      problems.push({
+        seq: n,
+        message: `audit log truncated: entries ${n}..${head.count - 1} are missing at the end`,
+      });
+    } else if (n > head.count + 1) {
+      problems.push({ seq: head.count, message: `audit head is stale: ${n - head.count} entries after it` });
+    } else {
+      const at = head.count === 0 ? sha256(buf.subarray(0, FILE_HEADER_BYTES)) : hashes[head.count - 1]!;
+      if (at.toString('hex') !== head.hash) {
+        problems.push({
+          seq: head.count - 1,
+          message: 'audit log does not match its head (entries replaced)',
+        });
+      }
+      if (n === head.count + 1) notes.push('the last audit entry was written just before an interruption');
+    }
+  }
+  if (tornBytes > 0)
+    notes.push(`audit log ends with ${tornBytes} bytes of an interrupted append (dropped on next unlock)`);
+  return { entries, problems, notes };
+}

@@ -1,0 +1,98 @@
+/**
+ * The few AES-256-GCM and HKDF operations the vault is built from. Every sealed value carries its
+ * own random 96-bit nonce; callers pass associated data that names exactly where the value belongs
+ * (vault, object, chunk, ...) so that a value moved anywhere else fails authentication.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+/** nonce + tag around every sealed value */
+export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
+
+export function randomKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+export function randomId(bytes = 16): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/** Layout: nonce | ciphertext | tag. */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const ct = cipher.update(plaintext);
+  const fin = cipher.final();
+  return Buffer.concat([nonce, ct, fin, cipher.getAuthTag()]);
+}
+
+/** Returns null when authentication fails (wrong key, edited bytes, wrong associated data). */
+export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
+  if (sealed.length < SEAL_OVERHEAD) return null;
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  const pt = decipher.update(ct);
+  try {
+    const fin = decipher.final();
+    return fin.length === 0 ? pt : Buffer.concat([pt, fin]);
+  } catch {
+    pt.fill(0);
+    return null;
+  }
+}
+
+/** Independent subkeys from the data key, one per purpose, so no key ever serves two roles. */
+export function subkey(dataKey: Buffer, vaultId: string, purpose: string): Buffer {
+  return Buffer.from(
+    hkdfSync('sha256', dataKey, Buffer.from(vaultId, 'hex'), `pulmolens-vault/${purpose}`, KEY_BYTES),
+  );
+}
+
+export function sha256(...parts: Buffer[]): Buffer {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+export function equalBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Associated data: a purpose tag followed by length-prefixed fields, so fields never run together. */
+export function aad(purpose: string, ...fields: Array<Buffer | string | number>): Buffer {
+  const parts: Buffer[] = [Buffer.from(purpose, 'ascii')];
+  for (const f of fields) {
+    const b =
+      typeof f === 'number'
+        ? (() => {
+            const n = Buffer.alloc(8);
+            n.writeBigUInt64BE(BigInt(f));
+            return n;
+          })()
+        : typeof f === 'string'
+          ? Buffer.from(f, 'utf8')
+          : f;
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  }
+  return Buffer.concat(parts);
+}
+
+export function wipe(...bufs: Array<Buffer | undefined>): void {
+  for (const b of bufs) b?.fill(0);
+}

@@ -1,0 +1,236 @@
+/**
+ * One encrypted object on disk: a 48-byte header followed by fixed-size AES-256-GCM chunks.
+ *
+ *   header  = "PLVOBJ01" | vault id (16) | object id (16) | chunk size u32 BE | 0 u32
+ *   chunk i = nonce (12) | ciphertext (chunk size, the last one shorter) | tag (16)
+ *   AAD(i)  = header | i | final-flag
+ *
+ * The header inside every chunk's associated data ties the chunk to this vault and this object;
+ * the index and final flag make reordering and truncation fail authentication. Chunk i starts at
+ * a computable offset, so any byte range is read by decrypting only the chunks that hold it.
+ */
+import { promises as fsp } from 'node:fs';
+import { PulmoLensError } from '../errors';
+import { aad, open, seal, SEAL_OVERHEAD } from './crypto';
+import { ioError, writeDurable } from './atomic-fs';
+
+export const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
+export const OBJECT_HEADER_BYTES = 48;
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+export interface ObjectCoords {
+  vaultId: string;
+  objectId: string;
+  chunkBytes: number;
+}
+
+export function objectHeader(c: ObjectCoords): Buffer {
+  const h = Buffer.alloc(OBJECT_HEADER_BYTES);
+  OBJECT_MAGIC.copy(h, 0);
+  Buffer.from(c.vaultId, 'hex').copy(h, 8);
+  Buffer.from(c.objectId, 'hex').copy(h, 24);
+  h.writeUInt32BE(c.chunkBytes, 40);
+  return h;
+}
+
+export function chunkCount(size: number, chunkBytes: number): number {
+  return Math.max(1, Math.ceil(size / chunkBytes));
+}
+
+export function encryptedSize(size: number, chunkBytes: number): number {
+  return OBJECT_HEADER_BYTES + chunkCount(size, chunkBytes) * SEAL_OVERHEAD + size;
+}
+
+function chunkAad(header: Buffer, index: number, final: boolean): Buffer {
+  return aad('PLVOBJ01/chunk', header, index, final ? 1 : 0);
+}
+
+function corrupt(c: ObjectCoords, path: string, chunk: number | null, reason: string): PulmoLensError {
+  const where = chunk === null ? `object ${c.objectId}` : `object ${c.objectId} chunk ${chunk}`;
+  return new PulmoLensError('VAULT_CORRUPT', `${where}: ${reason}`, {
+    path,
+    details: { objectId: c.objectId, chunk },
+  });
+}
+
+/** A source of plaintext: bytes in memory, or a file streamed chunk by chunk. */
+export type ObjectSource = { bytes: Buffer } | { path: string };
+
+/**
+ * Encrypts `source` under `key` into `finalPath` via a temporary file in `tmpDir`. Returns the
+ * plaintext size. The destination directory is not synced (the caller batches that).
+ */
+export async function writeObjectFile(
+  tmpDir: string,
+  finalPath: string,
+  c: ObjectCoords,
+  key: Buffer,
+  source: ObjectSource,
+): Promise<number> {
+  const header = objectHeader(c);
+  let size = 0;
+  await writeDurable(
+    tmpDir,
+    finalPath,
+    async (write) => {
+      await write(header);
+      if ('bytes' in source) {
+        size = source.bytes.length;
+        const n = chunkCount(size, c.chunkBytes);
+        for (let i = 0; i < n; i++) {
+          const part = source.bytes.subarray(i * c.chunkBytes, Math.min(size, (i + 1) * c.chunkBytes));
+          await write(seal(key, part, chunkAad(header, i, i === n - 1)));
+        }
+        return;
+      }
+      let src: fsp.FileHandle;
+      try {
+        src = await fsp.open(source.path, 'r');
+      } catch (err) {
+        throw new PulmoLensError('IO_ERROR', `cannot read ${source.path}: ${(err as Error).message}`, {
+          path: source.path,
+          cause: err,
+        });
+      }
+      try {
+        size = (await src.stat()).size;
+        const n = chunkCount(size, c.chunkBytes);
+        const buf = Buffer.alloc(Math.min(c.chunkBytes, Math.max(size, 1)));
+        for (let i = 0; i < n; i++) {
+          const want = Math.min(c.chunkBytes, size - i * c.chunkBytes);
+          let got = 0;
+          while (got < want) {
+            const { bytesRead } = await src.read(buf, got, want - got, i * c.chunkBytes + got);
+            if (bytesRead === 0) {
+              throw new PulmoLensError('IO_ERROR', `${source.path} shrank while it was being imported`, {
+                path: source.path,
+              });
+            }
+            got += bytesRead;
+          }
+          await write(seal(key, buf.subarray(0, want), chunkAad(header, i, i === n - 1)));
+        }
+        // Plaintext must not linger in a reusable buffer.
+        buf.fill(0);
+      } finally {
+        await src.close();
+      }
+    },
+    { syncDir: false },
+  );
+  return size;
+}
+
+/** Opened object for random access; `size` comes from the (authenticated) index. */
+export class ObjectReader {
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly path: string,
+    private readonly c: ObjectCoords,
+    private readonly key: Buffer,
+    readonly size: number,
+    private readonly header: Buffer,
+  ) {}
+
+  static async open(path: string, c: ObjectCoords, key: Buffer, size: number): Promise<ObjectReader> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(c, path, null, 'file is missing');
+      throw ioError(err, `read object ${c.objectId}`, path);
+    }
+    try {
+      const expected = objectHeader(c);
+      const head = Buffer.alloc(OBJECT_HEADER_BYTES);
+      const { bytesRead } = await fh.read(head, 0, OBJECT_HEADER_BYTES, 0);
+      if (bytesRead < OBJECT_HEADER_BYTES || !head.subarray(0, 8).equals(OBJECT_MAGIC)) {
+        throw corrupt(c, path, null, 'not a vault object (bad header)');
+      }
+      const fileVault = head.subarray(8, 24).toString('hex');
+      if (fileVault !== c.vaultId) throw corrupt(c, path, null, `belongs to another vault (${fileVault})`);
+      const fileObject = head.subarray(24, 40).toString('hex');
+      if (fileObject !== c.objectId)
+        throw corrupt(c, path, null, `holds object ${fileObject} (moved or swapped)`);
+      if (!head.equals(expected)) throw corrupt(c, path, null, 'header fields altered');
+      const actual = (await fh.stat()).size;
+      const want = encryptedSize(size, c.chunkBytes);
+      if (actual !== want) {
+        throw corrupt(
+          c,
+          path,
+          null,
+          `file is ${actual} bytes, expected ${want} (${actual < want ? 'truncated' : 'extended'})`,
+        );
+      }
+      return new ObjectReader(fh, path, c, key, size, expected);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  get chunks(): number {
+    return chunkCount(this.size, this.c.chunkBytes);
+  }
+
+  async readChunk(i: number): Promise<Buffer> {
+    const n = this.chunks;
+    if (i < 0 || i >= n)
+      throw new PulmoLensError('INVALID_INPUT', `object ${this.c.objectId} has no chunk ${i}`);
+    const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
+    const len = plain + SEAL_OVERHEAD;
+    const pos = OBJECT_HEADER_BYTES + i * (this.c.chunkBytes + SEAL_OVERHEAD);
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    try {
+      while (got < len) {
+        const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (err) {
+      throw ioError(err, `read object ${this.c.objectId}`, this.path);
+    }
+    if (got < len) throw corrupt(this.c, this.path, i, 'truncated');
+    const pt = open(this.key, buf, chunkAad(this.header, i, i === n - 1));
+    if (!pt) {
+      throw corrupt(
+        this.c,
+        this.path,
+        i,
+        'authentication failed (altered, reordered, truncated or from another object)',
+      );
+    }
+    return pt;
+  }
+
+  async readRange(offset: number, length: number): Promise<Buffer> {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new PulmoLensError(
+        'INVALID_INPUT',
+        `range ${offset}+${length} is outside object ${this.c.objectId} (${this.size} bytes)`,
+      );
+    }
+    if (length === 0) return Buffer.alloc(0);
+    const cb = this.c.chunkBytes;
+    const first = Math.floor(offset / cb);
+    const last = Math.floor((offset + length - 1) / cb);
+    const parts: Buffer[] = [];
+    for (let i = first; i <= last; i++) {
+      const pt = await this.readChunk(i);
+      const from = i === first ? offset - i * cb : 0;
+      const to = i === last ? offset + length - i * cb : pt.length;
+      parts.push(from === 0 && to === pt.length ? pt : pt.subarray(from, to));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  async readAll(): Promise<Buffer> {
+    return this.readRange(0, this.size);
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+  }
+}
