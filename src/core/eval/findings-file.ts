@@ -1,0 +1,65 @@
+/**
+ * Reading findings.json files (the output of `pulmolens analyze`) as evaluation input. Only what
+ * scoring needs is checked strictly: the series, the model and each finding's centre and
+ * probability; anything wrong is an EVAL_INVALID error naming the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { PulmoLensError } from '../errors';
+import type { FindingsDocument } from '../findings/findings-document';
+import type { Candidate } from './types';
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const scoredFinding = z.looseObject({
+  id: z.string(),
+  centerLps: z.tuple([finite, finite, finite]),
+  probability: z.number().min(0).max(1),
+});
+const scoredDocument = z.looseObject({
+  seriesInstanceUid: z.string().min(1),
+  model: z.object({ name: z.string(), version: z.string(), sha256: z.string() }),
+  findings: z.array(scoredFinding),
+});
+
+/** Checks an in-memory document (from a file or from the analyser) before it is scored. */
+export function checkFindingsDocument(doc: unknown, where: string): FindingsDocument {
+  const parsed = scoredDocument.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue ? issue.path.join('.') : '';
+    throw new PulmoLensError(
+      'EVAL_INVALID',
+      `not a findings document: ${at ? `${at}: ` : ''}${issue?.message ?? ''}`,
+      {
+        path: where,
+      },
+    );
+  }
+  return doc as FindingsDocument;
+}
+
+export async function readFindingsFile(path: string): Promise<FindingsDocument> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new PulmoLensError('IO_ERROR', `cannot read findings: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new PulmoLensError('EVAL_INVALID', `findings file is not JSON: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  }
+  return checkFindingsDocument(json, path);
+}
+
+export function candidatesOf(doc: FindingsDocument): Candidate[] {
+  return doc.findings.map((f) => ({ id: f.id, centerLps: f.centerLps, probability: f.probability }));
+}

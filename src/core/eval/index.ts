@@ -1,0 +1,41 @@
+/** LUNA16-compatible evaluation of detections against reference annotations (issue 7). */
+export {
+  readLuna16Annotations,
+  readLuna16Excluded,
+  type TextSource,
+  type CsvReadOptions,
+} from './luna16-csv';
+export {
+  readLidcXml,
+  lidcSeriesUid,
+  DEFAULT_MIN_READERS,
+  type SeriesGeometry,
+  type LidcAnnotations,
+} from './lidc-xml';
+export { loadAnnotations, type AnnotationInputs, type LoadedAnnotations } from './load-annotations';
+export { matchScan, EXCLUDED_DEFAULT_DIAMETER_MM } from './luna16-match';
+export {
+  scoreCohort,
+  frocCurve,
+  frocSensitivities,
+  cpmOf,
+  interpolate,
+  type FrocCurve,
+  type ScoredCohort,
+} from './froc';
+export { bootstrapFroc, DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_BOOTSTRAP_SEED } from './bootstrap';
+export { bestF1OperatingPoint, operatingPointAt } from './operating-point';
+export { evaluate, type Evaluation, type EvaluateOptions } from './evaluate';
+export { readFindingsFile, checkFindingsDocument } from './findings-file';
+export {
+  runEvaluation,
+  FINDINGS_CACHE_DIR,
+  type EvalStudy,
+  type EvalProgress,
+  type RunEvalOptions,
+} from './run-eval';
+export { mergeEvaluations, type MergeOptions } from './merge';
+export { parseShard, selectShard, type Shard } from './shard';
+export { OUTPUT_FILES } from './outputs';
+export type * from './types';
+export { FROC_FP_RATES } from './types';

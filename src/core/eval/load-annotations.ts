@@ -1,0 +1,102 @@
+/**
+ * Reads the reference standard from files (LUNA16 CSVs and/or LIDC-IDRI reader XML) into one index
+ * per series, and fingerprints the inputs so metrics.json says exactly what it was scored against.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { PulmoLensError } from '../errors';
+import { DEFAULT_MIN_READERS, lidcSeriesUid, readLidcXml, type SeriesGeometry } from './lidc-xml';
+import { readLuna16Annotations, readLuna16Excluded, type TextSource } from './luna16-csv';
+import type { AnnotationIndex, ScanAnnotations } from './types';
+
+export interface AnnotationInputs {
+  annotationsCsv?: string;
+  excludedCsv?: string;
+  lidcXml?: string[];
+  /** Readers who must have marked a >= 3 mm nodule for it to count (LIDC XML only). */
+  minReaders?: number;
+  /** The series being evaluated: annotations for any other series are an error... */
+  knownSeries?: ReadonlySet<string>;
+  /** ...unless this is set, when they are left out (scoring a subset of a cohort). */
+  ignoreUnknownSeries?: boolean;
+  /** Geometry of an evaluated series, needed to place LIDC pixel marks in world mm. */
+  geometryOf?: (seriesInstanceUid: string) => SeriesGeometry | undefined;
+}
+
+export interface LoadedAnnotations {
+  index: AnnotationIndex;
+  /** sha256 of the input files' bytes in order (CSV, excluded CSV, XML by path): for one file, its sha256sum. */
+  sha256: string;
+}
+
+async function readSource(path: string): Promise<{ src: TextSource; bytes: Buffer }> {
+  try {
+    const bytes = await readFile(path);
+    return { src: { path, text: bytes.toString('utf8') }, bytes };
+  } catch (cause) {
+    throw new PulmoLensError('ANNOTATIONS_INVALID', `cannot read annotations: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  }
+}
+
+function entry(index: AnnotationIndex, uid: string): ScanAnnotations {
+  let e = index.get(uid);
+  if (!e) {
+    e = { nodules: [], excluded: [] };
+    index.set(uid, e);
+  }
+  return e;
+}
+
+export async function loadAnnotations(inputs: AnnotationInputs): Promise<LoadedAnnotations> {
+  const hash = createHash('sha256');
+  const index: AnnotationIndex = new Map();
+  const csvOpts = { knownSeries: inputs.knownSeries, ignoreUnknownSeries: inputs.ignoreUnknownSeries };
+  if (!inputs.annotationsCsv && !inputs.lidcXml?.length) {
+    throw new PulmoLensError(
+      'ANNOTATIONS_INVALID',
+      'no annotations given (a LUNA16 CSV or LIDC-IDRI XML files)',
+    );
+  }
+  if (inputs.annotationsCsv) {
+    const { src, bytes } = await readSource(inputs.annotationsCsv);
+    hash.update(bytes);
+    for (const [uid, nodules] of readLuna16Annotations(src, csvOpts))
+      entry(index, uid).nodules.push(...nodules);
+  }
+  if (inputs.excludedCsv) {
+    const { src, bytes } = await readSource(inputs.excludedCsv);
+    hash.update(bytes);
+    for (const [uid, marks] of readLuna16Excluded(src, csvOpts)) entry(index, uid).excluded.push(...marks);
+  }
+  for (const path of [...(inputs.lidcXml ?? [])].sort()) {
+    const { src, bytes } = await readSource(path);
+    hash.update(bytes);
+    const uid = lidcSeriesUid(src);
+    if (inputs.knownSeries && !inputs.knownSeries.has(uid)) {
+      if (inputs.ignoreUnknownSeries) continue;
+      throw new PulmoLensError(
+        'ANNOTATIONS_INVALID',
+        `unknown series ${uid} (not among the studies being evaluated)`,
+        {
+          path,
+        },
+      );
+    }
+    const geometry = inputs.geometryOf?.(uid);
+    if (!geometry) {
+      throw new PulmoLensError(
+        'ANNOTATIONS_INVALID',
+        `series ${uid} was not found among the studies, so its pixel marks cannot be placed`,
+        { path },
+      );
+    }
+    const lidc = readLidcXml(src, geometry, { minReaders: inputs.minReaders ?? DEFAULT_MIN_READERS });
+    const e = entry(index, uid);
+    e.nodules.push(...lidc.nodules);
+    e.excluded.push(...lidc.excluded);
+  }
+  return { index, sha256: hash.digest('hex') };
+}

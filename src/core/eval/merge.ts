@@ -1,0 +1,90 @@
+/**
+ * `eval --merge`: combines shard folders by pooling their raw scan records and scoring the pool,
+ * so the merged FROC, CPM, CI and operating point are exactly those of one unsharded run.
+ */
+import { PulmoLensError } from '../errors';
+import { evaluate, type Evaluation } from './evaluate';
+import { writeEvaluation } from './outputs';
+import { readEvalFolder, type RunInfo } from './run-record';
+import type { ScanRecord } from './types';
+
+export interface MergeOptions {
+  dirs: readonly string[];
+  outDir: string;
+  /** Overrides the shards' threshold (which must agree otherwise). */
+  threshold?: number;
+  bootstrapSamples?: number;
+  bootstrapSeed?: number;
+}
+
+export async function mergeEvaluations(
+  opts: MergeOptions,
+): Promise<{ evaluation: Evaluation; records: ScanRecord[] }> {
+  if (opts.dirs.length === 0) throw new PulmoLensError('INVALID_INPUT', '--merge needs at least one folder');
+  const shards = await Promise.all(opts.dirs.map(async (dir) => ({ dir, ...(await readEvalFolder(dir)) })));
+  const first = shards[0]!;
+  const bySeries = new Map<string, string>();
+  const records: ScanRecord[] = [];
+  for (const s of shards) {
+    const disagree = (what: string, a: unknown, b: unknown): PulmoLensError =>
+      new PulmoLensError(
+        'EVAL_INVALID',
+        `${what} differs from ${first.dir}'s (${String(b)} vs ${String(a)})`,
+        {
+          path: s.dir,
+        },
+      );
+    if (s.run.annotationsSha256 !== first.run.annotationsSha256) {
+      throw disagree('annotations sha256', first.run.annotationsSha256, s.run.annotationsSha256);
+    }
+    if (opts.threshold === undefined && s.run.threshold !== first.run.threshold) {
+      throw disagree('threshold', first.run.threshold, s.run.threshold);
+    }
+    if (s.run.cohortSeries.join('\n') !== first.run.cohortSeries.join('\n')) {
+      throw new PulmoLensError('EVAL_INVALID', `was run on a different set of studies than ${first.dir}`, {
+        path: s.dir,
+      });
+    }
+    for (const r of s.records) {
+      const other = bySeries.get(r.seriesInstanceUid);
+      if (other) {
+        throw new PulmoLensError(
+          'EVAL_INVALID',
+          `series ${r.seriesInstanceUid} is in both ${other} and ${s.dir}`,
+          {
+            path: s.dir,
+          },
+        );
+      }
+      bySeries.set(r.seriesInstanceUid, s.dir);
+      records.push(r);
+    }
+  }
+  const missing = first.run.cohortSeries.filter((uid) => !bySeries.has(uid));
+  if (missing.length > 0) {
+    const counts = new Set(shards.map((s) => s.run.shard?.count));
+    throw new PulmoLensError(
+      'EVAL_INVALID',
+      `${missing.length} of ${first.run.cohortSeries.length} series are in none of the folders (first: ${missing[0]})` +
+        (counts.size === 1 && first.run.shard
+          ? `; expected ${first.run.shard.count} shards, got ${shards.length}`
+          : ''),
+    );
+  }
+  const threshold = opts.threshold ?? first.run.threshold ?? undefined;
+  const evaluation = evaluate(records, {
+    threshold,
+    annotationsSha256: first.run.annotationsSha256,
+    bootstrapSamples: opts.bootstrapSamples,
+    bootstrapSeed: opts.bootstrapSeed,
+  });
+  const run: RunInfo = {
+    schemaVersion: 1,
+    annotationsSha256: first.run.annotationsSha256,
+    threshold: threshold ?? null,
+    shard: null,
+    cohortSeries: first.run.cohortSeries,
+  };
+  await writeEvaluation(opts.outDir, evaluation, records, run);
+  return { evaluation, records };
+}

@@ -1,0 +1,37 @@
+/** Writes one evaluation folder, all files at once or none (see atomic-write). */
+import { writeFilesAtomically } from './atomic-write';
+import { candidatesCsv } from './candidates-csv';
+import type { Evaluation } from './evaluate';
+import { frocPlotModel } from './froc-plot';
+import { frocPng } from './froc-png';
+import { frocSvg } from './froc-svg';
+import { RUN_FILE, SCANS_FILE, scansJsonl, type RunInfo } from './run-record';
+import type { ScanRecord } from './types';
+
+export const OUTPUT_FILES = [
+  'metrics.json',
+  'froc.svg',
+  'froc.png',
+  'candidates.csv',
+  SCANS_FILE,
+  RUN_FILE,
+] as const;
+
+export async function writeEvaluation(
+  outDir: string,
+  evaluation: Evaluation,
+  records: readonly ScanRecord[],
+  run: RunInfo,
+): Promise<void> {
+  const { metrics } = evaluation;
+  const plot = frocPlotModel(evaluation.curve, evaluation.bootstrap, metrics);
+  const sorted = [...records].sort((a, b) => (a.seriesInstanceUid < b.seriesInstanceUid ? -1 : 1));
+  await writeFilesAtomically(outDir, [
+    { name: 'metrics.json', data: `${JSON.stringify(metrics, null, 2)}\n` },
+    { name: 'froc.svg', data: frocSvg(plot) },
+    { name: 'froc.png', data: frocPng(plot) },
+    { name: 'candidates.csv', data: candidatesCsv(evaluation.matches, metrics.operatingPoint.threshold) },
+    { name: SCANS_FILE, data: scansJsonl(sorted) },
+    { name: RUN_FILE, data: `${JSON.stringify(run, null, 2)}\n` },
+  ]);
+}

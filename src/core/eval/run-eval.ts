@@ -1,0 +1,170 @@
+/**
+ * The evaluation run: for each series of this shard, get its findings (resumed from the output
+ * folder, a precomputed findings folder, or the injected analyser), persist them as soon as they
+ * exist, then score everything and write the results. The analyser is injected so this module
+ * stays free of the models and can be driven by tests with real, precomputed findings.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PulmoLensError } from '../errors';
+import type { FindingsDocument } from '../findings/findings-document';
+import { writeFileAtomically } from './atomic-write';
+import { evaluate, type Evaluation } from './evaluate';
+import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
+import { writeEvaluation } from './outputs';
+import type { RunInfo } from './run-record';
+import { selectShard, sortedUnique, type Shard } from './shard';
+import type { AnnotationIndex, ScanRecord } from './types';
+
+/** Per-series findings kept in the output folder: the resume state and the analysis cache. */
+export const FINDINGS_CACHE_DIR = 'findings';
+
+export interface EvalStudy {
+  seriesInstanceUid: string;
+}
+
+export type FindingsSource = 'resumed' | 'precomputed' | 'analysed';
+
+export interface EvalProgress {
+  done: number;
+  total: number;
+  seriesInstanceUid: string;
+  source: FindingsSource;
+  elapsedMs: number;
+  /** Estimated from the scans analysed so far; null before there is anything to go by. */
+  remainingMs: number | null;
+}
+
+export interface RunEvalOptions<S extends EvalStudy> {
+  /** Every series of the cohort (before sharding); each counts as a scan, annotated or not. */
+  studies: readonly S[];
+  shard?: Shard;
+  annotations: AnnotationIndex;
+  annotationsSha256: string;
+  outDir: string;
+  threshold?: number;
+  /** Runs the detector on one series; without it every series needs precomputed findings. */
+  analyze?: (study: S) => Promise<FindingsDocument>;
+  /** sha256 of the model `analyze` runs: cached findings from another model are recomputed. */
+  currentModelSha256?: string;
+  /** Folder of findings.json files per series: `<uid>.json` or `<uid>/findings.json`. */
+  findingsDir?: string;
+  bootstrapSamples?: number;
+  bootstrapSeed?: number;
+  onProgress?: (p: EvalProgress) => void;
+  signal?: AbortSignal;
+}
+
+export function precomputedFindingsPath(dir: string, uid: string): string | null {
+  for (const p of [join(dir, `${uid}.json`), join(dir, uid, 'findings.json')]) if (existsSync(p)) return p;
+  return null;
+}
+
+async function findingsFor<S extends EvalStudy>(
+  study: S,
+  opts: RunEvalOptions<S>,
+): Promise<{ doc: FindingsDocument; source: FindingsSource }> {
+  const uid = study.seriesInstanceUid;
+  const fresh = (doc: FindingsDocument): boolean =>
+    opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256;
+  const usable = async (path: string | null): Promise<FindingsDocument | null> => {
+    if (!path || !existsSync(path)) return null;
+    const doc = await readFindingsFile(path);
+    if (doc.seriesInstanceUid !== uid) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `findings are for series ${doc.seriesInstanceUid}, expected ${uid}`,
+        {
+          path,
+        },
+      );
+    }
+    return fresh(doc) ? doc : null;
+  };
+  // Precomputed files first: reading one is as cheap as resuming, and it may have been updated.
+  const precomputed = opts.findingsDir ? await usable(precomputedFindingsPath(opts.findingsDir, uid)) : null;
+  if (precomputed) return { doc: precomputed, source: 'precomputed' };
+  const resumed = await usable(join(opts.outDir, FINDINGS_CACHE_DIR, `${uid}.json`));
+  if (resumed) return { doc: resumed, source: 'resumed' };
+  if (!opts.analyze) {
+    throw new PulmoLensError(
+      'EVAL_INVALID',
+      `no findings for series ${uid}${opts.findingsDir ? ` in ${opts.findingsDir}` : ''} and no analyser to compute them`,
+    );
+  }
+  const doc = checkFindingsDocument(await opts.analyze(study), `analysis of series ${uid}`);
+  if (doc.seriesInstanceUid !== uid) {
+    throw new PulmoLensError('EVAL_INVALID', `analysis returned series ${doc.seriesInstanceUid} for ${uid}`);
+  }
+  return { doc, source: 'analysed' };
+}
+
+export async function runEvaluation<S extends EvalStudy>(
+  opts: RunEvalOptions<S>,
+): Promise<{ evaluation: Evaluation; records: ScanRecord[] }> {
+  const cohortSeries = sortedUnique(opts.studies.map((s) => s.seriesInstanceUid));
+  if (cohortSeries.length !== opts.studies.length) {
+    throw new PulmoLensError('EVAL_INVALID', 'the same series was given twice among the studies');
+  }
+  const mine = selectShard(opts.studies, (s) => s.seriesInstanceUid, opts.shard);
+  if (mine.length === 0) {
+    throw new PulmoLensError(
+      'EVAL_INVALID',
+      `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
+    );
+  }
+  const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
+  await mkdir(cacheDir, { recursive: true });
+  const started = Date.now();
+  let analysedMs = 0;
+  let analysed = 0;
+  const records: ScanRecord[] = [];
+  for (const [k, study] of mine.entries()) {
+    if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'evaluation cancelled');
+    const t0 = Date.now();
+    const { doc, source } = await findingsFor(study, opts);
+    if (source !== 'resumed') {
+      await writeFileAtomically(
+        join(cacheDir, `${study.seriesInstanceUid}.json`),
+        `${JSON.stringify(doc)}\n`,
+      );
+    }
+    if (source === 'analysed') {
+      analysedMs += Date.now() - t0;
+      analysed += 1;
+    }
+    records.push({
+      seriesInstanceUid: study.seriesInstanceUid,
+      model: doc.model,
+      candidates: candidatesOf(doc),
+      annotations: opts.annotations.get(study.seriesInstanceUid) ?? { nodules: [], excluded: [] },
+    });
+    const elapsedMs = Date.now() - started;
+    const left = mine.length - (k + 1);
+    const perScan = analysed > 0 ? analysedMs / analysed : null;
+    opts.onProgress?.({
+      done: k + 1,
+      total: mine.length,
+      seriesInstanceUid: study.seriesInstanceUid,
+      source,
+      elapsedMs,
+      remainingMs: left === 0 ? 0 : perScan === null ? null : perScan * left,
+    });
+  }
+  const evaluation = evaluate(records, {
+    threshold: opts.threshold,
+    annotationsSha256: opts.annotationsSha256,
+    bootstrapSamples: opts.bootstrapSamples,
+    bootstrapSeed: opts.bootstrapSeed,
+  });
+  const run: RunInfo = {
+    schemaVersion: 1,
+    annotationsSha256: opts.annotationsSha256,
+    threshold: opts.threshold ?? null,
+    shard: opts.shard ?? null,
+    cohortSeries,
+  };
+  await writeEvaluation(opts.outDir, evaluation, records, run);
+  return { evaluation, records };
+}

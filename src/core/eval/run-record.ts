@@ -1,0 +1,91 @@
+/**
+ * What an evaluation folder keeps besides the human-facing results: run.json (what was run) and
+ * scans.jsonl (every scan's raw candidates and reference marks). `eval --merge` rebuilds metrics
+ * from these, never from the shards' metrics.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PulmoLensError } from '../errors';
+import type { Shard } from './shard';
+import type { ScanRecord } from './types';
+
+export const RUN_FILE = 'run.json';
+export const SCANS_FILE = 'scans.jsonl';
+
+export interface RunInfo {
+  schemaVersion: 1;
+  annotationsSha256: string;
+  /** The threshold given on the command line; null when the F1-maximising one was chosen. */
+  threshold: number | null;
+  shard: Shard | null;
+  /** Every series of the cohort before sharding (sorted), so a merge can tell whether shards are missing. */
+  cohortSeries: string[];
+}
+
+const vec3 = z.tuple([z.number(), z.number(), z.number()]);
+const runInfoSchema = z.object({
+  schemaVersion: z.literal(1),
+  annotationsSha256: z.string(),
+  threshold: z.number().nullable(),
+  shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
+  cohortSeries: z.array(z.string()),
+});
+const scanRecordSchema = z.object({
+  seriesInstanceUid: z.string().min(1),
+  model: z.object({ name: z.string(), version: z.string(), sha256: z.string() }),
+  candidates: z.array(z.object({ id: z.string(), centerLps: vec3, probability: z.number() })),
+  annotations: z.object({
+    nodules: z.array(z.object({ id: z.string(), centerLps: vec3, diameterMm: z.number() })),
+    excluded: z.array(z.object({ id: z.string(), centerLps: vec3, diameterMm: z.number().nullable() })),
+  }),
+});
+
+export function scansJsonl(records: readonly ScanRecord[]): string {
+  return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new PulmoLensError('EVAL_INVALID', `not an evaluation output folder: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  }
+}
+
+export async function readEvalFolder(dir: string): Promise<{ run: RunInfo; records: ScanRecord[] }> {
+  const runPath = join(dir, RUN_FILE);
+  let runJson: unknown;
+  try {
+    runJson = JSON.parse(await readText(runPath));
+  } catch (e) {
+    if (e instanceof PulmoLensError) throw e;
+    throw new PulmoLensError('EVAL_INVALID', `run.json is not JSON`, { path: runPath, cause: e });
+  }
+  const run = runInfoSchema.safeParse(runJson);
+  if (!run.success)
+    throw new PulmoLensError('EVAL_INVALID', `run.json: ${run.error.issues[0]?.message}`, { path: runPath });
+  const scansPath = join(dir, SCANS_FILE);
+  const records: ScanRecord[] = [];
+  (await readText(scansPath)).split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (cause) {
+      throw new PulmoLensError('EVAL_INVALID', `line ${i + 1}: not JSON`, { path: scansPath, cause });
+    }
+    const rec = scanRecordSchema.safeParse(json);
+    if (!rec.success) {
+      const issue = rec.error.issues[0];
+      throw new PulmoLensError('EVAL_INVALID', `line ${i + 1}: ${issue?.path.join('.')}: ${issue?.message}`, {
+        path: scansPath,
+      });
+    }
+    records.push(rec.data as ScanRecord);
+  });
+  return { run: run.data as RunInfo, records };
+}

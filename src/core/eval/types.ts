@@ -1,0 +1,116 @@
+import type { Vec3 } from '../volume/volume';
+import type { ModelRef } from '../findings/findings-document';
+
+/**
+ * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
+ * `id` tells a person where it came from (file and line, or LIDC cluster), so a miss can be traced.
+ */
+export interface ReferenceNodule {
+  id: string;
+  centerLps: Vec3;
+  diameterMm: number;
+}
+
+/**
+ * A mark that counts neither way (LUNA16 "excluded"): a candidate that hits only such marks is
+ * ignored. `diameterMm` is null when the source did not give one (LUNA16 writes -1).
+ */
+export interface ExcludedMark {
+  id: string;
+  centerLps: Vec3;
+  diameterMm: number | null;
+}
+
+/** Reference standard for one series. */
+export interface ScanAnnotations {
+  nodules: ReferenceNodule[];
+  excluded: ExcludedMark[];
+}
+
+/** Reference standard for a cohort, keyed by SeriesInstanceUID. */
+export type AnnotationIndex = Map<string, ScanAnnotations>;
+
+/** One detector output, as scored: only the centre and the probability matter to LUNA16. */
+export interface Candidate {
+  id: string;
+  centerLps: Vec3;
+  probability: number;
+}
+
+/** Everything needed to score one scan, and nothing else: what shards save and merge reads back. */
+export interface ScanRecord {
+  seriesInstanceUid: string;
+  model: ModelRef;
+  candidates: Candidate[];
+  annotations: ScanAnnotations;
+}
+
+export type CandidateMatch =
+  /** The highest-probability hit on at least one reference nodule. */
+  | { kind: 'TP'; noduleIds: string[]; distanceMm: number }
+  /** Hits a reference nodule that another, more probable candidate already claims. */
+  | { kind: 'ignored'; reason: 'duplicate'; markId: string; distanceMm: number }
+  /** Hits only excluded marks. */
+  | { kind: 'ignored'; reason: 'excluded'; markId: string; distanceMm: number }
+  | { kind: 'FP' };
+
+export interface MatchedCandidate {
+  candidate: Candidate;
+  match: CandidateMatch;
+}
+
+/** The outcome of one included nodule: the probability of its best hit, or null when missed. */
+export interface NoduleOutcome {
+  nodule: ReferenceNodule;
+  detectedProbability: number | null;
+  candidateId: string | null;
+}
+
+export interface ScanMatch {
+  seriesInstanceUid: string;
+  candidates: MatchedCandidate[];
+  nodules: NoduleOutcome[];
+}
+
+/** LUNA16's seven FROC abscissae, in false positives per scan. */
+export const FROC_FP_RATES = [0.125, 0.25, 0.5, 1, 2, 4, 8] as const;
+
+export interface OperatingPoint {
+  /** Candidates with probability >= threshold are positives. Null only when there is no candidate at all. */
+  threshold: number | null;
+  /** Null when undefined (no nodules for recall, no positives for precision). */
+  recall: number | null;
+  precision: number | null;
+  f1: number | null;
+  fpPerScan: number;
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+export interface MissedNodule {
+  id: string;
+  centerLps: Vec3;
+  diameterMm: number;
+}
+
+export interface PerScanMetrics {
+  seriesInstanceUid: string;
+  tp: number;
+  fp: number;
+  fn: number;
+  missed: MissedNodule[];
+}
+
+/** The schema of metrics.json, exactly as issue 7 specifies it. */
+export interface EvalMetrics {
+  scans: number;
+  nodules: number;
+  froc: { fpPerScan: number[]; sensitivity: (number | null)[] };
+  cpm: number | null;
+  cpmCI95: [number, number] | null;
+  operatingPoint: OperatingPoint;
+  perScan: PerScanMetrics[];
+  model: ModelRef;
+  data: { annotationsSha256: string; series: string[] };
+}
