@@ -133,6 +133,8 @@ export const eventNames: EventName[] = ['task.progress'];
 export interface PulmoLensApi {
   invoke<C extends Channel>(channel: C, request: ChannelRequest<C>): Promise<IpcResult<ChannelResponse<C>>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+  /** The file-system path of a dropped file (Electron only; browsers never reveal paths). */
+  pathForFile?(file: File): string | null;
 }
 
 /** The single Electron IPC channel names; the router does the per-channel dispatch. */

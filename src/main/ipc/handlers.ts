@@ -1,0 +1,116 @@
+/**
+ * Channel handlers: each one names the src/core call it makes. The scanned series and the most
+ * recently loaded volumes live here, in the main process; the renderer refers to them by key.
+ */
+import { PulmoLensError } from '../../core/errors';
+import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import type { LoadedSeriesInfo, SeriesSummary } from '../../shared/ipc-contract';
+import type { DicomBackend } from '../dicom/dicom-backend';
+import { makeThumbnail } from '../dicom/thumbnail';
+import type { Handlers } from './router';
+
+export interface HandlerDeps {
+  backend: DicomBackend;
+  appInfo: { name: string; version: string };
+  /** Native folder picker; absent where there is none (browser test host). */
+  openFolder?: () => Promise<string[] | null>;
+  /** How many decoded volumes to keep (each is ~2 bytes per voxel). */
+  keepVolumes?: number;
+}
+
+export function summarize(s: ScannedSeries): SeriesSummary {
+  return {
+    key: s.key,
+    metadata: s.metadata,
+    rows: s.rows,
+    columns: s.columns,
+    sliceCount: s.frames.length,
+    spacingMm: s.spacingMm,
+    transferSyntaxes: s.transferSyntaxes,
+    warnings: s.warnings,
+  };
+}
+
+export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+  const { volume } = l;
+  return {
+    key: l.series.key,
+    metadata: l.series.metadata,
+    geometry: {
+      dims: volume.dims,
+      spacingMm: volume.spacingMm,
+      originLps: volume.originLps,
+      direction: volume.direction,
+    },
+    huMin: l.huMin,
+    huMax: l.huMax,
+    huMean: l.huMean,
+    skipped: l.skipped,
+    warnings: l.series.warnings,
+    slicePositionsLps: l.series.frames.map((f) => f.positionLps),
+  };
+}
+
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const scanned = new Map<string, ScannedSeries>();
+  const loaded = new Map<string, LoadedSeries>();
+  const thumbs = new Map<string, ReturnType<typeof makeThumbnail>>();
+  const keep = deps.keepVolumes ?? 2;
+
+  const scannedSeries = (key: string): ScannedSeries => {
+    const s = scanned.get(key);
+    if (!s) throw new PulmoLensError('NOT_FOUND', `series ${key} has not been scanned in this session`);
+    return s;
+  };
+
+  return {
+    'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
+    'dialog.openFolder': async () => {
+      if (!deps.openFolder) {
+        throw new PulmoLensError('INVALID_INPUT', 'no native folder dialog here: type or drop a folder path');
+      }
+      return { paths: await deps.openFolder() };
+    },
+    'dicom.scan': async ({ paths }, ctx) => {
+      const result = await deps.backend.scan(paths, { signal: ctx.signal, onProgress: ctx.progress });
+      for (const s of result.series) scanned.set(s.key, s);
+      return { series: result.series.map(summarize), skipped: result.skipped };
+    },
+    'dicom.loadSeries': async ({ key }, ctx) => {
+      const cached = loaded.get(key);
+      if (cached) return describeLoaded(cached);
+      const l = await deps.backend.load(scannedSeries(key), { signal: ctx.signal, onProgress: ctx.progress });
+      loaded.set(key, l);
+      while (loaded.size > keep) loaded.delete(loaded.keys().next().value as string);
+      return describeLoaded(l);
+    },
+    'dicom.volumePixels': ({ key }) => {
+      const l = loaded.get(key);
+      if (!l)
+        throw new PulmoLensError('NOT_FOUND', `series ${key} is not loaded: call dicom.loadSeries first`);
+      const hu = l.volume.hu;
+      return hu.buffer.byteLength === hu.byteLength && hu.buffer instanceof ArrayBuffer
+        ? hu.buffer
+        : (hu.slice().buffer as ArrayBuffer);
+    },
+    'dicom.thumbnail': async ({ key, size }, ctx) => {
+      const id = `${key}@${size}`;
+      const hit = thumbs.get(id);
+      if (hit) return hit;
+      const s = scannedSeries(key);
+      const full = loaded.get(key);
+      let thumb;
+      if (full) {
+        thumb = makeThumbnail(full.volume, Math.floor(full.volume.dims[2] / 2), size);
+      } else {
+        // Decode only the middle frame: a one-slice series is still a valid series for the core.
+        const mid = s.frames[Math.floor(s.frames.length / 2)];
+        if (!mid) throw new PulmoLensError('DICOM_NO_IMAGE', `series ${key} has no frames`);
+        const one = await deps.backend.load({ ...s, frames: [mid] }, { signal: ctx.signal });
+        thumb = makeThumbnail(one.volume, 0, size);
+      }
+      thumbs.set(id, thumb);
+      return thumb;
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { useEffect, useMemo, useState, type DragEvent } from 'react';
+import { groupByStudy } from '../store/study-store';
+import { studyStore, useStudy } from '../stores';
+import { ProgressBar } from './ProgressBar';
+import { Thumb } from './Thumb';
+
+/** Paths from a drop: Electron gives real file paths via the preload; a browser only text. */
+function droppedPaths(e: DragEvent): string[] {
+  const fromFiles = [...e.dataTransfer.files]
+    .map((f) => window.api.pathForFile?.(f) ?? null)
+    .filter((p): p is string => !!p);
+  if (fromFiles.length) return fromFiles;
+  const text = e.dataTransfer.getData('text/plain') || e.dataTransfer.getData('text/uri-list');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim().replace(/^file:\/\//, ''))
+    .filter((l) => l.startsWith('/') || /^[A-Za-z]:\\/.test(l));
+}
+
+export function StudyBrowser() {
+  const scan = useStudy((s) => s.scan);
+  const series = useStudy((s) => s.series);
+  const skipped = useStudy((s) => s.skipped);
+  const thumbnails = useStudy((s) => s.thumbnails);
+  const open = useStudy((s) => s.open);
+  const [path, setPath] = useState('');
+  const [dialogs, setDialogs] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const studies = useMemo(() => groupByStudy(series), [series]);
+
+  useEffect(() => {
+    void window.api.invoke('app.info', {}).then((r) => setDialogs(r.ok && r.value.nativeDialogs));
+  }, []);
+
+  const pickFolder = async () => {
+    const r = await window.api.invoke('dialog.openFolder', {});
+    if (r.ok && r.value.paths) await studyStore.getState().scanFolder(r.value.paths);
+  };
+  const openKey = open.kind === 'none' ? null : open.kind === 'loaded' ? open.info.key : open.key;
+
+  return (
+    <div
+      className={dragging ? 'browser dragging' : 'browser'}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        const paths = droppedPaths(e);
+        if (paths.length) void studyStore.getState().scanFolder(paths);
+      }}
+    >
+      <form
+        className="open-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void studyStore.getState().scanFolder([path]);
+        }}
+      >
+        {dialogs && (
+          <button type="button" onClick={() => void pickFolder()}>
+            Open folder…
+          </button>
+        )}
+        <input
+          aria-label="Folder path"
+          placeholder="/path/to/DICOM folder (or drop it here)"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+        />
+        <button type="submit" disabled={!path.trim() || scan.kind === 'scanning'}>
+          Import
+        </button>
+      </form>
+
+      {scan.kind === 'scanning' && (
+        <div className="state">
+          <ProgressBar progress={scan.progress} label="Scanning" />
+          <button onClick={() => void studyStore.getState().cancel()}>Cancel</button>
+        </div>
+      )}
+      {scan.kind === 'failed' && (
+        <div className="state error" role="alert">
+          Import failed: {scan.error.message}
+        </div>
+      )}
+      {scan.kind === 'idle' && (
+        <div className="state muted">No study open. Import a folder of DICOM files.</div>
+      )}
+      {scan.kind === 'done' && series.length === 0 && (
+        <div className="state muted">No CT series found in {scan.paths.join(', ')}.</div>
+      )}
+
+      {studies.map((st) => (
+        <section key={st.studyInstanceUid} className="study">
+          <div className="study-head">
+            <div className="patient">{st.patientName || st.patientId || 'Anonymous'}</div>
+            <div className="muted">
+              {formatDate(st.studyDate)} {st.studyDescription}
+            </div>
+          </div>
+          <ul className="series-list">
+            {st.series.map((s) => (
+              <li key={s.key}>
+                <button
+                  className={openKey === s.key ? 'series active' : 'series'}
+                  data-series-key={s.key}
+                  onClick={() => void studyStore.getState().openSeries(s.key)}
+                >
+                  <Thumb thumb={thumbnails[s.key]} />
+                  <span className="series-text">
+                    <span>
+                      #{s.metadata.seriesNumber ?? '–'} {s.metadata.seriesDescription || s.metadata.modality}
+                    </span>
+                    <span className="muted">
+                      {s.sliceCount} slices · {s.columns}×{s.rows} · {fmt(s.spacingMm[2])} mm
+                    </span>
+                    {s.warnings.length > 0 && <span className="warn">{s.warnings.length} warning(s)</span>}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+
+      {skipped.length > 0 && (
+        <details className="skipped">
+          <summary>{skipped.length} file(s) skipped</summary>
+          <ul>
+            {skipped.map((f) => (
+              <li key={f.path} title={f.path}>
+                <code>{f.path.split('/').pop()}</code>: {f.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '?');
+export const formatDate = (d: string) =>
+  /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;

@@ -1,0 +1,219 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { studyStore, useStudy, useViewer, viewerStore } from '../stores';
+import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
+import { presetById, WINDOW_PRESETS } from '../viewer/presets';
+import { initCornerstone, ViewerEngine, viewportsFor } from '../viewer/viewer-engine';
+import { voxelToWorld } from '../viewer/volume-input';
+import type { ViewportId } from '../store/viewer-store';
+import { ProgressBar } from './ProgressBar';
+import { Toolbar } from './Toolbar';
+import { ViewportOverlay } from './ViewportOverlay';
+import { MeasurementList } from './MeasurementList';
+
+const labels: Record<ViewportId, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
+
+export function Workspace() {
+  const open = useStudy((s) => s.open);
+  const layout = useViewer((s) => s.layout);
+  const activeViewport = useViewer((s) => s.activeViewport);
+  const [engine, setEngine] = useState<ViewerEngine | null>(null);
+  const [engineError, setEngineError] = useState<string | null>(null);
+  const [rendered, setRendered] = useState<string | null>(null);
+  const elements = useRef(new Map<ViewportId, HTMLDivElement>());
+  const loaded = open.kind === 'loaded' ? open : null;
+
+  // One engine per page; Cornerstone's init is global.
+  useEffect(() => {
+    let e: ViewerEngine | null = null;
+    let cancelled = false;
+    initCornerstone()
+      .then(() => {
+        if (cancelled) return;
+        e = new ViewerEngine(viewerStore);
+        setEngine(e);
+      })
+      .catch((err: unknown) => setEngineError(String(err)));
+    return () => {
+      cancelled = true;
+      e?.destroy();
+    };
+  }, []);
+
+  // Viewports follow the layout; the volume follows the open series.
+  useLayoutEffect(() => {
+    if (!engine || !loaded) return;
+    void engine.setLayout(layout, new Map(elements.current)).catch((err) => setEngineError(String(err)));
+  }, [engine, layout, loaded]);
+
+  useEffect(() => {
+    if (!engine || !loaded) return;
+    let stale = false;
+    viewerStore.getState().reset();
+    const layoutNow = viewerStore.getState().layout;
+    void engine
+      .setLayout(layoutNow, new Map(elements.current))
+      .then(() => engine.setVolume(loaded.info, loaded.pixels))
+      .then(() => !stale && setRendered(loaded.info.key))
+      .catch((err: unknown) => setEngineError(`could not display the series: ${String(err)}`));
+    return () => {
+      stale = true;
+    };
+  }, [engine, loaded]);
+
+  // Store -> engine.
+  useEffect(() => {
+    if (!engine) return;
+    return viewerStore.subscribe((s, prev) => {
+      if (s.tool !== prev.tool) engine.bindTools(s.tool);
+      if (s.preset !== prev.preset && s.preset) engine.applyWindow(presetById(s.preset));
+      if (s.mip !== prev.mip || s.slabMm !== prev.slabMm) engine.applyMip(s.mip, s.slabMm);
+      if (s.cine !== prev.cine) engine.setCine(s.cine);
+    });
+  }, [engine]);
+
+  // Hotkeys.
+  useEffect(() => {
+    if (!engine) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (isTypingTarget(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      const action = hotkeyAction(e.key);
+      if (!action) return;
+      e.preventDefault();
+      const vs = viewerStore.getState();
+      const id = vs.activeViewport;
+      switch (action.kind) {
+        case 'scroll':
+          engine.scroll(id, action.delta);
+          break;
+        case 'first':
+          void engine.jumpTo(id, 0);
+          break;
+        case 'last':
+          void engine.jumpTo(id, engine.sliceCount(id) - 1);
+          break;
+        case 'preset': {
+          const p = WINDOW_PRESETS.find((x) => x.hotkey === action.hotkey);
+          if (p) {
+            vs.setPreset(p.id);
+            engine.applyWindow(p);
+          }
+          break;
+        }
+        case 'reset':
+          engine.reset();
+          break;
+        case 'cancel':
+          engine.cancel();
+          break;
+        case 'deleteMeasurement':
+          engine.deleteMeasurement();
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [engine]);
+
+  useEffect(() => {
+    if (!engine) return;
+    const ro = new ResizeObserver(() => engine.resize());
+    const main = document.querySelector('.viewport-grid');
+    if (main) ro.observe(main);
+    return () => ro.disconnect();
+  }, [engine, loaded]);
+
+  // Test-only hook (tree-shaken from production builds): lets e2e tests find landmarks on screen.
+  useEffect(() => {
+    if (import.meta.env.MODE !== 'test' || !engine || !loaded) return;
+    (window as unknown as Record<string, unknown>).__pulmolens = {
+      renderedKey: rendered,
+      viewportIds: () => engine.viewportIds(),
+      sliceIndex: (id: ViewportId) => engine.sliceIndex(id),
+      sliceCount: (id: ViewportId) => engine.sliceCount(id),
+      voxelToCanvas: (id: ViewportId, v: [number, number, number]) =>
+        engine.worldToCanvas(id, voxelToWorld(loaded.info, v)),
+      geometry: loaded.info.geometry,
+      measurements: () => viewerStore.getState().measurements,
+      engine,
+    };
+  }, [engine, loaded, rendered]);
+
+  if (engineError) {
+    return (
+      <div className="center-state error" role="alert">
+        Viewer error: {engineError}
+      </div>
+    );
+  }
+  if (open.kind === 'none') {
+    return <div className="center-state muted">Select a series in the study browser to start reading.</div>;
+  }
+  if (open.kind === 'loading') {
+    return (
+      <div className="center-state">
+        <ProgressBar progress={open.progress} label="Loading series" />
+        <button onClick={() => void studyStore.getState().cancel()}>Cancel</button>
+      </div>
+    );
+  }
+  if (open.kind === 'failed') {
+    return (
+      <div className="center-state error" role="alert">
+        <div>Could not open this series.</div>
+        <div className="reason">
+          {open.error.code}: {open.error.message}
+          {open.error.path ? ` (${open.error.path})` : ''}
+        </div>
+      </div>
+    );
+  }
+
+  const ids = viewportsFor(layout);
+  return (
+    <div className="workspace">
+      <Toolbar />
+      {open.info.skipped.length > 0 && (
+        <details className="banner warn" role="status">
+          <summary>
+            Partially imported: {open.info.skipped.length} frame(s) could not be decoded and show as air
+            (−1024 HU).
+          </summary>
+          <ul>
+            {open.info.skipped.map((f) => (
+              <li key={f.path}>
+                <code>{f.path}</code>: {f.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      <div className="workspace-body">
+        <div
+          className={`viewport-grid layout-${layout}`}
+          data-rendered={rendered === open.info.key ? 'yes' : 'no'}
+        >
+          {ids.map((id) => (
+            <div
+              key={id}
+              className={id === activeViewport ? 'viewport-cell active' : 'viewport-cell'}
+              onMouseDownCapture={() => viewerStore.getState().setActiveViewport(id)}
+            >
+              <div
+                className="viewport"
+                data-viewport-id={id}
+                aria-label={`${labels[id]} viewport`}
+                onContextMenu={(e) => e.preventDefault()}
+                ref={(el) => {
+                  if (el) elements.current.set(id, el);
+                  else elements.current.delete(id);
+                }}
+              />
+              <ViewportOverlay id={id} label={labels[id]} info={open.info} />
+            </div>
+          ))}
+        </div>
+        <MeasurementList />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * What the study browser shows: the scanned studies and series, their thumbnails, and the state of
+ * the series being opened. States are tagged unions so "loaded with an error" cannot exist.
+ */
+import { createStore } from 'zustand/vanilla';
+import type {
+  IpcError,
+  LoadedSeriesInfo,
+  PulmoLensApi,
+  SeriesSummary,
+  SkippedFile,
+  Thumbnail,
+} from '../../shared/ipc-contract';
+
+export interface TaskProgress {
+  done: number;
+  total: number;
+  stage: string;
+}
+
+export type ScanState =
+  | { kind: 'idle' }
+  | { kind: 'scanning'; taskId: string; paths: string[]; progress: TaskProgress | null }
+  | { kind: 'done'; paths: string[] }
+  | { kind: 'failed'; paths: string[]; error: IpcError };
+
+export type SeriesState =
+  | { kind: 'none' }
+  | { kind: 'loading'; key: string; taskId: string; progress: TaskProgress | null }
+  | { kind: 'loaded'; info: LoadedSeriesInfo; pixels: ArrayBuffer }
+  | { kind: 'failed'; key: string; error: IpcError };
+
+export interface StudyGroup {
+  studyInstanceUid: string;
+  patientName: string;
+  patientId: string;
+  studyDate: string;
+  studyDescription: string;
+  series: SeriesSummary[];
+}
+
+export interface StudyState {
+  scan: ScanState;
+  series: SeriesSummary[];
+  /** Files the scan could not use, with the core's reason for each. */
+  skipped: SkippedFile[];
+  thumbnails: Record<string, Thumbnail>;
+  open: SeriesState;
+  scanFolder(paths: string[]): Promise<void>;
+  openSeries(key: string): Promise<void>;
+  cancel(): Promise<void>;
+  onProgress(taskId: string, p: TaskProgress): void;
+}
+
+/** Groups series by study, studies and series in a stable reading order. */
+export function groupByStudy(series: SeriesSummary[]): StudyGroup[] {
+  const byUid = new Map<string, StudyGroup>();
+  for (const s of series) {
+    const m = s.metadata;
+    const uid = m.studyInstanceUid || '(no study UID)';
+    let g = byUid.get(uid);
+    if (!g) {
+      g = {
+        studyInstanceUid: uid,
+        patientName: m.patientName,
+        patientId: m.patientId,
+        studyDate: m.studyDate,
+        studyDescription: m.studyDescription,
+        series: [],
+      };
+      byUid.set(uid, g);
+    }
+    g.series.push(s);
+  }
+  const groups = [...byUid.values()];
+  for (const g of groups)
+    g.series.sort((a, b) => (a.metadata.seriesNumber ?? 1e9) - (b.metadata.seriesNumber ?? 1e9));
+  return groups.sort((a, b) => b.studyDate.localeCompare(a.studyDate));
+}
+
+let taskCounter = 0;
+const newTaskId = (kind: string): string =>
+  `${kind}-${Date.now().toString(36)}-${(taskCounter++).toString(36)}`;
+
+export function createStudyStore(api: PulmoLensApi) {
+  return createStore<StudyState>()((set, get) => ({
+    scan: { kind: 'idle' },
+    series: [],
+    skipped: [],
+    thumbnails: {},
+    open: { kind: 'none' },
+
+    async scanFolder(paths) {
+      const clean = paths.map((p) => p.trim()).filter((p) => p.length > 0);
+      if (clean.length === 0) return;
+      const taskId = newTaskId('scan');
+      set({ scan: { kind: 'scanning', taskId, paths: clean, progress: null } });
+      const r = await api.invoke('dicom.scan', { paths: clean, taskId });
+      if (!r.ok) {
+        set({ scan: { kind: 'failed', paths: clean, error: r.error } });
+        return;
+      }
+      set({ scan: { kind: 'done', paths: clean }, series: r.value.series, skipped: r.value.skipped });
+      // Thumbnails one after another: each decodes a slice, and the list is usable meanwhile.
+      for (const s of r.value.series) {
+        const t = await api.invoke('dicom.thumbnail', { key: s.key, size: 96 });
+        if (t.ok) set({ thumbnails: { ...get().thumbnails, [s.key]: t.value } });
+      }
+    },
+
+    async openSeries(key) {
+      const taskId = newTaskId('load');
+      set({ open: { kind: 'loading', key, taskId, progress: null } });
+      const info = await api.invoke('dicom.loadSeries', { key, taskId });
+      const stillWanted = () => {
+        const o = get().open;
+        return o.kind === 'loading' && o.taskId === taskId;
+      };
+      if (!stillWanted()) return;
+      if (!info.ok) {
+        set({ open: { kind: 'failed', key, error: info.error } });
+        return;
+      }
+      const pixels = await api.invoke('dicom.volumePixels', { key });
+      if (!stillWanted()) return;
+      if (!pixels.ok) {
+        set({ open: { kind: 'failed', key, error: pixels.error } });
+        return;
+      }
+      const [nx, ny, nz] = info.value.geometry.dims;
+      if (pixels.value.byteLength !== nx * ny * nz * 2) {
+        const message = `volume of ${key} has ${pixels.value.byteLength} bytes, expected ${nx * ny * nz * 2}`;
+        set({ open: { kind: 'failed', key, error: { code: 'INTERNAL', message } } });
+        return;
+      }
+      set({ open: { kind: 'loaded', info: info.value, pixels: pixels.value } });
+    },
+
+    async cancel() {
+      const { scan, open } = get();
+      const ids = [
+        scan.kind === 'scanning' ? scan.taskId : null,
+        open.kind === 'loading' ? open.taskId : null,
+      ];
+      for (const taskId of ids) if (taskId) await api.invoke('task.cancel', { taskId });
+    },
+
+    onProgress(taskId, p) {
+      const { scan, open } = get();
+      if (scan.kind === 'scanning' && scan.taskId === taskId) set({ scan: { ...scan, progress: p } });
+      if (open.kind === 'loading' && open.taskId === taskId) set({ open: { ...open, progress: p } });
+    },
+  }));
+}
+
+export type StudyStore = ReturnType<typeof createStudyStore>;

@@ -1,0 +1,377 @@
+/**
+ * The Cornerstone3D side of the workspace: one rendering engine, up to three orthographic views of
+ * one local HU volume, one tool group. React owns the DOM and the stores; this class owns every
+ * Cornerstone object and reports what the viewports show back into the viewer store.
+ */
+import {
+  cache,
+  Enums,
+  eventTarget,
+  getRenderingEngine,
+  init as initCore,
+  RenderingEngine,
+  setVolumesForViewports,
+  utilities as csUtils,
+  volumeLoader,
+  type Types,
+} from '@cornerstonejs/core';
+import * as cst from '@cornerstonejs/tools';
+import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
+import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
+import { edgeMarkers } from './orientation';
+import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
+import { localVolumeInput } from './volume-input';
+
+const ENGINE_ID = 'pulmolens-engine';
+const TOOL_GROUP_ID = 'pulmolens-tools';
+const { MouseBindings } = cst.Enums;
+
+const orientationOf: Record<ViewportId, Enums.OrientationAxis> = {
+  axial: Enums.OrientationAxis.AXIAL,
+  coronal: Enums.OrientationAxis.CORONAL,
+  sagittal: Enums.OrientationAxis.SAGITTAL,
+};
+
+export const viewportsFor = (layout: Layout): ViewportId[] =>
+  layout === 'axial' ? ['axial'] : ['axial', 'coronal', 'sagittal'];
+
+const toolNames: Record<PrimaryTool, string> = {
+  WindowLevel: cst.WindowLevelTool.toolName,
+  Pan: cst.PanTool.toolName,
+  Zoom: cst.ZoomTool.toolName,
+  StackScroll: cst.StackScrollTool.toolName,
+  Length: cst.LengthTool.toolName,
+  Bidirectional: cst.BidirectionalTool.toolName,
+  Probe: cst.ProbeTool.toolName,
+  Crosshairs: cst.CrosshairsTool.toolName,
+};
+
+let initialised: Promise<void> | null = null;
+
+/** Cornerstone's global init, once per page. */
+export function initCornerstone(): Promise<void> {
+  initialised ??= (async () => {
+    initCore();
+    cst.init();
+    for (const Tool of [
+      cst.WindowLevelTool,
+      cst.PanTool,
+      cst.ZoomTool,
+      cst.StackScrollTool,
+      cst.LengthTool,
+      cst.BidirectionalTool,
+      cst.ProbeTool,
+      cst.CrosshairsTool,
+    ]) {
+      cst.addTool(Tool);
+    }
+  })();
+  return initialised;
+}
+
+export class ViewerEngine {
+  private engine: RenderingEngine;
+  private toolGroup: cst.Types.IToolGroup;
+  private volumeId: string | null = null;
+  private info: LoadedSeriesInfo | null = null;
+  private loads = 0;
+  private elements = new Map<ViewportId, HTMLDivElement>();
+  private layout: Layout = 'axial';
+  private cineTimer: ReturnType<typeof setInterval> | null = null;
+  private disposers: (() => void)[] = [];
+  /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
+  onRendered: ((viewportId: ViewportId) => void) | null = null;
+
+  constructor(private readonly store: ViewerStore) {
+    getRenderingEngine(ENGINE_ID)?.destroy();
+    this.engine = new RenderingEngine(ENGINE_ID);
+    cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    const group = cst.ToolGroupManager.createToolGroup(TOOL_GROUP_ID);
+    if (!group) throw new Error('could not create the Cornerstone tool group');
+    this.toolGroup = group;
+    for (const name of Object.values(toolNames)) {
+      if (name === cst.CrosshairsTool.toolName) {
+        group.addTool(name, {
+          getReferenceLineColor: (id: string) =>
+            ({ axial: 'rgb(255, 200, 60)', coronal: 'rgb(80, 200, 255)', sagittal: 'rgb(120, 230, 120)' })[
+              id
+            ] ?? 'rgb(200, 200, 200)',
+          getReferenceLineControllable: () => true,
+          getReferenceLineDraggableRotatable: () => false,
+          getReferenceLineSlabThicknessControlsOn: () => false,
+        });
+      } else {
+        group.addTool(name);
+      }
+    }
+    this.bindTools(store.getState().tool);
+
+    const onAnnotation = (evt: Event) => this.readAnnotation((evt as CustomEvent).detail?.annotation);
+    const onRemoved = (evt: Event) => {
+      const uid = (evt as CustomEvent).detail?.annotation?.annotationUID as string | undefined;
+      if (uid) this.store.getState().removeMeasurement(uid);
+    };
+    const E = cst.Enums.Events;
+    for (const ev of [E.ANNOTATION_COMPLETED, E.ANNOTATION_MODIFIED]) {
+      eventTarget.addEventListener(ev, onAnnotation);
+      this.disposers.push(() => eventTarget.removeEventListener(ev, onAnnotation));
+    }
+    eventTarget.addEventListener(E.ANNOTATION_REMOVED, onRemoved);
+    this.disposers.push(() => eventTarget.removeEventListener(E.ANNOTATION_REMOVED, onRemoved));
+  }
+
+  /** Mouse bindings: the chosen primary tool on the left button, zoom right, pan middle, wheel scroll. */
+  bindTools(primary: PrimaryTool): void {
+    const g = this.toolGroup;
+    const scroll = toolNames.StackScroll;
+    for (const name of Object.values(toolNames)) g.setToolPassive(name, { removeAllBindings: true });
+    if (primary === 'Crosshairs' && this.layout !== 'mpr') primary = 'WindowLevel';
+    const left = toolNames[primary];
+    const bindings: Record<string, { mouseButton: number }[]> = {};
+    const bind = (tool: string, mouseButton: number) => (bindings[tool] ??= []).push({ mouseButton });
+    bind(left, MouseBindings.Primary);
+    if (primary !== 'Zoom') bind(toolNames.Zoom, MouseBindings.Secondary);
+    if (primary !== 'Pan') bind(toolNames.Pan, MouseBindings.Auxiliary);
+    bind(scroll, MouseBindings.Wheel);
+    for (const [tool, b] of Object.entries(bindings)) g.setToolActive(tool, { bindings: b });
+  }
+
+  /** (Re)creates the viewports for a layout on the given elements and shows the volume in them. */
+  async setLayout(layout: Layout, elements: Map<ViewportId, HTMLDivElement>): Promise<void> {
+    const keepSlice = this.info ? this.sliceIndex('axial') : null;
+    for (const id of this.engine.getViewports().map((v) => v.id)) {
+      this.toolGroup.removeViewports(ENGINE_ID, id);
+    }
+    this.layout = layout;
+    this.elements = elements;
+    const ids = viewportsFor(layout).filter((id) => elements.has(id));
+    this.engine.setViewports(
+      ids.map((id) => ({
+        viewportId: id,
+        type: Enums.ViewportType.ORTHOGRAPHIC,
+        element: elements.get(id) as HTMLDivElement,
+        defaultOptions: { orientation: orientationOf[id], background: [0, 0, 0] as Types.Point3 },
+      })),
+    );
+    for (const id of ids) {
+      this.toolGroup.addViewport(id, ENGINE_ID);
+      const el = elements.get(id) as HTMLDivElement;
+      const update = () => this.report(id);
+      const rendered = () => this.onRendered?.(id);
+      el.addEventListener(Enums.Events.CAMERA_MODIFIED, update);
+      el.addEventListener(Enums.Events.VOI_MODIFIED, update);
+      el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
+      this.disposers.push(() => {
+        el.removeEventListener(Enums.Events.CAMERA_MODIFIED, update);
+        el.removeEventListener(Enums.Events.VOI_MODIFIED, update);
+        el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered);
+      });
+    }
+    this.bindTools(this.store.getState().tool);
+    if (this.volumeId) {
+      await this.showVolume();
+      if (keepSlice !== null) await this.jumpTo('axial', keepSlice);
+    }
+  }
+
+  /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
+  async setVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer): Promise<void> {
+    const input = localVolumeInput(info, ++this.loads);
+    if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
+    cst.annotation.state.removeAllAnnotations();
+    volumeLoader.createLocalVolume(input.volumeId, {
+      metadata: input.metadata,
+      dimensions: input.dimensions,
+      spacing: input.spacing,
+      origin: input.origin,
+      direction: input.direction,
+      scalarData: new Int16Array(pixels),
+    });
+    this.volumeId = input.volumeId;
+    this.info = info;
+    await this.showVolume();
+  }
+
+  private async showVolume(): Promise<void> {
+    if (!this.volumeId) return;
+    const ids = this.viewportIds();
+    await setVolumesForViewports(this.engine, [{ volumeId: this.volumeId }], ids);
+    const s = this.store.getState();
+    this.applyWindow(s.preset ? presetById(s.preset) : presetById('lung'));
+    this.applyMip(s.mip, s.slabMm);
+    for (const id of ids) this.viewport(id)?.resetCamera();
+    this.engine.renderViewports(ids);
+    for (const id of ids) this.report(id);
+  }
+
+  viewportIds(): ViewportId[] {
+    return this.engine.getViewports().map((v) => v.id as ViewportId);
+  }
+
+  viewport(id: ViewportId): Types.IVolumeViewport | null {
+    return (this.engine.getViewport(id) as Types.IVolumeViewport | undefined) ?? null;
+  }
+
+  applyWindow(p: Pick<WindowPreset, 'center' | 'width'>): void {
+    for (const id of this.viewportIds()) {
+      this.viewport(id)?.setProperties({ voiRange: windowToRange(p.center, p.width) });
+    }
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  applyMip(on: boolean, slabMm: number): void {
+    for (const id of this.viewportIds()) {
+      const vp = this.viewport(id);
+      if (!vp) continue;
+      if (on) {
+        vp.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
+        vp.setSlabThickness(slabMm);
+      } else {
+        vp.setBlendMode(Enums.BlendModes.COMPOSITE);
+        vp.resetSlabThickness();
+      }
+    }
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  scroll(id: ViewportId, delta: number): void {
+    const vp = this.viewport(id);
+    if (!vp) return;
+    csUtils.scroll(vp as unknown as Parameters<typeof csUtils.scroll>[0], { delta });
+  }
+
+  async jumpTo(id: ViewportId, index: number): Promise<void> {
+    const vp = this.viewport(id);
+    if (!vp) return;
+    const n = vp.getNumberOfSlices();
+    await csUtils.jumpToSlice(vp.element, { imageIndex: Math.max(0, Math.min(n - 1, index)) });
+  }
+
+  sliceIndex(id: ViewportId): number {
+    return this.viewport(id)?.getSliceIndex() ?? 0;
+  }
+
+  sliceCount(id: ViewportId): number {
+    return this.viewport(id)?.getNumberOfSlices() ?? 0;
+  }
+
+  reset(): void {
+    for (const id of this.viewportIds()) {
+      const vp = this.viewport(id);
+      vp?.resetCamera();
+    }
+    const s = this.store.getState();
+    this.applyWindow(presetById(s.preset ?? 'lung'));
+  }
+
+  cancel(): void {
+    for (const id of this.viewportIds()) {
+      const el = this.elements.get(id);
+      if (el) cst.cancelActiveManipulations(el);
+    }
+  }
+
+  /** Deletes the selected measurement, or the most recent one when none is selected. */
+  deleteMeasurement(): void {
+    const selected = cst.annotation.selection.getAnnotationsSelected() ?? [];
+    const last = this.store.getState().measurements.at(-1)?.uid;
+    const uids = selected.length ? selected : last ? [last] : [];
+    for (const uid of uids) {
+      cst.annotation.state.removeAnnotation(uid);
+      this.store.getState().removeMeasurement(uid);
+    }
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  setCine(on: boolean, fps = 15): void {
+    if (this.cineTimer) clearInterval(this.cineTimer);
+    this.cineTimer = null;
+    if (!on) return;
+    this.cineTimer = setInterval(() => {
+      const id = this.store.getState().activeViewport;
+      const n = this.sliceCount(id);
+      const next = this.sliceIndex(id) + 1;
+      if (next >= n) void this.jumpTo(id, 0);
+      else this.scroll(id, 1);
+    }, 1000 / fps);
+  }
+
+  /** Canvas (CSS px, relative to the viewport element) of a world point: for tests and the bench. */
+  worldToCanvas(id: ViewportId, world: [number, number, number]): [number, number] | null {
+    const vp = this.viewport(id);
+    if (!vp) return null;
+    const p = vp.worldToCanvas(world);
+    return [p[0], p[1]];
+  }
+
+  private report(id: ViewportId): void {
+    const vp = this.viewport(id);
+    if (!vp || !this.volumeId) return;
+    const cam = vp.getCamera();
+    const props = vp.getProperties();
+    const range = props?.voiRange;
+    const win = range ? rangeToWindow(range.lower, range.upper) : { center: 0, width: 0 };
+    const h = vp.element.clientHeight || 1;
+    const normal = cam.viewPlaneNormal ?? [0, 0, 1];
+    const focal = cam.focalPoint ?? [0, 0, 0];
+    this.store.getState().setReadout(id, {
+      sliceIndex: vp.getSliceIndex(),
+      sliceCount: vp.getNumberOfSlices(),
+      slicePositionMm: Math.abs(normal[2]) > 0.9 ? focal[2] : Math.abs(normal[1]) > 0.9 ? focal[1] : focal[0],
+      windowCenter: Math.round(win.center),
+      windowWidth: Math.round(win.width),
+      mmPerPixel: ((cam.parallelScale ?? 0) * 2) / h,
+      markers: edgeMarkers(
+        (cam.viewUp ?? [0, -1, 0]) as [number, number, number],
+        normal as [number, number, number],
+      ),
+    });
+  }
+
+  private readAnnotation(a: cst.Types.Annotation | undefined): void {
+    if (!a?.annotationUID) return;
+    const tool = a.metadata?.toolName;
+    if (tool !== 'Length' && tool !== 'Bidirectional' && tool !== 'Probe') return;
+    const stats = Object.values((a.data?.cachedStats ?? {}) as Record<string, Record<string, unknown>>)[0];
+    if (!stats) return;
+    const num = (k: string): number | null => (typeof stats[k] === 'number' ? (stats[k] as number) : null);
+    const viewportId = (this.viewportIds().find((id) => {
+      const vp = this.viewport(id);
+      const n = vp?.getCamera().viewPlaneNormal;
+      const an = a.metadata?.viewPlaneNormal;
+      return n && an && Math.abs(n[0] * an[0] + n[1] * an[1] + n[2] * an[2]) > 0.99;
+    }) ?? 'axial') as ViewportId;
+    let m: Measurement | null = null;
+    if (tool === 'Length' && num('length') !== null) {
+      const v = num('length') as number;
+      m = {
+        uid: a.annotationUID,
+        tool,
+        viewportId,
+        value: v,
+        text: `${v.toFixed(1)} ${String(stats.unit ?? 'mm')}`,
+      };
+    } else if (tool === 'Bidirectional' && num('length') !== null && num('width') !== null) {
+      const l = num('length') as number;
+      const w = num('width') as number;
+      m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
+    } else if (tool === 'Probe' && num('value') !== null) {
+      const v = num('value') as number;
+      m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${Math.round(v)} HU` };
+    }
+    if (m) this.store.getState().upsertMeasurement(m);
+  }
+
+  resize(): void {
+    this.engine.resize(true, true);
+  }
+
+  destroy(): void {
+    this.setCine(false);
+    for (const d of this.disposers) d();
+    this.disposers = [];
+    cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    this.engine.destroy();
+    if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
+  }
+}

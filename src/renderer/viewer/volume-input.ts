@@ -1,0 +1,73 @@
+/** Turns the main process's volume description into what Cornerstone's local volume needs. */
+import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
+
+export interface LocalVolumeInput {
+  volumeId: string;
+  dimensions: [number, number, number];
+  spacing: [number, number, number];
+  origin: [number, number, number];
+  direction: [number, number, number, number, number, number, number, number, number];
+  metadata: {
+    BitsAllocated: number;
+    BitsStored: number;
+    SamplesPerPixel: number;
+    HighBit: number;
+    PhotometricInterpretation: string;
+    PixelRepresentation: number;
+    Modality: string;
+    SeriesInstanceUID: string;
+    ImageOrientationPatient: number[];
+    PixelSpacing: number[];
+    FrameOfReferenceUID: string;
+    Columns: number;
+    Rows: number;
+    voiLut: { windowCenter: number; windowWidth: number }[];
+    VOILUTFunction: string;
+  };
+}
+
+export function localVolumeInput(info: LoadedSeriesInfo, load: number): LocalVolumeInput {
+  const g = info.geometry;
+  const [nx, ny] = g.dims;
+  const [sx, sy] = g.spacingMm;
+  return {
+    // Unique per load: Cornerstone caches volumes by id, and a reload must not reuse stale voxels.
+    volumeId: `pulmolens:${info.key}:${load}`,
+    dimensions: [...g.dims],
+    spacing: [...g.spacingMm],
+    origin: [...g.originLps],
+    direction: [...g.direction],
+    metadata: {
+      BitsAllocated: 16,
+      BitsStored: 16,
+      SamplesPerPixel: 1,
+      HighBit: 15,
+      PhotometricInterpretation: 'MONOCHROME2',
+      PixelRepresentation: 1,
+      Modality: info.metadata.modality || 'CT',
+      SeriesInstanceUID: info.metadata.seriesInstanceUid,
+      ImageOrientationPatient: g.direction.slice(0, 6),
+      // DICOM PixelSpacing is [between rows, between columns] = [y, x].
+      PixelSpacing: [sy, sx],
+      FrameOfReferenceUID: info.metadata.frameOfReferenceUid || `pulmolens-for-${info.key}`,
+      Columns: nx,
+      Rows: ny,
+      voiLut: [{ windowCenter: -600, windowWidth: 1500 }],
+      VOILUTFunction: 'LINEAR',
+    },
+  };
+}
+
+/** Voxel (i,j,k) -> LPS mm, as in src/core/volume (kept local: the renderer never imports core). */
+export function voxelToWorld(
+  info: LoadedSeriesInfo,
+  v: readonly [number, number, number],
+): [number, number, number] {
+  const { spacingMm: s, direction: d, originLps: o } = info.geometry;
+  const [i, j, k] = v;
+  return [
+    o[0] + i * s[0] * d[0] + j * s[1] * d[3] + k * s[2] * d[6],
+    o[1] + i * s[0] * d[1] + j * s[1] * d[4] + k * s[2] * d[7],
+    o[2] + i * s[0] * d[2] + j * s[1] * d[5] + k * s[2] * d[8],
+  ];
+}
