@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info';
+import { registerSynth } from './synth';
+import { registerVault } from './vault';
 
 /** Every subcommand registers itself here; keep one module per command. */
 export function registerCommands(program: Command): void {
   registerInfo(program);
+  registerSynth(program);
+  registerVault(program);
 }

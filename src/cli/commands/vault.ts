@@ -1,0 +1,204 @@
+/**
+ * `pulmolens vault init|import|list|export|verify|passwd`: the encrypted vault from a terminal or
+ * a script. Every command that unlocks writes the unlock and lock to the audit log, except
+ * `verify`, which opens read-only and changes nothing.
+ */
+import type { Command } from 'commander';
+import { scanDicomInputs } from '../../core/dicom';
+import { PulmoLensError } from '../../core/errors';
+import {
+  createVault,
+  openVault,
+  type ImportResult,
+  type StudySummary,
+  type UnlockedVault,
+  type VerifyReport,
+} from '../../core/vault';
+import { progressBar } from '../progress';
+import { currentPassphrase, newVaultPassphrase, replacementPassphrase, vaultDir } from './vault-passphrase';
+
+interface VaultFlag {
+  vault?: string;
+}
+
+/** One-shot commands never idle-lock; they lock when done, also on error. */
+async function withVault<T>(
+  flag: VaultFlag,
+  fn: (v: UnlockedVault) => Promise<T>,
+  opts: { readOnly?: boolean } = {},
+): Promise<T> {
+  const v = await openVault(vaultDir(flag.vault), await currentPassphrase(), {
+    idleLockMs: 0,
+    readOnly: opts.readOnly === true,
+  });
+  try {
+    return await fn(v);
+  } finally {
+    await v.lock();
+  }
+}
+
+function status(msg: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${msg}`);
+}
+
+function endStatus(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+export async function runVaultImport(
+  v: UnlockedVault,
+  paths: string[],
+  signal?: AbortSignal,
+): Promise<{ imported: ImportResult[]; skipped: Array<{ path: string; reason: string }> }> {
+  const scan = await scanDicomInputs(paths, {
+    ...(signal ? { signal } : {}),
+    onProgress: (p) => status(progressBar('scanning', p.done, p.total)),
+  });
+  const imported: ImportResult[] = [];
+  for (const s of scan.series) {
+    imported.push(
+      await v.importSeries(s, {
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => status(progressBar('importing', p.done, p.total)),
+      }),
+    );
+  }
+  endStatus();
+  if (scan.series.length === 0) {
+    throw new PulmoLensError('DICOM_NO_IMAGE', `no CT series found in ${paths.join(', ')}`);
+  }
+  return { imported, skipped: scan.skipped.map(({ path, reason }) => ({ path, reason })) };
+}
+
+function studyTable(studies: StudySummary[]): string {
+  if (studies.length === 0) return 'The vault holds no studies.';
+  const lines: string[] = [];
+  for (const s of studies) {
+    lines.push(`Study ${s.ref}`);
+    lines.push(`  patient   ${s.patientName || '(no name)'}  ID ${s.patientId || '(none)'}`);
+    lines.push(`  date      ${s.studyDate || '(unknown)'}  ${s.studyDescription}`);
+    lines.push(`  study UID ${s.studyInstanceUid}`);
+    for (const r of s.series) {
+      lines.push(
+        `  series ${r.ref}  #${r.seriesNumber ?? '-'} ${r.modality} ${r.seriesDescription}  ${r.instances} files, ${(r.bytes / 1e6).toFixed(1)} MB`,
+      );
+      lines.push(`         UID ${r.seriesInstanceUid}`);
+    }
+    const extra = Object.entries(s.objects).filter(([k]) => k !== 'dicom');
+    if (extra.length) lines.push(`  objects   ${extra.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function verifyText(r: VerifyReport): string {
+  const lines = [
+    `checked ${r.objectsChecked} objects, ${r.chunksChecked} chunks, ${(r.bytesChecked / 1e6).toFixed(1)} MB, ${r.auditEntries} audit entries`,
+  ];
+  for (const p of r.problems) lines.push(`PROBLEM ${p.code}: ${p.message}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  lines.push(r.ok ? 'vault OK' : `${r.problems.length} problem(s) found`);
+  return lines.join('\n');
+}
+
+export function registerVault(program: Command): void {
+  const vault = program
+    .command('vault')
+    .description('The encrypted on-device vault for studies, results and reports (see docs/vault.md).');
+  const vaultOpt = '--vault <dir>';
+  const vaultHelp = 'vault folder (default: $PULMOLENS_VAULT)';
+
+  vault
+    .command('init')
+    .description('Create a new vault (passphrase from $PULMOLENS_PASSPHRASE or a prompt).')
+    .option(vaultOpt, vaultHelp)
+    .action(async (opts: VaultFlag) => {
+      const dir = vaultDir(opts.vault);
+      const v = await createVault(dir, await newVaultPassphrase(), { idleLockMs: 0 });
+      const id = v.vaultId;
+      await v.lock();
+      process.stdout.write(`created vault ${id} in ${dir}\n`);
+    });
+
+  vault
+    .command('import')
+    .description('Copy every CT series under the paths into the vault (originals are left untouched).')
+    .argument('<paths...>', 'DICOM files, folders or DICOMDIRs')
+    .option(vaultOpt, vaultHelp)
+    .option('--json', 'print one JSON object')
+    .action(async (paths: string[], opts: VaultFlag & { json?: boolean }) => {
+      const ac = new AbortController();
+      const onSig = () => ac.abort();
+      process.once('SIGINT', onSig);
+      process.once('SIGTERM', onSig);
+      try {
+        const out = await withVault(opts, (v) => runVaultImport(v, paths, ac.signal));
+        if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+        else {
+          for (const r of out.imported) {
+            process.stdout.write(
+              r.alreadyPresent
+                ? `series ${r.seriesRef} of study ${r.studyRef} is already in the vault\n`
+                : `imported series ${r.seriesRef} of study ${r.studyRef}: ${r.instances} files, ${(r.bytes / 1e6).toFixed(1)} MB\n`,
+            );
+          }
+          if (out.skipped.length)
+            process.stdout.write(`skipped ${out.skipped.length} file(s) that are not CT images\n`);
+        }
+      } finally {
+        process.removeListener('SIGINT', onSig);
+        process.removeListener('SIGTERM', onSig);
+      }
+    });
+
+  vault
+    .command('list')
+    .description('List the studies and series in the vault (shows patient data: audit-logged unlock).')
+    .option(vaultOpt, vaultHelp)
+    .option('--json', 'print one JSON array')
+    .action(async (opts: VaultFlag & { json?: boolean }) => {
+      const studies = await withVault(opts, async (v) => v.listStudies());
+      process.stdout.write(opts.json ? `${JSON.stringify(studies)}\n` : `${studyTable(studies)}\n`);
+    });
+
+  vault
+    .command('export')
+    .description('Write the decrypted DICOM files of a study or series to a folder you name (audit-logged).')
+    .argument('<study-or-series>', 'vault ref from `vault list`, or a Study/SeriesInstanceUID')
+    .requiredOption('--out <dir>', 'folder to write (must not already hold exported files)')
+    .option(vaultOpt, vaultHelp)
+    .action(async (ref: string, opts: VaultFlag & { out: string }) => {
+      const r = await withVault(opts, (v) => v.exportSeries(ref, opts.out));
+      process.stdout.write(`exported ${r.files} file(s) to ${r.outDir}\n`);
+    });
+
+  vault
+    .command('verify')
+    .description('Check every object and the audit chain; reports problems and changes nothing.')
+    .option(vaultOpt, vaultHelp)
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: VaultFlag & { json?: boolean }) => {
+      const report = await withVault(
+        opts,
+        (v) => v.verify({ onProgress: (p) => status(progressBar('verifying', p.done, p.total)) }),
+        { readOnly: true },
+      );
+      endStatus();
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${verifyText(report)}\n`);
+      if (!report.ok) {
+        throw new PulmoLensError('VAULT_CORRUPT', `verify found ${report.problems.length} problem(s)`, {
+          details: { problems: report.problems },
+        });
+      }
+    });
+
+  vault
+    .command('passwd')
+    .description('Change the passphrase ($PULMOLENS_PASSPHRASE / $PULMOLENS_NEW_PASSPHRASE or prompts).')
+    .option(vaultOpt, vaultHelp)
+    .action(async (opts: VaultFlag) => {
+      await withVault(opts, async (v) => v.changePassphrase(await replacementPassphrase()));
+      process.stdout.write('passphrase changed\n');
+    });
+}
