@@ -14,7 +14,8 @@ import pydicom
 
 def main(folder: str) -> None:
     dss = []
-    for p in sorted(glob.glob(os.path.join(folder, "**", "*"), recursive=True)):
+    paths = [folder] if os.path.isfile(folder) else sorted(glob.glob(os.path.join(folder, "**", "*"), recursive=True))
+    for p in paths:
         if not os.path.isfile(p):
             continue
         try:

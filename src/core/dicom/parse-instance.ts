@@ -91,14 +91,29 @@ function hasPart10Prefix(bytes: Uint8Array): boolean {
   );
 }
 
+const isVrLetters = (a: number | undefined, b: number | undefined): boolean =>
+  a !== undefined && b !== undefined && a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a;
+
 /**
  * A file without the 128-byte preamble and "DICM" (older exports, some PACS) is accepted only when
- * it plainly starts with a DICOM group 0x0008 element; anything else is not DICOM.
+ * it plainly starts with a DICOM group 0x0002 or 0x0008 element; the first element tells the
+ * encoding. Anything else is not DICOM.
  */
-function looksLikeRawDataSet(bytes: Uint8Array): boolean {
-  if (bytes.length < 8) return false;
-  const group = bytes[0]! | (bytes[1]! << 8);
-  return group === 0x0008 || group === 0x0002;
+function rawDataSetSyntax(bytes: Uint8Array): 'meta' | string | null {
+  if (bytes.length < 8) return null;
+  const [b0, b1, , , v0, v1] = bytes;
+  if (b0 === 0x02 && b1 === 0x00) return 'meta';
+  if (b0 === 0x08 && b1 === 0x00) return isVrLetters(v0, v1) ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2';
+  if (b0 === 0x00 && b1 === 0x08 && isVrLetters(v0, v1)) return '1.2.840.10008.1.2.2';
+  return null;
+}
+
+/** dicom-parser throws strings or `{ exception }` objects as well as Errors. */
+function parserMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  if (e && typeof e === 'object' && 'exception' in e) return String((e as { exception: unknown }).exception);
+  return 'unknown parser error';
 }
 
 export function parseDataSet(bytes: Uint8Array, path: string): DataSet {
@@ -106,17 +121,23 @@ export function parseDataSet(bytes: Uint8Array, path: string): DataSet {
     if (hasPart10Prefix(bytes)) {
       return dicomParser.parseDicom(bytes, { inflater: inflater(path) } as never);
     }
-    if (looksLikeRawDataSet(bytes)) {
-      const group = bytes[0]! | (bytes[1]! << 8);
-      // Raw data set without meta: implicit VR little endian is the only legal default.
-      return dicomParser.parseDicom(bytes, {
-        TransferSyntaxUID: group === 0x0002 ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2',
-      } as never);
+    const raw = rawDataSetSyntax(bytes);
+    if (raw === 'meta') {
+      // File meta without the preamble: restore preamble + "DICM" so the normal path applies.
+      const withPreamble = new Uint8Array(132 + bytes.length);
+      withPreamble.set([0x44, 0x49, 0x43, 0x4d], 128);
+      withPreamble.set(bytes, 132);
+      return dicomParser.parseDicom(withPreamble, { inflater: inflater(path) } as never);
     }
+    if (raw) return dicomParser.parseDicom(bytes, { TransferSyntaxUID: raw } as never);
   } catch (e) {
     if (e instanceof PulmoLensError) throw e;
-    const msg = e instanceof Error ? e.message : typeof e === 'string' ? e : 'unknown parser error';
-    fail('DICOM_MALFORMED', path, `cannot parse DICOM: ${msg.replace(/^dicomParser\.\w+: /, '')}`, e);
+    fail(
+      'DICOM_MALFORMED',
+      path,
+      `cannot parse DICOM: ${parserMessage(e).replace(/^dicomParser\.\w+: /, '')}`,
+      e,
+    );
   }
   fail(
     'DICOM_NOT_DICOM',
@@ -249,7 +270,8 @@ export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
       `no Pixel Data (7FE0,0010)${sopClassUid ? `; SOP class ${sopClassUid}` : ''}`,
     );
   }
-  const tsUid = str(ds, 'x00020010') || (hasPart10Prefix(bytes) ? '' : '1.2.840.10008.1.2');
+  const raw = hasPart10Prefix(bytes) ? null : rawDataSetSyntax(bytes);
+  const tsUid = str(ds, 'x00020010') || (raw && raw !== 'meta' ? raw : '');
   const ts = transferSyntaxInfo(tsUid);
   if (!ts) {
     fail(
@@ -301,7 +323,7 @@ export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
   if (!pixelData.encapsulatedPixelData) {
     // Uncompressed: the element must really hold every frame it claims (a lying header must not
     // make us read past the buffer or allocate for data that is not there).
-    const available = Math.min(pixelData.length, bytes.length - pixelData.dataOffset);
+    const available = Math.min(pixelData.length, ds.byteArray.length - pixelData.dataOffset);
     if (available < frameBytes * numberOfFrames) {
       fail(
         'DICOM_PIXEL_ATTRIBUTES',

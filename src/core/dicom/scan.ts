@@ -121,6 +121,9 @@ function buildSeries(
   const f0 = first.header.frames[first.frame]!;
   const direction = directionFrom(f0.orientation);
   const normal: Vec3 = [direction[6], direction[7], direction[8]];
+  const modality = first.header.metadata.modality;
+  if (modality && modality !== 'CT')
+    warnings.push(`modality ${modality}: pixel values are not Hounsfield units`);
   if (!f0.orientation) warnings.push('no ImageOrientationPatient: assumed axial (row +x, column +y)');
 
   // Duplicate SOP instances (the same file twice in a folder) are dropped.

@@ -17,7 +17,8 @@ function loaderModule<T>(rel: string): Promise<T> {
 interface JpegImageInstance {
   parse(data: Uint8Array): void;
   colorTransform: boolean;
-  getData(width: number, height: number): Uint8Array | Uint16Array | Int16Array;
+  getData(width: number, height: number): Uint8Array;
+  getData16(width: number, height: number): Uint16Array;
 }
 
 let jpegImage: Promise<new () => JpegImageInstance> | undefined;
@@ -27,7 +28,8 @@ export async function decodeJpegWithJs(
   encoded: Uint8Array,
   columns: number,
   rows: number,
-): Promise<Uint8Array | Uint16Array | Int16Array> {
+  bitsAllocated: number,
+): Promise<Uint8Array | Uint16Array> {
   jpegImage ??= loaderModule<{ default: new () => JpegImageInstance }>('codecs/jpeg.js').then(
     (m) => m.default,
   );
@@ -35,7 +37,7 @@ export async function decodeJpegWithJs(
   const img = new JpegImage();
   img.parse(encoded);
   img.colorTransform = false;
-  return img.getData(columns, rows);
+  return bitsAllocated > 8 ? img.getData16(columns, rows) : img.getData(columns, rows);
 }
 
 interface RleImageFrame {

@@ -1,4 +1,4 @@
-import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
+import { Decoder as JpegLosslessDecoder } from '@cornerstonejs/jpeg-lossless-decoder-js';
 import type { Codec } from '../transfer-syntax';
 import type { FrameInfo, StoredPixels } from './codec-types';
 import { decodeWithWasm, type WasmFrameInfo } from './wasm-codecs';
@@ -38,7 +38,10 @@ export async function decodeFrame(codec: Codec, bytes: Uint8Array, info: FrameIn
       if (info.bitsAllocated === 8 && codec === 'jpeg-baseline') {
         return fromWasm(await decodeWithWasm('libjpegTurbo', bytes), info);
       }
-      return checkLength(toSignedness(await decodeJpegWithJs(bytes, info.columns, info.rows), info), info);
+      return checkLength(
+        toSignedness(await decodeJpegWithJs(bytes, info.columns, info.rows, info.bitsAllocated), info),
+        info,
+      );
   }
 }
 

@@ -24,6 +24,8 @@ interface WasmDecoder {
 
 type Factory = (opts: {
   locateFile: (f: string) => string;
+  print: (s: string) => void;
+  printErr: (s: string) => void;
 }) => Promise<Record<string, new () => WasmDecoder>>;
 
 interface CodecSpec {
@@ -64,7 +66,12 @@ function loadDecoder(name: WasmCodecName): Promise<WasmDecoder> {
     const spec = SPECS[name];
     const factory = require(`${spec.pkg}/${spec.js}`) as Factory;
     const wasmPath = require.resolve(`${spec.pkg}/${spec.wasm}`);
-    p = factory({ locateFile: (f) => (f.endsWith('.wasm') ? wasmPath : f) }).then((mod) => {
+    // The codecs log progress ([INFO] ...) to stdout, which would corrupt `info --json`.
+    p = factory({
+      locateFile: (f) => (f.endsWith('.wasm') ? wasmPath : f),
+      print: () => {},
+      printErr: () => {},
+    }).then((mod) => {
       const Cls = mod[spec.decoderClass];
       if (!Cls) throw new Error(`${spec.pkg} has no ${spec.decoderClass}`);
       return new Cls();
