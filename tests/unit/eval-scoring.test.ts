@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { bootstrapFroc } from '../../src/core/eval/bootstrap';
+import { evaluate } from '../../src/core/eval/evaluate';
+import { frocCurve, interpolate, scoreCohort } from '../../src/core/eval/froc';
+import { matchScan } from '../../src/core/eval/luna16-match';
+import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/core/eval/types';
+import type { Vec3 } from '../../src/core/volume/volume';
+
+const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
+
+function cand(id: string, centerLps: Vec3, probability: number): Candidate {
+  return { id, centerLps, probability };
+}
+
+function scan(uid: string, candidates: Candidate[], annotations: Partial<ScanAnnotations> = {}): ScanRecord {
+  return {
+    seriesInstanceUid: uid,
+    model: MODEL,
+    candidates,
+    annotations: { nodules: annotations.nodules ?? [], excluded: annotations.excluded ?? [] },
+  };
+}
+
+/**
+ * Three scans worked out by hand (see the comments): an excluded mark, a double hit, a hit exactly
+ * on the radius (LUNA16 needs d < r), a scan without nodules and a scan with a missed nodule.
+ */
+const cohort: ScanRecord[] = [
+  scan(
+    '1.1',
+    [
+      cand('c1', [1, 0, 0], 0.9), // N1 at 1 mm: the TP of N1
+      cand('c2', [0, 2, 0], 0.6), // N1 again, less probable: ignored (duplicate)
+      cand('c3', [50, 0, 2.9], 0.3), // N2 (r = 3) at 2.9 mm: TP
+      cand('c4', [100, 4, 0], 0.8), // only the excluded mark (10 mm stand-in diameter): ignored
+      cand('c5', [200, 0, 0], 0.7), // nothing: FP
+      cand('c6', [53, 0, 0], 0.95), // exactly 3 mm from N2, r = 3: not within, FP
+    ],
+    {
+      nodules: [
+        { id: 'N1', centerLps: [0, 0, 0], diameterMm: 10 },
+        { id: 'N2', centerLps: [50, 0, 0], diameterMm: 6 },
+      ],
+      excluded: [{ id: 'E1', centerLps: [100, 0, 0], diameterMm: null }],
+    },
+  ),
+  scan('1.2', [cand('c7', [0, 0, 0], 0.5), cand('c8', [10, 10, 10], 0.2)]), // no annotation: both FP
+  scan('1.3', [], { nodules: [{ id: 'N3', centerLps: [0, 0, 0], diameterMm: 8 }] }), // missed
+];
+
+describe('LUNA16 matching', () => {
+  it('labels TP, duplicate, excluded and FP candidates as the official script does', () => {
+    const m = matchScan(cohort[0]!);
+    const kinds = m.candidates.map((c) =>
+      c.match.kind === 'ignored' ? `${c.candidate.id}:ignored:${c.match.reason}` : `${c.candidate.id}:${c.match.kind}`,
+    );
+    expect(kinds).toEqual(['c1:TP', 'c2:ignored:duplicate', 'c3:TP', 'c4:ignored:excluded', 'c5:FP', 'c6:FP']);
+    expect(m.nodules.map((n) => [n.nodule.id, n.detectedProbability, n.candidateId])).toEqual([
+      ['N1', 0.9, 'c1'],
+      ['N2', 0.3, 'c3'],
+    ]);
+    const c1 = m.candidates[0]!.match;
+    expect(c1.kind === 'TP' && c1.distanceMm).toBeCloseTo(1, 12);
+  });
+
+  it('a candidate on an included nodule and an excluded mark is a TP; one best hit on two nodules counts for both', () => {
+    const m = matchScan(
+      scan('2.1', [cand('a', [0, 0, 0], 0.4)], {
+        nodules: [
+          { id: 'A', centerLps: [1, 0, 0], diameterMm: 6 },
+          { id: 'B', centerLps: [-1, 0, 0], diameterMm: 6 },
+        ],
+        excluded: [{ id: 'X', centerLps: [0, 0, 0], diameterMm: 4 }],
+      }),
+    );
+    expect(m.candidates[0]!.match).toMatchObject({ kind: 'TP', noduleIds: ['A', 'B'] });
+    expect(m.nodules.map((n) => n.detectedProbability)).toEqual([0.4, 0.4]);
+  });
+
+  it('an excluded mark with a diameter uses its own radius', () => {
+    const m = matchScan(
+      scan('2.2', [cand('a', [4, 0, 0], 0.4)], { excluded: [{ id: 'X', centerLps: [0, 0, 0], diameterMm: 6 }] }),
+    );
+    expect(m.candidates[0]!.match.kind).toBe('FP'); // 4 mm from a 6 mm mark; the 10 mm stand-in would have caught it
+  });
+});
+
+describe('FROC and CPM (known answers)', () => {
+  it('reads the seven sensitivities off the FROC as numpy.interp does', () => {
+    const e = evaluate(cohort, { annotationsSha256: 'x', bootstrapSamples: 50 });
+    // Scored entries, highest first: 0.95 FP, 0.9 TP, 0.7 FP, 0.5 FP, 0.3 TP, 0.2 FP; 3 nodules, 3 scans.
+    // Curve (FP/scan, sens): (0,0) (1/3,0) (1/3,1/3) (2/3,1/3) (1,1/3) (1,2/3) (4/3,2/3).
+    expect(e.curve.fpPerScan).toEqual([0, 1 / 3, 1 / 3, 2 / 3, 1, 1, 4 / 3]);
+    const expected = [0, 0, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 2 / 3];
+    e.metrics.froc.sensitivity.forEach((s, i) => expect(s).toBeCloseTo(expected[i]!, 12));
+    expect(e.metrics.froc.fpPerScan).toEqual([0.125, 0.25, 0.5, 1, 2, 4, 8]);
+    expect(e.metrics.cpm).toBeCloseTo(3 / 7, 12);
+    expect(e.metrics.scans).toBe(3);
+    expect(e.metrics.nodules).toBe(3);
+  });
+
+  it('ties between a TP and an FP form one diagonal step (sklearn roc_curve)', () => {
+    const e = evaluate(
+      [
+        scan('3.1', [cand('a', [0, 0, 0], 0.5), cand('b', [90, 0, 0], 0.5), cand('c', [-90, 0, 0], 0.4)], {
+          nodules: [{ id: 'N', centerLps: [0, 0, 0], diameterMm: 10 }],
+        }),
+      ],
+      { annotationsSha256: 'x', bootstrapSamples: 10 },
+    );
+    // Curve (0,0) (1,1) (2,1): sensitivity 1/8, 1/4, 1/2 on the diagonal, then 1.
+    const expected = [0.125, 0.25, 0.5, 1, 1, 1, 1];
+    e.metrics.froc.sensitivity.forEach((s, i) => expect(s).toBeCloseTo(expected[i]!, 12));
+    expect(e.metrics.cpm).toBeCloseTo(4.875 / 7, 12);
+    expect(e.metrics.operatingPoint).toMatchObject({ threshold: 0.5, tp: 1, fp: 1, fn: 0 });
+    expect(e.metrics.operatingPoint.f1).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('interpolates like numpy.interp: flat beyond the ends, last of repeated x', () => {
+    const xs = [0, 1, 1, 2];
+    const ys = [0, 0.2, 0.6, 1];
+    expect(interpolate(xs, ys, 0.5)).toBeCloseTo(0.1, 12);
+    expect(interpolate(xs, ys, 1)).toBeCloseTo(0.6, 12);
+    expect(interpolate(xs, ys, 1.5)).toBeCloseTo(0.8, 12);
+    expect(interpolate(xs, ys, 8)).toBe(1);
+  });
+
+  it('has no sensitivity, CPM or recall when no scan has a nodule', () => {
+    const e = evaluate([scan('4.1', [cand('a', [0, 0, 0], 0.5)]), scan('4.2', [])], {
+      annotationsSha256: 'x',
+      bootstrapSamples: 10,
+    });
+    expect(e.metrics.froc.sensitivity).toEqual([null, null, null, null, null, null, null]);
+    expect(e.metrics.cpm).toBeNull();
+    expect(e.metrics.cpmCI95).toBeNull();
+    expect(e.metrics.operatingPoint).toMatchObject({ recall: null, tp: 0, fp: 1, fn: 0, fpPerScan: 0.5 });
+  });
+});
+
+describe('operating point (known answers)', () => {
+  it('maximises F1 without a threshold and reports per-scan counts at it', () => {
+    const e = evaluate(cohort, { annotationsSha256: 'x', bootstrapSamples: 10 });
+    // F1 by threshold: .95 → 0, .9 → 2/5, .7 → 1/3, .5 → 2/7, .3 → 1/2, .2 → 4/9.
+    expect(e.metrics.operatingPoint.threshold).toBe(0.3);
+    expect(e.metrics.operatingPoint.f1).toBeCloseTo(0.5, 12);
+    expect(e.metrics.operatingPoint.recall).toBeCloseTo(2 / 3, 12);
+    expect(e.metrics.operatingPoint.precision).toBeCloseTo(0.4, 12);
+    expect(e.metrics.operatingPoint).toMatchObject({ tp: 2, fp: 3, fn: 1, fpPerScan: 1 });
+    expect(e.metrics.perScan).toEqual([
+      { seriesInstanceUid: '1.1', tp: 2, fp: 2, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.2', tp: 0, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.3', tp: 0, fp: 0, fn: 1, missed: [{ id: 'N3', centerLps: [0, 0, 0], diameterMm: 8 }] },
+    ]);
+  });
+
+  it('uses a given threshold (probability >= threshold counts)', () => {
+    const op = evaluate(cohort, { annotationsSha256: 'x', threshold: 0.8, bootstrapSamples: 10 }).metrics
+      .operatingPoint;
+    expect(op).toMatchObject({ threshold: 0.8, tp: 1, fp: 1, fn: 2, precision: 0.5 });
+    expect(op.recall).toBeCloseTo(1 / 3, 12);
+    expect(op.f1).toBeCloseTo(0.4, 12);
+    expect(op.fpPerScan).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('breaks F1 ties towards the higher threshold', () => {
+    // Two nodules; TP .9, FP .8, FP .7, TP .6: F1 is 2/3 at .9 and again at .6.
+    const op = evaluate(
+      [
+        scan('5.1', [cand('t1', [0, 0, 0], 0.9), cand('f1', [90, 0, 0], 0.8)], {
+          nodules: [{ id: 'A', centerLps: [0, 0, 0], diameterMm: 5 }],
+        }),
+        scan('5.2', [cand('f2', [90, 0, 0], 0.7), cand('t2', [0, 0, 0], 0.6)], {
+          nodules: [{ id: 'B', centerLps: [0, 0, 0], diameterMm: 5 }],
+        }),
+      ],
+      { annotationsSha256: 'x', bootstrapSamples: 10 },
+    ).metrics.operatingPoint;
+    expect(op.threshold).toBe(0.9);
+    expect(op.f1).toBeCloseTo(2 / 3, 12);
+  });
+});
+
+describe('bootstrap CI over scans', () => {
+  it('is reproducible for a seed and collapses to the CPM when every scan is alike', () => {
+    const same = ['a', 'b', 'c', 'd'].map((uid) =>
+      scan(uid, [cand('t', [0, 0, 0], 0.8), cand('f', [90, 0, 0], 0.6)], {
+        nodules: [
+          { id: 'N', centerLps: [0, 0, 0], diameterMm: 6 },
+          { id: 'M', centerLps: [-90, 0, 0], diameterMm: 6 },
+        ],
+      }),
+    );
+    const e = evaluate(same, { annotationsSha256: 'x', bootstrapSamples: 200 });
+    expect(e.metrics.cpmCI95![0]).toBeCloseTo(e.metrics.cpm!, 12);
+    expect(e.metrics.cpmCI95![1]).toBeCloseTo(e.metrics.cpm!, 12);
+  });
+
+  it('gives a proper interval on a varied cohort, identical for the same seed', () => {
+    const c = scoreCohort(cohort.map(matchScan));
+    const a = bootstrapFroc(c, { samples: 300, seed: 7 });
+    const b = bootstrapFroc(c, { samples: 300, seed: 7 });
+    expect(a).toEqual(b);
+    const [lo, hi] = a.cpmCI95!;
+    expect(lo).toBeLessThan(hi);
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThanOrEqual(1);
+    // Resamples drawing only scan 1.2 have no nodule and are left out.
+    expect(a.usedSamples).toBeLessThanOrEqual(300);
+    expect(frocCurve(c).sensitivity).not.toBeNull();
+  });
+});
+
+describe('evaluate() input checks', () => {
+  it('refuses a cohort mixing two models and a series given twice', () => {
+    const other = { ...scan('9.2', []), model: { ...MODEL, sha256: 'cd'.repeat(32) } };
+    expect(() => evaluate([scan('9.1', []), other], { annotationsSha256: 'x' })).toThrow(/one evaluation scores one model/);
+    expect(() => evaluate([scan('9.1', []), scan('9.1', [])], { annotationsSha256: 'x' })).toThrow(/appears twice/);
+  });
+});
