@@ -1,0 +1,178 @@
+import { Worker } from 'node:worker_threads';
+import type { LoadedSeries, Progress } from '../dicom/types';
+import { PulmoLensError } from '../errors';
+import type { Volume } from '../volume/volume';
+import { runAnalysis, type AnalysisResult, type AnalyzeOptions, type SeriesHeader } from './pipeline';
+import type { RunRequest, WorkerReply } from './worker-protocol';
+
+export interface AnalyzeSeriesOptions extends AnalyzeOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Run in the calling thread instead of the worker (benchmarks of the bare pipeline). */
+  inProcess?: boolean;
+}
+
+/** What analyzeSeries needs of a loaded series; a LoadedSeries from src/core/dicom fits. */
+export interface AnalyzableSeries {
+  volume: Volume;
+  series: { metadata: SeriesHeader };
+}
+
+/**
+ * Runs the whole nodule pipeline on a loaded series in a worker thread: detection heatmap,
+ * candidates, characterization, measurements, Brock, Lung-RADS, Fleischner. Progress arrives via
+ * onProgress; aborting the signal cancels (rejects with CANCELLED).
+ */
+export async function analyzeSeries(
+  loaded: AnalyzableSeries | LoadedSeries,
+  opts: AnalyzeSeriesOptions = {},
+): Promise<AnalysisResult> {
+  const { signal, onProgress, inProcess, ...options } = opts;
+  const header = pickHeader(loaded.series.metadata);
+  if (signal?.aborted) throw cancelled();
+  if (inProcess) {
+    return runAnalysis(loaded.volume, header, options, {
+      onProgress,
+      checkCancelled: () => {
+        if (signal?.aborted) throw cancelled();
+      },
+    });
+  }
+  return inferenceWorker().run(loaded.volume, header, options, signal, onProgress);
+}
+
+function pickHeader(m: SeriesHeader): SeriesHeader {
+  return {
+    seriesInstanceUid: m.seriesInstanceUid,
+    patientAge: m.patientAge,
+    patientSex: m.patientSex,
+    patientBirthDate: m.patientBirthDate,
+    studyDate: m.studyDate,
+  };
+}
+
+function cancelled(): PulmoLensError {
+  return new PulmoLensError('CANCELLED', 'analysis cancelled');
+}
+
+/** The worker entry next to this module: TypeScript sources run it through tsx, a build its .js. */
+function workerUrl(): { url: URL; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return {
+    url: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url),
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+  };
+}
+
+interface Job {
+  id: number;
+  resolve: (r: AnalysisResult) => void;
+  reject: (e: unknown) => void;
+  onProgress: ((p: Progress) => void) | undefined;
+}
+
+/**
+ * One long-lived worker, so model sessions are created once. It is unref'd while idle so a CLI
+ * process can exit; jobs run one at a time in the worker's own queue.
+ */
+class InferenceWorker {
+  private worker: Worker | null = null;
+  private jobs = new Map<number, Job>();
+  private nextId = 1;
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const { url, execArgv } = workerUrl();
+    const w = new Worker(url, { execArgv });
+    w.on('message', (r: WorkerReply) => this.onReply(r));
+    w.on('error', (e) => this.failAll(e));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = null;
+      this.failAll(new PulmoLensError('MODEL_RUNTIME', `inference worker exited (code ${code})`));
+    });
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  run(
+    volume: Volume,
+    header: SeriesHeader,
+    options: AnalyzeOptions,
+    signal: AbortSignal | undefined,
+    onProgress: ((p: Progress) => void) | undefined,
+  ): Promise<AnalysisResult> {
+    const w = this.ensure();
+    const id = this.nextId++;
+    const cancel = new SharedArrayBuffer(4);
+    return new Promise<AnalysisResult>((resolve, reject) => {
+      const onAbort = () => {
+        Atomics.store(new Int32Array(cancel), 0, 1);
+        // The worker stops at its next check and answers CANCELLED; settle now so the UI is free.
+        const job = this.jobs.get(id);
+        if (job) job.onProgress = undefined;
+        reject(cancelled());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          this.jobs.delete(id);
+          if (this.jobs.size === 0) this.worker?.unref();
+          f(v);
+        };
+      this.jobs.set(id, { id, resolve: settle(resolve), reject: settle(reject), onProgress });
+      w.ref();
+      const msg: RunRequest = { type: 'run', id, volume: plainVolume(volume), header, options, cancel };
+      w.postMessage(msg);
+    });
+  }
+
+  private onReply(r: WorkerReply): void {
+    const job = this.jobs.get(r.id);
+    if (!job) return;
+    if (r.type === 'progress') job.onProgress?.(r.progress);
+    else if (r.type === 'done') job.resolve(r.result);
+    else {
+      const e = r.error;
+      job.reject(
+        e.code
+          ? new PulmoLensError(e.code, e.message, {
+              ...(e.path ? { path: e.path } : {}),
+              ...(e.details ? { details: e.details } : {}),
+            })
+          : new PulmoLensError('MODEL_RUNTIME', e.message),
+      );
+    }
+  }
+
+  private failAll(e: unknown): void {
+    for (const job of [...this.jobs.values()]) job.reject(e);
+    this.jobs.clear();
+  }
+
+  async terminate(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}
+
+/** Only the geometry and voxels cross the thread boundary (structured clone copies them). */
+function plainVolume(v: Volume): Volume {
+  return { dims: v.dims, spacingMm: v.spacingMm, originLps: v.originLps, direction: v.direction, hu: v.hu };
+}
+
+let shared: InferenceWorker | null = null;
+function inferenceWorker(): InferenceWorker {
+  shared ??= new InferenceWorker();
+  return shared;
+}
+
+/** Stops the worker (app quit, end of a test file); the next analysis starts a fresh one. */
+export async function shutdownInference(): Promise<void> {
+  const w = shared;
+  shared = null;
+  if (w) await w.terminate();
+}

@@ -1,0 +1,65 @@
+import type { Vec3 } from '../volume/volume';
+import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
+
+export interface LungMaskOptions {
+  /** Air-like threshold; lung parenchyma is about -850 HU, soft tissue above -100. */
+  airHu?: number;
+  /** Closing radius (mm): fills the pleural dents of juxtapleural nodules up to about this radius. */
+  closeMm?: number;
+  /** Final dilation (mm), so nodules sitting on the pleura stay inside. */
+  dilateMm?: number;
+}
+
+export interface LungMask {
+  mask: Uint8Array;
+  /** False when no lung-like air was found and the mask is the whole grid. */
+  found: boolean;
+  voxels: number;
+}
+
+/**
+ * A classical lung mask from HU on a coarse grid: air below ~-400 HU, 6-connected components,
+ * drop the air outside the body (it touches the in-plane border of the image), keep the large
+ * remaining components (lungs, airways; small bowel gas is dropped), fill holes per axial slice
+ * (vessels, nodules), close and dilate a little so juxtapleural nodules are inside.
+ */
+export function lungMaskFromHu(
+  hu: Float32Array,
+  dims: Vec3,
+  spacingMm: Vec3,
+  opts: LungMaskOptions = {},
+): LungMask {
+  const airHu = opts.airHu ?? -400;
+  const air = new Uint8Array(hu.length);
+  for (let v = 0; v < hu.length; v++) air[v] = hu[v]! < airHu ? 1 : 0;
+  const { labels, sizes, touchesSide } = labelComponents(air, dims);
+  const voxelMl = (spacingMm[0] * spacingMm[1] * spacingMm[2]) / 1000;
+  let largest = 0;
+  for (let id = 1; id < sizes.length; id++) if (!touchesSide[id]) largest = Math.max(largest, sizes[id]!);
+  const minSize = Math.max(0.1 * largest, 5 / voxelMl);
+  const keep = sizes.map((s, id) => id > 0 && !touchesSide[id] && s >= minSize);
+  let mask: Uint8Array = air;
+  let voxels = 0;
+  for (let v = 0; v < mask.length; v++) {
+    const k = keep[labels[v]!] ? 1 : 0;
+    mask[v] = k;
+    voxels += k;
+  }
+  if (voxels === 0) {
+    // No lung found (a phantom without a body, a cropped scan): search everywhere, say so.
+    return { mask: new Uint8Array(hu.length).fill(1), found: false, voxels: hu.length };
+  }
+  mask = fillHolesAxial(mask, dims);
+  const r = (mm: number): Vec3 => [
+    Math.round(mm / spacingMm[0]),
+    Math.round(mm / spacingMm[1]),
+    Math.round(mm / spacingMm[2]),
+  ];
+  const close = r(opts.closeMm ?? 10);
+  mask = boxFilter(boxFilter(mask, dims, close, false), dims, close, true);
+  mask = fillHolesAxial(mask, dims);
+  mask = boxFilter(mask, dims, r(opts.dilateMm ?? 4), false);
+  voxels = 0;
+  for (let v = 0; v < mask.length; v++) voxels += mask[v]!;
+  return { mask, found: true, voxels };
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { PulmoLensError } from '../errors';
+
+/** models/manifest.json, as models/manifest.schema.md defines it (unknown keys are kept, not checked). */
+const positive3 = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
+const int3 = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
+const huWindow = z
+  .tuple([z.number(), z.number()])
+  .refine(([lo, hi]) => hi > lo, 'huWindow must be [low, high]');
+const common = {
+  name: z.string().min(1),
+  version: z.string().min(1),
+  file: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits'),
+  inputName: z.string().min(1),
+  spacingMm: positive3,
+  huWindow,
+  opset: z.number().int().optional(),
+  outputMeaning: z.string().optional(),
+  trainingData: z.string().optional(),
+  evaluation: z.record(z.string(), z.unknown()).optional(),
+};
+
+const detectorSpec = z.looseObject({ ...common, outputName: z.string().min(1), patchSize: int3 });
+const characterizerSpec = z.looseObject({
+  ...common,
+  cubeSize: int3,
+  outputs: z.object({ nodule: z.string().min(1), type: z.string().min(1), spiculated: z.string().min(1) }),
+  typeOrder: z
+    .array(z.enum(['solid', 'part-solid', 'ground-glass']))
+    .length(3)
+    .refine((a) => new Set(a).size === 3, 'typeOrder must name each type once'),
+});
+const manifestSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  models: z.looseObject({ detector: detectorSpec, characterizer: characterizerSpec }),
+});
+
+export type DetectorSpec = z.infer<typeof detectorSpec>;
+export type CharacterizerSpec = z.infer<typeof characterizerSpec>;
+export type ModelSpec = DetectorSpec | CharacterizerSpec;
+
+export interface ModelManifest {
+  /** Folder that holds manifest.json and the model files. */
+  dir: string;
+  detector: DetectorSpec;
+  characterizer: CharacterizerSpec;
+}
+
+/**
+ * The models folder: an explicit option, else PULMOLENS_MODELS_DIR, else `models/` at the root of
+ * the source tree (this file lives in src/core/inference/).
+ */
+export function defaultModelsDir(): string {
+  const env = process.env.PULMOLENS_MODELS_DIR;
+  if (env) return resolve(env);
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
+}
+
+export async function loadManifest(dir: string = defaultModelsDir()): Promise<ModelManifest> {
+  const path = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new PulmoLensError('MODEL_MISSING', `no model manifest: ${(e as Error).message}`, {
+      path,
+      cause: e,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new PulmoLensError('MODEL_MISMATCH', `manifest is not valid JSON: ${(e as Error).message}`, {
+      path,
+      cause: e,
+    });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PulmoLensError(
+      'MODEL_MISMATCH',
+      `manifest does not follow models/manifest.schema.md: ${issues}`,
+      {
+        path,
+      },
+    );
+  }
+  return { dir, detector: parsed.data.models.detector, characterizer: parsed.data.models.characterizer };
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Reads a model file and refuses it unless its SHA-256 is the manifest's: a model that is not the
+ * one the evaluation figures were measured on must never run silently.
+ */
+export async function readVerifiedModel(manifest: ModelManifest, spec: ModelSpec): Promise<Uint8Array> {
+  const path = join(manifest.dir, spec.file);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new PulmoLensError(
+      'MODEL_MISSING',
+      `model file ${spec.file} (${spec.name}) cannot be read: ${(e as Error).message}`,
+      {
+        path,
+        cause: e,
+      },
+    );
+  }
+  const actual = sha256Hex(bytes);
+  const expected = spec.sha256.toLowerCase();
+  if (actual !== expected) {
+    throw new PulmoLensError(
+      'MODEL_MISMATCH',
+      `model file ${spec.file} has sha256 ${actual} but the manifest expects ${expected}; refusing to load it`,
+      { path, details: { file: spec.file, expected, actual } },
+    );
+  }
+  return bytes;
+}

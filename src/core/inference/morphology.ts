@@ -1,0 +1,128 @@
+import type { Vec3 } from '../volume/volume';
+
+/** Binary 3D masks on an x-fastest grid: small, allocation-light building blocks for the lung mask. */
+
+export interface Components {
+  /** 0 = background, else component id (1-based). */
+  labels: Int32Array;
+  /** sizes[id] in voxels (sizes[0] unused). */
+  sizes: number[];
+  /** touchesSide[id]: the component reaches the x or y border of the grid. */
+  touchesSide: boolean[];
+}
+
+/** 6-connected components of the non-zero voxels. */
+export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  const labels = new Int32Array(mask.length);
+  const sizes = [0];
+  const touchesSide = [false];
+  const stack = new Int32Array(mask.length);
+  let next = 0;
+  for (let start = 0; start < mask.length; start++) {
+    if (mask[start] === 0 || labels[start] !== 0) continue;
+    const id = ++next;
+    let size = 0;
+    let side = false;
+    let top = 0;
+    stack[top++] = start;
+    labels[start] = id;
+    while (top > 0) {
+      const v = stack[--top]!;
+      size++;
+      const x = v % nx;
+      const y = Math.floor(v / nx) % ny;
+      const z = Math.floor(v / plane);
+      if (x === 0 || y === 0 || x === nx - 1 || y === ny - 1) side = true;
+      const push = (n: number) => {
+        if (mask[n] !== 0 && labels[n] === 0) {
+          labels[n] = id;
+          stack[top++] = n;
+        }
+      };
+      if (x > 0) push(v - 1);
+      if (x < nx - 1) push(v + 1);
+      if (y > 0) push(v - nx);
+      if (y < ny - 1) push(v + nx);
+      if (z > 0) push(v - plane);
+      if (z < nz - 1) push(v + plane);
+    }
+    sizes.push(size);
+    touchesSide.push(side);
+  }
+  return { labels, sizes, touchesSide };
+}
+
+/** Fills, slice by slice, background regions that do not reach the slice border (vessels, nodules). */
+export function fillHolesAxial(mask: Uint8Array, dims: Vec3): Uint8Array {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  const out = mask.slice();
+  const outside = new Uint8Array(plane);
+  const stack = new Int32Array(plane);
+  for (let z = 0; z < nz; z++) {
+    const base = z * plane;
+    outside.fill(0);
+    let top = 0;
+    const seed = (p: number) => {
+      if (mask[base + p] === 0 && outside[p] === 0) {
+        outside[p] = 1;
+        stack[top++] = p;
+      }
+    };
+    for (let x = 0; x < nx; x++) {
+      seed(x);
+      seed(x + (ny - 1) * nx);
+    }
+    for (let y = 0; y < ny; y++) {
+      seed(y * nx);
+      seed(nx - 1 + y * nx);
+    }
+    while (top > 0) {
+      const p = stack[--top]!;
+      const x = p % nx;
+      const y = (p - x) / nx;
+      if (x > 0) seed(p - 1);
+      if (x < nx - 1) seed(p + 1);
+      if (y > 0) seed(p - nx);
+      if (y < ny - 1) seed(p + nx);
+    }
+    for (let p = 0; p < plane; p++) if (outside[p] === 0) out[base + p] = 1;
+  }
+  return out;
+}
+
+/**
+ * Box dilation (erode = false) or erosion (erode = true) by radius r[a] voxels along each axis,
+ * separable, with a running count so each pass is linear in the voxel count. Erosion treats the
+ * outside as foreground, so a closing never eats into a mask that touches the grid edge.
+ */
+export function boxFilter(mask: Uint8Array, dims: Vec3, r: Vec3, erode: boolean): Uint8Array {
+  let cur = mask;
+  const strides = [1, dims[0], dims[0] * dims[1]];
+  for (let a = 0; a < 3; a++) {
+    const rad = r[a]!;
+    if (rad <= 0) continue;
+    const n = dims[a]!;
+    const stride = strides[a]!;
+    const out = new Uint8Array(cur.length);
+    const lines = cur.length / n;
+    const win = 2 * rad + 1;
+    for (let l = 0; l < lines; l++) {
+      // Line start: enumerate all voxels whose coordinate along axis a is 0.
+      const lower = l % stride;
+      const upper = Math.floor(l / stride);
+      const start = lower + upper * stride * n;
+      const val = (t: number) => (t < 0 || t >= n ? (erode ? 1 : 0) : cur[start + t * stride]!);
+      let count = 0;
+      for (let t = -rad; t <= rad; t++) count += val(t);
+      for (let t = 0; t < n; t++) {
+        out[start + t * stride] = erode ? (count === win ? 1 : 0) : count > 0 ? 1 : 0;
+        count += val(t + rad + 1) - val(t - rad);
+      }
+    }
+    cur = out;
+  }
+  return cur === mask ? mask.slice() : cur;
+}

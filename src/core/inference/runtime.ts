@@ -1,0 +1,153 @@
+import * as ort from 'onnxruntime-node';
+import { PulmoLensError } from '../errors';
+import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
+import { openSession, providerOrder, type OpenedSession, type ProviderChoice } from './providers';
+
+export interface CharacterizerOutput {
+  /** [n] */
+  nodule: Float32Array;
+  /** [n * 3] in the manifest's typeOrder */
+  type: Float32Array;
+  /** [n] */
+  spiculated: Float32Array;
+}
+
+/** Both models loaded, verified and bound to an execution provider; reused across scans. */
+export interface ModelRuntime {
+  manifest: ModelManifest;
+  detector: OpenedSession;
+  characterizer: OpenedSession;
+  /** One patch [z, y, x] in, its per-voxel probability out. */
+  detect(patch: Float32Array, zyx: [number, number, number]): Promise<Float32Array>;
+  characterize(cubes: Float32Array, n: number): Promise<CharacterizerOutput>;
+}
+
+function modelError(label: string, e: unknown): PulmoLensError {
+  if (e instanceof PulmoLensError) return e;
+  return new PulmoLensError(
+    'MODEL_RUNTIME',
+    `${label} failed to run: ${e instanceof Error ? e.message : String(e)}`,
+    {
+      cause: e,
+    },
+  );
+}
+
+async function createRuntime(
+  manifest: ModelManifest,
+  choice: ProviderChoice | undefined,
+): Promise<ModelRuntime> {
+  const order = providerOrder(choice);
+  const d = manifest.detector;
+  const c = manifest.characterizer;
+  const [detBytes, charBytes] = await Promise.all([
+    readVerifiedModel(manifest, d),
+    readVerifiedModel(manifest, c),
+  ]);
+  const [pz, py, px] = d.patchSize;
+  const [cz, cy, cx] = c.cubeSize;
+
+  const runDetector = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
+    const out = await s.run({ [d.inputName]: new ort.Tensor('float32', data, [1, 1, ...zyx]) });
+    const t = out[d.outputName];
+    if (!t) throw new PulmoLensError('MODEL_MISMATCH', `detector has no output named ${d.outputName}`);
+    if (t.data.length !== data.length) {
+      throw new PulmoLensError(
+        'MODEL_MISMATCH',
+        `detector output ${d.outputName} has ${t.data.length} values for an input of ${data.length}`,
+      );
+    }
+    return t.data as Float32Array;
+  };
+  const runCharacterizer = async (s: ort.InferenceSession, data: Float32Array, n: number) => {
+    const out = await s.run({ [c.inputName]: new ort.Tensor('float32', data, [n, 1, cz, cy, cx]) });
+    const get = (name: string, per: number) => {
+      const t = out[name];
+      if (!t || t.data.length !== n * per) {
+        throw new PulmoLensError(
+          'MODEL_MISMATCH',
+          `characterizer output ${name} is missing or not [${n},${per}]`,
+        );
+      }
+      return t.data as Float32Array;
+    };
+    return {
+      nodule: get(c.outputs.nodule, 1),
+      type: get(c.outputs.type, 3),
+      spiculated: get(c.outputs.spiculated, 1),
+    };
+  };
+
+  const detector = await openSession(
+    detBytes,
+    order,
+    async (s) => void (await runDetector(s, new Float32Array(pz * py * px), [pz, py, px])),
+    `detector ${d.file}`,
+  );
+  // The characterizer goes to the provider the detector settled on, then the CPU.
+  const charOrder = detector.provider === 'cpu' ? (['cpu'] as const) : ([detector.provider, 'cpu'] as const);
+  const characterizer = await openSession(
+    charBytes,
+    [...charOrder],
+    async (s) => void (await runCharacterizer(s, new Float32Array(cz * cy * cx), 1)),
+    `characterizer ${c.file}`,
+  );
+  return {
+    manifest,
+    detector,
+    characterizer,
+    detect: async (patch, zyx) => {
+      try {
+        return await runDetector(detector.session, patch, zyx);
+      } catch (e) {
+        throw modelError(`detector ${d.file}`, e);
+      }
+    },
+    characterize: async (cubes, n) => {
+      try {
+        return await runCharacterizer(characterizer.session, cubes, n);
+      } catch (e) {
+        throw modelError(`characterizer ${c.file}`, e);
+      }
+    },
+  };
+}
+
+const runtimes = new Map<string, Promise<ModelRuntime>>();
+
+/**
+ * The runtime for a models folder and provider choice, created once per process (per worker) and
+ * reused. The key holds the manifest's hashes, so shipping new models opens new sessions.
+ */
+export async function getRuntime(
+  modelsDir: string | undefined,
+  choice: ProviderChoice | undefined,
+): Promise<ModelRuntime> {
+  const manifest = await loadManifest(modelsDir);
+  const key = [
+    manifest.dir,
+    manifest.detector.sha256,
+    manifest.characterizer.sha256,
+    providerOrder(choice).join(','),
+  ].join('|');
+  let p = runtimes.get(key);
+  if (!p) {
+    p = createRuntime(manifest, choice);
+    runtimes.set(key, p);
+    p.catch(() => runtimes.delete(key));
+  }
+  return p;
+}
+
+/** Releases every cached session (tests, and before a worker exits). */
+export async function releaseRuntimes(): Promise<void> {
+  const all = [...runtimes.values()];
+  runtimes.clear();
+  for (const p of all) {
+    const r = await p.catch(() => null);
+    if (r) {
+      await r.detector.session.release().catch(() => undefined);
+      await r.characterizer.session.release().catch(() => undefined);
+    }
+  }
+}
