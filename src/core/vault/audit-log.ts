@@ -4,11 +4,13 @@
  *
  *   file    = "PLVAUD01" | vault id (16) | frame*
  *   frame   = length u32 BE | seal(audit key, JSON entry, AAD = magic|vault|seq)
- *   chain   = h(-1) = SHA-256(file header); h(n) = SHA-256(h(n-1) | frame n)
- *   entry n carries h(n-1) as `prev`; the head carries (count, h(count-1)).
+ *   chain   = entry 0 carries prev = SHA-256(file header); entry n carries
+ *             prev = SHA-256(prev of entry n-1 | frame n-1); the head carries (count, the link
+ *             after the last frame).
  *
  * An edited entry fails authentication; a removed or reordered entry breaks `seq` and `prev`; a
- * cut-off tail disagrees with the head. A frame torn by a crash while appending is recognised
+ * cut-off tail disagrees with the head. Each link is checked against the authenticated `prev` of
+ * the entry before it, so one damaged entry is named alone instead of breaking every later link. A frame torn by a crash while appending is recognised
  * (incomplete length) and dropped on the next writable unlock.
  */
 import { promises as fsp } from 'node:fs';
@@ -120,10 +122,10 @@ export class AuditLog {
   }
 
   /**
-   * Opens for appending. Continues the chain from the frames on disk (without trusting or
-   * needing their contents, so a damaged log never blocks the vault) and drops a torn tail.
+   * Opens for appending: drops a torn tail and continues the chain after the last frame. A
+   * damaged log never blocks the vault (verify reports it).
    */
-  static async openForAppend(dir: string, tmpDir: string, vaultId: string): Promise<AuditLog> {
+  static async openForAppend(dir: string, tmpDir: string, vaultId: string, key: Buffer): Promise<AuditLog> {
     const path = AuditLog.path(dir);
     const buf = await readFileOr(path, 'audit log');
     const { frames, tornBytes, end } = splitFrames(buf);
@@ -134,9 +136,16 @@ export class AuditLog {
         throw ioError(err, 'repair the audit log after an interrupted write', path);
       }
     }
-    let h = sha256(buf.subarray(0, FILE_HEADER_BYTES));
-    for (const f of frames) h = sha256(h, f.bytes);
-    return new AuditLog(dir, tmpDir, vaultId, frames.length, h);
+    let link = sha256(buf.subarray(0, FILE_HEADER_BYTES));
+    const last = frames.at(-1);
+    if (last) {
+      const pt = open(key, last.bytes.subarray(4), entryAad(vaultId, frames.length - 1));
+      const prev = pt
+        ? Buffer.from((JSON.parse(pt.toString('utf8')) as AuditEntry).prev, 'hex')
+        : sha256(buf);
+      link = sha256(prev, last.bytes);
+    }
+    return new AuditLog(dir, tmpDir, vaultId, frames.length, link);
   }
 
   async append(
@@ -195,9 +204,9 @@ export async function readAuditLog(
     return { entries, problems, notes };
   }
   const { frames, tornBytes } = splitFrames(buf);
-  const hashes: Buffer[] = [];
-  let h = sha256(buf.subarray(0, FILE_HEADER_BYTES));
-  let prevAuthentic = true;
+  // links[i]: the link after frame i, or null where frame i could not be authenticated
+  const links: Array<Buffer | null> = [];
+  let link: Buffer | null = sha256(buf.subarray(0, FILE_HEADER_BYTES));
   let expectedSeq = 0;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
@@ -219,7 +228,7 @@ export async function readAuditLog(
         seq: expectedSeq,
         message: `audit entry ${expectedSeq} (at byte ${f.offset}) fails authentication: edited or corrupted`,
       });
-      prevAuthentic = false;
+      link = null;
       expectedSeq += 1;
     } else {
       if (entry.seq !== expectedSeq) {
@@ -230,18 +239,17 @@ export async function readAuditLog(
               ? `audit entries ${expectedSeq}..${entry.seq - 1} are missing (removed)`
               : `audit entry ${entry.seq} appears again at position ${i} (duplicated or reordered)`,
         });
-      } else if (prevAuthentic && entry.prev !== h.toString('hex')) {
+      } else if (link && entry.prev !== link.toString('hex')) {
         problems.push({
           seq: entry.seq,
-          message: `audit entry ${entry.seq}: hash chain broken (entry before it altered)`,
+          message: `audit entry ${entry.seq}: hash chain broken (an entry before it was replaced)`,
         });
       }
       entries.push(entry);
-      prevAuthentic = true;
+      link = sha256(Buffer.from(entry.prev, 'hex'), f.bytes);
       expectedSeq = entry.seq + 1;
     }
-    h = sha256(h, f.bytes);
-    hashes.push(h);
+    links.push(link);
   }
 
   let head: Head | null = null;
@@ -263,8 +271,9 @@ export async function readAuditLog(
     } else if (n > head.count + 1) {
       problems.push({ seq: head.count, message: `audit head is stale: ${n - head.count} entries after it` });
     } else {
-      const at = head.count === 0 ? sha256(buf.subarray(0, FILE_HEADER_BYTES)) : hashes[head.count - 1]!;
-      if (at.toString('hex') !== head.hash) {
+      const at = head.count === 0 ? sha256(buf.subarray(0, FILE_HEADER_BYTES)) : links[head.count - 1]!;
+      // (an unauthenticated last entry is reported above already)
+      if (at && at.toString('hex') !== head.hash) {
         problems.push({
           seq: head.count - 1,
           message: 'audit log does not match its head (entries replaced)',

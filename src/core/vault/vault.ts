@@ -334,7 +334,7 @@ async function finishOpen(
     release = await acquireWriterLock(dir);
     const index = await readIndex(dir, header.vaultId, keys.index);
     await collectGarbage(dir, index);
-    const audit = await AuditLog.openForAppend(dir, paths(dir).tmp, header.vaultId);
+    const audit = await AuditLog.openForAppend(dir, paths(dir).tmp, header.vaultId, keys.audit);
     const v = new UnlockedVault(dir, header, dataKey, keys, index, audit, release, opts);
     await v.recordEvent('vault-unlocked', undefined, { via });
     return v;
