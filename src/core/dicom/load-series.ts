@@ -4,7 +4,7 @@ import type { Volume } from '../volume/volume';
 import { decodeFrame } from './codecs/decode-frame';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
-import { PADDING_HU, storedToHu } from './stored-to-hu';
+import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
 import type { LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
 /**
@@ -19,6 +19,7 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
   const sliceSize = nx * ny;
   const hu = new Int16Array(sliceSize * nz);
   const filled = new Uint8Array(nz);
+  const hist = new HuHistogram();
   const skipped: SkippedFile[] = [];
 
   const byPath = new Map<string, typeof series.frames>();
@@ -61,7 +62,13 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
               { path, cause: e },
             );
           }
-          storedToHu(stored, { ...h, slope: fh.slope, intercept: fh.intercept }, hu, ref.slot * sliceSize);
+          storedToHu(
+            stored,
+            { ...h, slope: fh.slope, intercept: fh.intercept },
+            hu,
+            ref.slot * sliceSize,
+            hist,
+          );
           filled[ref.slot] = 1;
           done += 1;
           opts.onProgress?.({ done, total, stage: 'decoding' });
@@ -75,26 +82,10 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
   };
   await Promise.all(Array.from({ length: Math.min(4, queue.length) }, work));
 
-  let min = 32767;
-  let max = -32768;
-  let sum = 0;
-  let count = 0;
   for (let k = 0; k < nz; k++) {
-    const base = k * sliceSize;
-    if (!filled[k]) {
-      hu.fill(PADDING_HU, base, base + sliceSize);
-      continue;
-    }
-    let s = 0;
-    for (let i = base; i < base + sliceSize; i++) {
-      const v = hu[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      s += v;
-    }
-    sum += s;
-    count += sliceSize;
+    if (!filled[k]) hu.fill(PADDING_HU, k * sliceSize, (k + 1) * sliceSize);
   }
+  const { min, max, sum, count } = hist.stats();
   if (count === 0) {
     throw new PulmoLensError(
       'DICOM_DECODE_FAILED',

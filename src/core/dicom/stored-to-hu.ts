@@ -12,34 +12,109 @@ export interface RescaleParams {
 /** HU written where the scanner marked padding (outside the reconstruction circle): air. */
 export const PADDING_HU = -1024;
 
+export interface FrameStats {
+  min: number;
+  max: number;
+  sum: number;
+}
+
 /**
- * Writes one frame of stored values as Int16 HU into `out` at `offset`: masks bits above
- * BitsStored (old files keep overlays there), sign-extends signed data, maps padding to air,
- * applies slope/intercept and clamps to the Int16 range.
+ * Stored values are at most 16 bits, so the whole modality transform (mask bits above BitsStored,
+ * sign extension, padding -> air, slope/intercept, Int16 clamp) fits in a 65,536-entry table
+ * indexed by the raw bit pattern. The per-voxel loop is then one load and one store.
  */
-export function storedToHu(src: StoredPixels, p: RescaleParams, out: Int16Array, offset: number): void {
-  const n = src.length;
-  const bits = p.bitsStored;
-  const signed = p.pixelRepresentation === 1;
+export function buildHuLut(p: RescaleParams, bitsAllocated: 8 | 16): Int16Array {
+  const size = bitsAllocated === 8 ? 256 : 65536;
+  const lut = new Int16Array(size);
+  const bits = Math.min(p.bitsStored, bitsAllocated);
+  const mask = (1 << bits) - 1;
   const shift = 32 - bits;
-  const mask = bits >= 32 ? 0xffffffff : (1 << bits) - 1;
+  const signedAllocated = (raw: number) => (bitsAllocated === 8 ? (raw << 24) >> 24 : (raw << 16) >> 16);
   let padLo = Infinity;
   let padHi = -Infinity;
   if (p.paddingValue !== null) {
     padLo = p.paddingRangeLimit === null ? p.paddingValue : Math.min(p.paddingValue, p.paddingRangeLimit);
     padHi = p.paddingRangeLimit === null ? p.paddingValue : Math.max(p.paddingValue, p.paddingRangeLimit);
   }
-  const { slope, intercept } = p;
-  const needsBitFix = bits < (src.BYTES_PER_ELEMENT === 1 ? 8 : 16);
-  const identity = slope === 1 && Number.isInteger(intercept);
-  for (let i = 0; i < n; i++) {
-    let v = src[i]!;
-    if (needsBitFix) v = signed ? ((v & mask) << shift) >> shift : v & mask;
-    if (v >= padLo && v <= padHi) {
-      out[offset + i] = PADDING_HU;
-      continue;
+  for (let raw = 0; raw < size; raw++) {
+    const fullWidth = p.pixelRepresentation === 1 ? signedAllocated(raw) : raw;
+    const v = p.pixelRepresentation === 1 ? ((raw & mask) << shift) >> shift : raw & mask;
+    // Padding is compared against the value as stored in the full allocated width.
+    const isPad = (fullWidth >= padLo && fullWidth <= padHi) || (v >= padLo && v <= padHi);
+    const hu = isPad ? PADDING_HU : Math.round(v * p.slope + p.intercept);
+    lut[raw] = hu < -32768 ? -32768 : hu > 32767 ? 32767 : hu;
+  }
+  return lut;
+}
+
+const lutCache = new Map<string, Int16Array>();
+
+function cachedLut(p: RescaleParams, bitsAllocated: 8 | 16): Int16Array {
+  const key = `${bitsAllocated}|${p.bitsStored}|${p.pixelRepresentation}|${p.slope}|${p.intercept}|${p.paddingValue}|${p.paddingRangeLimit}`;
+  let lut = lutCache.get(key);
+  if (!lut) {
+    if (lutCache.size > 64) lutCache.clear();
+    lut = buildHuLut(p, bitsAllocated);
+    lutCache.set(key, lut);
+  }
+  return lut;
+}
+
+/**
+ * Counts raw stored values per lookup table over a whole series, so HU min/max/mean come from a
+ * 65,536-entry pass at the end instead of per-voxel branches in the hot loop.
+ */
+export class HuHistogram {
+  private readonly counts = new Map<Int16Array, Uint32Array>();
+
+  countsFor(lut: Int16Array): Uint32Array {
+    let c = this.counts.get(lut);
+    if (!c) {
+      c = new Uint32Array(lut.length);
+      this.counts.set(lut, c);
     }
-    const hu = identity ? v + intercept : Math.round(v * slope + intercept);
-    out[offset + i] = hu < -32768 ? -32768 : hu > 32767 ? 32767 : hu;
+    return c;
+  }
+
+  stats(): FrameStats & { count: number } {
+    let min = 32767;
+    let max = -32768;
+    let sum = 0;
+    let count = 0;
+    for (const [lut, counts] of this.counts) {
+      for (let r = 0; r < counts.length; r++) {
+        const c = counts[r]!;
+        if (c === 0) continue;
+        const hu = lut[r]!;
+        if (hu < min) min = hu;
+        if (hu > max) max = hu;
+        sum += c * hu;
+        count += c;
+      }
+    }
+    return { min, max, sum, count };
+  }
+}
+
+/** Writes one frame of stored values as Int16 HU into `out` at `offset`, counting into `hist`. */
+export function storedToHu(
+  src: StoredPixels,
+  p: RescaleParams,
+  out: Int16Array,
+  offset: number,
+  hist: HuHistogram = new HuHistogram(),
+): void {
+  const bitsAllocated = src.BYTES_PER_ELEMENT === 1 ? 8 : 16;
+  const lut = cachedLut(p, bitsAllocated);
+  const raw =
+    bitsAllocated === 8
+      ? new Uint8Array(src.buffer, src.byteOffset, src.length)
+      : new Uint16Array(src.buffer, src.byteOffset, src.length);
+  const counts = hist.countsFor(lut);
+  const n = raw.length;
+  for (let i = 0; i < n; i++) {
+    const r = raw[i]!;
+    out[offset + i] = lut[r]!;
+    counts[r]!++;
   }
 }

@@ -67,6 +67,12 @@ function nativeFrame(bytes: Uint8Array, info: FrameInfo, littleEndian: boolean):
     throw new Error(`BitsAllocated ${info.bitsAllocated} is not supported for CT (8 or 16)`);
   }
   if (bytes.length < n * 2) throw new Error(`pixel data has ${bytes.length} bytes, frame needs ${n * 2}`);
+  if (littleEndian && bytes.byteOffset % 2 === 0) {
+    // Aligned little-endian frame: a view, no copy (the caller only reads it).
+    return info.pixelRepresentation === 1
+      ? new Int16Array(bytes.buffer, bytes.byteOffset, n)
+      : new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  }
   // Copy to an aligned buffer: the frame may start at an odd offset inside the file.
   const copy = new Uint8Array(n * 2);
   copy.set(bytes.subarray(0, n * 2));
