@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze';
+import { registerEval } from './eval';
 import { registerInfo } from './info';
 import { registerSynth } from './synth';
 import { registerVault } from './vault';
 
 /** Every subcommand registers itself here; keep one module per command. */
 export function registerCommands(program: Command): void {
+  registerAnalyze(program);
+  registerEval(program);
   registerInfo(program);
   registerSynth(program);
   registerVault(program);

@@ -1,0 +1,265 @@
+/**
+ * `pulmolens eval`: scores the detector on local studies against reference annotations with the
+ * LUNA16 rules, and `eval --merge` combines shard folders. The scoring lives in src/core/eval; this
+ * module finds the series, reads the files the user named, wires the analyser and reports progress.
+ */
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { scanDicomInputs, type ScannedSeries } from '../../core/dicom';
+import { PulmoLensError } from '../../core/errors';
+import {
+  loadAnnotations,
+  mergeEvaluations,
+  parseShard,
+  runEvaluation,
+  type EvalMetrics,
+  type EvalProgress,
+  type EvalStudy,
+} from '../../core/eval';
+import type { FindingsDocument } from '../../core/findings/findings-document';
+
+interface EvalOptions {
+  studies?: string;
+  annotations?: string;
+  excluded?: string;
+  lidcXml?: boolean;
+  readers: string;
+  threshold?: string;
+  shard?: string;
+  findings?: string;
+  merge?: string[];
+  ignoreUnknownSeries?: boolean;
+  bootstrap: string;
+  seed: string;
+  out: string;
+}
+
+interface CliStudy extends EvalStudy {
+  /** Absent when the series is known only from a precomputed findings file. */
+  scanned?: ScannedSeries;
+}
+
+function invalid(message: string): PulmoLensError {
+  return new PulmoLensError('INVALID_INPUT', message);
+}
+
+function parseNumber(name: string, raw: string, check: (n: number) => boolean, what: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw invalid(`--${name} ${raw}: expected ${what}`);
+  return n;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export function progressLine(p: EvalProgress): string {
+  const remaining = p.remainingMs === null ? 'unknown' : duration(p.remainingMs);
+  return `scan ${p.done}/${p.total} ${p.seriesInstanceUid} (${p.source}), elapsed ${duration(p.elapsedMs)}, remaining ${remaining}`;
+}
+
+/** Every CT series under the folder, one per SeriesInstanceUID (the largest stack if one was split). */
+async function studiesFromDicom(folder: string): Promise<CliStudy[]> {
+  if (!existsSync(folder)) throw new PulmoLensError('NOT_FOUND', 'no such folder', { path: folder });
+  const { series } = await scanDicomInputs([folder]);
+  const byUid = new Map<string, ScannedSeries>();
+  for (const s of series) {
+    if (s.metadata.modality && s.metadata.modality !== 'CT') continue;
+    const uid = s.metadata.seriesInstanceUid || s.key;
+    const prev = byUid.get(uid);
+    if (prev) {
+      process.stderr.write(`warning: series ${uid} was split into stacks; scoring the largest\n`);
+      if (prev.frames.length >= s.frames.length) continue;
+    }
+    byUid.set(uid, s);
+  }
+  if (byUid.size === 0) throw new PulmoLensError('EVAL_INVALID', 'no CT series found', { path: folder });
+  return [...byUid].map(([seriesInstanceUid, scanned]) => ({ seriesInstanceUid, scanned }));
+}
+
+/** Series known only from a findings folder: `<uid>.json` or `<uid>/findings.json`. */
+function studiesFromFindings(dir: string): CliStudy[] {
+  if (!existsSync(dir)) throw new PulmoLensError('NOT_FOUND', 'no such folder', { path: dir });
+  const uids = readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isFile() && e.name.endsWith('.json')) return [e.name.slice(0, -'.json'.length)];
+    if (e.isDirectory() && existsSync(join(dir, e.name, 'findings.json'))) return [e.name];
+    return [];
+  });
+  if (uids.length === 0)
+    throw new PulmoLensError('EVAL_INVALID', 'no findings files (<uid>.json) found', { path: dir });
+  return uids.map((seriesInstanceUid) => ({ seriesInstanceUid }));
+}
+
+/** LIDC reader XML files: the named file, every .xml in the named folder, else those under --studies. */
+function lidcXmlFiles(opts: EvalOptions): string[] {
+  const seen = new Set<string>();
+  // Follows symlinked folders (a cohort is often assembled from links), each real folder once.
+  const walk = (dir: string): string[] => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return [];
+    seen.add(real);
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = join(dir, e.name);
+      if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) return walk(p);
+      const xml =
+        e.name.toLowerCase().endsWith('.xml') && readFileSync(p, 'utf8').includes('LidcReadMessage');
+      return xml ? [p] : [];
+    });
+  };
+  const a = opts.annotations;
+  if (a && existsSync(a) && statSync(a).isDirectory()) return walk(a);
+  if (a && a.toLowerCase().endsWith('.xml')) return [a];
+  if (!opts.studies) throw invalid('--lidc-xml needs --studies (for the series geometry)');
+  const found = walk(opts.studies);
+  if (found.length === 0) {
+    throw new PulmoLensError('ANNOTATIONS_INVALID', 'no LIDC-IDRI reader XML under the studies folder', {
+      path: opts.studies,
+    });
+  }
+  return found;
+}
+
+/**
+ * The analyser for series without usable findings. src/core/inference has no `analyzeSeries` yet;
+ * until it does, analysis fails with this error and only --findings runs score.
+ */
+function analyzerUnavailable(study: CliStudy): Promise<FindingsDocument> {
+  return Promise.reject(
+    new PulmoLensError(
+      'EVAL_INVALID',
+      `series ${study.seriesInstanceUid} has no findings and the detector is not wired into eval yet; ` +
+        `pass --findings <dir> with <uid>.json files from \`pulmolens analyze\``,
+    ),
+  );
+}
+
+function summary(m: EvalMetrics, out: string): string {
+  const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+  const op = m.operatingPoint;
+  const ci = m.cpmCI95 ? ` (95% CI ${f(m.cpmCI95[0])}-${f(m.cpmCI95[1])})` : '';
+  return [
+    `${m.scans} scans, ${m.nodules} nodules, model ${m.model.name} ${m.model.version}`,
+    `FROC sensitivity at ${m.froc.fpPerScan.join(', ')} FP/scan: ${m.froc.sensitivity.map(f).join(', ')}`,
+    `CPM ${f(m.cpm)}${ci}`,
+    `operating point: threshold ${f(op.threshold)}, recall ${f(op.recall)}, precision ${f(op.precision)}, ` +
+      `F1 ${f(op.f1)}, ${f(op.fpPerScan)} FP/scan (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`,
+    `wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, candidates.csv`,
+  ].join('\n');
+}
+
+async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
+  const bootstrapSamples = parseNumber(
+    'bootstrap',
+    opts.bootstrap,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a count',
+  );
+  const bootstrapSeed = parseNumber('seed', opts.seed, Number.isInteger, 'an integer');
+  const threshold =
+    opts.threshold === undefined
+      ? undefined
+      : parseNumber('threshold', opts.threshold, (n) => n >= 0 && n <= 1, 'a probability between 0 and 1');
+
+  if (opts.merge) {
+    const { evaluation } = await mergeEvaluations({
+      dirs: opts.merge,
+      outDir: opts.out,
+      threshold,
+      bootstrapSamples,
+      bootstrapSeed,
+    });
+    return evaluation.metrics;
+  }
+
+  const readers = parseNumber(
+    'readers',
+    opts.readers,
+    (n) => Number.isInteger(n) && n >= 1,
+    'a positive integer',
+  );
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  if (!opts.studies && !opts.findings) throw invalid('eval needs --studies <folder> (or --findings <dir>)');
+  if (!opts.annotations && !opts.lidcXml) throw invalid('eval needs --annotations <csv> (or --lidc-xml)');
+
+  if (opts.findings && !isDir(opts.findings)) {
+    throw new PulmoLensError('NOT_FOUND', 'no such findings folder', { path: opts.findings });
+  }
+  const studies = opts.studies
+    ? await studiesFromDicom(opts.studies)
+    : studiesFromFindings(opts.findings as string);
+  const known = new Set(studies.map((s) => s.seriesInstanceUid));
+  const geometry = new Map(studies.map((s) => [s.seriesInstanceUid, s.scanned]));
+  const annotationsCsv =
+    opts.annotations &&
+    !(opts.lidcXml && (opts.annotations.toLowerCase().endsWith('.xml') || isDir(opts.annotations)))
+      ? opts.annotations
+      : undefined;
+  const annotations = await loadAnnotations({
+    annotationsCsv,
+    excludedCsv: opts.excluded,
+    lidcXml: opts.lidcXml ? lidcXmlFiles(opts) : undefined,
+    minReaders: readers,
+    knownSeries: known,
+    ignoreUnknownSeries: opts.ignoreUnknownSeries,
+    geometryOf: (uid) => geometry.get(uid),
+  });
+
+  const tty = process.stderr.isTTY;
+  const { evaluation } = await runEvaluation<CliStudy>({
+    studies,
+    shard,
+    annotations: annotations.index,
+    annotationsSha256: annotations.sha256,
+    outDir: opts.out,
+    threshold,
+    findingsDir: opts.findings,
+    analyze: analyzerUnavailable,
+    bootstrapSamples,
+    bootstrapSeed,
+    onProgress: (p) => process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`),
+  });
+  if (tty) process.stderr.write('\n');
+  return evaluation.metrics;
+}
+
+function isDir(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'Score detections on local studies against reference annotations with the LUNA16 rules: FROC, CPM ' +
+        'with bootstrap 95% CI, recall/precision/F1. Writes metrics.json, froc.svg, froc.png, candidates.csv.',
+    )
+    .option('--studies <folder>', 'folder with the CT studies (every CT series under it is a scan)')
+    .option(
+      '--annotations <path>',
+      'LUNA16 annotations CSV (with --lidc-xml: an XML file or a folder of them)',
+    )
+    .option(
+      '--excluded <csv>',
+      'LUNA16 excluded marks CSV (hits on them are ignored; diameter -1 = not given)',
+    )
+    .option('--lidc-xml', 'read LIDC-IDRI reader XML (from --annotations, else found under --studies)')
+    .option('--readers <k>', 'LIDC XML: readers who must mark a nodule >= 3 mm for it to count', '3')
+    .option('--threshold <p>', 'fixed operating threshold (default: the one that maximises F1)')
+    .option('--shard <i/n>', 'process shard i of n (0-based; every n-th series in UID order)')
+    .option('--findings <dir>', 'precomputed findings: <uid>.json or <uid>/findings.json per series')
+    .option('--ignore-unknown-series', 'leave out annotations of series that are not among the studies')
+    .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
+    .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
+    .option('--seed <n>', 'bootstrap random seed', '1')
+    .requiredOption('--out <dir>', 'output folder (resumes a run found there)')
+    .action(async (opts: EvalOptions) => {
+      const metrics = await runEval(opts);
+      process.stdout.write(`${summary(metrics, opts.out)}\n`);
+    });
+}

@@ -1,0 +1,370 @@
+/**
+ * End-to-end `pulmolens eval` on the two real LIDC-IDRI series with the official LUNA16 CSVs. The
+ * detector is simulated by findings files built from the LUNA16 CSV (a perfect hit, a duplicate
+ * hit, a hit on an excluded mark, and false positives), so every figure is known by hand.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import type { Vec3 } from '../../src/core/volume/volume';
+import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
+
+const UID_1 = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
+const UID_2 = '1.3.6.1.4.1.14519.5.2.1.6279.6001.619372068417051974713149104919';
+const MODEL = { name: 'test-detector', version: '0.0.1', sha256: '0'.repeat(64) };
+
+const skip = missingData(
+  'ct/LIDC-IDRI-0001.tar.xz',
+  'ct/LIDC-IDRI-0002.tar.xz',
+  'ct/luna16-annotations.csv',
+  'ct/luna16-annotations-excluded.csv',
+);
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/pulmolens.mjs'), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function finding(id: string, centerLps: Vec3, probability: number): Finding {
+  return {
+    id,
+    centerLps,
+    centerVoxel: [0, 0, 0],
+    probability,
+    diameterMm: 8,
+    longAxisMm: 8,
+    shortAxisMm: 8,
+    volumeMm3: 268,
+    meanHu: 20,
+    type: 'solid',
+    spiculated: false,
+    malignancyRisk: 0.1,
+    lungRads: '4A',
+    fleischner: '',
+  };
+}
+
+function doc(uid: string, findings: Finding[]): FindingsDocument {
+  return { seriesInstanceUid: uid, model: MODEL, executionProvider: 'cpu', timingsMs: {}, findings };
+}
+
+function csvRows(path: string, uid: string): number[][] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(`${uid},`))
+    .map((l) => l.split(',').slice(1).map(Number));
+}
+
+let work: string;
+let studies: string;
+let studiesWithXml: string;
+let findings: string;
+const annotations = sharedPath('ct/luna16-annotations.csv');
+const excluded = sharedPath('ct/luna16-annotations-excluded.csv');
+
+beforeAll(() => {
+  if (skip) return;
+  work = mkdtempSync(join(tmpdir(), 'pulmolens-eval-'));
+  studies = join(work, 'studies');
+  studiesWithXml = join(work, 'studies-xml');
+  findings = join(work, 'findings');
+  for (const d of [studies, studiesWithXml, findings]) mkdirSync(d);
+  const s1 = lidcStudy('0001');
+  const s2 = lidcStudy('0002');
+  symlinkSync(s1.seriesDir, join(studies, 'LIDC-IDRI-0001'));
+  symlinkSync(s2.seriesDir, join(studies, 'LIDC-IDRI-0002'));
+  symlinkSync(s1.root, join(studiesWithXml, 'LIDC-IDRI-0001'));
+  symlinkSync(s2.root, join(studiesWithXml, 'LIDC-IDRI-0002'));
+
+  const [nodule] = csvRows(annotations, UID_1) as [number[]];
+  const [x, y, z] = nodule as [number, number, number];
+  const [ex1] = csvRows(excluded, UID_1).filter((r) => r[3] === -1) as [number[]];
+  const [ex2] = csvRows(excluded, UID_2).filter((r) => r[3] === -1) as [number[]];
+  writeFileSync(
+    join(findings, `${UID_1}.json`),
+    JSON.stringify(
+      doc(UID_1, [
+        finding('hit', [x, y, z], 0.5), // the nodule: TP
+        finding('fp-a', [x, y, z + 60], 0.8), // 60 mm away: FP
+        finding('dup', [x + 3, y, z], 0.4), // the nodule again: ignored (duplicate)
+        finding('on-excluded', [ex1[0]!, ex1[1]!, ex1[2]!], 0.95), // LUNA16 excluded mark: ignored
+      ]),
+    ),
+  );
+  writeFileSync(
+    join(findings, `${UID_2}.json`),
+    JSON.stringify(
+      doc(UID_2, [
+        finding('fp-b', [0, 0, -150], 0.6),
+        finding('fp-c', [40, -40, -200], 0.3),
+        finding('on-excluded', [ex2[0]!, ex2[1]!, ex2[2]!], 0.99),
+      ]),
+    ),
+  );
+});
+
+describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () => {
+  it('writes metrics.json with the hand-computed FROC, CPM and F1, the plots and the candidate CSV', () => {
+    const out = join(work, 'full');
+    const r = cli('eval', '--studies', studies, '--annotations', annotations, '--excluded', excluded);
+    expect(r.code).not.toBe(0); // --out is required
+    const run = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--findings',
+      findings,
+      '--out',
+      out,
+    );
+    expect(run.stderr).toMatch(/scan 1\/2 .*elapsed .*remaining/);
+    expect(run.stderr).toMatch(/scan 2\/2 /);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/CPM 0\.571/);
+
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(Object.keys(m)).toEqual([
+      'scans',
+      'nodules',
+      'froc',
+      'cpm',
+      'cpmCI95',
+      'operatingPoint',
+      'perScan',
+      'model',
+      'data',
+    ]);
+    expect(m.scans).toBe(2);
+    expect(m.nodules).toBe(1);
+    // Scored: .8 FP, .6 FP, .5 TP, .3 FP over 2 scans: FROC (0,0) (.5,0) (1,0) (1,1) (1.5,1).
+    expect(m.froc).toEqual({ fpPerScan: [0.125, 0.25, 0.5, 1, 2, 4, 8], sensitivity: [0, 0, 0, 1, 1, 1, 1] });
+    expect(m.cpm).toBeCloseTo(4 / 7, 12);
+    expect(m.cpmCI95).toHaveLength(2);
+    expect(m.cpmCI95[0]).toBeLessThanOrEqual(m.cpmCI95[1]);
+    expect(m.operatingPoint).toEqual({
+      threshold: 0.5,
+      recall: 1,
+      precision: 1 / 3,
+      f1: 0.5,
+      fpPerScan: 1,
+      tp: 1,
+      fp: 2,
+      fn: 0,
+    });
+    expect(m.perScan).toEqual([
+      { seriesInstanceUid: UID_1, tp: 1, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: UID_2, tp: 0, fp: 1, fn: 0, missed: [] },
+    ]);
+    expect(m.model).toEqual(MODEL);
+    expect(m.data.series).toEqual([UID_1, UID_2]);
+    const sha = spawnSync('sha256sum', [annotations, excluded], { encoding: 'utf8' });
+    expect(m.data.annotationsSha256).toMatch(/^[0-9a-f]{64}$/);
+    if (sha.status === 0) expect(m.data.annotationsSha256).not.toBe(sha.stdout.slice(0, 64)); // both files count
+
+    const csv = readFileSync(join(out, 'candidates.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(
+      'seriesuid,candidateId,coordX,coordY,coordZ,probability,match,reason,markId,distanceMm,aboveThreshold',
+    );
+    const byId = new Map(csv.slice(1).map((l) => [`${l.split(',')[0]}/${l.split(',')[1]}`, l.split(',')]));
+    expect(byId.size).toBe(7);
+    expect(byId.get(`${UID_1}/hit`)?.slice(6)).toEqual([
+      'TP',
+      'hit',
+      'luna16-annotations.csv:2',
+      '0.000',
+      '1',
+    ]);
+    expect(byId.get(`${UID_1}/dup`)?.slice(6)).toEqual([
+      'ignored',
+      'duplicate',
+      'luna16-annotations.csv:2',
+      '3.000',
+      '0',
+    ]);
+    expect(byId.get(`${UID_1}/on-excluded`)?.slice(6, 8)).toEqual(['ignored', 'excluded']);
+    expect(byId.get(`${UID_1}/fp-a`)?.slice(6)).toEqual(['FP', '', '', '', '1']);
+    expect(byId.get(`${UID_2}/fp-c`)?.slice(6)).toEqual(['FP', '', '', '', '0']);
+
+    const svg = readFileSync(join(out, 'froc.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    const points = [...svg.matchAll(/class="froc-point" cx="([\d.]+)" cy="([\d.]+)"/g)].map((p) => [
+      Number(p[1]),
+      Number(p[2]),
+    ]);
+    expect(points).toHaveLength(7);
+    // Sensitivity 0 for the first three FP rates, 1 from 1 FP/scan on: two heights only.
+    expect(new Set(points.map((p) => p[1])).size).toBe(2);
+
+    const png = PNG.sync.read(readFileSync(join(out, 'froc.png')));
+    expect([png.width, png.height]).toEqual([640, 480]);
+    const rgb = (x: number, y: number): number[] => [
+      ...png.data.subarray((y * 640 + x) * 4, (y * 640 + x) * 4 + 3),
+    ];
+    // The SVG's marker centres, drawn in the curve's colour in the PNG too.
+    for (const [x, y] of points) expect(rgb(Math.round(x!), Math.round(y!))).toEqual([31, 95, 191]);
+    expect(rgb(5, 5)).toEqual([255, 255, 255]);
+
+    // What shards and merges read back.
+    expect(existsSync(join(out, 'scans.jsonl'))).toBe(true);
+    expect(readdirSync(join(out, 'findings')).sort()).toEqual([`${UID_1}.json`, `${UID_2}.json`]);
+  });
+
+  it('resumes from its own folder: a rerun without --findings reuses every finished scan', () => {
+    const out = join(work, 'resume');
+    const args = [
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--out',
+      out,
+    ];
+    expect(cli(...args, '--findings', findings).code).toBe(0);
+    const first = readFileSync(join(out, 'metrics.json'), 'utf8');
+    const again = cli(...args);
+    expect(again.stderr).toMatch(/scan 1\/2 \S+ \(resumed\)/);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(out, 'metrics.json'), 'utf8')).toBe(first);
+  });
+
+  it('fails clearly when a series has no findings and no analyser is wired', () => {
+    const partial = join(work, 'partial-findings');
+    mkdirSync(partial);
+    writeFileSync(join(partial, `${UID_1}.json`), readFileSync(join(findings, `${UID_1}.json`)));
+    const out = join(work, 'partial');
+    const r = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--findings',
+      partial,
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`series ${UID_2} has no findings`);
+    expect(existsSync(join(out, 'metrics.json'))).toBe(false);
+  });
+
+  it('merging two shards gives exactly the unsharded metrics', () => {
+    const base = [
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--findings',
+      findings,
+    ];
+    const full = join(work, 'unsharded');
+    const a = join(work, 'shard0');
+    const b = join(work, 'shard1');
+    const merged = join(work, 'merged');
+    expect(cli('eval', ...base, '--out', full).code).toBe(0);
+    expect(cli('eval', ...base, '--shard', '0/2', '--out', a).code).toBe(0);
+    expect(cli('eval', ...base, '--shard', '1/2', '--out', b).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(a, 'metrics.json'), 'utf8')).data.series).toEqual([UID_1]);
+    expect(JSON.parse(readFileSync(join(b, 'metrics.json'), 'utf8')).data.series).toEqual([UID_2]);
+
+    const incomplete = cli('eval', '--merge', a, '--out', join(work, 'merged-incomplete'));
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stderr).toMatch(/1 of 2 series are in none of the folders/);
+
+    const r = cli('eval', '--merge', a, b, '--out', merged);
+    expect(r.code).toBe(0);
+    for (const f of ['metrics.json', 'candidates.csv', 'froc.svg', 'scans.jsonl']) {
+      expect(readFileSync(join(merged, f), 'utf8')).toBe(readFileSync(join(full, f), 'utf8'));
+    }
+    expect(readFileSync(join(merged, 'froc.png')).equals(readFileSync(join(full, 'froc.png')))).toBe(true);
+  });
+
+  it('scores against the LIDC reader XML found next to the series (--lidc-xml)', () => {
+    const out = join(work, 'lidc');
+    const r = cli('eval', '--studies', studiesWithXml, '--lidc-xml', '--findings', findings, '--out', out);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.nodules).toBe(1); // 0001's nodule (4 readers); 0002's has 2 readers, excluded at k = 3
+    expect(m.operatingPoint).toMatchObject({ tp: 1, fn: 0 });
+    const k2 = cli(
+      'eval',
+      '--studies',
+      studiesWithXml,
+      '--lidc-xml',
+      '--readers',
+      '2',
+      '--findings',
+      findings,
+      '--out',
+      join(work, 'lidc-k2'),
+    );
+    expect(k2.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'lidc-k2', 'metrics.json'), 'utf8')).nodules).toBe(2);
+  });
+
+  it('rejects a bad CSV naming the file and line, and writes nothing', () => {
+    const bad = join(work, 'bad.csv');
+    writeFileSync(bad, `seriesuid,coordX,coordY,coordZ,diameter_mm\n${UID_1},1,2,3,4\n${UID_1},1,two,3,4\n`);
+    const out = join(work, 'bad-out');
+    const r = cli('eval', '--studies', studies, '--annotations', bad, '--findings', findings, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error [ANNOTATIONS_INVALID] ${bad}: line 3: coordY is not a number ("two")`);
+    expect(existsSync(out)).toBe(false);
+
+    const unknown = join(work, 'unknown.csv');
+    writeFileSync(unknown, `seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2.3.4,1,2,3,4\n`);
+    const u = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      unknown,
+      '--findings',
+      findings,
+      '--out',
+      out,
+    );
+    expect(u.stderr).toContain(`${unknown}: line 2: unknown series 1.2.3.4`);
+    expect(existsSync(out)).toBe(false);
+
+    const missing = join(work, 'missing.csv');
+    writeFileSync(missing, `seriesuid,coordX,coordY,diameter_mm\n${UID_1},1,2,4\n`);
+    const mc = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      missing,
+      '--findings',
+      findings,
+      '--out',
+      out,
+    );
+    expect(mc.stderr).toContain(`${missing}: line 1: missing column coordZ`);
+    expect(existsSync(out)).toBe(false);
+  });
+});
