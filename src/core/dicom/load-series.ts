@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { PulmoLensError } from '../errors';
 import type { Volume } from '../volume/volume';
 import { decodeFrame } from './codecs/decode-frame';
@@ -22,14 +22,56 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
   const hist = new HuHistogram();
   const skipped: SkippedFile[] = [];
 
+  // Uncompressed frames: read just their bytes at the offsets the scan recorded (no re-parse).
+  const directRefs = series.frames.filter((f) => f.direct);
   const byPath = new Map<string, typeof series.frames>();
-  for (const f of series.frames) {
+  for (const f of series.frames.filter((x) => !x.direct)) {
     const list = byPath.get(f.path) ?? [];
     list.push(f);
     byPath.set(f.path, list);
   }
   let done = 0;
   const total = series.frames.length;
+  const directQueue = directRefs.slice();
+  const readDirect = async (): Promise<void> => {
+    let buf = Buffer.allocUnsafeSlow(sliceSize * 2);
+    for (let ref = directQueue.shift(); ref !== undefined; ref = directQueue.shift()) {
+      if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
+      const d = ref.direct!;
+      try {
+        if (buf.length < d.length) buf = Buffer.allocUnsafeSlow(d.length);
+        const fh = await open(ref.path, 'r');
+        let bytesRead = 0;
+        try {
+          ({ bytesRead } = await fh.read(buf, 0, d.length, d.offset));
+        } finally {
+          await fh.close();
+        }
+        if (bytesRead < d.length) {
+          throw new PulmoLensError(
+            'DICOM_PIXEL_ATTRIBUTES',
+            `file ends after ${bytesRead} of ${d.length} pixel bytes`,
+            {
+              path: ref.path,
+            },
+          );
+        }
+        const frame = buf.subarray(0, d.length);
+        if (!d.littleEndian && d.bitsAllocated === 16) frame.swap16();
+        const px =
+          d.bitsAllocated === 16 ? new Uint16Array(frame.buffer, frame.byteOffset, d.length / 2) : frame;
+        storedToHu(px, d, hu, ref.slot * sliceSize, hist);
+        filled[ref.slot] = 1;
+      } catch (e) {
+        if (e instanceof PulmoLensError && e.code === 'CANCELLED') throw e;
+        skipped.push(toSkipped(ref.path, e));
+      }
+      done += 1;
+      opts.onProgress?.({ done, total, stage: 'decoding' });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, directQueue.length) }, readDirect));
+
   const queue = [...byPath.entries()];
   const work = async (): Promise<void> => {
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) {

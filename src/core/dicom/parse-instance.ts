@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { PulmoLensError } from '../errors';
 import type { Vec3 } from '../volume/volume';
-import { transferSyntaxInfo, type Codec } from './transfer-syntax';
+import { isEncapsulated, transferSyntaxInfo, type Codec } from './transfer-syntax';
 import type { SeriesMetadata } from './types';
 
 /** Geometry and rescale of one frame (per-frame functional groups win over shared ones). */
@@ -35,6 +35,11 @@ export interface InstanceHeader {
   paddingValue: number | null;
   paddingRangeLimit: number | null;
   frames: FrameHeader[];
+  /**
+   * Where the native pixel data lies in the file (uncompressed, not deflated, no preamble
+   * restored), so a loader can read just those bytes; null otherwise.
+   */
+  pixelDataInFile: { offset: number; length: number } | null;
 }
 
 export interface ParsedInstance {
@@ -116,10 +121,11 @@ function parserMessage(e: unknown): string {
   return 'unknown parser error';
 }
 
-export function parseDataSet(bytes: Uint8Array, path: string): DataSet {
+export function parseDataSet(bytes: Uint8Array, path: string, untilPixelData = false): DataSet {
+  const until = untilPixelData ? { untilTag: 'x7fe00010' } : {};
   try {
     if (hasPart10Prefix(bytes)) {
-      return dicomParser.parseDicom(bytes, { inflater: inflater(path) } as never);
+      return dicomParser.parseDicom(bytes, { inflater: inflater(path), ...until } as never);
     }
     const raw = rawDataSetSyntax(bytes);
     if (raw === 'meta') {
@@ -127,9 +133,9 @@ export function parseDataSet(bytes: Uint8Array, path: string): DataSet {
       const withPreamble = new Uint8Array(132 + bytes.length);
       withPreamble.set([0x44, 0x49, 0x43, 0x4d], 128);
       withPreamble.set(bytes, 132);
-      return dicomParser.parseDicom(withPreamble, { inflater: inflater(path) } as never);
+      return dicomParser.parseDicom(withPreamble, { inflater: inflater(path), ...until } as never);
     }
-    if (raw) return dicomParser.parseDicom(bytes, { TransferSyntaxUID: raw } as never);
+    if (raw) return dicomParser.parseDicom(bytes, { TransferSyntaxUID: raw, ...until } as never);
   } catch (e) {
     if (e instanceof PulmoLensError) throw e;
     fail(
@@ -255,9 +261,17 @@ function frameHeader(ds: DataSet, shared: DataSet | undefined, perFrame: DataSet
   };
 }
 
-/** Parses one file's bytes into a validated header; throws a PulmoLensError naming the file. */
-export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
-  const ds = parseDataSet(bytes, path);
+/**
+ * Parses one file's bytes into a validated header; throws a PulmoLensError naming the file.
+ * With `headerOf` (the whole file's size), `bytes` may be only the file's beginning: parsing stops
+ * at Pixel Data, whose extent is checked against the file size instead of the buffer.
+ */
+export function parseInstance(
+  bytes: Uint8Array,
+  path: string,
+  headerOf?: { fileSize: number },
+): ParsedInstance {
+  const ds = parseDataSet(bytes, path, headerOf !== undefined);
   const sopClassUid = str(ds, 'x00080016');
   if (DICOM_IMAGE_STORAGE_CLASSES_NOT_IMAGES.has(sopClassUid) || ds.elements['x00041220']) {
     fail('DICOM_NO_IMAGE', path, 'DICOMDIR (a media directory, not an image); import it as a DICOMDIR');
@@ -320,10 +334,14 @@ export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
     fail('DICOM_PIXEL_ATTRIBUTES', path, `NumberOfFrames=${nFramesRaw} is out of range`);
   }
   const frameBytes = rows * columns * (bitsAllocated / 8);
-  if (!pixelData.encapsulatedPixelData) {
+  const encapsulated = headerOf ? isEncapsulated(ts.codec) : pixelData.encapsulatedPixelData === true;
+  // The data set's bytes equal the file's only when nothing was inflated or prepended.
+  const sameBytesAsFile = ts.codec !== 'deflate' && (ds.byteArray as Uint8Array) === bytes;
+  if (!encapsulated) {
     // Uncompressed: the element must really hold every frame it claims (a lying header must not
     // make us read past the buffer or allocate for data that is not there).
-    const available = Math.min(pixelData.length, ds.byteArray.length - pixelData.dataOffset);
+    const end = headerOf && sameBytesAsFile ? headerOf.fileSize : ds.byteArray.length;
+    const available = Math.min(pixelData.length, end - pixelData.dataOffset);
     if (available < frameBytes * numberOfFrames) {
       fail(
         'DICOM_PIXEL_ATTRIBUTES',
@@ -331,7 +349,7 @@ export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
         `Pixel Data holds ${Math.max(0, available)} bytes but ${numberOfFrames} frame(s) of ${rows}x${columns}x${bitsAllocated} bits need ${frameBytes * numberOfFrames}`,
       );
     }
-  } else if (!pixelData.fragments || pixelData.fragments.length === 0) {
+  } else if (!headerOf && (!pixelData.fragments || pixelData.fragments.length === 0)) {
     fail('DICOM_PIXEL_ATTRIBUTES', path, 'encapsulated Pixel Data has no fragments');
   }
 
@@ -364,6 +382,10 @@ export function parseInstance(bytes: Uint8Array, path: string): ParsedInstance {
       paddingValue: paddingValue(ds, 'x00280120', signed),
       paddingRangeLimit: paddingValue(ds, 'x00280121', signed),
       frames,
+      pixelDataInFile:
+        !encapsulated && sameBytesAsFile && (ts.codec === 'native-le' || ts.codec === 'native-be')
+          ? { offset: pixelData.dataOffset, length: frameBytes * numberOfFrames }
+          : null,
     },
   };
 }

@@ -1,11 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { PulmoLensError, type ErrorCode } from '../errors';
 import type { Vec3 } from '../volume/volume';
 import { collectFiles } from './collect-files';
 import { dicomDirFiles } from './dicomdir';
 import { parseInstance, type InstanceHeader } from './parse-instance';
 import { directionFrom, dot, layoutSlices, stackKey } from './series-geometry';
-import type { FrameRef, ScanResult, ScannedSeries, SkippedFile, TaskOptions } from './types';
+import type { DirectFrame, FrameRef, ScanResult, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
 /** Files larger than this are not read (no CT slice or enhanced CT series comes close). */
 const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
@@ -21,16 +21,37 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
 }
 
-/** Reads and parses one file's header; the pixel data is not decoded here. */
+/** Headers of CT files are a few kB; reading this much first avoids reading pixel data twice. */
+const HEADER_PROBE_BYTES = 64 * 1024;
+
+/**
+ * Reads and parses one file's header; the pixel data is not read here when the header fits in
+ * the first 64 kB (else, or for deflated/encapsulated files, the whole file is parsed).
+ */
 export async function readHeader(path: string): Promise<InstanceHeader> {
-  const st = await stat(path);
-  if (st.size > MAX_FILE_BYTES) {
-    throw new PulmoLensError('DICOM_MALFORMED', `file is ${st.size} bytes, larger than any CT object`, {
-      path,
-    });
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_FILE_BYTES) {
+      throw new PulmoLensError('DICOM_MALFORMED', `file is ${size} bytes, larger than any CT object`, {
+        path,
+      });
+    }
+    if (size > HEADER_PROBE_BYTES) {
+      const probe = Buffer.allocUnsafe(HEADER_PROBE_BYTES);
+      const { bytesRead } = await fh.read(probe, 0, HEADER_PROBE_BYTES, 0);
+      try {
+        const h = parseInstance(probe.subarray(0, bytesRead), path, { fileSize: size }).header;
+        if (h.pixelDataInFile) return h;
+      } catch {
+        // Header longer than the probe, or damaged: the full parse below gives the real answer.
+      }
+    }
+    const bytes = await fh.readFile();
+    return parseInstance(bytes, path).header;
+  } finally {
+    await fh.close();
   }
-  const bytes = await readFile(path);
-  return parseInstance(bytes, path).header;
 }
 
 interface PlacedFrame {
@@ -108,6 +129,27 @@ export function groupSeries(headers: InstanceHeader[], skipped: SkippedFile[]): 
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function directFrame(p: PlacedFrame): { direct?: DirectFrame } {
+  const h = p.header;
+  if (!h.pixelDataInFile) return {};
+  const frameLength = h.rows * h.columns * (h.bitsAllocated / 8);
+  const fh = h.frames[p.frame]!;
+  return {
+    direct: {
+      offset: h.pixelDataInFile.offset + p.frame * frameLength,
+      length: frameLength,
+      littleEndian: h.codec === 'native-le',
+      bitsAllocated: h.bitsAllocated as 8 | 16,
+      bitsStored: h.bitsStored,
+      pixelRepresentation: h.pixelRepresentation,
+      slope: fh.slope,
+      intercept: fh.intercept,
+      paddingValue: h.paddingValue,
+      paddingRangeLimit: h.paddingRangeLimit,
+    },
+  };
 }
 
 function buildSeries(
@@ -229,6 +271,7 @@ function buildSeries(
     instanceNumber: o.p.header.instanceNumber,
     positionLps: o.pos,
     slot: layout.slots[i]!,
+    ...directFrame(o.p),
   }));
   const tsSet = new Set(ordered.map((o) => o.p.header.transferSyntaxUid));
   return {

@@ -45,6 +45,22 @@ export interface FrameRef {
   positionLps: Vec3;
   /** Output slice index in the volume (missing slices leave gaps). */
   slot: number;
+  /** Set when the frame's stored values can be read straight from the file (uncompressed). */
+  direct?: DirectFrame;
+}
+
+/** Everything needed to turn a frame's raw file bytes into HU without parsing the file again. */
+export interface DirectFrame {
+  offset: number;
+  length: number;
+  littleEndian: boolean;
+  bitsAllocated: 8 | 16;
+  bitsStored: number;
+  pixelRepresentation: 0 | 1;
+  slope: number;
+  intercept: number;
+  paddingValue: number | null;
+  paddingRangeLimit: number | null;
 }
 
 /** A series found by scanning, before pixel decoding: sorted frames, geometry, warnings. */
