@@ -106,7 +106,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         // Decode only the middle frame: a one-slice series is still a valid series for the core.
         const mid = s.frames[Math.floor(s.frames.length / 2)];
         if (!mid) throw new PulmoLensError('DICOM_NO_IMAGE', `series ${key} has no frames`);
-        const one = await deps.backend.load({ ...s, frames: [mid] }, { signal: ctx.signal });
+        // (`slot`/`slices` place frames in the volume; the cast keeps older contracts compiling.)
+        const single = { ...s, frames: [{ ...mid, slot: 0 }], slices: 1 } as ScannedSeries;
+        const one = await deps.backend.load(single, { signal: ctx.signal });
         thumb = makeThumbnail(one.volume, 0, size);
       }
       thumbs.set(id, thumb);

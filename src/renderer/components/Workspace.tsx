@@ -54,7 +54,10 @@ export function Workspace() {
       .setLayout(layoutNow, new Map(elements.current))
       .then(() => engine.setVolume(loaded.info, loaded.pixels))
       .then(() => !stale && setRendered(loaded.info.key))
-      .catch((err: unknown) => setEngineError(`could not display the series: ${String(err)}`));
+      .catch((err: unknown) => {
+        console.error(err);
+        setEngineError(`could not display the series: ${String(err)}`);
+      });
     return () => {
       stale = true;
     };

@@ -8,6 +8,7 @@ import {
   Enums,
   eventTarget,
   getRenderingEngine,
+  imageLoader,
   init as initCore,
   RenderingEngine,
   setVolumesForViewports,
@@ -23,6 +24,7 @@ import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './p
 import { localVolumeInput } from './volume-input';
 
 const ENGINE_ID = 'pulmolens-engine';
+const IMAGE_SCHEME = 'pulmolens';
 const TOOL_GROUP_ID = 'pulmolens-tools';
 const { MouseBindings } = cst.Enums;
 
@@ -53,6 +55,11 @@ export function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
     initCore();
     cst.init();
+    // Local volumes hold their slices in the image cache already; Cornerstone still asks a loader
+    // for the middle slice to guess a default window, so the loader just answers from the cache.
+    imageLoader.registerImageLoader(IMAGE_SCHEME, (imageId: string) => ({
+      promise: Promise.resolve(cache.getImage(imageId) as Types.IImage),
+    }));
     for (const Tool of [
       cst.WindowLevelTool,
       cst.PanTool,
@@ -124,8 +131,12 @@ export class ViewerEngine {
   bindTools(primary: PrimaryTool): void {
     const g = this.toolGroup;
     const scroll = toolNames.StackScroll;
-    for (const name of Object.values(toolNames)) g.setToolPassive(name, { removeAllBindings: true });
     if (primary === 'Crosshairs' && this.layout !== 'mpr') primary = 'WindowLevel';
+    for (const name of Object.values(toolNames)) {
+      // Crosshairs complain with fewer than three linked views; keep them off unless chosen.
+      if (name === toolNames.Crosshairs && primary !== 'Crosshairs') g.setToolDisabled(name);
+      else g.setToolPassive(name, { removeAllBindings: true });
+    }
     const left = toolNames[primary];
     const bindings: Record<string, { mouseButton: number }[]> = {};
     const bind = (tool: string, mouseButton: number) => (bindings[tool] ??= []).push({ mouseButton });
@@ -179,7 +190,7 @@ export class ViewerEngine {
     const input = localVolumeInput(info, ++this.loads);
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
     cst.annotation.state.removeAllAnnotations();
-    volumeLoader.createLocalVolume(input.volumeId, {
+    const volume = volumeLoader.createLocalVolume(input.volumeId, {
       metadata: input.metadata,
       dimensions: input.dimensions,
       spacing: input.spacing,
@@ -187,6 +198,8 @@ export class ViewerEngine {
       direction: input.direction,
       scalarData: new Int16Array(pixels),
     });
+    // A local volume's GPU texture starts empty: flag every slice for upload.
+    volume.invalidate();
     this.volumeId = input.volumeId;
     this.info = info;
     await this.showVolume();

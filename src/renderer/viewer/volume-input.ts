@@ -32,7 +32,7 @@ export function localVolumeInput(info: LoadedSeriesInfo, load: number): LocalVol
   const [sx, sy] = g.spacingMm;
   return {
     // Unique per load: Cornerstone caches volumes by id, and a reload must not reuse stale voxels.
-    volumeId: `pulmolens:${info.key}:${load}`,
+    volumeId: `pulmolens:${info.key}-${load}`,
     dimensions: [...g.dims],
     spacing: [...g.spacingMm],
     origin: [...g.originLps],

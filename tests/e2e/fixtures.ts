@@ -1,0 +1,96 @@
+/**
+ * Playwright fixtures: one test host per worker (the real router and core on 127.0.0.1, serving
+ * the renderer's test build), started as a child process so the core's worker threads and tsx stay
+ * out of Playwright's own process. The page fixture opens the app with the per-run token.
+ */
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PNG } from 'pngjs';
+import { repoRoot } from '../support/shared-data';
+
+export interface HostInfo {
+  url: string;
+  origin: string;
+  token: string;
+}
+
+async function startHost(): Promise<{ info: HostInfo; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/host/serve.ts'], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<HostInfo>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('test host did not start within 120 s')), 120_000);
+    child.once('exit', (code) => reject(new Error(`test host exited with code ${code}`)));
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as HostInfo);
+    });
+  });
+  return { info, child };
+}
+
+export const test = base.extend<{ app: Page }, { host: HostInfo }>({
+  host: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const { info, child } = await startHost();
+      await use(info);
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
+  app: async ({ page, host }, use) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(host.url);
+    await use(page);
+    expect(errors, 'uncaught errors in the renderer').toEqual([]);
+  },
+});
+
+export { expect };
+
+export const screenshotDir = join(repoRoot, 'artifacts', 'e2e-screens');
+mkdirSync(screenshotDir, { recursive: true });
+
+export interface PixelStats {
+  mean: number;
+  std: number;
+  /** Fraction of pixels brighter than 200 (of 255). */
+  bright: number;
+  gray: Float32Array;
+}
+
+/** Grey-level statistics of what is on screen inside an element (its screenshot). */
+export async function screenStats(target: Locator, save?: string): Promise<PixelStats> {
+  const buf = await target.screenshot(save ? { path: join(screenshotDir, `${save}.png`) } : {});
+  const png = PNG.sync.read(buf);
+  const n = png.width * png.height;
+  const gray = new Float32Array(n);
+  let sum = 0;
+  let sum2 = 0;
+  let bright = 0;
+  for (let i = 0; i < n; i++) {
+    const g = (png.data[i * 4]! + png.data[i * 4 + 1]! + png.data[i * 4 + 2]!) / 3;
+    gray[i] = g;
+    sum += g;
+    sum2 += g * g;
+    if (g > 200) bright++;
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), bright: bright / n, gray };
+}
+
+/** Mean absolute grey difference between two same-sized screenshots. */
+export function meanAbsDiff(a: PixelStats, b: PixelStats): number {
+  const n = Math.min(a.gray.length, b.gray.length);
+  let d = 0;
+  for (let i = 0; i < n; i++) d += Math.abs(a.gray[i]! - b.gray[i]!);
+  return d / n;
+}

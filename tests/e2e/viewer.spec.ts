@@ -1,0 +1,132 @@
+/**
+ * The reading workflow on a real chest CT (LIDC-IDRI-0001), in Debian Chromium against the real
+ * core through the test host. Assertions are on what is on screen: pixel statistics of the
+ * viewport images and the measured length, not only on DOM presence.
+ */
+import { lidcStudy, missingData } from '../support/shared-data';
+import { expect, meanAbsDiff, screenStats, test } from './fixtures';
+
+const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
+
+interface Hook {
+  sliceIndex(id: string): number;
+  sliceCount(id: string): number;
+  viewportIds(): string[];
+  voxelToCanvas(id: string, v: [number, number, number]): [number, number] | null;
+  geometry: { dims: [number, number, number]; spacingMm: [number, number, number] };
+}
+declare global {
+  interface Window {
+    __pulmolens?: Hook;
+  }
+}
+
+test.describe('reading LIDC-IDRI-0001', () => {
+  test.skip(skipReason !== null, skipReason ?? '');
+
+  test('import, scroll, presets, MPR layout and a length measurement', async ({ app: page }) => {
+    const study = lidcStudy('0001');
+
+    // Import the folder: the study browser lists the one CT series with its slice count.
+    await page.getByLabel('Folder path').fill(study.root);
+    await page.getByRole('button', { name: 'Import' }).click();
+    const series = page.locator('[data-series-key]');
+    await expect(series).toHaveCount(1, { timeout: 60_000 });
+    await expect(series).toContainText('133 slices');
+    await expect(page.getByText('1 file(s) skipped')).toBeVisible(); // reader-annotations.xml
+
+    // Open it: the axial image appears.
+    await series.click();
+    const grid = page.locator('.viewport-grid[data-rendered="yes"]');
+    await expect(grid).toBeVisible({ timeout: 60_000 });
+    const axial = page.locator('[data-viewport-id="axial"]');
+    await expect(page.getByTestId('slice-axial')).toContainText('/133');
+    await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
+    await page.waitForTimeout(300);
+    const first = await screenStats(axial, '01-axial-lung');
+    // A chest CT in the lung window: dark lungs, bright body wall, black corners.
+    expect(first.std).toBeGreaterThan(40);
+    expect(first.mean).toBeGreaterThan(20);
+    expect(first.mean).toBeLessThan(200);
+
+    // Scroll with the keyboard: the slice index and the pixels change.
+    const before = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
+    await axial.click({ position: { x: 5, y: 5 } }); // focus the viewport area (W/L click is harmless)
+    for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(before + 12);
+    await expect(page.getByTestId('slice-axial')).toContainText(`Im ${before + 13}/133`);
+    await page.waitForTimeout(200);
+    const scrolled = await screenStats(axial, '02-axial-scrolled');
+    expect(meanAbsDiff(first, scrolled)).toBeGreaterThan(2);
+
+    // Wheel scroll goes the other way.
+    await axial.hover();
+    await page.mouse.wheel(0, -300);
+    await expect
+      .poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial')))
+      .toBeLessThan(before + 12);
+
+    // Presets: mediastinum turns the lungs black (lower mean), lung brings them back.
+    await page.getByRole('button', { name: 'Mediastinum' }).click();
+    await expect(page.getByTestId('window-axial')).toHaveText('W 350 L 50');
+    await page.waitForTimeout(200);
+    const mediastinum = await screenStats(axial, '03-axial-mediastinum');
+    await page.getByRole('button', { name: 'Lung' }).click();
+    await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
+    await page.waitForTimeout(200);
+    const lung = await screenStats(axial, '04-axial-lung-again');
+    expect(lung.mean - mediastinum.mean).toBeGreaterThan(10);
+    expect(meanAbsDiff(lung, mediastinum)).toBeGreaterThan(10);
+
+    // Hotkey 2 = mediastinum as well.
+    await page.keyboard.press('2');
+    await expect(page.getByTestId('window-axial')).toHaveText('W 350 L 50');
+    await page.keyboard.press('1');
+    await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
+
+    // Three-viewport MPR: coronal and sagittal show real images too.
+    await page.getByRole('button', { name: 'MPR 1×3' }).click();
+    await expect
+      .poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().sort().join(',')))
+      .toBe('axial,coronal,sagittal');
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: 'artifacts/e2e-screens/05-mpr-layout.png' });
+    for (const id of ['coronal', 'sagittal']) {
+      const s = await screenStats(page.locator(`[data-viewport-id="${id}"]`), `06-${id}`);
+      expect(s.std, `${id} viewport shows an image`).toBeGreaterThan(30);
+    }
+    await expect(page.locator('[data-overlay-for="coronal"] .marker.top')).toHaveText('S');
+    await expect(page.locator('[data-overlay-for="axial"] .marker.left')).toHaveText('R');
+
+    // Length measurement across 200 columns of the current axial slice.
+    await page.getByRole('button', { name: 'Length' }).click();
+    const k = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
+    const { a, b, spacing } = await page.evaluate((kk) => {
+      const h = window.__pulmolens!;
+      return {
+        a: h.voxelToCanvas('axial', [156, 256, kk]),
+        b: h.voxelToCanvas('axial', [356, 256, kk]),
+        spacing: h.geometry.spacingMm,
+      };
+    }, k);
+    expect(a).not.toBeNull();
+    expect(b).not.toBeNull();
+    const box = (await axial.boundingBox())!;
+    await page.mouse.move(box.x + a![0], box.y + a![1]);
+    await page.mouse.down();
+    await page.mouse.move(box.x + b![0], box.y + b![1], { steps: 12 });
+    await page.mouse.up();
+    const item = page.locator('[data-measurement-tool="Length"] .value');
+    await expect(item).toContainText('mm');
+    const measured = parseFloat((await item.textContent()) ?? '');
+    // Expected from the DICOM pixel spacing alone: the drag covers 200 columns, rounded to whole
+    // screen pixels at each end.
+    const expected = 200 * spacing[0];
+    expect(Math.abs(measured - expected)).toBeLessThan(1);
+    await page.screenshot({ path: 'artifacts/e2e-screens/07-length.png' });
+
+    // Backspace deletes it.
+    await page.keyboard.press('Backspace');
+    await expect(page.locator('[data-measurement-tool="Length"]')).toHaveCount(0);
+  });
+});
