@@ -31,6 +31,7 @@ function header(
     photometricInterpretation: 'MONOCHROME2',
     paddingValue: null,
     paddingRangeLimit: null,
+    pixelDataInFile: null,
     frames: [
       {
         positionLps: [0, 0, z] as [number, number, number],
