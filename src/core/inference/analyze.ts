@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LoadedSeries, Progress } from '../dicom/types';
 import { PulmoLensError } from '../errors';
@@ -55,13 +57,20 @@ function cancelled(): PulmoLensError {
   return new PulmoLensError('CANCELLED', 'analysis cancelled');
 }
 
-/** The worker entry next to this module: TypeScript sources run it through tsx, a build its .js. */
-function workerUrl(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url),
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
-  };
+/**
+ * Starts the worker entry next to this module. From a build that is worker.js; from TypeScript
+ * sources (tsx, vitest) a tiny bootstrap registers tsx's loader inside the worker first and then
+ * imports worker.ts (`--import tsx` in execArgv is not honoured by Node 20 workers).
+ */
+function spawnWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /\.cjs$/,
+    '.mjs',
+  );
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true });
 }
 
 interface Job {
@@ -82,8 +91,7 @@ class InferenceWorker {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const { url, execArgv } = workerUrl();
-    const w = new Worker(url, { execArgv });
+    const w = spawnWorker();
     w.on('message', (r: WorkerReply) => this.onReply(r));
     w.on('error', (e) => this.failAll(e));
     w.on('exit', (code) => {

@@ -1,5 +1,4 @@
 import type { Vec3, Volume } from '../volume/volume';
-import { huScaler } from './grid';
 
 /**
  * The characterizer's input: a cube of cubeSize voxels at spacingMm around a centre (continuous
@@ -17,7 +16,9 @@ export function extractCube(
 ): void {
   const [cz, cy, cx] = cubeSize;
   const [vx, vy, vz] = volume.dims;
-  const scale = huScaler(huWindow);
+  const [lo, hi] = huWindow;
+  const inv = 1 / (hi - lo);
+  const scale = (v: number) => (v <= lo ? 0 : v >= hi ? 1 : (v - lo) * inv);
   const air = scale(-1000);
   const plane = vx * vy;
   const hu = volume.hu;
@@ -29,8 +30,16 @@ export function extractCube(
   let o = offset;
   for (let z = 0; z < cz; z++) {
     const pz = centre[2] + (z - cz / 2) * step[2];
+    const k0 = Math.floor(pz);
+    const wz = pz - k0;
+    const z0 = k0 * plane;
+    const z1 = Math.min(k0 + 1, vz - 1) * plane;
     for (let y = 0; y < cy; y++) {
       const py = centre[1] + (y - cy / 2) * step[1];
+      const j0 = Math.floor(py);
+      const wy = py - j0;
+      const y0 = j0 * vx;
+      const y1 = Math.min(j0 + 1, vy - 1) * vx;
       for (let x = 0; x < cx; x++) {
         const px = centre[0] + (x - cx / 2) * step[0];
         if (px < 0 || py < 0 || pz < 0 || px > vx - 1 || py > vy - 1 || pz > vz - 1) {
@@ -38,19 +47,20 @@ export function extractCube(
           continue;
         }
         const i0 = Math.floor(px);
-        const j0 = Math.floor(py);
-        const k0 = Math.floor(pz);
         const i1 = Math.min(i0 + 1, vx - 1);
-        const j1 = Math.min(j0 + 1, vy - 1);
-        const k1 = Math.min(k0 + 1, vz - 1);
         const wx = px - i0;
-        const wy = py - j0;
-        const wz = pz - k0;
-        const at = (i: number, j: number, k: number) => hu[i + j * vx + k * plane]!;
-        const c00 = at(i0, j0, k0) + (at(i1, j0, k0) - at(i0, j0, k0)) * wx;
-        const c01 = at(i0, j1, k0) + (at(i1, j1, k0) - at(i0, j1, k0)) * wx;
-        const c10 = at(i0, j0, k1) + (at(i1, j0, k1) - at(i0, j0, k1)) * wx;
-        const c11 = at(i0, j1, k1) + (at(i1, j1, k1) - at(i0, j1, k1)) * wx;
+        const a = hu[z0 + y0 + i0]!;
+        const b = hu[z0 + y0 + i1]!;
+        const c = hu[z0 + y1 + i0]!;
+        const d = hu[z0 + y1 + i1]!;
+        const e = hu[z1 + y0 + i0]!;
+        const f = hu[z1 + y0 + i1]!;
+        const g = hu[z1 + y1 + i0]!;
+        const h = hu[z1 + y1 + i1]!;
+        const c00 = a + (b - a) * wx;
+        const c01 = c + (d - c) * wx;
+        const c10 = e + (f - e) * wx;
+        const c11 = g + (h - g) * wx;
         const c0 = c00 + (c01 - c00) * wy;
         const c1 = c10 + (c11 - c10) * wy;
         out[o++] = scale(c0 + (c1 - c0) * wz);

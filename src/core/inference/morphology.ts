@@ -28,25 +28,45 @@ export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
     let top = 0;
     stack[top++] = start;
     labels[start] = id;
+    // Hot loop: no closures, one division per voxel.
     while (top > 0) {
       const v = stack[--top]!;
       size++;
-      const x = v % nx;
-      const y = Math.floor(v / nx) % ny;
-      const z = Math.floor(v / plane);
+      const z = (v / plane) | 0;
+      const r = v - z * plane;
+      const y = (r / nx) | 0;
+      const x = r - y * nx;
       if (x === 0 || y === 0 || x === nx - 1 || y === ny - 1) side = true;
-      const push = (n: number) => {
-        if (mask[n] !== 0 && labels[n] === 0) {
-          labels[n] = id;
-          stack[top++] = n;
-        }
-      };
-      if (x > 0) push(v - 1);
-      if (x < nx - 1) push(v + 1);
-      if (y > 0) push(v - nx);
-      if (y < ny - 1) push(v + nx);
-      if (z > 0) push(v - plane);
-      if (z < nz - 1) push(v + plane);
+      let n = v - 1;
+      if (x > 0 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
+      n = v + 1;
+      if (x < nx - 1 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
+      n = v - nx;
+      if (y > 0 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
+      n = v + nx;
+      if (y < ny - 1 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
+      n = v - plane;
+      if (z > 0 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
+      n = v + plane;
+      if (z < nz - 1 && mask[n] !== 0 && labels[n] === 0) {
+        labels[n] = id;
+        stack[top++] = n;
+      }
     }
     sizes.push(size);
     touchesSide.push(side);
@@ -114,12 +134,15 @@ export function boxFilter(mask: Uint8Array, dims: Vec3, r: Vec3, erode: boolean)
       const lower = l % stride;
       const upper = Math.floor(l / stride);
       const start = lower + upper * stride * n;
-      const val = (t: number) => (t < 0 || t >= n ? (erode ? 1 : 0) : cur[start + t * stride]!);
+      const edge = erode ? 1 : 0;
       let count = 0;
-      for (let t = -rad; t <= rad; t++) count += val(t);
+      for (let t = -rad; t <= rad; t++) count += t < 0 || t >= n ? edge : cur[start + t * stride]!;
       for (let t = 0; t < n; t++) {
         out[start + t * stride] = erode ? (count === win ? 1 : 0) : count > 0 ? 1 : 0;
-        count += val(t + rad + 1) - val(t - rad);
+        const add = t + rad + 1;
+        const drop = t - rad;
+        count +=
+          (add >= n ? edge : cur[start + add * stride]!) - (drop < 0 ? edge : cur[start + drop * stride]!);
       }
     }
     cur = out;

@@ -203,6 +203,22 @@ export async function runAnalysis(
     if (n % 8 === 0) check();
   }
   progress('segmentation', candidates.length, candidates.length);
+  // Several detector maxima on one large nodule converge on the same segmentation: keep the
+  // strongest and merge any other whose centre lies within its radius (at least 3 mm).
+  measured.sort((a, b) => b.probability - a.probability);
+  const [msx, msy, msz] = volume.spacingMm;
+  const distinct = measured.filter((f, n) =>
+    measured.slice(0, n).every((g) => {
+      const d = Math.hypot(
+        (f.centre[0] - g.centre[0]) * msx,
+        (f.centre[1] - g.centre[1]) * msy,
+        (f.centre[2] - g.centre[2]) * msz,
+      );
+      return d >= Math.max(g.m.meanDiameterMm / 2, 3);
+    }),
+  );
+  measured.length = 0;
+  measured.push(...distinct);
   lap('segment');
 
   const cl = opts.clinical ?? {};

@@ -36,6 +36,10 @@ export function providerOrder(
   return ['cuda', 'tensorrt', 'webgpu', 'cpu'];
 }
 
+// Failed GPU attempts are expected and reported by openSession; onnxruntime's process-wide logger
+// would otherwise print them as errors before any session option applies.
+if (!process.env.PULMOLENS_ORT_VERBOSE) ort.env.logLevel = 'fatal';
+
 export interface ProviderAttempt {
   provider: ExecutionProviderName;
   ok: boolean;

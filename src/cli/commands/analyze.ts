@@ -1,0 +1,174 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
+import { PulmoLensError } from '../../core/errors';
+import type { FleischnerRisk } from '../../core/findings/fleischner';
+import {
+  analyzeSeries,
+  heatmapMontage,
+  heatmapToNifti,
+  isProviderChoice,
+  type AnalysisResult,
+  type ClinicalInputs,
+  type ProviderChoice,
+} from '../../core/inference';
+import { progressBar } from '../progress';
+
+export interface AnalyzeCliOptions {
+  out: string;
+  provider?: string;
+  threshold?: string;
+  series?: string;
+  models?: string;
+  age?: string;
+  sex?: string;
+  familyHistory?: boolean;
+  emphysema?: boolean;
+  fleischnerRisk?: string;
+}
+
+export interface AnalyzeOutputs {
+  findingsPath: string;
+  heatmapPath: string;
+  montagePath: string;
+  result: AnalysisResult;
+}
+
+function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
+  const cts = all.filter((s) => s.metadata.modality === 'CT' || s.metadata.modality === '');
+  if (uid) {
+    const hit = all.find((s) => s.key === uid || s.metadata.seriesInstanceUid === uid);
+    if (!hit) throw new PulmoLensError('NOT_FOUND', `no series ${uid} under the input`, { path: folder });
+    return hit;
+  }
+  const pool = cts.length > 0 ? cts : all;
+  const best = [...pool].sort((a, b) => b.slices - a.slices)[0];
+  if (!best) throw new PulmoLensError('DICOM_NO_IMAGE', 'no CT series found', { path: folder });
+  return best;
+}
+
+function parseClinical(o: AnalyzeCliOptions): ClinicalInputs {
+  const c: ClinicalInputs = {};
+  if (o.age !== undefined) {
+    const a = Number(o.age);
+    if (!(a > 0 && a < 130))
+      throw new PulmoLensError('INVALID_INPUT', `--age must be a number of years, got ${o.age}`);
+    c.ageYears = a;
+  }
+  if (o.sex !== undefined) {
+    const s = o.sex.trim().toUpperCase();
+    if (s !== 'F' && s !== 'M')
+      throw new PulmoLensError('INVALID_INPUT', `--sex must be F or M, got ${o.sex}`);
+    c.sex = s === 'F' ? 'female' : 'male';
+  }
+  if (o.familyHistory) c.familyHistory = true;
+  if (o.emphysema) c.emphysema = true;
+  if (o.fleischnerRisk !== undefined) {
+    if (!['low', 'high', 'unknown'].includes(o.fleischnerRisk)) {
+      throw new PulmoLensError('INVALID_INPUT', `--fleischner-risk must be low, high or unknown`);
+    }
+    c.fleischnerRisk = o.fleischnerRisk as FleischnerRisk;
+  }
+  return c;
+}
+
+/** The headless pipeline behind `pulmolens analyze`: DICOM folder in, findings + heatmap files out. */
+export async function runAnalyzeCommand(
+  folder: string,
+  o: AnalyzeCliOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<AnalyzeOutputs> {
+  let provider: ProviderChoice | undefined;
+  if (o.provider !== undefined) {
+    const p = o.provider.trim().toLowerCase();
+    if (!isProviderChoice(p)) throw new PulmoLensError('INVALID_INPUT', `unknown --provider ${o.provider}`);
+    provider = p;
+  }
+  let threshold: number | undefined;
+  if (o.threshold !== undefined) {
+    threshold = Number(o.threshold);
+    if (!(threshold > 0 && threshold < 1)) {
+      throw new PulmoLensError('INVALID_INPUT', `--threshold must be between 0 and 1, got ${o.threshold}`);
+    }
+  }
+  const clinical = parseClinical(o);
+  const t0 = performance.now();
+  const scan = await scanDicomInputs([folder], {
+    onProgress: (p) => log(progressBar('scanning', p.done, p.total)),
+  });
+  const series = pickSeries(scan.series, o.series, folder);
+  const t1 = performance.now();
+  const loaded = await loadSeries(series, {
+    onProgress: (p) => log(progressBar('decoding', p.done, p.total)),
+  });
+  const t2 = performance.now();
+  let stage = '';
+  const result = await analyzeSeries(loaded, {
+    ...(provider ? { provider } : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(o.models ? { modelsDir: resolve(o.models) } : {}),
+    clinical,
+    onProgress: (p) => {
+      if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)
+        log(progressBar(p.stage, p.done, p.total));
+      stage = p.stage;
+    },
+  });
+  const doc = result.document;
+  doc.timingsMs = { scan: Math.round(t1 - t0), decode: Math.round(t2 - t1), ...doc.timingsMs };
+  const out = resolve(o.out);
+  await mkdir(out, { recursive: true });
+  const findingsPath = join(out, 'findings.json');
+  const heatmapPath = join(out, 'heatmap.nii.gz');
+  const montagePath = join(out, 'heatmap-montage.png');
+  try {
+    await writeFile(findingsPath, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFile(heatmapPath, heatmapToNifti(result.heatmap));
+    await writeFile(montagePath, heatmapMontage(loaded.volume, result.heatmap));
+  } catch (e) {
+    throw new PulmoLensError('IO_ERROR', `cannot write results: ${(e as Error).message}`, {
+      path: out,
+      cause: e,
+    });
+  }
+  return { findingsPath, heatmapPath, montagePath, result };
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description(
+      'Run nodule detection and characterization on a DICOM folder (research use, not for diagnosis).',
+    )
+    .argument('<dicom-folder>', 'folder (or DICOMDIR) holding the CT series')
+    .requiredOption('--out <dir>', 'folder for findings.json, heatmap.nii.gz and heatmap-montage.png')
+    .option(
+      '--provider <name>',
+      'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',
+    )
+    .option('--threshold <p>', 'lowest detector probability reported as a candidate (default 0.1)')
+    .option('--series <uid>', 'SeriesInstanceUID to analyse when the folder holds several')
+    .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
+    .option('--age <years>', 'patient age for the Brock model (default: from DICOM)')
+    .option('--sex <F|M>', 'patient sex for the Brock model (default: from DICOM)')
+    .option('--family-history', 'family history of lung cancer (Brock)')
+    .option('--emphysema', 'emphysema present (Brock)')
+    .option('--fleischner-risk <low|high|unknown>', 'clinical risk for the Fleischner recommendation')
+    .action(async (folder: string, o: AnalyzeCliOptions) => {
+      const tty = process.stderr.isTTY;
+      const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      const r = await runAnalyzeCommand(folder, o, log);
+      if (tty) process.stderr.write('\r\x1b[K');
+      const d = r.result.document;
+      for (const a of r.result.providerAttempts.filter((x) => !x.ok)) {
+        process.stderr.write(`provider ${a.provider} unavailable: ${a.reason}\n`);
+      }
+      for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stderr.write(
+        `ran on ${d.executionProvider}: ${d.findings.length} candidate(s) in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
+          `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}\n`,
+      );
+      process.stdout.write(`${r.findingsPath}\n`);
+    });
+}

@@ -1,0 +1,95 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Progress } from '../../src/core/dicom/types';
+import { PulmoLensError } from '../../src/core/errors';
+import { analyzeSeries, shutdownInference, type AnalyzableSeries } from '../../src/core/inference';
+import { EXECUTION_PROVIDERS } from '../../src/core/inference/providers';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/core/volume/volume';
+import { syntheticChest } from '../support/synthetic-chest';
+import { ensureTestModels } from '../support/test-models';
+
+const models = ensureTestModels();
+const skip = 'skip' in models ? models.skip : null;
+const modelsDir = 'dir' in models ? models.dir : '';
+
+const truth: Vec3 = [66, 50, 24];
+const series: AnalyzableSeries = {
+  volume: syntheticChest({ nodules: [{ centre: truth, diameterMm: 8, hu: 30 }] }),
+  series: {
+    metadata: {
+      seriesInstanceUid: '2.25.1234',
+      patientAge: '071Y',
+      patientSex: 'F',
+      patientBirthDate: '',
+      studyDate: '',
+    },
+  },
+};
+
+describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test models, synthetic chest)', () => {
+  afterAll(() => shutdownInference());
+
+  it('finds the inserted nodule, measures it and maps voxel and world coordinates consistently', async () => {
+    const events: Progress[] = [];
+    const r = await analyzeSeries(series, { modelsDir, provider: 'cpu', onProgress: (p) => events.push(p) });
+    const doc = r.document;
+    expect(doc.seriesInstanceUid).toBe('2.25.1234');
+    expect(doc.model.name).toBe('test-blob-detector');
+    expect(EXECUTION_PROVIDERS).toContain(doc.executionProvider);
+    expect(doc.timingsMs.detect).toBeGreaterThan(0);
+    const probs = doc.findings.map((f) => f.probability);
+    expect(probs).toEqual([...probs].sort((a, b) => b - a));
+    const top = doc.findings[0]!;
+    const world = voxelToWorld(series.volume, truth);
+    // 8 mm sphere at voxel (66, 50, 24) of a 0.8 x 0.8 x 1.5 mm grid
+    expect(Math.hypot(...top.centerLps.map((v, a) => v - world[a]!))).toBeLessThan(2);
+    expect(worldToVoxel(series.volume, top.centerLps).map(Math.round)).toEqual(top.centerVoxel);
+    expect(top.diameterMm).toBeGreaterThan(6.5);
+    expect(top.diameterMm).toBeLessThan(9.5);
+    // pi/6 * 8^3 = 268 mm^3, partial-volume losses at 1.5 mm slices allowed
+    expect(top.volumeMm3).toBeGreaterThan(268 * 0.6);
+    expect(top.volumeMm3).toBeLessThan(268 * 1.4);
+    expect(top.meanHu).toBeGreaterThan(-200);
+    expect(top.type).toBe('solid');
+    expect(['3', '4A', '4X']).toContain(top.lungRads);
+    expect(top.fleischner).toMatch(/^Fleischner 2017, /);
+    expect(top.malignancyRisk).toBeGreaterThan(0);
+    expect(top.malignancyRisk).toBeLessThan(1);
+    expect(doc.findings.map((f) => f.id)).toEqual(
+      doc.findings.map((_, i) => `F${String(i + 1).padStart(3, '0')}`),
+    );
+    // heatmap on the CT's own grid, hot at the nodule
+    expect(r.heatmap.dims).toEqual(series.volume.dims);
+    const [nx, ny] = series.volume.dims;
+    expect(r.heatmap.data[truth[0] + truth[1] * nx + truth[2] * nx * ny]).toBeGreaterThan(200);
+    // progress: every stage reported, detection to completion
+    const stages = new Set(events.map((e) => e.stage));
+    for (const s of ['lung mask', 'detection', 'heatmap', 'candidates', 'characterization', 'segmentation']) {
+      expect(stages).toContain(s);
+    }
+    const det = events.filter((e) => e.stage === 'detection').at(-1)!;
+    expect(det.done).toBe(det.total);
+  });
+
+  it('cancels through an AbortSignal and keeps working afterwards', async () => {
+    const ac = new AbortController();
+    const p = analyzeSeries(series, {
+      modelsDir,
+      provider: 'cpu',
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.stage === 'detection' && e.done >= 1) ac.abort();
+      },
+    });
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(p).rejects.toBeInstanceOf(PulmoLensError);
+    const again = await analyzeSeries(series, { modelsDir, provider: 'cpu' });
+    expect(again.document.findings.length).toBeGreaterThan(0);
+  });
+
+  it('reports a forced provider that failed and the CPU that ran', async () => {
+    const forced = process.platform === 'darwin' ? 'dml' : 'coreml';
+    const r = await analyzeSeries(series, { modelsDir, provider: forced, threshold: 0.5 });
+    expect(r.document.executionProvider).toBe('cpu');
+    expect(r.providerAttempts[0]).toMatchObject({ provider: forced, ok: false });
+  });
+});

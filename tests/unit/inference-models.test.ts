@@ -1,0 +1,106 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PulmoLensError } from '../../src/core/errors';
+import { loadManifest, sha256Hex } from '../../src/core/inference/manifest';
+import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
+import { ensureTestModels } from '../support/test-models';
+
+const models = ensureTestModels();
+const skip = 'skip' in models ? models.skip : null;
+const dir = 'dir' in models ? models.dir : '';
+
+function copyModels(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pulmolens-models-'));
+  for (const f of ['manifest.json', 'detector.onnx', 'characterizer.onnx'])
+    copyFileSync(join(dir, f), join(d, f));
+  return d;
+}
+
+async function rejection(p: Promise<unknown>): Promise<PulmoLensError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof PulmoLensError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.skipIf(skip !== null)('model manifest and sessions (test models)', () => {
+  const temp: string[] = [];
+  beforeAll(() => undefined);
+  afterAll(async () => {
+    await releaseRuntimes();
+    for (const d of temp) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('loads the manifest that follows models/manifest.schema.md', async () => {
+    const m = await loadManifest(dir);
+    expect(m.detector.inputName).toBe('ct');
+    expect(m.characterizer.typeOrder).toEqual(['solid', 'part-solid', 'ground-glass']);
+    expect(m.detector.sha256).toBe(sha256Hex(readFileSync(join(dir, 'detector.onnx'))));
+  });
+
+  it('refuses a model file whose sha256 does not match, naming the file and both hashes', async () => {
+    const d = copyModels();
+    temp.push(d);
+    const bytes = readFileSync(join(d, 'detector.onnx'));
+    const expected = sha256Hex(bytes);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    writeFileSync(join(d, 'detector.onnx'), bytes);
+    const actual = sha256Hex(bytes);
+    const e = await rejection(getRuntime(d, 'cpu'));
+    expect(e.code).toBe('MODEL_MISMATCH');
+    expect(e.path).toBe(join(d, 'detector.onnx'));
+    expect(e.message).toContain('detector.onnx');
+    expect(e.message).toContain(expected);
+    expect(e.message).toContain(actual);
+    expect(e.details).toEqual({ file: 'detector.onnx', expected, actual });
+  });
+
+  it('reports a missing manifest or model file as MODEL_MISSING', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pulmolens-nomodels-'));
+    temp.push(empty);
+    const e1 = await rejection(loadManifest(empty));
+    expect(e1.code).toBe('MODEL_MISSING');
+    expect(e1.path).toBe(join(empty, 'manifest.json'));
+    const d = copyModels();
+    temp.push(d);
+    rmSync(join(d, 'characterizer.onnx'));
+    const e2 = await rejection(getRuntime(d, 'cpu'));
+    expect(e2.code).toBe('MODEL_MISSING');
+    expect(e2.message).toContain('characterizer.onnx');
+  });
+
+  it('rejects a manifest that breaks the schema, saying which field', async () => {
+    const d = copyModels();
+    temp.push(d);
+    const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+    m.models.detector.patchSize = [64, 64];
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    const e = await rejection(loadManifest(d));
+    expect(e.code).toBe('MODEL_MISMATCH');
+    expect(e.message).toContain('models.detector.patchSize');
+  });
+
+  it('falls back to the CPU when a forced provider cannot initialise, and says so', async () => {
+    // CoreML exists only on macOS and DirectML only on Windows, so one of them is unavailable here.
+    const forced = process.platform === 'darwin' ? 'dml' : 'coreml';
+    const rt = await getRuntime(dir, forced);
+    expect(rt.detector.provider).toBe('cpu');
+    expect(rt.detector.attempts[0]).toMatchObject({ provider: forced, ok: false });
+    expect(rt.detector.attempts[0]!.reason).toBeTruthy();
+    expect(rt.detector.attempts.at(-1)).toEqual({ provider: 'cpu', ok: true });
+    const out = await rt.detect(new Float32Array(32 * 32 * 32), [32, 32, 32]);
+    expect(out.length).toBe(32 * 32 * 32);
+  });
+
+  it('creates sessions once and reuses them', async () => {
+    const a = await getRuntime(dir, 'cpu');
+    const b = await getRuntime(dir, 'cpu');
+    expect(b).toBe(a);
+    expect(a.detector.session).toBe(b.detector.session);
+  });
+});

@@ -1,0 +1,275 @@
+import { gunzipSync } from 'node:zlib';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { measureRegion } from '../../src/core/findings/measurements';
+import { findCandidates } from '../../src/core/inference/candidates';
+import { gridFor, resampleSlab, sampleAt } from '../../src/core/inference/grid';
+import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { heatmapMontage, hottestSlices } from '../../src/core/inference/montage';
+import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference/nifti';
+import type { Heatmap } from '../../src/core/inference/pipeline';
+import { providerOrder } from '../../src/core/inference/providers';
+import { segmentCandidate } from '../../src/core/inference/segment';
+import { coverage, gaussianWeights, tileStarts } from '../../src/core/inference/sliding-window';
+import { voxelToWorld, type Vec3, type Volume } from '../../src/core/volume/volume';
+import { syntheticChest } from '../support/synthetic-chest';
+
+describe('resampling to the model grid', () => {
+  it('is exact on a linear HU ramp and keeps the first voxel centre', () => {
+    const dims: Vec3 = [20, 16, 10];
+    const hu = new Int16Array(20 * 16 * 10);
+    for (let k = 0; k < 10; k++)
+      for (let j = 0; j < 16; j++)
+        for (let i = 0; i < 20; i++) hu[i + j * 20 + k * 320] = 2 * i + 3 * j + 5 * k;
+    // 0.7 x 0.7 x 2.5 mm -> 1 mm: step = (1/0.7, 1/0.7, 0.4) source voxels per grid voxel
+    const grid = gridFor({ dims, spacingMm: [0.7, 0.7, 2.5] }, [1, 1, 1]);
+    // floor(19 * 0.7) + 1 = 14, floor(15 * 0.7) + 1 = 11, floor(9 * 2.5) + 1 = 23
+    expect(grid.dims).toEqual([14, 11, 23]);
+    const out = resampleSlab(hu, dims, grid, 0, 23, new Float32Array(14 * 11 * 23));
+    for (const [x, y, z] of [
+      [0, 0, 0],
+      [13, 10, 22],
+      [5, 7, 11],
+    ] as const) {
+      const expected = 2 * (x / 0.7) + 3 * (y / 0.7) + 5 * (z * 0.4);
+      expect(out[x + y * 14 + z * 14 * 11]).toBeCloseTo(expected, 3);
+    }
+    expect(sampleAt(hu, dims, 1.5, 2.25, 3.5)).toBeCloseTo(2 * 1.5 + 3 * 2.25 + 5 * 3.5, 6);
+  });
+});
+
+describe('sliding window', () => {
+  it('places tiles every stride with the last flush to the end', () => {
+    expect(tileStarts(100, 32, 16)).toEqual([0, 16, 32, 48, 64, 68]);
+    expect(tileStarts(32, 32, 16)).toEqual([0]);
+    expect(tileStarts(20, 32, 16)).toEqual([0]);
+  });
+
+  it('Gaussian blending of a constant output gives back that constant everywhere', () => {
+    const starts = tileStarts(100, 32, 16);
+    const w = gaussianWeights(32);
+    expect(w[15]).toBeCloseTo(w[16]!, 6); // symmetric about the patch centre
+    const cov = coverage(100, starts, w);
+    const acc = new Float64Array(100);
+    for (const s of starts) for (let i = 0; i < 32; i++) acc[s + i]! += 0.7 * w[i]!;
+    for (let x = 0; x < 100; x++) expect(acc[x]! / cov[x]!).toBeCloseTo(0.7, 9);
+  });
+});
+
+describe('lung mask', () => {
+  const nodule: Vec3 = [66, 50, 24];
+  const vol = syntheticChest({ nodules: [{ centre: nodule, diameterMm: 8, hu: 30 }] });
+  const coarse = gridFor(vol, [2, 2, 2]);
+  const hu = resampleSlab(
+    vol.hu,
+    vol.dims,
+    coarse,
+    0,
+    coarse.dims[2],
+    new Float32Array(coarse.dims.reduce((a, b) => a * b)),
+  );
+  const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+  const at = (v: Vec3) => {
+    const c = v.map((x, a) => Math.round(x / coarse.step[a]!)) as Vec3;
+    return lung.mask[c[0] + c[1] * coarse.dims[0] + c[2] * coarse.dims[0] * coarse.dims[1]];
+  };
+
+  it('holds the lungs and the nodule inside them, not the air outside the body', () => {
+    expect(lung.found).toBe(true);
+    expect(at(nodule)).toBe(1);
+    expect(at([2, 2, 24])).toBe(0); // outside-body air in the image corner
+    // Lungs: two ellipsoids of semi-axes 12.3 x 23 x 32.4 mm = 2 * 38.4 mL; the body cylinder is
+    // pi * 35.3 * 30.7 mm^2 * 72 mm = 245 mL. The closed, dilated mask lies between the two.
+    const ml = (lung.voxels * 8) / 1000;
+    expect(ml).toBeGreaterThan(76.8);
+    expect(ml).toBeLessThan(245);
+  });
+
+  it('keeps a juxtapleural nodule half inside the chest wall', () => {
+    // Right lung's lateral edge on row 48 is at x = 48 - 0.36 * 96 = 13.4 voxels; put the nodule there.
+    const jp = syntheticChest({ nodules: [{ centre: [14, 48, 24], diameterMm: 10, hu: 30 }] });
+    const h = resampleSlab(jp.hu, jp.dims, coarse, 0, coarse.dims[2], new Float32Array(hu.length));
+    const m = lungMaskFromHu(h, coarse.dims, [2, 2, 2]);
+    const c = [
+      Math.round(14 / coarse.step[0]),
+      Math.round(48 / coarse.step[1]),
+      Math.round(24 / coarse.step[2]),
+    ];
+    expect(m.mask[c[0]! + c[1]! * coarse.dims[0] + c[2]! * coarse.dims[0] * coarse.dims[1]]).toBe(1);
+  });
+
+  it('reports when there is no lung and then covers everything', () => {
+    const solid = new Float32Array(1000).fill(40);
+    const m = lungMaskFromHu(solid, [10, 10, 10], [2, 2, 2]);
+    expect(m.found).toBe(false);
+    expect(m.voxels).toBe(1000);
+  });
+});
+
+describe('candidates', () => {
+  it('finds one candidate per blob, strongest first, merging a side peak inside a blob', () => {
+    const dims: Vec3 = [60, 40, 40];
+    const prob = new Float32Array(60 * 40 * 40);
+    const blob = (c: Vec3, peak: number, sigma: number) => {
+      for (let z = 0; z < 40; z++)
+        for (let y = 0; y < 40; y++)
+          for (let x = 0; x < 60; x++) {
+            const d2 = (x - c[0]) ** 2 + (y - c[1]) ** 2 + (z - c[2]) ** 2;
+            const v = x + y * 60 + z * 2400;
+            prob[v] = Math.max(prob[v]!, peak * Math.exp(-d2 / (2 * sigma * sigma)));
+          }
+    };
+    blob([15, 20, 20], 0.9, 3);
+    blob([17, 20, 20], 0.85, 1.5); // a second maximum on the same nodule
+    blob([45, 20, 20], 0.6, 2);
+    blob([45, 35, 5], 0.3, 2); // below threshold
+    const c = findCandidates(prob, dims, { threshold: 0.5, spacingMm: [1, 1, 1] });
+    expect(c.map((x) => Math.round(x.peak * 100))).toEqual([90, 60]);
+    expect(c[0]!.centre[0]).toBeGreaterThan(14);
+    expect(c[0]!.centre[0]).toBeLessThan(17);
+    expect(c[1]!.centre.map(Math.round)).toEqual([45, 20, 20]);
+  });
+});
+
+describe('segmentation and measurement of a synthetic nodule', () => {
+  it('outlines a 10 mm solid sphere to within a voxel of its size', () => {
+    const centre: Vec3 = [66, 50, 24];
+    const vol = syntheticChest({ nodules: [{ centre, diameterMm: 10, hu: 30 }], spacingMm: [0.8, 0.8, 1] });
+    const heat = new Uint8Array(vol.hu.length);
+    // a blurry detector response: 255 at the centre falling to 0 at 12 mm
+    for (let k = 0; k < vol.dims[2]; k++)
+      for (let j = 0; j < vol.dims[1]; j++)
+        for (let i = 0; i < vol.dims[0]; i++) {
+          const d = Math.hypot((i - centre[0]) * 0.8, (j - centre[1]) * 0.8, k - centre[2]);
+          heat[i + j * 96 + k * 9216] = Math.max(0, Math.round(255 * (1 - d / 12)));
+        }
+    const region = segmentCandidate(vol, { centre, type: 'solid', heat, extentMm: 10 });
+    const m = measureRegion(region, vol);
+    expect(m.longAxisMm).toBeGreaterThan(9.2);
+    expect(m.longAxisMm).toBeLessThan(11);
+    expect(m.shortAxisMm).toBeGreaterThan(9);
+    // sphere volume pi/6 * 10^3 = 523.6 mm^3
+    expect(m.volumeMm3).toBeGreaterThan(523.6 * 0.8);
+    expect(m.volumeMm3).toBeLessThan(523.6 * 1.2);
+    expect(m.meanHu).toBeGreaterThan(0);
+    expect(m.centroidVoxel[0]).toBeCloseTo(66, 0);
+  });
+});
+
+function readNiftiHeader(buf: Buffer) {
+  const f = (o: number) => buf.readFloatLE(o);
+  return {
+    sizeofHdr: buf.readInt32LE(0),
+    dim: [0, 1, 2, 3].map((i) => buf.readInt16LE(40 + 2 * i)),
+    datatype: buf.readInt16LE(70),
+    pixdim: [0, 1, 2, 3].map((i) => f(76 + 4 * i)),
+    voxOffset: f(108),
+    slope: f(112),
+    qformCode: buf.readInt16LE(252),
+    sformCode: buf.readInt16LE(254),
+    quatern: [f(256), f(260), f(264)],
+    qoffset: [f(268), f(272), f(276)],
+    srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f(280 + 16 * r + 4 * c))),
+    magic: buf.toString('latin1', 344, 348),
+  };
+}
+
+describe('NIfTI heatmap', () => {
+  // A feet-first, oblique-free but flipped geometry: rows run right-to-left, slices go inferior.
+  const geom = {
+    dims: [4, 3, 2] as Vec3,
+    spacingMm: [0.7, 0.8, 2.5] as Vec3,
+    originLps: [10, -20, 30] as Vec3,
+    direction: [-1, 0, 0, 0, 1, 0, 0, 0, -1] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ],
+  };
+
+  it('writes an sform that maps voxels to RAS = (-L, -P, S) of the DICOM position', () => {
+    const data = new Uint8Array(24).map((_, i) => i * 10);
+    const raw = encodeNifti({ ...geom, data }, false);
+    const h = readNiftiHeader(raw);
+    expect(h.sizeofHdr).toBe(348);
+    expect(h.magic).toBe('n+1\0');
+    expect(h.dim).toEqual([3, 4, 3, 2]);
+    expect(h.datatype).toBe(2);
+    expect(h.voxOffset).toBe(352);
+    expect(h.sformCode).toBe(1);
+    expect(h.qformCode).toBe(1);
+    for (const v of [
+      [0, 0, 0],
+      [3, 2, 1],
+      [1, 2, 0],
+    ] as Vec3[]) {
+      const lps = voxelToWorld(geom, v);
+      const ras = h.srow.map((r) => r[0]! * v[0] + r[1]! * v[1] + r[2]! * v[2] + r[3]!);
+      expect(ras[0]).toBeCloseTo(-lps[0], 4);
+      expect(ras[1]).toBeCloseTo(-lps[1], 4);
+      expect(ras[2]).toBeCloseTo(lps[2], 4);
+    }
+    // qform (quaternion + qfac + pixdim + offset) gives the same affine as the sform.
+    const [b, c, d] = h.quatern as [number, number, number];
+    const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));
+    const R = [
+      [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+      [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+      [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+    ];
+    const qfac = h.pixdim[0]!;
+    const affine = rasAffine(geom);
+    for (let r = 0; r < 3; r++) {
+      for (let col = 0; col < 3; col++) {
+        const q = R[r]![col]! * h.pixdim[col + 1]! * (col === 2 ? qfac : 1);
+        expect(q).toBeCloseTo(affine[r]![col]!, 4);
+      }
+      expect(h.qoffset[r]).toBeCloseTo(affine[r]![3]!, 4);
+    }
+    expect([...raw.subarray(352)]).toEqual([...data]);
+  });
+
+  it('gzips the heatmap with a 1/255 slope so values read as probabilities', () => {
+    const heat: Heatmap = { ...geom, data: new Uint8Array(24).fill(255) };
+    const h = readNiftiHeader(gunzipSync(heatmapToNifti(heat)));
+    expect(h.slope).toBeCloseTo(1 / 255, 7);
+  });
+});
+
+describe('heatmap montage', () => {
+  it('shows the slices with the most heat', () => {
+    const vol: Volume = { ...syntheticChest({ dims: [32, 32, 20], spacingMm: [1, 1, 1] }) };
+    const data = new Uint8Array(32 * 32 * 20);
+    data.fill(200, 5 * 1024, 5 * 1024 + 50);
+    data.fill(100, 12 * 1024, 12 * 1024 + 30);
+    data.fill(50, 13 * 1024, 13 * 1024 + 10); // too close to 12 to be shown as well
+    const heat: Heatmap = { ...vol, data };
+    expect(hottestSlices(heat, 6)).toEqual([5, 12]);
+    const png = PNG.sync.read(heatmapMontage(vol, heat));
+    expect([png.width, png.height]).toEqual([64, 32]);
+    // the first heat pixel of slice 5 is drawn red
+    expect(png.data[0]).toBeGreaterThan(png.data[2]! + 100);
+  });
+});
+
+describe('execution provider order', () => {
+  it('tries the platform GPU providers first and the CPU last', () => {
+    expect(providerOrder(undefined, 'linux', undefined)).toEqual(['cuda', 'tensorrt', 'webgpu', 'cpu']);
+    expect(providerOrder(undefined, 'win32', undefined)).toEqual(['dml', 'webgpu', 'cpu']);
+    expect(providerOrder(undefined, 'darwin', undefined)).toEqual(['coreml', 'webgpu', 'cpu']);
+  });
+
+  it('a forced provider (option or PULMOLENS_EP) is tried alone, then the CPU', () => {
+    expect(providerOrder('cuda', 'linux', undefined)).toEqual(['cuda', 'cpu']);
+    expect(providerOrder(undefined, 'linux', 'webgpu')).toEqual(['webgpu', 'cpu']);
+    expect(providerOrder(undefined, 'linux', 'CPU')).toEqual(['cpu']);
+    expect(providerOrder('dml', 'linux', 'cpu')).toEqual(['dml', 'cpu']); // the option wins over the env
+    expect(() => providerOrder(undefined, 'linux', 'tpu')).toThrow(/PULMOLENS_EP=tpu/);
+  });
+});
