@@ -137,6 +137,4 @@ export interface PulmoLensApi {
   pathForFile?(file: File): string | null;
 }
 
-/** The single Electron IPC channel names; the router does the per-channel dispatch. */
-export const IPC_INVOKE = 'pulmolens:invoke';
-export const IPC_EVENT = 'pulmolens:event';
+export { IPC_EVENT, IPC_INVOKE } from './ipc-channels';

@@ -37,19 +37,19 @@ async function startHost(): Promise<{ info: HostInfo; child: ChildProcess }> {
 export const test = base.extend<{ app: Page }, { host: HostInfo }>({
   host: [
     // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
+    async ({}, provide) => {
       const { info, child } = await startHost();
-      await use(info);
+      await provide(info);
       child.stdin?.end();
       child.kill('SIGTERM');
     },
     { scope: 'worker', timeout: 180_000 },
   ],
-  app: async ({ page, host }, use) => {
+  app: async ({ page, host }, provide) => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(host.url);
-    await use(page);
+    await provide(page);
     expect(errors, 'uncaught errors in the renderer').toEqual([]);
   },
 });
