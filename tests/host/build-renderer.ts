@@ -18,7 +18,11 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-export async function buildTestRenderer(outDir = defaultRendererDir, force = false): Promise<string> {
+export async function buildTestRenderer(
+  outDir = defaultRendererDir,
+  force = false,
+  mode: 'test' | 'production' = 'test',
+): Promise<string> {
   const index = join(outDir, 'index.html');
   const sources = Math.max(
     newestMtime(join(repoRoot, 'src', 'renderer')),
@@ -29,7 +33,7 @@ export async function buildTestRenderer(outDir = defaultRendererDir, force = fal
     configFile: false,
     root: join(repoRoot, 'src', 'renderer'),
     base: './',
-    mode: 'test',
+    mode,
     logLevel: 'warn',
     plugins: [react()],
     build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 8000 },
