@@ -4,9 +4,9 @@
  * module finds the series, reads the files the user named, wires the analyser and reports progress.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { scanDicomInputs, type ScannedSeries } from '../../core/dicom';
+import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../core/errors';
 import {
   loadAnnotations,
@@ -18,6 +18,14 @@ import {
   type EvalStudy,
 } from '../../core/eval';
 import type { FindingsDocument } from '../../core/findings/findings-document';
+import {
+  analyzeSeries,
+  isProviderChoice,
+  loadManifest,
+  shutdownInference,
+  type ProviderChoice,
+} from '../../core/inference';
+import { progressBar } from '../progress';
 
 interface EvalOptions {
   studies?: string;
@@ -28,6 +36,8 @@ interface EvalOptions {
   threshold?: string;
   shard?: string;
   findings?: string;
+  models?: string;
+  provider?: string;
   merge?: string[];
   ignoreUnknownSeries?: boolean;
   bootstrap: string;
@@ -125,18 +135,51 @@ function lidcXmlFiles(opts: EvalOptions): string[] {
   return found;
 }
 
+interface Analyser {
+  analyze: (study: CliStudy) => Promise<FindingsDocument>;
+  /** Known when the model manifest loads; cached findings from another model are then recomputed. */
+  currentModelSha256: string | undefined;
+}
+
 /**
- * The analyser for series without usable findings. src/core/inference has no `analyzeSeries` yet;
- * until it does, analysis fails with this error and only --findings runs score.
+ * The real detector (src/core/inference) for series without fresh findings. A missing or broken
+ * model folder is reported only if some series actually needs analysing, so runs on precomputed
+ * findings work without models.
  */
-function analyzerUnavailable(study: CliStudy): Promise<FindingsDocument> {
-  return Promise.reject(
-    new PulmoLensError(
-      'EVAL_INVALID',
-      `series ${study.seriesInstanceUid} has no findings and the detector is not wired into eval yet; ` +
-        `pass --findings <dir> with <uid>.json files from \`pulmolens analyze\``,
-    ),
-  );
+async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void): Promise<Analyser> {
+  let provider: ProviderChoice | undefined;
+  if (opts.provider !== undefined) {
+    const p = opts.provider.trim().toLowerCase();
+    if (!isProviderChoice(p)) throw invalid(`unknown --provider ${opts.provider}`);
+    provider = p;
+  }
+  const modelsDir = opts.models ? resolve(opts.models) : undefined;
+  let manifestError: unknown = null;
+  let currentModelSha256: string | undefined;
+  try {
+    currentModelSha256 = (await loadManifest(modelsDir)).detector.sha256;
+  } catch (e) {
+    manifestError = e;
+  }
+  const analyze = async (study: CliStudy): Promise<FindingsDocument> => {
+    if (manifestError) throw manifestError;
+    if (!study.scanned) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `series ${study.seriesInstanceUid} needs analysing but is known only from --findings; give --studies`,
+      );
+    }
+    const loaded = await loadSeries(study.scanned, {
+      onProgress: (p) => onStage(progressBar('decoding', p.done, p.total)),
+    });
+    const result = await analyzeSeries(loaded, {
+      ...(provider ? { provider } : {}),
+      ...(modelsDir ? { modelsDir } : {}),
+      onProgress: (p) => onStage(progressBar(p.stage, p.done, p.total)),
+    });
+    return result.document;
+  };
+  return { analyze, currentModelSha256 };
 }
 
 function summary(m: EvalMetrics, out: string): string {
@@ -211,6 +254,10 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
   });
 
   const tty = process.stderr.isTTY;
+  // Per-stage lines only on a terminal (overwritten in place); logs get one line per scan.
+  const analyser = await realAnalyser(opts, (line) => {
+    if (tty) process.stderr.write(`\r\x1b[K${line}`);
+  });
   const { evaluation } = await runEvaluation<CliStudy>({
     studies,
     shard,
@@ -219,12 +266,12 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     outDir: opts.out,
     threshold,
     findingsDir: opts.findings,
-    analyze: analyzerUnavailable,
+    analyze: analyser.analyze,
+    currentModelSha256: analyser.currentModelSha256,
     bootstrapSamples,
     bootstrapSeed,
-    onProgress: (p) => process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`),
+    onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),
   });
-  if (tty) process.stderr.write('\n');
   return evaluation.metrics;
 }
 
@@ -253,13 +300,15 @@ export function registerEval(program: Command): void {
     .option('--threshold <p>', 'fixed operating threshold (default: the one that maximises F1)')
     .option('--shard <i/n>', 'process shard i of n (0-based; every n-th series in UID order)')
     .option('--findings <dir>', 'precomputed findings: <uid>.json or <uid>/findings.json per series')
+    .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
+    .option('--provider <name>', 'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu')
     .option('--ignore-unknown-series', 'leave out annotations of series that are not among the studies')
     .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')
     .requiredOption('--out <dir>', 'output folder (resumes a run found there)')
     .action(async (opts: EvalOptions) => {
-      const metrics = await runEval(opts);
+      const metrics = await runEval(opts).finally(() => shutdownInference());
       process.stdout.write(`${summary(metrics, opts.out)}\n`);
     });
 }

@@ -48,7 +48,10 @@ export interface RunEvalOptions<S extends EvalStudy> {
   analyze?: (study: S) => Promise<FindingsDocument>;
   /** sha256 of the model `analyze` runs: cached findings from another model are recomputed. */
   currentModelSha256?: string;
-  /** Folder of findings.json files per series: `<uid>.json` or `<uid>/findings.json`. */
+  /**
+   * Folder of findings.json files per series (`<uid>.json` or `<uid>/findings.json`, as written by
+   * `pulmolens analyze --out <dir>/<uid>`); the analyser runs only for series without fresh ones.
+   */
   findingsDir?: string;
   bootstrapSamples?: number;
   bootstrapSeed?: number;
@@ -66,9 +69,7 @@ async function findingsFor<S extends EvalStudy>(
   opts: RunEvalOptions<S>,
 ): Promise<{ doc: FindingsDocument; source: FindingsSource }> {
   const uid = study.seriesInstanceUid;
-  const fresh = (doc: FindingsDocument): boolean =>
-    opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256;
-  const usable = async (path: string | null): Promise<FindingsDocument | null> => {
+  const read = async (path: string | null): Promise<FindingsDocument | null> => {
     if (!path || !existsSync(path)) return null;
     const doc = await readFindingsFile(path);
     if (doc.seriesInstanceUid !== uid) {
@@ -80,13 +81,16 @@ async function findingsFor<S extends EvalStudy>(
         },
       );
     }
-    return fresh(doc) ? doc : null;
+    return doc;
   };
-  // Precomputed files first: reading one is as cheap as resuming, and it may have been updated.
-  const precomputed = opts.findingsDir ? await usable(precomputedFindingsPath(opts.findingsDir, uid)) : null;
-  if (precomputed) return { doc: precomputed, source: 'precomputed' };
-  const resumed = await usable(join(opts.outDir, FINDINGS_CACHE_DIR, `${uid}.json`));
-  if (resumed) return { doc: resumed, source: 'resumed' };
+  // Cached results count only if the current model made them (unknown model: taken as they are).
+  const fresh = (doc: FindingsDocument | null): doc is FindingsDocument =>
+    doc !== null && (opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256);
+  // Precomputed files first: reading one is as cheap as resuming, and the user may have updated it.
+  const precomputed = opts.findingsDir ? await read(precomputedFindingsPath(opts.findingsDir, uid)) : null;
+  if (fresh(precomputed)) return { doc: precomputed, source: 'precomputed' };
+  const resumed = await read(join(opts.outDir, FINDINGS_CACHE_DIR, `${uid}.json`));
+  if (fresh(resumed)) return { doc: resumed, source: 'resumed' };
   if (!opts.analyze) {
     throw new PulmoLensError(
       'EVAL_INVALID',
