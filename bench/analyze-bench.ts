@@ -1,0 +1,205 @@
+/**
+ * End-to-end `analyze` of LIDC-IDRI-0002 on the CPU (time per stage, peak memory), and the
+ * detector's ONNX Runtime inference against the same network in PyTorch on the CPU, on the same
+ * patch, in the same run. Uses the shipped models/ when present, else the generated test models.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { analyzeSeries, getRuntime, shutdownInference } from '../src/core/inference';
+import { gridFor, huScaler, resampleSlab } from '../src/core/inference/grid';
+import { lidcStudy, missingData, repoRoot } from '../tests/support/shared-data';
+import { ensureTestModels } from '../tests/support/test-models';
+import { median } from './bench-util';
+
+type Row = Record<string, string | number>;
+
+const PY = '/usr/bin/python3';
+
+/** PyTorch side: builds the detector, loads its weights, times forward() on the same patch. */
+const TORCH_SCRIPT = String.raw`
+import json, os, sys, time, importlib.util
+import numpy as np, torch
+kind, weights, src, inp, out, z, y, x, reps = sys.argv[1:10]
+z, y, x, reps = int(z), int(y), int(x), int(reps)
+spec = importlib.util.spec_from_file_location('netmod', src)
+mod = importlib.util.module_from_spec(spec)
+sys.path.insert(0, os.path.dirname(src))
+spec.loader.exec_module(mod)
+net = (mod.Detector() if kind == 'trained' else mod.BlobDetector()).eval()
+net.load_state_dict(torch.load(weights, map_location='cpu'))
+t = torch.from_numpy(np.fromfile(inp, dtype=np.float32).reshape(1, 1, z, y, x))
+times = []
+with torch.no_grad():
+    net(t)
+    for _ in range(reps):
+        s = time.perf_counter(); o = net(t); times.append((time.perf_counter() - s) * 1000)
+o.numpy().astype(np.float32).tofile(out)
+print(json.dumps({'ms': sorted(times)[len(times) // 2], 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
+`;
+
+function shippedModels(): string | null {
+  const dir = join(repoRoot, 'models');
+  return existsSync(join(dir, 'manifest.json')) ? dir : null;
+}
+
+export async function benchAnalyze(): Promise<{ title: string; rows: Row[]; note?: string }> {
+  const rows: Row[] = [];
+  const skip = missingData('ct/LIDC-IDRI-0002.tar.xz');
+  if (skip) return { title: 'analyze (skipped)', rows: [{ item: 'skipped', value: skip, unit: '' }] };
+  let modelsDir = shippedModels();
+  let which = 'shipped models/';
+  if (!modelsDir) {
+    const t = ensureTestModels();
+    if ('skip' in t)
+      return { title: 'analyze (skipped)', rows: [{ item: 'skipped', value: t.skip, unit: '' }] };
+    modelsDir = t.dir;
+    which = 'generated test models (.cache/test-models): the trained models have not landed';
+  }
+
+  const study = lidcStudy('0002');
+  let peakMainRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakMainRss = Math.max(peakMainRss, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  const scan = await scanDicomInputs([study.seriesDir]);
+  const series = scan.series.sort((a, b) => b.slices - a.slices)[0]!;
+  const t1 = performance.now();
+  const loaded = await loadSeries(series);
+  const t2 = performance.now();
+  const result = await analyzeSeries(loaded, { modelsDir, provider: 'cpu' });
+  const t3 = performance.now();
+  clearInterval(sampler);
+  const doc = result.document;
+  const [nx, ny, nz] = loaded.volume.dims;
+  rows.push({ item: 'scan DICOM', value: Math.round(t1 - t0), unit: 'ms' });
+  rows.push({ item: 'decode to HU volume', value: Math.round(t2 - t1), unit: 'ms' });
+  for (const [k, v] of Object.entries(doc.timingsMs)) {
+    if (k !== 'total') rows.push({ item: `analyze: ${k}`, value: Math.round(v), unit: 'ms' });
+  }
+  rows.push({ item: 'analyze total (worker)', value: Math.round(doc.timingsMs.total ?? 0), unit: 'ms' });
+  rows.push({ item: 'end to end (scan + decode + analyze)', value: Math.round(t3 - t0), unit: 'ms' });
+  rows.push({
+    item: 'peak RSS (process, incl. worker)',
+    value: Math.round(Math.max(result.peakRssBytes, peakMainRss) / 2 ** 20),
+    unit: 'MiB',
+  });
+  rows.push({ item: 'CT volume (Int16)', value: Math.round((nx * ny * nz * 2) / 2 ** 20), unit: 'MiB' });
+  rows.push({ item: 'candidates reported', value: doc.findings.length, unit: '' });
+  rows.push({ item: 'execution provider', value: doc.executionProvider, unit: '' });
+
+  // Detector: ONNX Runtime vs PyTorch on one patch cut from the middle of this scan.
+  const rt = await getRuntime(modelsDir, 'cpu');
+  const det = rt.manifest.detector;
+  const [pz, py, px] = det.patchSize;
+  const grid = gridFor(loaded.volume, det.spacingMm);
+  const z0 = Math.max(0, Math.floor(grid.dims[2] / 2 - pz / 2));
+  const slab = resampleSlab(
+    loaded.volume.hu,
+    loaded.volume.dims,
+    grid,
+    z0,
+    z0 + pz,
+    new Float32Array(grid.dims[0] * grid.dims[1] * pz),
+    huScaler(det.huWindow),
+  );
+  const patch = new Float32Array(pz * py * px);
+  const y0 = Math.max(0, Math.floor(grid.dims[1] / 2 - py / 2));
+  const x0 = Math.max(0, Math.floor(grid.dims[0] / 4 - px / 2));
+  for (let z = 0; z < pz; z++)
+    for (let y = 0; y < py; y++) {
+      const src = z * grid.dims[0] * grid.dims[1] + (y0 + y) * grid.dims[0] + x0;
+      patch.set(slab.subarray(src, src + px), z * py * px + y * px);
+    }
+  const reps = 5;
+  await rt.detect(patch, [pz, py, px]);
+  const ortTimes: number[] = [];
+  let ortOut: Float32Array = new Float32Array(0);
+  for (let r = 0; r < reps; r++) {
+    const s = performance.now();
+    ortOut = await rt.detect(patch, [pz, py, px]);
+    ortTimes.push(performance.now() - s);
+  }
+  rows.push({
+    item: `detector ONNX Runtime, one ${pz}x${py}x${px} patch (median of ${reps})`,
+    value: Math.round(median(ortTimes)),
+    unit: 'ms',
+  });
+
+  const trainedPt = join(repoRoot, 'training', 'runs', 'detector.pt');
+  const testPt = join(modelsDir, 'detector.pt');
+  const torchNet =
+    which.startsWith('shipped') && existsSync(trainedPt)
+      ? { kind: 'trained', weights: trainedPt, src: join(repoRoot, 'training', 'models.py') }
+      : !which.startsWith('shipped') && existsSync(testPt)
+        ? { kind: 'test', weights: testPt, src: join(repoRoot, 'tests', 'support', 'make-test-models.py') }
+        : null;
+  let note = `Models: ${which}. LIDC-IDRI-0002: ${nx}x${ny}x${nz} voxels.`;
+  if (!torchNet || !existsSync(PY)) {
+    rows.push({ item: 'detector PyTorch', value: 'n/a', unit: '' });
+    note +=
+      ' PyTorch comparison skipped: no PyTorch weights for this detector (training/runs/detector.pt) or no /usr/bin/python3.';
+  } else {
+    const tmp = mkdtempSync(join(tmpdir(), 'pulmolens-bench-'));
+    try {
+      writeFileSync(join(tmp, 'in.f32'), patch);
+      const res = JSON.parse(
+        execFileSync(
+          PY,
+          [
+            '-c',
+            TORCH_SCRIPT,
+            torchNet.kind,
+            torchNet.weights,
+            torchNet.src,
+            join(tmp, 'in.f32'),
+            join(tmp, 'out.f32'),
+            String(pz),
+            String(py),
+            String(px),
+            String(reps),
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        )
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as { ms: number; threads: number; torch: string };
+      const buf = readFileSync(join(tmp, 'out.f32'));
+      const torchOut = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      let maxDiff = 0;
+      for (let i = 0; i < torchOut.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(torchOut[i]! - ortOut[i]!));
+      rows.push({
+        item: `detector PyTorch ${res.torch} (${res.threads} threads), same patch`,
+        value: Math.round(res.ms),
+        unit: 'ms',
+      });
+      rows.push({
+        item: 'ONNX vs PyTorch speed-up',
+        value: Number((res.ms / median(ortTimes)).toFixed(2)),
+        unit: 'x',
+      });
+      rows.push({
+        item: 'ONNX vs PyTorch max |difference| of probabilities',
+        value: Number(maxDiff.toExponential(2)),
+        unit: '',
+      });
+      if (torchNet.kind === 'trained') {
+        note +=
+          ' PyTorch weights: training/runs/detector.pt (the checkpoint the shipped ONNX was exported from, if unchanged).';
+      }
+    } catch (e) {
+      rows.push({
+        item: 'detector PyTorch',
+        value: `failed: ${(e as Error).message.split('\n')[0]}`,
+        unit: '',
+      });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  await shutdownInference();
+  return { title: 'analyze: LIDC-IDRI-0002 end to end on CPU', rows, note };
+}
