@@ -1,0 +1,70 @@
+"""Exports the trained networks to ONNX opset 17 with the names of models/manifest.schema.md,
+and writes a fixed reference input with PyTorch's outputs for verify_onnx.mjs.
+
+  /usr/bin/python3 training/export_onnx.py
+"""
+import json
+import os
+
+import numpy as np
+import torch
+
+from common import CUBE, MODELS, PATCH, RUNS
+from models import Characterizer, Detector
+
+torch.set_num_threads(2)
+CHECK = os.path.join(RUNS, 'onnx-check')
+
+
+def reference_input(shape, seed):
+    """Deterministic input: smooth blobs plus noise, in [0, 1] like real scaled HU."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(shape, generator=g) * 0.2 + 0.05
+    n, _, z, y, xx = shape
+    zz, yy, xg = torch.meshgrid(torch.arange(z), torch.arange(y), torch.arange(xx), indexing='ij')
+    for b in range(n):
+        c = torch.rand(3, generator=g) * torch.tensor([z, y, xx])
+        r = 3 + 6 * torch.rand(1, generator=g)
+        blob = ((zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xg - c[2]) ** 2) <= r ** 2
+        x[b, 0][blob] = 0.75
+    return x
+
+
+def save(name, t):
+    a = t.detach().numpy().astype('<f4')
+    a.tofile(os.path.join(CHECK, name + '.f32'))
+    return list(a.shape)
+
+
+def main():
+    os.makedirs(CHECK, exist_ok=True)
+    os.makedirs(MODELS, exist_ok=True)
+    det = Detector()
+    det.load_state_dict(torch.load(os.path.join(RUNS, 'detector.pt')))
+    det.eval()
+    x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
+    torch.onnx.export(det, x, os.path.join(MODELS, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
+                      dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
+    char = Characterizer()
+    char.load_state_dict(torch.load(os.path.join(RUNS, 'characterizer.pt')))
+    char.eval()
+    c = reference_input((3, 1, CUBE, CUBE, CUBE), 23)
+    torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cube'],
+                      output_names=['p_nodule', 'p_type', 'p_spiculated'],
+                      dynamic_axes={'cube': {0: 'N'}, 'p_nodule': {0: 'N'}, 'p_type': {0: 'N'}, 'p_spiculated': {0: 'N'}},
+                      opset_version=17, do_constant_folding=True)
+    with torch.no_grad():
+        prob = det(x)
+        pn, pt, ps = char(c)
+    spec = {
+        'detector': {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}},
+        'characterizer': {'file': 'characterizer.onnx', 'inputs': {'cube': save('char_cube', c)},
+                          'outputs': {'p_nodule': save('char_p_nodule', pn), 'p_type': save('char_p_type', pt), 'p_spiculated': save('char_p_spiculated', ps)}},
+    }
+    json.dump(spec, open(os.path.join(CHECK, 'spec.json'), 'w'), indent=2)
+    for f in ('detector.onnx', 'characterizer.onnx'):
+        print(f, os.path.getsize(os.path.join(MODELS, f)), 'bytes')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,114 @@
+"""The two PulmoLens networks. Kept small on purpose: they train on 2 CPU cores in under an hour
+and run sliding-window inference over a whole chest CT in seconds."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv_bn(cin, cout, stride=1):
+    return nn.Sequential(
+        nn.Conv3d(cin, cout, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm3d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Detector(nn.Module):
+    """Compact 3D U-Net: full-resolution stem, three stride-2 levels (most compute at 1/2..1/8
+    resolution), transposed-convolution decoder with additive skips, per-voxel sigmoid.
+    Input and output [N,1,Z,Y,X]; Z, Y, X must be multiples of 8."""
+
+    def __init__(self, c=(8, 16, 32, 64)):
+        super().__init__()
+        c0, c1, c2, c3 = c
+        self.stem = conv_bn(1, c0)
+        self.down1 = nn.Sequential(conv_bn(c0, c1, 2), conv_bn(c1, c1))
+        self.down2 = nn.Sequential(conv_bn(c1, c2, 2), conv_bn(c2, c2))
+        self.down3 = nn.Sequential(conv_bn(c2, c3, 2), conv_bn(c3, c3))
+        self.up2 = nn.ConvTranspose3d(c3, c2, 2, stride=2)
+        self.dec2 = conv_bn(c2, c2)
+        self.up1 = nn.ConvTranspose3d(c2, c1, 2, stride=2)
+        self.dec1 = conv_bn(c1, c1)
+        self.up0 = nn.ConvTranspose3d(c1, c0, 2, stride=2)
+        self.head = nn.Conv3d(c0, 1, 1)
+
+    def logits(self, x):
+        s0 = self.stem(x)
+        s1 = self.down1(s0)
+        s2 = self.down2(s1)
+        s3 = self.down3(s2)
+        d2 = self.dec2(self.up2(s3) + s2)
+        d1 = self.dec1(self.up1(d2) + s1)
+        # No full-resolution decoder convolution: it would double the cost for little gain.
+        d0 = F.relu(self.up0(d1) + s0)
+        return self.head(d0)
+
+    def forward(self, x):
+        return torch.sigmoid(self.logits(x))
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm Transformer encoder layer written with plain matmuls, so the ONNX graph uses only
+    basic operators (no fused attention kernels that differ between PyTorch versions)."""
+
+    def __init__(self, dim, heads, mlp_ratio=2, dropout=0.1):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * mlp_ratio), nn.GELU(), nn.Linear(dim * mlp_ratio, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        h = self.heads
+        qkv = self.qkv(self.norm1(x)).reshape(n, t, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        att = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(d // h)), dim=-1)
+        y = torch.matmul(att, v).permute(0, 2, 1, 3).reshape(n, t, d)
+        x = x + self.drop(self.proj(y))
+        return x + self.drop(self.mlp(self.norm2(x)))
+
+
+class Characterizer(nn.Module):
+    """Convolutional stem (32^3 -> 4^3 tokens of width `dim`) feeding a small Transformer
+    encoder with a class token; three heads: nodule vs not, type (solid, part-solid,
+    ground-glass), spiculated margin."""
+
+    def __init__(self, dim=64, depth=2, heads=4):
+        super().__init__()
+        self.stem = nn.Sequential(
+            conv_bn(1, 16, 2),  # 16^3
+            conv_bn(16, 32),
+            conv_bn(32, 48, 2),  # 8^3
+            conv_bn(48, dim, 2),  # 4^3
+        )
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, 1 + 64, dim) * 0.02)
+        self.layers = nn.ModuleList([EncoderLayer(dim, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head_nodule = nn.Linear(dim, 1)
+        self.head_type = nn.Linear(dim, 3)
+        self.head_spic = nn.Linear(dim, 1)
+
+    def logits(self, x):
+        f = self.stem(x)  # [N, dim, 4, 4, 4]
+        tokens = f.flatten(2).transpose(1, 2)  # [N, 64, dim]
+        cls = self.cls.expand(tokens.shape[0], -1, -1)
+        t = torch.cat([cls, tokens], dim=1) + self.pos
+        for layer in self.layers:
+            t = layer(t)
+        z = self.norm(t[:, 0])
+        return self.head_nodule(z), self.head_type(z), self.head_spic(z)
+
+    def forward(self, x):
+        a, b, c = self.logits(x)
+        return torch.sigmoid(a), torch.softmax(b, dim=1), torch.sigmoid(c)
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
