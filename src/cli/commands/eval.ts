@@ -70,8 +70,7 @@ function duration(ms: number): string {
 }
 
 export function progressLine(p: EvalProgress): string {
-  const remaining = p.remainingMs === null ? 'unknown' : duration(p.remainingMs);
-  return `scan ${p.done}/${p.total} ${p.seriesInstanceUid} (${p.source}), elapsed ${duration(p.elapsedMs)}, remaining ${remaining}`;
+  return `scan ${p.done}/${p.total} ${p.seriesInstanceUid} (${p.source}), elapsed ${duration(p.elapsedMs)}, remaining ${duration(p.remainingMs)}`;
 }
 
 /** Every CT series under the folder, one per SeriesInstanceUID (the largest stack if one was split). */

@@ -1,7 +1,7 @@
 /**
- * All-or-nothing output: every file is written to a temporary name in the target folder first and
- * renamed only once all of them are complete, so an error leaves no half-written result behind
- * (a rename within one folder is atomic on POSIX and NTFS).
+ * Output without half-written files: every file is written to a temporary name in the target
+ * folder first and renamed, in the order given, only once all of them are complete (a rename within
+ * one folder is atomic on POSIX and NTFS). Callers put the file that marks a finished result last.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-/** Writes one evaluation folder, all files at once or none (see atomic-write). */
+/** Writes one evaluation folder: every file complete or not at all (see atomic-write). */
 import { writeFilesAtomically } from './atomic-write';
 import { candidatesCsv } from './candidates-csv';
 import type { Evaluation } from './evaluate';
@@ -26,12 +26,13 @@ export async function writeEvaluation(
   const { metrics } = evaluation;
   const plot = frocPlotModel(evaluation.curve, evaluation.bootstrap, metrics);
   const sorted = [...records].sort((a, b) => (a.seriesInstanceUid < b.seriesInstanceUid ? -1 : 1));
+  // metrics.json goes last: it is the mark of a complete result, present only once the rest is.
   await writeFilesAtomically(outDir, [
-    { name: 'metrics.json', data: `${JSON.stringify(metrics, null, 2)}\n` },
     { name: 'froc.svg', data: frocSvg(plot) },
     { name: 'froc.png', data: frocPng(plot) },
     { name: 'candidates.csv', data: candidatesCsv(evaluation.matches, metrics.operatingPoint.threshold) },
     { name: SCANS_FILE, data: scansJsonl(sorted) },
     { name: RUN_FILE, data: `${JSON.stringify(run, null, 2)}\n` },
+    { name: 'metrics.json', data: `${JSON.stringify(metrics, null, 2)}\n` },
   ]);
 }

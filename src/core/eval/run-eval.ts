@@ -32,8 +32,8 @@ export interface EvalProgress {
   seriesInstanceUid: string;
   source: FindingsSource;
   elapsedMs: number;
-  /** Estimated from the scans analysed so far; null before there is anything to go by. */
-  remainingMs: number | null;
+  /** Estimated from the scans analysed so far (or, before any, from the pace so far). */
+  remainingMs: number;
 }
 
 export interface RunEvalOptions<S extends EvalStudy> {
@@ -146,14 +146,15 @@ export async function runEvaluation<S extends EvalStudy>(
     });
     const elapsedMs = Date.now() - started;
     const left = mine.length - (k + 1);
-    const perScan = analysed > 0 ? analysedMs / analysed : null;
+    // Analysing dominates; before any analysis, the pace so far (reading cached findings) is all there is.
+    const perScan = analysed > 0 ? analysedMs / analysed : elapsedMs / (k + 1);
     opts.onProgress?.({
       done: k + 1,
       total: mine.length,
       seriesInstanceUid: study.seriesInstanceUid,
       source,
       elapsedMs,
-      remainingMs: left === 0 ? 0 : perScan === null ? null : perScan * left,
+      remainingMs: perScan * left,
     });
   }
   const evaluation = evaluate(records, {
