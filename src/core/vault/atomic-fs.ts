@@ -55,7 +55,7 @@ export function tempName(tmpDir: string, finalPath: string): string {
 export async function writeDurable(
   tmpDir: string,
   finalPath: string,
-  produce: (write: (b: Buffer) => Promise<void>) => Promise<void>,
+  produce: (write: (parts: Buffer[]) => Promise<void>) => Promise<void>,
   opts: { syncDir?: boolean } = {},
 ): Promise<void> {
   const tmp = tempName(tmpDir, finalPath);
@@ -63,11 +63,17 @@ export async function writeDurable(
   try {
     fh = await fsp.open(tmp, 'wx', 0o600);
     const handle = fh;
-    await produce(async (b) => {
-      let off = 0;
-      while (off < b.length) {
-        const { bytesWritten } = await handle.write(b, off, b.length - off);
-        off += bytesWritten;
+    await produce(async (parts) => {
+      let done = (await handle.writev(parts)).bytesWritten;
+      // A short gather write (rare) continues part by part from where it stopped.
+      for (const p of parts) {
+        if (done >= p.length) {
+          done -= p.length;
+          continue;
+        }
+        let off = done;
+        done = 0;
+        while (off < p.length) off += (await handle.write(p, off, p.length - off)).bytesWritten;
       }
     });
     await fh.sync();
@@ -83,7 +89,7 @@ export async function writeDurable(
 }
 
 export async function writeFileDurable(tmpDir: string, finalPath: string, data: Buffer): Promise<void> {
-  await writeDurable(tmpDir, finalPath, (write) => write(data));
+  await writeDurable(tmpDir, finalPath, (write) => write([data]));
 }
 
 export async function readFileOr(path: string, what: string): Promise<Buffer> {

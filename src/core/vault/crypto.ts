@@ -26,14 +26,18 @@ export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** Layout: nonce | ciphertext | tag. */
-export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+/** Layout: nonce | ciphertext | tag, as parts so large values can be written without a copy. */
+export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer[] {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
   const ct = cipher.update(plaintext);
   const fin = cipher.final();
-  return Buffer.concat([nonce, ct, fin, cipher.getAuthTag()]);
+  return fin.length === 0 ? [nonce, ct, cipher.getAuthTag()] : [nonce, ct, fin, cipher.getAuthTag()];
+}
+
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  return Buffer.concat(sealParts(key, plaintext, aad));
 }
 
 /** Returns null when authentication fails (wrong key, edited bytes, wrong associated data). */

@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { PulmoLensError } from '../errors';
-import { aad, open, seal, SEAL_OVERHEAD } from './crypto';
+import { aad, open, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 
 export const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
@@ -58,7 +58,8 @@ export type ObjectSource = { bytes: Buffer } | { path: string };
 
 /**
  * Encrypts `source` under `key` into `finalPath` via a temporary file in `tmpDir`. Returns the
- * plaintext size. The destination directory is not synced (the caller batches that).
+ * plaintext size. The destination directory is not synced (the caller batches that). `scratch`
+ * (at least one chunk long) is reused for file reads; its owner wipes it when done.
  */
 export async function writeObjectFile(
   tmpDir: string,
@@ -66,6 +67,7 @@ export async function writeObjectFile(
   c: ObjectCoords,
   key: Buffer,
   source: ObjectSource,
+  scratch?: Buffer,
 ): Promise<number> {
   const header = objectHeader(c);
   let size = 0;
@@ -73,13 +75,13 @@ export async function writeObjectFile(
     tmpDir,
     finalPath,
     async (write) => {
-      await write(header);
       if ('bytes' in source) {
         size = source.bytes.length;
         const n = chunkCount(size, c.chunkBytes);
         for (let i = 0; i < n; i++) {
           const part = source.bytes.subarray(i * c.chunkBytes, Math.min(size, (i + 1) * c.chunkBytes));
-          await write(seal(key, part, chunkAad(header, i, i === n - 1)));
+          const sealed = sealParts(key, part, chunkAad(header, i, i === n - 1));
+          await write(i === 0 ? [header, ...sealed] : sealed);
         }
         return;
       }
@@ -95,7 +97,8 @@ export async function writeObjectFile(
       try {
         size = (await src.stat()).size;
         const n = chunkCount(size, c.chunkBytes);
-        const buf = Buffer.alloc(Math.min(c.chunkBytes, Math.max(size, 1)));
+        const own = scratch === undefined || scratch.length < c.chunkBytes;
+        const buf = own ? Buffer.allocUnsafe(Math.min(c.chunkBytes, Math.max(size, 1))) : scratch;
         for (let i = 0; i < n; i++) {
           const want = Math.min(c.chunkBytes, size - i * c.chunkBytes);
           let got = 0;
@@ -108,10 +111,11 @@ export async function writeObjectFile(
             }
             got += bytesRead;
           }
-          await write(seal(key, buf.subarray(0, want), chunkAad(header, i, i === n - 1)));
+          const sealed = sealParts(key, buf.subarray(0, want), chunkAad(header, i, i === n - 1));
+          await write(i === 0 ? [header, ...sealed] : sealed);
         }
-        // Plaintext must not linger in a reusable buffer.
-        buf.fill(0);
+        // Plaintext must not linger in freed memory.
+        if (own) buf.fill(0);
       } finally {
         await src.close();
       }
@@ -181,7 +185,8 @@ export class ObjectReader {
     const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
     const len = plain + SEAL_OVERHEAD;
     const pos = OBJECT_HEADER_BYTES + i * (this.c.chunkBytes + SEAL_OVERHEAD);
-    const buf = Buffer.alloc(len);
+    // Filled completely by the reads below, or rejected as truncated.
+    const buf = Buffer.allocUnsafe(len);
     let got = 0;
     try {
       while (got < len) {

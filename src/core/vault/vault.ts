@@ -695,6 +695,7 @@ export class UnlockedVault implements VaultSession {
     k: Keys,
     source: ObjectSource,
     meta: { kind: ObjectKind; studyRef: string | null; seriesRef: string | null; name: string },
+    scratch?: Buffer,
   ): Promise<ObjectRecord> {
     const id = randomId();
     const key = randomKey();
@@ -705,6 +706,7 @@ export class UnlockedVault implements VaultSession {
         { vaultId: this.vaultId, objectId: id, chunkBytes: this.header.chunkBytes },
         key,
         source,
+        scratch,
       );
       return {
         id,
@@ -762,7 +764,11 @@ export class UnlockedVault implements VaultSession {
       let next = 0;
       const total = files.length;
       opts.onProgress?.({ done, total, stage: 'encrypting' });
+      const scratches: Buffer[] = [];
       const worker = async () => {
+        // One read buffer per worker, reused for every file and wiped at the end.
+        const scratch = Buffer.allocUnsafe(this.header.chunkBytes);
+        scratches.push(scratch);
         while (next < files.length) {
           if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
           const i = next++;
@@ -770,6 +776,7 @@ export class UnlockedVault implements VaultSession {
             k,
             { path: files[i]!.path },
             { kind: 'dicom', studyRef, seriesRef, name: '' },
+            scratch,
           );
           written[i] = rec;
           writtenIds.push(rec.id);
@@ -779,7 +786,11 @@ export class UnlockedVault implements VaultSession {
         }
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, files.length) }, worker));
+        try {
+          await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, files.length) }, worker));
+        } finally {
+          for (const s of scratches) s.fill(0);
+        }
         if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
         await fsyncDir(paths(this.dir).objects);
         const objectOf = new Map(files.map((f, i) => [f.path, written[i]!.id]));
