@@ -28,6 +28,7 @@ spec = importlib.util.spec_from_file_location('netmod', src)
 mod = importlib.util.module_from_spec(spec)
 sys.path.insert(0, os.path.dirname(src))
 spec.loader.exec_module(mod)
+torch.set_num_threads(os.cpu_count() or 1)
 net = (mod.Detector() if kind == 'trained' else mod.BlobDetector()).eval()
 net.load_state_dict(torch.load(weights, map_location='cpu'))
 t = torch.from_numpy(np.fromfile(inp, dtype=np.float32).reshape(1, 1, z, y, x))
@@ -182,7 +183,7 @@ export async function benchAnalyze(): Promise<{ title: string; rows: Row[]; note
         unit: 'x',
       });
       rows.push({
-        item: 'ONNX vs PyTorch max |difference| of probabilities',
+        item: 'ONNX vs PyTorch max abs difference of probabilities',
         value: Number(maxDiff.toExponential(2)),
         unit: '',
       });

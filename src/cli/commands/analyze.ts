@@ -19,6 +19,7 @@ export interface AnalyzeCliOptions {
   out: string;
   provider?: string;
   threshold?: string;
+  overlap?: string;
   series?: string;
   models?: string;
   age?: string;
@@ -92,6 +93,13 @@ export async function runAnalyzeCommand(
       throw new PulmoLensError('INVALID_INPUT', `--threshold must be between 0 and 1, got ${o.threshold}`);
     }
   }
+  let overlap: number | undefined;
+  if (o.overlap !== undefined) {
+    overlap = Number(o.overlap);
+    if (!(overlap >= 0 && overlap < 1)) {
+      throw new PulmoLensError('INVALID_INPUT', `--overlap must be at least 0 and below 1, got ${o.overlap}`);
+    }
+  }
   const clinical = parseClinical(o);
   const t0 = performance.now();
   const scan = await scanDicomInputs([folder], {
@@ -107,6 +115,7 @@ export async function runAnalyzeCommand(
   const result = await analyzeSeries(loaded, {
     ...(provider ? { provider } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
+    ...(overlap !== undefined ? { overlap } : {}),
     ...(o.models ? { modelsDir: resolve(o.models) } : {}),
     clinical,
     onProgress: (p) => {
@@ -148,6 +157,7 @@ export function registerAnalyze(program: Command): void {
       'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',
     )
     .option('--threshold <p>', 'lowest detector probability reported as a candidate (default 0.1)')
+    .option('--overlap <f>', 'sliding-window overlap fraction (default 0.25 on CPU, 0.5 on GPU)')
     .option('--series <uid>', 'SeriesInstanceUID to analyse when the folder holds several')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
     .option('--age <years>', 'patient age for the Brock model (default: from DICOM)')

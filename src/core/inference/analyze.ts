@@ -63,6 +63,9 @@ function cancelled(): PulmoLensError {
  * imports worker.ts (`--import tsx` in execArgv is not honoured by Node 20 workers).
  */
 function spawnWorker(): Worker {
+  // A bundled app (electron-vite) points this at its built worker entry.
+  const built = process.env.PULMOLENS_INFERENCE_WORKER;
+  if (built) return new Worker(built);
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
   const entry = new URL('./worker.ts', import.meta.url).href;
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
