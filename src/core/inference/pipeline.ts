@@ -204,7 +204,8 @@ export async function runAnalysis(
         : m;
     measured.push({
       centre: m.voxelCount > 0 ? m.centroidVoxel : centre,
-      probability: Math.sqrt(c.peak * ch.pNodule),
+      // The score the training pipeline evaluates with (models/manifest.json): detector peak x p_nodule.
+      probability: c.peak * ch.pNodule,
       type: ch.type,
       spiculated: ch.spiculated,
       m,
