@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapFroc } from '../../src/core/eval/bootstrap';
+import { bootstrapFroc, seededRandom } from '../../src/core/eval/bootstrap';
 import { evaluate } from '../../src/core/eval/evaluate';
-import { frocCurve, interpolate, scoreCohort } from '../../src/core/eval/froc';
+import {
+  frocCurve,
+  frocSensitivities,
+  interpolate,
+  packCohort,
+  scoreCohort,
+  weightedFrocSensitivities,
+} from '../../src/core/eval/froc';
 import { matchScan } from '../../src/core/eval/luna16-match';
 import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/core/eval/types';
 import type { Vec3 } from '../../src/core/volume/volume';
@@ -52,9 +59,18 @@ describe('LUNA16 matching', () => {
   it('labels TP, duplicate, excluded and FP candidates as the official script does', () => {
     const m = matchScan(cohort[0]!);
     const kinds = m.candidates.map((c) =>
-      c.match.kind === 'ignored' ? `${c.candidate.id}:ignored:${c.match.reason}` : `${c.candidate.id}:${c.match.kind}`,
+      c.match.kind === 'ignored'
+        ? `${c.candidate.id}:ignored:${c.match.reason}`
+        : `${c.candidate.id}:${c.match.kind}`,
     );
-    expect(kinds).toEqual(['c1:TP', 'c2:ignored:duplicate', 'c3:TP', 'c4:ignored:excluded', 'c5:FP', 'c6:FP']);
+    expect(kinds).toEqual([
+      'c1:TP',
+      'c2:ignored:duplicate',
+      'c3:TP',
+      'c4:ignored:excluded',
+      'c5:FP',
+      'c6:FP',
+    ]);
     expect(m.nodules.map((n) => [n.nodule.id, n.detectedProbability, n.candidateId])).toEqual([
       ['N1', 0.9, 'c1'],
       ['N2', 0.3, 'c3'],
@@ -79,7 +95,9 @@ describe('LUNA16 matching', () => {
 
   it('an excluded mark with a diameter uses its own radius', () => {
     const m = matchScan(
-      scan('2.2', [cand('a', [4, 0, 0], 0.4)], { excluded: [{ id: 'X', centerLps: [0, 0, 0], diameterMm: 6 }] }),
+      scan('2.2', [cand('a', [4, 0, 0], 0.4)], {
+        excluded: [{ id: 'X', centerLps: [0, 0, 0], diameterMm: 6 }],
+      }),
     );
     expect(m.candidates[0]!.match.kind).toBe('FP'); // 4 mm from a 6 mm mark; the 10 mm stand-in would have caught it
   });
@@ -149,7 +167,13 @@ describe('operating point (known answers)', () => {
     expect(e.metrics.perScan).toEqual([
       { seriesInstanceUid: '1.1', tp: 2, fp: 2, fn: 0, missed: [] },
       { seriesInstanceUid: '1.2', tp: 0, fp: 1, fn: 0, missed: [] },
-      { seriesInstanceUid: '1.3', tp: 0, fp: 0, fn: 1, missed: [{ id: 'N3', centerLps: [0, 0, 0], diameterMm: 8 }] },
+      {
+        seriesInstanceUid: '1.3',
+        tp: 0,
+        fp: 0,
+        fn: 1,
+        missed: [{ id: 'N3', centerLps: [0, 0, 0], diameterMm: 8 }],
+      },
     ]);
   });
 
@@ -210,10 +234,48 @@ describe('bootstrap CI over scans', () => {
   });
 });
 
+describe('the bootstrap fast path', () => {
+  it('gives exactly the curve-based sensitivities on random cohorts with ties and zero weights', () => {
+    const random = seededRandom(11);
+    for (let trial = 0; trial < 200; trial++) {
+      // Multiples of 8 scans make FP/scan land exactly on 1/8..8, where a vertical step must be
+      // read at its top (numpy.interp's last point at or left of x).
+      const scans = trial % 2 ? 8 * (1 + Math.floor(random() * 2)) : 1 + Math.floor(random() * 12);
+      const records = Array.from({ length: scans }, (_, s) => {
+        const nodules = Array.from({ length: Math.floor(random() * 3) }, (_, i) => ({
+          id: `n${i}`,
+          centerLps: [i * 100, 0, 0] as Vec3,
+          diameterMm: 10,
+        }));
+        // Probabilities on a 0.05 grid, so TPs and FPs often tie.
+        const p = (): number => Math.round(random() * 20) / 20;
+        const candidates = [
+          ...nodules.filter(() => random() < 0.7).map((n, i) => cand(`t${i}`, n.centerLps, p())),
+          ...Array.from({ length: Math.floor(random() * 30) }, (_, i) =>
+            cand(`f${i}`, [500, i * 20, 0], p()),
+          ),
+        ];
+        return scan(`${trial}.${s}`, candidates, { nodules });
+      });
+      const cohort = scoreCohort(records.map(matchScan));
+      const packed = packCohort(cohort);
+      const weights = Float64Array.from({ length: scans }, () => Math.floor(random() * 3));
+      const slow = frocSensitivities(frocCurve(cohort, weights));
+      const fast = weightedFrocSensitivities(packed, weights);
+      if (slow === null) expect(fast).toBeNull();
+      else slow.forEach((v, i) => expect(fast![i]).toBeCloseTo(v, 12));
+    }
+  });
+});
+
 describe('evaluate() input checks', () => {
   it('refuses a cohort mixing two models and a series given twice', () => {
     const other = { ...scan('9.2', []), model: { ...MODEL, sha256: 'cd'.repeat(32) } };
-    expect(() => evaluate([scan('9.1', []), other], { annotationsSha256: 'x' })).toThrow(/one evaluation scores one model/);
-    expect(() => evaluate([scan('9.1', []), scan('9.1', [])], { annotationsSha256: 'x' })).toThrow(/appears twice/);
+    expect(() => evaluate([scan('9.1', []), other], { annotationsSha256: 'x' })).toThrow(
+      /one evaluation scores one model/,
+    );
+    expect(() => evaluate([scan('9.1', []), scan('9.1', [])], { annotationsSha256: 'x' })).toThrow(
+      /appears twice/,
+    );
   });
 });

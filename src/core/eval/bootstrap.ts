@@ -5,7 +5,7 @@
  * rerun gives the same interval (numpy's stream cannot be reproduced, so figures differ slightly
  * from the Python script's, within the bootstrap's own noise).
  */
-import { cpmOf, frocCurve, frocSensitivities, type ScoredCohort } from './froc';
+import { cpmOf, packCohort, weightedFrocSensitivities, type ScoredCohort } from './froc';
 import { FROC_FP_RATES } from './types';
 
 export const DEFAULT_BOOTSTRAP_SAMPLES = 1000;
@@ -49,10 +49,11 @@ export function bootstrapFroc(
   const cpms: number[] = [];
   const perRate: number[][] = FROC_FP_RATES.map(() => []);
   const weights = new Float64Array(n);
+  const packed = packCohort(cohort);
   for (let s = 0; s < samples && n > 0; s++) {
     weights.fill(0);
     for (let d = 0; d < n; d++) weights[Math.floor(random() * n)]! += 1;
-    const sens = frocSensitivities(frocCurve(cohort, weights));
+    const sens = weightedFrocSensitivities(packed, weights);
     const cpm = cpmOf(sens);
     if (sens === null || cpm === null) continue;
     cpms.push(cpm);

@@ -111,3 +111,64 @@ export function cpmOf(sensitivities: readonly number[] | null): number | null {
   if (!sensitivities || sensitivities.length === 0) return null;
   return sensitivities.reduce((a, b) => a + b, 0) / sensitivities.length;
 }
+
+/** A cohort flattened into typed arrays, for the bootstrap's thousands of reweighted sweeps. */
+export interface PackedCohort {
+  scans: number;
+  lesionsPerScan: Float64Array;
+  scan: Int32Array;
+  positive: Uint8Array;
+  /** 1 where the next entry has a different probability (a point of the curve ends there). */
+  groupEnd: Uint8Array;
+}
+
+export function packCohort(cohort: ScoredCohort): PackedCohort {
+  const n = cohort.entries.length;
+  const packed: PackedCohort = {
+    scans: cohort.scans,
+    lesionsPerScan: Float64Array.from(cohort.lesionsPerScan),
+    scan: new Int32Array(n),
+    positive: new Uint8Array(n),
+    groupEnd: new Uint8Array(n),
+  };
+  cohort.entries.forEach((e, i) => {
+    packed.scan[i] = e.scan;
+    packed.positive[i] = e.positive ? 1 : 0;
+    packed.groupEnd[i] = i === n - 1 || cohort.entries[i + 1]?.probability !== e.probability ? 1 : 0;
+  });
+  return packed;
+}
+
+/**
+ * The same numbers as frocSensitivities(frocCurve(cohort, weights)), computed in one pass without
+ * building the curve: each FP rate is resolved as soon as the curve passes it.
+ */
+export function weightedFrocSensitivities(p: PackedCohort, weights: Float64Array): number[] | null {
+  let lesions = 0;
+  for (let s = 0; s < p.scans; s++) lesions += (p.lesionsPerScan[s] as number) * (weights[s] as number);
+  if (lesions === 0) return null;
+  const targets = FROC_FP_RATES;
+  const out: number[] = [];
+  let lastX = 0;
+  let lastY = 0;
+  let tp = 0;
+  let fp = 0;
+  const n = p.scan.length;
+  for (let i = 0; i < n && out.length < targets.length; i++) {
+    const w = weights[p.scan[i] as number] as number;
+    if (p.positive[i]) tp += w;
+    else fp += w;
+    if (!p.groupEnd[i]) continue;
+    const x = p.scans > 0 ? fp / p.scans : 0;
+    const y = tp / lesions;
+    // numpy.interp uses the last point at or left of the target and the next one; resolve every
+    // target this point has passed (strictly), then move on.
+    while (out.length < targets.length && x > (targets[out.length] as number)) {
+      out.push(lastY + ((y - lastY) * ((targets[out.length] as number) - lastX)) / (x - lastX));
+    }
+    lastX = x;
+    lastY = y;
+  }
+  while (out.length < targets.length) out.push(lastY);
+  return out;
+}
