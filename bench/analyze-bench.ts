@@ -4,14 +4,17 @@
  * patch, in the same run. Uses the shipped models/ when present, else the generated test models.
  */
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { analyzeSeries, getRuntime, shutdownInference } from '../src/core/inference';
+import { analyzeSeries, getRuntime, releaseRuntimes, shutdownInference } from '../src/core/inference';
 import { gridFor, huScaler, resampleSlab } from '../src/core/inference/grid';
 import { lidcStudy, missingData, repoRoot } from '../tests/support/shared-data';
 import { ensureTestModels } from '../tests/support/test-models';
+import { syntheticChest } from '../tests/support/synthetic-chest';
+import type { FindingsDocument } from '../src/core/findings/findings-document';
 import { median } from './bench-util';
 
 type Row = Record<string, string | number>;
@@ -61,34 +64,41 @@ export async function benchAnalyze(): Promise<{ title: string; rows: Row[]; note
   }
 
   const study = lidcStudy('0002');
-  let peakMainRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakMainRss = Math.max(peakMainRss, process.memoryUsage().rss)), 50);
-  const t0 = performance.now();
-  const scan = await scanDicomInputs([study.seriesDir]);
-  const series = scan.series.sort((a, b) => b.slices - a.slices)[0]!;
-  const t1 = performance.now();
-  const loaded = await loadSeries(series);
-  const t2 = performance.now();
-  const result = await analyzeSeries(loaded, { modelsDir, provider: 'cpu' });
-  const t3 = performance.now();
-  clearInterval(sampler);
-  const doc = result.document;
-  const [nx, ny, nz] = loaded.volume.dims;
-  rows.push({ item: 'scan DICOM', value: Math.round(t1 - t0), unit: 'ms' });
-  rows.push({ item: 'decode to HU volume', value: Math.round(t2 - t1), unit: 'ms' });
+  const main = runChild(['lidc', study.seriesDir, modelsDir]);
+  const doc = main.document;
+  const [nx, ny, nz] = main.dims;
+  rows.push({ item: 'scan DICOM', value: Math.round(main.scanMs), unit: 'ms' });
+  rows.push({ item: 'decode to HU volume', value: Math.round(main.decodeMs), unit: 'ms' });
   for (const [k, v] of Object.entries(doc.timingsMs)) {
     if (k !== 'total') rows.push({ item: `analyze: ${k}`, value: Math.round(v), unit: 'ms' });
   }
   rows.push({ item: 'analyze total (worker)', value: Math.round(doc.timingsMs.total ?? 0), unit: 'ms' });
-  rows.push({ item: 'end to end (scan + decode + analyze)', value: Math.round(t3 - t0), unit: 'ms' });
+  rows.push({ item: 'end to end (scan + decode + analyze)', value: Math.round(main.endToEndMs), unit: 'ms' });
   rows.push({
-    item: 'peak RSS (process, incl. worker)',
-    value: Math.round(Math.max(result.peakRssBytes, peakMainRss) / 2 ** 20),
+    item: 'peak RSS of the analyze process (main + worker)',
+    value: mib(main.maxRssBytes),
     unit: 'MiB',
   });
-  rows.push({ item: 'CT volume (Int16)', value: Math.round((nx * ny * nz * 2) / 2 ** 20), unit: 'MiB' });
+  rows.push({ item: 'CT volume (Int16)', value: mib(nx * ny * nz * 2), unit: 'MiB' });
   rows.push({ item: 'candidates reported', value: doc.findings.length, unit: '' });
   rows.push({ item: 'execution provider', value: doc.executionProvider, unit: '' });
+  const big = runChild(['synthetic500', '', modelsDir]);
+  rows.push({
+    item: `500-slice synthetic chest ${big.dims.join('x')}: analyze total`,
+    value: Math.round(big.document.timingsMs.total ?? 0),
+    unit: 'ms',
+  });
+  rows.push({
+    item: '500-slice synthetic chest: peak RSS (main + worker)',
+    value: mib(big.maxRssBytes),
+    unit: 'MiB',
+  });
+  rows.push({
+    item: '500-slice synthetic chest: CT volume (Int16)',
+    value: mib(big.dims.reduce((a, b) => a * b) * 2),
+    unit: 'MiB',
+  });
+  const loaded = { volume: await loadVolume(study.seriesDir) };
 
   // Detector: ONNX Runtime vs PyTorch on one patch cut from the middle of this scan.
   const rt = await getRuntime(modelsDir, 'cpu');
@@ -201,6 +211,84 @@ export async function benchAnalyze(): Promise<{ title: string; rows: Row[]; note
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  await shutdownInference();
+  await releaseRuntimes();
   return { title: 'analyze: LIDC-IDRI-0002 end to end on CPU', rows, note };
+}
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+interface ChildReport {
+  document: FindingsDocument;
+  dims: [number, number, number];
+  scanMs: number;
+  decodeMs: number;
+  endToEndMs: number;
+  maxRssBytes: number;
+}
+
+/** Each measured run gets its own process, so its peak RSS is its own (main thread + worker). */
+function runChild(args: string[]): ChildReport {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 2 ** 20,
+    },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!) as ChildReport;
+}
+
+async function loadVolume(seriesDir: string) {
+  const scan = await scanDicomInputs([seriesDir]);
+  const series = scan.series.sort((a, b) => b.slices - a.slices)[0]!;
+  return (await loadSeries(series)).volume;
+}
+
+async function child(kind: string, seriesDir: string, modelsDir: string): Promise<void> {
+  const t0 = performance.now();
+  let scanMs = 0;
+  let decodeMs = 0;
+  let loaded;
+  if (kind === 'lidc') {
+    const scan = await scanDicomInputs([seriesDir]);
+    const series = scan.series.sort((a, b) => b.slices - a.slices)[0]!;
+    const t1 = performance.now();
+    loaded = await loadSeries(series);
+    scanMs = t1 - t0;
+    decodeMs = performance.now() - t1;
+  } else {
+    // 500 slices of 512 x 512 at 0.7 x 0.7 x 0.625 mm: the size a thin-slice chest CT reaches.
+    const volume = syntheticChest({
+      dims: [512, 512, 500],
+      spacingMm: [0.7, 0.7, 0.625],
+      nodules: [{ centre: [360, 250, 250], diameterMm: 9, hu: 20 }],
+    });
+    const metadata = {
+      seriesInstanceUid: '2.25.500',
+      patientAge: '',
+      patientSex: '',
+      patientBirthDate: '',
+      studyDate: '',
+    };
+    loaded = { volume, series: { metadata } };
+  }
+  const result = await analyzeSeries(loaded, { modelsDir, provider: 'cpu' });
+  const report: ChildReport = {
+    document: result.document,
+    dims: [...loaded.volume.dims],
+    scanMs,
+    decodeMs,
+    endToEndMs: performance.now() - t0,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  await shutdownInference();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+const argv = process.argv;
+if (argv[2] === '--child' && argv[1] && fileURLToPath(import.meta.url) === argv[1]) {
+  await child(argv[3]!, argv[4]!, argv[5]!);
 }
