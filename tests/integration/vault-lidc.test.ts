@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
-import { scanDicomInputs, type ScannedSeries } from '../../src/core/dicom';
+import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../src/core/dicom';
 import { createVault, openVault, type UnlockedVault } from '../../src/core/vault';
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');
@@ -106,6 +106,27 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
     await v.lock();
   });
 
+  it('a cancelled import leaves nothing behind', async () => {
+    const dir = join(work, 'cancel');
+    const v = await createVault(dir, 'pw', WEAK);
+    const ac = new AbortController();
+    const seen: number[] = [];
+    await expect(
+      v.importSeries(series, {
+        signal: ac.signal,
+        onProgress: (p) => {
+          seen.push(p.done);
+          if (p.done === 20) ac.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Math.max(...seen)).toBeGreaterThanOrEqual(20);
+    expect(v.listStudies()).toEqual([]);
+    expect(readdirSync(join(dir, 'objects'))).toEqual([]);
+    expect(await v.verify()).toMatchObject({ ok: true, notes: [] });
+    await v.lock();
+  });
+
   it('detects a flipped byte, truncation, swapped chunks and an object from another vault, naming each; nothing else is lost', async () => {
     const { dir, v, seriesRef } = await importedVault('tamper');
     const { dir: otherDir, v: other } = await importedVault('other');
@@ -178,7 +199,7 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
 
-    // "analysis" in this process: results and a report that carry the patient's identifiers
+    // analysis in this process: decoding, results and a report that carry the patient identifiers
     const oldTmp = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
     try {
@@ -194,11 +215,9 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
         'report',
         `Report for ${md.patientId} ${md.patientName} ${md.studyInstanceUid}`,
       );
-      await v.putObject(
-        study.ref,
-        'volume-cache',
-        Buffer.concat(files.slice(0, 3).map((f) => readFileSync(f))),
-      );
+      // decode the series to HU (as analysis does) and keep the volume as the study's cache
+      const hu = (await loadSeries(series)).volume.hu;
+      await v.putObject(study.ref, 'volume-cache', Buffer.from(hu.buffer, hu.byteOffset, hu.byteLength));
       await v.lock();
     } finally {
       if (oldTmp === undefined) delete process.env.TMPDIR;
