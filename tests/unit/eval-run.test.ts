@@ -235,6 +235,18 @@ describe('eval shards and merge', () => {
   });
 });
 
+describe('eval merge of runs split by hand', () => {
+  it('merges unsharded runs on disjoint study sets into the run on all of them', async () => {
+    const full = await runEvaluation({ ...base, outDir: tmp(), analyze: detector(MODEL_A, []) });
+    const a = tmp();
+    const b = tmp();
+    await runEvaluation({ ...base, studies: studies.slice(0, 3), outDir: a, analyze: detector(MODEL_A, []) });
+    await runEvaluation({ ...base, studies: studies.slice(3), outDir: b, analyze: detector(MODEL_A, []) });
+    const merged = await mergeEvaluations({ dirs: [b, a], outDir: tmp(), bootstrapSamples: 200 });
+    expect(merged.evaluation.metrics).toEqual(full.evaluation.metrics);
+  });
+});
+
 describe('eval output', () => {
   it('writes nothing that marks a result when a file cannot be written, and leaves no temporary files', async () => {
     const out = tmp();

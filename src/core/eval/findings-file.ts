@@ -30,9 +30,7 @@ export function checkFindingsDocument(doc: unknown, where: string): FindingsDocu
     throw new PulmoLensError(
       'EVAL_INVALID',
       `not a findings document: ${at ? `${at}: ` : ''}${issue?.message ?? ''}`,
-      {
-        path: where,
-      },
+      { path: where },
     );
   }
   return doc as FindingsDocument;

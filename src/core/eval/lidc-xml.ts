@@ -66,9 +66,7 @@ function parseXml(src: TextSource): Xml {
     throw new PulmoLensError(
       'ANNOTATIONS_INVALID',
       'not a LIDC-IDRI CT reader file (no LidcReadMessage root)',
-      {
-        path: src.path,
-      },
+      { path: src.path },
     );
   }
   return root as Xml;
@@ -286,9 +284,7 @@ export function readLidcXml(
     throw new PulmoLensError(
       'ANNOTATIONS_INVALID',
       'LIDC marks give slice z positions; the series is not axial',
-      {
-        path: src.path,
-      },
+      { path: src.path },
     );
   }
   const root = parseXml(src);

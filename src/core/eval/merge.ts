@@ -6,6 +6,7 @@ import { PulmoLensError } from '../errors';
 import { evaluate, type Evaluation } from './evaluate';
 import { writeEvaluation } from './outputs';
 import { readEvalFolder, type RunInfo } from './run-record';
+import { sortedUnique } from './shard';
 import type { ScanRecord } from './types';
 
 export interface MergeOptions {
@@ -30,9 +31,7 @@ export async function mergeEvaluations(
       new PulmoLensError(
         'EVAL_INVALID',
         `${what} differs from ${first.dir}'s (${String(b)} vs ${String(a)})`,
-        {
-          path: s.dir,
-        },
+        { path: s.dir },
       );
     if (s.run.annotationsSha256 !== first.run.annotationsSha256) {
       throw disagree('annotations sha256', first.run.annotationsSha256, s.run.annotationsSha256);
@@ -40,32 +39,28 @@ export async function mergeEvaluations(
     if (opts.threshold === undefined && s.run.threshold !== first.run.threshold) {
       throw disagree('threshold', first.run.threshold, s.run.threshold);
     }
-    if (s.run.cohortSeries.join('\n') !== first.run.cohortSeries.join('\n')) {
-      throw new PulmoLensError('EVAL_INVALID', `was run on a different set of studies than ${first.dir}`, {
-        path: s.dir,
-      });
-    }
     for (const r of s.records) {
       const other = bySeries.get(r.seriesInstanceUid);
       if (other) {
         throw new PulmoLensError(
           'EVAL_INVALID',
           `series ${r.seriesInstanceUid} is in both ${other} and ${s.dir}`,
-          {
-            path: s.dir,
-          },
+          { path: s.dir },
         );
       }
       bySeries.set(r.seriesInstanceUid, s.dir);
       records.push(r);
     }
   }
-  const missing = first.run.cohortSeries.filter((uid) => !bySeries.has(uid));
+  // The cohort is every series any folder was asked to cover: shards of one run share it, folders
+  // of separate runs (split by hand) add theirs. A missing shard leaves some of it uncovered.
+  const cohortSeries = sortedUnique(shards.flatMap((s) => s.run.cohortSeries));
+  const missing = cohortSeries.filter((uid) => !bySeries.has(uid));
   if (missing.length > 0) {
     const counts = new Set(shards.map((s) => s.run.shard?.count));
     throw new PulmoLensError(
       'EVAL_INVALID',
-      `${missing.length} of ${first.run.cohortSeries.length} series are in none of the folders (first: ${missing[0]})` +
+      `${missing.length} of ${cohortSeries.length} series are in none of the folders (first: ${missing[0]})` +
         (counts.size === 1 && first.run.shard
           ? `; expected ${first.run.shard.count} shards, got ${shards.length}`
           : ''),
@@ -83,7 +78,7 @@ export async function mergeEvaluations(
     annotationsSha256: first.run.annotationsSha256,
     threshold: threshold ?? null,
     shard: null,
-    cohortSeries: first.run.cohortSeries,
+    cohortSeries,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

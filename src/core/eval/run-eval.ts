@@ -111,6 +111,11 @@ export async function runEvaluation<S extends EvalStudy>(
   if (cohortSeries.length !== opts.studies.length) {
     throw new PulmoLensError('EVAL_INVALID', 'the same series was given twice among the studies');
   }
+  // Series UIDs name files (findings/<uid>.json); DICOM UIDs are digits and dots.
+  const unsafe = cohortSeries.find((uid) => !/^[0-9A-Za-z][0-9A-Za-z._#-]*$/.test(uid));
+  if (unsafe !== undefined) {
+    throw new PulmoLensError('EVAL_INVALID', `series UID ${JSON.stringify(unsafe)} cannot name a file`);
+  }
   const mine = selectShard(opts.studies, (s) => s.seriesInstanceUid, opts.shard);
   if (mine.length === 0) {
     throw new PulmoLensError(
