@@ -28,7 +28,10 @@ describe('LUNA16 CSV reader', () => {
   });
 
   it('reads the excluded list with -1 as "no diameter"', () => {
-    const m = readLuna16Excluded({ path: 'ex.csv', text: `${HEADER}\r\n1.2.3,1,2,3,-1\r\n1.2.3,1,2,3,7.5\r\n` });
+    const m = readLuna16Excluded({
+      path: 'ex.csv',
+      text: `${HEADER}\r\n1.2.3,1,2,3,-1\r\n1.2.3,1,2,3,7.5\r\n`,
+    });
     expect(m.get('1.2.3')!.map((e) => e.diameterMm)).toEqual([null, 7.5]);
   });
 
@@ -40,7 +43,9 @@ describe('LUNA16 CSV reader', () => {
     expect(missing.path).toBe('a.csv');
     expect(missing.message).toMatch(/^line 1: missing column coordZ/);
 
-    const nan = errorOf(() => readLuna16Annotations({ path: 'b.csv', text: `${HEADER}\n1.2,1,2,3,4\n1.2,1,abc,3,4\n` }));
+    const nan = errorOf(() =>
+      readLuna16Annotations({ path: 'b.csv', text: `${HEADER}\n1.2,1,2,3,4\n1.2,1,abc,3,4\n` }),
+    );
     expect(nan.message).toBe('line 3: coordY is not a number ("abc")');
     expect(nan.details).toEqual({ line: 3 });
 
@@ -63,7 +68,9 @@ describe('LUNA16 CSV reader', () => {
     );
     expect([...subset.keys()]).toEqual(['1.2']);
 
-    const nonPositive = errorOf(() => readLuna16Annotations({ path: 'e.csv', text: `${HEADER}\n1.2,1,2,3,-1\n` }));
+    const nonPositive = errorOf(() =>
+      readLuna16Annotations({ path: 'e.csv', text: `${HEADER}\n1.2,1,2,3,-1\n` }),
+    );
     expect(nonPositive.message).toBe('line 2: diameter_mm must be positive, found -1');
 
     const blank = errorOf(() => readLuna16Annotations({ path: 'f.csv', text: '\n\n' }));

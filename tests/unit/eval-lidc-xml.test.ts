@@ -63,7 +63,13 @@ describe('LIDC-IDRI reader XML', () => {
   });
 
   it('rejects a file that is not LIDC reader XML', () => {
-    const g: SeriesGeometry = { spacingMm: [1, 1, 1], originLps: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
-    expect(() => readLidcXml({ path: 'x.xml', text: '<IdriReadMessage/>' }, g)).toThrow(/no LidcReadMessage root/);
+    const g: SeriesGeometry = {
+      spacingMm: [1, 1, 1],
+      originLps: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    };
+    expect(() => readLidcXml({ path: 'x.xml', text: '<IdriReadMessage/>' }, g)).toThrow(
+      /no LidcReadMessage root/,
+    );
   });
 });
