@@ -163,6 +163,13 @@ export async function runAnalysis(
   );
   lap('characterize');
 
+  const [lcx, lcy] = coarse.dims;
+  const inLung = (i: number, j: number, k: number) =>
+    lung.mask[
+      Math.min(lcx - 1, Math.round(i / coarse.step[0])) +
+        Math.min(lcy - 1, Math.round(j / coarse.step[1])) * lcx +
+        Math.min(coarse.dims[2] - 1, Math.round(k / coarse.step[2])) * lcx * lcy
+    ] === 1;
   const measured: Array<{
     centre: Vec3;
     probability: number;
@@ -181,6 +188,7 @@ export async function runAnalysis(
       type: ch.type,
       heat: heatmap.data,
       extentMm: c.extentMm,
+      inLung,
     });
     let m = measureRegion(region, volume);
     if (m.voxelCount === 0) {

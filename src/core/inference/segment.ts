@@ -10,6 +10,8 @@ export interface SegmentOptions {
   heat: Uint8Array;
   /** Expected diameter (mm) from the detector; sets the search box. */
   extentMm: number;
+  /** The (dilated) lung mask at a volume voxel; growth never leaves it, so chest wall stays out. */
+  inLung?: (i: number, j: number, k: number) => boolean;
 }
 
 /**
@@ -57,9 +59,10 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
     for (let b = 0; b < by; b++) for (let a = 0; a < bx; a++) peak = Math.max(peak, opts.heat[vol(a, b, c)]!);
   const huLevel = segmentationHu(opts.type);
   const heatLevel = Math.max(1, Math.round(peak * HEAT_FRACTION));
+  const inLung = opts.inLung ?? (() => true);
   const dense = (a: number, b: number, c: number) => {
     const v = vol(a, b, c);
-    return volume.hu[v]! >= huLevel && opts.heat[v]! >= heatLevel;
+    return volume.hu[v]! >= huLevel && opts.heat[v]! >= heatLevel && inLung(lo[0] + a, lo[1] + b, lo[2] + c);
   };
   const heatOnly = (a: number, b: number, c: number) => opts.heat[vol(a, b, c)]! >= Math.max(1, peak * 0.5);
 
