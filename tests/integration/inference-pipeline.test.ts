@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/core/dicom/types';
 import { PulmoLensError } from '../../src/core/errors';
@@ -84,6 +87,17 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     await expect(p).rejects.toBeInstanceOf(PulmoLensError);
     const again = await analyzeSeries(series, { modelsDir, provider: 'cpu' });
     expect(again.document.findings.length).toBeGreaterThan(0);
+  });
+
+  it('passes a typed model error from the worker back to the caller', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pulmolens-nomodels-'));
+    try {
+      const e = await analyzeSeries(series, { modelsDir: empty }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PulmoLensError);
+      expect(e).toMatchObject({ code: 'MODEL_MISSING', path: join(empty, 'manifest.json') });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('reports a forced provider that failed and the CPU that ran', async () => {
