@@ -510,15 +510,26 @@ async function characterize(
   return out;
 }
 
-/** World z (LPS, + is superior) of the lowest and highest lung-mask slice, for the upper-lobe rule. */
+/**
+ * World z (LPS, + is superior) of the lowest and highest lung slices, for the upper-lobe rule
+ * (a nodule in the upper half of the lungs' height counts as upper lobe: a stand-in until lobes
+ * are segmented). Slices with less than a tenth of the largest lung area are left out, so the
+ * trachea running up into the neck does not stretch the lungs upwards.
+ */
 function lungSuperiorRange(mask: Uint8Array, coarse: Grid, volume: Volume): { lo: number; hi: number } {
   const [cx, cy, cz] = coarse.dims;
+  const area = new Float64Array(cz);
+  let maxArea = 0;
+  for (let z = 0; z < cz; z++) {
+    let a = 0;
+    for (let v = z * cx * cy; v < (z + 1) * cx * cy; v++) a += mask[v]!;
+    area[z] = a;
+    maxArea = Math.max(maxArea, a);
+  }
   let first = -1;
   let lastZ = -1;
   for (let z = 0; z < cz; z++) {
-    let any = false;
-    for (let v = z * cx * cy; v < (z + 1) * cx * cy && !any; v++) any = mask[v] === 1;
-    if (any) {
+    if (maxArea > 0 && area[z]! >= 0.1 * maxArea) {
       if (first < 0) first = z;
       lastZ = z;
     }
