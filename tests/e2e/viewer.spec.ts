@@ -48,6 +48,7 @@ test.describe('reading LIDC-IDRI-0001', () => {
     expect(first.std).toBeGreaterThan(40);
     expect(first.mean).toBeGreaterThan(20);
     expect(first.mean).toBeLessThan(200);
+    expect(first.bright, 'air is dark (greyscale not inverted)').toBeLessThan(0.3);
 
     // Scroll with the keyboard: the slice index and the pixels change.
     const before = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
@@ -58,6 +59,7 @@ test.describe('reading LIDC-IDRI-0001', () => {
     await page.waitForTimeout(200);
     const scrolled = await screenStats(axial, '02-axial-scrolled');
     expect(meanAbsDiff(first, scrolled)).toBeGreaterThan(2);
+    expect(scrolled.bright).toBeLessThan(0.3);
 
     // Wheel scroll goes the other way.
     await axial.hover();

@@ -69,7 +69,7 @@ export function Workspace() {
     return viewerStore.subscribe((s, prev) => {
       if (s.tool !== prev.tool) engine.bindTools(s.tool);
       if (s.preset !== prev.preset && s.preset) engine.applyWindow(presetById(s.preset));
-      if (s.mip !== prev.mip || s.slabMm !== prev.slabMm) engine.applyMip(s.mip, s.slabMm);
+      if (s.mip !== prev.mip || s.slabMm !== prev.slabMm) void engine.setMip(s.mip, s.slabMm);
       if (s.cine !== prev.cine) engine.setCine(s.cine);
     });
   }, [engine]);

@@ -10,6 +10,7 @@ import {
   getRenderingEngine,
   imageLoader,
   init as initCore,
+  metaData,
   RenderingEngine,
   setVolumesForViewports,
   utilities as csUtils,
@@ -21,7 +22,7 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { localVolumeInput } from './volume-input';
+import { localVolumeInput, voxelToWorld } from './volume-input';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -50,6 +51,18 @@ const toolNames: Record<PrimaryTool, string> = {
 
 let initialised: Promise<void> | null = null;
 
+interface RgbTransferFunction {
+  getSize(): number;
+  getNodeValue(i: number, out: number[]): void;
+}
+
+/** Per-slice metadata of the current volume's images, by imageId and module name. */
+const sliceMetadata = new Map<string, Record<string, unknown>>();
+
+/** The single axial view is a stack of 2D images (cheap to scroll); MPR and MIP need the volume. */
+export const isStackView = (id: ViewportId, layout: Layout, mip: boolean): boolean =>
+  id === 'axial' && layout === 'axial' && !mip;
+
 /** Cornerstone's global init, once per page. */
 export function initCornerstone(): Promise<void> {
   initialised ??= (async () => {
@@ -60,6 +73,9 @@ export function initCornerstone(): Promise<void> {
     imageLoader.registerImageLoader(IMAGE_SCHEME, (imageId: string) => ({
       promise: Promise.resolve(cache.getImage(imageId) as Types.IImage),
     }));
+    // Cornerstone gives every slice of a local volume the volume's origin; the stack view and the
+    // per-slice measurements need each slice's real position, so answer those queries first.
+    metaData.addProvider((type: string, imageId: string) => sliceMetadata.get(imageId)?.[type], 10_000);
     for (const Tool of [
       cst.WindowLevelTool,
       cst.PanTool,
@@ -80,6 +96,7 @@ export class ViewerEngine {
   private engine: RenderingEngine;
   private toolGroup: cst.Types.IToolGroup;
   private volumeId: string | null = null;
+  private imageIds: string[] = [];
   private info: LoadedSeriesInfo | null = null;
   private loads = 0;
   private elements = new Map<ViewportId, HTMLDivElement>();
@@ -149,17 +166,18 @@ export class ViewerEngine {
 
   /** (Re)creates the viewports for a layout on the given elements and shows the volume in them. */
   async setLayout(layout: Layout, elements: Map<ViewportId, HTMLDivElement>): Promise<void> {
-    const keepSlice = this.info ? this.sliceIndex('axial') : null;
+    const keepK = this.info && this.viewport('axial') ? this.axialK() : null;
     for (const id of this.engine.getViewports().map((v) => v.id)) {
       this.toolGroup.removeViewports(ENGINE_ID, id);
     }
     this.layout = layout;
     this.elements = elements;
+    const mip = this.store.getState().mip;
     const ids = viewportsFor(layout).filter((id) => elements.has(id));
     this.engine.setViewports(
       ids.map((id) => ({
         viewportId: id,
-        type: Enums.ViewportType.ORTHOGRAPHIC,
+        type: isStackView(id, layout, mip) ? Enums.ViewportType.STACK : Enums.ViewportType.ORTHOGRAPHIC,
         element: elements.get(id) as HTMLDivElement,
         defaultOptions: { orientation: orientationOf[id], background: [0, 0, 0] as Types.Point3 },
       })),
@@ -167,22 +185,72 @@ export class ViewerEngine {
     for (const id of ids) {
       this.toolGroup.addViewport(id, ENGINE_ID);
       const el = elements.get(id) as HTMLDivElement;
-      const update = () => this.report(id);
-      const rendered = () => this.onRendered?.(id);
-      el.addEventListener(Enums.Events.CAMERA_MODIFIED, update);
-      el.addEventListener(Enums.Events.VOI_MODIFIED, update);
+      const update = () => {
+        this.keepGreyscaleUpright(id);
+        this.report(id);
+      };
+      const rendered = () => {
+        this.onRendered?.(id);
+      };
+      for (const ev of [
+        Enums.Events.CAMERA_MODIFIED,
+        Enums.Events.VOI_MODIFIED,
+        Enums.Events.STACK_NEW_IMAGE,
+      ]) {
+        el.addEventListener(ev, update);
+        this.disposers.push(() => el.removeEventListener(ev, update));
+      }
       el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      this.disposers.push(() => {
-        el.removeEventListener(Enums.Events.CAMERA_MODIFIED, update);
-        el.removeEventListener(Enums.Events.VOI_MODIFIED, update);
-        el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      });
+      this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
     }
     this.bindTools(this.store.getState().tool);
     if (this.volumeId) {
-      await this.showVolume();
-      if (keepSlice !== null) await this.jumpTo('axial', keepSlice);
+      await this.showVolume(keepK);
     }
+  }
+
+  /**
+   * Cornerstone 5's stack view can come up with its grey ramp reversed (white air) while its
+   * `invert` flag says false; CT is MONOCHROME2 here, so put the ramp back the right way.
+   */
+  private keepGreyscaleUpright(id: ViewportId): void {
+    if (!this.isStack(id)) return;
+    const vp = this.engine.getViewport(id) as Types.IStackViewport;
+    const actor = vp.getDefaultActor()?.actor as
+      { getProperty(): { getRGBTransferFunction(i: number): RgbTransferFunction | null } } | undefined;
+    const tf = actor?.getProperty().getRGBTransferFunction(0);
+    if (!tf || tf.getSize() < 2 || vp.getProperties().invert) return;
+    const first: number[] = [];
+    const last: number[] = [];
+    tf.getNodeValue(0, first);
+    tf.getNodeValue(tf.getSize() - 1, last);
+    if ((first[1] ?? 0) > (last[1] ?? 0)) {
+      csUtils.invertRgbTransferFunction(tf as never);
+      vp.render();
+    }
+  }
+
+  /** Rebuilds the views when MIP changes in the single layout (stack <-> volume view). */
+  async setMip(on: boolean, slabMm: number): Promise<void> {
+    const wantStack = isStackView('axial', this.layout, on);
+    const haveStack = this.viewport('axial') !== null && this.isStack('axial');
+    if (this.volumeId && wantStack !== haveStack) await this.setLayout(this.layout, this.elements);
+    else this.applyMip(on, slabMm);
+  }
+
+  private isStack(id: ViewportId): boolean {
+    return this.engine.getViewport(id)?.type === Enums.ViewportType.STACK;
+  }
+
+  /** The axial view's position as a slice index k of the volume (DICOM sorted order). */
+  axialK(): number {
+    const vp = this.engine.getViewport('axial');
+    if (!vp || !this.info) return 0;
+    const f = vp.getCamera().focalPoint ?? [0, 0, 0];
+    const g = this.info.geometry;
+    const d = g.direction;
+    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
+    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -202,25 +270,74 @@ export class ViewerEngine {
     volume.invalidate();
     this.volumeId = input.volumeId;
     this.info = info;
-    await this.showVolume();
+    this.imageIds = volume.imageIds;
+    sliceMetadata.clear();
+    const g = info.geometry;
+    volume.imageIds.forEach((imageId, k) => {
+      const pos = voxelToWorld(info, [0, 0, k]);
+      sliceMetadata.set(imageId, {
+        imagePlaneModule: {
+          frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
+          rows: g.dims[1],
+          columns: g.dims[0],
+          imageOrientationPatient: g.direction.slice(0, 6),
+          rowCosines: g.direction.slice(0, 3),
+          columnCosines: g.direction.slice(3, 6),
+          imagePositionPatient: pos,
+          pixelSpacing: [g.spacingMm[1], g.spacingMm[0]],
+          rowPixelSpacing: g.spacingMm[1],
+          columnPixelSpacing: g.spacingMm[0],
+          sliceThickness: info.metadata.sliceThicknessMm ?? g.spacingMm[2],
+          sliceLocation: pos[2],
+        },
+        generalSeriesModule: {
+          modality: input.metadata.Modality,
+          seriesInstanceUID: input.metadata.SeriesInstanceUID,
+        },
+        generalImageModule: { instanceNumber: k + 1 },
+      });
+    });
+    await this.showVolume(Math.floor(g.dims[2] / 2));
   }
 
-  private async showVolume(): Promise<void> {
-    if (!this.volumeId) return;
+  private async showVolume(axialK: number | null): Promise<void> {
+    if (!this.volumeId || !this.info) return;
     const ids = this.viewportIds();
-    await setVolumesForViewports(this.engine, [{ volumeId: this.volumeId }], ids);
+    const stackIds = ids.filter((id) => this.isStack(id));
+    const volumeIds = ids.filter((id) => !this.isStack(id));
+    const nz = this.info.geometry.dims[2];
+    const k = Math.max(0, Math.min(nz - 1, axialK ?? Math.floor(nz / 2)));
+    for (const id of stackIds) {
+      await (this.engine.getViewport(id) as Types.IStackViewport).setStack(this.imageIds, k);
+    }
+    if (volumeIds.length) await setVolumesForViewports(this.engine, [{ volumeId: this.volumeId }], volumeIds);
     const s = this.store.getState();
     this.applyWindow(s.preset ? presetById(s.preset) : presetById('lung'));
     this.applyMip(s.mip, s.slabMm);
-    for (const id of ids) this.viewport(id)?.resetCamera();
+    for (const id of volumeIds) this.viewport(id)?.resetCamera();
+    if (axialK !== null && volumeIds.includes('axial')) this.moveAxialTo(k);
+    for (const id of stackIds) this.keepGreyscaleUpright(id);
     this.engine.renderViewports(ids);
     for (const id of ids) this.report(id);
+  }
+
+  /** Moves a volume axial view to slice k by shifting its camera along the slice direction. */
+  private moveAxialTo(k: number): void {
+    const vp = this.viewport('axial');
+    if (!vp || !this.info) return;
+    const delta = (k - this.axialK()) * this.info.geometry.spacingMm[2];
+    const d = this.info.geometry.direction;
+    const cam = vp.getCamera();
+    const shift = (p: Types.Point3 | undefined): Types.Point3 | undefined =>
+      p ? [p[0] + delta * d[6], p[1] + delta * d[7], p[2] + delta * d[8]] : p;
+    vp.setCamera({ focalPoint: shift(cam.focalPoint), position: shift(cam.position) });
   }
 
   viewportIds(): ViewportId[] {
     return this.engine.getViewports().map((v) => v.id as ViewportId);
   }
 
+  /** A viewport (stack or volume); volume-only methods are guarded by isStack(). */
   viewport(id: ViewportId): Types.IVolumeViewport | null {
     return (this.engine.getViewport(id) as Types.IVolumeViewport | undefined) ?? null;
   }
@@ -228,6 +345,7 @@ export class ViewerEngine {
   applyWindow(p: Pick<WindowPreset, 'center' | 'width'>): void {
     for (const id of this.viewportIds()) {
       this.viewport(id)?.setProperties({ voiRange: windowToRange(p.center, p.width) });
+      this.keepGreyscaleUpright(id);
     }
     this.engine.renderViewports(this.viewportIds());
   }
@@ -235,7 +353,7 @@ export class ViewerEngine {
   applyMip(on: boolean, slabMm: number): void {
     for (const id of this.viewportIds()) {
       const vp = this.viewport(id);
-      if (!vp) continue;
+      if (!vp || this.isStack(id)) continue;
       if (on) {
         vp.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
         vp.setSlabThickness(slabMm);
@@ -260,7 +378,9 @@ export class ViewerEngine {
     await csUtils.jumpToSlice(vp.element, { imageIndex: Math.max(0, Math.min(n - 1, index)) });
   }
 
+  /** Axial: the volume slice k (DICOM sorted order) in every layout; others: Cornerstone's index. */
   sliceIndex(id: ViewportId): number {
+    if (id === 'axial' && this.info && this.viewport(id)) return this.axialK();
     return this.viewport(id)?.getSliceIndex() ?? 0;
   }
 
@@ -328,7 +448,7 @@ export class ViewerEngine {
     const normal = cam.viewPlaneNormal ?? [0, 0, 1];
     const focal = cam.focalPoint ?? [0, 0, 0];
     this.store.getState().setReadout(id, {
-      sliceIndex: vp.getSliceIndex(),
+      sliceIndex: this.sliceIndex(id),
       sliceCount: vp.getNumberOfSlices(),
       slicePositionMm: Math.abs(normal[2]) > 0.9 ? focal[2] : Math.abs(normal[1]) > 0.9 ? focal[1] : focal[0],
       windowCenter: Math.round(win.center),
