@@ -327,6 +327,29 @@ describe('vault session', () => {
     expect(entries.at(-1)).toMatchObject({ event: 'vault-locked', details: { reason: 'idle' } });
   });
 
+  it('concurrent writes and a lock during them leave a complete index and an unbroken audit chain', async () => {
+    const dir = freshDir();
+    const v = await createVault(dir, 'pw', WEAK);
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 0 ? v.recordEvent('object-stored', undefined, { i }) : v.putObject(null, 'review', { i }),
+    );
+    const big = await v.putObject(null, 'report', randomBytes(200_000));
+    const read = v.getObject(big.id);
+    const locking = Promise.all([v.lock(), v.lock('idle')]);
+    await expectCode(v.putObject(null, 'report', 'too late'), 'VAULT_LOCKED');
+    expect((await read).length).toBe(200_000);
+    await Promise.all([...writes, locking]);
+    expect(v.locked).toBe(true);
+    const ro = await openVault(dir, 'pw', { readOnly: true });
+    const r = await ro.verify();
+    expect(r).toMatchObject({ ok: true, objectsChecked: 9 });
+    const events = (await ro.auditEntries()).map((e) => e.event);
+    expect(events.filter((e) => e === 'vault-locked')).toHaveLength(1);
+    expect(events.at(-1)).toBe('vault-locked');
+    expect(events).toHaveLength(1 + 12 + 1 + 1);
+    await ro.lock();
+  });
+
   it('allows one writer: a second writable unlock is refused until the first locks; a dead holder is taken over', async () => {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', WEAK);

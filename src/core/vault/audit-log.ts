@@ -148,7 +148,22 @@ export class AuditLog {
     return new AuditLog(dir, tmpDir, vaultId, frames.length, link);
   }
 
-  async append(
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Appends one entry; concurrent calls are chained so sequence numbers and links never race. */
+  append(
+    key: Buffer,
+    e: { event: AuditEvent; studyRef?: string; details?: AuditEntry['details'] },
+  ): Promise<AuditEntry> {
+    const run = this.tail.then(
+      () => this.appendNow(key, e),
+      () => this.appendNow(key, e),
+    );
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(
     key: Buffer,
     e: { event: AuditEvent; studyRef?: string; details?: AuditEntry['details'] },
   ): Promise<AuditEntry> {

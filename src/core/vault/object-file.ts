@@ -235,7 +235,9 @@ export class ObjectReader {
     return this.readRange(0, this.size);
   }
 
+  /** Closes the file and wipes this reader's object key. */
   async close(): Promise<void> {
+    this.key.fill(0);
     await this.fh.close().catch(() => undefined);
   }
 }

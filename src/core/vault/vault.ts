@@ -382,6 +382,9 @@ export class UnlockedVault implements VaultSession {
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(reason: LockReason) => void>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** operations in flight; lock() waits for them before it wipes the keys they use */
+  private readonly pending = new Set<Promise<unknown>>();
+  private locking: Promise<void> | null = null;
   private readonly idleLockMs: number;
   readonly vaultId: string;
   readonly dir: string;
@@ -442,12 +445,19 @@ export class UnlockedVault implements VaultSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** Writes the audit entry, drops every key from memory, releases the writer lock, tells listeners. */
-  async lock(reason: LockReason = 'manual'): Promise<void> {
-    if (this.locked) return;
-    // Let a running write finish so the index and the log stay complete.
-    await this.queue.catch(() => undefined);
-    if (this.locked) return;
+  /**
+   * Refuses new operations, lets those in flight finish (so the index and the log stay complete
+   * and no read sees a wiped key), writes the audit entry, drops every key from memory, releases
+   * the writer lock and tells listeners.
+   */
+  lock(reason: LockReason = 'manual'): Promise<void> {
+    if (this.locked) return Promise.resolve();
+    this.locking ??= this.lockNow(reason);
+    return this.locking;
+  }
+
+  private async lockNow(reason: LockReason): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     let auditError: unknown = null;
     if (this.audit) {
       try {
@@ -475,6 +485,25 @@ export class UnlockedVault implements VaultSession {
     if (auditError) throw auditError;
   }
 
+  /** Runs an operation unless the vault is locked or locking, and tracks it until it settles. */
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.locked || this.locking) {
+      return Promise.reject(new PulmoLensError('VAULT_LOCKED', 'the vault is locked', { path: this.dir }));
+    }
+    let p: Promise<T>;
+    try {
+      p = fn();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.pending.add(p);
+    p.then(
+      () => this.pending.delete(p),
+      () => this.pending.delete(p),
+    );
+    return p;
+  }
+
   private k(): Keys {
     if (!this.keys) throw new PulmoLensError('VAULT_LOCKED', 'the vault is locked', { path: this.dir });
     this.touch();
@@ -490,23 +519,29 @@ export class UnlockedVault implements VaultSession {
 
   /** Serialises writes within this process so index updates never interleave. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async recordEvent(event: AuditEvent, studyRef?: string, details?: AuditEntry['details']): Promise<void> {
-    const k = this.writable();
-    await this.audit!.append(k.audit, {
-      event,
-      ...(studyRef ? { studyRef } : {}),
-      ...(details ? { details } : {}),
+    return this.track(() => {
+      const run = this.queue.then(fn, fn);
+      this.queue = run.catch(() => undefined);
+      return run;
     });
   }
 
-  async auditEntries(): Promise<AuditEntry[]> {
-    const k = this.k();
-    return (await readAuditLog(this.dir, this.vaultId, k.audit)).entries;
+  recordEvent(event: AuditEvent, studyRef?: string, details?: AuditEntry['details']): Promise<void> {
+    return this.track(async () => {
+      const k = this.writable();
+      await this.audit!.append(k.audit, {
+        event,
+        ...(studyRef ? { studyRef } : {}),
+        ...(details ? { details } : {}),
+      });
+    });
+  }
+
+  auditEntries(): Promise<AuditEntry[]> {
+    return this.track(async () => {
+      const k = this.k();
+      return (await readAuditLog(this.dir, this.vaultId, k.audit)).entries;
+    });
   }
 
   // ---- catalogue -----------------------------------------------------------------------------
@@ -575,6 +610,7 @@ export class UnlockedVault implements VaultSession {
 
   /** The study with its series (scan results whose frame paths are `vault:<objectId>`); audit-logged. */
   async openStudy(ref: string): Promise<StudyRecord> {
+    this.k();
     const s = this.requireStudy(ref);
     if (!this.readOnly) await this.recordEvent('study-opened', s.ref);
     return structuredClone(s);
@@ -627,15 +663,25 @@ export class UnlockedVault implements VaultSession {
     const k = this.k();
     const r = this.record(objectId);
     const key = this.unwrapKey(k, r);
-    return ObjectReader.open(
-      objectPath(this.dir, r.id),
-      { vaultId: this.vaultId, objectId: r.id, chunkBytes: r.chunkBytes },
-      key,
-      r.size,
-    );
+    try {
+      return await ObjectReader.open(
+        objectPath(this.dir, r.id),
+        { vaultId: this.vaultId, objectId: r.id, chunkBytes: r.chunkBytes },
+        key,
+        r.size,
+      );
+    } catch (err) {
+      wipe(key);
+      throw err;
+    }
   }
 
-  async getObject(objectId: string): Promise<Buffer> {
+  getObject(objectId: string): Promise<Buffer> {
+    return this.track(() => this.readWhole(objectId));
+  }
+
+  /** Untracked, for use inside operations that are already tracked (export). */
+  private async readWhole(objectId: string): Promise<Buffer> {
     const reader = await this.openObject(objectId);
     try {
       return await reader.readAll();
@@ -645,13 +691,15 @@ export class UnlockedVault implements VaultSession {
   }
 
   /** Decrypts only the chunks that hold [offset, offset + length). */
-  async readObjectRange(objectId: string, offset: number, length: number): Promise<Buffer> {
-    const reader = await this.openObject(objectId);
-    try {
-      return await reader.readRange(offset, length);
-    } finally {
-      await reader.close();
-    }
+  readObjectRange(objectId: string, offset: number, length: number): Promise<Buffer> {
+    return this.track(async () => {
+      const reader = await this.openObject(objectId);
+      try {
+        return await reader.readRange(offset, length);
+      } finally {
+        await reader.close();
+      }
+    });
   }
 
   async getJson<T = unknown>(objectId: string): Promise<T> {
@@ -988,7 +1036,7 @@ export class UnlockedVault implements VaultSession {
         }
         for (const [i, id] of order.entries()) {
           const target = join(dir, `IM${String(i + 1).padStart(5, '0')}.dcm`);
-          const bytes = await this.getObject(id);
+          const bytes = await this.readWhole(id);
           const partial = `${target}.partial`;
           try {
             await fsp.writeFile(partial, bytes, { flag: 'wx', mode: 0o600 });
@@ -1129,7 +1177,11 @@ export class UnlockedVault implements VaultSession {
   // ---- verification --------------------------------------------------------------------------
 
   /** Checks every object chunk and the audit chain against what is on disk; writes nothing. */
-  async verify(opts: { onProgress?: TaskOptions['onProgress'] } = {}): Promise<VerifyReport> {
+  verify(opts: { onProgress?: TaskOptions['onProgress'] } = {}): Promise<VerifyReport> {
+    return this.track(() => this.verifyNow(opts));
+  }
+
+  private async verifyNow(opts: { onProgress?: TaskOptions['onProgress'] }): Promise<VerifyReport> {
     const k = this.k();
     const problems: VaultProblem[] = [];
     const notes: string[] = [];
@@ -1155,6 +1207,7 @@ export class UnlockedVault implements VaultSession {
     const objects = Object.values(index.objects);
     for (const r of objects) {
       objectsChecked++;
+      this.touch();
       opts.onProgress?.({ done: objectsChecked, total: objects.length, stage: 'verifying objects' });
       let key: Buffer;
       try {
