@@ -38,23 +38,16 @@ export function axialAxes(
 ): { longMm: number; shortMm: number } {
   if (pixels.length === 0) return { longMm: 0, shortMm: 0 };
   const px = (sx + sy) / 2;
-  // Only the outline can hold the farthest pair, which keeps the quadratic search small.
-  const inside = new Set(pixels.map(([x, y]) => `${x},${y}`));
-  const edge = pixels.filter(
-    ([x, y]) =>
-      !inside.has(`${x + 1},${y}`) ||
-      !inside.has(`${x - 1},${y}`) ||
-      !inside.has(`${x},${y + 1}`) ||
-      !inside.has(`${x},${y - 1}`),
-  );
-  const pts = (edge.length > 0 ? edge : pixels).map(([x, y]) => [x * sx, y * sy] as const);
+  // The farthest pair and the extreme projections both lie on the convex hull of the pixel
+  // centres, which keeps the quadratic search to a few hundred points even for large masses.
+  const hull = convexHull(pixels.map(([x, y]) => [x * sx, y * sy] as [number, number]));
   let best = -1;
   let ux = 1;
   let uy = 0;
-  for (let a = 0; a < pts.length; a++) {
-    const p = pts[a]!;
-    for (let b = a + 1; b < pts.length; b++) {
-      const q = pts[b]!;
+  for (let a = 0; a < hull.length; a++) {
+    const p = hull[a]!;
+    for (let b = a + 1; b < hull.length; b++) {
+      const q = hull[b]!;
       const dx = q[0] - p[0];
       const dy = q[1] - p[1];
       const d2 = dx * dx + dy * dy;
@@ -69,12 +62,37 @@ export function axialAxes(
   const longCentre = best > 0 ? Math.sqrt(best) : 0;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const [x, y] of pts) {
+  for (const [x, y] of hull) {
     const t = -uy * x + ux * y;
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
   return { longMm: longCentre + px, shortMm: hi - lo + px };
+}
+
+/** Andrew's monotone chain; returns the hull vertices (all points when fewer than three). */
+function convexHull(points: Array<[number, number]>): Array<[number, number]> {
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const cross = (o: [number, number], a: [number, number], b: [number, number]) =>
+    (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: Array<[number, number]> = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0)
+      lower.pop();
+    lower.push(p);
+  }
+  const upper: Array<[number, number]> = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i]!;
+    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0)
+      upper.pop();
+    upper.push(p);
+  }
+  lower.pop();
+  upper.pop();
+  const hull = lower.concat(upper);
+  return hull.length > 0 ? hull : pts;
 }
 
 /** Measures a segmentation on its volume: axes, Lung-RADS mean diameter, volume and mean HU. */

@@ -60,19 +60,29 @@ export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOp
   }
   maxima.sort((a, b) => prob[b]! - prob[a]!);
 
-  const claimed = new Set<number>();
-  const kept: Array<Candidate & { peakAt: Vec3; radiusMm: number }> = [];
+  // Each kept candidate owns a box around its peak with a mask of the voxels it claimed.
+  const kept: Array<
+    Candidate & { peakAt: Vec3; radiusMm: number; box: Vec3; size: Vec3; claimed: Uint8Array }
+  > = [];
   const maxR = opts.maxRadiusMm ?? 20;
   const rx = Math.ceil(maxR / sx);
   const ry = Math.ceil(maxR / sy);
   const rz = Math.ceil(maxR / sz);
   const limit = opts.maxCandidates ?? 200;
+  const isClaimed = (x: number, y: number, z: number) =>
+    kept.some((c) => {
+      const a = x - c.box[0];
+      const b = y - c.box[1];
+      const d = z - c.box[2];
+      if (a < 0 || b < 0 || d < 0 || a >= c.size[0] || b >= c.size[1] || d >= c.size[2]) return false;
+      return c.claimed[a + b * c.size[0] + d * c.size[0] * c.size[1]] === 1;
+    });
   for (const m of maxima) {
     if (kept.length >= limit) break;
-    if (claimed.has(m)) continue;
     const mx = m % nx;
     const my = Math.floor(m / nx) % ny;
     const mz = Math.floor(m / plane);
+    if (isClaimed(mx, my, mz)) continue;
     const near = kept.some((c) => {
       const d = Math.hypot((mx - c.peakAt[0]) * sx, (my - c.peakAt[1]) * sy, (mz - c.peakAt[2]) * sz);
       return d <= c.radiusMm + 2;
@@ -80,37 +90,54 @@ export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOp
     if (near) continue;
     const peak = prob[m]!;
     const level = Math.max(opts.threshold, peak / 2);
-    const stack = [m];
-    const seen = new Set<number>([m]);
+    const box: Vec3 = [Math.max(0, mx - rx), Math.max(0, my - ry), Math.max(0, mz - rz)];
+    const size: Vec3 = [
+      Math.min(nx - 1, mx + rx) - box[0] + 1,
+      Math.min(ny - 1, my + ry) - box[1] + 1,
+      Math.min(nz - 1, mz + rz) - box[2] + 1,
+    ];
+    const [bx, by, bz] = size;
+    const bplane = bx * by;
+    // 0 = unseen, 1 = in the region, 2 = seen and below the level
+    const state = new Uint8Array(bx * by * bz);
+    const stack = new Int32Array(state.length);
+    let top = 0;
+    const start = mx - box[0] + (my - box[1]) * bx + (mz - box[2]) * bplane;
+    state[start] = 1;
+    stack[top++] = start;
+    let count = 0;
     let w = 0;
     let cx = 0;
     let cy = 0;
     let cz = 0;
-    while (stack.length > 0) {
-      const v = stack.pop()!;
-      const x = v % nx;
-      const y = Math.floor(v / nx) % ny;
-      const z = Math.floor(v / plane);
-      const p = prob[v]!;
+    while (top > 0) {
+      const l = stack[--top]!;
+      const lz = (l / bplane) | 0;
+      const r = l - lz * bplane;
+      const ly = (r / bx) | 0;
+      const lx = r - ly * bx;
+      const p = prob[box[0] + lx + (box[1] + ly) * nx + (box[2] + lz) * plane]!;
+      count++;
       w += p;
-      cx += p * x;
-      cy += p * y;
-      cz += p * z;
-      claimed.add(v);
-      const visit = (n: number, xx: number, yy: number, zz: number) => {
-        if (seen.has(n)) return;
-        if (Math.abs(xx - mx) > rx || Math.abs(yy - my) > ry || Math.abs(zz - mz) > rz) return;
-        seen.add(n);
-        if (prob[n]! >= level) stack.push(n);
-      };
-      if (x > 0) visit(v - 1, x - 1, y, z);
-      if (x < nx - 1) visit(v + 1, x + 1, y, z);
-      if (y > 0) visit(v - nx, x, y - 1, z);
-      if (y < ny - 1) visit(v + nx, x, y + 1, z);
-      if (z > 0) visit(v - plane, x, y, z - 1);
-      if (z < nz - 1) visit(v + plane, x, y, z + 1);
+      cx += p * (box[0] + lx);
+      cy += p * (box[1] + ly);
+      cz += p * (box[2] + lz);
+      for (let n = 0; n < 6; n++) {
+        const ax = lx + (n === 0 ? -1 : n === 1 ? 1 : 0);
+        const ay = ly + (n === 2 ? -1 : n === 3 ? 1 : 0);
+        const az = lz + (n === 4 ? -1 : n === 5 ? 1 : 0);
+        if (ax < 0 || ay < 0 || az < 0 || ax >= bx || ay >= by || az >= bz) continue;
+        const k = ax + ay * bx + az * bplane;
+        if (state[k] !== 0) continue;
+        if (prob[box[0] + ax + (box[1] + ay) * nx + (box[2] + az) * plane]! >= level) {
+          state[k] = 1;
+          stack[top++] = k;
+        } else {
+          state[k] = 2;
+        }
+      }
     }
-    const count = [...seen].filter((n) => prob[n]! >= level).length;
+    for (let k = 0; k < state.length; k++) if (state[k] === 2) state[k] = 0;
     const volumeMm3 = count * sx * sy * sz;
     const extentMm = 2 * Math.cbrt((3 * volumeMm3) / (4 * Math.PI));
     kept.push({
@@ -120,6 +147,9 @@ export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOp
       extentMm,
       peakAt: [mx, my, mz],
       radiusMm: extentMm / 2,
+      box,
+      size,
+      claimed: state,
     });
   }
   return kept.map(({ centre, peak, regionVoxels, extentMm }) => ({ centre, peak, regionVoxels, extentMm }));
