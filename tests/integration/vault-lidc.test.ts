@@ -106,7 +106,7 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
     await v.lock();
   });
 
-  it('a cancelled import leaves nothing behind', async () => {
+  it('a cancelled or failed import leaves nothing behind', async () => {
     const dir = join(work, 'cancel');
     const v = await createVault(dir, 'pw', WEAK);
     const ac = new AbortController();
@@ -121,6 +121,14 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
       }),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(Math.max(...seen)).toBeGreaterThanOrEqual(20);
+    expect(v.listStudies()).toEqual([]);
+    expect(readdirSync(join(dir, 'objects'))).toEqual([]);
+    expect(await v.verify()).toMatchObject({ ok: true, notes: [] });
+
+    // a source file that vanished half-way: a typed error naming it, and again nothing left
+    const gone = join(work, 'vanished.dcm');
+    const broken = { ...series, frames: series.frames.map((f, i) => (i === 90 ? { ...f, path: gone } : f)) };
+    await expect(v.importSeries(broken)).rejects.toMatchObject({ code: 'IO_ERROR', path: gone });
     expect(v.listStudies()).toEqual([]);
     expect(readdirSync(join(dir, 'objects'))).toEqual([]);
     expect(await v.verify()).toMatchObject({ ok: true, notes: [] });

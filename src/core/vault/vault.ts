@@ -813,21 +813,31 @@ export class UnlockedVault implements VaultSession {
       const total = files.length;
       opts.onProgress?.({ done, total, stage: 'encrypting' });
       const scratches: Buffer[] = [];
+      // The first failure stops every worker; cleanup waits until none is still writing.
+      let failure: unknown = null;
       const worker = async () => {
         // One read buffer per worker, reused for every file and wiped at the end.
         const scratch = Buffer.allocUnsafe(this.header.chunkBytes);
         scratches.push(scratch);
-        while (next < files.length) {
-          if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
+        while (next < files.length && failure === null) {
+          if (opts.signal?.aborted) {
+            failure ??= new PulmoLensError('CANCELLED', 'import cancelled');
+            break;
+          }
           const i = next++;
-          const rec = await this.writeObject(
-            k,
-            { path: files[i]!.path },
-            { kind: 'dicom', studyRef, seriesRef, name: '' },
-            scratch,
-          );
-          written[i] = rec;
-          writtenIds.push(rec.id);
+          try {
+            const rec = await this.writeObject(
+              k,
+              { path: files[i]!.path },
+              { kind: 'dicom', studyRef, seriesRef, name: '' },
+              scratch,
+            );
+            written[i] = rec;
+            writtenIds.push(rec.id);
+          } catch (err) {
+            failure ??= err;
+            break;
+          }
           done++;
           this.touch();
           opts.onProgress?.({ done, total, stage: 'encrypting' });
@@ -839,6 +849,7 @@ export class UnlockedVault implements VaultSession {
         } finally {
           for (const s of scratches) s.fill(0);
         }
+        if (failure !== null) throw failure;
         if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
         await fsyncDir(paths(this.dir).objects);
         const objectOf = new Map(files.map((f, i) => [f.path, written[i]!.id]));
