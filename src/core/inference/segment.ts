@@ -34,7 +34,8 @@ export function segmentationHu(type: NoduleType): number {
 export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegion {
   const [vx, vy, vz] = volume.dims;
   const [sx, sy, sz] = volume.spacingMm;
-  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 15), 35);
+  // Room for the nodule and a margin; the region may not be larger than the box.
+  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 10), 30);
   const lo: Vec3 = [0, 0, 0];
   const size: Vec3 = [0, 0, 0];
   const sp = [sx, sy, sz];
@@ -48,70 +49,105 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
     size[a] = Math.max(0, h - l + 1);
   }
   const [bx, by, bz] = size;
+  const bplane = bx * by;
   const mask = new Uint8Array(bx * by * bz);
   const region: MaskRegion = { origin: lo, size, mask };
   if (mask.length === 0) return region;
   const plane = vx * vy;
-  const vol = (a: number, b: number, c: number) => lo[0] + a + (lo[1] + b) * vx + (lo[2] + c) * plane;
+  const heat = opts.heat;
+  const hu = volume.hu;
 
   let peak = 0;
   for (let c = 0; c < bz; c++)
-    for (let b = 0; b < by; b++) for (let a = 0; a < bx; a++) peak = Math.max(peak, opts.heat[vol(a, b, c)]!);
+    for (let b = 0; b < by; b++) {
+      const row = lo[0] + (lo[1] + b) * vx + (lo[2] + c) * plane;
+      for (let a = 0; a < bx; a++) if (heat[row + a]! > peak) peak = heat[row + a]!;
+    }
+  // Which voxels may join: `dense` (HU, heat and lung) or, failing a dense seed, heat alone.
   const huLevel = segmentationHu(opts.type);
   const heatLevel = Math.max(1, Math.round(peak * HEAT_FRACTION));
-  const inLung = opts.inLung ?? (() => true);
-  const dense = (a: number, b: number, c: number) => {
-    const v = vol(a, b, c);
-    return volume.hu[v]! >= huLevel && opts.heat[v]! >= heatLevel && inLung(lo[0] + a, lo[1] + b, lo[2] + c);
-  };
-  const heatOnly = (a: number, b: number, c: number) => opts.heat[vol(a, b, c)]! >= Math.max(1, peak * 0.5);
+  const heatOnlyLevel = Math.max(1, peak * 0.5);
+  const dense = new Uint8Array(mask.length);
+  const heatOnly = new Uint8Array(mask.length);
+  for (let c = 0; c < bz; c++)
+    for (let b = 0; b < by; b++) {
+      const row = lo[0] + (lo[1] + b) * vx + (lo[2] + c) * plane;
+      for (let a = 0; a < bx; a++) {
+        const h = heat[row + a]!;
+        const m = a + b * bx + c * bplane;
+        if (h >= heatOnlyLevel) heatOnly[m] = 1;
+        if (h >= heatLevel && hu[row + a]! >= huLevel) dense[m] = 1;
+      }
+    }
+  if (opts.inLung) {
+    for (let c = 0; c < bz; c++)
+      for (let b = 0; b < by; b++)
+        for (let a = 0; a < bx; a++) {
+          const m = a + b * bx + c * bplane;
+          if (dense[m] === 1 && !opts.inLung(lo[0] + a, lo[1] + b, lo[2] + c)) dense[m] = 0;
+        }
+  }
 
-  const seedOf = (accept: (a: number, b: number, c: number) => boolean): Vec3 | null => {
+  const seedOf = (ok: Uint8Array): number => {
     const ca = opts.centre[0] - lo[0];
     const cb = opts.centre[1] - lo[1];
     const cc = opts.centre[2] - lo[2];
-    let best: Vec3 | null = null;
+    let best = -1;
     let bestD = 3 * 3;
     const r = [Math.ceil(3 / sx), Math.ceil(3 / sy), Math.ceil(3 / sz)];
     for (let c = Math.max(0, Math.floor(cc - r[2]!)); c <= Math.min(bz - 1, Math.ceil(cc + r[2]!)); c++)
       for (let b = Math.max(0, Math.floor(cb - r[1]!)); b <= Math.min(by - 1, Math.ceil(cb + r[1]!)); b++)
         for (let a = Math.max(0, Math.floor(ca - r[0]!)); a <= Math.min(bx - 1, Math.ceil(ca + r[0]!)); a++) {
           const d = ((a - ca) * sx) ** 2 + ((b - cb) * sy) ** 2 + ((c - cc) * sz) ** 2;
-          if (d <= bestD && accept(a, b, c)) {
+          if (d <= bestD && ok[a + b * bx + c * bplane] === 1) {
             bestD = d;
-            best = [a, b, c];
+            best = a + b * bx + c * bplane;
           }
         }
     return best;
   };
 
-  let accept = dense;
+  let ok = dense;
   let seed = seedOf(dense);
-  if (!seed) {
-    accept = heatOnly;
+  if (seed < 0) {
+    ok = heatOnly;
     seed = seedOf(heatOnly);
   }
-  if (!seed) return region;
-  const stack = [seed[0] + seed[1] * bx + seed[2] * bx * by];
-  mask[stack[0]!] = 1;
-  while (stack.length > 0) {
-    const m = stack.pop()!;
-    const a = m % bx;
-    const b = Math.floor(m / bx) % by;
-    const c = Math.floor(m / (bx * by));
-    const visit = (aa: number, bb: number, cc: number) => {
-      const k = aa + bb * bx + cc * bx * by;
-      if (mask[k] === 0 && accept(aa, bb, cc)) {
-        mask[k] = 1;
-        stack.push(k);
-      }
-    };
-    if (a > 0) visit(a - 1, b, c);
-    if (a < bx - 1) visit(a + 1, b, c);
-    if (b > 0) visit(a, b - 1, c);
-    if (b < by - 1) visit(a, b + 1, c);
-    if (c > 0) visit(a, b, c - 1);
-    if (c < bz - 1) visit(a, b, c + 1);
+  if (seed < 0) return region;
+  const stack = new Int32Array(mask.length);
+  let top = 0;
+  stack[top++] = seed;
+  mask[seed] = 1;
+  while (top > 0) {
+    const m = stack[--top]!;
+    const c = (m / bplane) | 0;
+    const r = m - c * bplane;
+    const b = (r / bx) | 0;
+    const a = r - b * bx;
+    if (a > 0 && ok[m - 1] === 1 && mask[m - 1] === 0) {
+      mask[m - 1] = 1;
+      stack[top++] = m - 1;
+    }
+    if (a < bx - 1 && ok[m + 1] === 1 && mask[m + 1] === 0) {
+      mask[m + 1] = 1;
+      stack[top++] = m + 1;
+    }
+    if (b > 0 && ok[m - bx] === 1 && mask[m - bx] === 0) {
+      mask[m - bx] = 1;
+      stack[top++] = m - bx;
+    }
+    if (b < by - 1 && ok[m + bx] === 1 && mask[m + bx] === 0) {
+      mask[m + bx] = 1;
+      stack[top++] = m + bx;
+    }
+    if (c > 0 && ok[m - bplane] === 1 && mask[m - bplane] === 0) {
+      mask[m - bplane] = 1;
+      stack[top++] = m - bplane;
+    }
+    if (c < bz - 1 && ok[m + bplane] === 1 && mask[m + bplane] === 0) {
+      mask[m + bplane] = 1;
+      stack[top++] = m + bplane;
+    }
   }
   return region;
 }
