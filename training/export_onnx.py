@@ -37,16 +37,20 @@ def save(name, t):
 
 
 def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--runs', default=RUNS, help='folder with detector.pt and characterizer.pt')
+    a = ap.parse_args()
     os.makedirs(CHECK, exist_ok=True)
     os.makedirs(MODELS, exist_ok=True)
     det = Detector()
-    det.load_state_dict(torch.load(os.path.join(RUNS, 'detector.pt')))
+    det.load_state_dict(torch.load(os.path.join(a.runs, 'detector.pt')))
     det.eval()
     x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
     torch.onnx.export(det, x, os.path.join(MODELS, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
                       dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
     char = Characterizer()
-    char.load_state_dict(torch.load(os.path.join(RUNS, 'characterizer.pt')))
+    char.load_state_dict(torch.load(os.path.join(a.runs, 'characterizer.pt')))
     char.eval()
     c = reference_input((3, 1, CUBE, CUBE, CUBE), 23)
     torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cube'],

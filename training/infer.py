@@ -60,7 +60,8 @@ def candidates(prob, threshold=0.05, merge_mm=8.0, max_count=200):
     t = torch.from_numpy(prob)[None, None]
     peak = (F.max_pool3d(t, 5, 1, 2)[0, 0].numpy() == prob) & (prob > threshold)
     pts = np.argwhere(peak)
-    order = np.argsort(-prob[tuple(pts.T)])
+    # Only the strongest peaks can survive merging; bound the work on a noisy map.
+    order = np.argsort(-prob[tuple(pts.T)])[: max_count * 20]
     kept = []
     for i in order:
         p = pts[i]

@@ -21,6 +21,54 @@ def sha256(path):
     return h.hexdigest()
 
 
+def render_figures(manifest):
+    """Replaces the generated block of models/README.md with the manifest's measured figures."""
+    path = os.path.join(MODELS, 'README.md')
+    if not os.path.exists(path):
+        return
+    text = open(path).read()
+    begin, end = '<!-- figures:begin (written by training/write_manifest.py) -->', '<!-- figures:end -->'
+    if begin not in text or end not in text:
+        return
+    d = manifest['models']['detector']
+    c = manifest['models']['characterizer']
+    de, ce = d['evaluation']['syntheticHeldOut'], c['evaluation']['syntheticHeldOut']
+    rates = list(de['sensitivity'].keys())
+    lines = [
+        f"Measured by training/evaluate.py on synthetic held-out seeds {de['heldOutSeeds'][0]}-{de['heldOutSeeds'][-1]} "
+        f"({de['scans']} scans, {de['nodules']} nodules), LUNA16 hit rule. Not a clinical figure.",
+        '',
+        '| score | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | mean (CPM-style) |',
+        '|---|' + '---|' * (len(rates) + 1),
+        '| detector | ' + ' | '.join(f"{de['sensitivity'][r]:.3f}" for r in rates) + f" | {de['cpm']:.3f} |",
+        '| detector x p_nodule | ' + ' | '.join(f"{ce['sensitivity'][r]:.3f}" for r in rates) + f" | {ce['cpm']:.3f} |",
+        '',
+        f"Sensitivity at the candidate threshold {de['candidateThreshold']} (any number of FPs): "
+        f"{de['max_sensitivity']:.3f} at {de['fp_per_scan_at_max']} FP/scan.",
+        '',
+        '| subgroup | nodules | hit at threshold |',
+        '|---|---|---|',
+    ]
+    for k, v in de['breakdown'].items():
+        lines.append(f"| {k} | {v['nodules']} | {v['hit_at_threshold']:.3f} |")
+    od = ce['onDetectedNodules']
+    lines += [
+        '',
+        f"Characterizer on the {od['nodules']} detected held-out nodules: type accuracy {od['typeAccuracy']:.3f}, "
+        f"spiculation accuracy {od['spiculationAccuracy']:.3f}, mean p_nodule {od['meanPNodule']:.3f}.",
+        '',
+        f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: detector {d['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}, "
+        f"characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}.",
+        '',
+        f"Sizes: detector.onnx {d['sizeBytes']} bytes, characterizer.onnx {c['sizeBytes']} bytes. "
+        f"Training: detector {d['training']['steps']} steps in {d['training']['seconds']} s, characterizer "
+        f"{c['training']['steps']} steps in {c['training']['seconds']} s (2 CPU threads each).",
+    ]
+    a = text.index(begin) + len(begin)
+    b = text.index(end)
+    open(path, 'w').write(text[:a] + '\n' + '\n'.join(lines) + '\n' + text[b:])
+
+
 def main():
     stats = json.load(open(os.path.join(DATA, 'patches', 'stats.json')))
     det_run = json.load(open(os.path.join(RUNS, 'train_detector.json')))
@@ -107,6 +155,7 @@ def main():
     }
     json.dump(manifest, open(os.path.join(MODELS, 'manifest.json'), 'w'), indent=2)
     open(os.path.join(MODELS, 'manifest.json'), 'a').write('\n')
+    render_figures(manifest)
     total = manifest['models']['detector']['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json; models total {total} bytes')
     if total > 30 * 1024 * 1024:
