@@ -110,5 +110,5 @@ describe.skipIf(skip)('pulmolens vault CLI', () => {
       expect.objectContaining({ objectId: objects[7]!.replace('.plo', ''), chunk: 0 }),
     ]);
     expect(bad.err).toMatch(/VAULT_CORRUPT.*1 problem/);
-  });
+  }, 300_000); // 14 CLI runs, each unlocking at full Argon2id strength, on a shared machine
 });

@@ -130,5 +130,5 @@ describe.skipIf(skip)('vault import killed with SIGKILL', () => {
     // The seeded points must really interrupt imports half-way, or this test proves nothing.
     expect(killedMidway).toBeGreaterThanOrEqual(3);
     expect(killedAfterCommit).toBeGreaterThanOrEqual(1);
-  });
+  }, 300_000); // 8 CLI child processes plus verification
 });

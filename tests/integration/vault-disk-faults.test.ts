@@ -84,7 +84,7 @@ describe.skipIf(skip)('vault on a read-only or full disk', () => {
     const after = await openVault(dir, 'pw', { readOnly: true });
     expect((await after.verify()).ok).toBe(true);
     await after.lock();
-  });
+  }, 300_000);
 
   it('full disk: import fails with a clear VAULT_IO error and the vault stays consistent and usable', async () => {
     const dir = join(work, 'full-src');
@@ -124,5 +124,5 @@ describe.skipIf(skip)('vault on a read-only or full disk', () => {
     expect(events.filter((e) => e === 'study-imported')).toEqual([]);
     await v.lock();
     expect(readdirSync(join(back, 'v', 'objects'))).toEqual([]);
-  });
+  }, 300_000);
 });
