@@ -11,6 +11,22 @@ import { createInterface } from 'node:readline';
 import { PNG } from 'pngjs';
 import { repoRoot } from '../support/shared-data';
 
+/** The test build's landmark hook (src/renderer/components/Workspace.tsx, mode "test" only). */
+export interface PulmoLensTestHook {
+  sliceIndex(id: string): number;
+  sliceCount(id: string): number;
+  /** Empty while the viewports are being rebuilt. */
+  viewportIds(): string[];
+  idle(): boolean;
+  voxelToCanvas(id: string, v: [number, number, number]): [number, number] | null;
+  geometry: { dims: [number, number, number]; spacingMm: [number, number, number] };
+}
+declare global {
+  interface Window {
+    __pulmolens?: PulmoLensTestHook;
+  }
+}
+
 export interface HostInfo {
   url: string;
   origin: string;

@@ -8,19 +8,6 @@ import { expect, meanAbsDiff, screenStats, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
-interface Hook {
-  sliceIndex(id: string): number;
-  sliceCount(id: string): number;
-  viewportIds(): string[];
-  voxelToCanvas(id: string, v: [number, number, number]): [number, number] | null;
-  geometry: { dims: [number, number, number]; spacingMm: [number, number, number] };
-}
-declare global {
-  interface Window {
-    __pulmolens?: Hook;
-  }
-}
-
 test.describe('reading LIDC-IDRI-0001', () => {
   test.skip(skipReason !== null, skipReason ?? '');
 

@@ -130,7 +130,8 @@ export function Workspace() {
     if (import.meta.env.MODE !== 'test' || !engine || !loaded) return;
     (window as unknown as Record<string, unknown>).__pulmolens = {
       renderedKey: rendered,
-      viewportIds: () => engine.viewportIds(),
+      viewportIds: () => (engine.isBusy() ? [] : engine.viewportIds()),
+      idle: () => !engine.isBusy(),
       sliceIndex: (id: ViewportId) => engine.sliceIndex(id),
       sliceCount: (id: ViewportId) => engine.sliceCount(id),
       voxelToCanvas: (id: ViewportId, v: [number, number, number]) =>

@@ -22,7 +22,7 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { localVolumeInput, voxelToWorld } from './volume-input';
+import { huAt, localVolumeInput, voxelToWorld } from './volume-input';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -97,6 +97,8 @@ export class ViewerEngine {
   private toolGroup: cst.Types.IToolGroup;
   private volumeId: string | null = null;
   private imageIds: string[] = [];
+  private hu: Int16Array | null = null;
+  private busy = 0;
   private info: LoadedSeriesInfo | null = null;
   private loads = 0;
   private elements = new Map<ViewportId, HTMLDivElement>();
@@ -121,7 +123,7 @@ export class ViewerEngine {
               id
             ] ?? 'rgb(200, 200, 200)',
           getReferenceLineControllable: () => true,
-          getReferenceLineDraggableRotatable: () => false,
+          getReferenceLineDraggableRotatable: () => true,
           getReferenceLineSlabThicknessControlsOn: () => false,
         });
       } else {
@@ -166,6 +168,20 @@ export class ViewerEngine {
 
   /** (Re)creates the viewports for a layout on the given elements and shows the volume in them. */
   async setLayout(layout: Layout, elements: Map<ViewportId, HTMLDivElement>): Promise<void> {
+    this.busy++;
+    try {
+      await this.buildLayout(layout, elements);
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** True while viewports are being (re)built; tests and the bench wait for it. */
+  isBusy(): boolean {
+    return this.busy > 0;
+  }
+
+  private async buildLayout(layout: Layout, elements: Map<ViewportId, HTMLDivElement>): Promise<void> {
     const keepK = this.info && this.viewport('axial') ? this.axialK() : null;
     for (const id of this.engine.getViewports().map((v) => v.id)) {
       this.toolGroup.removeViewports(ENGINE_ID, id);
@@ -200,6 +216,14 @@ export class ViewerEngine {
         el.addEventListener(ev, update);
         this.disposers.push(() => el.removeEventListener(ev, update));
       }
+      // Some tools (the probe) compute their statistics only while drawing, after COMPLETED.
+      const annotationsDrawn = () => {
+        for (const a of cst.annotation.state.getAllAnnotations()) this.readAnnotation(a);
+      };
+      el.addEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
+      this.disposers.push(() =>
+        el.removeEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn),
+      );
       el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
       this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
     }
@@ -255,6 +279,15 @@ export class ViewerEngine {
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
   async setVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer): Promise<void> {
+    this.busy++;
+    try {
+      await this.putVolume(info, pixels);
+    } finally {
+      this.busy--;
+    }
+  }
+
+  private async putVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer): Promise<void> {
     const input = localVolumeInput(info, ++this.loads);
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
     cst.annotation.state.removeAllAnnotations();
@@ -264,7 +297,7 @@ export class ViewerEngine {
       spacing: input.spacing,
       origin: input.origin,
       direction: input.direction,
-      scalarData: new Int16Array(pixels),
+      scalarData: (this.hu = new Int16Array(pixels)),
     });
     // A local volume's GPU texture starts empty: flag every slice for upload.
     volume.invalidate();
@@ -465,8 +498,8 @@ export class ViewerEngine {
     if (!a?.annotationUID) return;
     const tool = a.metadata?.toolName;
     if (tool !== 'Length' && tool !== 'Bidirectional' && tool !== 'Probe') return;
-    const stats = Object.values((a.data?.cachedStats ?? {}) as Record<string, Record<string, unknown>>)[0];
-    if (!stats) return;
+    const stats =
+      Object.values((a.data?.cachedStats ?? {}) as Record<string, Record<string, unknown>>)[0] ?? {};
     const num = (k: string): number | null => (typeof stats[k] === 'number' ? (stats[k] as number) : null);
     const viewportId = (this.viewportIds().find((id) => {
       const vp = this.viewport(id);
@@ -488,11 +521,15 @@ export class ViewerEngine {
       const l = num('length') as number;
       const w = num('width') as number;
       m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
-    } else if (tool === 'Probe' && num('value') !== null) {
-      const v = num('value') as number;
-      m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${Math.round(v)} HU` };
+    } else if (tool === 'Probe') {
+      // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
+      const p = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
+      const v = p && this.info && this.hu ? huAt(this.info, this.hu, p) : null;
+      if (v !== null) m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${v} HU` };
     }
-    if (m) this.store.getState().upsertMeasurement(m);
+    if (!m) return;
+    const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
+    if (!known || known.text !== m.text) this.store.getState().upsertMeasurement(m);
   }
 
   resize(): void {

@@ -71,3 +71,29 @@ export function voxelToWorld(
     o[2] + i * s[0] * d[2] + j * s[1] * d[5] + k * s[2] * d[8],
   ];
 }
+
+/** LPS mm -> continuous voxel (i,j,k); the directions are orthonormal for CT volumes. */
+export function worldToVoxel(
+  info: LoadedSeriesInfo,
+  w: readonly [number, number, number],
+): [number, number, number] {
+  const { spacingMm: s, direction: d, originLps: o } = info.geometry;
+  const p = [w[0] - o[0], w[1] - o[1], w[2] - o[2]] as const;
+  return [
+    (p[0] * d[0] + p[1] * d[1] + p[2] * d[2]) / s[0],
+    (p[0] * d[3] + p[1] * d[4] + p[2] * d[5]) / s[1],
+    (p[0] * d[6] + p[1] * d[7] + p[2] * d[8]) / s[2],
+  ];
+}
+
+/** The HU value of the voxel nearest a world point, or null outside the volume. */
+export function huAt(
+  info: LoadedSeriesInfo,
+  hu: Int16Array,
+  w: readonly [number, number, number],
+): number | null {
+  const [nx, ny, nz] = info.geometry.dims;
+  const [i, j, k] = worldToVoxel(info, w).map(Math.round) as [number, number, number];
+  if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return null;
+  return hu[i + j * nx + k * nx * ny] ?? null;
+}

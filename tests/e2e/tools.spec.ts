@@ -1,0 +1,154 @@
+/**
+ * Reading tools on LIDC-IDRI-0001: MIP slab, crosshairs linking the three planes, window/level and
+ * zoom by drag, slice hotkeys, bidirectional and HU probe measurements, and the browser states.
+ */
+import { lidcStudy, missingData } from '../support/shared-data';
+import { expect, meanAbsDiff, screenStats, test } from './fixtures';
+
+const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
+
+test('empty state before anything is imported', async ({ app: page }) => {
+  await expect(page.getByText('No study open. Import a folder of DICOM files.')).toBeVisible();
+  await expect(page.getByText('Select a series in the study browser to start reading.')).toBeVisible();
+});
+
+test('a folder without DICOM says so instead of failing silently', async ({ app: page }) => {
+  await page.getByLabel('Folder path').fill('/definitely/not/a/folder');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByText(/No CT series found|Import failed/)).toBeVisible({ timeout: 30_000 });
+});
+
+test.describe('tools on LIDC-IDRI-0001', () => {
+  test.skip(skipReason !== null, skipReason ?? '');
+
+  test('MIP slab, crosshairs, W/L and zoom drags, hotkeys, bidirectional and HU probe', async ({
+    app: page,
+  }) => {
+    const study = lidcStudy('0001');
+    await page.getByLabel('Folder path').fill(study.seriesDir);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.locator('[data-series-key]').click({ timeout: 60_000 });
+    await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
+    const axial = page.locator('[data-viewport-id="axial"]');
+
+    // Home / End jump to the first and last slice.
+    await page.keyboard.press('End');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(0);
+    for (let i = 0; i < 70; i++) await page.keyboard.press('PageDown');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
+    for (let i = 0; i < 6; i++) await page.keyboard.press('PageUp');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(72);
+
+    // Window/level by dragging: the readout leaves the preset values.
+    const box = (await axial.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 60, cy + 40, { steps: 6 });
+    await page.mouse.up();
+    await expect(page.getByTestId('window-axial')).not.toHaveText('W 1500 L -600');
+    // Space resets to the preset.
+    await page.keyboard.press(' ');
+    await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
+
+    // Drag-scroll with the Scroll tool.
+    await page.getByRole('button', { name: 'Scroll' }).click();
+    const k0 = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx, cy + 120, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).not.toBe(k0);
+
+    // Zoom by dragging with the right button: the scale bar's mm per pixel shrinks.
+    const barBefore = await page.locator('[data-overlay-for="axial"] .scalebar').boundingBox();
+    await page.mouse.move(cx, cy);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(cx, cy - 150, { steps: 10 });
+    await page.mouse.up({ button: 'right' });
+    await expect
+      .poll(async () => (await page.locator('[data-overlay-for="axial"] .scalebar').boundingBox())!.width)
+      .not.toBe(barBefore!.width);
+    await page.keyboard.press(' ');
+
+    // MIP slab: thick maximum projection shows more (brighter) vessels than the thin slice.
+    await page.getByRole('button', { name: 'W/L' }).click();
+    await page.waitForTimeout(300);
+    const thin = await screenStats(axial, '10-axial-thin');
+    await page.getByLabel('MIP slab').check();
+    await page.getByLabel('Slab thickness (mm)').fill('15');
+    await expect(page.locator('[data-overlay-for="axial"] .vp-label')).toHaveText('Axial · MIP 15 mm');
+    await page.waitForTimeout(500);
+    const mip = await screenStats(axial, '11-axial-mip-15mm');
+    expect(meanAbsDiff(thin, mip)).toBeGreaterThan(1);
+    expect(mip.mean).toBeGreaterThan(thin.mean);
+    await page.getByLabel('Slab thickness (mm)').fill('5');
+    await expect(page.locator('[data-overlay-for="axial"] .vp-label')).toHaveText('Axial · MIP 5 mm');
+    await page.waitForTimeout(500);
+    const mip5 = await screenStats(axial, '12-axial-mip-5mm');
+    expect(mip5.mean).toBeLessThan(mip.mean);
+    await page.getByLabel('MIP slab').uncheck();
+
+    // Crosshairs in the MPR layout: dragging the centre in the axial view moves the other planes.
+    await page.getByRole('button', { name: 'MPR 1×3' }).click();
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(3);
+    await page.getByRole('button', { name: 'Crosshairs' }).click();
+    await page.waitForTimeout(500);
+    const before = await page.evaluate(() => [
+      window.__pulmolens!.sliceIndex('coronal'),
+      window.__pulmolens!.sliceIndex('sagittal'),
+    ]);
+    const ab = (await axial.boundingBox())!;
+    await page.mouse.click(ab.x + ab.width * 0.3, ab.y + ab.height * 0.35);
+    await expect
+      .poll(() =>
+        page.evaluate(() => [
+          window.__pulmolens!.sliceIndex('coronal'),
+          window.__pulmolens!.sliceIndex('sagittal'),
+        ]),
+      )
+      .not.toEqual(before);
+    await page.screenshot({ path: 'artifacts/e2e-screens/13-crosshairs.png' });
+
+    // Bidirectional measurement (long and short axis in mm) and HU probe, back in one view.
+    await page.getByRole('button', { name: '1×1' }).click();
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(1);
+    await page.waitForTimeout(300); // let the rebuilt view draw once
+    await page.getByRole('button', { name: 'Bidir.' }).click();
+    const k = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
+    const [a, b] = await page.evaluate(
+      (kk) => [
+        window.__pulmolens!.voxelToCanvas('axial', [200, 200, kk]),
+        window.__pulmolens!.voxelToCanvas('axial', [300, 200, kk]),
+      ],
+      k,
+    );
+    const vb = (await axial.boundingBox())!;
+    await page.mouse.move(vb.x + a![0], vb.y + a![1]);
+    await page.mouse.down();
+    await page.mouse.move(vb.x + b![0], vb.y + b![1], { steps: 10 });
+    await page.mouse.up();
+    const bidi = page.locator('[data-measurement-tool="Bidirectional"] .value');
+    await expect(bidi).toContainText('×');
+    const longAxis = parseFloat((await bidi.textContent()) ?? '');
+    expect(Math.abs(longAxis - 100 * 0.703125)).toBeLessThan(1);
+
+    await page.getByRole('button', { name: 'HU' }).click();
+    // A point well outside the body: air, about -1000 HU.
+    const air = await page.evaluate((kk) => window.__pulmolens!.voxelToCanvas('axial', [256, 20, kk]), k);
+    await page.mouse.click(vb.x + air![0], vb.y + air![1]);
+    const probe = page.locator('[data-measurement-tool="Probe"] .value');
+    await expect(probe).toContainText('HU');
+    const hu = parseFloat((await probe.textContent()) ?? '');
+    expect(hu).toBeLessThan(-900);
+    await page.screenshot({ path: 'artifacts/e2e-screens/14-bidirectional-probe.png' });
+
+    // Esc cancels a measurement in progress; Backspace deletes the last one.
+    await page.keyboard.press('Backspace');
+    await expect(page.locator('[data-measurement-tool="Probe"]')).toHaveCount(0);
+    await expect(page.locator('[data-measurement-tool="Bidirectional"]')).toHaveCount(1);
+  });
+});
