@@ -187,5 +187,5 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
       );
     }
     console.log(`[report] provider ${doc.executionProvider}, timings ${JSON.stringify(doc.timingsMs)}`);
-  });
+  }, 600_000);
 });
