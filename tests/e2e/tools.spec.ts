@@ -2,7 +2,9 @@
  * Reading tools on LIDC-IDRI-0001: MIP slab, crosshairs linking the three planes, window/level and
  * zoom by drag, slice hotkeys, bidirectional and HU probe measurements, and the browser states.
  */
-import { lidcStudy, missingData } from '../support/shared-data';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, lidcStudy, missingData } from '../support/shared-data';
 import { expect, meanAbsDiff, screenStats, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
@@ -150,5 +152,39 @@ test.describe('tools on LIDC-IDRI-0001', () => {
     await page.keyboard.press('Backspace');
     await expect(page.locator('[data-measurement-tool="Probe"]')).toHaveCount(0);
     await expect(page.locator('[data-measurement-tool="Bidirectional"]')).toHaveCount(1);
+  });
+});
+
+test.describe('partially imported series', () => {
+  test.skip(skipReason !== null, skipReason ?? '');
+
+  test('a truncated file is listed with its reason and the gap is flagged on the open series', async ({
+    app: page,
+  }) => {
+    // A copy of the series in the git-ignored cache with one file cut short.
+    const src = lidcStudy('0001').seriesDir;
+    const dst = join(cacheDir, 'e2e-partial-0001');
+    rmSync(dst, { recursive: true, force: true });
+    mkdirSync(dst, { recursive: true });
+    const files = readdirSync(src).sort();
+    for (const f of files) copyFileSync(join(src, f), join(dst, f));
+    const victim = files[40]!;
+    truncateSync(join(dst, victim), statSync(join(dst, victim)).size - 200_000);
+
+    await page.getByLabel('Folder path').fill(dst);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await expect(page.locator('[data-series-key]')).toContainText('132 slices', { timeout: 60_000 });
+    const skipped = page.locator('details.skipped');
+    await expect(skipped).toContainText('1 file(s) skipped');
+    await skipped.locator('summary').click();
+    await expect(skipped).toContainText(victim);
+
+    await page.locator('[data-series-key]').click();
+    await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
+    const banner = page.locator('.banner.warn');
+    await expect(banner).toContainText('Partially imported');
+    await expect(banner).toContainText('missing 1 slice');
+    await page.screenshot({ path: 'artifacts/e2e-screens/15-partial-import.png' });
+    rmSync(dst, { recursive: true, force: true });
   });
 });

@@ -176,13 +176,22 @@ export function Workspace() {
   return (
     <div className="workspace">
       <Toolbar />
-      {open.info.skipped.length > 0 && (
-        <details className="banner warn" role="status">
+      {(open.info.skipped.length > 0 || open.info.warnings.length > 0) && (
+        <details className="banner warn" role="status" open>
           <summary>
-            Partially imported: {open.info.skipped.length} frame(s) could not be decoded and show as air
-            (−1024 HU).
+            Partially imported:{' '}
+            {[
+              open.info.skipped.length > 0 &&
+                `${open.info.skipped.length} frame(s) could not be decoded and show as air (−1024 HU)`,
+              open.info.warnings.length > 0 && `${open.info.warnings.length} warning(s)`,
+            ]
+              .filter(Boolean)
+              .join('; ')}
           </summary>
           <ul>
+            {open.info.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
             {open.info.skipped.map((f) => (
               <li key={f.path}>
                 <code>{f.path}</code>: {f.reason}
