@@ -1,7 +1,7 @@
-import { open, readFile } from 'node:fs/promises';
 import { PulmoLensError } from '../errors';
 import type { Volume } from '../volume/volume';
 import { decodeFrame } from './codecs/decode-frame';
+import { fsFileSource, type FileSource } from './file-source';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
 import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
@@ -12,7 +12,17 @@ import type { LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './ty
  * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
  * one bad file never costs the rest of the series.
  */
-export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}): Promise<LoadedSeries> {
+/** Cancellation and a locked or broken vault end the whole load; anything else is per file. */
+function isFatal(e: unknown): boolean {
+  return e instanceof PulmoLensError && (e.code === 'CANCELLED' || e.code.startsWith('VAULT_'));
+}
+
+export interface LoadOptions extends TaskOptions {
+  /** Where the files are read from (default: the file system; the vault passes its own). */
+  source?: FileSource;
+}
+
+export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
   const nx = series.columns;
   const ny = series.rows;
   const nz = series.slices;
@@ -33,37 +43,34 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
   let done = 0;
   const total = series.frames.length;
   const directQueue = directRefs.slice();
+  const source = opts.source ?? fsFileSource;
   const readDirect = async (): Promise<void> => {
-    let buf = Buffer.allocUnsafeSlow(sliceSize * 2);
     for (let ref = directQueue.shift(); ref !== undefined; ref = directQueue.shift()) {
       if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
       const d = ref.direct!;
       try {
-        if (buf.length < d.length) buf = Buffer.allocUnsafeSlow(d.length);
-        const fh = await open(ref.path, 'r');
-        let bytesRead = 0;
-        try {
-          ({ bytesRead } = await fh.read(buf, 0, d.length, d.offset));
-        } finally {
-          await fh.close();
-        }
-        if (bytesRead < d.length) {
+        const buf = await source.readRange(ref.path, d.offset, d.length);
+        if (buf.length < d.length) {
           throw new PulmoLensError(
             'DICOM_PIXEL_ATTRIBUTES',
-            `file ends after ${bytesRead} of ${d.length} pixel bytes`,
+            `file ends after ${buf.length} of ${d.length} pixel bytes`,
             {
               path: ref.path,
             },
           );
         }
-        const frame = buf.subarray(0, d.length);
-        if (!d.littleEndian && d.bitsAllocated === 16) frame.swap16();
+        // An aligned view when possible; a copy otherwise, and always before a byte swap.
+        const frame =
+          buf.byteOffset % 2 === 0 && d.littleEndian
+            ? buf.subarray(0, d.length)
+            : Buffer.from(buf.subarray(0, d.length));
+        if (!d.littleEndian && d.bitsAllocated === 16) (frame as Buffer).swap16();
         const px =
           d.bitsAllocated === 16 ? new Uint16Array(frame.buffer, frame.byteOffset, d.length / 2) : frame;
         storedToHu(px, d, hu, ref.slot * sliceSize, hist);
         filled[ref.slot] = 1;
       } catch (e) {
-        if (e instanceof PulmoLensError && e.code === 'CANCELLED') throw e;
+        if (isFatal(e)) throw e;
         skipped.push(toSkipped(ref.path, e));
       }
       done += 1;
@@ -78,7 +85,7 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
       if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
       const [path, refs] = item;
       try {
-        const parsed = parseInstance(await readFile(path), path);
+        const parsed = parseInstance(await source.readFile(path), path);
         const h = parsed.header;
         if (h.rows !== ny || h.columns !== nx) {
           throw new PulmoLensError(
@@ -116,7 +123,7 @@ export async function loadSeries(series: ScannedSeries, opts: TaskOptions = {}):
           opts.onProgress?.({ done, total, stage: 'decoding' });
         }
       } catch (e) {
-        if (e instanceof PulmoLensError && e.code === 'CANCELLED') throw e;
+        if (isFatal(e)) throw e;
         skipped.push(toSkipped(path, e));
         done += refs.length;
       }

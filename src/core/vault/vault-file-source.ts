@@ -1,0 +1,17 @@
+import type { FileSource } from '../dicom/file-source';
+import type { UnlockedVault } from './vault';
+
+const PREFIX = 'vault:';
+
+/**
+ * Lets the DICOM loader read a stored series straight from the vault: frame paths are
+ * `vault:<objectId>`, and a frame's pixel bytes come from `readObjectRange`, which decrypts only
+ * the chunks that hold them. Nothing is written to disk.
+ */
+export function vaultFileSource(vault: UnlockedVault): FileSource {
+  const objectId = (path: string) => (path.startsWith(PREFIX) ? path.slice(PREFIX.length) : path);
+  return {
+    readFile: (path) => vault.readInstance(path),
+    readRange: (path, offset, length) => vault.readObjectRange(objectId(path), offset, length),
+  };
+}
