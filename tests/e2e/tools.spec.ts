@@ -155,7 +155,7 @@ test.describe('tools on LIDC-IDRI-0001', () => {
   });
 });
 
-test.describe('partially imported series', () => {
+test.describe('partial and failed imports', () => {
   test.skip(skipReason !== null, skipReason ?? '');
 
   test('a truncated file is listed with its reason and the gap is flagged on the open series', async ({
@@ -186,5 +186,25 @@ test.describe('partially imported series', () => {
     await expect(banner).toContainText('missing 1 slice');
     await page.screenshot({ path: 'artifacts/e2e-screens/15-partial-import.png' });
     rmSync(dst, { recursive: true, force: true });
+  });
+
+  test('a series whose files vanished after the scan shows the failed state with the core reason', async ({
+    app: page,
+  }) => {
+    const src = lidcStudy('0001').seriesDir;
+    const dst = join(cacheDir, 'e2e-vanished-0001');
+    rmSync(dst, { recursive: true, force: true });
+    mkdirSync(dst, { recursive: true });
+    for (const f of readdirSync(src).sort().slice(0, 6)) copyFileSync(join(src, f), join(dst, f));
+    await page.getByLabel('Folder path').fill(dst);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await expect(page.locator('[data-series-key]')).toContainText('6 slices', { timeout: 60_000 });
+    rmSync(dst, { recursive: true, force: true });
+    await page.locator('[data-series-key]').click();
+    const alert = page.getByRole('alert');
+    await expect(alert).toContainText('Could not open this series.', { timeout: 60_000 });
+    await expect(alert).toContainText('DICOM_DECODE_FAILED');
+    await expect(alert).toContainText('no such file');
+    await page.screenshot({ path: 'artifacts/e2e-screens/16-failed-series.png' });
   });
 });
