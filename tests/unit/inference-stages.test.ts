@@ -156,6 +156,38 @@ describe('segmentation and measurement of a synthetic nodule', () => {
   });
 });
 
+describe('segmentation of a juxtapleural nodule', () => {
+  it('stops at the pleura instead of flowing into the chest wall', () => {
+    // A 10 mm sphere centred on the right lung's lateral edge: half of it lies in the chest wall.
+    const centre: Vec3 = [14, 48, 24];
+    const vol = syntheticChest({ nodules: [{ centre, diameterMm: 10, hu: 30 }] });
+    const coarse = gridFor(vol, [2, 2, 2]);
+    const n = coarse.dims[0] * coarse.dims[1] * coarse.dims[2];
+    const hu = resampleSlab(vol.hu, vol.dims, coarse, 0, coarse.dims[2], new Float32Array(n));
+    const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+    const [cx, cy, cz] = coarse.dims;
+    const inLung = (i: number, j: number, k: number) =>
+      lung.core[
+        Math.min(cx - 1, Math.round(i / coarse.step[0])) +
+          Math.min(cy - 1, Math.round(j / coarse.step[1])) * cx +
+          Math.min(cz - 1, Math.round(k / coarse.step[2])) * cx * cy
+      ] === 1;
+    // a detector that lights up the whole neighbourhood: only density and the lung bound the region
+    const heat = new Uint8Array(vol.hu.length).fill(200);
+    const free = measureRegion(segmentCandidate(vol, { centre, type: 'solid', heat, extentMm: 10 }), vol);
+    const bounded = measureRegion(
+      segmentCandidate(vol, { centre, type: 'solid', heat, extentMm: 10, inLung }),
+      vol,
+    );
+    // the half sphere inside the lung: pi/12 * 10^3 = 262 mm^3; unbounded growth takes the wall
+    expect(free.volumeMm3).toBeGreaterThan(2000);
+    expect(bounded.volumeMm3).toBeGreaterThan(262 * 0.7);
+    expect(bounded.volumeMm3).toBeLessThan(262 * 1.5);
+    expect(bounded.longAxisMm).toBeGreaterThan(9);
+    expect(bounded.longAxisMm).toBeLessThan(12);
+  });
+});
+
 function readNiftiHeader(buf: Buffer) {
   const f = (o: number) => buf.readFloatLE(o);
   return {

@@ -11,7 +11,10 @@ export interface LungMaskOptions {
 }
 
 export interface LungMask {
+  /** Closed and dilated: where the detector looks. */
   mask: Uint8Array;
+  /** Closed, not dilated (the lung up to the pleura): what a segmentation may fill. */
+  core: Uint8Array;
   /** False when no lung-like air was found and the mask is the whole grid. */
   found: boolean;
   voxels: number;
@@ -47,7 +50,8 @@ export function lungMaskFromHu(
   }
   if (voxels === 0) {
     // No lung found (a phantom without a body, a cropped scan): search everywhere, say so.
-    return { mask: new Uint8Array(hu.length).fill(1), found: false, voxels: hu.length };
+    const all = new Uint8Array(hu.length).fill(1);
+    return { mask: all, core: all, found: false, voxels: hu.length };
   }
   mask = fillHolesAxial(mask, dims);
   const r = (mm: number): Vec3 => [
@@ -57,9 +61,9 @@ export function lungMaskFromHu(
   ];
   const close = r(opts.closeMm ?? 10);
   mask = boxFilter(boxFilter(mask, dims, close, false), dims, close, true);
-  mask = fillHolesAxial(mask, dims);
-  mask = boxFilter(mask, dims, r(opts.dilateMm ?? 4), false);
+  const core = fillHolesAxial(mask, dims);
+  mask = boxFilter(core, dims, r(opts.dilateMm ?? 4), false);
   voxels = 0;
   for (let v = 0; v < mask.length; v++) voxels += mask[v]!;
-  return { mask, found: true, voxels };
+  return { mask, core, found: true, voxels };
 }

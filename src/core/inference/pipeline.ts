@@ -165,7 +165,7 @@ export async function runAnalysis(
 
   const [lcx, lcy] = coarse.dims;
   const inLung = (i: number, j: number, k: number) =>
-    lung.mask[
+    lung.core[
       Math.min(lcx - 1, Math.round(i / coarse.step[0])) +
         Math.min(lcy - 1, Math.round(j / coarse.step[1])) * lcx +
         Math.min(coarse.dims[2] - 1, Math.round(k / coarse.step[2])) * lcx * lcy
