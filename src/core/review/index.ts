@@ -1,0 +1,2 @@
+/** The reader's review of model findings: decisions, hand-added nodules, notes, exam category. */
+export * from './review';

@@ -1,0 +1,310 @@
+/**
+ * The reader's review of one analysed series. The model proposes findings; the reader accepts,
+ * rejects or edits each one, may add nodules the model missed, and may leave notes. Everything
+ * here is a pure function of the findings document and the review, so the UI, the vault and the
+ * report agree on what "reviewed" and the exam category mean.
+ */
+import { BROCK_COEFFICIENTS, brockRisk, brockSizeTerm, type Sex } from '../findings/brock';
+import type { Finding, FindingsDocument, LungRadsCategory, NoduleType } from '../findings/findings-document';
+import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleischner';
+import { lungRadsCategory } from '../findings/lung-rads';
+import type { Vec3 } from '../volume/volume';
+
+/** Who decided and when (ISO 8601, UTC). */
+export interface Authorship {
+  reviewer: string;
+  at: string;
+}
+
+/** A bidirectional axial measurement as the reader sets it. */
+export interface BidirectionalMeasurement {
+  longAxisMm: number;
+  shortAxisMm: number;
+  /** Mean diameter of the solid component; only meaningful for part-solid nodules. */
+  solidComponentMm?: number;
+}
+
+export type ReviewDecision =
+  | ({ kind: 'accepted' } & Authorship)
+  | ({ kind: 'rejected'; reason?: string } & Authorship)
+  | ({ kind: 'edited'; measurement: BidirectionalMeasurement; type: NoduleType } & Authorship);
+
+/** A nodule the reader added by hand (the model missed it). */
+export interface ManualFinding extends Authorship {
+  id: string;
+  centerLps: Vec3;
+  centerVoxel: Vec3;
+  measurement: BidirectionalMeasurement;
+  type: NoduleType;
+  spiculated: boolean;
+  /** Whether the nodule lies in an upper lobe (a Brock predictor the reader knows). */
+  upperLobe: boolean;
+  /** Volume when the reader outlined it; otherwise the sphere of the mean diameter. */
+  volumeMm3?: number;
+}
+
+export interface ReviewNote extends Authorship {
+  text: string;
+  /** The finding the note is about; absent for a note on the whole exam. */
+  findingId?: string;
+}
+
+export interface StudyReview {
+  seriesInstanceUid: string;
+  /** Keyed by Finding.id of the findings document. */
+  decisions: Readonly<Record<string, ReviewDecision>>;
+  manual: readonly ManualFinding[];
+  notes: readonly ReviewNote[];
+}
+
+/** Patient facts for the Brock model of hand-added nodules (the pipeline's defaults when unknown). */
+export interface ReviewContext {
+  ageYears: number;
+  sex: Sex;
+  familyHistory: boolean;
+  emphysema: boolean;
+  fleischnerRisk: FleischnerRisk;
+}
+
+export const DEFAULT_REVIEW_CONTEXT: ReviewContext = {
+  ageYears: 62,
+  sex: 'male',
+  familyHistory: false,
+  emphysema: false,
+  fleischnerRisk: 'unknown',
+};
+
+export type ReviewStatus = 'pending' | 'accepted' | 'rejected' | 'edited' | 'manual';
+
+/** A finding as the report shows it: the model's numbers, or the reader's when edited or added. */
+export interface ReviewedFinding {
+  finding: Finding;
+  status: ReviewStatus;
+  decision?: ReviewDecision;
+  source: 'model' | 'reader';
+}
+
+export function emptyReview(seriesInstanceUid: string): StudyReview {
+  return { seriesInstanceUid, decisions: {}, manual: [], notes: [] };
+}
+
+function checkMeasurement(m: BidirectionalMeasurement): void {
+  const ok = (v: number) => Number.isFinite(v) && v > 0;
+  if (!ok(m.longAxisMm) || !ok(m.shortAxisMm) || m.shortAxisMm > m.longAxisMm + 1e-9) {
+    throw new RangeError(
+      `a bidirectional measurement needs 0 < short axis <= long axis, got ${m.longAxisMm} x ${m.shortAxisMm} mm`,
+    );
+  }
+  if (m.solidComponentMm !== undefined && !(m.solidComponentMm >= 0)) {
+    throw new RangeError(`solid component must be >= 0 mm, got ${m.solidComponentMm}`);
+  }
+}
+
+/** Records (or replaces) the decision on one model finding. */
+export function decide(review: StudyReview, findingId: string, decision: ReviewDecision): StudyReview {
+  if (decision.kind === 'edited') checkMeasurement(decision.measurement);
+  return { ...review, decisions: { ...review.decisions, [findingId]: decision } };
+}
+
+export function addManualFinding(review: StudyReview, finding: ManualFinding): StudyReview {
+  checkMeasurement(finding.measurement);
+  if (review.manual.some((m) => m.id === finding.id)) {
+    throw new RangeError(`a manual finding ${finding.id} already exists`);
+  }
+  return { ...review, manual: [...review.manual, finding] };
+}
+
+export function removeManualFinding(review: StudyReview, id: string): StudyReview {
+  return { ...review, manual: review.manual.filter((m) => m.id !== id) };
+}
+
+export function addNote(review: StudyReview, note: ReviewNote): StudyReview {
+  return { ...review, notes: [...review.notes, note] };
+}
+
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
+
+const typeTerm = (t: NoduleType) =>
+  t === 'ground-glass' ? BROCK_COEFFICIENTS.nonSolid : t === 'part-solid' ? BROCK_COEFFICIENTS.partSolid : 0;
+
+/**
+ * Brock risk after the reader changes size or type. The Brock logit is a sum of independent terms,
+ * so only the size and type terms are swapped: age, sex, lobe and nodule count stay what the
+ * pipeline used (the finding does not carry them).
+ */
+export function rescaleBrockRisk(
+  risk: number,
+  before: { longAxisMm: number; type: NoduleType },
+  after: { longAxisMm: number; type: NoduleType },
+): number {
+  const p = Math.min(Math.max(risk, 1e-9), 1 - 1e-9);
+  const logit =
+    Math.log(p / (1 - p)) +
+    BROCK_COEFFICIENTS.sizeTransformed *
+      (brockSizeTerm(Math.max(after.longAxisMm, 0.1)) - brockSizeTerm(Math.max(before.longAxisMm, 0.1))) +
+    typeTerm(after.type) -
+    typeTerm(before.type);
+  return 1 / (1 + Math.exp(-logit));
+}
+
+// The pipeline's Fleischner line names the row it used ("Fleischner 2017, multiple solid nodule
+// 7 mm, low risk: ..."); reading it back keeps an edit on the same row without the patient facts.
+function multipleFrom(fleischner: string): boolean {
+  return /^Fleischner 2017, multiple /.test(fleischner);
+}
+
+function fleischnerRiskFrom(fleischner: string, fallback: FleischnerRisk): FleischnerRisk {
+  if (/ mm, low risk:/.test(fleischner)) return 'low';
+  if (/ mm, high risk:/.test(fleischner)) return 'high';
+  return fallback;
+}
+
+/**
+ * The finding with the reader's measurement and type: mean diameter (long + short) / 2, volume
+ * scaled as the cube of the diameter, Lung-RADS, Brock risk and Fleischner advice recomputed.
+ */
+export function applyEdit(
+  finding: Finding,
+  edit: { measurement: BidirectionalMeasurement; type: NoduleType },
+  ctx: Pick<ReviewContext, 'fleischnerRisk'> & { multiple?: boolean } = { fleischnerRisk: 'unknown' },
+): Finding {
+  const m = edit.measurement;
+  checkMeasurement(m);
+  const diameter = (m.longAxisMm + m.shortAxisMm) / 2;
+  const scale = finding.diameterMm > 0 ? (diameter / finding.diameterMm) ** 3 : 1;
+  const volume = finding.volumeMm3 > 0 ? finding.volumeMm3 * scale : (Math.PI / 6) * diameter ** 3;
+  const multiple = ctx.multiple ?? multipleFrom(finding.fleischner);
+  return {
+    ...finding,
+    longAxisMm: round(m.longAxisMm, 1),
+    shortAxisMm: round(m.shortAxisMm, 1),
+    diameterMm: round(diameter, 1),
+    volumeMm3: round(volume, 1),
+    type: edit.type,
+    malignancyRisk: round(
+      rescaleBrockRisk(
+        finding.malignancyRisk,
+        { longAxisMm: finding.longAxisMm, type: finding.type },
+        { longAxisMm: m.longAxisMm, type: edit.type },
+      ),
+      4,
+    ),
+    lungRads: lungRadsCategory({
+      type: edit.type,
+      meanDiameterMm: diameter,
+      ...(m.solidComponentMm !== undefined ? { solidComponentMm: m.solidComponentMm } : {}),
+      spiculated: finding.spiculated,
+    }),
+    fleischner: fleischnerRecommendation({
+      type: edit.type,
+      meanDiameterMm: diameter,
+      multiple,
+      risk: fleischnerRiskFrom(finding.fleischner, ctx.fleischnerRisk),
+    }),
+  };
+}
+
+/** A hand-added nodule scored with the same rules as the model's findings. */
+export function manualToFinding(m: ManualFinding, ctx: ReviewContext, noduleCount: number): Finding {
+  checkMeasurement(m.measurement);
+  const diameter = (m.measurement.longAxisMm + m.measurement.shortAxisMm) / 2;
+  return {
+    id: m.id,
+    centerLps: m.centerLps,
+    centerVoxel: m.centerVoxel,
+    probability: 1,
+    diameterMm: round(diameter, 1),
+    longAxisMm: round(m.measurement.longAxisMm, 1),
+    shortAxisMm: round(m.measurement.shortAxisMm, 1),
+    volumeMm3: round(m.volumeMm3 ?? (Math.PI / 6) * diameter ** 3, 1),
+    meanHu: Number.NaN,
+    type: m.type,
+    spiculated: m.spiculated,
+    malignancyRisk: round(
+      brockRisk({
+        ageYears: ctx.ageYears,
+        sex: ctx.sex,
+        familyHistory: ctx.familyHistory,
+        emphysema: ctx.emphysema,
+        noduleSizeMm: m.measurement.longAxisMm,
+        type: m.type,
+        upperLobe: m.upperLobe,
+        noduleCount: Math.max(1, noduleCount),
+        spiculated: m.spiculated,
+      }),
+      4,
+    ),
+    lungRads: lungRadsCategory({
+      type: m.type,
+      meanDiameterMm: diameter,
+      ...(m.measurement.solidComponentMm !== undefined
+        ? { solidComponentMm: m.measurement.solidComponentMm }
+        : {}),
+      spiculated: m.spiculated,
+    }),
+    fleischner: fleischnerRecommendation({
+      type: m.type,
+      meanDiameterMm: diameter,
+      multiple: noduleCount > 1,
+      risk: ctx.fleischnerRisk,
+    }),
+  };
+}
+
+/** Model findings the reader is asked about: those at or above the operating threshold. */
+export function findingsUnderReview(doc: FindingsDocument, minProbability = 0): Finding[] {
+  return doc.findings.filter((f) => f.probability >= minProbability);
+}
+
+/** Every model finding (at or above minProbability) with its status, then the reader's own. */
+export function reviewedFindings(
+  doc: FindingsDocument,
+  review: StudyReview,
+  opts: { minProbability?: number; context?: ReviewContext } = {},
+): ReviewedFinding[] {
+  const ctx = opts.context ?? DEFAULT_REVIEW_CONTEXT;
+  const model: ReviewedFinding[] = findingsUnderReview(doc, opts.minProbability).map((f) => {
+    const d = review.decisions[f.id];
+    if (!d) return { finding: f, status: 'pending', source: 'model' };
+    if (d.kind === 'edited') {
+      return {
+        finding: applyEdit(f, d, { fleischnerRisk: ctx.fleischnerRisk }),
+        status: 'edited',
+        decision: d,
+        source: 'model',
+      };
+    }
+    return { finding: f, status: d.kind, decision: d, source: 'model' };
+  });
+  const kept = model.filter((r) => r.status === 'accepted' || r.status === 'edited').length;
+  const count = kept + review.manual.length;
+  const manual: ReviewedFinding[] = review.manual.map((m) => ({
+    finding: manualToFinding(m, ctx, count),
+    status: 'manual',
+    source: 'reader',
+  }));
+  return [...model, ...manual];
+}
+
+/** Findings the reader kept: accepted, edited or added by hand. */
+export function acceptedFindings(reviewed: readonly ReviewedFinding[]): Finding[] {
+  return reviewed
+    .filter((r) => r.status === 'accepted' || r.status === 'edited' || r.status === 'manual')
+    .map((r) => r.finding);
+}
+
+/** A study is reviewed only when every finding under review has a decision. */
+export function isReviewed(doc: FindingsDocument, review: StudyReview, minProbability = 0): boolean {
+  return findingsUnderReview(doc, minProbability).every((f) => review.decisions[f.id] !== undefined);
+}
+
+const CATEGORY_ORDER: readonly LungRadsCategory[] = ['1', '2', '3', '4A', '4B', '4X'];
+
+/** Exam-level Lung-RADS: the highest category over kept findings; 1 when none is kept. */
+export function examLungRads(reviewed: readonly ReviewedFinding[]): LungRadsCategory {
+  let best: LungRadsCategory = '1';
+  for (const f of acceptedFindings(reviewed)) {
+    if (CATEGORY_ORDER.indexOf(f.lungRads) > CATEGORY_ORDER.indexOf(best)) best = f.lungRads;
+  }
+  return best;
+}
