@@ -110,3 +110,28 @@ export function meanAbsDiff(a: PixelStats, b: PixelStats): number {
   for (let i = 0; i < n; i++) d += Math.abs(a.gray[i]! - b.gray[i]!);
   return d / n;
 }
+
+/**
+ * Canvas positions of voxels once the view has settled (a layout switch resizes the canvas and
+ * moves the camera for a moment afterwards).
+ */
+export async function settledVoxelPoints<T extends [number, number, number][]>(
+  page: Page,
+  id: string,
+  voxels: [...T],
+): Promise<{ [K in keyof T]: [number, number] }> {
+  let last = '';
+  for (let i = 0; i < 40; i++) {
+    const pts = await page.evaluate(
+      ({ id, voxels }) =>
+        window.__pulmolens!.idle() ? voxels.map((v) => window.__pulmolens!.voxelToCanvas(id, v)) : null,
+      { id, voxels },
+    );
+    const key = JSON.stringify(pts);
+    if (pts && pts.every((p) => p !== null) && key === last)
+      return pts as { [K in keyof T]: [number, number] };
+    last = key;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`viewport ${id} did not settle`);
+}

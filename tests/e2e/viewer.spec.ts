@@ -4,7 +4,7 @@
  * viewport images and the measured length, not only on DOM presence.
  */
 import { lidcStudy, missingData } from '../support/shared-data';
-import { expect, meanAbsDiff, screenStats, test } from './fixtures';
+import { expect, meanAbsDiff, screenStats, settledVoxelPoints, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
@@ -90,28 +90,23 @@ test.describe('reading LIDC-IDRI-0001', () => {
     // Length measurement across 200 columns of the current axial slice.
     await page.getByRole('button', { name: 'Length' }).click();
     const k = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
-    const { a, b, spacing } = await page.evaluate((kk) => {
-      const h = window.__pulmolens!;
-      return {
-        a: h.voxelToCanvas('axial', [156, 256, kk]),
-        b: h.voxelToCanvas('axial', [356, 256, kk]),
-        spacing: h.geometry.spacingMm,
-      };
-    }, k);
-    expect(a).not.toBeNull();
-    expect(b).not.toBeNull();
+    const spacing = await page.evaluate(() => window.__pulmolens!.geometry.spacingMm);
+    const [a, b] = await settledVoxelPoints(page, 'axial', [
+      [156, 256, k],
+      [356, 256, k],
+    ]);
     const box = (await axial.boundingBox())!;
-    await page.mouse.move(box.x + a![0], box.y + a![1]);
+    await page.mouse.move(box.x + a[0], box.y + a[1]);
     await page.mouse.down();
-    await page.mouse.move(box.x + b![0], box.y + b![1], { steps: 12 });
+    await page.mouse.move(box.x + b[0], box.y + b[1], { steps: 12 });
     await page.mouse.up();
     const item = page.locator('[data-measurement-tool="Length"] .value');
     await expect(item).toContainText('mm');
-    const measured = parseFloat((await item.textContent()) ?? '');
     // Expected from the DICOM pixel spacing alone: the drag covers 200 columns, rounded to whole
-    // screen pixels at each end.
+    // screen pixels at each end. Polled: the list follows the tool's last redraw after mouse-up.
     const expected = 200 * spacing[0];
-    expect(Math.abs(measured - expected)).toBeLessThan(1);
+    const error = async () => Math.abs(parseFloat((await item.textContent()) ?? '') - expected);
+    await expect.poll(error, { timeout: 10_000 }).toBeLessThan(1);
     await page.screenshot({ path: 'artifacts/e2e-screens/07-length.png' });
 
     // Backspace deletes it.

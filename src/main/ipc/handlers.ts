@@ -51,6 +51,11 @@ export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   };
 }
 
+/** Which files and frames make up a scanned series. */
+function frameSignature(s: ScannedSeries): string {
+  return s.frames.map((f) => `${f.path}#${f.frame}`).join('|');
+}
+
 export function createHandlers(deps: HandlerDeps): Handlers {
   const scanned = new Map<string, ScannedSeries>();
   const loaded = new Map<string, LoadedSeries>();
@@ -73,7 +78,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'dicom.scan': async ({ paths }, ctx) => {
       const result = await deps.backend.scan(paths, { signal: ctx.signal, onProgress: ctx.progress });
-      for (const s of result.series) scanned.set(s.key, s);
+      for (const s of result.series) {
+        // The same series UID found in other files (a copy, a re-export) must not be shown from
+        // the volume decoded for the old files.
+        const before = scanned.get(s.key);
+        if (before && frameSignature(before) !== frameSignature(s)) {
+          loaded.delete(s.key);
+          for (const id of [...thumbs.keys()]) if (id.startsWith(`${s.key}@`)) thumbs.delete(id);
+        }
+        scanned.set(s.key, s);
+      }
       return { series: result.series.map(summarize), skipped: result.skipped };
     },
     'dicom.loadSeries': async ({ key }, ctx) => {
