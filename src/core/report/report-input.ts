@@ -1,0 +1,87 @@
+/**
+ * What every report format is built from: the series (header, frames, HU volume), the model's
+ * findings and heatmap, and the reader's review. `reportContent` decides once, for all formats,
+ * which findings a report shows and what the exam category is.
+ */
+import type { FrameRef, SeriesMetadata } from '../dicom/types';
+import type { Finding, FindingsDocument, LungRadsCategory } from '../findings/findings-document';
+import type { Heatmap } from '../inference/pipeline';
+import {
+  DEFAULT_REVIEW_CONTEXT,
+  examLungRads,
+  isReviewed,
+  reviewedFindings,
+  type ReviewContext,
+  type ReviewedFinding,
+  type StudyReview,
+} from '../review/review';
+import type { Volume } from '../volume/volume';
+
+export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+export const DISCLAIMER = 'Research use, not for diagnosis.';
+export const DEFAULT_SOFTWARE = { name: 'PulmoLens', version: '0.1.0' } as const;
+
+export interface ReportInput {
+  metadata: SeriesMetadata;
+  /** The series' frames in volume order (slot = slice index k), for SOP Instance references. */
+  frames: readonly FrameRef[];
+  /** SOP Class of the source images (CT Image Storage unless told otherwise). */
+  sopClassUid?: string;
+  volume: Volume;
+  heatmap: Heatmap | null;
+  document: FindingsDocument;
+  review: StudyReview;
+  context?: ReviewContext;
+  /**
+   * Lowest model probability the reader was asked about (the operating threshold); candidates below
+   * it are neither reviewed nor reported. Default 0.5.
+   */
+  minProbability?: number;
+  createdAt?: Date;
+  software?: { name: string; version: string };
+}
+
+export interface ReportContent {
+  reviewed: ReviewedFinding[];
+  /** Findings the report presents: kept ones when reviewed; kept and pending ones in a draft. */
+  shown: ReviewedFinding[];
+  isReviewed: boolean;
+  examLungRads: LungRadsCategory;
+  reviewers: string[];
+  createdAt: Date;
+}
+
+export const DEFAULT_REPORT_THRESHOLD = 0.5;
+
+export function reportContent(input: ReportInput): ReportContent {
+  const minProbability = input.minProbability ?? DEFAULT_REPORT_THRESHOLD;
+  const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
+  const reviewed = reviewedFindings(input.document, input.review, { minProbability, context });
+  const done = isReviewed(input.document, input.review, minProbability);
+  const shown = reviewed.filter((r) => r.status !== 'rejected');
+  // A draft counts pending findings as if kept, so its provisional category never understates.
+  const category = examLungRads(
+    done
+      ? reviewed
+      : reviewed.map((r) => (r.status === 'pending' ? { ...r, status: 'accepted' as const } : r)),
+  );
+  const reviewers = new Set<string>();
+  for (const d of Object.values(input.review.decisions)) reviewers.add(d.reviewer);
+  for (const m of input.review.manual) reviewers.add(m.reviewer);
+  return {
+    reviewed,
+    shown,
+    isReviewed: done,
+    examLungRads: category,
+    reviewers: [...reviewers].sort(),
+    createdAt: input.createdAt ?? new Date(),
+  };
+}
+
+/** Frames whose slice lies within the finding (centre slice +- half the long axis). */
+export function framesOfFinding(input: ReportInput, f: Finding): FrameRef[] {
+  const sz = input.volume.spacingMm[2];
+  const half = Math.max(0, Math.ceil(f.longAxisMm / 2 / sz - 0.5));
+  const k = Math.round(f.centerVoxel[2]);
+  return input.frames.filter((fr) => fr.slot >= k - half && fr.slot <= k + half);
+}
