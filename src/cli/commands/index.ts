@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze';
+import { registerDeidentify } from './deidentify';
 import { registerEval } from './eval';
 import { registerInfo } from './info';
 import { registerSynth } from './synth';
@@ -8,6 +9,7 @@ import { registerVault } from './vault';
 /** Every subcommand registers itself here; keep one module per command. */
 export function registerCommands(program: Command): void {
   registerAnalyze(program);
+  registerDeidentify(program);
   registerEval(program);
   registerInfo(program);
   registerSynth(program);
