@@ -41,7 +41,8 @@ export function Workspace() {
 
   // Viewports follow the layout; the volume follows the open series.
   useLayoutEffect(() => {
-    if (!engine || !loaded) return;
+    // A new series is put on screen by the effect below; this one only follows layout switches.
+    if (!engine || !loaded || !engine.shows(loaded.info.key)) return;
     void engine.setLayout(layout, new Map(elements.current)).catch((err) => setEngineError(String(err)));
   }, [engine, layout, loaded]);
 

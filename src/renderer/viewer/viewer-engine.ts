@@ -176,6 +176,11 @@ export class ViewerEngine {
     }
   }
 
+  /** Whether the given series is the one on screen. */
+  shows(key: string): boolean {
+    return this.info?.key === key;
+  }
+
   /** True while viewports are being (re)built; tests and the bench wait for it. */
   isBusy(): boolean {
     return this.busy > 0;
