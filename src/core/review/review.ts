@@ -7,7 +7,7 @@
 import { BROCK_COEFFICIENTS, brockRisk, brockSizeTerm, type Sex } from '../findings/brock';
 import type { Finding, FindingsDocument, LungRadsCategory, NoduleType } from '../findings/findings-document';
 import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleischner';
-import { lungRadsCategory } from '../findings/lung-rads';
+import { lungRadsCategory, roundTenth } from '../findings/lung-rads';
 import type { Vec3 } from '../volume/volume';
 
 /** Who decided and when (ISO 8601, UTC). */
@@ -178,7 +178,8 @@ export function applyEdit(
     ...finding,
     longAxisMm: round(m.longAxisMm, 1),
     shortAxisMm: round(m.shortAxisMm, 1),
-    diameterMm: round(diameter, 1),
+    // Lung-RADS's own rounding, so the size shown and the category never disagree (5.95 -> 6.0).
+    diameterMm: roundTenth(diameter),
     volumeMm3: round(volume, 1),
     type: edit.type,
     malignancyRisk: round(
@@ -213,7 +214,7 @@ export function manualToFinding(m: ManualFinding, ctx: ReviewContext, noduleCoun
     centerLps: m.centerLps,
     centerVoxel: m.centerVoxel,
     probability: 1,
-    diameterMm: round(diameter, 1),
+    diameterMm: roundTenth(diameter),
     longAxisMm: round(m.measurement.longAxisMm, 1),
     shortAxisMm: round(m.measurement.shortAxisMm, 1),
     volumeMm3: round(m.volumeMm3 ?? (Math.PI / 6) * diameter ** 3, 1),
