@@ -14,6 +14,19 @@ test('empty state before anything is imported', async ({ app: page }) => {
   await expect(page.getByText('Select a series in the study browser to start reading.')).toBeVisible();
 });
 
+test('dropping a folder path on the study browser imports it', async ({ app: page }) => {
+  test.skip(skipReason !== null, skipReason ?? '');
+  const dir = lidcStudy('0001').seriesDir;
+  // Browsers never reveal dropped files' paths; a dropped path as text works everywhere.
+  const data = await page.evaluateHandle((path) => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', path);
+    return dt;
+  }, dir);
+  await page.locator('.browser').dispatchEvent('drop', { dataTransfer: data });
+  await expect(page.locator('[data-series-key]')).toContainText('133 slices', { timeout: 60_000 });
+});
+
 test('a folder without DICOM says so instead of failing silently', async ({ app: page }) => {
   await page.getByLabel('Folder path').fill('/definitely/not/a/folder');
   await page.getByRole('button', { name: 'Import' }).click();
@@ -114,6 +127,12 @@ test.describe('tools on LIDC-IDRI-0001', () => {
       )
       .not.toEqual(before);
     await page.screenshot({ path: 'artifacts/e2e-screens/13-crosshairs.png' });
+
+    // Cine plays through the slices until stopped.
+    await page.getByRole('button', { name: 'Cine' }).click();
+    const c0 = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).not.toBe(c0);
+    await page.getByRole('button', { name: 'Stop' }).click();
 
     // Bidirectional measurement (long and short axis in mm) and HU probe, back in one view.
     await page.getByRole('button', { name: '1×1' }).click();
