@@ -35,7 +35,7 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
   const [vx, vy, vz] = volume.dims;
   const [sx, sy, sz] = volume.spacingMm;
   // Room for the nodule and a margin; the region may not be larger than the box.
-  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 10), 30);
+  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 15), 35);
   const lo: Vec3 = [0, 0, 0];
   const size: Vec3 = [0, 0, 0];
   const sp = [sx, sy, sz];
