@@ -1,3 +1,4 @@
+import { useShallow } from 'zustand/react/shallow';
 import { useViewer, viewerStore } from '../stores';
 import { SLAB_MAX_MM, SLAB_MIN_MM, type PrimaryTool } from '../store/viewer-store';
 import { WINDOW_PRESETS } from '../viewer/presets';
@@ -14,7 +15,22 @@ const tools: { id: PrimaryTool; label: string; title: string }[] = [
 ];
 
 export function Toolbar() {
-  const s = useViewer((x) => x);
+  // Only what the toolbar shows: slice readouts change on every scroll step.
+  const s = useViewer(
+    useShallow((x) => ({
+      tool: x.tool,
+      preset: x.preset,
+      layout: x.layout,
+      mip: x.mip,
+      slabMm: x.slabMm,
+      cine: x.cine,
+      setTool: x.setTool,
+      setLayout: x.setLayout,
+      setMip: x.setMip,
+      setSlabMm: x.setSlabMm,
+      setCine: x.setCine,
+    })),
+  );
   return (
     <div className="toolbar" role="toolbar">
       <div className="group">
