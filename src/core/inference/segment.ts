@@ -10,7 +10,9 @@ export interface SegmentOptions {
   heat: Uint8Array;
   /** Expected diameter (mm) from the detector; sets the search box. */
   extentMm: number;
-  /** The (dilated) lung mask at a volume voxel; growth never leaves it, so chest wall stays out. */
+  /** Share of the local heat peak a voxel needs to join (default 0.15). */
+  heatFraction?: number;
+  /** The lung mask at a volume voxel; growth never leaves it, so chest wall stays out. */
   inLung?: (i: number, j: number, k: number) => boolean;
 }
 
@@ -65,7 +67,7 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
     }
   // Which voxels may join: `dense` (HU, heat and lung) or, failing a dense seed, heat alone.
   const huLevel = segmentationHu(opts.type);
-  const heatLevel = Math.max(1, Math.round(peak * HEAT_FRACTION));
+  const heatLevel = Math.max(1, Math.round(peak * (opts.heatFraction ?? HEAT_FRACTION)));
   const heatOnlyLevel = Math.max(1, peak * 0.5);
   const dense = new Uint8Array(mask.length);
   const heatOnly = new Uint8Array(mask.length);
