@@ -1,0 +1,202 @@
+/**
+ * The app's one vault session: which vault folder, whether it is unlocked, and who must hear when
+ * it locks. Every main-process feature that reads or writes patient data asks this holder for the
+ * UnlockedVault (`require()`), so nothing can touch data while the vault is locked. Electron-free
+ * on purpose: the Electron main process and the test host build it the same way.
+ */
+import { PulmoLensError } from '../core/errors';
+import {
+  createVault,
+  DEFAULT_IDLE_LOCK_MS,
+  isVault,
+  openVault,
+  openVaultWithOsKey,
+  WEAK_BACKENDS,
+  type CreateVaultOptions,
+  type KdfCost,
+  type LockReason,
+  type OsKeyProtector,
+  type UnlockedVault,
+} from '../core/vault';
+
+export type UnlockVia = 'created' | 'passphrase' | 'keychain';
+
+export interface VaultSessionEvents {
+  unlock: (vault: UnlockedVault, via: UnlockVia) => void;
+  lock: (reason: LockReason) => void;
+}
+
+export interface VaultSessionOptions {
+  dir: string;
+  /** OS keychain (Electron safeStorage); null where there is none (test host, CLI). */
+  protector?: OsKeyProtector | null;
+  idleLockMs?: number;
+  /**
+   * Argon2id cost for new vaults. Only the test host lowers it (with allowWeakKdf), so e2e tests
+   * that are not about the KDF do not spend 64 MiB and seconds of CPU per vault.
+   */
+  kdf?: Partial<KdfCost>;
+  allowWeakKdf?: boolean;
+}
+
+export interface KeychainStatus {
+  available: boolean;
+  backend: string | null;
+  /** the backend stores secrets with a fixed key (basic_text): passphrase-free unlock refused */
+  weak: boolean;
+}
+
+export class VaultSessionHolder {
+  readonly dir: string;
+  private vault: UnlockedVault | null = null;
+  private detach: (() => void) | null = null;
+  private idleLockMs: number;
+  private opening: Promise<UnlockedVault> | null = null;
+  private readonly unlockListeners = new Set<VaultSessionEvents['unlock']>();
+  private readonly lockListeners = new Set<VaultSessionEvents['lock']>();
+
+  constructor(private readonly opts: VaultSessionOptions) {
+    this.dir = opts.dir;
+    this.idleLockMs = opts.idleLockMs ?? DEFAULT_IDLE_LOCK_MS;
+  }
+
+  /** The unlocked vault, or null while locked. */
+  current(): UnlockedVault | null {
+    return this.vault && !this.vault.locked ? this.vault : null;
+  }
+
+  /** The unlocked vault; throws VAULT_LOCKED while locked. Use it in every handler that needs data. */
+  require(): UnlockedVault {
+    const v = this.current();
+    if (!v) throw new PulmoLensError('VAULT_LOCKED', 'the vault is locked', { path: this.dir });
+    return v;
+  }
+
+  get unlocked(): boolean {
+    return this.current() !== null;
+  }
+
+  get idleMinutes(): number {
+    return this.idleLockMs / 60_000;
+  }
+
+  exists(): Promise<boolean> {
+    return isVault(this.dir);
+  }
+
+  keychain(): KeychainStatus {
+    const p = this.opts.protector;
+    if (!p) return { available: false, backend: null, weak: false };
+    let available = false;
+    let backend: string | null = null;
+    try {
+      available = p.isAvailable();
+      backend = p.backend();
+    } catch {
+      available = false;
+    }
+    return { available, backend, weak: backend !== null && WEAK_BACKENDS.has(backend) };
+  }
+
+  onUnlock(l: VaultSessionEvents['unlock']): () => void {
+    this.unlockListeners.add(l);
+    return () => this.unlockListeners.delete(l);
+  }
+
+  onLock(l: VaultSessionEvents['lock']): () => void {
+    this.lockListeners.add(l);
+    return () => this.lockListeners.delete(l);
+  }
+
+  async create(passphrase: string): Promise<UnlockedVault> {
+    const extra: CreateVaultOptions = {
+      idleLockMs: this.idleLockMs,
+      ...(this.opts.kdf ? { kdf: this.opts.kdf } : {}),
+      ...(this.opts.allowWeakKdf ? { allowWeakKdf: true } : {}),
+    };
+    return this.adopt(() => createVault(this.dir, passphrase, extra), 'created');
+  }
+
+  unlock(passphrase: string): Promise<UnlockedVault> {
+    return this.adopt(() => openVault(this.dir, passphrase, { idleLockMs: this.idleLockMs }), 'passphrase');
+  }
+
+  unlockWithKeychain(): Promise<UnlockedVault> {
+    const p = this.opts.protector;
+    if (!p) {
+      return Promise.reject(
+        new PulmoLensError('VAULT_KEYCHAIN_REFUSED', 'no OS keychain is available in this process', {
+          path: this.dir,
+        }),
+      );
+    }
+    return this.adopt(() => openVaultWithOsKey(this.dir, p, { idleLockMs: this.idleLockMs }), 'keychain');
+  }
+
+  /** Enables passphrase-free unlock on the current vault (refused for basic_text unless accepted). */
+  async enableKeychain(acceptWeakBackend: boolean): Promise<void> {
+    const p = this.opts.protector;
+    if (!p) {
+      throw new PulmoLensError('VAULT_KEYCHAIN_REFUSED', 'no OS keychain is available in this process', {
+        path: this.dir,
+      });
+    }
+    await this.require().enableOsUnlock(p, { acceptWeakBackend });
+  }
+
+  async lock(reason: LockReason = 'manual'): Promise<void> {
+    const v = this.vault;
+    if (!v) return;
+    // The vault's own onLock listener (attached in adopt) clears the holder and tells ours.
+    await v.lock(reason);
+  }
+
+  /** Applies to the next unlock; the running session keeps its timer until then. */
+  setIdleMinutes(minutes: number): void {
+    this.idleLockMs = Math.round(minutes * 60_000);
+  }
+
+  /** Keeps the session alive while the user works (renderer activity, long tasks). */
+  touch(): void {
+    this.current()?.touch();
+  }
+
+  private async adopt(open: () => Promise<UnlockedVault>, via: UnlockVia): Promise<UnlockedVault> {
+    if (this.current()) {
+      throw new PulmoLensError('INVALID_INPUT', 'the vault is already unlocked', { path: this.dir });
+    }
+    if (this.opening) {
+      throw new PulmoLensError('VAULT_BUSY', 'the vault is being unlocked already', { path: this.dir });
+    }
+    this.opening = open();
+    let v: UnlockedVault;
+    try {
+      v = await this.opening;
+    } finally {
+      this.opening = null;
+    }
+    this.vault = v;
+    this.detach = v.onLock((reason) => {
+      if (this.vault === v) {
+        this.vault = null;
+        this.detach?.();
+        this.detach = null;
+      }
+      for (const l of this.lockListeners) {
+        try {
+          l(reason);
+        } catch {
+          // one failing listener must not keep others from clearing their data
+        }
+      }
+    });
+    for (const l of this.unlockListeners) {
+      try {
+        l(v, via);
+      } catch {
+        // listeners are best-effort observers
+      }
+    }
+    return v;
+  }
+}
