@@ -13,6 +13,7 @@ import {
   type ClinicalInputs,
   type ProviderChoice,
 } from '../../core/inference';
+import { writeReportBundle, type ReportBundle } from '../../core/report';
 import { progressBar } from '../progress';
 
 export interface AnalyzeCliOptions {
@@ -27,6 +28,7 @@ export interface AnalyzeCliOptions {
   familyHistory?: boolean;
   emphysema?: boolean;
   fleischnerRisk?: string;
+  report?: boolean;
 }
 
 export interface AnalyzeOutputs {
@@ -34,6 +36,7 @@ export interface AnalyzeOutputs {
   heatmapPath: string;
   montagePath: string;
   result: AnalysisResult;
+  report?: ReportBundle;
 }
 
 function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
@@ -141,7 +144,17 @@ export async function runAnalyzeCommand(
       cause: e,
     });
   }
-  return { findingsPath, heatmapPath, montagePath, result };
+  // An unreviewed draft: the reader's decisions come from the app, never from the CLI.
+  const report = o.report
+    ? await writeReportBundle(out, {
+        metadata: series.metadata,
+        frames: series.frames,
+        volume: loaded.volume,
+        heatmap: result.heatmap,
+        document: doc,
+      })
+    : undefined;
+  return { findingsPath, heatmapPath, montagePath, result, ...(report ? { report } : {}) };
 }
 
 export function registerAnalyze(program: Command): void {
@@ -165,6 +178,10 @@ export function registerAnalyze(program: Command): void {
     .option('--family-history', 'family history of lung cancer (Brock)')
     .option('--emphysema', 'emphysema present (Brock)')
     .option('--fleischner-risk <low|high|unknown>', 'clinical risk for the Fleischner recommendation')
+    .option(
+      '--report',
+      'also write report.pdf, report-sr.dcm, heatmap-pmap.dcm, findings-review.json, findings.csv',
+    )
     .action(async (folder: string, o: AnalyzeCliOptions) => {
       const tty = process.stderr.isTTY;
       const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
@@ -177,7 +194,9 @@ export function registerAnalyze(program: Command): void {
       for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
         `ran on ${d.executionProvider}: ${d.findings.length} candidate(s) in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
-          `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}\n`,
+          `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}` +
+          (r.report ? `, ${Object.values(r.report.paths).join(', ')}` : '') +
+          '\n',
       );
       process.stdout.write(`${r.findingsPath}\n`);
     });

@@ -222,10 +222,10 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     w.y -= 11;
     w.para(f.fleischner, { size: 7, x: MARGIN + 40 });
   }
-  if (input.review.notes.length > 0) {
+  if (content.review.notes.length > 0) {
     w.gap(4);
     w.text('Notes', { size: 11, bold: true });
-    for (const n of input.review.notes) {
+    for (const n of content.review.notes) {
       w.para(`${n.findingId ? `[${n.findingId}] ` : ''}${n.text} (${n.reviewer}, ${n.at})`);
     }
   }

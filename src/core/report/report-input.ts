@@ -8,6 +8,7 @@ import type { Finding, FindingsDocument, LungRadsCategory } from '../findings/fi
 import type { Heatmap } from '../inference/pipeline';
 import {
   DEFAULT_REVIEW_CONTEXT,
+  emptyReview,
   examLungRads,
   isReviewed,
   reviewedFindings,
@@ -30,7 +31,8 @@ export interface ReportInput {
   volume: Volume;
   heatmap: Heatmap | null;
   document: FindingsDocument;
-  review: StudyReview;
+  /** The reader's review; absent for an unreviewed analysis (the report is then a draft). */
+  review?: StudyReview;
   context?: ReviewContext;
   /**
    * Lowest model probability the reader was asked about (the operating threshold); candidates below
@@ -42,6 +44,7 @@ export interface ReportInput {
 }
 
 export interface ReportContent {
+  review: StudyReview;
   reviewed: ReviewedFinding[];
   /** Findings the report presents: kept ones when reviewed; kept and pending ones in a draft. */
   shown: ReviewedFinding[];
@@ -56,8 +59,15 @@ export const DEFAULT_REPORT_THRESHOLD = 0.5;
 export function reportContent(input: ReportInput): ReportContent {
   const minProbability = input.minProbability ?? DEFAULT_REPORT_THRESHOLD;
   const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
-  const reviewed = reviewedFindings(input.document, input.review, { minProbability, context });
-  const done = isReviewed(input.document, input.review, minProbability);
+  const review = input.review ?? emptyReview(input.document.seriesInstanceUid);
+  const reviewed = reviewedFindings(input.document, review, { minProbability, context });
+  const reviewers = new Set<string>();
+  for (const d of Object.values(review.decisions)) reviewers.add(d.reviewer);
+  for (const m of review.manual) reviewers.add(m.reviewer);
+  for (const n of review.notes) reviewers.add(n.reviewer);
+  // With no finding to decide on, "every finding has a decision" holds vacuously; a report only
+  // calls itself reviewed when a reader left a trace (a note suffices to sign off an empty exam).
+  const done = isReviewed(input.document, review, minProbability) && reviewers.size > 0;
   const shown = reviewed.filter((r) => r.status !== 'rejected');
   // A draft counts pending findings as if kept, so its provisional category never understates.
   const category = examLungRads(
@@ -65,10 +75,8 @@ export function reportContent(input: ReportInput): ReportContent {
       ? reviewed
       : reviewed.map((r) => (r.status === 'pending' ? { ...r, status: 'accepted' as const } : r)),
   );
-  const reviewers = new Set<string>();
-  for (const d of Object.values(input.review.decisions)) reviewers.add(d.reviewer);
-  for (const m of input.review.manual) reviewers.add(m.reviewer);
   return {
+    review,
     reviewed,
     shown,
     isReviewed: done,

@@ -23,7 +23,7 @@ export function findingsReviewJson(input: ReportInput, content: ReportContent): 
       status: r.status,
       ...(r.decision ? { decision: r.decision } : {}),
     })),
-    review: input.review,
+    review: content.review,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
