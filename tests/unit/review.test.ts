@@ -12,6 +12,7 @@ import {
   emptyReview,
   examLungRads,
   isReviewed,
+  parseStudyReview,
   reviewedFindings,
   type ManualFinding,
 } from '../../src/core/review';
@@ -176,5 +177,26 @@ describe('exam Lung-RADS', () => {
     );
     expect(examLungRads(reviewed)).toBe('4X');
     expect(() => addManualFinding(r, manual)).toThrow(/already exists/);
+  });
+});
+
+describe('stored reviews', () => {
+  it('round-trip through JSON and reject malformed records with the source named', () => {
+    let r = emptyReview('1.2.3');
+    r = decide(r, 'F001', {
+      kind: 'edited',
+      measurement: { longAxisMm: 9, shortAxisMm: 8 },
+      type: 'solid',
+      ...by,
+    });
+    r = addNote(r, { text: 'ok', ...by });
+    expect(parseStudyReview(JSON.parse(JSON.stringify(r)), 'vault:review/1')).toEqual(r);
+    const bad = JSON.parse(JSON.stringify(r));
+    bad.decisions.F001 = { kind: 'accepted', reviewer: 'x', at: 'yesterday' };
+    expect(() => parseStudyReview(bad, 'vault:review/1')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', path: 'vault:review/1' }),
+    );
+    bad.decisions.F001 = { kind: 'edited', reviewer: 'x', at: by.at, type: 'solid' };
+    expect(() => parseStudyReview(bad, 'r.json')).toThrow(/measurement/);
   });
 });
