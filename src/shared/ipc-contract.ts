@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../core/errors';
 import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
 import type { VolumeGeometry } from '../core/volume/volume';
+import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 
 export type { SeriesMetadata, SkippedFile, VolumeGeometry };
 
@@ -47,6 +48,7 @@ export const requestSchemas = {
     .strict(),
   /** Abort a running task; its invoke then fails with code CANCELLED. */
   'task.cancel': z.object({ taskId: z.string().min(1).max(64) }).strict(),
+  ...analysisSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -95,7 +97,7 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses {
+export interface ChannelResponses extends AnalysisResponses {
   'app.info': { name: string; version: string; nativeDialogs: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;

@@ -7,7 +7,10 @@ import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
 import type { LoadedSeriesInfo, SeriesSummary } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
-import type { Handlers } from './router';
+import type { HandlerContext, Handlers } from './router';
+import { createAnalysisHandlers } from './analysis-handlers';
+import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
+import { createEvalHandlers } from './eval-handlers';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -16,6 +19,10 @@ export interface HandlerDeps {
   openFolder?: () => Promise<string[] | null>;
   /** How many decoded volumes to keep (each is ~2 bytes per voxel). */
   keepVolumes?: number;
+  /** Where analyses and reviews are kept (the vault in the app; memory when absent). */
+  analysisStore?: AnalysisStore;
+  /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
+  modelsDir?: string;
 }
 
 export function summarize(s: ScannedSeries): SeriesSummary {
@@ -68,7 +75,22 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     return s;
   };
 
+  const loadedSeries = async (key: string, ctx: HandlerContext): Promise<LoadedSeries> => {
+    const hit = loaded.get(key);
+    if (hit) return hit;
+    const l = await deps.backend.load(scannedSeries(key), { signal: ctx.signal, onProgress: ctx.progress });
+    loaded.set(key, l);
+    while (loaded.size > keep) loaded.delete(loaded.keys().next().value as string);
+    return l;
+  };
+
   return {
+    ...createAnalysisHandlers({
+      series: loadedSeries,
+      store: deps.analysisStore ?? memoryAnalysisStore(),
+      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    }),
+    ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {

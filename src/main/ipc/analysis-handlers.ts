@@ -1,0 +1,210 @@
+/**
+ * Handlers of the reading workflow: run the nodule pipeline on a loaded series (in the inference
+ * worker, with progress and cancel), keep its findings and heatmap in the store so a reopened
+ * study shows them without re-running, save the reader's review stamped with who and when, and
+ * write the report bundle where the user chose.
+ */
+import { rm } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { PulmoLensError } from '../../core/errors';
+import type { LoadedSeries } from '../../core/dicom/types';
+import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
+import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
+import { REPORT_FILES, writeReportBundle } from '../../core/report';
+import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../core/review/review';
+import { osUser } from '../../core/vault/audit-log';
+import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
+import type { ValidRequest } from '../../shared/ipc-contract';
+import type { AnalysisStore, StoredAnalysisMeta } from './analysis-store';
+import type { Handler, HandlerContext } from './router';
+
+export interface AnalysisDeps {
+  /** The loaded series of a key (decoding it if needed). */
+  series: (key: string, ctx: HandlerContext) => Promise<LoadedSeries>;
+  store: AnalysisStore;
+  /** Who is recorded as reviewer (default: the OS user). */
+  reviewer?: () => string;
+  /** The pipeline (default: analyzeSeries in the inference worker). */
+  analyze?: (loaded: LoadedSeries, opts: AnalyzeSeriesOptions) => Promise<AnalysisResult>;
+  modelsDir?: string;
+  /** Findings at or above this probability are listed and reviewed (default 0.5, as the report). */
+  threshold?: number;
+  saliency?: (
+    loaded: LoadedSeries,
+    findingId: string,
+    doc: StoredAnalysisMeta,
+    signal: AbortSignal,
+  ) => Promise<Saliency>;
+  now?: () => Date;
+}
+
+type AnalysisChannel =
+  | 'analysis.run'
+  | 'analysis.get'
+  | 'analysis.heatmap'
+  | 'analysis.saliency'
+  | 'review.save'
+  | 'report.export';
+
+export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The review as stored: entries the reader did not change keep their author and time; new or
+ * changed ones get this user and now. The renderer cannot claim to be someone else.
+ */
+export function stampReview(
+  req: ValidRequest<'review.save'>,
+  previous: StudyReview,
+  who: string,
+  at: string,
+): StudyReview {
+  const strip = <T extends { reviewer?: string; at?: string }>(x: T) => {
+    const { reviewer: _r, at: _a, ...rest } = x;
+    return rest;
+  };
+  const decisions: Record<string, ReviewDecision> = {};
+  for (const [id, d] of Object.entries(req.decisions)) {
+    const before = previous.decisions[id];
+    decisions[id] = (
+      before && sameJson(strip(before), strip(d)) ? before : { ...strip(d), reviewer: who, at }
+    ) as ReviewDecision;
+  }
+  const manual = req.manual.map((m) => {
+    const before = previous.manual.find((p) => p.id === m.id);
+    return before && sameJson(strip(before), strip(m)) ? before : { ...strip(m), reviewer: who, at };
+  });
+  const notes = req.notes.map((n, i) => {
+    const before = previous.notes[i];
+    return before && sameJson(strip(before), strip(n)) ? before : { ...strip(n), reviewer: who, at };
+  });
+  return { seriesInstanceUid: previous.seriesInstanceUid, decisions, manual, notes };
+}
+
+export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
+  const threshold = deps.threshold ?? DEFAULT_REPORT_THRESHOLD;
+  const reviewer = deps.reviewer ?? osUser;
+  const now = deps.now ?? (() => new Date());
+  const analyze = deps.analyze ?? ((l, o) => analyzeSeries(l, o));
+
+  const summary = async (meta: StoredAnalysisMeta, stored: boolean): Promise<AnalysisSummary> => {
+    const review = (await deps.store.loadReview(meta.key)) ?? emptyReview(meta.document.seriesInstanceUid);
+    return {
+      key: meta.key,
+      document: meta.document,
+      model: meta.document.model,
+      executionProvider: meta.document.executionProvider,
+      analysedAt: meta.analysedAt,
+      heatmap: meta.heatmap,
+      review,
+      threshold,
+      reviewer: reviewer(),
+      stored,
+      warnings: meta.warnings,
+    };
+  };
+
+  const requireAnalysis = async (key: string): Promise<StoredAnalysisMeta> => {
+    const meta = await deps.store.loadAnalysis(key);
+    if (!meta)
+      throw new PulmoLensError('NOT_FOUND', `series ${key} has not been analysed: run analysis.run first`);
+    return meta;
+  };
+
+  return {
+    'analysis.run': async ({ key, provider }, ctx) => {
+      const loaded = await deps.series(key, ctx);
+      const result = await analyze(loaded, {
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, stage: p.stage ?? 'analysing' }),
+        ...(provider ? { provider } : {}),
+        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+      });
+      const { data, ...grid } = result.heatmap;
+      const meta: StoredAnalysisMeta = {
+        key,
+        document: result.document,
+        analysedAt: now().toISOString(),
+        heatmap: grid,
+        warnings: result.warnings,
+      };
+      await deps.store.saveAnalysis(meta, data);
+      return summary(meta, false);
+    },
+    'analysis.get': async ({ key }) => {
+      const meta = await deps.store.loadAnalysis(key);
+      return meta ? summary(meta, true) : null;
+    },
+    'analysis.heatmap': async ({ key }) => {
+      const h = await deps.store.loadHeatmap(key);
+      if (!h) throw new PulmoLensError('NOT_FOUND', `series ${key} has no heatmap: run analysis.run first`);
+      const d = h.data;
+      return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer
+        ? d.buffer
+        : (d.slice().buffer as ArrayBuffer);
+    },
+    'analysis.saliency': async ({ key, findingId }, ctx) => {
+      const meta = await requireAnalysis(key);
+      if (!meta.document.findings.some((f) => f.id === findingId)) {
+        throw new PulmoLensError('NOT_FOUND', `series ${key} has no finding ${findingId}`);
+      }
+      if (!deps.saliency) throw new PulmoLensError('INVALID_INPUT', 'saliency maps are not available here');
+      return deps.saliency(await deps.series(key, ctx), findingId, meta, ctx.signal);
+    },
+    'review.save': async (req) => {
+      const meta = await requireAnalysis(req.key);
+      const doc = meta.document;
+      const known = new Set(doc.findings.map((f) => f.id));
+      const unknown = Object.keys(req.decisions).find((id) => !known.has(id));
+      if (unknown !== undefined) {
+        throw new PulmoLensError(
+          'INVALID_INPUT',
+          `review of ${req.key}: no finding ${unknown} in its analysis`,
+        );
+      }
+      const previous = (await deps.store.loadReview(req.key)) ?? emptyReview(doc.seriesInstanceUid);
+      const review = stampReview(req, previous, reviewer(), now().toISOString());
+      await deps.store.saveReview(req.key, review);
+      return { review, reviewed: isReviewed(doc, review, threshold) };
+    },
+    'report.export': async ({ key, outDir, formats }, ctx) => {
+      if (!isAbsolute(outDir)) {
+        throw new PulmoLensError('INVALID_INPUT', 'the report folder must be an absolute path', {
+          path: outDir,
+        });
+      }
+      const meta = await requireAnalysis(key);
+      const loaded = await deps.series(key, ctx);
+      const heatmap = await deps.store.loadHeatmap(key);
+      const review = (await deps.store.loadReview(key)) ?? emptyReview(meta.document.seriesInstanceUid);
+      const bundle = await writeReportBundle(outDir, {
+        metadata: loaded.series.metadata,
+        frames: loaded.series.frames,
+        volume: loaded.volume,
+        heatmap,
+        document: meta.document,
+        review,
+        minProbability: threshold,
+        createdAt: now(),
+      });
+      // The bundle is written whole (atomically); formats the user did not ask for go again.
+      const wanted = new Set<string>(formats);
+      const files: string[] = [];
+      for (const [kind, p] of Object.entries(bundle.paths)) {
+        if (!p) continue;
+        if (wanted.has(kind)) files.push(p);
+        else await rm(p, { force: true });
+      }
+      await deps.store.audit('study-exported', {
+        what: 'report',
+        files: files.length,
+        formats: formats.join(','),
+        reviewed: bundle.content.isReviewed,
+      });
+      return { dir: bundle.dir, files: files.sort() };
+    },
+  };
+}
+
+export { REPORT_FILES };

@@ -1,0 +1,116 @@
+/**
+ * The Evaluation page's channels: score a studies folder against LUNA16 annotations with
+ * src/core/eval (the same run as `pulmolens eval`), with per-scan progress and cancel. Series that
+ * have precomputed findings are read, the rest are analysed in the inference worker.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
+import { PulmoLensError } from '../../core/errors';
+import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
+import { analyzeSeries, loadManifest } from '../../core/inference';
+import type { EvalRunResult } from '../../shared/analysis-contract';
+import type { Handler } from './router';
+
+export interface EvalDeps {
+  modelsDir?: string;
+  /** Where runs without an outDir go (default: a fresh folder under the OS temp dir). */
+  scratchDir?: () => Promise<string>;
+}
+
+export type EvalHandlers = { 'eval.run': Handler<'eval.run'>; 'eval.result': Handler<'eval.result'> };
+
+interface Study extends EvalStudy {
+  scanned: ScannedSeries;
+}
+
+function requireExisting(path: string, what: 'file' | 'folder'): void {
+  if (!existsSync(path)) throw new PulmoLensError('NOT_FOUND', `no such ${what}`, { path });
+  const isDir = statSync(path).isDirectory();
+  if (isDir !== (what === 'folder')) {
+    throw new PulmoLensError('INVALID_INPUT', `expected a ${what}`, { path });
+  }
+}
+
+export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
+  let last: EvalRunResult | null = null;
+  const scratch = deps.scratchDir ?? (() => mkdtemp(join(tmpdir(), 'pulmolens-eval-')));
+
+  return {
+    'eval.run': async (req, ctx) => {
+      requireExisting(req.studies, 'folder');
+      requireExisting(req.annotations, 'file');
+      if (req.excluded) requireExisting(req.excluded, 'file');
+      if (req.findings) requireExisting(req.findings, 'folder');
+      ctx.progress({ done: 0, total: 1, stage: 'finding series' });
+      const { series } = await scanDicomInputs([req.studies], { signal: ctx.signal });
+      // One scan per SeriesInstanceUID: the largest stack if a series was split.
+      const byUid = new Map<string, ScannedSeries>();
+      for (const s of series) {
+        if (s.metadata.modality && s.metadata.modality !== 'CT') continue;
+        const uid = s.metadata.seriesInstanceUid || s.key;
+        const prev = byUid.get(uid);
+        if (!prev || prev.frames.length < s.frames.length) byUid.set(uid, s);
+      }
+      if (byUid.size === 0)
+        throw new PulmoLensError('EVAL_INVALID', 'no CT series found', { path: req.studies });
+      const studies: Study[] = [...byUid].map(([seriesInstanceUid, scanned]) => ({
+        seriesInstanceUid,
+        scanned,
+      }));
+      const annotations = await loadAnnotations({
+        annotationsCsv: req.annotations,
+        ...(req.excluded ? { excludedCsv: req.excluded } : {}),
+        knownSeries: new Set(byUid.keys()),
+        // A LUNA16 CSV covers the whole challenge; a local folder holds a few of its series.
+        ignoreUnknownSeries: true,
+      });
+      let modelSha: string | undefined;
+      try {
+        modelSha = (await loadManifest(deps.modelsDir)).detector.sha256;
+      } catch {
+        modelSha = undefined; // only a problem if some series needs analysing
+      }
+      const outDir = req.outDir ?? (await scratch());
+      const { evaluation } = await runEvaluation<Study>({
+        studies,
+        annotations: annotations.index,
+        annotationsSha256: annotations.sha256,
+        outDir,
+        ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
+        ...(req.findings ? { findingsDir: req.findings } : {}),
+        ...(modelSha ? { currentModelSha256: modelSha } : {}),
+        signal: ctx.signal,
+        analyze: async (study) => {
+          const loaded = await loadSeries(study.scanned, { signal: ctx.signal });
+          const r = await analyzeSeries(loaded, {
+            signal: ctx.signal,
+            ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+          });
+          return r.document;
+        },
+        onProgress: (p) =>
+          ctx.progress({
+            done: p.done,
+            total: p.total,
+            stage: `scan ${p.done}/${p.total} (${p.source}), ~${Math.round(p.remainingMs / 1000)} s left`,
+          }),
+      });
+      const curve = evaluation.curve;
+      last = {
+        outDir,
+        metrics: evaluation.metrics,
+        scans: evaluation.matches.map((m) => ({
+          seriesInstanceUid: m.seriesInstanceUid,
+          key: byUid.get(m.seriesInstanceUid)?.key,
+          candidates: m.candidates,
+        })),
+        curve: { fpPerScan: curve.fpPerScan, sensitivity: curve.sensitivity ?? [] },
+      };
+      return last;
+    },
+    'eval.result': () => last,
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The analysis, review, report and evaluation channels of the IPC contract (issues 6 and 7). Kept
+ * in their own module and spread into src/shared/ipc-contract so the reading workflow can grow
+ * without touching the viewer's contract. Type-only imports from src/core: erased at build time.
+ */
+import { z } from 'zod';
+import type { FindingsDocument, ModelRef } from '../core/findings/findings-document';
+import type { StudyReview } from '../core/review/review';
+import type { EvalMetrics, MatchedCandidate } from '../core/eval/types';
+import type { VolumeGeometry } from '../core/volume/volume';
+
+export type { FindingsDocument, StudyReview, EvalMetrics };
+
+const taskId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
+  .optional();
+const seriesKey = z.string().min(1).max(256);
+const path = z.string().min(1).max(4096);
+const isoTime = z.string().min(1).max(64);
+const vec3 = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
+const noduleType = z.enum(['solid', 'part-solid', 'ground-glass']);
+const measurement = z
+  .object({
+    longAxisMm: z.number().positive().max(500),
+    shortAxisMm: z.number().positive().max(500),
+    solidComponentMm: z.number().min(0).max(500).optional(),
+  })
+  .strict()
+  .refine((m) => m.shortAxisMm <= m.longAxisMm + 1e-9, 'short axis must not exceed the long axis');
+// Who and when are stamped by the main process (the OS user, the clock); the renderer's are ignored.
+const authorship = { reviewer: z.string().max(256).optional(), at: isoTime.optional() };
+const decision = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('accepted'), ...authorship }).strict(),
+  z.object({ kind: z.literal('rejected'), reason: z.string().max(2000).optional(), ...authorship }).strict(),
+  z.object({ kind: z.literal('edited'), measurement, type: noduleType, ...authorship }).strict(),
+]);
+const manual = z
+  .object({
+    id: z.string().min(1).max(64),
+    centerLps: vec3,
+    centerVoxel: vec3,
+    measurement,
+    type: noduleType,
+    spiculated: z.boolean(),
+    upperLobe: z.boolean(),
+    volumeMm3: z.number().positive().optional(),
+    ...authorship,
+  })
+  .strict();
+const note = z
+  .object({ text: z.string().min(1).max(4000), findingId: z.string().max(64).optional(), ...authorship })
+  .strict();
+
+export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const analysisSchemas = {
+  /** Runs the nodule pipeline on a loaded series in the background; stores the result. */
+  'analysis.run': z
+    .object({
+      key: seriesKey,
+      taskId,
+      provider: z.enum(['auto', 'cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu']).optional(),
+    })
+    .strict(),
+  /** The stored analysis of a series (null when it was never analysed). */
+  'analysis.get': z.object({ key: seriesKey }).strict(),
+  /** The heatmap voxels: Uint8 probability x 255 on the series grid (index i + j*nx + k*nx*ny). */
+  'analysis.heatmap': z.object({ key: seriesKey }).strict(),
+  /** Occlusion sensitivity of the characterizer on the finding's cube. */
+  'analysis.saliency': z.object({ key: seriesKey, findingId: z.string().min(1).max(64), taskId }).strict(),
+  /** Stores the reader's review; every decision is stamped with the OS user and time, audit-logged. */
+  'review.save': z
+    .object({
+      key: seriesKey,
+      decisions: z.record(z.string().min(1).max(64), decision),
+      manual: z.array(manual).max(500).default([]),
+      notes: z.array(note).max(1000).default([]),
+    })
+    .strict(),
+  /** Writes the report bundle into the folder the user chose; audit-logged. */
+  'report.export': z
+    .object({
+      key: seriesKey,
+      outDir: path,
+      formats: z
+        .array(z.enum(REPORT_FORMATS))
+        .min(1)
+        .max(5)
+        .default([...REPORT_FORMATS]),
+    })
+    .strict(),
+  /** LUNA16 evaluation of a studies folder against annotations; progress per scan. */
+  'eval.run': z
+    .object({
+      studies: path,
+      annotations: path,
+      excluded: path.optional(),
+      threshold: z.number().min(0).max(1).optional(),
+      /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
+      findings: path.optional(),
+      /** Where metrics.json and the plots go (default: a fresh folder under the OS temp dir). */
+      outDir: path.optional(),
+      taskId,
+    })
+    .strict(),
+  /** The last evaluation of this session (null before any). */
+  'eval.result': z.object({}).strict(),
+} as const;
+
+export interface AnalysisSummary {
+  key: string;
+  document: FindingsDocument;
+  model: ModelRef;
+  executionProvider: string;
+  /** When the analysis ran (ISO 8601). */
+  analysedAt: string;
+  /** The heatmap's grid (the series grid). */
+  heatmap: VolumeGeometry;
+  review: StudyReview;
+  /** The operating threshold: findings at or above it are listed and reviewed. */
+  threshold: number;
+  /** The OS user who will be recorded as reviewer. */
+  reviewer: string;
+  /** True when this came from the store rather than a fresh run. */
+  stored: boolean;
+  warnings: string[];
+}
+
+export interface Saliency {
+  findingId: string;
+  /** Cube edge in voxels; `hu` and `map` are size x size (the axial centre slice), row-major. */
+  size: number;
+  hu: number[];
+  /** Score drop when that area is occluded, normalised to 0..1 (1 = drove the score most). */
+  map: number[];
+  /** The characterizer's nodule score on the unoccluded cube. */
+  baseScore: number;
+}
+
+export interface EvalScanRow {
+  seriesInstanceUid: string;
+  /** The scanned series key, to open it in the viewer (absent for findings-only series). */
+  key?: string;
+  candidates: MatchedCandidate[];
+}
+
+export interface EvalRunResult {
+  outDir: string;
+  metrics: EvalMetrics;
+  scans: EvalScanRow[];
+  /** The FROC curve, every point (the plot); `metrics.froc` holds LUNA16's seven. */
+  curve: { fpPerScan: number[]; sensitivity: number[] };
+}
+
+export interface AnalysisResponses {
+  'analysis.run': AnalysisSummary;
+  'analysis.get': AnalysisSummary | null;
+  'analysis.heatmap': ArrayBuffer;
+  'analysis.saliency': Saliency;
+  'review.save': { review: StudyReview; reviewed: boolean };
+  'report.export': { dir: string; files: string[] };
+  'eval.run': EvalRunResult;
+  'eval.result': EvalRunResult | null;
+}
