@@ -248,6 +248,15 @@ export interface DeidentifiedInstance {
 
 /** Reads one DICOM file, de-identifies it and writes it back (same transfer syntax). */
 export function deidentifyBytes(bytes: Uint8Array, session: DeidSession, path: string): DeidentifiedInstance {
+  // dcmjs inflates deflated files only in some environments and never re-deflates them: refuse
+  // them up front so an export behaves the same everywhere (the transfer syntax sits in the meta).
+  if (/1\.2\.840\.10008\.1\.2\.1\.99(?![\d.])/.test(Buffer.from(bytes.subarray(0, 400)).toString('latin1'))) {
+    throw new PulmoLensError(
+      'DICOM_UNSUPPORTED_TRANSFER_SYNTAX',
+      'deflated transfer syntax is not supported for de-identification',
+      { path },
+    );
+  }
   let file: DcmjsDict;
   try {
     const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
