@@ -18,6 +18,7 @@ import {
   type OsKeyProtector,
   type UnlockedVault,
 } from '../core/vault';
+import { readHeader } from '../core/vault/header';
 
 export type UnlockVia = 'created' | 'passphrase' | 'keychain';
 
@@ -52,6 +53,11 @@ export class VaultSessionHolder {
   private detach: (() => void) | null = null;
   private idleLockMs: number;
   private opening: Promise<UnlockedVault> | null = null;
+  /**
+   * The idle timer lives here, not in the vault: the user is active in the renderer (scrolling a
+   * decoded volume) without any vault call, and a new idle time applies at once.
+   */
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly unlockListeners = new Set<VaultSessionEvents['unlock']>();
   private readonly lockListeners = new Set<VaultSessionEvents['lock']>();
 
@@ -65,10 +71,14 @@ export class VaultSessionHolder {
     return this.vault && !this.vault.locked ? this.vault : null;
   }
 
-  /** The unlocked vault; throws VAULT_LOCKED while locked. Use it in every handler that needs data. */
+  /**
+   * The unlocked vault; throws VAULT_LOCKED while locked. Use it in every handler that needs
+   * data; each call counts as activity for the idle lock.
+   */
   require(): UnlockedVault {
     const v = this.current();
     if (!v) throw new PulmoLensError('VAULT_LOCKED', 'the vault is locked', { path: this.dir });
+    this.touch();
     return v;
   }
 
@@ -98,6 +108,17 @@ export class VaultSessionHolder {
     return { available, backend, weak: backend !== null && WEAK_BACKENDS.has(backend) };
   }
 
+  /** Whether the vault holds a keychain-wrapped data key (readable while locked: no PHI in it). */
+  async keychainEnabled(): Promise<boolean> {
+    const v = this.current();
+    if (v) return v.osUnlock !== null;
+    try {
+      return (await readHeader(this.dir)).osWrap !== null;
+    } catch {
+      return false;
+    }
+  }
+
   onUnlock(l: VaultSessionEvents['unlock']): () => void {
     this.unlockListeners.add(l);
     return () => this.unlockListeners.delete(l);
@@ -110,7 +131,7 @@ export class VaultSessionHolder {
 
   async create(passphrase: string): Promise<UnlockedVault> {
     const extra: CreateVaultOptions = {
-      idleLockMs: this.idleLockMs,
+      idleLockMs: 0,
       ...(this.opts.kdf ? { kdf: this.opts.kdf } : {}),
       ...(this.opts.allowWeakKdf ? { allowWeakKdf: true } : {}),
     };
@@ -118,7 +139,7 @@ export class VaultSessionHolder {
   }
 
   unlock(passphrase: string): Promise<UnlockedVault> {
-    return this.adopt(() => openVault(this.dir, passphrase, { idleLockMs: this.idleLockMs }), 'passphrase');
+    return this.adopt(() => openVault(this.dir, passphrase, { idleLockMs: 0 }), 'passphrase');
   }
 
   unlockWithKeychain(): Promise<UnlockedVault> {
@@ -130,7 +151,7 @@ export class VaultSessionHolder {
         }),
       );
     }
-    return this.adopt(() => openVaultWithOsKey(this.dir, p, { idleLockMs: this.idleLockMs }), 'keychain');
+    return this.adopt(() => openVaultWithOsKey(this.dir, p, { idleLockMs: 0 }), 'keychain');
   }
 
   /** Enables passphrase-free unlock on the current vault (refused for basic_text unless accepted). */
@@ -151,14 +172,24 @@ export class VaultSessionHolder {
     await v.lock(reason);
   }
 
-  /** Applies to the next unlock; the running session keeps its timer until then. */
+  /** Applies at once: the timer restarts with the new idle time. */
   setIdleMinutes(minutes: number): void {
     this.idleLockMs = Math.round(minutes * 60_000);
+    this.touch();
   }
 
   /** Keeps the session alive while the user works (renderer activity, long tasks). */
   touch(): void {
-    this.current()?.touch();
+    this.stopIdleTimer();
+    if (!this.current() || !(this.idleLockMs > 0) || !Number.isFinite(this.idleLockMs)) return;
+    this.idleTimer = setTimeout(() => void this.lock('idle').catch(() => undefined), this.idleLockMs);
+    // The idle timer alone must not keep a process (test host, tools) alive.
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private async adopt(open: () => Promise<UnlockedVault>, via: UnlockVia): Promise<UnlockedVault> {
@@ -176,7 +207,9 @@ export class VaultSessionHolder {
       this.opening = null;
     }
     this.vault = v;
+    this.touch();
     this.detach = v.onLock((reason) => {
+      this.stopIdleTimer();
       if (this.vault === v) {
         this.vault = null;
         this.detach?.();

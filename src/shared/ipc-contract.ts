@@ -15,6 +15,7 @@ import type { ErrorCode } from '../core/errors';
 import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
 import type { VolumeGeometry } from '../core/volume/volume';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
+import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
 
 export type { SeriesMetadata, SkippedFile, VolumeGeometry };
 
@@ -49,6 +50,7 @@ export const requestSchemas = {
   /** Abort a running task; its invoke then fails with code CANCELLED. */
   'task.cancel': z.object({ taskId: z.string().min(1).max(64) }).strict(),
   ...analysisSchemas,
+  ...vaultRequestSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -97,7 +99,7 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses {
+export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses {
   'app.info': { name: string; version: string; nativeDialogs: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;
@@ -125,11 +127,11 @@ export interface IpcError {
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
 
 /** Events pushed from the main process to the renderer. */
-export interface EventPayloads {
+export interface EventPayloads extends VaultEventPayloads {
   'task.progress': { taskId: string; done: number; total: number; stage: string };
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: EventName[] = ['task.progress'];
+export const eventNames: EventName[] = ['task.progress', 'vault.locked'];
 
 /** The whole surface of `window.api`. */
 export interface PulmoLensApi {

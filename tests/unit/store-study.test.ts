@@ -2,22 +2,40 @@
  * The study browser's store, driven through the real router and core (in-process backend) exactly
  * as the renderer drives `window.api`.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHandlers } from '../../src/main/ipc/handlers';
+import { VaultSessionHolder } from '../../src/main/vault-session';
 import { createRouter } from '../../src/main/ipc/router';
 import { createStudyStore, groupByStudy } from '../../src/renderer/store/study-store';
 import type { EventPayloads, PulmoLensApi, SeriesSummary } from '../../src/shared/ipc-contract';
 import { lidcStudy, missingData } from '../support/shared-data';
 
-function realApi(): { api: PulmoLensApi; progress: EventPayloads['task.progress'][] } {
+const vaultRoot = mkdtempSync(join(tmpdir(), 'pulmolens-store-vault-'));
+afterAll(() => rmSync(vaultRoot, { recursive: true, force: true }));
+let vaults = 0;
+
+/** The real handlers over a fresh, unlocked vault: importing goes through the vault. */
+async function realApi(): Promise<{ api: PulmoLensApi; progress: EventPayloads['task.progress'][] }> {
   const progress: EventPayloads['task.progress'][] = [];
   const listeners = new Set<(p: EventPayloads['task.progress']) => void>();
+  // Low Argon2id cost: these tests are about the store, not the KDF (see docs/vault.md).
+  const vault = new VaultSessionHolder({
+    dir: join(vaultRoot, `v${vaults++}`),
+    kdf: { memoryKiB: 1024, iterations: 1, parallelism: 1 },
+    allowWeakKdf: true,
+  });
+  await vault.create('store test passphrase 1');
   const router = createRouter(
-    createHandlers({ backend: createInProcessBackend(), appInfo: { name: 't', version: '0' } }),
-    (_event, payload) => {
-      progress.push(payload);
-      for (const l of listeners) l(payload);
+    createHandlers({ backend: createInProcessBackend(), appInfo: { name: 't', version: '0' }, vault }),
+    (event, payload) => {
+      if (event !== 'task.progress') return;
+      const p = payload as EventPayloads['task.progress'];
+      progress.push(p);
+      for (const l of listeners) l(p);
     },
   );
   const api: PulmoLensApi = {
@@ -57,13 +75,13 @@ describe('groupByStudy', () => {
 
 describe('study store failure states', () => {
   it('ignores an empty path list', async () => {
-    const store = createStudyStore(realApi().api);
+    const store = createStudyStore((await realApi()).api);
     await store.getState().scanFolder(['  ', '']);
     expect(store.getState().scan.kind).toBe('idle');
   });
 
-  it('reports a series that was never scanned as failed with the core reason', async () => {
-    const store = createStudyStore(realApi().api);
+  it('reports a series that is not in the vault as failed with the core reason', async () => {
+    const store = createStudyStore((await realApi()).api);
     await store.getState().openSeries('1.2.3.nope');
     const open = store.getState().open;
     expect(open.kind).toBe('failed');
@@ -73,7 +91,7 @@ describe('study store failure states', () => {
   });
 
   it('a folder with no DICOM ends scanned-but-empty or failed, never loading', async () => {
-    const store = createStudyStore(realApi().api);
+    const store = createStudyStore((await realApi()).api);
     await store.getState().scanFolder(['/definitely/not/here']);
     const s = store.getState();
     expect(['done', 'failed']).toContain(s.scan.kind);
@@ -84,8 +102,8 @@ describe('study store failure states', () => {
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
 describe.skipIf(skip !== null)('study store on LIDC-IDRI-0001', () => {
-  it('scans, lists skipped files, makes a thumbnail and opens the series with its pixels', async () => {
-    const { api, progress } = realApi();
+  it('imports into the vault, lists skipped files, makes a thumbnail and opens the series with its pixels', async () => {
+    const { api, progress } = await realApi();
     const store = createStudyStore(api);
     api.on('task.progress', (p) => store.getState().onProgress(p.taskId, p));
     const study = lidcStudy('0001');

@@ -11,6 +11,8 @@ import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
 import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
 import { createEvalHandlers } from './eval-handlers';
+import type { VaultSessionHolder } from '../vault-session';
+import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -19,6 +21,8 @@ export interface HandlerDeps {
   openFolder?: () => Promise<string[] | null>;
   /** How many decoded volumes to keep (each is ~2 bytes per voxel). */
   keepVolumes?: number;
+  /** The vault session: series are opened from the vault, decoded data is dropped on lock. */
+  vault?: VaultSessionHolder;
   /** Where analyses and reviews are kept (the vault in the app; memory when absent). */
   analysisStore?: AnalysisStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
@@ -63,13 +67,23 @@ function frameSignature(s: ScannedSeries): string {
   return s.frames.map((f) => `${f.path}#${f.frame}`).join('|');
 }
 
-export function createHandlers(deps: HandlerDeps): Handlers {
+export function createHandlers(depsIn: HandlerDeps): Handlers {
+  const deps = depsIn.vault
+    ? { ...depsIn, backend: vaultAwareBackend(depsIn.backend, depsIn.vault) }
+    : depsIn;
   const scanned = new Map<string, ScannedSeries>();
   const loaded = new Map<string, LoadedSeries>();
   const thumbs = new Map<string, ReturnType<typeof makeThumbnail>>();
   const keep = deps.keepVolumes ?? 2;
 
+  deps.vault?.onLock(() => {
+    scanned.clear();
+    loaded.clear();
+    thumbs.clear();
+  });
+
   const scannedSeries = (key: string): ScannedSeries => {
+    if (deps.vault) return storedSeries(deps.vault, key);
     const s = scanned.get(key);
     if (!s) throw new PulmoLensError('NOT_FOUND', `series ${key} has not been scanned in this session`);
     return s;
@@ -90,6 +104,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       store: deps.analysisStore ?? memoryAnalysisStore(),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
+    ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
     ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {

@@ -11,6 +11,7 @@ import type {
   SkippedFile,
   Thumbnail,
 } from '../../shared/ipc-contract';
+import type { VaultStudy } from '../../shared/vault-contract';
 
 export interface TaskProgress {
   done: number;
@@ -46,7 +47,12 @@ export interface StudyState {
   skipped: SkippedFile[];
   thumbnails: Record<string, Thumbnail>;
   open: SeriesState;
+  /** Imports folders into the vault; the list then shows what the vault holds. */
   scanFolder(paths: string[]): Promise<void>;
+  /** Lists the vault's series (after unlock). */
+  refresh(): Promise<void>;
+  /** Drops everything decrypted (on lock). */
+  reset(): void;
   openSeries(key: string): Promise<void>;
   cancel(): Promise<void>;
   onProgress(taskId: string, p: TaskProgress): void;
@@ -82,75 +88,102 @@ let taskCounter = 0;
 const newTaskId = (kind: string): string =>
   `${kind}-${Date.now().toString(36)}-${(taskCounter++).toString(36)}`;
 
+const emptyState = () => ({
+  scan: { kind: 'idle' } as ScanState,
+  series: [] as SeriesSummary[],
+  skipped: [] as SkippedFile[],
+  thumbnails: {} as Record<string, Thumbnail>,
+  open: { kind: 'none' } as SeriesState,
+});
+
+const vaultSeries = (studies: VaultStudy[]): SeriesSummary[] => studies.flatMap((st) => st.series);
+
 export function createStudyStore(api: PulmoLensApi) {
-  return createStore<StudyState>()((set, get) => ({
-    scan: { kind: 'idle' },
-    series: [],
-    skipped: [],
-    thumbnails: {},
-    open: { kind: 'none' },
-
-    async scanFolder(paths) {
-      const clean = paths.map((p) => p.trim()).filter((p) => p.length > 0);
-      if (clean.length === 0) return;
-      const taskId = newTaskId('scan');
-      set({ scan: { kind: 'scanning', taskId, paths: clean, progress: null } });
-      const r = await api.invoke('dicom.scan', { paths: clean, taskId });
-      if (!r.ok) {
-        set({ scan: { kind: 'failed', paths: clean, error: r.error } });
-        return;
-      }
-      set({ scan: { kind: 'done', paths: clean }, series: r.value.series, skipped: r.value.skipped });
-      // Thumbnails one after another: each decodes a slice, and the list is usable meanwhile.
-      for (const s of r.value.series) {
+  return createStore<StudyState>()((set, get) => {
+    // Thumbnails one after another: each decodes a slice, and the list is usable meanwhile.
+    const loadThumbnails = async (series: SeriesSummary[]): Promise<void> => {
+      for (const s of series) {
+        if (get().thumbnails[s.key]) continue;
         const t = await api.invoke('dicom.thumbnail', { key: s.key, size: 96 });
-        if (t.ok) set({ thumbnails: { ...get().thumbnails, [s.key]: t.value } });
+        // A lock while this ran has reset the store: do not put decrypted pixels back.
+        if (t.ok && get().series.some((x) => x.key === s.key))
+          set({ thumbnails: { ...get().thumbnails, [s.key]: t.value } });
       }
-    },
+    };
+    return {
+      ...emptyState(),
 
-    async openSeries(key) {
-      const taskId = newTaskId('load');
-      set({ open: { kind: 'loading', key, taskId, progress: null } });
-      const info = await api.invoke('dicom.loadSeries', { key, taskId });
-      const stillWanted = () => {
-        const o = get().open;
-        return o.kind === 'loading' && o.taskId === taskId;
-      };
-      if (!stillWanted()) return;
-      if (!info.ok) {
-        set({ open: { kind: 'failed', key, error: info.error } });
-        return;
-      }
-      const pixels = await api.invoke('dicom.volumePixels', { key });
-      if (!stillWanted()) return;
-      if (!pixels.ok) {
-        set({ open: { kind: 'failed', key, error: pixels.error } });
-        return;
-      }
-      const [nx, ny, nz] = info.value.geometry.dims;
-      if (pixels.value.byteLength !== nx * ny * nz * 2) {
-        const message = `volume of ${key} has ${pixels.value.byteLength} bytes, expected ${nx * ny * nz * 2}`;
-        set({ open: { kind: 'failed', key, error: { code: 'INTERNAL', message } } });
-        return;
-      }
-      set({ open: { kind: 'loaded', info: info.value, pixels: pixels.value } });
-    },
+      async scanFolder(paths) {
+        const clean = paths.map((p) => p.trim()).filter((p) => p.length > 0);
+        if (clean.length === 0) return;
+        const taskId = newTaskId('scan');
+        set({ scan: { kind: 'scanning', taskId, paths: clean, progress: null } });
+        const r = await api.invoke('vault.importFolder', { paths: clean, taskId });
+        if (!r.ok) {
+          set({ scan: { kind: 'failed', paths: clean, error: r.error } });
+          return;
+        }
+        const series = vaultSeries(r.value.studies);
+        set({ scan: { kind: 'done', paths: clean }, series, skipped: r.value.skipped });
+        await loadThumbnails(series);
+      },
 
-    async cancel() {
-      const { scan, open } = get();
-      const ids = [
-        scan.kind === 'scanning' ? scan.taskId : null,
-        open.kind === 'loading' ? open.taskId : null,
-      ];
-      for (const taskId of ids) if (taskId) await api.invoke('task.cancel', { taskId });
-    },
+      async refresh() {
+        const r = await api.invoke('vault.studies', {});
+        if (!r.ok) return;
+        const series = vaultSeries(r.value.studies);
+        set({ series, scan: series.length > 0 ? { kind: 'done', paths: [] } : { kind: 'idle' } });
+        await loadThumbnails(series);
+      },
 
-    onProgress(taskId, p) {
-      const { scan, open } = get();
-      if (scan.kind === 'scanning' && scan.taskId === taskId) set({ scan: { ...scan, progress: p } });
-      if (open.kind === 'loading' && open.taskId === taskId) set({ open: { ...open, progress: p } });
-    },
-  }));
+      reset() {
+        set(emptyState());
+      },
+
+      async openSeries(key) {
+        const taskId = newTaskId('load');
+        set({ open: { kind: 'loading', key, taskId, progress: null } });
+        const info = await api.invoke('dicom.loadSeries', { key, taskId });
+        const stillWanted = () => {
+          const o = get().open;
+          return o.kind === 'loading' && o.taskId === taskId;
+        };
+        if (!stillWanted()) return;
+        if (!info.ok) {
+          set({ open: { kind: 'failed', key, error: info.error } });
+          return;
+        }
+        const pixels = await api.invoke('dicom.volumePixels', { key });
+        if (!stillWanted()) return;
+        if (!pixels.ok) {
+          set({ open: { kind: 'failed', key, error: pixels.error } });
+          return;
+        }
+        const [nx, ny, nz] = info.value.geometry.dims;
+        if (pixels.value.byteLength !== nx * ny * nz * 2) {
+          const message = `volume of ${key} has ${pixels.value.byteLength} bytes, expected ${nx * ny * nz * 2}`;
+          set({ open: { kind: 'failed', key, error: { code: 'INTERNAL', message } } });
+          return;
+        }
+        set({ open: { kind: 'loaded', info: info.value, pixels: pixels.value } });
+      },
+
+      async cancel() {
+        const { scan, open } = get();
+        const ids = [
+          scan.kind === 'scanning' ? scan.taskId : null,
+          open.kind === 'loading' ? open.taskId : null,
+        ];
+        for (const taskId of ids) if (taskId) await api.invoke('task.cancel', { taskId });
+      },
+
+      onProgress(taskId, p) {
+        const { scan, open } = get();
+        if (scan.kind === 'scanning' && scan.taskId === taskId) set({ scan: { ...scan, progress: p } });
+        if (open.kind === 'loading' && open.taskId === taskId) set({ open: { ...open, progress: p } });
+      },
+    };
+  });
 }
 
 export type StudyStore = ReturnType<typeof createStudyStore>;

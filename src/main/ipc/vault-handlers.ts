@@ -1,0 +1,187 @@
+/**
+ * The vault channels (lock screen, session, catalogue, import, export, audit) and the glue that
+ * makes the DICOM channels read stored series from the vault: importing = scan the folder (DICOM
+ * worker) -> copy each series into the vault; opening = decode from the vault's objects with no
+ * plaintext on disk.
+ */
+import { PulmoLensError } from '../../core/errors';
+import { loadSeries } from '../../core/dicom/index';
+import type { ScannedSeries } from '../../core/dicom/types';
+import { vaultFileSource, type UnlockedVault } from '../../core/vault';
+import type { SeriesSummary } from '../../shared/ipc-contract';
+import {
+  vaultRequestSchemas,
+  type ImportedSeries,
+  type VaultChannel,
+  type VaultSeries,
+  type VaultStatus,
+  type VaultStudy,
+} from '../../shared/vault-contract';
+import type { DicomBackend } from '../dicom/dicom-backend';
+import type { VaultSessionHolder } from '../vault-session';
+import type { Handler } from './router';
+
+export type VaultHandlers = { [C in VaultChannel]: Handler<C> };
+
+const VAULT_PATH = 'vault:';
+
+function seriesSummary(s: ScannedSeries): SeriesSummary {
+  return {
+    key: s.key,
+    metadata: s.metadata,
+    rows: s.rows,
+    columns: s.columns,
+    sliceCount: s.frames.length,
+    spacingMm: s.spacingMm,
+    transferSyntaxes: s.transferSyntaxes,
+    warnings: s.warnings,
+  };
+}
+
+/** Every study in the vault with its series in the study browser's shape. */
+export function vaultStudies(v: UnlockedVault): VaultStudy[] {
+  return v.listStudies().map((st) => ({
+    ref: st.ref,
+    studyInstanceUid: st.studyInstanceUid,
+    patientName: st.patientName,
+    patientId: st.patientId,
+    studyDate: st.studyDate,
+    studyDescription: st.studyDescription,
+    importedAt: st.importedAt,
+    series: st.series.map((se): VaultSeries => ({
+      ...seriesSummary(v.getSeries(se.ref).scanned),
+      ref: se.ref,
+      bytes: se.bytes,
+      importedAt: se.importedAt,
+    })),
+  }));
+}
+
+/** A stored series as the DICOM loader takes it: frame paths are `vault:<objectId>`. */
+export function storedSeries(session: VaultSessionHolder, key: string): ScannedSeries {
+  const v = session.require();
+  try {
+    return v.getSeries(key).scanned;
+  } catch (err) {
+    if (err instanceof PulmoLensError && err.code === 'NOT_FOUND') {
+      throw new PulmoLensError('NOT_FOUND', `series ${key} is not in the vault: import its folder first`);
+    }
+    throw err;
+  }
+}
+
+const fromVault = (s: ScannedSeries): boolean => s.frames.some((f) => f.path.startsWith(VAULT_PATH));
+
+/**
+ * The DICOM backend with vault series decoded through the vault: the keys never leave this
+ * thread, so these are decoded here (decrypting only the chunks each frame needs) rather than in
+ * the worker, which keeps scanning original folders.
+ */
+export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHolder): DicomBackend {
+  return {
+    scan: (paths, opts) => backend.scan(paths, opts),
+    load: (series, opts) =>
+      fromVault(series)
+        ? loadSeries(series, { ...opts, source: vaultFileSource(session.require()) })
+        : backend.load(series, opts),
+    close: () => backend.close(),
+  };
+}
+
+export interface VaultHandlerDeps {
+  /** absent in processes without a vault (unit tests of other channels): every call says so */
+  session?: VaultSessionHolder | undefined;
+  /** scans the folders to import (the DICOM worker in the app) */
+  backend: DicomBackend;
+}
+
+export function createVaultHandlers({ session, backend }: VaultHandlerDeps): VaultHandlers {
+  if (!session) return noVault();
+  const status = async (): Promise<VaultStatus> => ({
+    exists: await session.exists(),
+    unlocked: session.unlocked,
+    idleMinutes: session.idleMinutes,
+    keychain: { ...session.keychain(), enabled: await session.keychainEnabled() },
+  });
+
+  return {
+    'vault.status': () => status(),
+    'vault.create': async ({ passphrase }) => {
+      await session.create(passphrase);
+      return status();
+    },
+    'vault.unlock': async ({ passphrase }) => {
+      await session.unlock(passphrase);
+      return status();
+    },
+    'vault.unlockWithKeychain': async () => {
+      await session.unlockWithKeychain();
+      return status();
+    },
+    'vault.enableKeychain': async ({ acceptWeakBackend }) => {
+      await session.enableKeychain(acceptWeakBackend);
+      return status();
+    },
+    'vault.lock': async () => {
+      await session.lock('manual');
+      return status();
+    },
+    'vault.touch': () => {
+      session.touch();
+      return { unlocked: session.unlocked };
+    },
+    'vault.setIdleMinutes': ({ minutes }) => {
+      session.setIdleMinutes(minutes);
+      return status();
+    },
+    'vault.studies': () => ({ studies: vaultStudies(session.require()) }),
+    'vault.importFolder': async ({ paths }, ctx) => {
+      session.require();
+      const scan = await backend.scan(paths, {
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress({ ...p, stage: `scanning: ${p.stage}` }),
+      });
+      const imported: ImportedSeries[] = [];
+      for (const [i, s] of scan.series.entries()) {
+        if (ctx.signal.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
+        // Fetched per series: a lock in between stops the import with VAULT_LOCKED.
+        const v = session.require();
+        const r = await v.importSeries(s, {
+          signal: ctx.signal,
+          onProgress: (p) => {
+            session.touch();
+            ctx.progress({ ...p, stage: `importing series ${i + 1}/${scan.series.length}: ${p.stage}` });
+          },
+        });
+        imported.push({
+          key: s.key,
+          seriesRef: r.seriesRef,
+          studyRef: r.studyRef,
+          instances: r.instances,
+          bytes: r.bytes,
+          alreadyPresent: r.alreadyPresent,
+        });
+      }
+      return { imported, skipped: scan.skipped, studies: vaultStudies(session.require()) };
+    },
+    'vault.deleteStudy': async ({ ref }) => {
+      const r = await session.require().deleteStudy(ref);
+      return { objects: r.objects, studies: vaultStudies(session.require()) };
+    },
+    'vault.exportSeries': ({ key, outDir }) => session.require().exportSeries(key, outDir),
+    'vault.audit': async ({ limit }) => {
+      const all = await session.require().auditEntries();
+      // The hash-chain link is an integrity detail, not something to show.
+      return { entries: all.slice(-limit).map(({ prev: _prev, ...e }) => e) };
+    },
+  };
+}
+
+function noVault(): VaultHandlers {
+  const refuse = () => {
+    throw new PulmoLensError('VAULT_NOT_FOUND', 'this process has no vault configured');
+  };
+  return Object.fromEntries(
+    (Object.keys(vaultRequestSchemas) as VaultChannel[]).map((c) => [c, refuse]),
+  ) as unknown as VaultHandlers;
+}
