@@ -157,8 +157,8 @@ function isPrivate(tag: string): boolean {
   return (Number.parseInt(tag.slice(0, 4), 16) & 1) === 1;
 }
 
-/** De-identifies a dataset (or a sequence item) in place; returns the tags it changed or removed. */
-export function deidentifyDataset(ds: DcmjsDataset, session: DeidSession, path = ''): void {
+/** De-identifies a dataset (or a sequence item) in place, recursing into sequences. */
+export function deidentifyDataset(ds: DcmjsDataset, session: DeidSession): void {
   for (const tag of Object.keys(ds)) {
     const el = ds[tag]!;
     const upper = tag.toUpperCase();
@@ -182,7 +182,7 @@ export function deidentifyDataset(ds: DcmjsDataset, session: DeidSession, path =
         continue;
       }
       if (el.vr === 'SQ') {
-        for (const item of (el.Value ?? []) as DcmjsDataset[]) deidentifyDataset(item, session, path);
+        for (const item of (el.Value ?? []) as DcmjsDataset[]) deidentifyDataset(item, session);
       }
       continue;
     }
@@ -204,7 +204,7 @@ export function deidentifyDataset(ds: DcmjsDataset, session: DeidSession, path =
         };
         break;
       case 'RECURSE':
-        for (const item of (el.Value ?? []) as DcmjsDataset[]) deidentifyDataset(item, session, path);
+        for (const item of (el.Value ?? []) as DcmjsDataset[]) deidentifyDataset(item, session);
         break;
       case 'K':
         break;
@@ -273,7 +273,7 @@ export function deidentifyBytes(bytes: Uint8Array, session: DeidSession, path: s
   }
   const ds = file.dict;
   const patientId = String(ds['00100020']?.Value?.[0] ?? '');
-  deidentifyDataset(ds, session, path);
+  deidentifyDataset(ds, session);
   // Z for name and ID would break the link between series of one patient; a pseudonym keeps it.
   const alias = pseudonym(session, patientId);
   ds['00100010'] = { vr: 'PN', Value: [{ Alphabetic: alias }] };

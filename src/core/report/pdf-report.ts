@@ -117,6 +117,9 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   const doc = input.document;
   const md = input.metadata;
   const software = input.software ?? DEFAULT_SOFTWARE;
+  // Readers find a slice by its Instance Number on the PACS, not by our volume index.
+  const bySlot = new Map(input.frames.map((f) => [f.slot, f]));
+  const imageLabel = (k: number) => String(bySlot.get(k)?.instanceNumber ?? `#${k + 1}`);
   pdf.setTitle(winAnsi(`PulmoLens report ${md.patientId} ${da(md.studyDate)}`));
   pdf.setSubject(DISCLAIMER);
   pdf.setProducer('PulmoLens (pdf-lib)');
@@ -180,7 +183,7 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   const cols: Array<[string, number]> = [
     ['ID', 0],
     ['Status', 40],
-    ['Slice', 110],
+    ['Image', 110],
     ['Long x short mm', 145],
     ['Mean mm', 225],
     ['Volume mm3', 270],
@@ -206,7 +209,7 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     const cells = [
       f.id,
       STATUS_LABEL[r.status] ?? r.status,
-      String(Math.round(f.centerVoxel[2]) + 1),
+      imageLabel(Math.round(f.centerVoxel[2])),
       `${f.longAxisMm.toFixed(1)} x ${f.shortAxisMm.toFixed(1)}`,
       f.diameterMm.toFixed(1),
       f.volumeMm3.toFixed(0),
@@ -244,7 +247,7 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     const overlay = await pdf.embedPng(encodePng(imgs.overlay));
     w.ensure(imgSize + 36);
     w.text(
-      `${f.id} (${STATUS_LABEL[r.status] ?? r.status}): slice ${imgs.sliceIndex + 1}, ${f.diameterMm.toFixed(1)} mm ${f.type}, Lung-RADS ${f.lungRads}, risk ${(f.malignancyRisk * 100).toFixed(1)}%`,
+      `${f.id} (${STATUS_LABEL[r.status] ?? r.status}): image ${imageLabel(imgs.sliceIndex)} (z ${f.centerLps[2].toFixed(1)} mm), ${f.diameterMm.toFixed(1)} mm ${f.type}, Lung-RADS ${f.lungRads}, risk ${(f.malignancyRisk * 100).toFixed(1)}%`,
       { bold: true },
     );
     const top = w.y;
