@@ -11,6 +11,9 @@ import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
 import { createHandlers } from './ipc/handlers';
 import { createRouter } from './ipc/router';
+import { vaultAnalysisStore } from './ipc/analysis-store';
+import { safeStorageProtector } from './vault-keychain';
+import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
 
 registerAppScheme();
@@ -25,9 +28,18 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
   const backend = createWorkerBackend(() => new Worker(dicomWorkerPath));
+  // The only place patient data lives on disk; the app opens on its lock screen.
+  const vault = new VaultSessionHolder({
+    dir: join(app.getPath('userData'), 'vault'),
+    protector: safeStorageProtector(),
+  });
+  const emit = eventSender(() => mainWindow?.webContents ?? null);
+  vault.onLock((reason) => emit('vault.locked', { reason }));
   const router = createRouter(
     createHandlers({
       backend,
+      vault,
+      analysisStore: vaultAnalysisStore(vault),
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };
@@ -37,7 +49,7 @@ async function start(): Promise<void> {
         return r.canceled ? null : r.filePaths;
       },
     }),
-    eventSender(() => mainWindow?.webContents ?? null),
+    emit,
   );
   bindRouterToIpc(router);
 
@@ -47,7 +59,11 @@ async function start(): Promise<void> {
     mainWindow = null;
   });
   app.on('window-all-closed', () => {
-    void backend.close().finally(() => app.quit());
+    void vault
+      .lock('manual')
+      .catch(() => undefined)
+      .then(() => backend.close())
+      .finally(() => app.quit());
   });
 }
 
