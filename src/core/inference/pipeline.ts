@@ -6,7 +6,7 @@ import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleis
 import { lungRadsCategory } from '../findings/lung-rads';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { patientAgeYears, patientSex } from '../findings/patient';
-import { voxelToWorld, type Vec3, type Volume, type VolumeGeometry } from '../volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3, type Volume, type VolumeGeometry } from '../volume/volume';
 import { findCandidates } from './candidates';
 import { extractCube } from './cubes';
 import { axisTable, gridFor, gridToVolume, huScaler, resampleSlab, type Grid } from './grid';
@@ -251,6 +251,7 @@ export async function runAnalysis(
 
   const findings: Finding[] = measured.map((f) => {
     const world = voxelToWorld(volume, f.centre);
+    const centerLps = world.map((v) => round(v, 3)) as Vec3;
     const upperLobe = (world[2] - superior.lo) / Math.max(superior.hi - superior.lo, 1e-6) >= 0.5;
     const risk = brockRisk({
       ageYears: age ?? 62,
@@ -265,8 +266,9 @@ export async function runAnalysis(
     });
     return {
       id: '',
-      centerLps: world.map((v) => round(v, 3)) as Vec3,
-      centerVoxel: f.centre.map((v) => Math.round(v)) as Vec3,
+      centerLps,
+      // Derived from the written LPS, so round(worldToVoxel(centerLps)) === centerVoxel holds exactly.
+      centerVoxel: worldToVoxel(volume, centerLps).map((v) => Math.round(v)) as Vec3,
       probability: round(f.probability, 4),
       diameterMm: round(f.m.meanDiameterMm, 1),
       longAxisMm: round(f.m.longAxisMm, 1),
