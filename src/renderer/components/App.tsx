@@ -1,7 +1,11 @@
+import { useStore } from 'zustand';
+import { evalStore } from '../reading-stores';
+import { EvaluationPage } from './EvaluationPage';
 import { StudyBrowser } from './StudyBrowser';
 import { Workspace } from './Workspace';
 
 export function App() {
+  const page = useStore(evalStore, (s) => s.page);
   return (
     <div className="app">
       <aside className="sidebar">
@@ -10,8 +14,27 @@ export function App() {
         </header>
         <StudyBrowser />
       </aside>
-      <main className="main">
-        <Workspace />
+      <main className="main" style={{ display: 'flex', flexDirection: 'column' }}>
+        <nav className="page-tabs" role="tablist">
+          {(['viewer', 'evaluation'] as const).map((p) => (
+            <button
+              key={p}
+              role="tab"
+              aria-selected={page === p}
+              onClick={() => evalStore.getState().setPage(p)}
+            >
+              {p === 'viewer' ? 'Viewer' : 'Evaluation'}
+            </button>
+          ))}
+        </nav>
+        <div style={{ flex: 1, minHeight: 0, display: page === 'viewer' ? 'block' : 'none' }}>
+          <Workspace />
+        </div>
+        {page === 'evaluation' && (
+          <div style={{ flex: 1, minHeight: 0 }}>
+            <EvaluationPage />
+          </div>
+        )}
       </main>
     </div>
   );

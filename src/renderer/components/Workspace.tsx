@@ -9,6 +9,7 @@ import { ProgressBar } from './ProgressBar';
 import { Toolbar } from './Toolbar';
 import { ViewportOverlay } from './ViewportOverlay';
 import { MeasurementList } from './MeasurementList';
+import { ReadingPanel } from './ReadingPanel';
 
 const labels: Record<ViewportId, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
 
@@ -201,7 +202,7 @@ export function Workspace() {
           </ul>
         </details>
       )}
-      <div className="workspace-body">
+      <div className="workspace-body" style={{ gridTemplateColumns: '1fr 400px' }}>
         <div
           className={`viewport-grid layout-${layout}`}
           data-rendered={rendered === open.info.key ? 'yes' : 'no'}
@@ -226,7 +227,10 @@ export function Workspace() {
             </div>
           ))}
         </div>
-        <MeasurementList />
+        <div className="side-column" style={{ overflow: 'auto', minHeight: 0 }}>
+          <MeasurementList />
+          <ReadingPanel engine={engine} info={open.info} rendered={rendered === open.info.key} />
+        </div>
       </div>
     </div>
   );

@@ -1,0 +1,251 @@
+import { useEffect, useState } from 'react';
+import { useStore } from 'zustand';
+import type { EvalRunResult } from '../../shared/analysis-contract';
+import { evalStore } from '../reading-stores';
+import { studyStore } from '../stores';
+import type { EvalInputs, Goto } from '../store/eval-store';
+import { FrocPlot } from './FrocPlot';
+
+const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
+const mm = (p: [number, number, number]) => p.map((v) => v.toFixed(1)).join(', ');
+
+/** Opens a series of the evaluated folder in the viewer, centred on a spot. */
+async function openSpot(studies: string, goto: Goto): Promise<void> {
+  evalStore.getState().openSpot(goto);
+  const find = () =>
+    studyStore.getState().series.find((s) => s.metadata.seriesInstanceUid === goto.seriesInstanceUid);
+  if (!find()) await studyStore.getState().scanFolder([studies]);
+  const s = find();
+  if (s) await studyStore.getState().openSeries(s.key);
+}
+
+interface Spot extends Goto {
+  kind: 'miss' | 'false positive';
+  label: string;
+}
+
+function spotsOf(result: EvalRunResult): Spot[] {
+  const op = result.metrics.operatingPoint;
+  const spots: Spot[] = [];
+  for (const scan of result.metrics.perScan) {
+    for (const m of scan.missed) {
+      spots.push({
+        kind: 'miss',
+        seriesInstanceUid: scan.seriesInstanceUid,
+        centerLps: m.centerLps,
+        label: `${m.id}, ${m.diameterMm.toFixed(1)} mm`,
+      });
+    }
+  }
+  for (const scan of result.scans) {
+    for (const c of scan.candidates) {
+      if (c.match.kind !== 'FP' || op.threshold === null || c.candidate.probability < op.threshold) continue;
+      spots.push({
+        kind: 'false positive',
+        seriesInstanceUid: scan.seriesInstanceUid,
+        centerLps: c.candidate.centerLps,
+        label: `${c.candidate.id}, p ${c.candidate.probability.toFixed(3)}`,
+      });
+    }
+  }
+  return spots;
+}
+
+const FIELDS: { name: keyof EvalInputs; label: string; placeholder: string }[] = [
+  { name: 'studies', label: 'Studies folder', placeholder: '/folder/with/CT studies' },
+  { name: 'annotations', label: 'Annotation CSV', placeholder: '/path/luna16-annotations.csv' },
+  {
+    name: 'excluded',
+    label: 'Excluded CSV (optional)',
+    placeholder: '/path/luna16-annotations-excluded.csv',
+  },
+  {
+    name: 'findings',
+    label: 'Precomputed findings folder (optional)',
+    placeholder: '/folder with <uid>.json',
+  },
+  { name: 'threshold', label: 'Threshold (optional; default: best F1)', placeholder: '0.5' },
+];
+
+export function EvaluationPage() {
+  const s = useStore(evalStore);
+  const [nativeDialogs, setNativeDialogs] = useState(false);
+  useEffect(() => {
+    void window.api.invoke('app.info', {}).then((r) => r.ok && setNativeDialogs(r.value.nativeDialogs));
+  }, []);
+  const problem = s.problem();
+  const status = s.status;
+  const result = s.result;
+  return (
+    <div className="evaluation-page" style={{ padding: 12, overflow: 'auto', height: '100%' }}>
+      <h2>Evaluation (LUNA16 rules)</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void s.run();
+        }}
+        style={{ display: 'grid', gridTemplateColumns: 'max-content 1fr max-content', gap: 6, maxWidth: 900 }}
+      >
+        {FIELDS.map((f) => (
+          <label key={f.name} style={{ display: 'contents' }}>
+            <span>{f.label}</span>
+            <input
+              aria-label={f.label}
+              placeholder={f.placeholder}
+              value={s.inputs[f.name]}
+              onChange={(e) => s.setInput(f.name, e.target.value)}
+            />
+            {nativeDialogs && (f.name === 'studies' || f.name === 'findings') ? (
+              <button
+                type="button"
+                onClick={async () => {
+                  const r = await window.api.invoke('dialog.openFolder', {});
+                  const p = r.ok ? r.value.paths?.[0] : undefined;
+                  if (p) s.setInput(f.name, p);
+                }}
+              >
+                Choose…
+              </button>
+            ) : (
+              <span />
+            )}
+          </label>
+        ))}
+        <span />
+        <div>
+          <button type="submit" disabled={problem !== null || status.kind === 'running'}>
+            Run evaluation
+          </button>{' '}
+          {problem && <span className="muted">({problem})</span>}
+        </div>
+      </form>
+      {status.kind === 'running' && (
+        <div
+          role="progressbar"
+          aria-label="Evaluation progress"
+          aria-valuenow={Math.round((100 * status.done) / Math.max(1, status.total))}
+        >
+          <div>{status.stage}</div>
+          <progress max={Math.max(1, status.total)} value={status.done} style={{ width: 400 }} />
+          <button onClick={() => void s.cancel()}>Cancel</button>
+        </div>
+      )}
+      {status.kind === 'failed' && (
+        <div role="alert" className="error">
+          {status.error.code}: {status.error.message}
+          {status.error.path ? ` (${status.error.path})` : ''}
+        </div>
+      )}
+      {result && (
+        <div className="eval-result" style={{ display: 'flex', flexWrap: 'wrap', gap: 16, marginTop: 12 }}>
+          <FrocPlot curve={result.curve} metrics={result.metrics} />
+          <table aria-label="Metrics">
+            <tbody>
+              <tr>
+                <th>Scans</th>
+                <td>{result.metrics.scans}</td>
+              </tr>
+              <tr>
+                <th>Nodules</th>
+                <td>{result.metrics.nodules}</td>
+              </tr>
+              <tr>
+                <th>CPM</th>
+                <td data-testid="cpm">
+                  {f3(result.metrics.cpm)}
+                  {result.metrics.cpmCI95
+                    ? ` (95% CI ${f3(result.metrics.cpmCI95[0])}–${f3(result.metrics.cpmCI95[1])})`
+                    : ''}
+                </td>
+              </tr>
+              {result.metrics.froc.fpPerScan.map((fp, i) => (
+                <tr key={fp}>
+                  <th>Sensitivity @ {fp} FP/scan</th>
+                  <td>{f3(result.metrics.froc.sensitivity[i])}</td>
+                </tr>
+              ))}
+              <tr>
+                <th>Threshold</th>
+                <td>{f3(result.metrics.operatingPoint.threshold)}</td>
+              </tr>
+              <tr>
+                <th>Recall</th>
+                <td data-testid="recall">{f3(result.metrics.operatingPoint.recall)}</td>
+              </tr>
+              <tr>
+                <th>Precision</th>
+                <td>{f3(result.metrics.operatingPoint.precision)}</td>
+              </tr>
+              <tr>
+                <th>F1</th>
+                <td>{f3(result.metrics.operatingPoint.f1)}</td>
+              </tr>
+              <tr>
+                <th>FP/scan</th>
+                <td>{f3(result.metrics.operatingPoint.fpPerScan)}</td>
+              </tr>
+              <tr>
+                <th>Model</th>
+                <td>
+                  {result.metrics.model.name} {result.metrics.model.version}
+                </td>
+              </tr>
+              <tr>
+                <th>Written to</th>
+                <td>
+                  <code>{result.outDir}</code>
+                </td>
+              </tr>
+            </tbody>
+          </table>
+          <table aria-label="Per-scan results">
+            <thead>
+              <tr>
+                <th>Series</th>
+                <th>TP</th>
+                <th>FP</th>
+                <th>FN</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.metrics.perScan.map((p) => (
+                <tr key={p.seriesInstanceUid} data-series-uid={p.seriesInstanceUid}>
+                  <td title={p.seriesInstanceUid}>…{p.seriesInstanceUid.slice(-16)}</td>
+                  <td>{p.tp}</td>
+                  <td>{p.fp}</td>
+                  <td>{p.fn}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table aria-label="Misses and false positives">
+            <thead>
+              <tr>
+                <th>Kind</th>
+                <th>Series</th>
+                <th>Where (LPS mm)</th>
+                <th>What</th>
+              </tr>
+            </thead>
+            <tbody>
+              {spotsOf(result).map((sp, i) => (
+                <tr
+                  key={i}
+                  data-spot-kind={sp.kind}
+                  style={{ cursor: 'pointer' }}
+                  title="Open in the viewer at this spot"
+                  onClick={() => void openSpot(s.inputs.studies.trim(), sp)}
+                >
+                  <td>{sp.kind}</td>
+                  <td>…{sp.seriesInstanceUid.slice(-12)}</td>
+                  <td>{mm(sp.centerLps)}</td>
+                  <td>{sp.label}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

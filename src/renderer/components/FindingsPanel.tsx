@@ -1,0 +1,242 @@
+import { useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
+import type { StoreApi } from 'zustand/vanilla';
+import type { Vec3 } from '../../shared/review-rules';
+import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
+import { HeatmapControls } from './HeatmapControls';
+import { ReviewControls } from './ReviewControls';
+
+const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
+
+/**
+ * Analyse (hotkey A), the findings of the open series sorted by risk, the review of the selected
+ * one, hand-added nodules, the heatmap controls and the report export.
+ */
+export function FindingsPanel({
+  store,
+  onSelect,
+  currentPoint,
+}: {
+  store: StoreApi<FindingsState>;
+  /** Centre the viewports on a finding. */
+  onSelect: (id: string) => void;
+  /** The point at the centre of the axial view, for a hand-added nodule. */
+  currentPoint: () => { lps: Vec3; voxel: Vec3 } | null;
+}) {
+  const s = useStore(store);
+  const rows = panelRows(s);
+  const { reviewed, examCategory } = reviewState(s);
+  const selected = rows.find((r) => r.finding.id === s.selectedId) ?? null;
+  const [outDir, setOutDir] = useState('');
+  const listRef = useRef<HTMLTableSectionElement>(null);
+  const manualCount = useRef(0);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (
+        t &&
+        (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)
+      )
+        return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'a' || e.key === 'A') {
+        e.preventDefault();
+        void store.getState().run();
+      } else if (e.key === 'h' || e.key === 'H') {
+        e.preventDefault();
+        const st = store.getState();
+        st.setOverlay({ visible: !st.overlay.visible });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  const status = s.status;
+  return (
+    <aside
+      className="findings-panel"
+      aria-label="Findings"
+      style={{ overflow: 'auto', padding: 6, fontSize: 12 }}
+    >
+      <div className="analyse">
+        <button
+          onClick={() => void s.run()}
+          disabled={status.kind === 'running' || status.kind === 'loading'}
+        >
+          {s.analysis ? 'Re-analyse (A)' : 'Analyse (A)'}
+        </button>
+        {status.kind === 'running' && (
+          <div
+            role="progressbar"
+            aria-label="Analysis progress"
+            aria-valuenow={Math.round((100 * status.done) / Math.max(1, status.total))}
+          >
+            <div>
+              {status.stage} {status.done}/{status.total}
+            </div>
+            <progress max={Math.max(1, status.total)} value={status.done} style={{ width: '100%' }} />
+            <button onClick={() => void s.cancel()}>Cancel</button>
+          </div>
+        )}
+        {status.kind === 'failed' && (
+          <div role="alert" className="error">
+            {status.error.code}: {status.error.message}
+          </div>
+        )}
+      </div>
+      {s.analysis && (
+        <>
+          <div className="model-line" data-testid="model-line">
+            {s.analysis.model.name} {s.analysis.model.version} (sha256 {s.analysis.model.sha256.slice(0, 12)}
+            …) on {s.analysis.executionProvider}, {new Date(s.analysis.analysedAt).toLocaleString()}
+            {s.analysis.stored ? ' — stored result' : ''}
+          </div>
+          <div>
+            {reviewed ? (
+              <span className="badge reviewed" data-testid="reviewed-badge">
+                Reviewed
+              </span>
+            ) : (
+              <span className="badge pending">Not reviewed</span>
+            )}{' '}
+            Exam Lung-RADS <strong data-testid="exam-lungrads">{examCategory}</strong>
+          </div>
+          {s.saveError && (
+            <div role="alert" className="error">
+              Review not saved: {s.saveError.message}
+            </div>
+          )}
+          <HeatmapControls overlay={s.overlay} setOverlay={s.setOverlay} />
+          <table className="findings" aria-label="Findings table">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Size mm</th>
+                <th>Vol mm³</th>
+                <th>Type</th>
+                <th>Risk</th>
+                <th>L-RADS</th>
+                <th>Slice</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody
+              ref={listRef}
+              tabIndex={0}
+              aria-label="Findings list"
+              onKeyDown={(e) => {
+                if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+                e.preventDefault();
+                e.stopPropagation();
+                const id = s.step(e.key === 'ArrowDown' ? 1 : -1);
+                if (id) onSelect(id);
+              }}
+            >
+              {rows.map((r, n) => {
+                const f = r.finding;
+                return (
+                  <tr
+                    key={f.id}
+                    data-finding-id={f.id}
+                    aria-selected={f.id === s.selectedId}
+                    className={f.id === s.selectedId ? 'selected' : ''}
+                    style={f.id === s.selectedId ? { background: '#234' } : undefined}
+                    title={f.fleischner}
+                    onClick={() => {
+                      s.select(f.id);
+                      onSelect(f.id);
+                      listRef.current?.focus();
+                    }}
+                  >
+                    <td>{n + 1}</td>
+                    <td>
+                      {f.longAxisMm.toFixed(1)}×{f.shortAxisMm.toFixed(1)}
+                    </td>
+                    <td>{Math.round(f.volumeMm3)}</td>
+                    <td>{f.type}</td>
+                    <td>{pct(f.malignancyRisk)}</td>
+                    <td>{f.lungRads}</td>
+                    <td>{Math.round(f.centerVoxel[2]) + 1}</td>
+                    <td data-testid="finding-status">{r.status}</td>
+                  </tr>
+                );
+              })}
+              {rows.length === 0 && (
+                <tr>
+                  <td colSpan={8} className="muted">
+                    No finding above {pct(s.analysis.threshold)}.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+          {selected && (
+            <div className="selected-finding">
+              <div className="fleischner">{selected.finding.fleischner}</div>
+              <ReviewControls
+                key={`${selected.finding.id}-${selected.status}`}
+                row={selected}
+                onDecide={(d) => void s.decide(selected.finding.id, d)}
+                onNote={(t) => void s.addNote(t, selected.finding.id)}
+              />
+            </div>
+          )}
+          <button
+            onClick={() => {
+              const p = currentPoint();
+              if (!p) return;
+              manualCount.current += 1;
+              void s.addManual({
+                id: `manual-${Date.now().toString(36)}-${manualCount.current}`,
+                centerLps: p.lps,
+                centerVoxel: p.voxel,
+                measurement: { longAxisMm: 6, shortAxisMm: 6 },
+                type: 'solid',
+                spiculated: false,
+                upperLobe: false,
+              });
+            }}
+          >
+            Add missed nodule at view centre
+          </button>
+          {s.review && s.review.notes.length > 0 && (
+            <ul className="notes">
+              {s.review.notes.map((n, i) => (
+                <li key={i}>
+                  {n.text} <span className="muted">— {n.reviewer}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <form
+            className="export"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (outDir.trim()) void s.exportReport(outDir.trim());
+            }}
+          >
+            <input
+              aria-label="Report folder"
+              placeholder="/absolute/folder for the report"
+              value={outDir}
+              onChange={(e) => setOutDir(e.target.value)}
+            />
+            <button type="submit">Export report</button>
+          </form>
+          {s.exportResult && 'files' in s.exportResult && (
+            <div role="status" data-testid="export-done">
+              Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && (
+            <div role="alert" className="error">
+              Export failed: {s.exportResult.error.message}
+            </div>
+          )}
+        </>
+      )}
+    </aside>
+  );
+}
