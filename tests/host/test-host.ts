@@ -7,12 +7,15 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHandlers } from '../../src/main/ipc/handlers';
 import { createRouter, type Router } from '../../src/main/ipc/router';
+import { vaultAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { VaultSessionHolder } from '../../src/main/vault-session';
 import { createWorkerBackend } from '../../src/main/dicom/worker-backend';
 import { securityHeaders } from '../../src/main/security';
 import type { DicomBackend } from '../../src/main/dicom/dicom-backend';
@@ -45,6 +48,8 @@ export interface TestHost {
   origin: string;
   token: string;
   router: Router;
+  /** The vault folder this host uses (a fresh temporary one unless PULMOLENS_VAULT_DIR is set). */
+  vaultDir: string;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,8 @@ export interface TestHostOptions {
   rendererDir?: string;
   port?: number;
   backend?: DicomBackend;
+  /** Vault folder; default PULMOLENS_VAULT_DIR, else a fresh folder under os.tmpdir() */
+  vaultDir?: string;
 }
 
 /**
@@ -142,8 +149,18 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     const line = `data: ${JSON.stringify({ event, payload })}\n\n`;
     for (const res of sse) res.write(line);
   };
+  const fixedVaultDir = opts.vaultDir ?? process.env.PULMOLENS_VAULT_DIR;
+  const vaultDir = fixedVaultDir ?? (await mkdtemp(join(tmpdir(), 'pulmolens-vault-')));
+  // No OS keychain in a browser host: the lock screen offers the passphrase only.
+  const vault = new VaultSessionHolder({ dir: vaultDir });
+  vault.onLock((reason) => emit('vault.locked', { reason }));
   const router = createRouter(
-    createHandlers({ backend, appInfo: { name: 'PulmoLens (browser test host)', version: '0.1.0' } }),
+    createHandlers({
+      backend,
+      vault,
+      analysisStore: vaultAnalysisStore(vault),
+      appInfo: { name: 'PulmoLens (browser test host)', version: '0.1.0' },
+    }),
     emit,
   );
   let hostHeader = '';
@@ -244,8 +261,11 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     origin,
     token,
     router,
+    vaultDir,
     async close() {
       router.dispose();
+      await vault.lock('manual').catch(() => undefined);
+      if (!fixedVaultDir) await rm(vaultDir, { recursive: true, force: true });
       for (const res of sse) res.end();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -136,6 +136,7 @@ describe('test host access control', () => {
 });
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');
+const PASSPHRASE = 'host test vault passphrase';
 
 describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker thread)', () => {
   it('scans, streams progress, loads and returns the HU volume as binary', async () => {
@@ -156,10 +157,16 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
       }
     })();
 
-    const scan = await (await invoke('dicom.scan', { paths: [study.root], taskId: 'scan-a' })).json();
+    // Series are opened from the vault: create it, then import the folder into it.
+    const created = await (
+      await invoke('vault.create', { passphrase: PASSPHRASE, confirm: PASSPHRASE })
+    ).json();
+    expect(created.ok).toBe(true);
+    const scan = await (await invoke('vault.importFolder', { paths: [study.root], taskId: 'scan-a' })).json();
     expect(scan.ok).toBe(true);
-    expect(scan.value.series).toHaveLength(1);
-    const s = scan.value.series[0];
+    expect(scan.value.studies).toHaveLength(1);
+    expect(scan.value.studies[0].series).toHaveLength(1);
+    const s = scan.value.studies[0].series[0];
     expect(s.sliceCount).toBe(133);
     expect(scan.value.skipped.map((f: { path: string }) => f.path.split('/').pop())).toEqual([
       'reader-annotations.xml',
@@ -203,6 +210,7 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
     const study = lidcStudy('0001');
     const scan = await (await invoke('dicom.scan', { paths: [study.seriesDir] })).json();
     const key = scan.value.series[0].key;
+    expect(key).toBeTruthy();
     // A fresh host has no cached volume, so the load really runs in the worker.
     const fresh = await startTestHost({ rendererDir: dir });
     try {
@@ -212,7 +220,8 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
           headers: { 'x-pulmolens-token': fresh.token },
           body: JSON.stringify(payload),
         }).then((r) => r.json());
-      await call('dicom.scan', { paths: [study.seriesDir] });
+      expect((await call('vault.create', { passphrase: PASSPHRASE, confirm: PASSPHRASE })).ok).toBe(true);
+      expect((await call('vault.importFolder', { paths: [study.seriesDir] })).ok).toBe(true);
       const pending = call('dicom.loadSeries', { key, taskId: 'cancel-me' });
       await new Promise((r) => setTimeout(r, 50));
       const c = await call('task.cancel', { taskId: 'cancel-me' });
