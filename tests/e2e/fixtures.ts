@@ -5,7 +5,8 @@
  */
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PNG } from 'pngjs';
@@ -31,12 +32,21 @@ export interface HostInfo {
   url: string;
   origin: string;
   token: string;
+  /** the host's vault folder and its own temp folder (TMPDIR), scanned for plaintext leaks */
+  vaultDir: string;
+  tmpDir: string;
 }
 
-async function startHost(): Promise<{ info: HostInfo; child: ChildProcess }> {
+/** The passphrase of the e2e vault (tests/e2e/vault.spec.ts knows it too). */
+export const E2E_PASSPHRASE = 'e2e vault passphrase: not a real one';
+
+async function startHost(): Promise<{ info: HostInfo; child: ChildProcess; tmp: string }> {
+  // A temp folder of its own (not the shared /tmp), so leak scans see only this host's files.
+  const tmp = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-host-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/host/serve.ts'], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TMPDIR: tmp },
   });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<HostInfo>((resolve, reject) => {
@@ -47,17 +57,63 @@ async function startHost(): Promise<{ info: HostInfo; child: ChildProcess }> {
       resolve(JSON.parse(line) as HostInfo);
     });
   });
-  return { info, child };
+  return { info, child, tmp };
+}
+
+/** Calls the host's router directly (setup and cleanup outside the page). */
+export async function hostInvoke<T = unknown>(
+  host: HostInfo,
+  channel: string,
+  payload: unknown = {},
+): Promise<T> {
+  const r = await fetch(`${host.origin}/api/invoke/${channel}`, {
+    method: 'POST',
+    headers: { 'x-pulmolens-token': host.token, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const body = (await r.json()) as { ok: boolean; value?: T; error?: { code: string; message: string } };
+  if (!body.ok) throw new Error(`${channel}: ${body.error?.code}: ${body.error?.message}`);
+  return body.value as T;
+}
+
+/** Creates the vault on the first run, unlocks it afterwards, through the lock screen. */
+export async function unlockVault(page: Page, passphrase = E2E_PASSPHRASE): Promise<void> {
+  const lock = page.getByTestId('lock-screen');
+  await expect(lock).toBeVisible({ timeout: 30_000 });
+  const create = page.getByRole('button', { name: 'Create vault' });
+  const unlock = page.getByRole('button', { name: 'Unlock', exact: true });
+  await expect(create.or(unlock)).toBeVisible({ timeout: 30_000 });
+  if (await create.isVisible()) {
+    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('Confirm passphrase').fill(passphrase);
+    await create.click();
+  } else {
+    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await unlock.click();
+  }
+  await expect(page.getByTestId('vault-bar')).toBeVisible({ timeout: 60_000 });
+}
+
+/** Leaves the worker's vault empty and locked for the next test. */
+async function emptyAndLock(host: HostInfo): Promise<void> {
+  const status = await hostInvoke<{ exists: boolean; unlocked: boolean }>(host, 'vault.status');
+  if (!status.exists) return;
+  if (!status.unlocked) await hostInvoke(host, 'vault.unlock', { passphrase: E2E_PASSPHRASE });
+  const { studies } = await hostInvoke<{ studies: { ref: string }[] }>(host, 'vault.studies');
+  for (const st of studies) await hostInvoke(host, 'vault.deleteStudy', { ref: st.ref });
+  await hostInvoke(host, 'vault.lock');
 }
 
 export const test = base.extend<{ app: Page }, { host: HostInfo }>({
   host: [
     // eslint-disable-next-line no-empty-pattern
     async ({}, provide) => {
-      const { info, child } = await startHost();
+      const { info, child, tmp } = await startHost();
       await provide(info);
       child.stdin?.end();
       child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      rmSync(tmp, { recursive: true, force: true });
     },
     { scope: 'worker', timeout: 180_000 },
   ],
@@ -65,7 +121,10 @@ export const test = base.extend<{ app: Page }, { host: HostInfo }>({
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(host.url);
+    // The app opens on its lock screen; every test starts by unlocking an empty vault.
+    await unlockVault(page);
     await provide(page);
+    await emptyAndLock(host);
     expect(errors, 'uncaught errors in the renderer').toEqual([]);
   },
 });

@@ -80,10 +80,13 @@ const fromVault = (s: ScannedSeries): boolean => s.frames.some((f) => f.path.sta
 export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHolder): DicomBackend {
   return {
     scan: (paths, opts) => backend.scan(paths, opts),
-    load: (series, opts) =>
-      fromVault(series)
-        ? loadSeries(series, { ...opts, source: vaultFileSource(session.require()) })
-        : backend.load(series, opts),
+    async load(series, opts) {
+      if (!fromVault(series)) return backend.load(series, opts);
+      const v = session.require();
+      // A whole series opened for reading is audit-logged; one-frame thumbnails are not.
+      if (series.frames.length > 1) await v.openStudy(series.key);
+      return loadSeries(series, { ...opts, source: vaultFileSource(v) });
+    },
     close: () => backend.close(),
   };
 }

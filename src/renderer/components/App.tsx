@@ -1,17 +1,24 @@
 import { useStore } from 'zustand';
 import { evalStore } from '../reading-stores';
 import { EvaluationPage } from './EvaluationPage';
+import { useVault } from '../vault';
+import { LockScreen } from './LockScreen';
+import { VaultBar } from './VaultBar';
 import { StudyBrowser } from './StudyBrowser';
 import { Workspace } from './Workspace';
 
 export function App() {
   const page = useStore(evalStore, (s) => s.page);
+  // Nothing with patient data renders until the vault is unlocked; locking unmounts it all.
+  const unlocked = useVault((s) => s.phase.kind === 'unlocked');
+  if (!unlocked) return <LockScreen />;
   return (
     <div className="app">
       <aside className="sidebar">
         <header className="brand">
           PulmoLens <span className="muted">research use only</span>
         </header>
+        <VaultBar />
         <StudyBrowser />
       </aside>
       <main className="main" style={{ display: 'flex', flexDirection: 'column' }}>

@@ -1,0 +1,84 @@
+/**
+ * The app's vault store instance and what locking means in the renderer: every store reset, the
+ * viewer's decoded volumes and images purged, the test landmark hook dropped. Also the lock hotkey
+ * (Ctrl/Cmd+L) and the activity signal that keeps the idle timer in the main process from firing
+ * while the user reads.
+ */
+import { useStore, type StoreApi } from 'zustand';
+import { cache } from '@cornerstonejs/core';
+import { annotation } from '@cornerstonejs/tools';
+import { createVaultStore, type VaultState } from './store/vault-store';
+import { studyStore, viewerStore } from './stores';
+import { evalStore, findingsStore } from './reading-stores';
+
+const lockListeners = new Set<() => void>();
+
+/** Other renderer features that hold decrypted data register their own reset here. */
+export function onVaultLock(listener: () => void): () => void {
+  lockListeners.add(listener);
+  return () => lockListeners.delete(listener);
+}
+
+/** Cornerstone's caches; called once the workspace (and its engine) has unmounted. */
+export function purgeViewerCaches(): void {
+  try {
+    annotation.state.removeAllAnnotations();
+  } catch {
+    // tools not initialised yet: nothing to remove
+  }
+  cache.purgeCache();
+}
+
+const reset = <T>(s: StoreApi<T>): void => s.setState(s.getInitialState(), true);
+
+function clearDecrypted(): void {
+  reset(studyStore);
+  reset(viewerStore);
+  reset(findingsStore);
+  reset(evalStore);
+  for (const l of lockListeners) {
+    try {
+      l();
+    } catch (err) {
+      console.error('vault lock listener failed', err);
+    }
+  }
+  delete (window as unknown as Record<string, unknown>).__pulmolens;
+}
+
+export const vaultStore = createVaultStore(window.api, {
+  cleared: clearDecrypted,
+  unlocked: () => void studyStore.getState().refresh(),
+});
+
+export const useVault = <T>(select: (s: VaultState) => T): T => useStore(vaultStore, select);
+
+window.api.on('vault.locked', (p) => vaultStore.getState().locked(p.reason));
+
+window.addEventListener(
+  'keydown',
+  (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'l') {
+      if (vaultStore.getState().phase.kind !== 'unlocked') return;
+      e.preventDefault();
+      e.stopPropagation();
+      void vaultStore.getState().lock();
+    }
+  },
+  { capture: true },
+);
+
+// Reading (scrolling, measuring) makes no vault call; tell the main process the user is here,
+// at most twice a minute.
+const TOUCH_EVERY_MS = 30_000;
+let lastTouch = 0;
+const activity = (): void => {
+  if (vaultStore.getState().phase.kind !== 'unlocked') return;
+  const now = Date.now();
+  if (now - lastTouch < TOUCH_EVERY_MS) return;
+  lastTouch = now;
+  void window.api.invoke('vault.touch', {});
+};
+for (const ev of ['pointerdown', 'keydown', 'wheel'] as const) {
+  window.addEventListener(ev, activity, { capture: true, passive: true });
+}
