@@ -60,6 +60,7 @@ export class VaultSessionHolder {
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly unlockListeners = new Set<VaultSessionEvents['unlock']>();
   private readonly lockListeners = new Set<VaultSessionEvents['lock']>();
+  private readonly forgetListeners = new Set<() => void>();
 
   constructor(private readonly opts: VaultSessionOptions) {
     this.dir = opts.dir;
@@ -122,6 +123,26 @@ export class VaultSessionHolder {
   onUnlock(l: VaultSessionEvents['unlock']): () => void {
     this.unlockListeners.add(l);
     return () => this.unlockListeners.delete(l);
+  }
+
+  /**
+   * Caches of decrypted data (decoded volumes, thumbnails) register here: they are dropped when
+   * the vault locks and when stored data goes away (a deleted study).
+   */
+  onForget(l: () => void): () => void {
+    this.forgetListeners.add(l);
+    return () => this.forgetListeners.delete(l);
+  }
+
+  /** Tells every cache to drop what it holds (called after a delete). */
+  forget(): void {
+    for (const l of this.forgetListeners) {
+      try {
+        l();
+      } catch {
+        // a cache that fails to clear must not stop the others
+      }
+    }
   }
 
   onLock(l: VaultSessionEvents['lock']): () => void {
@@ -215,6 +236,7 @@ export class VaultSessionHolder {
         this.detach?.();
         this.detach = null;
       }
+      this.forget();
       for (const l of this.lockListeners) {
         try {
           l(reason);

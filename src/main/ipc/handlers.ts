@@ -76,7 +76,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
   const thumbs = new Map<string, ReturnType<typeof makeThumbnail>>();
   const keep = deps.keepVolumes ?? 2;
 
-  deps.vault?.onLock(() => {
+  deps.vault?.onForget(() => {
     scanned.clear();
     loaded.clear();
     thumbs.clear();

@@ -169,6 +169,7 @@ export function createVaultHandlers({ session, backend }: VaultHandlerDeps): Vau
     },
     'vault.deleteStudy': async ({ ref }) => {
       const r = await session.require().deleteStudy(ref);
+      session.forget();
       return { objects: r.objects, studies: vaultStudies(session.require()) };
     },
     'vault.exportSeries': ({ key, outDir }) => session.require().exportSeries(key, outDir),
