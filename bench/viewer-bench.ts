@@ -100,6 +100,12 @@ export async function benchViewer(): Promise<BenchResult> {
     // tsx keeps function names with an `__name` helper that the page does not have.
     await page.addInitScript('globalThis.__name = (f) => f');
     await page.goto(host.url);
+    // The app opens on its lock screen: create the host's (temporary) vault first.
+    const passphrase = 'viewer bench vault passphrase';
+    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('Confirm passphrase').fill(passphrase);
+    await page.getByRole('button', { name: 'Create vault' }).click();
+    await page.getByTestId('vault-bar').waitFor({ timeout: 60_000 });
     const importAndOpen = async () => {
       await page.getByLabel('Folder path').fill(study.root);
       await page.getByRole('button', { name: 'Import' }).click();
