@@ -11,7 +11,8 @@ test('the renderer is served with the app CSP', async ({ page, host }) => {
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-security-policy']).toBe(buildCsp());
   expect(response?.headers()['x-content-type-options']).toBe('nosniff');
-  await expect(page.getByLabel('Folder path')).toBeVisible();
+  // The app runs under it: its first screen is the vault's lock screen.
+  await expect(page.getByTestId('lock-screen')).toBeVisible();
 });
 
 test('the page cannot be opened without the per-run token', async ({ page, host }) => {
