@@ -137,7 +137,10 @@ export function EvaluationPage() {
         </div>
       )}
       {result && (
-        <div className="eval-result" style={{ display: 'flex', flexWrap: 'wrap', gap: 16, marginTop: 12 }}>
+        <div
+          className="eval-result"
+          style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'flex-start', gap: 16, marginTop: 12 }}
+        >
           <FrocPlot curve={result.curve} metrics={result.metrics} />
           <table aria-label="Metrics">
             <tbody>
