@@ -1,0 +1,194 @@
+/**
+ * The reading workflow on LIDC-IDRI-0001 with the shipped models (CPU): analyse, see the heatmap
+ * over the LUNA16 nodule (pixel colour at its screen position differs with the overlay on and
+ * off), click the finding, accept it, export the report and check the PDF with poppler.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import type { Page } from '@playwright/test';
+import type { AnalysisSummary } from '../../src/shared/analysis-contract';
+import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
+import { expect, screenshotDir, test } from './fixtures';
+
+const modelsMissing = existsSync(join(repoRoot, 'models', 'manifest.json'))
+  ? null
+  : 'trained models not shipped yet (models/manifest.json absent)';
+const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz') ?? modelsMissing;
+
+/** LUNA16's nodule of LIDC-IDRI-0001 (world LPS mm) and its diameter. */
+const NODULE: [number, number, number] = [56.2084, 86.3434, -115.8676];
+const NODULE_DIAMETER_MM = 23.35;
+
+/** Mean RGB of a 7x7 patch around a point of a PNG screenshot. */
+function patchColour(png: PNG, x: number, y: number): [number, number, number] {
+  const sum: [number, number, number] = [0, 0, 0];
+  let n = 0;
+  for (let dy = -3; dy <= 3; dy++) {
+    for (let dx = -3; dx <= 3; dx++) {
+      const px = Math.round(x + dx);
+      const py = Math.round(y + dy);
+      if (px < 0 || py < 0 || px >= png.width || py >= png.height) continue;
+      const i = 4 * (px + py * png.width);
+      sum[0] += png.data[i]!;
+      sum[1] += png.data[i + 1]!;
+      sum[2] += png.data[i + 2]!;
+      n++;
+    }
+  }
+  return sum.map((v) => v / Math.max(1, n)) as [number, number, number];
+}
+
+async function worldToCanvas(page: Page, w: [number, number, number]): Promise<[number, number]> {
+  return page.evaluate((w) => {
+    const hook = window.__pulmolens as unknown as {
+      engine: { worldToCanvas(id: string, w: number[]): [number, number] | null };
+    };
+    return hook.engine.worldToCanvas('axial', w)!;
+  }, w);
+}
+
+test.describe('findings on LIDC-IDRI-0001', () => {
+  test.skip(skipReason !== null, skipReason ?? '');
+
+  test('analyse, heatmap over the nodule, select, accept, export the PDF', async ({ app: page }) => {
+    // The real detector and characterizer on CPU, on a machine shared with other jobs.
+    test.setTimeout(1_200_000);
+    const study = lidcStudy('0001');
+    await page.getByLabel('Folder path').fill(study.root);
+    await page.getByRole('button', { name: 'Import' }).click();
+    const series = page.locator('[data-series-key]');
+    await expect(series).toHaveCount(1, { timeout: 120_000 });
+    const key = (await series.getAttribute('data-series-key'))!;
+    await series.click();
+    await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 120_000 });
+
+    // Analyse with the hotkey: a progress bar, then the model line.
+    await page.locator('[data-viewport-id="axial"]').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('a');
+    await expect(page.getByRole('progressbar', { name: 'Analysis progress' })).toBeVisible();
+    const modelLine = page.getByTestId('model-line');
+    await expect(modelLine).toBeVisible({ timeout: 1_100_000 });
+    await expect(modelLine).toContainText(/ on (cpu|cuda|tensorrt|dml|coreml|webgpu)/i);
+    const analysis = await page.evaluate(async (key) => {
+      const r = await window.api.invoke('analysis.get', { key });
+      return r.ok ? r.value : null;
+    }, key);
+    expect(analysis).not.toBeNull();
+    const a = analysis as AnalysisSummary;
+    await expect(modelLine).toContainText(a.model.version);
+    await page.screenshot({ path: join(screenshotDir, 'findings-01-analysed.png') });
+
+    // The finding on the LUNA16 nodule (centre within its radius), else the most probable one.
+    const listed = a.document.findings.filter((f) => f.probability >= a.threshold);
+    expect(listed.length, 'findings above the operating threshold').toBeGreaterThan(0);
+    const dist = (p: number[]) => Math.hypot(p[0]! - NODULE[0], p[1]! - NODULE[1], p[2]! - NODULE[2]);
+    const onNodule = listed.filter((f) => dist(f.centerLps) <= NODULE_DIAMETER_MM / 2);
+    const target = onNodule[0] ?? [...listed].sort((x, y) => y.probability - x.probability)[0]!;
+    test.info().annotations.push({
+      type: 'finding',
+      description: onNodule.length
+        ? `detector found the LUNA16 nodule: ${target.id} at ${dist(target.centerLps).toFixed(1)} mm, p ${target.probability}`
+        : `detector missed the LUNA16 nodule; overlay checked at the hottest finding ${target.id}`,
+    });
+    const rows = page.locator('tr[data-finding-id]');
+    await expect(rows).toHaveCount(listed.length);
+
+    // Click the row: all viewports centre on it.
+    const row = page.locator(`tr[data-finding-id="${target.id}"]`);
+    await row.locator('td').first().click();
+    await expect(row).toHaveAttribute('aria-selected', 'true');
+    await expect
+      .poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial')), { timeout: 30_000 })
+      .toBe(Math.round(target.centerVoxel[2]));
+    const world = (onNodule.length ? NODULE : target.centerLps) as [number, number, number];
+
+    // The overlay is drawn there: make sure the threshold does not hide this probability.
+    const p = await page.evaluate((w) => {
+      const o = (window as unknown as { __pulmolensOverlay?: { probabilityAt(w: number[]): number | null } })
+        .__pulmolensOverlay;
+      return o?.probabilityAt(w) ?? null;
+    }, world);
+    expect(p, 'heatmap probability at the finding').not.toBeNull();
+    expect(p!).toBeGreaterThan(0.05);
+    if (p! < 0.25) await page.getByLabel('Heatmap threshold').fill('0');
+    await page.getByLabel('Heatmap opacity').fill('0.8');
+    await page.waitForTimeout(500);
+    const [cx, cy] = await worldToCanvas(page, world);
+    const axial = page.locator('[data-viewport-id="axial"]');
+    const on = PNG.sync.read(
+      await axial.screenshot({ path: join(screenshotDir, 'findings-02-overlay-on.png') }),
+    );
+    await page.locator('tbody[aria-label="Findings list"]').focus();
+    await page.keyboard.press('h');
+    await expect(page.getByLabel('Show overlay (H)')).not.toBeChecked();
+    await page.waitForTimeout(500);
+    const off = PNG.sync.read(
+      await axial.screenshot({ path: join(screenshotDir, 'findings-03-overlay-off.png') }),
+    );
+    const cOn = patchColour(on, cx, cy);
+    const cOff = patchColour(off, cx, cy);
+    const diff = Math.max(...cOn.map((v, i) => Math.abs(v - cOff[i]!)));
+    expect(
+      diff,
+      `colour at the finding: on ${cOn.map(Math.round)} vs off ${cOff.map(Math.round)}`,
+    ).toBeGreaterThan(25);
+    // With the overlay on, the spot is tinted (red channel above blue); off, it is grey.
+    expect(cOn[0] - cOn[2]).toBeGreaterThan(20);
+    expect(Math.abs(cOff[0] - cOff[2])).toBeLessThan(10);
+    await page.keyboard.press('h');
+    await expect(page.getByLabel('Show overlay (H)')).toBeChecked();
+
+    // Accept it: the status follows, and the review is stored with who and when.
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await expect(row.getByTestId('finding-status')).toHaveText('accepted');
+    const stored = await page.evaluate(async (key) => {
+      const r = await window.api.invoke('analysis.get', { key });
+      return r.ok ? r.value : null;
+    }, key);
+    const decision = stored!.review.decisions[target.id];
+    expect(decision?.kind).toBe('accepted');
+    expect(decision?.reviewer).toBeTruthy();
+    expect(Date.parse(decision!.at)).toBeGreaterThan(Date.now() - 600_000);
+
+    // Export the report where we choose; pdftotext finds the text, pdftoppm renders the page.
+    const out = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-report-'));
+    await page.getByLabel('Report folder').fill(out);
+    await page.getByRole('button', { name: 'Export report' }).click();
+    await expect(page.getByTestId('export-done')).toBeVisible({ timeout: 240_000 });
+    const pdf = join(out, 'report.pdf');
+    expect(statSync(pdf).size).toBeGreaterThan(10_000);
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+    expect(text).toMatch(/research use, not for diagnosis/i);
+    expect(text).toContain(a.model.version);
+    expect(text).toMatch(/Lung-RADS/);
+    execFileSync('pdftoppm', [
+      '-png',
+      '-r',
+      '60',
+      '-f',
+      '1',
+      '-l',
+      '1',
+      pdf,
+      join(screenshotDir, 'findings-04-report'),
+    ]);
+    const rendered = [
+      join(screenshotDir, 'findings-04-report-1.png'),
+      join(screenshotDir, 'findings-04-report-01.png'),
+    ].find(existsSync);
+    expect(rendered, 'pdftoppm rendered page 1').toBeTruthy();
+    const page1 = PNG.sync.read(readFileSync(rendered!));
+    let dark = 0;
+    for (let i = 0; i < page1.width * page1.height; i++) if (page1.data[4 * i]! < 128) dark++;
+    expect(dark / (page1.width * page1.height), 'ink on the rendered page').toBeGreaterThan(0.01);
+    const images = execFileSync('pdfimages', ['-list', pdf], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .slice(2);
+    expect(images.length, 'key images in the PDF').toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(screenshotDir, 'findings-05-exported.png') });
+  });
+});
