@@ -204,9 +204,7 @@ test.describe('partial and failed imports', () => {
     rmSync(dst, { recursive: true, force: true });
   });
 
-  test('a series whose files vanished after the scan shows the failed state with the core reason', async ({
-    app: page,
-  }) => {
+  test('a series whose originals vanished after import still opens from the vault', async ({ app: page }) => {
     const src = lidcStudy('0001').seriesDir;
     const dst = join(cacheDir, 'e2e-vanished-0001');
     rmSync(dst, { recursive: true, force: true });
@@ -217,10 +215,30 @@ test.describe('partial and failed imports', () => {
     await expect(page.locator('[data-series-key]')).toContainText('6 slices', { timeout: 60_000 });
     rmSync(dst, { recursive: true, force: true });
     await page.locator('[data-series-key]').click();
+    await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('slice-axial')).toContainText('/6');
+  });
+
+  test('a series whose vault objects are gone shows the failed state with the core reason', async ({
+    app: page,
+    host,
+  }) => {
+    const src = lidcStudy('0001').seriesDir;
+    const dst = join(cacheDir, 'e2e-vanished-0001');
+    rmSync(dst, { recursive: true, force: true });
+    mkdirSync(dst, { recursive: true });
+    for (const f of readdirSync(src).sort().slice(0, 6)) copyFileSync(join(src, f), join(dst, f));
+    await page.getByLabel('Folder path').fill(dst);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await expect(page.locator('[data-series-key]')).toContainText('6 slices', { timeout: 60_000 });
+    rmSync(dst, { recursive: true, force: true });
+    // Damage outside the app: the encrypted objects of the study are deleted from the vault folder.
+    const objects = join(host.vaultDir, 'objects');
+    for (const f of readdirSync(objects)) rmSync(join(objects, f));
+    await page.locator('[data-series-key]').click();
     const alert = page.getByRole('alert');
     await expect(alert).toContainText('Could not open this series.', { timeout: 60_000 });
-    await expect(alert).toContainText('DICOM_DECODE_FAILED');
-    await expect(alert).toContainText('no such file');
+    await expect(alert).toContainText(/VAULT_[A-Z_]+: /);
     await page.screenshot({ path: 'artifacts/e2e-screens/16-failed-series.png' });
   });
 });
