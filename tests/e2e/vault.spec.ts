@@ -180,3 +180,16 @@ test.describe('LIDC-IDRI-0001 in the vault', () => {
     }
   });
 });
+
+test('a lock from the main process (idle timer) reaches the renderer and clears it', async ({
+  app: page,
+  host,
+}) => {
+  await expect(page.getByLabel('Folder path')).toBeVisible();
+  // What the idle timer does, without waiting for it: the main process locks on its own.
+  await hostInvoke(host, 'vault.lock');
+  await expect(page.getByTestId('lock-screen')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByLabel('Folder path')).toHaveCount(0);
+  await unlockVault(page);
+  await expect(page.getByLabel('Folder path')).toBeVisible();
+});
