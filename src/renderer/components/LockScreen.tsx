@@ -24,6 +24,14 @@ function explain(e: IpcError): string {
 
 function KeychainNote({ status }: { status: VaultStatus }) {
   const k = status.keychain;
+  if (k.weak && k.enabled) {
+    return (
+      <p className="lock-note" data-testid="keychain-weak">
+        You accepted the weaker keychain backend <code>{k.backend}</code> for this vault: anyone with a copy
+        of this disk can unlock it without the passphrase.
+      </p>
+    );
+  }
   if (k.weak) {
     return (
       <p className="lock-note" data-testid="keychain-refused">
@@ -120,7 +128,7 @@ function UnlockForm({ status, lockedBy }: { status: VaultStatus; lockedBy: strin
       <button type="submit" disabled={busy || !passphrase}>
         {busy ? 'Unlocking…' : 'Unlock'}
       </button>
-      {k.available && k.enabled && !k.weak && (
+      {k.available && k.enabled && (
         <button type="button" disabled={busy} onClick={() => void vaultStore.getState().unlockWithKeychain()}>
           Unlock with OS keychain
         </button>
