@@ -3,7 +3,8 @@
  * imported study lives only in the vault (no plaintext in the vault folder or the host's temp
  * folder), and locking (Ctrl+L) clears the renderer until the study is opened again from the vault.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lidcStudy, missingData } from '../support/shared-data';
 import {
@@ -177,6 +178,30 @@ test.describe('LIDC-IDRI-0001 in the vault', () => {
     );
     for (const e of ['study-imported', 'study-opened', 'vault-locked', 'vault-unlocked']) {
       expect(events).toContain(e);
+    }
+
+    // The vault panel: export the study (decrypted DICOM, audit-logged), then delete it.
+    const out = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-export-'));
+    try {
+      await page.locator('.vault-panel > summary').click();
+      const row = page.locator(`[data-vault-study="${st.ref}"]`);
+      await expect(row).toBeVisible();
+      await page.getByLabel('Export folder').fill(join(out, 'study'));
+      await row.getByRole('button', { name: 'Export' }).click();
+      await expect(page.getByRole('status')).toContainText('Exported 133 decrypted files', {
+        timeout: 60_000,
+      });
+      const folders = readdirSync(join(out, 'study'));
+      expect(folders).toHaveLength(1);
+      expect(readdirSync(join(out, 'study', folders[0]!)).length).toBe(133);
+      await expect(page.locator('.vault-audit')).toContainText('study-exported');
+      await row.getByRole('button', { name: 'Delete…' }).click();
+      await row.getByRole('button', { name: 'Confirm delete' }).click();
+      await expect(page.getByText('The vault holds no study.')).toBeVisible();
+      await expect(series).toHaveCount(0);
+      await expect(page.locator('.vault-audit')).toContainText('study-deleted');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

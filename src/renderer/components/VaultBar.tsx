@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useVault, vaultStore } from '../vault';
+import { VaultPanel } from './VaultPanel';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
@@ -14,49 +15,56 @@ export function VaultBar() {
   const { idleMinutes, keychain } = phase.status;
   const choices = IDLE_CHOICES.includes(idleMinutes) ? IDLE_CHOICES : [...IDLE_CHOICES, idleMinutes];
   return (
-    <div className="vault-bar" data-testid="vault-bar">
-      <button
-        title={`Lock the vault (${isMac ? '⌘' : 'Ctrl'}+L)`}
-        onClick={() => void vaultStore.getState().lock()}
-      >
-        Lock
-      </button>
-      <label>
-        Auto-lock after{' '}
-        <select
-          aria-label="Auto-lock minutes"
-          value={idleMinutes}
-          disabled={busy}
-          onChange={(e) => void vaultStore.getState().setIdleMinutes(Number(e.target.value))}
+    <>
+      <div className="vault-bar" data-testid="vault-bar">
+        <button
+          title={`Lock the vault (${isMac ? '⌘' : 'Ctrl'}+L)`}
+          onClick={() => void vaultStore.getState().lock()}
         >
-          {choices.map((m) => (
-            <option key={m} value={m}>
-              {m} min
-            </option>
-          ))}
-        </select>
-      </label>
-      {keychain.available && !keychain.enabled && (
-        <>
-          {keychain.weak && (
-            <label title={`The keychain backend "${keychain.backend}" stores secrets with a fixed key.`}>
-              <input type="checkbox" checked={acceptWeak} onChange={(e) => setAcceptWeak(e.target.checked)} />{' '}
-              accept weak keychain
-            </label>
-          )}
-          <button
-            disabled={busy || (keychain.weak && !acceptWeak)}
-            onClick={() => void vaultStore.getState().enableKeychain(acceptWeak)}
+          Lock
+        </button>
+        <label>
+          Auto-lock after{' '}
+          <select
+            aria-label="Auto-lock minutes"
+            value={idleMinutes}
+            disabled={busy}
+            onChange={(e) => void vaultStore.getState().setIdleMinutes(Number(e.target.value))}
           >
-            Unlock with OS keychain on this device
-          </button>
-        </>
-      )}
-      {error && (
-        <span className="error" role="alert">
-          {error.message}
-        </span>
-      )}
-    </div>
+            {choices.map((m) => (
+              <option key={m} value={m}>
+                {m} min
+              </option>
+            ))}
+          </select>
+        </label>
+        {keychain.available && !keychain.enabled && (
+          <>
+            {keychain.weak && (
+              <label title={`The keychain backend "${keychain.backend}" stores secrets with a fixed key.`}>
+                <input
+                  type="checkbox"
+                  checked={acceptWeak}
+                  onChange={(e) => setAcceptWeak(e.target.checked)}
+                />{' '}
+                accept weak keychain
+              </label>
+            )}
+            <button
+              disabled={busy || (keychain.weak && !acceptWeak)}
+              onClick={() => void vaultStore.getState().enableKeychain(acceptWeak)}
+            >
+              Unlock with OS keychain on this device
+            </button>
+          </>
+        )}
+        {error && (
+          <span className="error" role="alert">
+            {error.message}
+          </span>
+        )}
+      </div>
+      <VaultPanel />
+    </>
   );
 }
