@@ -9,6 +9,7 @@ import { isAbsolute } from 'node:path';
 import { PulmoLensError } from '../../core/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
+import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import { REPORT_FILES, writeReportBundle } from '../../core/report';
 import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../core/review/review';
@@ -149,8 +150,13 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       if (!meta.document.findings.some((f) => f.id === findingId)) {
         throw new PulmoLensError('NOT_FOUND', `series ${key} has no finding ${findingId}`);
       }
-      if (!deps.saliency) throw new PulmoLensError('INVALID_INPUT', 'saliency maps are not available here');
-      return deps.saliency(await deps.series(key, ctx), findingId, meta, ctx.signal);
+      const loaded = await deps.series(key, ctx);
+      if (deps.saliency) return deps.saliency(loaded, findingId, meta, ctx.signal);
+      const f = meta.document.findings.find((x) => x.id === findingId)!;
+      const r = await characterizerSaliency(loaded.volume, f.centerVoxel, {
+        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+      });
+      return { findingId, size: r.size[2], hu: [...r.hu], map: [...r.map], baseScore: r.baseScore };
     },
     'review.save': async (req) => {
       const meta = await requireAnalysis(req.key);
