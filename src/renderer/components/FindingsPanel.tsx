@@ -5,6 +5,7 @@ import type { Vec3 } from '../../shared/review-rules';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
+import { Saliency } from './Saliency';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
@@ -181,6 +182,13 @@ export function FindingsPanel({
                 onDecide={(d) => void s.decide(selected.finding.id, d)}
                 onNote={(t) => void s.addNote(t, selected.finding.id)}
               />
+              {selected.source === 'model' && s.key && (
+                <Saliency
+                  key={`${s.key}/${selected.finding.id}`}
+                  seriesKey={s.key}
+                  findingId={selected.finding.id}
+                />
+              )}
             </div>
           )}
           <button
