@@ -84,6 +84,10 @@ export class HeatmapOverlay {
     c.className = 'heatmap-overlay';
     c.dataset.overlayFor = el.dataset.viewportId ?? '';
     c.setAttribute('aria-hidden', 'true');
+    // Over the image, under the text overlay, and transparent to the mouse (tools stay usable).
+    c.style.position = 'absolute';
+    c.style.pointerEvents = 'none';
+    c.style.imageRendering = 'auto';
     el.parentElement?.appendChild(c);
     this.canvases.set(el, c);
     return c;
