@@ -88,7 +88,7 @@ export class HeatmapOverlay {
     c.style.position = 'absolute';
     c.style.pointerEvents = 'none';
     c.style.imageRendering = 'auto';
-    el.parentElement?.appendChild(c);
+    el.insertAdjacentElement('afterend', c);
     this.canvases.set(el, c);
     return c;
   }
