@@ -68,7 +68,9 @@ def main():
     for base in bases:
         vol, origin, meta = load_synthetic(base)
         mask = lung_mask(vol)
+        t1 = time.time()
         prob, windows = probability_map(det, vol, mask, stride=a.stride)
+        print(f'  probability map {time.time() - t1:.0f}s', flush=True)
         cands = candidates(prob, a.threshold)
         chars = characterize(char, vol, [p for p, _ in cands])
         cl = [{'zyx': p.tolist(), 'p': pr, 'p_nodule': ch[0], 'combined': pr * ch[0], 'p_type': ch[1], 'p_spiculated': ch[2]}

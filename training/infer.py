@@ -15,9 +15,17 @@ def gaussian_weight(size, sigma_frac=0.25):
     return (w / w.max()).astype(np.float32)
 
 
+def box_max(t, r):
+    """Max over a (2r+1)^3 box, done as three 1-D passes (same result, ~r^2 times cheaper)."""
+    k = 2 * r + 1
+    t = F.max_pool3d(t, (k, 1, 1), 1, (r, 0, 0))
+    t = F.max_pool3d(t, (1, k, 1), 1, (0, r, 0))
+    return F.max_pool3d(t, (1, 1, k), 1, (0, 0, r))
+
+
 def dilate(mask, r):
     m = torch.from_numpy(mask[None, None].astype(np.float32))
-    return F.max_pool3d(m, 2 * r + 1, 1, r)[0, 0].numpy() > 0
+    return box_max(m, r)[0, 0].numpy() > 0
 
 
 def starts(lo, hi, size, stride):
@@ -58,7 +66,7 @@ def probability_map(net, vol, mask, stride=48, batch=2):
 def candidates(prob, threshold=0.05, merge_mm=8.0, max_count=200):
     """Local maxima above threshold, greedily merged within merge_mm (voxels are 1 mm)."""
     t = torch.from_numpy(prob)[None, None]
-    peak = (F.max_pool3d(t, 5, 1, 2)[0, 0].numpy() == prob) & (prob > threshold)
+    peak = (box_max(t, 2)[0, 0].numpy() == prob) & (prob > threshold)
     pts = np.argwhere(peak)
     # Only the strongest peaks can survive merging; bound the work on a noisy map.
     order = np.argsort(-prob[tuple(pts.T)])[: max_count * 20]

@@ -8,9 +8,9 @@ node --import tsx training/gen_synth.ts --out training/runs/data/synth --seeds 1
 node --import tsx training/gen_synth.ts --out training/runs/data/eval --seeds 9000-9005
 $PY training/prepare_data.py --seed 0
 # The two networks train as two processes (2 threads each) side by side.
-$PY training/train.py --seed 0 --only det --det-steps 340 --max-minutes-det 38 &
+$PY training/train.py --seed 0 --only det --det-steps 600 --max-minutes-det 30 &
 DET=$!
-$PY training/train.py --seed 0 --only char --char-steps 170 --char-batch 24 --max-minutes-char 22
+$PY training/train.py --seed 0 --only char --char-steps 500 --char-batch 24 --max-minutes-char 28
 wait $DET
 $PY training/export_onnx.py
 node training/verify_onnx.mjs
