@@ -6,6 +6,7 @@ import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import dicomWorkerPath from './dicom/dicom-worker?modulePath';
+import inferenceWorkerPath from '../core/inference/worker?modulePath';
 import { createWorkerBackend } from './dicom/worker-backend';
 import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
@@ -18,6 +19,10 @@ import { hardenContents, hardenSession, createMainWindow } from './window';
 
 registerAppScheme();
 app.enableSandbox();
+// The bundled app runs the inference worker from its own built entry and reads the shipped
+// models next to the app (src/core resolves both relative to its sources otherwise).
+process.env.PULMOLENS_INFERENCE_WORKER ??= inferenceWorkerPath;
+process.env.PULMOLENS_MODELS_DIR ??= join(app.getAppPath(), 'models');
 
 let mainWindow: BrowserWindow | null = null;
 
