@@ -11,7 +11,7 @@ import { PNG } from 'pngjs';
 import type { Page } from '@playwright/test';
 import type { AnalysisSummary } from '../../src/shared/analysis-contract';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
-import { expect, screenshotDir, test } from './fixtures';
+import { expect, meanAbsDiff, screenStats, screenshotDir, test } from './fixtures';
 
 // The test host analyses with PULMOLENS_MODELS_DIR when set, else the shipped models/.
 const modelsDir = process.env.PULMOLENS_MODELS_DIR ?? join(repoRoot, 'models');
@@ -159,6 +159,29 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     expect(Math.abs(cOff[0] - cOff[2])).toBeLessThan(10);
     await page.keyboard.press('h');
     await expect(page.getByLabel('Show overlay (H)')).toBeChecked();
+
+    // The overlay follows a MIP slab and the MPR planes too: each view changes when it is toggled.
+    const toggled = async (id: string, name: string) => {
+      const view = page.locator(`[data-viewport-id="${id}"]`);
+      await view.click({ position: { x: 5, y: 5 } });
+      await page.waitForTimeout(600);
+      const shown = await screenStats(view, `findings-${name}-on`);
+      await page.keyboard.press('h');
+      await page.waitForTimeout(600);
+      const hidden = await screenStats(view, `findings-${name}-off`);
+      await page.keyboard.press('h');
+      await expect(page.getByLabel('Show overlay (H)')).toBeChecked();
+      return meanAbsDiff(shown, hidden);
+    };
+    await page.getByLabel('MIP slab').check();
+    await expect(page.locator('[data-overlay-for="axial"] .vp-label')).toContainText('MIP');
+    expect(await toggled('axial', '06-mip')).toBeGreaterThan(2);
+    await page.getByLabel('MIP slab').uncheck();
+    await page.getByRole('button', { name: 'MPR 1×3' }).click();
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(3);
+    for (const id of ['coronal', 'sagittal']) expect(await toggled(id, `07-${id}`), id).toBeGreaterThan(2);
+    await page.getByRole('button', { name: '1×1' }).click();
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(1);
 
     if (target && row) {
       // Accept it: the status follows, and the review is stored with who and when.

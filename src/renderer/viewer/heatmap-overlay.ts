@@ -82,7 +82,7 @@ export class HeatmapOverlay {
     if (c && c.isConnected) return c;
     c = document.createElement('canvas');
     c.className = 'heatmap-overlay';
-    c.dataset.overlayFor = el.dataset.viewportId ?? '';
+    c.dataset.heatmapFor = el.dataset.viewportId ?? '';
     c.setAttribute('aria-hidden', 'true');
     // Over the image, under the text overlay, and transparent to the mouse (tools stay usable).
     c.style.position = 'absolute';
