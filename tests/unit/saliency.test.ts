@@ -1,6 +1,18 @@
-/** Occlusion sensitivity arithmetic: which voxels each occluded cube hides, and the slice map. */
+/**
+ * Occlusion sensitivity arithmetic (which voxels each occluded cube hides, the slice map), and the
+ * real characterizer on a synthetic nodule when a models folder is there.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { occludedCubes, occlusionGrid, saliencySlice } from '../../src/core/inference/saliency';
+import {
+  characterizerSaliency,
+  occludedCubes,
+  occlusionGrid,
+  saliencySlice,
+} from '../../src/core/inference/saliency';
+import { releaseRuntimes } from '../../src/core/inference';
+import { repoRoot } from '../support/shared-data';
 
 describe('occlusion saliency', () => {
   it('tiles the cube with blocks, each copy hiding exactly one block', () => {
@@ -37,5 +49,49 @@ describe('occlusion saliency', () => {
     const z1 = saliencySlice(0.9, scores, size, 1, 1);
     expect([...z1]).toEqual([1, 0, 0, 0]);
     expect(() => saliencySlice(0.9, [0.1], size, 1, 0)).toThrow(/expected 8/);
+  });
+});
+
+const modelsDir = process.env.PULMOLENS_MODELS_DIR ?? join(repoRoot, 'models');
+const noModels = existsSync(join(modelsDir, 'manifest.json'))
+  ? null
+  : `no ${join(modelsDir, 'manifest.json')}`;
+
+describe.skipIf(noModels !== null)('characterizer saliency with the models', () => {
+  it('gives a 0..1 map over the cube of a synthetic nodule', { timeout: 120_000 }, async () => {
+    // 64^3 air with a 10 mm soft-tissue sphere at the centre, 1 mm voxels.
+    const n = 64;
+    const hu = new Int16Array(n * n * n).fill(-1000);
+    for (let k = 0; k < n; k++)
+      for (let j = 0; j < n; j++)
+        for (let i = 0; i < n; i++) if (Math.hypot(i - 32, j - 32, k - 32) <= 5) hu[i + n * (j + n * k)] = 40;
+    const volume = {
+      dims: [n, n, n] as [number, number, number],
+      spacingMm: [1, 1, 1] as [number, number, number],
+      originLps: [0, 0, 0] as [number, number, number],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ],
+      hu,
+    };
+    const r = await characterizerSaliency(volume, [32, 32, 32], { modelsDir, provider: 'cpu' });
+    expect(r.size).toEqual([32, 32, 32]);
+    expect(r.map.length).toBe(32 * 32);
+    expect(Math.min(...r.map)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...r.map)).toBeLessThanOrEqual(1);
+    // The cube's centre slice shows the sphere (soft tissue) in the middle and air at the corner.
+    expect(r.hu[16 * 32 + 16]!).toBeGreaterThan(0);
+    expect(r.hu[0]!).toBeLessThan(-900);
+    expect(r.baseScore).toBeGreaterThanOrEqual(0);
+    expect(r.baseScore).toBeLessThanOrEqual(1);
+    await releaseRuntimes();
   });
 });
