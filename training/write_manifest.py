@@ -1,12 +1,17 @@
 """Writes models/manifest.json from the exported files and the measured figures: sha256 from
-the files, training facts from runs/*.json, evaluation from runs/evaluation.json. Nothing here
-is typed in by hand.
+the files, training facts from runs/*.json, evaluation from runs/evaluation.json, and the app
+scorer's figures (evaluation.scorer) from the folder training/record_scorer_figures.sh fills.
+Nothing here is typed in by hand.
 
   /usr/bin/python3 training/write_manifest.py
+  /usr/bin/python3 training/write_manifest.py --scorer training/runs/scorer   # merge only
 """
+import csv
+import glob
 import hashlib
 import json
 import os
+import sys
 
 from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER
 
@@ -63,13 +68,186 @@ def render_figures(manifest):
         f"Sizes: detector.onnx {d['sizeBytes']} bytes, characterizer.onnx {c['sizeBytes']} bytes. "
         f"Training: detector {d['training']['steps']} steps in {d['training']['seconds']} s, characterizer "
         f"{c['training']['steps']} steps in {c['training']['seconds']} s (2 CPU threads each).",
-    ]
+    ] + scorer_lines(manifest)
     a = text.index(begin) + len(begin)
     b = text.index(end)
     open(path, 'w').write(text[:a] + '\n' + '\n'.join(lines) + '\n' + text[b:])
 
 
+def write(manifest):
+    path = os.path.join(MODELS, 'manifest.json')
+    with open(path, 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write('\n')
+    render_figures(manifest)
+
+
+def keep_scorer_blocks(manifest):
+    """Carries the scorer's figures over from the previous manifest while they still describe the
+    same model files; a retrained model drops them until the scorer has measured it."""
+    path = os.path.join(MODELS, 'manifest.json')
+    if not os.path.exists(path):
+        return
+    old = json.load(open(path))['models']
+    for key, m in manifest['models'].items():
+        prev = old.get(key, {})
+        block = prev.get('evaluation', {}).get('scorer')
+        if block and prev.get('sha256') == m['sha256'] and block.get('modelSha256') == m['sha256']:
+            m['evaluation']['scorer'] = block
+
+
+def series_uid(series_dir):
+    import pydicom
+    for f in sorted(glob.glob(os.path.join(series_dir, '*.dcm'))):
+        return str(pydicom.dcmread(f, stop_before_pixels=True).SeriesInstanceUID)
+    raise SystemExit(f'no DICOM files in {series_dir}')
+
+
+def all_candidates_per_scan(eval_dir):
+    """Per scan, from candidates.csv: nodules hit by any candidate (the pipeline's lowest threshold)
+    and the false positives among all candidates."""
+    out = {}
+    with open(os.path.join(eval_dir, 'candidates.csv')) as f:
+        for row in csv.DictReader(f):
+            s = out.setdefault(row['seriesuid'], {'candidates': 0, 'hit': set(), 'fp': 0, 'ignored': 0})
+            s['candidates'] += 1
+            if row['match'] == 'TP':
+                s['hit'].update(row['markId'].split(';'))
+            elif row['match'] == 'FP':
+                s['fp'] += 1
+            else:
+                s['ignored'] += 1
+    return out
+
+
+def scorer_figures(metrics, eval_dir, names=None):
+    """The figures of one `pulmolens eval` output folder, in the manifest's form."""
+    rates = metrics['froc']['fpPerScan']
+    everything = all_candidates_per_scan(eval_dir)
+    per_scan = {}
+    for p in sorted(metrics['perScan'], key=lambda p: (names or {}).get(p['seriesInstanceUid'], p['seriesInstanceUid'])):
+        uid = p['seriesInstanceUid']
+        a = everything.get(uid, {'candidates': 0, 'hit': set(), 'fp': 0, 'ignored': 0})
+        nodules = p['tp'] + p['fn']
+        per_scan[(names or {}).get(uid, uid)] = {
+            'seriesInstanceUid': uid,
+            'nodules': nodules,
+            'atOperatingPoint': {'hits': p['tp'], 'falsePositives': p['fp'], 'missed': p['fn'],
+                                 'missedNoduleDiametersMm': [m['diameterMm'] for m in p['missed']]},
+            'allCandidates': {'candidates': a['candidates'], 'hits': len(a['hit']), 'falsePositives': a['fp'],
+                              'ignoredOnExcludedOrDuplicate': a['ignored'], 'missed': nodules - len(a['hit'])},
+        }
+    return {
+        'scans': metrics['scans'],
+        'nodules': metrics['nodules'],
+        'sensitivity': {f'{r:g}': v for r, v in zip(rates, metrics['froc']['sensitivity'])},
+        'cpm': metrics['cpm'],
+        'cpmCI95': metrics['cpmCI95'],
+        'operatingPoint': metrics['operatingPoint'],
+        'perScan': per_scan,
+        'annotationsSha256': metrics['data']['annotationsSha256'],
+    }
+
+
+def merge_scorer(run_dir):
+    """Merges the scorer's metrics.json files into each model's evaluation.scorer."""
+    path = os.path.join(MODELS, 'manifest.json')
+    manifest = json.load(open(path))
+    run = json.load(open(os.path.join(run_dir, 'run.json')))
+    synth = json.load(open(os.path.join(run_dir, 'eval-synth', 'metrics.json')))
+    lidc = json.load(open(os.path.join(run_dir, 'eval-lidc', 'metrics.json')))
+    models = manifest['models']
+    for m in models.values():
+        actual = sha256(os.path.join(MODELS, m['file']))
+        if actual != m['sha256']:
+            raise SystemExit(f"{m['file']}: sha256 {actual} differs from the manifest: refusing to merge")
+    for metrics in (synth, lidc):
+        if metrics['model']['sha256'] != models['detector']['sha256']:
+            raise SystemExit(f"scorer measured model {metrics['model']['sha256']}, manifest has "
+                             f"{models['detector']['sha256']}: refusing to merge")
+    names = {series_uid(os.path.join(d, 'series')): os.path.basename(d)
+             for d in sorted(glob.glob(os.path.join(run_dir, 'lidc', 'LIDC-IDRI-*')))}
+    synth_names = {}
+    for t in sorted(glob.glob(os.path.join(run_dir, 'synth', 'seed-*', 'truth.json'))):
+        truth = json.load(open(t))
+        synth_names[truth['seriesInstanceUid']] = f"synthetic seed {truth['seed']}"
+    held_out = models['detector']['evaluation']['syntheticHeldOut']['heldOutSeeds']
+    seeds = run['seeds']
+    subset = '' if seeds == held_out else (
+        f' (seeds {", ".join(map(str, seeds))} of the held-out {held_out[0]}-{held_out[-1]}: the full set '
+        f'takes too long on the shared 2-core CPU)')
+    common = {
+        'measuredBy': 'pulmolens eval (src/core/eval, LUNA16 hit rule, bootstrap 95% CI) running the shipped '
+                      'pipeline (analyzeSeries: detector, then characterizer); merged by '
+                      'training/write_manifest.py --scorer from training/record_scorer_figures.sh',
+        'date': run['date'],
+        'gitCommit': run['gitCommit'],
+        'model': synth['model'],
+        'score': 'finding probability = detector peak x characterizer p_nodule',
+        'syntheticHeldOut': {
+            'seeds': seeds,
+            'note': ('pulmolens synth phantoms with the held-out seeds' + subset + '; generated by '
+                     '`pulmolens synth` (its own scanner geometry), so not the same volumes as '
+                     'syntheticHeldOut above'),
+            'synthCommand': run['synthCommand'],
+            'command': run['synthEvalCommand'],
+            **scorer_figures(synth, os.path.join(run_dir, 'eval-synth'), synth_names),
+        },
+        'lidc': {
+            'note': 'LIDC-IDRI-0001 is the validation scan (never trained on); LIDC-IDRI-0002 was the real '
+                    'training background (LUNA16 lists no nodule in it), so its false positives are on seen anatomy',
+            'command': run['lidcEvalCommand'],
+            **scorer_figures(lidc, os.path.join(run_dir, 'eval-lidc'), names),
+        },
+    }
+    for m in models.values():
+        m['evaluation']['scorer'] = {'modelSha256': m['sha256'], **common}
+    write(manifest)
+    print(f'merged scorer figures from {run_dir} into models/manifest.json')
+
+
+def scorer_lines(manifest):
+    """Model card lines for the scorer block (empty until the scorer has measured these models)."""
+    sc = manifest['models']['detector']['evaluation'].get('scorer')
+    if not sc:
+        return ['', 'The app scorer has not measured these model files yet (training/record_scorer_figures.sh).']
+    f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    ci = lambda b: '' if not b.get('cpmCI95') else f" ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])})"
+    syn, lidc = sc['syntheticHeldOut'], sc['lidc']
+    rates = list(syn['sensitivity'].keys())
+    lines = [
+        '',
+        '### Measured by the app scorer (`pulmolens eval`)',
+        '',
+        f"Whole pipeline as the app runs it (score: {sc['score']}), LUNA16 rules, on {sc['date']} "
+        f"(commit {sc['gitCommit'][:10]}), detector sha256 {sc['model']['sha256'][:12]}…, by "
+        f"`training/record_scorer_figures.sh`. CPM with bootstrap 95% CI.",
+        '',
+        '| set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) |',
+        '|---|---|---|' + '---|' * (len(rates) + 1),
+    ]
+    for label, b in ((f"synthetic held-out seeds {', '.join(map(str, syn['seeds']))}", syn),
+                     ('LIDC-IDRI-0001 + 0002', lidc)):
+        lines.append(f"| {label} | {b['scans']} | {b['nodules']} | "
+                     + ' | '.join(f(b['sensitivity'][r]) for r in rates) + f" | {f(b['cpm'])}{ci(b)} |")
+    lines += ['', f"Synthetic set: {syn['note']}.", '',
+              '| scan | nodules | operating threshold | hits | FP | missed | all candidates: hits / FP / missed |',
+              '|---|---|---|---|---|---|---|']
+    for b in (syn, lidc):
+        th = f(b['operatingPoint']['threshold'])
+        for name, p in b['perScan'].items():
+            o, a = p['atOperatingPoint'], p['allCandidates']
+            lines.append(f"| {name} | {p['nodules']} | {th} | {o['hits']} | {o['falsePositives']} | {o['missed']} | "
+                         f"{a['hits']} / {a['falsePositives']} / {a['missed']} |")
+    lines += ['', 'The operating threshold is the one that maximises F1 on that set (so it is tuned to the set '
+              'it is reported on); "all candidates" counts every finding the pipeline emits.']
+    return lines
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--scorer':
+        merge_scorer(sys.argv[2])
+        return
     stats = json.load(open(os.path.join(DATA, 'patches', 'stats.json')))
     det_run = json.load(open(os.path.join(RUNS, 'train_detector.json')))
     char_run = json.load(open(os.path.join(RUNS, 'train_characterizer.json')))
@@ -153,9 +331,8 @@ def main():
             },
         },
     }
-    json.dump(manifest, open(os.path.join(MODELS, 'manifest.json'), 'w'), indent=2)
-    open(os.path.join(MODELS, 'manifest.json'), 'a').write('\n')
-    render_figures(manifest)
+    keep_scorer_blocks(manifest)
+    write(manifest)
     total = manifest['models']['detector']['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json; models total {total} bytes')
     if total > 30 * 1024 * 1024:
