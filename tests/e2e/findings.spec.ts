@@ -217,6 +217,14 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       expect(Date.parse(decision!.at)).toBeGreaterThan(Date.now() - 600_000);
     }
 
+    // The saliency map of the selected finding (occlusion sensitivity of the characterizer).
+    if (target && row) {
+      await page.getByRole('button', { name: 'Explain (saliency)' }).click();
+      const sal = page.getByTestId('saliency');
+      await expect(sal).toBeVisible({ timeout: 180_000 });
+      await sal.screenshot({ path: join(screenshotDir, 'findings-08-saliency.png') });
+    }
+
     // Export the report where we choose; pdftotext finds the text, pdftoppm renders the page.
     const out = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-report-'));
     await page.getByLabel('Report folder').fill(out);
