@@ -23,7 +23,7 @@ export function ReviewControls({
   const l = Number(long);
   const s = Number(short);
   const valid = l > 0 && s > 0 && s <= l;
-  if (row.source === 'reader') return <div className="muted">Added by hand by {row.finding.id}.</div>;
+  if (row.source === 'reader') return <div className="muted">Added by hand ({row.finding.id}).</div>;
   return (
     <div className="review-controls" aria-label="Review">
       <div className="buttons">
