@@ -100,8 +100,11 @@ export const analysisSchemas = {
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
-      /** Where metrics.json and the plots go (default: a fresh folder under the OS temp dir). */
-      outDir: path.optional(),
+      /**
+       * Where metrics.json, the plots and the candidate CSV go: a folder the researcher chooses.
+       * Required: the results name series, and nothing with patient data goes to temp folders.
+       */
+      outDir: path,
       taskId,
     })
     .strict(),

@@ -4,7 +4,7 @@
  * Checks the FROC plot, the metrics (recall 1, 2 FP), the per-scan table, and that clicking a
  * false positive opens its series in the viewer centred on that spot.
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lidcStudy, missingData, sharedDataDir } from '../support/shared-data';
@@ -82,6 +82,7 @@ test.describe('evaluation page', () => {
       .fill(join(sharedDataDir, 'ct', 'luna16-annotations-excluded.csv'));
     await page.getByLabel('Precomputed findings folder (optional)').fill(findings);
     await page.getByLabel('Threshold (optional; default: best F1)').fill('0.5');
+    await page.getByLabel('Results folder').fill(join(work, 'results'));
     await page.getByRole('button', { name: 'Run evaluation' }).click();
 
     const plot = page.getByTestId('froc-plot');
@@ -93,6 +94,8 @@ test.describe('evaluation page', () => {
     await expect(page.getByTestId('recall')).toHaveText('1.000');
     // Two false positives over two scans at threshold 0.5 (b1 at 0.8, a2 at 0.7).
     await expect(metrics.getByRole('row', { name: /^FP\/scan 1\.000$/ })).toBeVisible();
+    // The results are in the folder the researcher chose.
+    expect(existsSync(join(work, 'results', 'metrics.json'))).toBe(true);
     const perScan = page.getByRole('table', { name: 'Per-scan results' });
     await expect(perScan.locator(`tr[data-series-uid="${UID_0001}"]`)).toContainText(/1\s*1\s*0/);
     await expect(perScan.locator(`tr[data-series-uid="${UID_0002}"]`)).toContainText(/0\s*1\s*0/);

@@ -90,8 +90,14 @@ describe('analysis IPC validation', () => {
     ).toBe(false);
     expect(requestSchemas['analysis.run'].safeParse({ key: '', taskId: 't' }).success).toBe(false);
     expect(
-      requestSchemas['eval.run'].safeParse({ studies: '/s', annotations: '/a', threshold: 2 }).success,
+      requestSchemas['eval.run'].safeParse({ studies: '/s', annotations: '/a', threshold: 2, outDir: '/o' })
+        .success,
     ).toBe(false);
+    // Results name series: they go only to a folder the researcher chose, never to a temp folder.
+    expect(requestSchemas['eval.run'].safeParse({ studies: '/s', annotations: '/a' }).success).toBe(false);
+    expect(
+      requestSchemas['eval.run'].safeParse({ studies: '/s', annotations: '/a', outDir: '/o' }).success,
+    ).toBe(true);
   });
 
   it('needs an analysis before a review, knows its findings, and wants an absolute report folder', async () => {

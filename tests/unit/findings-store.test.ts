@@ -168,11 +168,14 @@ describe('evaluation store', () => {
     store.getState().setInput('threshold', '1.5');
     expect(store.getState().problem()).toMatch(/probability/);
     store.getState().setInput('threshold', ' 0.4 ');
+    expect(store.getState().problem()).toMatch(/results are written/);
+    store.getState().setInput('outDir', '/nope/out');
     expect(store.getState().problem()).toBeNull();
     expect(evalRequest(store.getState().inputs)).toEqual({
       studies: '/nope/studies',
       annotations: '/nope/a.csv',
       threshold: 0.4,
+      outDir: '/nope/out',
     });
   });
 
@@ -180,6 +183,7 @@ describe('evaluation store', () => {
     const store = createEvalStore(await realApi());
     store.getState().setInput('studies', '/nope/studies');
     store.getState().setInput('annotations', '/nope/a.csv');
+    store.getState().setInput('outDir', '/nope/out');
     await store.getState().run();
     const st = store.getState().status;
     expect(st.kind).toBe('failed');

@@ -86,9 +86,10 @@ async function findingsFor<S extends EvalStudy>(
   // Cached results count only if the current model made them (unknown model: taken as they are).
   const fresh = (doc: FindingsDocument | null): doc is FindingsDocument =>
     doc !== null && (opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256);
-  // Precomputed files first: reading one is as cheap as resuming, and the user may have updated it.
+  // Precomputed files first, taken as given: the user chose them explicitly (another model's output,
+  // a reference run), so they are scored whatever model made them.
   const precomputed = opts.findingsDir ? await read(precomputedFindingsPath(opts.findingsDir, uid)) : null;
-  if (fresh(precomputed)) return { doc: precomputed, source: 'precomputed' };
+  if (precomputed) return { doc: precomputed, source: 'precomputed' };
   const resumed = await read(join(opts.outDir, FINDINGS_CACHE_DIR, `${uid}.json`));
   if (fresh(resumed)) return { doc: resumed, source: 'resumed' };
   if (!opts.analyze) {

@@ -4,9 +4,6 @@
  * have precomputed findings are read, the rest are analysed in the inference worker.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../core/errors';
 import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
@@ -16,8 +13,6 @@ import type { Handler } from './router';
 
 export interface EvalDeps {
   modelsDir?: string;
-  /** Where runs without an outDir go (default: a fresh folder under the OS temp dir). */
-  scratchDir?: () => Promise<string>;
 }
 
 export type EvalHandlers = { 'eval.run': Handler<'eval.run'>; 'eval.result': Handler<'eval.result'> };
@@ -36,7 +31,6 @@ function requireExisting(path: string, what: 'file' | 'folder'): void {
 
 export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
   let last: EvalRunResult | null = null;
-  const scratch = deps.scratchDir ?? (() => mkdtemp(join(tmpdir(), 'pulmolens-eval-')));
 
   return {
     'eval.run': async (req, ctx) => {
@@ -73,7 +67,7 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
       } catch {
         modelSha = undefined; // only a problem if some series needs analysing
       }
-      const outDir = req.outDir ?? (await scratch());
+      const outDir = req.outDir;
       const { evaluation } = await runEvaluation<Study>({
         studies,
         annotations: annotations.index,

@@ -65,6 +65,11 @@ const FIELDS: { name: keyof EvalInputs; label: string; placeholder: string }[] =
     placeholder: '/folder with <uid>.json',
   },
   { name: 'threshold', label: 'Threshold (optional; default: best F1)', placeholder: '0.5' },
+  {
+    name: 'outDir',
+    label: 'Results folder',
+    placeholder: '/folder for metrics.json, froc.svg, candidates.csv',
+  },
 ];
 
 export function EvaluationPage() {

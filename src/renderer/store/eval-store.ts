@@ -22,6 +22,8 @@ export interface EvalInputs {
   findings: string;
   /** Empty: the operating point that maximises F1. */
   threshold: string;
+  /** Where the results are written (the researcher's choice; never a temp folder). */
+  outDir: string;
 }
 
 export interface Goto {
@@ -55,6 +57,7 @@ export function evalRequest(inputs: EvalInputs): {
   excluded?: string;
   findings?: string;
   threshold?: number;
+  outDir: string;
 } {
   const t = inputs.threshold.trim();
   return {
@@ -63,13 +66,14 @@ export function evalRequest(inputs: EvalInputs): {
     ...(inputs.excluded.trim() ? { excluded: inputs.excluded.trim() } : {}),
     ...(inputs.findings.trim() ? { findings: inputs.findings.trim() } : {}),
     ...(t ? { threshold: Number(t) } : {}),
+    outDir: inputs.outDir.trim(),
   };
 }
 
 export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
   const store = createStore<EvalState>()((set, get) => ({
     page: 'viewer',
-    inputs: { studies: '', annotations: '', excluded: '', findings: '', threshold: '' },
+    inputs: { studies: '', annotations: '', excluded: '', findings: '', threshold: '', outDir: '' },
     status: { kind: 'idle' },
     result: null,
     goto: null,
@@ -85,6 +89,7 @@ export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
       if (!i.annotations.trim()) return 'choose the annotation CSV';
       const t = i.threshold.trim();
       if (t && !(Number(t) >= 0 && Number(t) <= 1)) return 'the threshold is a probability between 0 and 1';
+      if (!i.outDir.trim()) return 'choose the folder the results are written to';
       return null;
     },
     async run() {
