@@ -4,6 +4,7 @@ import { PulmoLensError } from '../errors';
 import type { Vec3 } from '../volume/volume';
 import { isEncapsulated, transferSyntaxInfo, type Codec } from './transfer-syntax';
 import type { SeriesMetadata } from './types';
+import type { FrameInfo } from './codecs/codec-types';
 
 /** Geometry and rescale of one frame (per-frame functional groups win over shared ones). */
 export interface FrameHeader {
@@ -17,7 +18,7 @@ export interface FrameHeader {
 }
 
 /** Everything the scanner and the loader need from one DICOM file. */
-export interface InstanceHeader {
+export interface InstanceHeader extends FrameInfo {
   path: string;
   sopInstanceUid: string;
   sopClassUid: string;
@@ -25,12 +26,6 @@ export interface InstanceHeader {
   metadata: SeriesMetadata;
   transferSyntaxUid: string;
   codec: Codec;
-  rows: number;
-  columns: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: 0 | 1;
-  samplesPerPixel: number;
   photometricInterpretation: string;
   paddingValue: number | null;
   paddingRangeLimit: number | null;

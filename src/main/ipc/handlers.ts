@@ -2,9 +2,10 @@
  * Channel handlers: each one names the src/core call it makes. The scanned series and the most
  * recently loaded volumes live here, in the main process; the renderer refers to them by key.
  */
+import { summarize } from './series-summary';
 import { PulmoLensError } from '../../core/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
-import type { LoadedSeriesInfo, SeriesSummary } from '../../shared/ipc-contract';
+import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
 import type { HandlerContext, Handlers } from './router';
@@ -27,19 +28,6 @@ export interface HandlerDeps {
   analysisStore?: AnalysisStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
-}
-
-export function summarize(s: ScannedSeries): SeriesSummary {
-  return {
-    key: s.key,
-    metadata: s.metadata,
-    rows: s.rows,
-    columns: s.columns,
-    sliceCount: s.frames.length,
-    spacingMm: s.spacingMm,
-    transferSyntaxes: s.transferSyntaxes,
-    warnings: s.warnings,
-  };
 }
 
 export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {

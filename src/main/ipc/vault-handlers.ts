@@ -1,5 +1,6 @@
 /**
- * The vault channels (lock screen, session, catalogue, import, export, audit) and the glue that
+ * The vault channels (lock screen, session, catalogue,
+ * import, export, audit) and the glue that
  * makes the DICOM channels read stored series from the vault: importing = scan the folder (DICOM
  * worker) -> copy each series into the vault; opening = decode from the vault's objects with no
  * plaintext on disk.
@@ -8,7 +9,7 @@ import { PulmoLensError } from '../../core/errors';
 import { loadSeries } from '../../core/dicom/index';
 import type { ScannedSeries } from '../../core/dicom/types';
 import { vaultFileSource, type UnlockedVault } from '../../core/vault';
-import type { SeriesSummary } from '../../shared/ipc-contract';
+import { summarize } from './series-summary';
 import {
   vaultRequestSchemas,
   type ImportedSeries,
@@ -25,19 +26,6 @@ export type VaultHandlers = { [C in VaultChannel]: Handler<C> };
 
 const VAULT_PATH = 'vault:';
 
-function seriesSummary(s: ScannedSeries): SeriesSummary {
-  return {
-    key: s.key,
-    metadata: s.metadata,
-    rows: s.rows,
-    columns: s.columns,
-    sliceCount: s.frames.length,
-    spacingMm: s.spacingMm,
-    transferSyntaxes: s.transferSyntaxes,
-    warnings: s.warnings,
-  };
-}
-
 /** Every study in the vault with its series in the study browser's shape. */
 export function vaultStudies(v: UnlockedVault): VaultStudy[] {
   return v.listStudies().map((st) => ({
@@ -49,7 +37,7 @@ export function vaultStudies(v: UnlockedVault): VaultStudy[] {
     studyDescription: st.studyDescription,
     importedAt: st.importedAt,
     series: st.series.map((se): VaultSeries => ({
-      ...seriesSummary(v.getSeries(se.ref).scanned),
+      ...summarize(v.getSeries(se.ref).scanned),
       ref: se.ref,
       bytes: se.bytes,
       importedAt: se.importedAt,
