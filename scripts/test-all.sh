@@ -3,10 +3,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
+passed=0
+failed=0
 step() {
   local name="$1"; shift
   printf '\n\033[1m== %s ==\033[0m\n' "$name"
-  if "$@"; then echo "-- $name: ok"; else echo "-- $name: FAILED"; status=1; fi
+  if "$@"; then echo "-- $name: ok"; passed=$((passed + 1)); else echo "-- $name: FAILED"; status=1; failed=$((failed + 1)); fi
 }
 step "lint (eslint)" npx eslint . --max-warnings=0
 step "format (prettier)" npx prettier --check . --log-level=warn
@@ -15,4 +17,6 @@ step "unit + integration (vitest)" npx vitest run
 if compgen -G "tests/e2e/*.spec.ts" >/dev/null; then
   step "end-to-end (playwright, Debian chromium)" npx playwright test
 fi
+echo
+echo "steps: $passed passed, $failed failed"
 exit $status
