@@ -43,7 +43,8 @@ function clearDecrypted(): void {
       console.error('vault lock listener failed', err);
     }
   }
-  delete (window as unknown as Record<string, unknown>).__pulmolens;
+  // The test-only landmark hook (absent from production builds) must not outlive the data.
+  if (import.meta.env.MODE === 'test') delete (window as unknown as Record<string, unknown>).__pulmolens;
 }
 
 export const vaultStore = createVaultStore(window.api, {
