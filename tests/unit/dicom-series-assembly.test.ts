@@ -129,4 +129,23 @@ describe('stored values to HU', () => {
     );
     expect(Array.from(out)).toEqual([32767, 1000]);
   });
+
+  it('gives the same HU on the two-voxels-at-a-time path and the one-at-a-time path', () => {
+    const params = {
+      slope: 1,
+      intercept: -1024,
+      bitsStored: 12,
+      pixelRepresentation: 0 as const,
+      paddingValue: 63536,
+      paddingRangeLimit: null,
+    };
+    const raw = new Uint16Array(1001);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 16;
+    const even = new Int16Array(1000);
+    const odd = new Int16Array(1001);
+    storedToHu(raw.subarray(0, 1000), params, even, 0); // even length, aligned: paired loop
+    storedToHu(raw, params, odd, 0); // odd length: scalar loop
+    expect(Array.from(even)).toEqual(Array.from(odd.subarray(0, 1000)));
+    expect(new Set(even).size).toBeGreaterThan(100);
+  });
 });
