@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
+import { bufferFileSource, loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { createVault, vaultFileSource } from '../../src/core/vault';
 import { lidcStudy, missingData } from '../support/shared-data';
 
@@ -32,6 +32,11 @@ describe.skipIf(skip)('decoding a series from the vault', () => {
     expect(fromVault.skipped).toEqual([]);
     expect(fromVault.volume.dims).toEqual(plain.volume.dims);
     expect(Buffer.from(fromVault.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
+    // The app's path: objects decrypted by the key holder, decoded elsewhere from memory.
+    const files = new Map<string, Uint8Array>();
+    for (const f of stored.frames) files.set(f.path, new Uint8Array(await v.readInstance(f.path)));
+    const fromMemory = await loadSeries(stored, { source: bufferFileSource(files) });
+    expect(Buffer.from(fromMemory.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
     await v.lock();
     await expect(loadSeries(stored, { source: vaultFileSource(v) })).rejects.toMatchObject({
       code: 'VAULT_LOCKED',

@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
+import { PulmoLensError } from '../errors';
 
 /**
  * Where a series' files are read from. The default is the file system; the vault provides one
@@ -24,3 +25,19 @@ export const fsFileSource: FileSource = {
     }
   },
 };
+
+/**
+ * Files already in memory (for example decrypted from the vault by the process that holds the
+ * keys, then handed to the decoding worker), keyed by the frame paths of the series.
+ */
+export function bufferFileSource(files: ReadonlyMap<string, Uint8Array>): FileSource {
+  const get = (path: string): Uint8Array => {
+    const f = files.get(path);
+    if (!f) throw new PulmoLensError('NOT_FOUND', 'file was not handed to the decoder', { path });
+    return f;
+  };
+  return {
+    readFile: async (path) => get(path),
+    readRange: async (path, offset, length) => get(path).subarray(offset, offset + length),
+  };
+}

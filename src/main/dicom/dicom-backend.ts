@@ -7,6 +7,7 @@ import type { LoadedSeries, ScannedSeries, ScanResult, TaskOptions } from '../..
 
 export interface DicomBackend {
   scan(paths: string[], opts: TaskOptions): Promise<ScanResult>;
-  load(series: ScannedSeries, opts: TaskOptions): Promise<LoadedSeries>;
+  /** `files`: the series' files already in memory (from the vault); otherwise read from disk. */
+  load(series: ScannedSeries, opts: TaskOptions, files?: Map<string, Uint8Array>): Promise<LoadedSeries>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * stays responsive. Each job gets its own AbortController; a `cancel` message aborts it.
  */
 import { parentPort } from 'node:worker_threads';
-import { loadSeries, scanDicomInputs } from '../../core/dicom/index';
+import { bufferFileSource, loadSeries, scanDicomInputs } from '../../core/dicom/index';
 import { isPulmoLensError } from '../../core/errors';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
 
@@ -28,11 +28,13 @@ port.on('message', (msg: WorkerRequest) => {
   const job =
     msg.type === 'scan'
       ? scanDicomInputs(msg.paths, opts).then((result) => post({ type: 'scanned', id: msg.id, result }))
-      : loadSeries(msg.series, opts).then((result) => {
-          // Hand the voxel buffer over instead of copying ~100 MB.
-          const buf = result.volume.hu.buffer;
-          post({ type: 'loaded', id: msg.id, result }, buf instanceof ArrayBuffer ? [buf] : []);
-        });
+      : loadSeries(msg.series, msg.files ? { ...opts, source: bufferFileSource(msg.files) } : opts).then(
+          (result) => {
+            // Hand the voxel buffer over instead of copying ~100 MB.
+            const buf = result.volume.hu.buffer;
+            post({ type: 'loaded', id: msg.id, result }, buf instanceof ArrayBuffer ? [buf] : []);
+          },
+        );
   job
     .catch((err: unknown) => {
       const error = isPulmoLensError(err)

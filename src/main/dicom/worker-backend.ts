@@ -64,7 +64,11 @@ export function createWorkerBackend(spawn: () => Worker): DicomBackend {
 
   type JobRequest = Extract<WorkerRequest, { type: 'scan' | 'load' }>;
 
-  function run<T>(req: DistributiveOmit<JobRequest, 'id'>, opts: TaskOptions): Promise<T> {
+  function run<T>(
+    req: DistributiveOmit<JobRequest, 'id'>,
+    opts: TaskOptions,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
     if (opts.signal?.aborted)
       return Promise.reject(new PulmoLensError('CANCELLED', 'cancelled before start'));
     const id = nextId++;
@@ -78,13 +82,22 @@ export function createWorkerBackend(spawn: () => Worker): DicomBackend {
           once: true,
         },
       );
-      w.postMessage({ ...req, id } as WorkerRequest);
+      w.postMessage({ ...req, id } as WorkerRequest, transfer);
     });
   }
 
   return {
     scan: (paths, opts) => run<ScanResult>({ type: 'scan', paths }, opts),
-    load: (series, opts) => run<LoadedSeries>({ type: 'load', series }, opts),
+    load: (series, opts, files) => {
+      if (!files) return run<LoadedSeries>({ type: 'load', series }, opts);
+      // Hand the decrypted bytes over (no copy); each file owns its buffer.
+      const transfer = [...files.values()].flatMap((b) =>
+        b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+          ? [b.buffer]
+          : [],
+      );
+      return run<LoadedSeries>({ type: 'load', series, files }, opts, transfer);
+    },
     async close() {
       const w = worker;
       worker = null;

@@ -4,7 +4,8 @@ import type { LoadedSeries, Progress, ScannedSeries, ScanResult } from '../../co
 
 export type WorkerRequest =
   | { type: 'scan'; id: number; paths: string[] }
-  | { type: 'load'; id: number; series: ScannedSeries }
+  /** `files`: the series' files already in memory (decrypted from the vault), by frame path. */
+  | { type: 'load'; id: number; series: ScannedSeries; files?: Map<string, Uint8Array> }
   | { type: 'cancel'; id: number };
 
 export type WorkerReply =

@@ -2,13 +2,12 @@
  * The vault channels (lock screen, session, catalogue,
  * import, export, audit) and the glue that
  * makes the DICOM channels read stored series from the vault: importing = scan the folder (DICOM
- * worker) -> copy each series into the vault; opening = decode from the vault's objects with no
- * plaintext on disk.
+ * worker) -> copy each series into the vault; opening = decrypt the vault's objects here and decode
+ * them in the DICOM worker, with no plaintext on disk.
  */
 import { PulmoLensError } from '../../core/errors';
-import { loadSeries } from '../../core/dicom/index';
 import type { ScannedSeries } from '../../core/dicom/types';
-import { vaultFileSource, type UnlockedVault } from '../../core/vault';
+import type { UnlockedVault } from '../../core/vault';
 import { summarize } from './series-summary';
 import {
   vaultRequestSchemas,
@@ -61,9 +60,10 @@ export function storedSeries(session: VaultSessionHolder, key: string): ScannedS
 const fromVault = (s: ScannedSeries): boolean => s.frames.some((f) => f.path.startsWith(VAULT_PATH));
 
 /**
- * The DICOM backend with vault series decoded through the vault: the keys never leave this
- * thread, so these are decoded here (decrypting only the chunks each frame needs) rather than in
- * the worker, which keeps scanning original folders.
+ * The DICOM backend with vault series read through the vault: the keys never leave this thread,
+ * so the objects are decrypted here (each awaited separately, so IPC keeps flowing) and the
+ * plaintext bytes are handed, in memory, to the DICOM worker, which decodes them off this thread.
+ * Nothing is written to disk.
  */
 export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHolder): DicomBackend {
   return {
@@ -73,7 +73,16 @@ export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHo
       const v = session.require();
       // A whole series opened for reading is audit-logged; one-frame thumbnails are not.
       if (series.frames.length > 1) await v.openStudy(series.key);
-      return loadSeries(series, { ...opts, source: vaultFileSource(v) });
+      const paths = [...new Set(series.frames.map((f) => f.path))];
+      const files = new Map<string, Uint8Array>();
+      for (const [i, path] of paths.entries()) {
+        if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'opening cancelled');
+        const bytes = await v.readInstance(path);
+        // A private copy whose buffer can be transferred to the worker without copying again.
+        files.set(path, new Uint8Array(bytes));
+        opts.onProgress?.({ done: i + 1, total: paths.length, stage: 'decrypting' });
+      }
+      return backend.load(series, opts, files);
     },
     close: () => backend.close(),
   };
