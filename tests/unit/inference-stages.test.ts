@@ -11,7 +11,7 @@ import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
 import { coverage, gaussianWeights, tileStarts } from '../../src/core/inference/sliding-window';
-import { voxelToWorld, type Vec3, type Volume } from '../../src/core/volume/volume';
+import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/core/volume/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 
 describe('resampling to the model grid', () => {
@@ -212,17 +212,7 @@ describe('NIfTI heatmap', () => {
     dims: [4, 3, 2] as Vec3,
     spacingMm: [0.7, 0.8, 2.5] as Vec3,
     originLps: [10, -20, 30] as Vec3,
-    direction: [-1, 0, 0, 0, 1, 0, 0, 0, -1] as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ],
+    direction: [-1, 0, 0, 0, 1, 0, 0, 0, -1] as DirectionCosines,
   };
 
   it('writes an sform that maps voxels to RAS = (-L, -P, S) of the DICOM position', () => {

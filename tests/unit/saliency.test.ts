@@ -2,6 +2,7 @@
  * Occlusion sensitivity arithmetic (which voxels each occluded cube hides, the slice map), and the
  * real characterizer on a synthetic nodule when a models folder is there.
  */
+import type { DirectionCosines } from '../../src/core/volume/volume';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,17 +70,7 @@ describe.skipIf(noModels !== null)('characterizer saliency with the models', () 
       dims: [n, n, n] as [number, number, number],
       spacingMm: [1, 1, 1] as [number, number, number],
       originLps: [0, 0, 0] as [number, number, number],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
       hu,
     };
     const r = await characterizerSaliency(volume, [32, 32, 32], { modelsDir, provider: 'cpu' });
