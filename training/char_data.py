@@ -7,7 +7,7 @@ app's own cubes). Labels per candidate:
   0  negative: farther than 1.5 radii from every inserted nodule and farther than
      max(1.5 radii, radius + 10 mm) from every LUNA16 nodule or excluded mark (15 mm for marks
      without a diameter), so a real nodule and its surroundings are never negatives;
- -1  ignored (in between).
+ -1  ignored (in between, or near an inserted nodule whose centre is outside the aerated lung).
 """
 import csv
 import json
@@ -74,14 +74,25 @@ class Series:
         self.meta, cubes = load_mined(prefix)
         self.cubes = cubes.astype(np.float16)
         ins = json.load(open(sidecar)) if sidecar else None
-        self.inserted = ins['nodules'] if ins else []
+        nodules = ins['nodules'] if ins else []
+        # Nodules centred outside the aerated lung (site_check.py) are not training material:
+        # their surroundings are ignored, they are not counted.
+        sites = sidecar[:-5] + '.sites.json' if sidecar else None
+        ok = json.load(open(sites)) if sites and os.path.exists(sites) else None
+        if sidecar and ok is None:
+            raise SystemExit(f'{sites} missing: run training/site_check.py')
+        self.inserted = [n for n in nodules if ok[n['id']]]
+        self.off_site = [n for n in nodules if not ok[n['id']]]
         self.source_uid = ins['sourceSeriesInstanceUid'] if ins else (source_uid or self.meta['seriesInstanceUid'])
         self.background = ins['study'] if ins else name
         self.labels, self.hit = label_series(self.meta, self.inserted, self.source_uid)
+        if self.off_site:
+            off, _ = label_series(self.meta, self.off_site, self.source_uid)
+            self.labels[(off != 0) & (self.labels == 0)] = -1
         self.type_idx = np.array([TYPE_ORDER.index(self.inserted[h]['type']) if h >= 0 else -1 for h in self.hit], np.int64)
         self.spic = np.array([int(self.inserted[h]['spiculated']) if h >= 0 else -1 for h in self.hit], np.int64)
 
     def summary(self):
         return {'series': self.name, 'candidates': int(len(self.labels)), 'positives': int((self.labels == 1).sum()),
                 'negatives': int((self.labels == 0).sum()), 'ignored': int((self.labels == -1).sum()),
-                'inserted': len(self.inserted), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}
+                'inserted': len(self.inserted), 'insertedOutsideLungIgnored': len(self.off_site), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}

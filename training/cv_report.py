@@ -18,9 +18,8 @@ import numpy as np
 import torch
 
 from common import MODELS, RUNS
-from models import Characterizer
 from png import write_png
-from train_char import froc, load_backgrounds, score
+from train_char import froc, load_backgrounds, make_net, score
 
 torch.set_num_threads(1)
 FOLDS = {'cv-0001': ('LIDC-IDRI-0001', 'LIDC-IDRI-0002'), 'cv-0002': ('LIDC-IDRI-0002', 'LIDC-IDRI-0001')}
@@ -30,7 +29,8 @@ TARGET_FP = 1.0
 
 
 def load_net(path):
-    net = Characterizer(in_ch=2)
+    arch = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args'].get('arch', 'cnn')
+    net = make_net(arch)
     net.load_state_dict(torch.load(path))
     net.eval()
     return net

@@ -60,7 +60,9 @@ def main():
         spec['detector'] = {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}}
     if a.only in (None, 'char'):
         # Characterizer v2 (model contract v2): input `cubes` [N, 2, 32, 32, 32].
-        char = Characterizer(in_ch=2)
+        from train_char import make_net
+        arch = json.load(open(os.path.join(os.path.dirname(a.char), 'train.json')))['args'].get('arch', 'cnn')
+        char = make_net(arch)
         char.load_state_dict(torch.load(a.char))
         char.eval()
         c = torch.cat([reference_input((3, 1, CUBE, CUBE, CUBE), 23), reference_input((3, 1, CUBE, CUBE, CUBE), 29)], 1)

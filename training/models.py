@@ -133,3 +133,82 @@ class Characterizer(nn.Module):
 
 def count_params(m):
     return sum(p.numel() for p in m.parameters())
+
+
+def _directions():
+    """The 26 unit directions to a voxel's neighbours, as (x, y, z)."""
+    d = [(x, y, z) for z in (-1, 0, 1) for y in (-1, 0, 1) for x in (-1, 0, 1) if (x, y, z) != (0, 0, 0)]
+    u = torch.tensor(d, dtype=torch.float32)
+    return u / u.norm(dim=1, keepdim=True)
+
+
+class RayCharacterizer(nn.Module):
+    """Characterizer v2 for CPU-starved training: a FIXED ray-casting stem and a small trained
+    Transformer over direction tokens.
+
+    Stem (no parameters): from the cube centre (voxel 16), 26 rays (to the 26 neighbour
+    directions) sampled trilinearly at 1..14 voxels in both channels (1 mm: 1-14 mm; 2 mm context:
+    2-28 mm). A nodule is dense along every ray; a vessel along two opposite ones, a pleural bump
+    on one side: the shape cue of a Hessian blob filter, learned instead of fixed. Tokens = rays
+    (28 values each) + a learned embedding of the ray direction; a class token carries the two
+    centre values. 2-layer pre-norm Transformer (dim 32, 4 heads), three heads as in v1.
+    The stem is a Gather with fixed indices and weights in the ONNX graph."""
+
+    RADII = 14
+
+    def __init__(self, dim=32, depth=2, heads=4):
+        super().__init__()
+        u = _directions()
+        self.register_buffer('dirs', u, persistent=False)
+        r = torch.arange(1, self.RADII + 1, dtype=torch.float32)
+        # Sample points [26, R, 3] in voxel (x, y, z), centre voxel 16.
+        p = 16 + u[:, None, :] * r[None, :, None]
+        p0 = torch.floor(p)
+        f = p - p0
+        idx, w = [], []
+        for dz in (0, 1):
+            for dy in (0, 1):
+                for dx in (0, 1):
+                    q = (p0 + torch.tensor([dx, dy, dz], dtype=torch.float32)).long().clamp(0, 31)
+                    idx.append(q[..., 2] * 1024 + q[..., 1] * 32 + q[..., 0])
+                    w.append((f[..., 0] if dx else 1 - f[..., 0]) * (f[..., 1] if dy else 1 - f[..., 1]) * (f[..., 2] if dz else 1 - f[..., 2]))
+        idx = torch.stack(idx, -1)  # [26, R, 8]
+        w = torch.stack(w, -1)
+        # Both channels: channel c's voxels start at c * 32768 in the flattened cube pair.
+        self.register_buffer('gidx', torch.cat([idx, idx + 32768], 1).reshape(-1), persistent=False)  # [26 * 2R * 8]
+        self.register_buffer('gw', torch.cat([w, w], 1).reshape(1, 26, 2 * self.RADII, 8), persistent=False)
+        self.embed = TokenLinear(2 * self.RADII, dim)
+        self.dir_embed = TokenLinear(3, dim)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.centre_embed = TokenLinear(2, dim)
+        self.layers = nn.ModuleList([EncoderLayer(dim, heads, dropout=0.0, linear=TokenLinear) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head_nodule = nn.Linear(dim, 1)
+        self.head_type = nn.Linear(dim, 3)
+        self.head_spic = nn.Linear(dim, 1)
+
+    def rays(self, x):
+        """[N, 2, 32, 32, 32] -> ray profiles [N, 26, 28] and centre values [N, 1, 2]."""
+        n = x.shape[0]
+        flat = x.reshape(n, 2 * 32768)
+        v = flat[:, self.gidx].reshape(n, 26, 2 * self.RADII, 8)
+        prof = (v * self.gw).sum(-1)
+        centre = x[:, :, 16, 16, 16].reshape(n, 1, 2)
+        return prof, centre
+
+    def logits_from_rays(self, prof, centre):
+        n = prof.shape[0]
+        t = self.embed(prof) + self.dir_embed(self.dirs[None].expand(n, -1, -1))
+        c = self.cls.expand(n, -1, -1) + self.centre_embed(centre)
+        t = torch.cat([c, t], 1)
+        for layer in self.layers:
+            t = layer(t)
+        z = self.norm(t[:, 0])
+        return self.head_nodule(z), self.head_type(z), self.head_spic(z)
+
+    def logits(self, x):
+        return self.logits_from_rays(*self.rays(x))
+
+    def forward(self, x):
+        a, b, c = self.logits(x)
+        return torch.sigmoid(a), torch.softmax(b, dim=1), torch.sigmoid(c)

@@ -25,13 +25,14 @@ import torch.nn.functional as F
 
 from char_data import Series
 from common import RUNS, seed_everything
-from models import Characterizer, count_params
+from models import Characterizer, RayCharacterizer, _directions, count_params
 
 # One thread: on the shared 2-core machine (load ~20) two OpenMP threads spin-wait and run
 # 5x slower than one (measured: 13 s vs 2.7 s per batch of 32).
 torch.set_num_threads(1)
 MINED = os.environ.get('PULMOLENS_MINED', os.path.join(RUNS, 'mined'))
 INSERT = os.path.join(RUNS, 'insert')
+EXTRA = os.path.join(RUNS, 'extra')
 
 
 def load_backgrounds(names):
@@ -80,6 +81,68 @@ def augment(x, rng, scale=0.15, shift_mm=2.0, hu_offset=0.02, noise=0.012):
     return x.clamp(0, 1)
 
 
+def symmetry_perms():
+    """Token permutations for the cube's in-plane 90-degree rotations and axis flips (32 of them):
+    rotating the cube by T moves the ray in direction T^-1 u to u."""
+    u = _directions().numpy()
+    perms = []
+    for k in range(4):
+        c, s_ = [(1, 0), (0, 1), (-1, 0), (0, -1)][k]
+        rot = np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1]], dtype=np.float32)
+        for fx in (1, -1):
+            for fy in (1, -1):
+                for fz in (1, -1):
+                    t = rot @ np.diag([fx, fy, fz]).astype(np.float32)
+                    src = u @ np.linalg.inv(t).T
+                    perms.append([int(np.argmin(np.linalg.norm(u - v, axis=1))) for v in src])
+    return torch.tensor(perms)
+
+
+PERMS = None
+
+
+def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008):
+    """Ray-profile augmentation: random cube symmetry (token permutation), scale +-15 % along the
+    rays, HU offset and noise. prof [B, 26, 28] (two channels x 14 radii), centre [B, 1, 2]."""
+    global PERMS
+    if PERMS is None:
+        PERMS = symmetry_perms()
+    b = prof.shape[0]
+    perm = PERMS[torch.from_numpy(rng.integers(0, len(PERMS), b))]
+    prof = torch.gather(prof, 1, perm[:, :, None].expand(-1, -1, prof.shape[2]))
+    r = RayCharacterizer.RADII
+    s = torch.from_numpy(rng.uniform(1 - scale, 1 + scale, (b, 1, 1)).astype(np.float32))
+    q = (torch.arange(1, r + 1, dtype=torch.float32)[None, None] / s).clamp(0, r)
+    q0 = q.floor().long().clamp(max=r - 1)
+    w = q - q0
+    out = []
+    for ch in range(2):
+        full = torch.cat([centre[:, :, ch:ch + 1].expand(-1, 26, 1), prof[:, :, ch * r:(ch + 1) * r]], 2)  # r=0..R
+        a = torch.gather(full, 2, q0.expand(-1, 26, -1))
+        bb = torch.gather(full, 2, (q0 + 1).clamp(max=r).expand(-1, 26, -1))
+        out.append(a + (bb - a) * w)
+    prof = torch.cat(out, 2)
+    off = torch.from_numpy(rng.uniform(-hu_offset, hu_offset, (b, 1, 1)).astype(np.float32))
+    sd = torch.from_numpy(rng.uniform(0, noise, (b, 1, 1)).astype(np.float32))
+    prof = (prof + off * (prof > 0.01) + sd * torch.randn_like(prof)).clamp(0, 1)
+    centre = (centre + off * (centre > 0.01) + sd * torch.randn_like(centre)).clamp(0, 1)
+    return prof, centre
+
+
+@torch.no_grad()
+def rays_of(net, cubes, batch=256):
+    ps, cs = [], []
+    for i in range(0, len(cubes), batch):
+        p, c = net.rays(torch.from_numpy(cubes[i:i + batch].astype(np.float32)))
+        ps.append(p)
+        cs.append(c)
+    return torch.cat(ps), torch.cat(cs)
+
+
+def make_net(arch):
+    return RayCharacterizer() if arch == 'ray' else Characterizer(in_ch=2)
+
+
 @torch.no_grad()
 def score(net, cubes, batch=128):
     net.eval()
@@ -125,6 +188,8 @@ def main():
     ap.add_argument('--eval-every', type=int, default=100)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--max-minutes', type=float, default=60)
+    ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
+                    help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
     a = ap.parse_args()
     out = os.path.join(RUNS, 'char', a.name)
     os.makedirs(out, exist_ok=True)
@@ -142,14 +207,28 @@ def main():
     types = np.concatenate([s.type_idx for s in train])
     spic = np.concatenate([s.spic for s in train])
     pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
+    extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
+    pos_extra = np.zeros(0, np.int64)
+    if extra:
+        n0 = len(cubes)
+        cubes = np.concatenate([cubes] + [e['cubes'] for e in extra])
+        labels = np.concatenate([labels] + [np.ones(len(e['types']), labels.dtype) for e in extra])
+        types = np.concatenate([types] + [e['types'] for e in extra])
+        spic = np.concatenate([spic] + [e['spic'] for e in extra])
+        pos_extra = np.arange(n0, len(cubes))
     counts = {'series': [s.summary() for s in train], 'positiveCubes': int(len(pos)), 'negativeCubes': int(len(neg)),
+              'extraPositiveCubes': int(len(pos_extra)),
               'insertedNodules': int(sum(len(s.inserted) for s in train)),
               'valSeries': [s.summary() for s in val]}
     print(json.dumps(counts), flush=True)
-    tcounts = np.bincount(types[pos], minlength=3).astype(np.float32)
+    tcounts = np.bincount(types[labels == 1], minlength=3).astype(np.float32)
     type_w = torch.from_numpy(tcounts.sum() / (3 * np.maximum(tcounts, 1)))
 
-    net = Characterizer(in_ch=2)
+    net = make_net(a.arch)
+    if a.arch == 'ray':
+        # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
+        all_prof, all_centre = rays_of(net, cubes)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
     step, elapsed, hard = 0, 0.0, None
     ckpt = os.path.join(out, 'ckpt.pt')
@@ -167,7 +246,12 @@ def main():
     ema = None
     while step < a.steps:
         if a.hnm_every and step > 0 and step % a.hnm_every == 0 and (hard is None or hard[0] != step):
-            s_neg = score(net, cubes[neg])
+            if a.arch == 'ray':
+                with torch.no_grad():
+                    net.eval()
+                    s_neg = torch.sigmoid(net.logits_from_rays(all_prof[neg], all_centre[neg])[0][:, 0]).numpy()
+            else:
+                s_neg = score(net, cubes[neg])
             top = neg[np.argsort(-s_neg)[: max(1, int(0.15 * len(neg)))]]
             hard = (step, top)
             print(f'step {step}: hard-negative round, top-15% negatives score >= {np.sort(s_neg)[-len(top)]:.3f}', flush=True)
@@ -177,14 +261,19 @@ def main():
             g['lr'] = lr
         nb = a.batch // 2
         n_hard = nb // 2 if hard is not None else 0
-        idx = list(rng.choice(pos, a.batch - nb)) + list(rng.choice(neg, nb - n_hard))
+        n_pos = a.batch - nb
+        n_px = n_pos // 2 if len(pos_extra) else 0
+        idx = list(rng.choice(pos, n_pos - n_px)) + list(rng.choice(pos_extra, n_px) if n_px else []) + list(rng.choice(neg, nb - n_hard))
         if n_hard:
             idx += list(rng.choice(hard[1], n_hard))
         idx = np.array(idx)
-        x = augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng)
         y = torch.from_numpy((labels[idx] == 1).astype(np.float32))
         net.train()
-        ln, lt, ls = net.logits(x)
+        if a.arch == 'ray':
+            ti = torch.from_numpy(idx)
+            ln, lt, ls = net.logits_from_rays(*augment_rays(all_prof[ti], all_centre[ti], rng))
+        else:
+            ln, lt, ls = net.logits(augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng))
         loss = F.binary_cross_entropy_with_logits(ln[:, 0], y)
         isn = torch.from_numpy(labels[idx] == 1)
         if isn.any():

@@ -343,6 +343,7 @@ def main_v2():
         'realScans': sorted({n.split('-s')[0] for n in names}),
         'positiveCubes': run['data']['positiveCubes'],
         'negativeCubes': run['data']['negativeCubes'],
+        'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
         'perSeries': series,
     }
     char_file = os.path.join(MODELS, 'characterizer.onnx')
@@ -374,14 +375,20 @@ def main_v2():
                     f"lobulated, spiculated; juxtavascular, juxtapleural, free; 3-30 mm) - {counts['insertedNodules']} nodules "
                     f"in {counts['insertedSeries']} series - and the real scans' own stage-1 candidates away from every inserted "
                     f"nodule and LUNA16 mark as negatives; cubes from the app's candidate miner (training/mine_candidates.ts). "
-                    f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative cubes. LIDC-IDRI-0001's real "
+                    f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative miner cubes, plus "
+                    f"{counts['extraPositiveCubes']} positive cubes around the inserted nodules sampled like the app's extractCube "
+                    f"(training/extra_positives.py). LIDC-IDRI-0001's real "
                     f"nodule was never a positive and its surroundings never a negative."),
                 'trainingCounts': counts,
                 'opset': 17,
-                'architecture': f"2-channel conv stem (32^3 -> 4^3 x 64) + 2-layer Transformer encoder (4 heads, class token) + 3 heads, {run['params']} parameters",
+                'architecture': (f"fixed ray-casting stem (26 rays x 14 trilinear samples per channel from the cube centre) + "
+                                 f"2-layer Transformer over the ray tokens (dim 32, 4 heads, class token with the centre values) + 3 heads, "
+                                 f"{run['params']} trained parameters" if run['args'].get('arch', 'cnn') == 'ray' else
+                                 f"2-channel conv stem (32^3 -> 4^3 x 64) + 2-layer Transformer encoder (4 heads, class token) + 3 heads, {run['params']} parameters"),
                 'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['args']['batch'], 'seed': run['args']['seed'],
                              'device': 'CPU, 1 thread on a shared 2-core machine',
-                             'augmentation': '90-degree in-plane rotations, flips, scale +-15%, shifts +-2 mm, HU offset +-28 HU, noise',
+                             'augmentation': '90-degree in-plane rotations, flips, scale +-15%, HU offset +-28 HU, noise; extra positives jittered by up to a third of the radius',
+                             'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
                              'hardNegativeMining': f"every {run['args']['hnm_every']} steps, half of the negatives from the top-scored 15%",
                              'command': 'training/run_all.sh'},
                 'evaluation': {
