@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
   loadAnnotations,
   mergeEvaluations,
@@ -17,7 +17,7 @@ import {
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import {
   analyzeSeries,
   isProviderChoice,

@@ -1,5 +1,5 @@
-import type { Vec3 } from '../volume/volume';
-import type { ModelRef } from '../findings/findings-document';
+import type { Vec3 } from './volume';
+import type { ModelRef } from './findings/findings-document';
 
 /**
  * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
