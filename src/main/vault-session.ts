@@ -220,7 +220,12 @@ export class VaultSessionHolder {
     if (this.opening) {
       throw new PulmoLensError('VAULT_BUSY', 'the vault is being unlocked already', { path: this.dir });
     }
-    this.opening = open();
+    // Results of studies deleted by versions whose delete did not cascade go at unlock
+    // (audit-logged); if that fails the vault still opens and `verify` names what is left.
+    this.opening = open().then(async (opened) => {
+      await opened.collectOrphans().catch(() => undefined);
+      return opened;
+    });
     let v: UnlockedVault;
     try {
       v = await this.opening;

@@ -137,10 +137,12 @@ export function FindingsPanel({
             >
               {rows.map((r, n) => {
                 const f = r.finding;
+                const saving = s.rowSaves[f.id];
                 return (
                   <tr
                     key={f.id}
                     data-finding-id={f.id}
+                    data-save={saving?.kind ?? 'stored'}
                     aria-selected={f.id === s.selectedId}
                     className={f.id === s.selectedId ? 'selected' : ''}
                     style={f.id === s.selectedId ? { background: '#234' } : undefined}
@@ -160,7 +162,26 @@ export function FindingsPanel({
                     <td>{pct(f.malignancyRisk)}</td>
                     <td>{f.lungRads}</td>
                     <td>{Math.round(f.centerVoxel[2]) + 1}</td>
-                    <td data-testid="finding-status">{r.status}</td>
+                    <td>
+                      <span data-testid="finding-status">{r.status}</span>
+                      {saving?.kind === 'saving' && (
+                        <span className="row-save muted" data-testid="finding-save" role="status">
+                          {' '}
+                          saving…
+                        </span>
+                      )}
+                      {saving?.kind === 'failed' && (
+                        <span
+                          className="row-save error"
+                          data-testid="finding-save"
+                          role="alert"
+                          title={saving.error.message}
+                        >
+                          {' '}
+                          not saved: {saving.error.message}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 );
               })}

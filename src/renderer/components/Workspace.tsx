@@ -134,6 +134,7 @@ export function Workspace() {
       renderedKey: rendered,
       viewportIds: () => (engine.isBusy() ? [] : engine.viewportIds()),
       idle: () => !engine.isBusy(),
+      frames: () => engine.frameCount(),
       sliceIndex: (id: ViewportId) => engine.sliceIndex(id),
       sliceCount: (id: ViewportId) => engine.sliceCount(id),
       voxelToCanvas: (id: ViewportId, v: [number, number, number]) =>

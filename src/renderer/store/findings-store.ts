@@ -29,6 +29,12 @@ export type AnalysisStatus =
   | { kind: 'ready' }
   | { kind: 'failed'; error: IpcError };
 
+/**
+ * Where a row's last change stands against the vault: the panel shows the optimistic decision at
+ * once, so it must also say when that decision is not stored yet, or was refused.
+ */
+export type RowSaveState = { kind: 'saving' } | { kind: 'failed'; error: IpcError };
+
 export interface FindingsState {
   key: string | null;
   status: AnalysisStatus;
@@ -38,6 +44,8 @@ export interface FindingsState {
   selectedId: string | null;
   overlay: OverlaySettings;
   saveError: IpcError | null;
+  /** Per finding id: a change still being saved, or one the main process refused (rolled back). */
+  rowSaves: Record<string, RowSaveState>;
   exportResult: { dir: string; files: string[] } | { error: IpcError } | null;
 
   /** Shows the stored analysis of a series, if any (no re-run). */
@@ -87,11 +95,20 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
   const store = createStore<FindingsState>()((set, get) => {
     const author = () => ({ reviewer: get().analysis?.reviewer ?? 'unknown', at: new Date().toISOString() });
 
-    const save = async (next: StudyReview) => {
+    const setRow = (findingId: string | undefined, state: RowSaveState | null) => {
+      if (!findingId) return;
+      const rowSaves = { ...get().rowSaves };
+      if (state) rowSaves[findingId] = state;
+      else delete rowSaves[findingId];
+      set({ rowSaves });
+    };
+
+    const save = async (next: StudyReview, findingId?: string) => {
       const key = get().key;
       if (!key) return;
       const before = get().review;
       set({ review: next, saveError: null });
+      setRow(findingId, { kind: 'saving' });
       const r = await api.invoke('review.save', {
         key,
         decisions: next.decisions,
@@ -99,8 +116,13 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         notes: [...next.notes],
       });
       if (get().key !== key) return;
-      if (r.ok) set({ review: r.value.review });
-      else set({ review: before, saveError: r.error });
+      if (r.ok) {
+        set({ review: r.value.review });
+        setRow(findingId, null);
+      } else {
+        set({ review: before, saveError: r.error });
+        setRow(findingId, { kind: 'failed', error: r.error });
+      }
     };
 
     const loadHeatmap = async (key: string) => {
@@ -128,6 +150,7 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
       selectedId: null,
       overlay: { visible: true, opacity: 0.45, threshold: 0.2 },
       saveError: null,
+      rowSaves: {},
       exportResult: null,
 
       async open(key) {
@@ -139,6 +162,8 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
           review: null,
           heatmap: null,
           selectedId: null,
+          saveError: null,
+          rowSaves: {},
           exportResult: null,
         });
         const r = await api.invoke('analysis.get', { key });
@@ -195,13 +220,13 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
       async decide(findingId, d) {
         const review = get().review;
         if (!review) return;
-        await save(decide(review, findingId, { ...d, ...author() } as ReviewDecision));
+        await save(decide(review, findingId, { ...d, ...author() } as ReviewDecision), findingId);
       },
 
       async addManual(m) {
         const review = get().review;
         if (!review) return;
-        await save(addManualFinding(review, { ...m, ...author() }));
+        await save(addManualFinding(review, { ...m, ...author() }), m.id);
         set({ selectedId: m.id });
       },
 

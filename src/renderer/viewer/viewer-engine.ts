@@ -106,6 +106,8 @@ export class ViewerEngine {
   private layout: Layout = 'axial';
   private cineTimer: ReturnType<typeof setInterval> | null = null;
   private disposers: (() => void)[] = [];
+  /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
+  private frames = 0;
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
   onRendered: ((viewportId: ViewportId) => void) | null = null;
 
@@ -182,6 +184,11 @@ export class ViewerEngine {
     return this.info?.key === key;
   }
 
+  /** Frames rendered so far (all viewports). */
+  frameCount(): number {
+    return this.frames;
+  }
+
   /** True while viewports are being (re)built; tests and the bench wait for it. */
   isBusy(): boolean {
     return this.busy > 0;
@@ -212,6 +219,7 @@ export class ViewerEngine {
         this.report(id);
       };
       const rendered = () => {
+        this.frames++;
         this.onRendered?.(id);
       };
       for (const ev of [
