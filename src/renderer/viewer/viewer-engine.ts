@@ -129,6 +129,15 @@ export class ViewerEngine {
           getReferenceLineDraggableRotatable: () => true,
           getReferenceLineSlabThicknessControlsOn: () => false,
         });
+      } else if (name === cst.ProbeTool.toolName) {
+        // Cornerstone's probe reads a stale slice of a local stack after a layout switch (and
+        // leaves a fresh probe unlabelled); label it from the core's HU volume, as the list does.
+        group.addTool(name, {
+          getTextLines: (data: { handles?: { points?: Types.Point3[] } }) => {
+            const v = this.probeHu(data.handles?.points?.[0] ?? null);
+            return v === null ? undefined : [`${v} HU`];
+          },
+        });
       } else {
         group.addTool(name);
       }
@@ -534,13 +543,17 @@ export class ViewerEngine {
       m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
     } else if (tool === 'Probe') {
       // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
-      const p = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
-      const v = p && this.info && this.hu ? huAt(this.info, this.hu, p) : null;
+      const v = this.probeHu((a.data?.handles?.points?.[0] ?? null) as Types.Point3 | null);
       if (v !== null) m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${v} HU` };
     }
     if (!m) return;
     const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
     if (!known || known.text !== m.text) this.store.getState().upsertMeasurement(m);
+  }
+
+  /** HU of the voxel nearest a world point, read from the core's volume (null outside it). */
+  private probeHu(p: Types.Point3 | null): number | null {
+    return p && this.info && this.hu ? huAt(this.info, this.hu, [p[0], p[1], p[2]]) : null;
   }
 
   resize(): void {
