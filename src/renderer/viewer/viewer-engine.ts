@@ -22,7 +22,8 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { huAt, localVolumeInput, voxelToWorld } from './volume-input';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
+import { huAt, localVolumeInput } from './volume-input';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -293,10 +294,7 @@ export class ViewerEngine {
     const vp = this.engine.getViewport('axial');
     if (!vp || !this.info) return 0;
     const f = vp.getCamera().focalPoint ?? [0, 0, 0];
-    const g = this.info.geometry;
-    const d = g.direction;
-    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
-    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
+    return Math.round(worldToVoxel(this.info.geometry, f as Vec3)[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -329,7 +327,7 @@ export class ViewerEngine {
     sliceMetadata.clear();
     const g = info.geometry;
     volume.imageIds.forEach((imageId, k) => {
-      const pos = voxelToWorld(info, [0, 0, k]);
+      const pos = voxelToWorld(info.geometry, [0, 0, k]);
       sliceMetadata.set(imageId, {
         imagePlaneModule: {
           frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
