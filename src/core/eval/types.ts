@@ -1,5 +1,6 @@
 import type { Vec3 } from '../volume/volume';
 import type { ModelRef } from '../findings/findings-document';
+import type { ReferenceCoverage } from './reference-coverage';
 
 /**
  * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
@@ -113,4 +114,6 @@ export interface EvalMetrics {
   perScan: PerScanMetrics[];
   model: ModelRef;
   data: { annotationsSha256: string; series: string[] };
+  /** How the reference files and the studies cover each other (issue 13). */
+  reference: ReferenceCoverage;
 }
