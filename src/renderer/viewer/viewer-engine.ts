@@ -22,7 +22,8 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { huAt, localVolumeInput, voxelToWorld } from './volume-input';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
+import { huAt, localVolumeInput } from './volume-input';
 import { LayoutListenerScope } from './layout-listeners';
 
 const ENGINE_ID = 'pulmolens-engine';
@@ -130,6 +131,15 @@ export class ViewerEngine {
           getReferenceLineControllable: () => true,
           getReferenceLineDraggableRotatable: () => true,
           getReferenceLineSlabThicknessControlsOn: () => false,
+        });
+      } else if (name === cst.ProbeTool.toolName) {
+        // Cornerstone's probe reads a stale slice of a local stack after a layout switch (and
+        // leaves a fresh probe unlabelled); label it from the core's HU volume, as the list does.
+        group.addTool(name, {
+          getTextLines: (data: { handles?: { points?: Types.Point3[] } }) => {
+            const v = this.probeHu(data.handles?.points?.[0] ?? null);
+            return v === null ? undefined : [`${v} HU`];
+          },
         });
       } else {
         group.addTool(name);
@@ -283,10 +293,7 @@ export class ViewerEngine {
     const vp = this.engine.getViewport('axial');
     if (!vp || !this.info) return 0;
     const f = vp.getCamera().focalPoint ?? [0, 0, 0];
-    const g = this.info.geometry;
-    const d = g.direction;
-    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
-    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
+    return Math.round(worldToVoxel(this.info.geometry, f as Vec3)[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -319,7 +326,7 @@ export class ViewerEngine {
     sliceMetadata.clear();
     const g = info.geometry;
     volume.imageIds.forEach((imageId, k) => {
-      const pos = voxelToWorld(info, [0, 0, k]);
+      const pos = voxelToWorld(info.geometry, [0, 0, k]);
       sliceMetadata.set(imageId, {
         imagePlaneModule: {
           frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
@@ -535,13 +542,17 @@ export class ViewerEngine {
       m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
     } else if (tool === 'Probe') {
       // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
-      const p = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
-      const v = p && this.info && this.hu ? huAt(this.info, this.hu, p) : null;
+      const v = this.probeHu((a.data?.handles?.points?.[0] ?? null) as Types.Point3 | null);
       if (v !== null) m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${v} HU` };
     }
     if (!m) return;
     const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
     if (!known || known.text !== m.text) this.store.getState().upsertMeasurement(m);
+  }
+
+  /** HU of the voxel nearest a world point, read from the core's volume (null outside it). */
+  private probeHu(p: Types.Point3 | null): number | null {
+    return p && this.info && this.hu ? huAt(this.info, this.hu, [p[0], p[1], p[2]]) : null;
   }
 
   resize(): void {
