@@ -24,6 +24,7 @@ import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
 import { huAt, localVolumeInput } from './volume-input';
+import { LayoutListenerScope } from './layout-listeners';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -106,6 +107,8 @@ export class ViewerEngine {
   private layout: Layout = 'axial';
   private cineTimer: ReturnType<typeof setInterval> | null = null;
   private disposers: (() => void)[] = [];
+  /** The current layout's element listeners (removed when the next layout is built). */
+  private readonly layoutListeners = new LayoutListenerScope();
   /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
   private frames = 0;
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
@@ -210,6 +213,7 @@ export class ViewerEngine {
     }
     this.layout = layout;
     this.elements = elements;
+    const on = this.layoutListeners.renew();
     const mip = this.store.getState().mip;
     const ids = viewportsFor(layout).filter((id) => elements.has(id));
     this.engine.setViewports(
@@ -236,19 +240,14 @@ export class ViewerEngine {
         Enums.Events.VOI_MODIFIED,
         Enums.Events.STACK_NEW_IMAGE,
       ]) {
-        el.addEventListener(ev, update);
-        this.disposers.push(() => el.removeEventListener(ev, update));
+        on(el, ev, update);
       }
       // Some tools (the probe) compute their statistics only while drawing, after COMPLETED.
       const annotationsDrawn = () => {
         for (const a of cst.annotation.state.getAllAnnotations()) this.readAnnotation(a);
       };
-      el.addEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
-      this.disposers.push(() =>
-        el.removeEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn),
-      );
-      el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
+      on(el, cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
+      on(el, Enums.Events.IMAGE_RENDERED, rendered);
     }
     this.bindTools(this.store.getState().tool);
     if (this.volumeId) {
@@ -564,6 +563,7 @@ export class ViewerEngine {
     this.setCine(false);
     for (const d of this.disposers) d();
     this.disposers = [];
+    this.layoutListeners.dispose();
     cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.engine.destroy();
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
