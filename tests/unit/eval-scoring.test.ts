@@ -12,13 +12,8 @@ import {
 import { bootstrapScans, intervalNote } from '../../src/core/eval/confidence';
 import { matchScan } from '../../src/core/eval/luna16-match';
 import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-info';
-import {
-  TUNED_LABEL,
-  type Candidate,
-  type ScanAnnotations,
-  type ScanRecord,
-} from '../../src/core/eval/types';
-import type { Vec3 } from '../../src/core/volume/volume';
+import { TUNED_LABEL, type Candidate, type ScanAnnotations, type ScanRecord } from '../../src/common/eval';
+import type { Vec3 } from '../../src/common/volume';
 
 const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
 

@@ -5,12 +5,12 @@
  */
 import type { Command } from 'commander';
 import { scanDicomInputs } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
   createVault,
   openVault,
   type ImportResult,
-  type StudySummary,
+  type CatalogueStudy,
   type UnlockedVault,
   type VerifyReport,
 } from '../../core/vault';
@@ -71,7 +71,7 @@ export async function runVaultImport(
   return { imported, skipped: scan.skipped.map(({ path, reason }) => ({ path, reason })) };
 }
 
-function studyTable(studies: StudySummary[]): string {
+function studyTable(studies: CatalogueStudy[]): string {
   if (studies.length === 0) return 'The vault holds no studies.';
   const lines: string[] = [];
   for (const s of studies) {

@@ -3,8 +3,8 @@
  * what the plots and the candidate CSV need. Pure: the same records give the same result, which is
  * what lets shards be merged by recomputation instead of averaging.
  */
-import { PulmoLensError } from '../errors';
-import type { ModelRef } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { ModelRef } from '../../common/findings/findings-document';
 import {
   bootstrapFroc,
   DEFAULT_BOOTSTRAP_SAMPLES,
@@ -27,7 +27,7 @@ import {
   type PerScanMetrics,
   type ScanMatch,
   type ScanRecord,
-} from './types';
+} from '../../common/eval';
 
 export interface EvaluateOptions {
   /** Fixed operating threshold (--threshold); overrides the model manifest's. */

@@ -51,12 +51,6 @@ export {
   type Interval,
 } from './confidence';
 export { readSeriesUidList, SERIES_UID_PATTERN } from './series-list';
-export {
-  referenceCoverage,
-  coverageLines,
-  type CoverageSets,
-  type ReferenceCoverage,
-  type SeriesListCoverage,
-} from './reference-coverage';
-export type * from './types';
-export { FROC_FP_RATES, TUNED_LABEL } from './types';
+export { referenceCoverage, coverageLines, type CoverageSets } from './reference-coverage';
+export type * from '../../common/eval';
+export { FROC_FP_RATES, TUNED_LABEL } from '../../common/eval';

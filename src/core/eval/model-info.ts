@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 export interface ManifestOperatingPoint {
   threshold: number;

@@ -3,7 +3,7 @@
  * recently loaded volumes live here, in the main process; the renderer refers to them by key.
  */
 import { summarize } from './series-summary';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';

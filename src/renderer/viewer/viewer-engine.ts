@@ -22,7 +22,9 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { huAt, localVolumeInput, voxelToWorld } from './volume-input';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
+import { huAt, localVolumeInput } from './volume-input';
+import { LayoutListenerScope } from './layout-listeners';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -105,6 +107,8 @@ export class ViewerEngine {
   private layout: Layout = 'axial';
   private cineTimer: ReturnType<typeof setInterval> | null = null;
   private disposers: (() => void)[] = [];
+  /** The current layout's element listeners (removed when the next layout is built). */
+  private readonly layoutListeners = new LayoutListenerScope();
   /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
   private frames = 0;
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
@@ -127,6 +131,15 @@ export class ViewerEngine {
           getReferenceLineControllable: () => true,
           getReferenceLineDraggableRotatable: () => true,
           getReferenceLineSlabThicknessControlsOn: () => false,
+        });
+      } else if (name === cst.ProbeTool.toolName) {
+        // Cornerstone's probe reads a stale slice of a local stack after a layout switch (and
+        // leaves a fresh probe unlabelled); label it from the core's HU volume, as the list does.
+        group.addTool(name, {
+          getTextLines: (data: { handles?: { points?: Types.Point3[] } }) => {
+            const v = this.probeHu(data.handles?.points?.[0] ?? null);
+            return v === null ? undefined : [`${v} HU`];
+          },
         });
       } else {
         group.addTool(name);
@@ -200,6 +213,7 @@ export class ViewerEngine {
     }
     this.layout = layout;
     this.elements = elements;
+    const on = this.layoutListeners.renew();
     const mip = this.store.getState().mip;
     const ids = viewportsFor(layout).filter((id) => elements.has(id));
     this.engine.setViewports(
@@ -226,19 +240,14 @@ export class ViewerEngine {
         Enums.Events.VOI_MODIFIED,
         Enums.Events.STACK_NEW_IMAGE,
       ]) {
-        el.addEventListener(ev, update);
-        this.disposers.push(() => el.removeEventListener(ev, update));
+        on(el, ev, update);
       }
       // Some tools (the probe) compute their statistics only while drawing, after COMPLETED.
       const annotationsDrawn = () => {
         for (const a of cst.annotation.state.getAllAnnotations()) this.readAnnotation(a);
       };
-      el.addEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
-      this.disposers.push(() =>
-        el.removeEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn),
-      );
-      el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
+      on(el, cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
+      on(el, Enums.Events.IMAGE_RENDERED, rendered);
     }
     this.bindTools(this.store.getState().tool);
     if (this.volumeId) {
@@ -284,10 +293,7 @@ export class ViewerEngine {
     const vp = this.engine.getViewport('axial');
     if (!vp || !this.info) return 0;
     const f = vp.getCamera().focalPoint ?? [0, 0, 0];
-    const g = this.info.geometry;
-    const d = g.direction;
-    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
-    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
+    return Math.round(worldToVoxel(this.info.geometry, f as Vec3)[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -320,7 +326,7 @@ export class ViewerEngine {
     sliceMetadata.clear();
     const g = info.geometry;
     volume.imageIds.forEach((imageId, k) => {
-      const pos = voxelToWorld(info, [0, 0, k]);
+      const pos = voxelToWorld(info.geometry, [0, 0, k]);
       sliceMetadata.set(imageId, {
         imagePlaneModule: {
           frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
@@ -536,13 +542,17 @@ export class ViewerEngine {
       m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
     } else if (tool === 'Probe') {
       // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
-      const p = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
-      const v = p && this.info && this.hu ? huAt(this.info, this.hu, p) : null;
+      const v = this.probeHu((a.data?.handles?.points?.[0] ?? null) as Types.Point3 | null);
       if (v !== null) m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${v} HU` };
     }
     if (!m) return;
     const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
     if (!known || known.text !== m.text) this.store.getState().upsertMeasurement(m);
+  }
+
+  /** HU of the voxel nearest a world point, read from the core's volume (null outside it). */
+  private probeHu(p: Types.Point3 | null): number | null {
+    return p && this.info && this.hu ? huAt(this.info, this.hu, [p[0], p[1], p[2]]) : null;
   }
 
   resize(): void {
@@ -553,6 +563,7 @@ export class ViewerEngine {
     this.setCine(false);
     for (const d of this.disposers) d();
     this.disposers = [];
+    this.layoutListeners.dispose();
     cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.engine.destroy();
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
