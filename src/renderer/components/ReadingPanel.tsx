@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
+import { imageNumberLabel } from '../../shared/image-number';
 import { evalStore, findingsStore } from '../reading-stores';
 import { viewerStore } from '../stores';
 import { centreViewportsOn, HeatmapOverlay, worldToVoxelOf } from '../viewer/heatmap-overlay';
@@ -87,5 +88,12 @@ export function ReadingPanel({
     return { lps, voxel: worldToVoxelOf(info.geometry, lps).map((v) => Math.round(v)) as Vec3 };
   };
 
-  return <FindingsPanel store={findingsStore} onSelect={onSelect} currentPoint={currentPoint} />;
+  return (
+    <FindingsPanel
+      store={findingsStore}
+      onSelect={onSelect}
+      currentPoint={currentPoint}
+      imageLabel={(k) => imageNumberLabel(info.instanceNumbers[k], k)}
+    />
+  );
 }
