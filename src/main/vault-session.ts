@@ -4,7 +4,7 @@
  * UnlockedVault (`require()`), so nothing can touch data while the vault is locked. Electron-free
  * on purpose: the Electron main process and the test host build it the same way.
  */
-import { PulmoLensError } from '../core/errors';
+import { PulmoLensError } from '../common/errors';
 import {
   createVault,
   DEFAULT_IDLE_LOCK_MS,

@@ -11,13 +11,11 @@
  * build time, so no core code ever reaches the renderer bundle.
  */
 import { z } from 'zod';
-import type { ErrorCode } from '../core/errors';
-import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
-import type { VolumeGeometry } from '../core/volume/volume';
+import type { ErrorCode } from '../common/errors';
+import type { SeriesMetadata, SkippedFile } from '../common/dicom';
+import type { VolumeGeometry } from '../common/volume';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
-
-export type { SeriesMetadata, SkippedFile, VolumeGeometry };
 
 /** Client-chosen id of a long-running task; progress events and `task.cancel` refer to it. */
 const taskId = z

@@ -4,7 +4,8 @@
  * without touching the lines other features edit.
  */
 import { z } from 'zod';
-import type { SeriesSummary, SkippedFile } from './ipc-contract';
+import type { SkippedFile } from '../common/dicom';
+import type { SeriesSummary } from './ipc-contract';
 
 export const MIN_PASSPHRASE_LENGTH = 12;
 export const MAX_PASSPHRASE_LENGTH = 1024;

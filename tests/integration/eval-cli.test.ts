@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import type { Vec3 } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
 const UID_1 = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import { PulmoLensError } from '../../src/common/errors';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createVault, openVault, type UnlockedVault } from '../../src/core/vault';
 import { createAnalysisHandlers, stampReview } from '../../src/main/ipc/analysis-handlers';
 import {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { readLuna16Annotations, readLuna16Excluded } from '../../src/core/eval/luna16-csv';
 import { coverageLines, referenceCoverage } from '../../src/core/eval/reference-coverage';
 import { readSeriesUidList } from '../../src/core/eval/series-list';

@@ -5,7 +5,7 @@
  * every finding has a decision, and the evaluation inputs are checked before a run.
  */
 import { describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
 import { memoryAnalysisStore } from '../../src/main/ipc/analysis-store';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';

@@ -8,16 +8,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FrameRef, SeriesMetadata } from '../../src/core/dicom/types';
-import { brockRisk } from '../../src/core/findings/brock';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import { fleischnerRecommendation } from '../../src/core/findings/fleischner';
-import { lungRadsCategory } from '../../src/core/findings/lung-rads';
+import type { SeriesMetadata } from '../../src/common/dicom';
+import type { FrameRef } from '../../src/core/dicom/types';
+import { brockRisk } from '../../src/common/findings/brock';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import { fleischnerRecommendation } from '../../src/common/findings/fleischner';
+import { lungRadsCategory } from '../../src/common/findings/lung-rads';
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { buildPdfReport, reportContent, type ReportInput } from '../../src/core/report';
-import { imageNumberLabel, instanceNumbersBySlot } from '../../src/core/dicom/image-number';
-import { decide, emptyReview, examLungRads, reviewedFindings, type StudyReview } from '../../src/core/review';
-import type { Volume } from '../../src/core/volume/volume';
+import { imageNumberLabel, instanceNumbersBySlot } from '../../src/common/image-number';
+import {
+  decide,
+  emptyReview,
+  examLungRads,
+  reviewedFindings,
+  type StudyReview,
+} from '../../src/common/review';
+import type { Volume } from '../../src/common/volume';
 import { repoRoot } from '../support/shared-data';
 
 const dims: [number, number, number] = [64, 64, 40];

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, openVault, openVaultWithOsKey, type OsKeyProtector } from '../../src/core/vault';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
   coverageLines,
   loadAnnotations,
@@ -21,7 +21,7 @@ import {
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import {
   analyzeSeries,
   isProviderChoice,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadSeries, scanDicomInputs, seriesSummary, type SeriesSummary } from '../../core/dicom';
 import type { SkippedFile } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { progressBar } from '../progress';
 
 export interface InfoReport {

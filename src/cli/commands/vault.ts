@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { scanDicomInputs } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
   createVault,
   openVault,

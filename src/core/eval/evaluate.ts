@@ -3,8 +3,8 @@
  * candidate CSV need. Pure: the same records give the same result, which is what lets shards be
  * merged by recomputation instead of averaging.
  */
-import { PulmoLensError } from '../errors';
-import type { ModelRef } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { ModelRef } from '../../common/findings/findings-document';
 import { bootstrapFroc, type BootstrapResult } from './bootstrap';
 import { cpmOf, frocCurve, frocSensitivities, scoreCohort, type FrocCurve } from './froc';
 import { matchScan } from './luna16-match';
@@ -16,7 +16,7 @@ import {
   type PerScanMetrics,
   type ScanMatch,
   type ScanRecord,
-} from './types';
+} from '../../common/eval';
 
 export interface EvaluateOptions {
   /** Fixed operating threshold; without it the F1-maximising one is chosen. */

@@ -38,12 +38,6 @@ export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
 export { readSeriesUidList, SERIES_UID_PATTERN } from './series-list';
-export {
-  referenceCoverage,
-  coverageLines,
-  type CoverageSets,
-  type ReferenceCoverage,
-  type SeriesListCoverage,
-} from './reference-coverage';
-export type * from './types';
-export { FROC_FP_RATES } from './types';
+export { referenceCoverage, coverageLines, type CoverageSets } from './reference-coverage';
+export type * from '../../common/eval';
+export { FROC_FP_RATES } from '../../common/eval';

@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { DEFAULT_MIN_READERS, lidcSeriesUid, readLidcXml, type SeriesGeometry } from './lidc-xml';
 import { readLuna16Annotations, readLuna16Excluded, type TextSource } from './luna16-csv';
-import type { AnnotationIndex, ScanAnnotations } from './types';
+import type { AnnotationIndex, ScanAnnotations } from '../../common/eval';
 
 export interface AnnotationInputs {
   annotationsCsv?: string;

@@ -4,9 +4,9 @@
  * a short row, a non-number or an unknown series is an ANNOTATIONS_INVALID error naming the line.
  */
 import { basename } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { Vec3 } from '../volume/volume';
-import type { ExcludedMark, ReferenceNodule } from './types';
+import { PulmoLensError } from '../../common/errors';
+import type { Vec3 } from '../../common/volume';
+import type { ExcludedMark, ReferenceNodule } from '../../common/eval';
 
 export interface TextSource {
   /** Shown in errors and used in mark ids. */

@@ -2,13 +2,13 @@
  * `eval --merge`: combines shard folders by pooling their raw scan records and scoring the pool,
  * so the merged FROC, CPM, CI and operating point are exactly those of one unsharded run.
  */
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { evaluate, type Evaluation } from './evaluate';
 import { writeEvaluation } from './outputs';
 import { readEvalFolder, type RunInfo } from './run-record';
 import { sortedUnique } from './shard';
 import type { CoverageSets } from './reference-coverage';
-import type { ScanRecord } from './types';
+import type { ScanRecord } from '../../common/eval';
 
 export interface MergeOptions {
   dirs: readonly string[];

@@ -4,6 +4,7 @@
  * not an error); a study without any annotation row is nodule-free by the LUNA16 convention, and is
  * listed so that a wrong folder is noticed. Derived from sets kept in run.json, so shards merge.
  */
+import type { ReferenceCoverage } from '../../common/eval';
 import { sortedUnique } from './shard';
 
 export interface CoverageSets {
@@ -13,21 +14,6 @@ export interface CoverageSets {
   foundSeries: readonly string[];
   /** The series list (--seriesuids), or null when every study found is evaluated. */
   listedSeries: readonly string[] | null;
-}
-
-export interface SeriesListCoverage {
-  listed: number;
-  /** Listed series that are not among the studies. */
-  notFound: number;
-  /** Studies left out because the list does not name them. */
-  studiesNotListed: number;
-}
-
-export interface ReferenceCoverage {
-  annotatedSeriesNotFound: number;
-  /** Evaluated series with no row in any reference file: scored as nodule-free. */
-  seriesWithoutAnnotations: string[];
-  seriesList: SeriesListCoverage | null;
 }
 
 export function referenceCoverage(sets: CoverageSets, evaluatedSeries: readonly string[]): ReferenceCoverage {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { FindingsDocument } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
@@ -17,7 +17,7 @@ import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from './types';
+import type { AnnotationIndex, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';

@@ -6,10 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { CoverageSets } from './reference-coverage';
 import type { Shard } from './shard';
-import type { ScanRecord } from './types';
+import type { ScanRecord } from '../../common/eval';
 
 export const RUN_FILE = 'run.json';
 export const SCANS_FILE = 'scans.jsonl';

@@ -2,7 +2,7 @@
  * LUNA16's list of evaluated scans (`seriesuids.csv`: one SeriesInstanceUID a line, no header; a
  * `seriesuid` header and further CSV columns are tolerated). Restricts an evaluation to those scans.
  */
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { TextSource } from './luna16-csv';
 
 /** What a series UID may look like here: it names files (findings/<uid>.json). */

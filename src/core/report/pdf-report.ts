@@ -5,7 +5,7 @@
  * Standard fonts only encode WinAnsi, so all text goes through `winAnsi` first.
  */
 import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
-import { imageNumberLabel, instanceNumbersBySlot } from '../dicom/image-number';
+import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { encodePng, renderKeyImages } from './key-image';
 import { DEFAULT_SOFTWARE, DISCLAIMER, type ReportContent, type ReportInput } from './report-input';
 

@@ -15,7 +15,7 @@
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { FrameRef, ScannedSeries, TaskOptions } from '../dicom/types';
 import { aad, equalBytes, open, randomId, randomKey, seal, subkey, wipe } from './crypto';
 import { checkKdfCost, DEFAULT_KDF_COST, deriveKek, type KdfCost, type KdfParams } from './kdf';

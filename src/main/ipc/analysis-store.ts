@@ -3,13 +3,13 @@
  * (the vault session's UnlockedVault); the memory store serves tests and the time before a vault
  * is unlocked. Objects in the vault are immutable, so the newest object with a name wins.
  */
-import { PulmoLensError } from '../../core/errors';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import type { Heatmap } from '../../core/inference/pipeline';
-import type { StudyReview } from '../../core/review/review';
+import type { StudyReview } from '../../common/review/review';
 import type { AuditEvent, ObjectKind, UnlockedVault } from '../../core/vault';
 import { seriesObjectName, type SeriesObjectPart } from '../../core/vault/object-names';
-import type { VolumeGeometry } from '../../core/volume/volume';
+import type { VolumeGeometry } from '../../common/volume';
 
 export interface StoredAnalysisMeta {
   key: string;

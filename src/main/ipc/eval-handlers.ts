@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
 import { analyzeSeries, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';

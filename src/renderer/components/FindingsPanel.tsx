@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
-import type { Vec3 } from '../../shared/review-rules';
+import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';

@@ -1,7 +1,7 @@
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import { useViewer } from '../stores';
 import type { ViewportId } from '../store/viewer-store';
-import { imageNumberLabel } from '../../shared/image-number';
+import { imageNumberLabel } from '../../common/image-number';
 import { scaleBarMm } from '../viewer/orientation';
 import { formatDate } from './StudyBrowser';
 

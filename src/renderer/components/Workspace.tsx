@@ -3,7 +3,7 @@ import { studyStore, useStudy, useViewer, viewerStore } from '../stores';
 import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 import { presetById, WINDOW_PRESETS } from '../viewer/presets';
 import { initCornerstone, ViewerEngine, viewportsFor } from '../viewer/viewer-engine';
-import { voxelToWorld } from '../viewer/volume-input';
+import { voxelToWorld } from '../../common/volume';
 import type { ViewportId } from '../store/viewer-store';
 import { ProgressBar } from './ProgressBar';
 import { Toolbar } from './Toolbar';
@@ -136,7 +136,7 @@ export function Workspace() {
       sliceIndex: (id: ViewportId) => engine.sliceIndex(id),
       sliceCount: (id: ViewportId) => engine.sliceCount(id),
       voxelToCanvas: (id: ViewportId, v: [number, number, number]) =>
-        engine.worldToCanvas(id, voxelToWorld(loaded.info, v)),
+        engine.worldToCanvas(id, voxelToWorld(loaded.info.geometry, v)),
       geometry: loaded.info.geometry,
       measurements: () => viewerStore.getState().measurements,
       engine,

@@ -1,11 +1,12 @@
 /**
  * The reading workflow's state: the analysis of the open series (stored or fresh), the reader's
  * review as it is being made, the selected finding and the heatmap overlay settings. The review
- * rules (edited sizes, categories, "reviewed") come from src/core/review, which is pure, so the
+ * rules (edited sizes, categories, "reviewed") come from src/common/review, which is pure, so the
  * panel, the main process and the report agree.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AnalysisSummary, StudyReview } from '../../shared/analysis-contract';
+import type { AnalysisSummary } from '../../shared/analysis-contract';
+import type { StudyReview } from '../../common/review';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
 import {
   addManualFinding,
@@ -17,8 +18,8 @@ import {
   type ManualFinding,
   type ReviewDecision,
   type ReviewedFinding,
-} from '../../shared/review-rules';
-import type { LungRadsCategory } from '../../shared/review-rules';
+} from '../../common/review';
+import type { LungRadsCategory } from '../../common/findings/findings-document';
 import type { OverlaySettings } from '../viewer/heatmap-overlay';
 
 export type AnalysisStatus =

@@ -8,9 +8,9 @@ import type {
   LoadedSeriesInfo,
   PulmoLensApi,
   SeriesSummary,
-  SkippedFile,
   Thumbnail,
 } from '../../shared/ipc-contract';
+import type { SkippedFile } from '../../common/dicom';
 import type { VaultStudy } from '../../shared/vault-contract';
 
 export interface TaskProgress {

@@ -22,7 +22,9 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { huAt, localVolumeInput, voxelToWorld } from './volume-input';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
+import { huAt, localVolumeInput } from './volume-input';
+import { LayoutListenerScope } from './layout-listeners';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -105,6 +107,8 @@ export class ViewerEngine {
   private layout: Layout = 'axial';
   private cineTimer: ReturnType<typeof setInterval> | null = null;
   private disposers: (() => void)[] = [];
+  /** The current layout's element listeners (removed when the next layout is built). */
+  private readonly layoutListeners = new LayoutListenerScope();
   /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
   private frames = 0;
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
@@ -209,6 +213,7 @@ export class ViewerEngine {
     }
     this.layout = layout;
     this.elements = elements;
+    const on = this.layoutListeners.renew();
     const mip = this.store.getState().mip;
     const ids = viewportsFor(layout).filter((id) => elements.has(id));
     this.engine.setViewports(
@@ -235,19 +240,14 @@ export class ViewerEngine {
         Enums.Events.VOI_MODIFIED,
         Enums.Events.STACK_NEW_IMAGE,
       ]) {
-        el.addEventListener(ev, update);
-        this.disposers.push(() => el.removeEventListener(ev, update));
+        on(el, ev, update);
       }
       // Some tools (the probe) compute their statistics only while drawing, after COMPLETED.
       const annotationsDrawn = () => {
         for (const a of cst.annotation.state.getAllAnnotations()) this.readAnnotation(a);
       };
-      el.addEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
-      this.disposers.push(() =>
-        el.removeEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn),
-      );
-      el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
+      on(el, cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
+      on(el, Enums.Events.IMAGE_RENDERED, rendered);
     }
     this.bindTools(this.store.getState().tool);
     if (this.volumeId) {
@@ -293,10 +293,7 @@ export class ViewerEngine {
     const vp = this.engine.getViewport('axial');
     if (!vp || !this.info) return 0;
     const f = vp.getCamera().focalPoint ?? [0, 0, 0];
-    const g = this.info.geometry;
-    const d = g.direction;
-    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
-    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
+    return Math.round(worldToVoxel(this.info.geometry, f as Vec3)[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -329,7 +326,7 @@ export class ViewerEngine {
     sliceMetadata.clear();
     const g = info.geometry;
     volume.imageIds.forEach((imageId, k) => {
-      const pos = voxelToWorld(info, [0, 0, k]);
+      const pos = voxelToWorld(info.geometry, [0, 0, k]);
       sliceMetadata.set(imageId, {
         imagePlaneModule: {
           frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
@@ -615,6 +612,7 @@ export class ViewerEngine {
     this.setCine(false);
     for (const d of this.disposers) d();
     this.disposers = [];
+    this.layoutListeners.dispose();
     cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.engine.destroy();
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);

@@ -14,7 +14,7 @@ import {
 import type { Finding, FindingsDocument, LungRadsCategory, NoduleType } from '../findings/findings-document';
 import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleischner';
 import { lungRadsCategory, roundTenth } from '../findings/lung-rads';
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../volume';
 
 /** Who decided and when (ISO 8601, UTC). */
 export interface Authorship {
