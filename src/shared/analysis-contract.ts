@@ -9,13 +9,11 @@ import type { StudyReview } from '../common/review/review';
 import { reviewInputParts } from '../common/review/review-schema';
 import type { EvalMetrics, MatchedCandidate } from '../common/eval';
 import type { VolumeGeometry } from '../common/volume';
+import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
-const taskId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
-  .optional();
-const seriesKey = z.string().min(1).max(256);
-const path = z.string().min(1).max(4096);
+const taskId = optionalTaskId;
+const seriesKey = seriesKeySchema;
+const path = pathSchema;
 
 export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
