@@ -63,6 +63,8 @@ export const analysisSchemas = {
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
+      /** Score the model's own training scans too (model manifest trainingSeriesUids); flagged either way. */
+      includeTrainingScans: z.boolean().optional(),
       /**
        * Where metrics.json, the plots and the candidate CSV go: a folder the researcher chooses.
        * Required: the results name series, and nothing with patient data goes to temp folders.

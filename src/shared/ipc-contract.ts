@@ -68,6 +68,8 @@ export interface LoadedSeriesInfo {
   warnings: string[];
   /** Slice centre positions along the sorted stack (LPS mm), for the slice-position overlay. */
   slicePositionsLps: [number, number, number][];
+  /** DICOM Instance Number of each volume slice k (null for gaps and slices without one). */
+  instanceNumbers: (number | null)[];
 }
 
 export interface Thumbnail {

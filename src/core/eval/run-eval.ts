@@ -15,6 +15,7 @@ import { candidatesOf, checkFindingsDocument, readFindingsFile } from './finding
 import { writeEvaluation } from './outputs';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { ModelEvalInfo } from './model-info';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
 import type { AnnotationIndex, ScanRecord } from '../../common/eval';
@@ -46,6 +47,9 @@ export interface RunEvalOptions<S extends EvalStudy> {
   annotationsSha256: string;
   /** The reference files' series, the studies found and the series list (see reference-coverage). */
   coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans (see model-info). */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
   outDir: string;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
@@ -173,6 +177,8 @@ export async function runEvaluation<S extends EvalStudy>(
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
     coverage: opts.coverage,
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -181,6 +187,8 @@ export async function runEvaluation<S extends EvalStudy>(
     shard: opts.shard ?? null,
     cohortSeries,
     ...(opts.coverage ? { coverage: opts.coverage } : {}),
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans === true,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };
