@@ -22,18 +22,17 @@ const api = {
 
 describe('lock resets every store through one registry', () => {
   it('resetAll brings each app store back to its initial state', () => {
-    const stores = [
-      createStudyStore(api),
-      createViewerStore(),
-      createFindingsStore(api),
-      createEvalStore(api),
-    ];
+    const study = createStudyStore(api);
+    const viewer = createViewerStore();
+    const findings = createFindingsStore(api);
+    const evaluation = createEvalStore(api);
+    const stores = [study, viewer, findings, evaluation];
     expect(lockResets.names()).toEqual(expect.arrayContaining(['study', 'viewer', 'findings', 'evaluation']));
     const initial = stores.map((s) => JSON.stringify(s.getState()));
-    stores[0]!.setState({ series: [{ key: 'x' } as never] });
-    stores[1]!.setState({ slabMm: 30, measurements: [{} as never] });
-    stores[2]!.setState({ selectedId: 'F001' } as never);
-    stores[3]!.setState({ result: { outDir: '/x' } as never });
+    study.setState({ series: [{ key: 'x' } as never] });
+    viewer.setState({ slabMm: 30, measurements: [{} as never] });
+    findings.setState({ selectedId: 'F001' });
+    evaluation.setState({ result: { outDir: '/x' } as never });
     expect(stores.map((s) => JSON.stringify(s.getState()))).not.toEqual(initial);
     expect(lockResets.resetAll()).toEqual([]);
     expect(stores.map((s) => JSON.stringify(s.getState()))).toEqual(initial);
