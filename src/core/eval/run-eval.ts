@@ -13,6 +13,7 @@ import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
 import type { CoverageSets } from './reference-coverage';
@@ -47,6 +48,8 @@ export interface RunEvalOptions<S extends EvalStudy> {
   /** The reference files' series, the studies found and the series list (see reference-coverage). */
   coverage?: CoverageSets;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -128,6 +131,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
