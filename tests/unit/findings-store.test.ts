@@ -209,6 +209,8 @@ describe('evaluation store', () => {
       threshold: 0.4,
       outDir: '/nope/out',
     });
+    store.getState().setInput('includeTrainingScans', 'yes');
+    expect(evalRequest(store.getState().inputs)).toMatchObject({ includeTrainingScans: true });
   });
 
   it('reports a missing studies folder from the real handler, and opens a spot in the viewer', async () => {

@@ -10,7 +10,7 @@ import {
   createVault,
   openVault,
   type ImportResult,
-  type StudySummary,
+  type CatalogueStudy,
   type UnlockedVault,
   type VerifyReport,
 } from '../../core/vault';
@@ -71,7 +71,7 @@ export async function runVaultImport(
   return { imported, skipped: scan.skipped.map(({ path, reason }) => ({ path, reason })) };
 }
 
-function studyTable(studies: StudySummary[]): string {
+function studyTable(studies: CatalogueStudy[]): string {
   if (studies.length === 0) return 'The vault holds no studies.';
   const lines: string[] = [];
   for (const s of studies) {

@@ -20,6 +20,8 @@ export interface MergeOptions {
   threshold?: number;
   bootstrapSamples?: number;
   bootstrapSeed?: number;
+  /** Overrides the shards' choice (which must agree otherwise). */
+  includeTrainingScans?: boolean;
 }
 
 export async function mergeEvaluations(
@@ -43,6 +45,15 @@ export async function mergeEvaluations(
     }
     if (opts.threshold === undefined && s.run.threshold !== first.run.threshold) {
       throw disagree('threshold', first.run.threshold, s.run.threshold);
+    }
+    if (JSON.stringify(s.run.modelInfo ?? null) !== JSON.stringify(first.run.modelInfo ?? null)) {
+      throw disagree('model manifest (operating point, training scans)', 'one manifest', 'another');
+    }
+    if (
+      opts.includeTrainingScans === undefined &&
+      (s.run.includeTrainingScans ?? false) !== (first.run.includeTrainingScans ?? false)
+    ) {
+      throw disagree('--include-training-scans', first.run.includeTrainingScans, s.run.includeTrainingScans);
     }
     for (const r of s.records) {
       const other = bySeries.get(r.seriesInstanceUid);
@@ -72,6 +83,7 @@ export async function mergeEvaluations(
     );
   }
   const threshold = opts.threshold ?? first.run.threshold ?? undefined;
+  const includeTrainingScans = opts.includeTrainingScans ?? first.run.includeTrainingScans ?? false;
   // Shards of one run share the sets; folders of separate runs add theirs.
   const coverage: CoverageSets | undefined = shards.every((s) => s.run.coverage)
     ? {
@@ -88,6 +100,8 @@ export async function mergeEvaluations(
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
     coverage,
+    modelInfo: first.run.modelInfo ?? null,
+    includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -96,6 +110,8 @@ export async function mergeEvaluations(
     shard: null,
     cohortSeries,
     ...(coverage ? { coverage } : {}),
+    modelInfo: first.run.modelInfo ?? null,
+    includeTrainingScans,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

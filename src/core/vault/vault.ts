@@ -82,7 +82,7 @@ export interface VaultSession {
   touch(): void;
 }
 
-export interface SeriesSummary {
+export interface CatalogueSeries {
   ref: string;
   key: string;
   seriesInstanceUid: string;
@@ -95,7 +95,7 @@ export interface SeriesSummary {
   importedAt: string;
 }
 
-export interface StudySummary {
+export interface CatalogueStudy {
   ref: string;
   studyInstanceUid: string;
   patientName: string;
@@ -103,7 +103,7 @@ export interface StudySummary {
   studyDate: string;
   studyDescription: string;
   accessionNumber: string;
-  series: SeriesSummary[];
+  series: CatalogueSeries[];
   objects: Partial<Record<ObjectKind, number>>;
   importedAt: string;
 }
@@ -553,12 +553,12 @@ export class UnlockedVault implements VaultSession {
 
   // ---- catalogue -----------------------------------------------------------------------------
 
-  listStudies(): StudySummary[] {
+  listStudies(): CatalogueStudy[] {
     this.k();
     return this.index.studies.map((s) => this.summarise(s));
   }
 
-  private summarise(s: StudyRecord): StudySummary {
+  private summarise(s: StudyRecord): CatalogueStudy {
     const objects: Partial<Record<ObjectKind, number>> = {};
     for (const o of Object.values(this.index.objects)) {
       if (o.studyRef === s.ref) objects[o.kind] = (objects[o.kind] ?? 0) + 1;

@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
-import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
-import { analyzeSeries, loadManifest } from '../../core/inference';
+import { loadAnnotations, readModelEvalInfo, runEvaluation, type EvalStudy } from '../../core/eval';
+import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { Handler } from './router';
 
@@ -75,6 +75,9 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
         ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
         ...(req.findings ? { findingsDir: req.findings } : {}),
         ...(modelSha ? { currentModelSha256: modelSha } : {}),
+        // The manifest's operating point is primary and its training scans are left out (issue 13).
+        modelInfo: await readModelEvalInfo(deps.modelsDir ?? defaultModelsDir()),
+        ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
         signal: ctx.signal,
         analyze: async (study) => {
           const loaded = await loadSeries(study.scanned, { signal: ctx.signal });

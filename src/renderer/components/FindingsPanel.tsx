@@ -17,12 +17,15 @@ export function FindingsPanel({
   store,
   onSelect,
   currentPoint,
+  imageLabel,
 }: {
   store: StoreApi<FindingsState>;
   /** Centre the viewports on a finding. */
   onSelect: (id: string) => void;
   /** The point at the centre of the axial view, for a hand-added nodule. */
   currentPoint: () => { lps: Vec3; voxel: Vec3 } | null;
+  /** The reader's name of volume slice k: its DICOM Instance Number (as on the PACS and the report). */
+  imageLabel: (k: number) => string;
 }) {
   const s = useStore(store);
   const rows = panelRows(s);
@@ -119,7 +122,7 @@ export function FindingsPanel({
                 <th>Type</th>
                 <th>Risk</th>
                 <th>L-RADS</th>
-                <th>Slice</th>
+                <th title="DICOM Instance Number">Image</th>
                 <th>Status</th>
               </tr>
             </thead>
@@ -161,7 +164,7 @@ export function FindingsPanel({
                     <td>{f.type}</td>
                     <td>{pct(f.malignancyRisk)}</td>
                     <td>{f.lungRads}</td>
-                    <td>{Math.round(f.centerVoxel[2]) + 1}</td>
+                    <td data-testid="finding-image">{imageLabel(Math.round(f.centerVoxel[2]))}</td>
                     <td>
                       <span data-testid="finding-status">{r.status}</span>
                       {saving?.kind === 'saving' && (

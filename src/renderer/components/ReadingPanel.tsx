@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
+import { imageNumberLabel } from '../../common/image-number';
 import { evalStore, findingsStore } from '../reading-stores';
 import { viewerStore } from '../stores';
 import { worldToVoxel, type Vec3 } from '../../common/volume';
@@ -86,5 +87,12 @@ export function ReadingPanel({
     return { lps, voxel: worldToVoxel(info.geometry, lps).map((v) => Math.round(v)) as Vec3 };
   };
 
-  return <FindingsPanel store={findingsStore} onSelect={onSelect} currentPoint={currentPoint} />;
+  return (
+    <FindingsPanel
+      store={findingsStore}
+      onSelect={onSelect}
+      currentPoint={currentPoint}
+      imageLabel={(k) => imageNumberLabel(info.instanceNumbers[k], k)}
+    />
+  );
 }

@@ -91,10 +91,8 @@ export function Workspace() {
           engine.scroll(id, action.delta);
           break;
         case 'first':
-          void engine.jumpTo(id, 0);
-          break;
         case 'last':
-          void engine.jumpTo(id, engine.sliceCount(id) - 1);
+          void engine.jumpToEnd(id, action.kind);
           break;
         case 'preset': {
           const p = WINDOW_PRESETS.find((x) => x.hotkey === action.hotkey);

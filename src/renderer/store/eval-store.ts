@@ -20,10 +20,12 @@ export interface EvalInputs {
   annotations: string;
   excluded: string;
   findings: string;
-  /** Empty: the operating point that maximises F1. */
+  /** Empty: the model manifest's operating point (without one, the F1-maximising threshold). */
   threshold: string;
   /** Where the results are written (the researcher's choice; never a temp folder). */
   outDir: string;
+  /** 'yes': score the model's training scans too (they are flagged either way). */
+  includeTrainingScans: '' | 'yes';
 }
 
 export interface Goto {
@@ -38,7 +40,7 @@ export interface EvalState {
   result: EvalRunResult | null;
   goto: Goto | null;
   setPage(page: Page): void;
-  setInput(name: keyof EvalInputs, value: string): void;
+  setInput<K extends keyof EvalInputs>(name: K, value: EvalInputs[K]): void;
   /** Checks the inputs; returns the problem or null. */
   problem(): string | null;
   run(): Promise<void>;
@@ -57,6 +59,7 @@ export function evalRequest(inputs: EvalInputs): {
   excluded?: string;
   findings?: string;
   threshold?: number;
+  includeTrainingScans?: boolean;
   outDir: string;
 } {
   const t = inputs.threshold.trim();
@@ -66,6 +69,7 @@ export function evalRequest(inputs: EvalInputs): {
     ...(inputs.excluded.trim() ? { excluded: inputs.excluded.trim() } : {}),
     ...(inputs.findings.trim() ? { findings: inputs.findings.trim() } : {}),
     ...(t ? { threshold: Number(t) } : {}),
+    ...(inputs.includeTrainingScans === 'yes' ? { includeTrainingScans: true } : {}),
     outDir: inputs.outDir.trim(),
   };
 }
@@ -73,7 +77,15 @@ export function evalRequest(inputs: EvalInputs): {
 export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
   const store = createStore<EvalState>()((set, get) => ({
     page: 'viewer',
-    inputs: { studies: '', annotations: '', excluded: '', findings: '', threshold: '', outDir: '' },
+    inputs: {
+      studies: '',
+      annotations: '',
+      excluded: '',
+      findings: '',
+      threshold: '',
+      outDir: '',
+      includeTrainingScans: '',
+    },
     status: { kind: 'idle' },
     result: null,
     goto: null,

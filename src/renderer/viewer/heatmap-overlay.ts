@@ -19,6 +19,8 @@ export interface OverlaySettings {
 export interface OverlayViewports {
   viewportIds(): ViewportId[];
   viewport(id: ViewportId): Types.IVolumeViewport | null;
+  /** The stack position of volume slice k (the stack is shown head first). */
+  stackIndexOf(k: number): number;
 }
 
 /** The colour map of the overlay and its legend: black-red-yellow-white ("hot"). */
@@ -173,7 +175,8 @@ export function centreViewportsOn(views: OverlayViewports, world: Vec3, sliceK: 
     if (!vp) continue;
     if (vp.type === 'stack') {
       const stack = vp as unknown as Types.IStackViewport;
-      void stack.setImageIdIndex(Math.max(0, Math.min(stack.getImageIds().length - 1, sliceK)));
+      const n = stack.getImageIds().length;
+      void stack.setImageIdIndex(views.stackIndexOf(Math.max(0, Math.min(n - 1, sliceK))));
     }
     const cam = vp.getCamera();
     const f = cam.focalPoint ?? [0, 0, 0];
