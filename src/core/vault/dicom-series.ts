@@ -1,10 +1,9 @@
 /** DICOM in and out of the vault: a scanned series imported as encrypted objects, a study exported. */
-import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { FrameRef, ScannedSeries, TaskOptions } from '../dicom/types';
 import { randomId } from './crypto';
-import { fsyncDir, ioError } from './atomic-fs';
+import { fsyncDir } from './atomic-fs';
 import type { InstanceRecord, ObjectRecord, SeriesRecord } from './index-file';
 import { findSeries, requireStudy } from './catalogue';
 import { OutputWriter, type OutputChoice } from '../io/safe-writer';
