@@ -61,7 +61,8 @@ export interface FindingsState {
   addManual(m: Omit<ManualFinding, 'reviewer' | 'at'>): Promise<void>;
   addNote(text: string, findingId?: string): Promise<void>;
   setOverlay(patch: Partial<OverlaySettings>): void;
-  exportReport(outDir: string): Promise<void>;
+  /** `overwrite` only after the user confirmed replacing the files named by an OUTPUT_EXISTS error. */
+  exportReport(outDir: string, overwrite?: boolean): Promise<void>;
 }
 
 export type DecisionInput =
@@ -241,10 +242,10 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         set({ overlay: { ...get().overlay, ...patch } });
       },
 
-      async exportReport(outDir) {
+      async exportReport(outDir, overwrite) {
         const key = get().key;
         if (!key) return;
-        const r = await api.invoke('report.export', { key, outDir });
+        const r = await api.invoke('report.export', { key, outDir, ...(overwrite ? { overwrite } : {}) });
         set({ exportResult: r.ok ? r.value : { error: r.error } });
       },
     };
