@@ -271,7 +271,15 @@ export function FindingsPanel({
               Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
             </div>
           )}
-          {s.exportResult && 'error' in s.exportResult && (
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code === 'OUTPUT_EXISTS' && (
+            <div role="alertdialog" aria-label="Replace existing files" className="error">
+              {s.exportResult.error.message}
+              <button type="button" onClick={() => void s.exportReport(outDir.trim(), true)}>
+                Replace existing files
+              </button>
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code !== 'OUTPUT_EXISTS' && (
             <div role="alert" className="error">
               Export failed: {s.exportResult.error.message}
             </div>
