@@ -6,7 +6,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
-import { loadAnnotations, readModelEvalInfo, runEvaluation, type EvalStudy } from '../../core/eval';
+import {
+  loadAnnotations,
+  readModelEvalInfo,
+  runEvaluation,
+  scanInfoOf,
+  type EvalStudy,
+} from '../../core/eval';
 import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { Handler } from './router';
@@ -53,6 +59,7 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
       const studies: Study[] = [...byUid].map(([seriesInstanceUid, scanned]) => ({
         seriesInstanceUid,
         scanned,
+        scan: scanInfoOf(scanned.metadata),
       }));
       const annotations = await loadAnnotations({
         annotationsCsv: req.annotations,
