@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'MODEL_MISSING'
   | 'MODEL_RUNTIME'
   | 'ANNOTATIONS_INVALID'
-  | 'EVAL_INVALID';
+  | 'EVAL_INVALID'
+  | 'OUTPUT_EXISTS';
 
 export class PulmoLensError extends Error {
   readonly code: ErrorCode;

@@ -52,6 +52,8 @@ export const analysisSchemas = {
         .min(1)
         .max(5)
         .default([...REPORT_FORMATS]),
+      /** The user confirmed replacing files already in the folder (else OUTPUT_EXISTS names one). */
+      overwrite: z.boolean().optional(),
     })
     .strict(),
   /** LUNA16 evaluation of a studies folder against annotations; progress per scan. */

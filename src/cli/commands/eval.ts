@@ -55,6 +55,7 @@ interface EvalOptions {
   bootstrap: string;
   seed: string;
   out: string;
+  overwrite?: boolean;
 }
 
 interface CliStudy extends EvalStudy {
@@ -253,6 +254,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     const { evaluation } = await mergeEvaluations({
       dirs: opts.merge,
       outDir: opts.out,
+      ...(opts.overwrite ? { overwrite: true } : {}),
       threshold,
       bootstrapSamples,
       bootstrapSeed,
@@ -343,6 +345,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
     includeTrainingScans: opts.includeTrainingScans === true,
     outDir: opts.out,
+    ...(opts.overwrite ? { overwrite: true } : {}),
     threshold,
     findingsDir: opts.findings,
     analyze: analyser.analyze,
@@ -419,6 +422,7 @@ export function registerEval(program: Command): void {
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')
     .requiredOption('--out <dir>', 'output folder (resumes a run found there)')
+    .option('--overwrite', 'take over a folder holding files of the same names that eval did not write')
     .action(async (opts: EvalOptions) => {
       const metrics = await runEval(opts).finally(() => shutdownInference());
       process.stdout.write(`${summary(metrics, opts.out)}\n`);

@@ -5,6 +5,7 @@
 import { PulmoLensError } from '../../common/errors';
 import { evaluate, type Evaluation } from './evaluate';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
 import { readEvalFolder, type RunInfo } from './run-record';
 import { sortedUnique } from './shard';
 import type { CoverageSets } from './reference-coverage';
@@ -13,6 +14,8 @@ import type { ScanRecord } from '../../common/eval';
 export interface MergeOptions {
   dirs: readonly string[];
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   /** Overrides the shards' threshold (which must agree otherwise). */
   threshold?: number;
   bootstrapSamples?: number;
@@ -25,6 +28,7 @@ export async function mergeEvaluations(
   opts: MergeOptions,
 ): Promise<{ evaluation: Evaluation; records: ScanRecord[] }> {
   if (opts.dirs.length === 0) throw new PulmoLensError('INVALID_INPUT', '--merge needs at least one folder');
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const shards = await Promise.all(opts.dirs.map(async (dir) => ({ dir, ...(await readEvalFolder(dir)) })));
   const first = shards[0]!;
   const bySeries = new Map<string, string>();

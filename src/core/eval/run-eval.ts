@@ -13,6 +13,7 @@ import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
 import type { ModelEvalInfo } from './model-info';
@@ -53,6 +54,8 @@ export interface RunEvalOptions<S extends EvalStudy> {
   modelInfo?: ModelEvalInfo | null;
   includeTrainingScans?: boolean;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -134,6 +137,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();

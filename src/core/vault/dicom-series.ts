@@ -1,12 +1,12 @@
 /** DICOM in and out of the vault: a scanned series imported as encrypted objects, a study exported. */
-import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { FrameRef, ScannedSeries, TaskOptions } from '../dicom/types';
 import { randomId } from './crypto';
-import { fsyncDir, ioError } from './atomic-fs';
+import { fsyncDir } from './atomic-fs';
 import type { InstanceRecord, ObjectRecord, SeriesRecord } from './index-file';
 import { findSeries, requireStudy } from './catalogue';
+import { OutputWriter, type OutputChoice } from '../io/safe-writer';
 import {
   commit,
   discard,
@@ -168,71 +168,51 @@ export function importSeries(
 }
 
 /**
- * Writes decrypted DICOM files of a study (every series in its own folder) or of one series
- * into `outDir`, which the user chose. Refuses to overwrite. Audit-logged.
+ * Writes decrypted DICOM files of a study (every series in its own folder) or of one series into
+ * `outDir`, which the user chose. Refuses, before writing anything, when a file of the same name is
+ * there, unless the user chose to overwrite; other files there are never touched. Audit-logged.
  */
 export function exportSeries(
   state: VaultSessionState,
   ref: string,
   outDir: string,
+  choice: OutputChoice = {},
 ): Promise<{ files: number; outDir: string }> {
   return state.exclusive(async () => {
     const k = state.writable();
     const one = findSeries(state, ref);
     const study = one?.study ?? requireStudy(state, ref);
     const list = one ? [one.series] : study.series;
-    let files = 0;
+    // Files in slice order, named by position only (no UIDs or names in file names).
+    const plan: { target: string; id: string }[] = [];
     for (const [si, series] of list.entries()) {
       const dir = one
         ? outDir
         : join(outDir, `series-${String(series.metadata.seriesNumber ?? si + 1).padStart(3, '0')}`);
-      try {
-        await fsp.mkdir(dir, { recursive: true });
-      } catch (err) {
-        throw ioError(err, 'create the export folder', dir);
-      }
-      // Files in slice order, named by position only (no UIDs or names in file names).
-      const order: string[] = [];
       const seen = new Set<string>();
       for (const f of series.scanned.frames) {
         const id = f.path.slice(VAULT_PREFIX.length);
-        if (!seen.has(id)) {
-          seen.add(id);
-          order.push(id);
-        }
+        if (seen.has(id)) continue;
+        seen.add(id);
+        plan.push({ target: join(dir, `IM${String(seen.size).padStart(5, '0')}.dcm`), id });
       }
-      for (const [i, id] of order.entries()) {
-        const target = join(dir, `IM${String(i + 1).padStart(5, '0')}.dcm`);
-        const bytes = await readWhole(state, id);
-        const partial = `${target}.partial`;
-        try {
-          await fsp.writeFile(partial, bytes, { flag: 'wx', mode: 0o600 });
-          await fsp.link(partial, target);
-          await fsp.rm(partial);
-        } catch (err) {
-          await fsp.rm(partial, { force: true }).catch(() => undefined);
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new PulmoLensError(
-              'INVALID_INPUT',
-              'export target already exists; choose an empty folder',
-              {
-                path: target,
-              },
-            );
-          }
-          throw ioError(err, 'write an exported file', target);
-        } finally {
-          bytes.fill(0);
-        }
-        files++;
-        state.touch();
+    }
+    const writer = new OutputWriter({ ...choice, fileMode: 0o600 });
+    await writer.checkFree(plan.map((p) => p.target));
+    for (const { target, id } of plan) {
+      const bytes = await readWhole(state, id);
+      try {
+        await writer.writeFile(target, bytes);
+      } finally {
+        bytes.fill(0);
       }
+      state.touch();
     }
     await state.audit!.append(k.audit, {
       event: 'study-exported',
       studyRef: study.ref,
-      details: { series: list.map((s) => s.ref).join(','), files },
+      details: { series: list.map((s) => s.ref).join(','), files: plan.length },
     });
-    return { files, outDir: resolve(outDir) };
+    return { files: plan.length, outDir: resolve(outDir) };
   });
 }

@@ -18,6 +18,7 @@ import type { ObjectReader } from './object-file';
 import type { ObjectKind, SeriesRecord, StudyRecord } from './index-file';
 import type { AuditEntry, AuditEvent } from './audit-log';
 import type { OsKeyProtector } from './keychain';
+import type { OutputChoice } from '../io/safe-writer';
 import type { LockReason, VaultSession, VaultSessionState } from './session';
 import * as catalogue from './catalogue';
 import * as objects from './object-store';
@@ -139,8 +140,12 @@ export class UnlockedVault implements VaultSession {
     return dicom.importSeries(this.s, scanned, opts);
   }
 
-  exportSeries(ref: string, outDir: string): Promise<{ files: number; outDir: string }> {
-    return dicom.exportSeries(this.s, ref, outDir);
+  exportSeries(
+    ref: string,
+    outDir: string,
+    choice: OutputChoice = {},
+  ): Promise<{ files: number; outDir: string }> {
+    return dicom.exportSeries(this.s, ref, outDir, choice);
   }
 
   // ---- removal -------------------------------------------------------------------------------
