@@ -26,7 +26,10 @@ export type ErrorCode =
   | 'MODEL_MISSING'
   | 'MODEL_RUNTIME'
   | 'ANNOTATIONS_INVALID'
-  | 'EVAL_INVALID';
+  | 'EVAL_INVALID'
+  | 'DIMSE_REFUSED'
+  | 'DIMSE_TIMEOUT'
+  | 'DIMSE_NETWORK';
 
 export class PulmoLensError extends Error {
   readonly code: ErrorCode;

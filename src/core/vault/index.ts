@@ -14,6 +14,7 @@ export {
   type StudySummary,
   type SeriesSummary,
   type ImportResult,
+  type ImportOptions,
   type StoredObject,
   type VerifyReport,
   type VaultProblem,

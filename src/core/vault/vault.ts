@@ -92,6 +92,18 @@ export interface SeriesSummary {
   frames: number;
   bytes: number;
   importedAt: string;
+  /** "AET@host" of the DICOM peer that sent it; absent for imports from files */
+  receivedFrom?: string;
+}
+
+/** How `importSeries` reads the series' files. */
+export interface ImportOptions extends TaskOptions {
+  /**
+   * Files already in memory, keyed by their frame paths in the scanned series (instances
+   * received over the network: they are encrypted from memory, never written plainly to disk).
+   */
+  files?: ReadonlyMap<string, Uint8Array>;
+  receivedFrom?: string;
 }
 
 export interface StudySummary {
@@ -583,6 +595,7 @@ export class UnlockedVault implements VaultSession {
         frames: r.scanned.frames.length,
         bytes: r.instances.reduce((a, i) => a + i.size, 0),
         importedAt: r.importedAt,
+        ...(r.receivedFrom ? { receivedFrom: r.receivedFrom } : {}),
       })),
     };
   }
@@ -792,7 +805,7 @@ export class UnlockedVault implements VaultSession {
    * study and series in the index in one atomic step: after a crash the series is either fully
    * present or absent. The original files are only read.
    */
-  importSeries(scanned: ScannedSeries, opts: TaskOptions = {}): Promise<ImportResult> {
+  importSeries(scanned: ScannedSeries, opts: ImportOptions = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
       const k = this.writable();
       const md = scanned.metadata;
@@ -840,9 +853,12 @@ export class UnlockedVault implements VaultSession {
           }
           const i = next++;
           try {
+            const inMemory = opts.files?.get(files[i]!.path);
             const rec = await this.writeObject(
               k,
-              { path: files[i]!.path },
+              inMemory
+                ? { bytes: Buffer.from(inMemory.buffer, inMemory.byteOffset, inMemory.length) }
+                : { path: files[i]!.path },
               { kind: 'dicom', studyRef, seriesRef, name: '' },
               scratch,
             );
@@ -883,6 +899,7 @@ export class UnlockedVault implements VaultSession {
           scanned: { ...structuredClone(scanned), frames },
           instances,
           importedAt: now(),
+          ...(opts.receivedFrom ? { receivedFrom: opts.receivedFrom } : {}),
         };
         opts.onProgress?.({ done, total, stage: 'committing' });
         await this.commit((doc) => {
