@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'MODEL_RUNTIME'
   | 'ANNOTATIONS_INVALID'
   | 'EVAL_INVALID'
+  | 'OUTPUT_EXISTS'
   | 'DIMSE_REFUSED'
   | 'DIMSE_TIMEOUT'
   | 'DIMSE_NETWORK';

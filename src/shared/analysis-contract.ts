@@ -9,13 +9,11 @@ import type { StudyReview } from '../common/review/review';
 import { reviewInputParts } from '../common/review/review-schema';
 import type { EvalMetrics, MatchedCandidate } from '../common/eval';
 import type { VolumeGeometry } from '../common/volume';
+import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
-const taskId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
-  .optional();
-const seriesKey = z.string().min(1).max(256);
-const path = z.string().min(1).max(4096);
+const taskId = optionalTaskId;
+const seriesKey = seriesKeySchema;
+const path = pathSchema;
 
 export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -54,6 +52,8 @@ export const analysisSchemas = {
         .min(1)
         .max(5)
         .default([...REPORT_FORMATS]),
+      /** The user confirmed replacing files already in the folder (else OUTPUT_EXISTS names one). */
+      overwrite: z.boolean().optional(),
     })
     .strict(),
   /** LUNA16 evaluation of a studies folder against annotations; progress per scan. */
@@ -65,6 +65,8 @@ export const analysisSchemas = {
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
+      /** Score the model's own training scans too (model manifest trainingSeriesUids); flagged either way. */
+      includeTrainingScans: z.boolean().optional(),
       /**
        * Where metrics.json, the plots and the candidate CSV go: a folder the researcher chooses.
        * Required: the results name series, and nothing with patient data goes to temp folders.

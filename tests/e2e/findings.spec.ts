@@ -125,7 +125,8 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       for (let i = 0; i < 200; i++) {
         const now = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
         if (now === k) break;
-        await page.keyboard.press(now < k ? 'ArrowDown' : 'ArrowUp');
+        // Down goes toward the feet (lower k), as on a PACS.
+        await page.keyboard.press(now < k ? 'ArrowUp' : 'ArrowDown');
       }
       await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(k);
     }

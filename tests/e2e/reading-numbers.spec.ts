@@ -132,4 +132,55 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
       .toBeLessThanOrEqual(25);
     await axial.screenshot({ path: join(screenshotDir, 'numbers-01-probe-after-round-trip.png') });
   });
+
+  test('the overlay image number is the DICOM Instance Number; scrolling down moves toward the feet', async ({
+    app: page,
+  }) => {
+    const dir = await openLidc(page);
+    const slices = pydicom<{ instanceNumber: number | null; positionLps: number[] }[]>(dir, 'slices');
+    expect(slices).toHaveLength(133);
+    const axial = page.locator('[data-viewport-id="axial"]');
+    const shownNumber = async () =>
+      /Im (\S+)\//.exec((await page.getByTestId('slice-axial').textContent()) ?? '')?.[1] ?? '';
+    const z = (k: number) => slices[k]!.positionLps[2]!;
+    /** The overlay names the slice on screen by its Instance Number (pydicom's). */
+    const expectNumberOfShownSlice = async () => {
+      await expect
+        .poll(async () => (await shownNumber()) === String(slices[await sliceK(page)]!.instanceNumber))
+        .toBe(true);
+    };
+    await axial.click({ position: { x: 5, y: 5 } });
+    await expectNumberOfShownSlice();
+
+    // Down = toward the feet (lower z), by arrow, Page Down and the wheel, in 1×1 and in MPR.
+    const movesFeetward = async (act: () => Promise<void>, what: string) => {
+      const k0 = await sliceK(page);
+      await act();
+      await expect.poll(() => sliceK(page), { message: what }).not.toBe(k0);
+      expect(z(await sliceK(page)), what).toBeLessThan(z(k0));
+      await expectNumberOfShownSlice();
+    };
+    for (const layout of ['1×1', 'MPR 1×3'] as const) {
+      if (layout === 'MPR 1×3') {
+        await setLayout(page, layout, 3);
+        await axial.click({ position: { x: 5, y: 5 } });
+      }
+      await movesFeetward(() => page.keyboard.press('ArrowDown'), `${layout}: ↓`);
+      await movesFeetward(() => page.keyboard.press('PageDown'), `${layout}: Page Down`);
+      await axial.hover();
+      await movesFeetward(() => page.mouse.wheel(0, 120), `${layout}: wheel down`);
+    }
+    await setLayout(page, '1×1', 1);
+    await axial.click({ position: { x: 5, y: 5 } });
+    // Home is the first image of the series as the scanner numbered it, End the last.
+    await page.keyboard.press('Home');
+    await expect.poll(shownNumber).toBe('1');
+    await expectNumberOfShownSlice();
+    await page.keyboard.press('End');
+    await expect.poll(shownNumber).toBe('133');
+    await expectNumberOfShownSlice();
+    await page
+      .getByTestId('slice-axial')
+      .screenshot({ path: join(screenshotDir, 'numbers-02-image-number.png') });
+  });
 });

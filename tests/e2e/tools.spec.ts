@@ -46,15 +46,15 @@ test.describe('tools on LIDC-IDRI-0001', () => {
     await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
     const axial = page.locator('[data-viewport-id="axial"]');
 
-    // Home / End jump to the first and last slice.
+    // Home / End jump to the first (head, k 132) and last (feet, k 0) image; Page Down goes feetward.
     await page.keyboard.press('End');
-    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
-    await page.keyboard.press('Home');
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(0);
-    for (let i = 0; i < 70; i++) await page.keyboard.press('PageDown');
+    await page.keyboard.press('Home');
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
+    for (let i = 0; i < 70; i++) await page.keyboard.press('PageDown');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(0);
     for (let i = 0; i < 6; i++) await page.keyboard.press('PageUp');
-    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(72);
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(60);
 
     // Window/level by dragging: the readout leaves the preset values.
     const box = (await axial.boundingBox())!;

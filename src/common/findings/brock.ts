@@ -42,6 +42,9 @@ export interface BrockInputs {
   spiculated: boolean;
 }
 
+/** Probability (detector x characterizer) from which a candidate counts as a nodule for counts. */
+export const NODULE_COUNT_LEVEL = 0.5;
+
 /** (size/10)^-0.5 - 1.58113883: the model's size transform, zero at 4 mm. */
 export function brockSizeTerm(sizeMm: number): number {
   return Math.pow(sizeMm / 10, -0.5) - 1.58113883;

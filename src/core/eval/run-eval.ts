@@ -13,8 +13,10 @@ import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { ModelEvalInfo } from './model-info';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
 import type { AnnotationIndex, ScanRecord } from '../../common/eval';
@@ -46,7 +48,12 @@ export interface RunEvalOptions<S extends EvalStudy> {
   annotationsSha256: string;
   /** The reference files' series, the studies found and the series list (see reference-coverage). */
   coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans (see model-info). */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -128,6 +135,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
@@ -173,6 +181,8 @@ export async function runEvaluation<S extends EvalStudy>(
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
     coverage: opts.coverage,
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -181,6 +191,8 @@ export async function runEvaluation<S extends EvalStudy>(
     shard: opts.shard ?? null,
     cohortSeries,
     ...(opts.coverage ? { coverage: opts.coverage } : {}),
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans === true,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

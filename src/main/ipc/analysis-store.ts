@@ -7,6 +7,7 @@ import { PulmoLensError } from '../../common/errors';
 import type { FindingsDocument } from '../../common/findings/findings-document';
 import type { Heatmap } from '../../core/inference/pipeline';
 import type { StudyReview } from '../../common/review/review';
+import { parseStudyReview } from '../../common/review/review-schema';
 import type { AuditEvent, ObjectKind, UnlockedVault } from '../../core/vault';
 import { seriesObjectName, type SeriesObjectPart } from '../../core/vault/object-names';
 import type { VolumeGeometry } from '../../common/volume';
@@ -136,7 +137,10 @@ export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
     async loadReview(key) {
       const vault = session.require();
       const o = newest(vault, key, 'review', 'review');
-      return o ? vault.getJson<StudyReview>(o.id) : null;
+      // Validated like any input: a record from an older version or a damaged one is named, not used.
+      return o
+        ? parseStudyReview(await vault.getJson(o.id), `vault object ${o.id} (review of ${key})`)
+        : null;
     },
     async audit(event, details) {
       await session.require().recordEvent(event, undefined, details);

@@ -5,6 +5,7 @@
 import { summarize } from './series-summary';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
@@ -47,6 +48,7 @@ export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
     skipped: l.skipped,
     warnings: l.series.warnings,
     slicePositionsLps: l.series.frames.map((f) => f.positionLps),
+    instanceNumbers: instanceNumbersBySlot(l.series.frames, volume.dims[2]),
   };
 }
 
@@ -93,7 +95,10 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
-    ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
+    ...createEvalHandlers({
+      backend: deps.backend,
+      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {

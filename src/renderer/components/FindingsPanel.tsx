@@ -17,12 +17,15 @@ export function FindingsPanel({
   store,
   onSelect,
   currentPoint,
+  imageLabel,
 }: {
   store: StoreApi<FindingsState>;
   /** Centre the viewports on a finding. */
   onSelect: (id: string) => void;
   /** The point at the centre of the axial view, for a hand-added nodule. */
   currentPoint: () => { lps: Vec3; voxel: Vec3 } | null;
+  /** The reader's name of volume slice k: its DICOM Instance Number (as on the PACS and the report). */
+  imageLabel: (k: number) => string;
 }) {
   const s = useStore(store);
   const rows = panelRows(s);
@@ -31,6 +34,10 @@ export function FindingsPanel({
   const [outDir, setOutDir] = useState('');
   const listRef = useRef<HTMLTableSectionElement>(null);
   const manualCount = useRef(0);
+  const selectRef = useRef(onSelect);
+  useEffect(() => {
+    selectRef.current = onSelect;
+  }, [onSelect]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -44,6 +51,11 @@ export function FindingsPanel({
       if (e.key === 'a' || e.key === 'A') {
         e.preventDefault();
         void store.getState().run();
+      } else if (e.key === ']' || e.key === '[') {
+        // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
+        e.preventDefault();
+        const id = store.getState().step(e.key === ']' ? 1 : -1);
+        if (id) selectRef.current(id);
       } else if (e.key === 'h' || e.key === 'H') {
         e.preventDefault();
         const st = store.getState();
@@ -119,7 +131,7 @@ export function FindingsPanel({
                 <th>Type</th>
                 <th>Risk</th>
                 <th>L-RADS</th>
-                <th>Slice</th>
+                <th title="DICOM Instance Number">Image</th>
                 <th>Status</th>
               </tr>
             </thead>
@@ -161,7 +173,7 @@ export function FindingsPanel({
                     <td>{f.type}</td>
                     <td>{pct(f.malignancyRisk)}</td>
                     <td>{f.lungRads}</td>
-                    <td>{Math.round(f.centerVoxel[2]) + 1}</td>
+                    <td data-testid="finding-image">{imageLabel(Math.round(f.centerVoxel[2]))}</td>
                     <td>
                       <span data-testid="finding-status">{r.status}</span>
                       {saving?.kind === 'saving' && (
@@ -259,7 +271,15 @@ export function FindingsPanel({
               Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
             </div>
           )}
-          {s.exportResult && 'error' in s.exportResult && (
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code === 'OUTPUT_EXISTS' && (
+            <div role="alertdialog" aria-label="Replace existing files" className="error">
+              {s.exportResult.error.message}
+              <button type="button" onClick={() => void s.exportReport(outDir.trim(), true)}>
+                Replace existing files
+              </button>
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code !== 'OUTPUT_EXISTS' && (
             <div role="alert" className="error">
               Export failed: {s.exportResult.error.message}
             </div>
