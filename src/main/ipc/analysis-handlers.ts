@@ -15,7 +15,7 @@ import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
 import type { ValidRequest } from '../../shared/ipc-contract';
-import type { AnalysisStore, StoredAnalysisMeta } from './analysis-store';
+import type { AnalysisStore, StoredAnalysisMeta } from '../../core/findings/analysis-store';
 import type { Handler, HandlerContext } from './router';
 
 export interface AnalysisDeps {
