@@ -34,6 +34,10 @@ export function FindingsPanel({
   const [outDir, setOutDir] = useState('');
   const listRef = useRef<HTMLTableSectionElement>(null);
   const manualCount = useRef(0);
+  const selectRef = useRef(onSelect);
+  useEffect(() => {
+    selectRef.current = onSelect;
+  }, [onSelect]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -47,6 +51,11 @@ export function FindingsPanel({
       if (e.key === 'a' || e.key === 'A') {
         e.preventDefault();
         void store.getState().run();
+      } else if (e.key === ']' || e.key === '[') {
+        // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
+        e.preventDefault();
+        const id = store.getState().step(e.key === ']' ? 1 : -1);
+        if (id) selectRef.current(id);
       } else if (e.key === 'h' || e.key === 'H') {
         e.preventDefault();
         const st = store.getState();

@@ -3,7 +3,8 @@
  * cancel), its result, and which page is on screen. A click on a miss or a false positive leaves
  * a `goto` that the workspace honours once that series is open.
  */
-import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
 
@@ -75,7 +76,7 @@ export function evalRequest(inputs: EvalInputs): {
 }
 
 export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
-  const store = createStore<EvalState>()((set, get) => ({
+  const store = resettableStore<EvalState>('evaluation')((set, get) => ({
     page: 'viewer',
     inputs: {
       studies: '',

@@ -4,7 +4,8 @@
  * rules (edited sizes, categories, "reviewed") come from src/common/review, which is pure, so the
  * panel, the main process and the report agree.
  */
-import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { AnalysisSummary } from '../../shared/analysis-contract';
 import type { StudyReview } from '../../common/review';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
@@ -93,7 +94,7 @@ export function reviewState(s: Pick<FindingsState, 'analysis' | 'review'>): {
 let taskCounter = 0;
 
 export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> {
-  const store = createStore<FindingsState>()((set, get) => {
+  const store = resettableStore<FindingsState>('findings')((set, get) => {
     const author = () => ({ reviewer: get().analysis?.reviewer ?? 'unknown', at: new Date().toISOString() });
 
     const setRow = (findingId: string | undefined, state: RowSaveState | null) => {
