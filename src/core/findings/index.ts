@@ -1,4 +1,13 @@
-export type { Finding, FindingsDocument, LungRadsCategory, ModelRef, NoduleType } from './findings-document';
+export type {
+  BelowThresholdCandidate,
+  CandidateSource,
+  Finding,
+  FindingsDocument,
+  LungRadsCategory,
+  ModelRef,
+  NoduleType,
+} from './findings-document';
+export { assembleFindings, type ClinicalInputs, type MeasuredNodule, type PatientHeader } from './assemble';
 export {
   brockRisk,
   brockLogit,
