@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import type { Vec3 } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
 const UID_1 = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -167,6 +167,7 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       'perScan',
       'model',
       'data',
+      'reference',
     ]);
     expect(m.scans).toBe(2);
     expect(m.nodules).toBe(1);
@@ -346,6 +347,106 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     expect(JSON.parse(readFileSync(join(work, 'lidc-k2', 'metrics.json'), 'utf8')).nodules).toBe(2);
   });
 
+  it('scores the studies present when the LUNA16 annotations cover many more series (issue 13)', () => {
+    // The official files list 888 scans; a site has a few of them. Rows for three other series
+    // (real LUNA16 UIDs) are appended to the real rows for LIDC-IDRI-0001/0002.
+    const others = [
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860',
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100332161840553388986847034053',
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100398138793540579077826395208',
+    ];
+    const big = join(work, 'annotations-cohort.csv');
+    writeFileSync(
+      big,
+      readFileSync(annotations, 'utf8') +
+        others.map((u, i) => `${u},${-100 + i},${50 + i},${-120 - i},${5 + i}\n`).join(''),
+    );
+    const bigExcluded = join(work, 'annotations-excluded-cohort.csv');
+    writeFileSync(bigExcluded, readFileSync(excluded, 'utf8') + `${others[0]},1,2,3,-1\n`);
+    const base = ['eval', '--studies', studies, '--annotations', big, '--findings', findings];
+
+    const out = join(work, 'cohort');
+    const r = cli(...base, '--excluded', bigExcluded, '--out', out);
+    expect(r.stderr).not.toContain('ANNOTATIONS_INVALID');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      '3 annotated series are not among the studies (scored the 2 present; --strict makes this an error)',
+    );
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.scans).toBe(2);
+    expect(m.nodules).toBe(1);
+    expect(m.cpm).toBeCloseTo(4 / 7, 12);
+    expect(m.reference).toEqual({
+      annotatedSeriesNotFound: 3,
+      seriesWithoutAnnotations: [],
+      seriesList: null,
+    });
+
+    // Without the excluded list, LIDC-IDRI-0002 has no row at all: nodule-free, and said so.
+    const noRows = join(work, 'cohort-no-excluded');
+    const n = cli(...base, '--out', noRows);
+    expect(n.code).toBe(0);
+    expect(n.stderr).toContain(`1 study has no annotation row (counted as nodule-free): ${UID_2}`);
+    const mn = JSON.parse(readFileSync(join(noRows, 'metrics.json'), 'utf8'));
+    expect(mn.reference.seriesWithoutAnnotations).toEqual([UID_2]);
+    expect(mn.scans).toBe(2);
+
+    // --strict: the unknown series are an error naming the file and line; nothing is written.
+    const strictOut = join(work, 'cohort-strict');
+    const s = cli(...base, '--strict', '--out', strictOut);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain(`error [ANNOTATIONS_INVALID] ${big}: line 3: unknown series ${others[0]}`);
+    expect(existsSync(join(strictOut, 'metrics.json'))).toBe(false);
+  });
+
+  it('--seriesuids restricts the evaluation to the listed scans (LUNA16 seriesuids.csv)', () => {
+    const list = join(work, 'seriesuids.csv');
+    // LUNA16's file: one UID a line, no header; here 0001 and a series this site does not have.
+    writeFileSync(list, `${UID_1}\n1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860\n`);
+    const out = join(work, 'listed');
+    const r = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--findings',
+      findings,
+      '--seriesuids',
+      list,
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('1 study is not in the series list and was left out');
+    expect(r.stderr).toContain('1 listed series is not among the studies');
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.scans).toBe(1);
+    expect(m.data.series).toEqual([UID_1]);
+    expect(m.reference.seriesList).toEqual({ listed: 2, notFound: 1, studiesNotListed: 1 });
+    expect(m.operatingPoint).toMatchObject({ tp: 1, fp: 1, fn: 0 });
+
+    const bad = join(work, 'seriesuids-bad.csv');
+    writeFileSync(bad, `${UID_1}\nnot a uid\n`);
+    const b = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--findings',
+      findings,
+      '--seriesuids',
+      bad,
+      '--out',
+      join(work, 'listed-bad'),
+    );
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`error [ANNOTATIONS_INVALID] ${bad}: line 2: not a series UID ("not a uid")`);
+  });
+
   it('rejects a bad CSV naming the file and line, and writes nothing', () => {
     const bad = join(work, 'bad.csv');
     writeFileSync(bad, `seriesuid,coordX,coordY,coordZ,diameter_mm\n${UID_1},1,2,3,4\n${UID_1},1,two,3,4\n`);
@@ -365,6 +466,7 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       unknown,
       '--findings',
       findings,
+      '--strict',
       '--out',
       out,
     );

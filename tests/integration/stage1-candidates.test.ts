@@ -70,7 +70,8 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     expect(hits.some((c) => c.source !== 'unet')).toBe(true);
     for (const c of doc.candidates) {
       expect(['blob', 'unet', 'both']).toContain(c.source);
-      expect(c.source === 'unet' ? c.blobScore : c.unetScore === null || c.unetScore > 0).toBeTruthy();
+      expect(c.blobScore === null).toBe(c.source === 'unet');
+      expect(c.unetScore === null).toBe(c.source === 'blob');
     }
     // The cube of a hit: values in [0, 1], the 1 mm channel's centre is nodule (denser than lung).
     const cubes = new Float32Array(readFileSync(`${prefix}.cubes.f32`).buffer.slice(0));

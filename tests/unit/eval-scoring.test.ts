@@ -10,8 +10,8 @@ import {
   weightedFrocSensitivities,
 } from '../../src/core/eval/froc';
 import { matchScan } from '../../src/core/eval/luna16-match';
-import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/core/eval/types';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/common/eval';
+import type { Vec3 } from '../../src/common/volume';
 
 const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
 

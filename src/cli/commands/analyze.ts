@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
-import type { FleischnerRisk } from '../../core/findings/fleischner';
+import { PulmoLensError } from '../../common/errors';
+import type { FleischnerRisk } from '../../common/findings/fleischner';
 import {
   analyzeSeries,
   heatmapMontage,

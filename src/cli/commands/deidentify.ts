@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DATE_OPTIONS, deidentifyFolder, type DateOption, type DeidExportResult } from '../../core/deid';
 import type { Progress } from '../../core/dicom/types';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { progressBar } from '../progress';
 
 export interface DeidentifyCliOptions {

@@ -4,12 +4,16 @@
  * module finds the series, reads the files the user named, wires the analyser and reports progress.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
+  coverageLines,
   loadAnnotations,
+  readSeriesUidList,
+  referenceCoverage,
   mergeEvaluations,
   parseShard,
   runEvaluation,
@@ -17,7 +21,7 @@ import {
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import {
   analyzeSeries,
   isProviderChoice,
@@ -39,7 +43,8 @@ interface EvalOptions {
   models?: string;
   provider?: string;
   merge?: string[];
-  ignoreUnknownSeries?: boolean;
+  strict?: boolean;
+  seriesuids?: string;
   bootstrap: string;
   seed: string;
   out: string;
@@ -232,11 +237,32 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
   if (opts.findings && !isDir(opts.findings)) {
     throw new PulmoLensError('NOT_FOUND', 'no such findings folder', { path: opts.findings });
   }
-  const studies = opts.studies
+  const found = opts.studies
     ? await studiesFromDicom(opts.studies)
     : studiesFromFindings(opts.findings as string);
-  const known = new Set(studies.map((s) => s.seriesInstanceUid));
-  const geometry = new Map(studies.map((s) => [s.seriesInstanceUid, s.scanned]));
+  const known = new Set(found.map((s) => s.seriesInstanceUid));
+  const geometry = new Map(found.map((s) => [s.seriesInstanceUid, s.scanned]));
+  const listed = opts.seriesuids ? await readSeriesList(opts.seriesuids) : null;
+  const studies = listed ? found.filter((s) => listed.includes(s.seriesInstanceUid)) : found;
+  if (listed) {
+    const missing = listed.filter((uid) => !known.has(uid));
+    if (opts.strict && missing.length > 0) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `${missing.length} listed series ${missing.length === 1 ? 'is' : 'are'} not among the studies (first: ${missing[0]})`,
+        { path: opts.seriesuids },
+      );
+    }
+    if (studies.length === 0) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `none of the ${listed.length} listed series is among the studies`,
+        {
+          path: opts.seriesuids,
+        },
+      );
+    }
+  }
   const annotationsCsv =
     opts.annotations &&
     !(opts.lidcXml && (opts.annotations.toLowerCase().endsWith('.xml') || isDir(opts.annotations)))
@@ -248,9 +274,23 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     lidcXml: opts.lidcXml ? lidcXmlFiles(opts) : undefined,
     minReaders: readers,
     knownSeries: known,
-    ignoreUnknownSeries: opts.ignoreUnknownSeries,
+    strict: opts.strict,
     geometryOf: (uid) => geometry.get(uid),
   });
+  const coverage = {
+    annotatedSeries: annotations.annotatedSeries,
+    foundSeries: [...known].sort(),
+    listedSeries: listed ? [...listed].sort() : null,
+  };
+  // Said before any analysis, so that a wrong folder or list is noticed at once.
+  for (const line of coverageLines(
+    referenceCoverage(
+      coverage,
+      studies.map((s) => s.seriesInstanceUid),
+    ),
+    studies.length,
+  ))
+    process.stderr.write(`${line}\n`);
 
   const tty = process.stderr.isTTY;
   // Per-stage lines only on a terminal (overwritten in place); logs get one line per scan.
@@ -262,6 +302,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     shard,
     annotations: annotations.index,
     annotationsSha256: annotations.sha256,
+    coverage,
     outDir: opts.out,
     threshold,
     findingsDir: opts.findings,
@@ -272,6 +313,23 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),
   });
   return evaluation.metrics;
+}
+
+async function readSeriesList(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new PulmoLensError(
+      'ANNOTATIONS_INVALID',
+      `cannot read the series list: ${(cause as Error).message}`,
+      {
+        path,
+        cause,
+      },
+    );
+  }
+  return readSeriesUidList({ path, text });
 }
 
 function isDir(p: string): boolean {
@@ -301,7 +359,16 @@ export function registerEval(program: Command): void {
     .option('--findings <dir>', 'precomputed findings: <uid>.json or <uid>/findings.json per series')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
     .option('--provider <name>', 'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu')
-    .option('--ignore-unknown-series', 'leave out annotations of series that are not among the studies')
+    .option(
+      '--seriesuids <csv>',
+      "evaluate only the series this list names (LUNA16's seriesuids.csv: one SeriesInstanceUID a line)",
+    )
+    .option(
+      '--strict',
+      'fail when the reference files or the series list name series that are not among the studies',
+    )
+    // Before issue 13 unknown series were an error unless this was given; now they are left out by default.
+    .addOption(new Option('--ignore-unknown-series').hideHelp())
     .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')

@@ -6,7 +6,7 @@
 import { mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Progress } from '../dicom/types';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { deidentifyBytes, newDeidSession, type DateOption } from './deidentify';
 
 export interface DeidExportOptions {

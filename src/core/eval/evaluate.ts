@@ -3,11 +3,12 @@
  * candidate CSV need. Pure: the same records give the same result, which is what lets shards be
  * merged by recomputation instead of averaging.
  */
-import { PulmoLensError } from '../errors';
-import type { ModelRef } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { ModelRef } from '../../common/findings/findings-document';
 import { bootstrapFroc, type BootstrapResult } from './bootstrap';
 import { cpmOf, frocCurve, frocSensitivities, scoreCohort, type FrocCurve } from './froc';
 import { matchScan } from './luna16-match';
+import { referenceCoverage, type CoverageSets } from './reference-coverage';
 import { bestF1OperatingPoint, operatingPointAt } from './operating-point';
 import {
   FROC_FP_RATES,
@@ -15,7 +16,7 @@ import {
   type PerScanMetrics,
   type ScanMatch,
   type ScanRecord,
-} from './types';
+} from '../../common/eval';
 
 export interface EvaluateOptions {
   /** Fixed operating threshold; without it the F1-maximising one is chosen. */
@@ -23,6 +24,8 @@ export interface EvaluateOptions {
   annotationsSha256: string;
   bootstrapSamples?: number;
   bootstrapSeed?: number;
+  /** What the reference files and the studies held; without it, the records are all there was. */
+  coverage?: CoverageSets;
 }
 
 export interface Evaluation {
@@ -50,6 +53,17 @@ function perScan(match: ScanMatch, threshold: number | null): PerScanMetrics {
       centerLps: nodule.centerLps,
       diameterMm: nodule.diameterMm,
     })),
+  };
+}
+
+/** Coverage when only the records are known: a series is annotated when it has any reference mark. */
+export function coverageOfRecords(records: readonly ScanRecord[]): CoverageSets {
+  return {
+    annotatedSeries: records
+      .filter((r) => r.annotations.nodules.length + r.annotations.excluded.length > 0)
+      .map((r) => r.seriesInstanceUid),
+    foundSeries: records.map((r) => r.seriesInstanceUid),
+    listedSeries: null,
   };
 }
 
@@ -91,6 +105,10 @@ export function evaluate(records: readonly ScanRecord[], opts: EvaluateOptions):
     perScan: matches.map((m) => perScan(m, op.threshold)),
     model: { name: first.model.name, version: first.model.version, sha256: first.model.sha256 },
     data: { annotationsSha256: opts.annotationsSha256, series: sorted.map((r) => r.seriesInstanceUid) },
+    reference: referenceCoverage(
+      opts.coverage ?? coverageOfRecords(sorted),
+      sorted.map((r) => r.seriesInstanceUid),
+    ),
   };
   return { metrics, matches, curve, bootstrap };
 }

@@ -37,5 +37,7 @@ export {
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
-export type * from './types';
-export { FROC_FP_RATES } from './types';
+export { readSeriesUidList, SERIES_UID_PATTERN } from './series-list';
+export { referenceCoverage, coverageLines, type CoverageSets } from './reference-coverage';
+export type * from '../../common/eval';
+export { FROC_FP_RATES } from '../../common/eval';

@@ -2,12 +2,13 @@
  * `eval --merge`: combines shard folders by pooling their raw scan records and scoring the pool,
  * so the merged FROC, CPM, CI and operating point are exactly those of one unsharded run.
  */
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { evaluate, type Evaluation } from './evaluate';
 import { writeEvaluation } from './outputs';
 import { readEvalFolder, type RunInfo } from './run-record';
 import { sortedUnique } from './shard';
-import type { ScanRecord } from './types';
+import type { CoverageSets } from './reference-coverage';
+import type { ScanRecord } from '../../common/eval';
 
 export interface MergeOptions {
   dirs: readonly string[];
@@ -67,11 +68,22 @@ export async function mergeEvaluations(
     );
   }
   const threshold = opts.threshold ?? first.run.threshold ?? undefined;
+  // Shards of one run share the sets; folders of separate runs add theirs.
+  const coverage: CoverageSets | undefined = shards.every((s) => s.run.coverage)
+    ? {
+        annotatedSeries: sortedUnique(shards.flatMap((s) => s.run.coverage?.annotatedSeries ?? [])),
+        foundSeries: sortedUnique(shards.flatMap((s) => s.run.coverage?.foundSeries ?? [])),
+        listedSeries: shards.some((s) => s.run.coverage?.listedSeries)
+          ? sortedUnique(shards.flatMap((s) => s.run.coverage?.listedSeries ?? []))
+          : null,
+      }
+    : undefined;
   const evaluation = evaluate(records, {
     threshold,
     annotationsSha256: first.run.annotationsSha256,
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
+    coverage,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -79,6 +91,7 @@ export async function mergeEvaluations(
     threshold: threshold ?? null,
     shard: null,
     cohortSeries,
+    ...(coverage ? { coverage } : {}),
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

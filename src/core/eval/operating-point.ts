@@ -4,7 +4,7 @@
  * marks for the same F1), reported so that it can be fixed for a later run.
  */
 import type { ScoredCohort, ScoreEntry } from './froc';
-import type { OperatingPoint } from './types';
+import type { OperatingPoint } from '../../common/eval';
 
 function lesionCount(cohort: ScoredCohort): number {
   return cohort.lesionsPerScan.reduce((a, b) => a + b, 0);

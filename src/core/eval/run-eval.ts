@@ -7,15 +7,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { FindingsDocument } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from './types';
+import type { AnnotationIndex, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
@@ -42,6 +44,8 @@ export interface RunEvalOptions<S extends EvalStudy> {
   shard?: Shard;
   annotations: AnnotationIndex;
   annotationsSha256: string;
+  /** The reference files' series, the studies found and the series list (see reference-coverage). */
+  coverage?: CoverageSets;
   outDir: string;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
@@ -113,7 +117,7 @@ export async function runEvaluation<S extends EvalStudy>(
     throw new PulmoLensError('EVAL_INVALID', 'the same series was given twice among the studies');
   }
   // Series UIDs name files (findings/<uid>.json); DICOM UIDs are digits and dots.
-  const unsafe = cohortSeries.find((uid) => !/^[0-9A-Za-z][0-9A-Za-z._#-]*$/.test(uid));
+  const unsafe = cohortSeries.find((uid) => !SERIES_UID_PATTERN.test(uid));
   if (unsafe !== undefined) {
     throw new PulmoLensError('EVAL_INVALID', `series UID ${JSON.stringify(unsafe)} cannot name a file`);
   }
@@ -168,6 +172,7 @@ export async function runEvaluation<S extends EvalStudy>(
     annotationsSha256: opts.annotationsSha256,
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
+    coverage: opts.coverage,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -175,6 +180,7 @@ export async function runEvaluation<S extends EvalStudy>(
     threshold: opts.threshold ?? null,
     shard: opts.shard ?? null,
     cohortSeries,
+    ...(opts.coverage ? { coverage: opts.coverage } : {}),
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

@@ -6,9 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
+import type { CoverageSets } from './reference-coverage';
 import type { Shard } from './shard';
-import type { ScanRecord } from './types';
+import type { ScanRecord } from '../../common/eval';
 
 export const RUN_FILE = 'run.json';
 export const SCANS_FILE = 'scans.jsonl';
@@ -21,6 +22,8 @@ export interface RunInfo {
   shard: Shard | null;
   /** Every series of the cohort before sharding (sorted), so a merge can tell whether shards are missing. */
   cohortSeries: string[];
+  /** Absent in folders written before issue 13: the records are then all that is known. */
+  coverage?: CoverageSets;
 }
 
 const vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -30,6 +33,13 @@ const runInfoSchema = z.object({
   threshold: z.number().nullable(),
   shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
   cohortSeries: z.array(z.string()),
+  coverage: z
+    .object({
+      annotatedSeries: z.array(z.string()),
+      foundSeries: z.array(z.string()),
+      listedSeries: z.array(z.string()).nullable(),
+    })
+    .optional(),
 });
 const scanRecordSchema = z.object({
   seriesInstanceUid: z.string().min(1),

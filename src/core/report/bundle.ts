@@ -5,7 +5,7 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { buildMeasurementReport } from './dicom-sr';
 import { buildParametricMap } from './parametric-map';
 import { buildPdfReport } from './pdf-report';

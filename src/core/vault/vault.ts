@@ -15,7 +15,7 @@
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { FrameRef, ScannedSeries, TaskOptions } from '../dicom/types';
 import { aad, equalBytes, open, randomId, randomKey, seal, subkey, wipe } from './crypto';
 import { checkKdfCost, DEFAULT_KDF_COST, deriveKek, type KdfCost, type KdfParams } from './kdf';
@@ -45,6 +45,7 @@ import {
 import { AuditLog, readAuditLog, type AuditEntry, type AuditEvent } from './audit-log';
 import { acquireWriterLock } from './vault-lock-file';
 import { assertUsableProtector, WEAK_BACKENDS, type OsKeyProtector } from './keychain';
+import { findOrphans, STUDY_OWNED_KINDS } from './orphans';
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60 * 1000;
 const IMPORT_CONCURRENCY = 4;
@@ -80,7 +81,7 @@ export interface VaultSession {
   touch(): void;
 }
 
-export interface SeriesSummary {
+export interface CatalogueSeries {
   ref: string;
   key: string;
   seriesInstanceUid: string;
@@ -93,7 +94,7 @@ export interface SeriesSummary {
   importedAt: string;
 }
 
-export interface StudySummary {
+export interface CatalogueStudy {
   ref: string;
   studyInstanceUid: string;
   patientName: string;
@@ -101,7 +102,7 @@ export interface StudySummary {
   studyDate: string;
   studyDescription: string;
   accessionNumber: string;
-  series: SeriesSummary[];
+  series: CatalogueSeries[];
   objects: Partial<Record<ObjectKind, number>>;
   importedAt: string;
 }
@@ -117,7 +118,12 @@ export interface ImportResult {
 export type StoredObject = Omit<ObjectRecord, 'wrappedKey'>;
 
 export type VaultProblemCode =
-  'OBJECT_MISSING' | 'OBJECT_CORRUPT' | 'OBJECT_KEY_INVALID' | 'INDEX_INCONSISTENT' | 'AUDIT_BROKEN';
+  | 'OBJECT_MISSING'
+  | 'OBJECT_CORRUPT'
+  | 'OBJECT_KEY_INVALID'
+  | 'OBJECT_ORPHANED'
+  | 'INDEX_INCONSISTENT'
+  | 'AUDIT_BROKEN';
 
 export interface VaultProblem {
   code: VaultProblemCode;
@@ -546,12 +552,12 @@ export class UnlockedVault implements VaultSession {
 
   // ---- catalogue -----------------------------------------------------------------------------
 
-  listStudies(): StudySummary[] {
+  listStudies(): CatalogueStudy[] {
     this.k();
     return this.index.studies.map((s) => this.summarise(s));
   }
 
-  private summarise(s: StudyRecord): StudySummary {
+  private summarise(s: StudyRecord): CatalogueStudy {
     const objects: Partial<Record<ObjectKind, number>> = {};
     for (const o of Object.values(this.index.objects)) {
       if (o.studyRef === s.ref) objects[o.kind] = (objects[o.kind] ?? 0) + 1;
@@ -614,6 +620,14 @@ export class UnlockedVault implements VaultSession {
     const s = this.requireStudy(ref);
     if (!this.readOnly) await this.recordEvent('study-opened', s.ref);
     return structuredClone(s);
+  }
+
+  /** The study and series a series ref, key or SeriesInstanceUID names; NOT_FOUND when absent. */
+  seriesLocation(ref: string): { studyRef: string; seriesRef: string } {
+    this.k();
+    const hit = this.findSeries(ref);
+    if (!hit) throw new PulmoLensError('NOT_FOUND', `no series "${ref}" in the vault`, { path: this.dir });
+    return { studyRef: hit.study.ref, seriesRef: hit.series.ref };
   }
 
   getSeries(ref: string): SeriesRecord {
@@ -907,8 +921,9 @@ export class UnlockedVault implements VaultSession {
   }
 
   /**
-   * Stores a result, review decision, report or cache for a study (or for the vault when
-   * studyRef is null). Objects are immutable: a new version is a new object.
+   * Stores a result, review decision, report or cache for a study and series (only `other`
+   * objects may belong to the vault as a whole: studyRef null). Deleting the study deletes them.
+   * Objects are immutable: a new version is a new object.
    */
   putObject(
     studyRef: string | null,
@@ -919,6 +934,18 @@ export class UnlockedVault implements VaultSession {
     return this.exclusive(async () => {
       const k = this.writable();
       const study = studyRef === null ? null : this.requireStudy(studyRef);
+      if (!study && STUDY_OWNED_KINDS.has(kind)) {
+        throw new PulmoLensError('INVALID_INPUT', `a ${kind} object belongs to a study: name its study`);
+      }
+      if (opts.seriesRef !== undefined && !study?.series.some((r) => r.ref === opts.seriesRef)) {
+        throw new PulmoLensError(
+          'NOT_FOUND',
+          `no series ${opts.seriesRef} in study ${study?.ref ?? '(none)'}`,
+          {
+            path: this.dir,
+          },
+        );
+      }
       const source: ObjectSource = Buffer.isBuffer(data)
         ? { bytes: data }
         : typeof data === 'string'
@@ -997,8 +1024,9 @@ export class UnlockedVault implements VaultSession {
     return this.exclusive(async () => {
       const k = this.writable();
       const study = this.requireStudy(ref);
+      const seriesRefs = new Set(study.series.map((r) => r.ref));
       const ids = Object.values(this.index.objects)
-        .filter((o) => o.studyRef === study.ref)
+        .filter((o) => o.studyRef === study.ref || (o.seriesRef !== null && seriesRefs.has(o.seriesRef)))
         .map((o) => o.id);
       await this.commit((doc) => {
         doc.studies = doc.studies.filter((s) => s.ref !== study.ref);
@@ -1012,6 +1040,34 @@ export class UnlockedVault implements VaultSession {
         details: { objects: ids.length },
       });
       return { objects: ids.length };
+    });
+  }
+
+  /**
+   * Removes objects whose study or series is gone (left by versions whose delete did not cascade)
+   * and re-attaches results stored without a study whose series is still here. One index commit,
+   * then the files; audit-logged when it changed anything.
+   */
+  collectOrphans(): Promise<{ removed: number; reattached: number }> {
+    return this.exclusive(async () => {
+      const k = this.writable();
+      const verdicts = findOrphans(this.index);
+      const removed = verdicts.filter((v) => v.action === 'remove').map((v) => v.id);
+      const reattached = verdicts.length - removed.length;
+      if (verdicts.length === 0) return { removed: 0, reattached: 0 };
+      await this.commit((doc) => {
+        for (const v of verdicts) {
+          if (v.action === 'remove') delete doc.objects[v.id];
+          else doc.objects[v.id] = { ...doc.objects[v.id]!, studyRef: v.studyRef, seriesRef: v.seriesRef };
+        }
+      });
+      await this.discard(removed);
+      await fsyncDir(paths(this.dir).objects);
+      await this.audit!.append(k.audit, {
+        event: 'orphans-removed',
+        details: { removed: removed.length, reattached },
+      });
+      return { removed: removed.length, reattached };
     });
   }
 
@@ -1275,6 +1331,22 @@ export class UnlockedVault implements VaultSession {
           }
         }
       }
+    }
+    const stray = findOrphans(index);
+    for (const v of stray) {
+      if (v.action === 'remove') {
+        problems.push({
+          code: 'OBJECT_ORPHANED',
+          message: `object ${v.id} is ${v.reason}; \`pulmolens vault gc\` (or verify --fix) removes it`,
+          objectId: v.id,
+        });
+      }
+    }
+    const unattached = stray.filter((v) => v.action === 'reattach').length;
+    if (unattached > 0) {
+      notes.push(
+        `${unattached} result objects stored without their study by an older version; \`vault gc\` re-attaches them`,
+      );
     }
     const p = paths(this.dir);
     const onDisk = await fsp.readdir(p.objects).catch(() => [] as string[]);

@@ -6,13 +6,13 @@
  */
 import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import { REPORT_FILES, writeReportBundle } from '../../core/report';
-import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../core/review/review';
+import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../common/review/review';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
 import type { ValidRequest } from '../../shared/ipc-contract';

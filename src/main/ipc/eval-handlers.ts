@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
 import { analyzeSeries, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
@@ -57,9 +57,8 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
       const annotations = await loadAnnotations({
         annotationsCsv: req.annotations,
         ...(req.excluded ? { excludedCsv: req.excluded } : {}),
-        knownSeries: new Set(byUid.keys()),
         // A LUNA16 CSV covers the whole challenge; a local folder holds a few of its series.
-        ignoreUnknownSeries: true,
+        knownSeries: new Set(byUid.keys()),
       });
       let modelSha: string | undefined;
       try {

@@ -5,7 +5,7 @@
  * worker) -> copy each series into the vault; opening = decrypt the vault's objects here and decode
  * them in the DICOM worker, with no plaintext on disk.
  */
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries } from '../../core/dicom/types';
 import type { UnlockedVault } from '../../core/vault';
 import { summarize } from './series-summary';

@@ -1,5 +1,5 @@
-import type { Vec3 } from '../volume/volume';
-import type { ModelRef } from '../findings/findings-document';
+import type { Vec3 } from './volume';
+import type { ModelRef } from './findings/findings-document';
 
 /**
  * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
@@ -113,4 +113,22 @@ export interface EvalMetrics {
   perScan: PerScanMetrics[];
   model: ModelRef;
   data: { annotationsSha256: string; series: string[] };
+  /** How the reference files and the studies cover each other (issue 13). */
+  reference: ReferenceCoverage;
+}
+
+/** How the reference files and the studies cover each other (see core/eval/reference-coverage). */
+export interface SeriesListCoverage {
+  listed: number;
+  /** Listed series that are not among the studies. */
+  notFound: number;
+  /** Studies left out because the list does not name them. */
+  studiesNotListed: number;
+}
+
+export interface ReferenceCoverage {
+  annotatedSeriesNotFound: number;
+  /** Evaluated series with no row in any reference file: scored as nodule-free. */
+  seriesWithoutAnnotations: string[];
+  seriesList: SeriesListCoverage | null;
 }
