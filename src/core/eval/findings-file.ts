@@ -58,6 +58,14 @@ export async function readFindingsFile(path: string): Promise<FindingsDocument> 
   return checkFindingsDocument(json, path);
 }
 
+/**
+ * Everything the analyser scored: the findings and the candidates below the operating threshold
+ * (FROC sweeps every threshold, so it needs both).
+ */
 export function candidatesOf(doc: FindingsDocument): Candidate[] {
-  return doc.findings.map((f) => ({ id: f.id, centerLps: f.centerLps, probability: f.probability }));
+  return [...doc.findings, ...(doc.candidates ?? [])].map((f) => ({
+    id: f.id,
+    centerLps: f.centerLps,
+    probability: f.probability,
+  }));
 }

@@ -180,7 +180,6 @@ export async function runAnalysis(
     const region = segmentCandidate(volume, {
       centre: c.centre,
       type: ch.type,
-      heat: s1.heatmap.data,
       extentMm: c.scaleMm,
       inLung,
     });
