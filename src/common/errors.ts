@@ -26,7 +26,11 @@ export type ErrorCode =
   | 'MODEL_MISSING'
   | 'MODEL_RUNTIME'
   | 'ANNOTATIONS_INVALID'
-  | 'EVAL_INVALID';
+  | 'EVAL_INVALID'
+  | 'OUTPUT_EXISTS'
+  | 'DIMSE_REFUSED'
+  | 'DIMSE_TIMEOUT'
+  | 'DIMSE_NETWORK';
 
 export class PulmoLensError extends Error {
   readonly code: ErrorCode;

@@ -52,6 +52,8 @@ export const analysisSchemas = {
         .min(1)
         .max(5)
         .default([...REPORT_FORMATS]),
+      /** The user confirmed replacing files already in the folder (else OUTPUT_EXISTS names one). */
+      overwrite: z.boolean().optional(),
     })
     .strict(),
   /** LUNA16 evaluation of a studies folder against annotations; progress per scan. */
@@ -63,6 +65,8 @@ export const analysisSchemas = {
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
+      /** Score the model's own training scans too (model manifest trainingSeriesUids); flagged either way. */
+      includeTrainingScans: z.boolean().optional(),
       /**
        * Where metrics.json, the plots and the candidate CSV go: a folder the researcher chooses.
        * Required: the results name series, and nothing with patient data goes to temp folders.

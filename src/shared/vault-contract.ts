@@ -95,7 +95,9 @@ export const vaultRequestSchemas = {
   /** Removes a study, its objects and their keys. */
   'vault.deleteStudy': z.object({ ref }).strict(),
   /** Writes decrypted DICOM of a series (or a whole study) into a folder the user chose; audit-logged. */
-  'vault.exportSeries': z.object({ key: ref, outDir: absolutePath }).strict(),
+  'vault.exportSeries': z
+    .object({ key: ref, outDir: absolutePath, overwrite: z.boolean().optional() })
+    .strict(),
   /** The most recent audit entries, newest last. */
   'vault.audit': z.object({ limit: z.number().int().min(1).max(10_000).default(100) }).strict(),
 } as const;

@@ -164,18 +164,32 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       'cpm',
       'cpmCI95',
       'operatingPoint',
+      'operatingPointSource',
+      'operatingPointCI95',
+      'tunedOperatingPoint',
+      'confidenceNote',
+      'trainingScans',
       'perScan',
       'model',
       'data',
       'reference',
+      'subgroups',
+      'sizeAgreement',
     ]);
     expect(m.scans).toBe(2);
     expect(m.nodules).toBe(1);
     // Scored: .8 FP, .6 FP, .5 TP, .3 FP over 2 scans: FROC (0,0) (.5,0) (1,0) (1,1) (1.5,1).
     expect(m.froc).toEqual({ fpPerScan: [0.125, 0.25, 0.5, 1, 2, 4, 8], sensitivity: [0, 0, 0, 1, 1, 1, 1] });
     expect(m.cpm).toBeCloseTo(4 / 7, 12);
-    expect(m.cpmCI95).toHaveLength(2);
-    expect(m.cpmCI95[0]).toBeLessThanOrEqual(m.cpmCI95[1]);
+    // One nodule in two scans: no interval, and words saying why.
+    expect(m.cpmCI95).toBeNull();
+    expect(m.confidenceNote).toMatch(/^not meaningful: 1 nodule in 2 scans/);
+    expect(run.stdout).toContain('95% intervals not meaningful: 1 nodule in 2 scans');
+    // No model manifest here: the F1-maximising threshold, labelled as tuned on this set.
+    expect(m.operatingPointSource).toEqual({
+      kind: 'tuned',
+      label: 'tuned on this set (optimistic): no model manifest',
+    });
     expect(m.operatingPoint).toEqual({
       threshold: 0.5,
       recall: 1,
@@ -187,8 +201,8 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       fn: 0,
     });
     expect(m.perScan).toEqual([
-      { seriesInstanceUid: UID_1, tp: 1, fp: 1, fn: 0, missed: [] },
-      { seriesInstanceUid: UID_2, tp: 0, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: UID_1, trainingScan: false, tp: 1, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: UID_2, trainingScan: false, tp: 0, fp: 1, fn: 0, missed: [] },
     ]);
     expect(m.model).toEqual(MODEL);
     expect(m.data.series).toEqual([UID_1, UID_2]);
@@ -445,6 +459,125 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     );
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(`error [ANNOTATIONS_INVALID] ${bad}: line 2: not a series UID ("not a uid")`);
+  });
+
+  it("scores at the manifest's operating point and leaves the model's training scans out (issue 13)", () => {
+    // The shipped manifest, as model contract v2 extends it: an operating point chosen on a
+    // validation set and the training scans (here LIDC-IDRI-0002, which the shipped model was trained on).
+    const models = join(work, 'models-v2');
+    mkdirSync(models);
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'models', 'manifest.json'), 'utf8'));
+    manifest.models.detector.sha256 = MODEL.sha256; // the model that made the simulated findings
+    manifest.operatingPoint = {
+      threshold: 0.55,
+      score: 'characterizer p_nodule',
+      chosenOn: 'synthetic validation seeds',
+      criterion: 'max F1',
+    };
+    manifest.trainingSeriesUids = [UID_2];
+    writeFileSync(join(models, 'manifest.json'), JSON.stringify(manifest));
+    const base = ['eval', '--studies', studies, '--annotations', annotations, '--excluded', excluded];
+    const args = [...base, '--findings', findings, '--models', models];
+
+    const out = join(work, 'manifest-op');
+    const r = cli(...args, '--out', out);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.trainingScans).toEqual({ listed: true, series: [UID_2], inFigures: false });
+    expect(r.stdout).toContain(
+      `1 training scan(s) of this model left out of the figures (--include-training-scans to score them): ${UID_2}`,
+    );
+    expect(m.scans).toBe(1);
+    expect(m.data.series).toEqual([UID_1]);
+    expect(m.operatingPointSource.kind).toBe('manifest');
+    expect(r.stdout).toContain(
+      'operating point [model manifest operating point (chosen on synthetic validation seeds, max F1)]: threshold 0.550',
+    );
+    // UID_1 at .55: the FP at .8 only (the nodule's hit is .5): recall 0.
+    expect(m.operatingPoint).toEqual({
+      threshold: 0.55,
+      recall: 0,
+      precision: 0,
+      f1: 0,
+      fpPerScan: 1,
+      tp: 0,
+      fp: 1,
+      fn: 1,
+    });
+    // Tuned on this set: .5 catches the nodule (F1 2/3) — the optimistic figure, labelled so.
+    expect(m.tunedOperatingPoint).toMatchObject({
+      threshold: 0.5,
+      tp: 1,
+      fp: 1,
+      label: 'tuned on this set (optimistic)',
+    });
+    expect(r.stdout).toMatch(/tuned on this set \(optimistic\): threshold 0\.500, recall 1\.000/);
+
+    const all = join(work, 'manifest-op-all');
+    const i = cli(...args, '--include-training-scans', '--out', all);
+    expect(i.code).toBe(0);
+    const mi = JSON.parse(readFileSync(join(all, 'metrics.json'), 'utf8'));
+    expect(mi.scans).toBe(2);
+    expect(mi.trainingScans.inFigures).toBe(true);
+    expect(mi.perScan.map((p: { trainingScan: boolean }) => p.trainingScan)).toEqual([false, true]);
+    expect(mi.operatingPoint).toMatchObject({ threshold: 0.55, tp: 0, fp: 2, fn: 1 });
+  });
+
+  it('subgroups from the DICOM headers and size agreement against the LIDC readers (issue 13)', () => {
+    const out = join(work, 'lidc-audit');
+    const r = cli('eval', '--studies', studiesWithXml, '--lidc-xml', '--findings', findings, '--out', out);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const dim = (name: string) =>
+      m.subgroups.dimensions.find((d: { dimension: string }) => d.dimension === name);
+    const row = (name: string, group: string) =>
+      dim(name).rows.find((x: { group: string }) => x.group === group);
+    expect(m.subgroups.threshold).toBe(m.operatingPoint.threshold);
+    // LIDC-IDRI-0001: 2.5 mm slices, its nodule (23-25 mm by the four readers) found at 0.5;
+    // LIDC-IDRI-0002: 1.25 mm slices, no nodule at k = 3. Both GE, STANDARD kernel, sex not given.
+    expect(m.operatingPoint.threshold).toBe(0.5);
+    expect(row('nodule diameter', '20-30 mm')).toMatchObject({
+      scans: 1,
+      nodules: 1,
+      detected: 1,
+      sensitivity: 1,
+    });
+    expect(row('nodule diameter', '20-30 mm').ciNote).toMatch(/^not meaningful: 1 nodule in 1 scan /);
+    expect(row('nodule diameter', '3-6 mm')).toMatchObject({ nodules: 0, sensitivity: null });
+    // The readers rated its texture 5, 5, 5 and 4: solid (LUNA16's CSV has no type, LIDC XML does).
+    expect(row('nodule type', 'solid')).toMatchObject({ nodules: 1, detected: 1 });
+    expect(row('slice thickness', '<=2.5 mm')).toMatchObject({ scans: 1, nodules: 1, detected: 1 });
+    expect(row('slice thickness', '<=1.25 mm')).toMatchObject({ scans: 1, nodules: 0 });
+    expect(dim('manufacturer').rows).toHaveLength(1);
+    expect(dim('manufacturer').rows[0]).toMatchObject({ group: 'GE MEDICAL SYSTEMS', scans: 2 });
+    expect(dim('reconstruction kernel').rows[0]).toMatchObject({ group: 'STANDARD', scans: 2 });
+    expect(r.stdout).toMatch(/slice thickness\s+<=2\.5 mm\s+1\s+1\s+1\s+1\.000 \(CI not meaningful\)/);
+
+    // The hit measured 8 mm (the simulated finding) against the readers' contour-derived sizes.
+    const [pair] = m.sizeAgreement.pairs;
+    expect(m.sizeAgreement.pairs).toHaveLength(1);
+    expect(pair).toMatchObject({
+      seriesInstanceUid: UID_1,
+      candidateId: 'hit',
+      measuredDiameterMm: 8,
+      measuredVolumeMm3: 268,
+    });
+    expect(pair.readerDiametersMm).toHaveLength(4);
+    for (const d of pair.readerDiametersMm) {
+      expect(d).toBeGreaterThan(22);
+      expect(d).toBeLessThan(25);
+    }
+    const mean = pair.readerDiametersMm.reduce((a: number, b: number) => a + b, 0) / 4;
+    expect(pair.referenceDiameterMm).toBeCloseTo(mean, 9);
+    expect(m.sizeAgreement.diameterMm).toMatchObject({ n: 1, sdDifference: null, limitsOfAgreement: null });
+    expect(m.sizeAgreement.diameterMm.meanDifference).toBeCloseTo(8 - mean, 9);
+    expect(m.sizeAgreement.volumeMm3.meanDifference).toBeCloseTo(268 - pair.referenceVolumeMm3, 6);
+    expect(m.sizeAgreement.readers).toMatchObject({ nodules: 1, measuredWithinReaderRange: 0 });
+    expect(m.sizeAgreement.readers.meanReaderSdDiameterMm).toBeGreaterThan(0.5);
+    const svg = readFileSync(join(out, 'bland-altman.svg'), 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/class="froc-point"/g)).toHaveLength(1);
+    expect(PNG.sync.read(readFileSync(join(out, 'bland-altman.png'))).width).toBe(640);
   });
 
   it('rejects a bad CSV naming the file and line, and writes nothing', () => {

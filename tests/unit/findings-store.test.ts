@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
 import { memoryAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
 import { toIpcError, type HandlerContext } from '../../src/main/ipc/router';
 import { requestSchemas, type PulmoLensApi } from '../../src/shared/ipc-contract';
@@ -78,7 +79,7 @@ async function realApi(): Promise<PulmoLensApi & { progress: (taskId: string) =>
       store,
       reviewer: () => 'dr-b',
     }),
-    ...createEvalHandlers(),
+    ...createEvalHandlers({ backend: createInProcessBackend() }),
   } as Record<string, (req: unknown, ctx: HandlerContext) => unknown>;
   const listeners = new Set<(p: { taskId: string; done: number; total: number; stage: string }) => void>();
   return {
@@ -209,6 +210,8 @@ describe('evaluation store', () => {
       threshold: 0.4,
       outDir: '/nope/out',
     });
+    store.getState().setInput('includeTrainingScans', 'yes');
+    expect(evalRequest(store.getState().inputs)).toMatchObject({ includeTrainingScans: true });
   });
 
   it('reports a missing studies folder from the real handler, and opens a spot in the viewer', async () => {

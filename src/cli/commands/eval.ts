@@ -12,18 +12,24 @@ import { PulmoLensError } from '../../common/errors';
 import {
   coverageLines,
   loadAnnotations,
+  readModelEvalInfo,
   readSeriesUidList,
+  scanInfoOf,
+  subgroupTable,
   referenceCoverage,
   mergeEvaluations,
   parseShard,
   runEvaluation,
   type EvalMetrics,
+  type OperatingPoint,
+  type OperatingPointCI95,
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
 import type { FindingsDocument } from '../../common/findings/findings-document';
 import {
   analyzeSeries,
+  defaultModelsDir,
   isProviderChoice,
   loadManifest,
   shutdownInference,
@@ -45,9 +51,11 @@ interface EvalOptions {
   merge?: string[];
   strict?: boolean;
   seriesuids?: string;
+  includeTrainingScans?: boolean;
   bootstrap: string;
   seed: string;
   out: string;
+  overwrite?: boolean;
 }
 
 interface CliStudy extends EvalStudy {
@@ -94,7 +102,11 @@ async function studiesFromDicom(folder: string): Promise<CliStudy[]> {
     byUid.set(uid, s);
   }
   if (byUid.size === 0) throw new PulmoLensError('EVAL_INVALID', 'no CT series found', { path: folder });
-  return [...byUid].map(([seriesInstanceUid, scanned]) => ({ seriesInstanceUid, scanned }));
+  return [...byUid].map(([seriesInstanceUid, scanned]) => ({
+    seriesInstanceUid,
+    scanned,
+    scan: scanInfoOf(scanned.metadata),
+  }));
 }
 
 /** Series known only from a findings folder: `<uid>.json` or `<uid>/findings.json`. */
@@ -186,18 +198,43 @@ async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void):
   return { analyze, currentModelSha256 };
 }
 
-function summary(m: EvalMetrics, out: string): string {
+export function summary(m: EvalMetrics, out: string): string {
   const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
-  const op = m.operatingPoint;
-  const ci = m.cpmCI95 ? ` (95% CI ${f(m.cpmCI95[0])}-${f(m.cpmCI95[1])})` : '';
-  return [
+  const ci = (c: [number, number] | null | undefined): string => (c ? ` (95% CI ${f(c[0])}-${f(c[1])})` : '');
+  const point = (op: OperatingPoint, cis: OperatingPointCI95 | null): string =>
+    `threshold ${f(op.threshold)}, recall ${f(op.recall)}${ci(cis?.recall)}, precision ${f(op.precision)}${ci(cis?.precision)}, ` +
+    `F1 ${f(op.f1)}${ci(cis?.f1)}, ${f(op.fpPerScan)} FP/scan${ci(cis?.fpPerScan)} (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`;
+  const t = m.trainingScans;
+  const lines = [
     `${m.scans} scans, ${m.nodules} nodules, model ${m.model.name} ${m.model.version}`,
     `FROC sensitivity at ${m.froc.fpPerScan.join(', ')} FP/scan: ${m.froc.sensitivity.map(f).join(', ')}`,
-    `CPM ${f(m.cpm)}${ci}`,
-    `operating point: threshold ${f(op.threshold)}, recall ${f(op.recall)}, precision ${f(op.precision)}, ` +
-      `F1 ${f(op.f1)}, ${f(op.fpPerScan)} FP/scan (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`,
-    `wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, candidates.csv`,
-  ].join('\n');
+    `CPM ${f(m.cpm)}${ci(m.cpmCI95)}`,
+    `operating point [${m.operatingPointSource.label}]: ${point(m.operatingPoint, m.operatingPointCI95)}`,
+  ];
+  if (m.operatingPointSource.kind !== 'tuned') {
+    lines.push(`${m.tunedOperatingPoint.label}: ${point(m.tunedOperatingPoint, null)}`);
+  }
+  if (m.confidenceNote) lines.push(`95% intervals ${m.confidenceNote}`);
+  if (!t.listed) lines.push('training scans: the model manifest does not list them, so none can be flagged');
+  else if (t.series.length > 0) {
+    lines.push(
+      t.inFigures
+        ? `${t.series.length} training scan(s) of this model are INCLUDED in the figures (--include-training-scans): ${t.series.join(', ')}`
+        : `${t.series.length} training scan(s) of this model left out of the figures (--include-training-scans to score them): ${t.series.join(', ')}`,
+    );
+  }
+  lines.push(subgroupTable(m.subgroups));
+  const d = m.sizeAgreement.diameterMm;
+  const loa = d?.limitsOfAgreement;
+  lines.push(
+    d
+      ? `size agreement (diameter, ${d.n} hit${d.n === 1 ? '' : 's'}): mean difference ${d.meanDifference.toFixed(2)} mm` +
+          (loa ? `, limits of agreement ${loa[0].toFixed(2)} to ${loa[1].toFixed(2)} mm` : '') +
+          `, mean absolute ${d.meanAbsoluteDifference.toFixed(2)} mm`
+      : 'size agreement: no hit with a measured diameter',
+  );
+  lines.push(`wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, bland-altman.svg/png, candidates.csv`);
+  return lines.join('\n');
 }
 
 async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
@@ -217,9 +254,11 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     const { evaluation } = await mergeEvaluations({
       dirs: opts.merge,
       outDir: opts.out,
+      ...(opts.overwrite ? { overwrite: true } : {}),
       threshold,
       bootstrapSamples,
       bootstrapSeed,
+      ...(opts.includeTrainingScans ? { includeTrainingScans: true } : {}),
     });
     return evaluation.metrics;
   }
@@ -303,7 +342,10 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     annotations: annotations.index,
     annotationsSha256: annotations.sha256,
     coverage,
+    modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
+    includeTrainingScans: opts.includeTrainingScans === true,
     outDir: opts.out,
+    ...(opts.overwrite ? { overwrite: true } : {}),
     threshold,
     findingsDir: opts.findings,
     analyze: analyser.analyze,
@@ -354,7 +396,14 @@ export function registerEval(program: Command): void {
     )
     .option('--lidc-xml', 'read LIDC-IDRI reader XML (from --annotations, else found under --studies)')
     .option('--readers <k>', 'LIDC XML: readers who must mark a nodule >= 3 mm for it to count', '3')
-    .option('--threshold <p>', 'fixed operating threshold (default: the one that maximises F1)')
+    .option(
+      '--threshold <p>',
+      "operating threshold (default: the model manifest's operatingPoint; without one, the F1-maximising threshold on this set, labelled optimistic)",
+    )
+    .option(
+      '--include-training-scans',
+      'score the scans the model was trained or tuned on (manifest trainingSeriesUids) too; they are flagged either way',
+    )
     .option('--shard <i/n>', 'process shard i of n (0-based; every n-th series in UID order)')
     .option('--findings <dir>', 'precomputed findings: <uid>.json or <uid>/findings.json per series')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
@@ -373,6 +422,7 @@ export function registerEval(program: Command): void {
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')
     .requiredOption('--out <dir>', 'output folder (resumes a run found there)')
+    .option('--overwrite', 'take over a folder holding files of the same names that eval did not write')
     .action(async (opts: EvalOptions) => {
       const metrics = await runEval(opts).finally(() => shutdownInference());
       process.stdout.write(`${summary(metrics, opts.out)}\n`);

@@ -170,10 +170,13 @@ export function registerVault(program: Command): void {
     .command('export')
     .description('Write the decrypted DICOM files of a study or series to a folder you name (audit-logged).')
     .argument('<study-or-series>', 'vault ref from `vault list`, or a Study/SeriesInstanceUID')
-    .requiredOption('--out <dir>', 'folder to write (must not already hold exported files)')
+    .requiredOption('--out <dir>', 'folder to write (refused if it holds files of the same names)')
+    .option('--overwrite', 'replace files of the same names already in --out')
     .option(vaultOpt, vaultHelp)
-    .action(async (ref: string, opts: VaultFlag & { out: string }) => {
-      const r = await withVault(opts, (v) => v.exportSeries(ref, opts.out));
+    .action(async (ref: string, opts: VaultFlag & { out: string; overwrite?: boolean }) => {
+      const r = await withVault(opts, (v) =>
+        v.exportSeries(ref, opts.out, { overwrite: opts.overwrite === true }),
+      );
       process.stdout.write(`exported ${r.files} file(s) to ${r.outDir}\n`);
     });
 

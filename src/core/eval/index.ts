@@ -37,7 +37,23 @@ export {
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
+export { scanInfoOf, ageBand, ageYearsFromAs, ageYearsFromDates } from './scan-info';
+export { computeSubgroups, subgroupTable, diameterBin, thicknessBin } from './subgroups';
+export { computeSizeAgreement, agreementOf } from './size-agreement';
+export {
+  readModelEvalInfo,
+  modelEvalInfoOf,
+  type ModelEvalInfo,
+  type ManifestOperatingPoint,
+} from './model-info';
+export {
+  intervalNote,
+  bootstrapScans,
+  MIN_NODULES_FOR_CI,
+  MIN_SCANS_FOR_CI,
+  type Interval,
+} from './confidence';
 export { readSeriesUidList, SERIES_UID_PATTERN } from './series-list';
 export { referenceCoverage, coverageLines, type CoverageSets } from './reference-coverage';
 export type * from '../../common/eval';
-export { FROC_FP_RATES } from '../../common/eval';
+export { FROC_FP_RATES, TUNED_LABEL } from '../../common/eval';

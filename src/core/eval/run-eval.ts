@@ -13,17 +13,21 @@ import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { ModelEvalInfo } from './model-info';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from '../../common/eval';
+import type { AnnotationIndex, ScanInfo, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
 
 export interface EvalStudy {
   seriesInstanceUid: string;
+  /** The series' DICOM header facts for the subgroup audit; absent when only findings are known. */
+  scan?: ScanInfo;
 }
 
 export type FindingsSource = 'resumed' | 'precomputed' | 'analysed';
@@ -46,7 +50,12 @@ export interface RunEvalOptions<S extends EvalStudy> {
   annotationsSha256: string;
   /** The reference files' series, the studies found and the series list (see reference-coverage). */
   coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans (see model-info). */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -128,6 +137,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
@@ -153,6 +163,7 @@ export async function runEvaluation<S extends EvalStudy>(
       model: doc.model,
       candidates: candidatesOf(doc),
       annotations: opts.annotations.get(study.seriesInstanceUid) ?? { nodules: [], excluded: [] },
+      ...(study.scan ? { scan: study.scan } : {}),
     });
     const elapsedMs = Date.now() - started;
     const left = mine.length - (k + 1);
@@ -173,6 +184,8 @@ export async function runEvaluation<S extends EvalStudy>(
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
     coverage: opts.coverage,
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -181,6 +194,8 @@ export async function runEvaluation<S extends EvalStudy>(
     shard: opts.shard ?? null,
     cohortSeries,
     ...(opts.coverage ? { coverage: opts.coverage } : {}),
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans === true,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

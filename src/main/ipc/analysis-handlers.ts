@@ -4,7 +4,6 @@
  * study shows them without re-running, save the reader's review stamped with who and when, and
  * write the report bundle where the user chose.
  */
-import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
@@ -179,7 +178,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       await deps.store.saveReview(req.key, review);
       return { review, reviewed: isReviewed(doc, review, thresholdOf(doc)) };
     },
-    'report.export': async ({ key, outDir, formats }, ctx) => {
+    'report.export': async ({ key, outDir, formats, overwrite }, ctx) => {
       if (!isAbsolute(outDir)) {
         throw new PulmoLensError('INVALID_INPUT', 'the report folder must be an absolute path', {
           path: outDir,
@@ -189,24 +188,21 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const loaded = await deps.series(key, ctx);
       const heatmap = await deps.store.loadHeatmap(key);
       const review = (await deps.store.loadReview(key)) ?? emptyReview(meta.document.seriesInstanceUid);
-      const bundle = await writeReportBundle(outDir, {
-        metadata: loaded.series.metadata,
-        frames: loaded.series.frames,
-        volume: loaded.volume,
-        heatmap,
-        document: meta.document,
-        review,
-        minProbability: thresholdOf(meta.document),
-        createdAt: now(),
-      });
-      // The bundle is written whole (atomically); formats the user did not ask for go again.
-      const wanted = new Set<string>(formats);
-      const files: string[] = [];
-      for (const [kind, p] of Object.entries(bundle.paths)) {
-        if (!p) continue;
-        if (wanted.has(kind)) files.push(p);
-        else await rm(p, { force: true });
-      }
+      const bundle = await writeReportBundle(
+        outDir,
+        {
+          metadata: loaded.series.metadata,
+          frames: loaded.series.frames,
+          volume: loaded.volume,
+          heatmap,
+          document: meta.document,
+          review,
+          minProbability: thresholdOf(meta.document),
+          createdAt: now(),
+        },
+        { formats, overwrite: overwrite === true },
+      );
+      const files = Object.values(bundle.paths).filter((p): p is string => p !== undefined);
       await deps.store.audit('study-exported', {
         what: 'report',
         files: files.length,

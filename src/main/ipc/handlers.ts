@@ -95,7 +95,10 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
-    ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
+    ...createEvalHandlers({
+      backend: deps.backend,
+      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {

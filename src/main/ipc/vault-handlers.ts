@@ -169,7 +169,8 @@ export function createVaultHandlers({ session, backend }: VaultHandlerDeps): Vau
       session.forget();
       return { objects: r.objects, studies: vaultStudies(session.require()) };
     },
-    'vault.exportSeries': ({ key, outDir }) => session.require().exportSeries(key, outDir),
+    'vault.exportSeries': ({ key, outDir, overwrite }) =>
+      session.require().exportSeries(key, outDir, { overwrite: overwrite === true }),
     'vault.audit': async ({ limit }) => {
       const all = await session.require().auditEntries();
       // The hash-chain link is an integrity detail, not something to show.

@@ -35,6 +35,10 @@ export function FindingsPanel({
   const [outDir, setOutDir] = useState('');
   const listRef = useRef<HTMLTableSectionElement>(null);
   const manualCount = useRef(0);
+  const selectRef = useRef(onSelect);
+  useEffect(() => {
+    selectRef.current = onSelect;
+  }, [onSelect]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -48,6 +52,11 @@ export function FindingsPanel({
       if (e.key === 'a' || e.key === 'A') {
         e.preventDefault();
         void store.getState().run();
+      } else if (e.key === ']' || e.key === '[') {
+        // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
+        e.preventDefault();
+        const id = store.getState().step(e.key === ']' ? 1 : -1);
+        if (id) selectRef.current(id);
       } else if (e.key === 'h' || e.key === 'H') {
         e.preventDefault();
         const st = store.getState();
@@ -269,7 +278,15 @@ export function FindingsPanel({
               Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
             </div>
           )}
-          {s.exportResult && 'error' in s.exportResult && (
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code === 'OUTPUT_EXISTS' && (
+            <div role="alertdialog" aria-label="Replace existing files" className="error">
+              {s.exportResult.error.message}
+              <button type="button" onClick={() => void s.exportReport(outDir.trim(), true)}>
+                Replace existing files
+              </button>
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code !== 'OUTPUT_EXISTS' && (
             <div role="alert" className="error">
               Export failed: {s.exportResult.error.message}
             </div>

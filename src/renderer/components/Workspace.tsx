@@ -119,11 +119,14 @@ export function Workspace() {
 
   useEffect(() => {
     if (!engine) return;
+    // Any size change of a viewport (layout, side panel, window) resizes its canvas at once; the
+    // overlays follow the canvas, not the element.
     const ro = new ResizeObserver(() => engine.resize());
     const main = document.querySelector('.viewport-grid');
     if (main) ro.observe(main);
+    for (const el of elements.current.values()) ro.observe(el);
     return () => ro.disconnect();
-  }, [engine, loaded]);
+  }, [engine, loaded, layout]);
 
   // Test-only hook (tree-shaken from production builds): lets e2e tests find landmarks on screen.
   useEffect(() => {

@@ -4,7 +4,8 @@
  * rules (edited sizes, categories, "reviewed") come from src/common/review, which is pure, so the
  * panel, the main process and the report agree.
  */
-import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { AnalysisSummary } from '../../shared/analysis-contract';
 import type { StudyReview } from '../../common/review';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
@@ -60,7 +61,8 @@ export interface FindingsState {
   addManual(m: Omit<ManualFinding, 'reviewer' | 'at'>): Promise<void>;
   addNote(text: string, findingId?: string): Promise<void>;
   setOverlay(patch: Partial<OverlaySettings>): void;
-  exportReport(outDir: string): Promise<void>;
+  /** `overwrite` only after the user confirmed replacing the files named by an OUTPUT_EXISTS error. */
+  exportReport(outDir: string, overwrite?: boolean): Promise<void>;
 }
 
 export type DecisionInput =
@@ -92,7 +94,7 @@ export function reviewState(s: Pick<FindingsState, 'analysis' | 'review'>): {
 let taskCounter = 0;
 
 export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> {
-  const store = createStore<FindingsState>()((set, get) => {
+  const store = resettableStore<FindingsState>('findings')((set, get) => {
     const author = () => ({ reviewer: get().analysis?.reviewer ?? 'unknown', at: new Date().toISOString() });
 
     const setRow = (findingId: string | undefined, state: RowSaveState | null) => {
@@ -240,10 +242,10 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         set({ overlay: { ...get().overlay, ...patch } });
       },
 
-      async exportReport(outDir) {
+      async exportReport(outDir, overwrite) {
         const key = get().key;
         if (!key) return;
-        const r = await api.invoke('report.export', { key, outDir });
+        const r = await api.invoke('report.export', { key, outDir, ...(overwrite ? { overwrite } : {}) });
         set({ exportResult: r.ok ? r.value : { error: r.error } });
       },
     };

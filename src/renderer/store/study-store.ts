@@ -2,7 +2,7 @@
  * What the study browser shows: the scanned studies and series, their thumbnails, and the state of
  * the series being opened. States are tagged unions so "loaded with an error" cannot exist.
  */
-import { createStore } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { IpcError, LoadedSeriesInfo, PulmoLensApi, Thumbnail } from '../../shared/ipc-contract';
 import type { ScannedSeriesSummary } from '../../shared/series';
 import type { SkippedFile } from '../../common/dicom';
@@ -94,7 +94,7 @@ const emptyState = () => ({
 const vaultSeries = (studies: VaultStudy[]): ScannedSeriesSummary[] => studies.flatMap((st) => st.series);
 
 export function createStudyStore(api: PulmoLensApi) {
-  return createStore<StudyState>()((set, get) => {
+  return resettableStore<StudyState>('study')((set, get) => {
     // Thumbnails one after another: each decodes a slice, and the list is usable meanwhile.
     const loadThumbnails = async (series: ScannedSeriesSummary[]): Promise<void> => {
       for (const s of series) {
