@@ -12,7 +12,7 @@ import {
   type ReportInput,
   type SrResult,
 } from '../../src/core/report';
-import { decide, emptyReview } from '../../src/core/review';
+import { decide, emptyReview } from '../../src/common/review';
 import { missingData } from '../support/shared-data';
 import { lidcFixture, type LidcFixture } from './report-lidc-fixture';
 
@@ -159,6 +159,22 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('DICOM SR (TID 1500) on
       >
     ).ReferencedSOPClassUID;
     expect(cls).toBe('1.2.840.10008.5.1.4.1.1.2');
+  });
+
+  it('names the centre slice by reference and by its Instance Number, as the viewer and PDF do', () => {
+    const ds = readDicom(sr.bytes) as Item;
+    const g = find(find(ds, '126010')[0]!, '125007')[0]!;
+    const f = fx.document.findings[0]!;
+    const centreSlice = fx.loaded.series.frames.find((fr) => fr.slot === Math.round(f.centerVoxel[2]))!;
+    expect(centreSlice.instanceNumber).not.toBeNull();
+    const source = find(g, '121112')[0] as Item;
+    expect(source.ValueType).toBe('IMAGE');
+    const ref = list(
+      (source as unknown as { ReferencedSOPSequence: unknown }).ReferencedSOPSequence,
+    )[0] as Record<string, string>;
+    expect(ref.ReferencedSOPInstanceUID).toBe(centreSlice.sopInstanceUid);
+    const label = find(g, 'IMG')[0] as unknown as { TextValue: string };
+    expect(label.TextValue).toBe(String(centreSlice.instanceNumber));
   });
 
   it('dsrdump (content constraints enforced) and dcmdump read it without errors or warnings', () => {

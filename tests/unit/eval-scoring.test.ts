@@ -9,9 +9,14 @@ import {
   scoreCohort,
   weightedFrocSensitivities,
 } from '../../src/core/eval/froc';
+import { bootstrapScans, intervalNote } from '../../src/core/eval/confidence';
 import { matchScan } from '../../src/core/eval/luna16-match';
-import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/core/eval/types';
-import type { Vec3 } from '../../src/core/volume/volume';
+import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-info';
+import { ageBand, ageYearsFromAs, ageYearsFromDates } from '../../src/core/eval/scan-info';
+import { agreementOf, computeSizeAgreement } from '../../src/core/eval/size-agreement';
+import { diameterBin, subgroupTable, thicknessBin } from '../../src/core/eval/subgroups';
+import { TUNED_LABEL, type Candidate, type ScanAnnotations, type ScanRecord } from '../../src/common/eval';
+import type { Vec3 } from '../../src/common/volume';
 
 const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
 
@@ -165,10 +170,11 @@ describe('operating point (known answers)', () => {
     expect(e.metrics.operatingPoint.precision).toBeCloseTo(0.4, 12);
     expect(e.metrics.operatingPoint).toMatchObject({ tp: 2, fp: 3, fn: 1, fpPerScan: 1 });
     expect(e.metrics.perScan).toEqual([
-      { seriesInstanceUid: '1.1', tp: 2, fp: 2, fn: 0, missed: [] },
-      { seriesInstanceUid: '1.2', tp: 0, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.1', trainingScan: false, tp: 2, fp: 2, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.2', trainingScan: false, tp: 0, fp: 1, fn: 0, missed: [] },
       {
         seriesInstanceUid: '1.3',
+        trainingScan: false,
         tp: 0,
         fp: 0,
         fn: 1,
@@ -206,7 +212,8 @@ describe('operating point (known answers)', () => {
 
 describe('bootstrap CI over scans', () => {
   it('is reproducible for a seed and collapses to the CPM when every scan is alike', () => {
-    const same = ['a', 'b', 'c', 'd'].map((uid) =>
+    // Five scans, ten nodules: the smallest cohort whose interval is reported.
+    const same = ['a', 'b', 'c', 'd', 'e'].map((uid) =>
       scan(uid, [cand('t', [0, 0, 0], 0.8), cand('f', [90, 0, 0], 0.6)], {
         nodules: [
           { id: 'N', centerLps: [0, 0, 0], diameterMm: 6 },
@@ -217,6 +224,14 @@ describe('bootstrap CI over scans', () => {
     const e = evaluate(same, { annotationsSha256: 'x', bootstrapSamples: 200 });
     expect(e.metrics.cpmCI95![0]).toBeCloseTo(e.metrics.cpm!, 12);
     expect(e.metrics.cpmCI95![1]).toBeCloseTo(e.metrics.cpm!, 12);
+    expect(e.metrics.confidenceNote).toBeNull();
+    // Every resample is the same cohort: the operating point's intervals collapse to it.
+    expect(e.metrics.operatingPointCI95).toEqual({
+      recall: [0.5, 0.5],
+      precision: [1, 1],
+      f1: [2 / 3, 2 / 3],
+      fpPerScan: [0, 0],
+    });
   });
 
   it('gives a proper interval on a varied cohort, identical for the same seed', () => {
@@ -277,5 +292,253 @@ describe('evaluate() input checks', () => {
     expect(() => evaluate([scan('9.1', []), scan('9.1', [])], { annotationsSha256: 'x' })).toThrow(
       /appears twice/,
     );
+  });
+});
+
+describe('operating points and training scans (issue 13)', () => {
+  const info = (over: Partial<ModelEvalInfo> = {}): ModelEvalInfo => ({
+    detectorSha256: MODEL.sha256,
+    operatingPoint: { threshold: 0.8, chosenOn: 'validation fold', criterion: 'sensitivity 0.8' },
+    trainingSeriesUids: null,
+    ...over,
+  });
+
+  it("reports the manifest's threshold as primary and the tuned one labelled optimistic", () => {
+    const m = evaluate(cohort, { annotationsSha256: 'x', modelInfo: info(), bootstrapSamples: 10 }).metrics;
+    expect(m.operatingPointSource).toEqual({
+      kind: 'manifest',
+      label: 'model manifest operating point (chosen on validation fold, sensitivity 0.8)',
+    });
+    // At .8: TP c1 (.9), FP c6 (.95); tuned (F1-max) is .3, as above.
+    expect(m.operatingPoint).toMatchObject({ threshold: 0.8, tp: 1, fp: 1, fn: 2 });
+    expect(m.tunedOperatingPoint).toMatchObject({ threshold: 0.3, tp: 2, fp: 3, label: TUNED_LABEL });
+    expect(m.tunedOperatingPoint.label).toBe('tuned on this set (optimistic)');
+    // 3 nodules in 3 scans: no interval, words instead.
+    expect(m.cpmCI95).toBeNull();
+    expect(m.operatingPointCI95).toBeNull();
+    expect(m.confidenceNote).toBe(
+      'not meaningful: 3 nodules in 3 scans (a 95% interval needs at least 10 nodules and 5 scans)',
+    );
+  });
+
+  it('--threshold overrides the manifest; a manifest of another model is not used', () => {
+    const given = evaluate(cohort, { annotationsSha256: 'x', modelInfo: info(), threshold: 0.5 }).metrics;
+    expect(given.operatingPointSource.kind).toBe('command line');
+    expect(given.operatingPoint.threshold).toBe(0.5);
+    const other = evaluate(cohort, {
+      annotationsSha256: 'x',
+      modelInfo: info({ detectorSha256: 'cd'.repeat(32), trainingSeriesUids: ['1.1'] }),
+    }).metrics;
+    expect(other.operatingPointSource).toEqual({
+      kind: 'tuned',
+      label: 'tuned on this set (optimistic): the model manifest describes another model',
+    });
+    expect(other.operatingPoint.threshold).toBe(0.3);
+    expect(other.trainingScans).toEqual({ listed: false, series: [], inFigures: false });
+    expect(other.scans).toBe(3);
+    expect(evaluate(cohort, { annotationsSha256: 'x' }).metrics.operatingPointSource.label).toBe(
+      'tuned on this set (optimistic): no model manifest',
+    );
+  });
+
+  it('leaves training scans out of the figures unless included, flagging them either way', () => {
+    const modelInfo = info({ trainingSeriesUids: ['1.1', '9.9'] });
+    const out = evaluate(cohort, { annotationsSha256: 'x', modelInfo }).metrics;
+    expect(out.trainingScans).toEqual({ listed: true, series: ['1.1'], inFigures: false });
+    expect(out.scans).toBe(2);
+    expect(out.nodules).toBe(1);
+    expect(out.data.series).toEqual(['1.2', '1.3']);
+    expect(out.perScan.map((p) => p.trainingScan)).toEqual([false, false]);
+    const all = evaluate(cohort, { annotationsSha256: 'x', modelInfo, includeTrainingScans: true }).metrics;
+    expect(all.trainingScans).toEqual({ listed: true, series: ['1.1'], inFigures: true });
+    expect(all.scans).toBe(3);
+    expect(all.perScan.map((p) => p.trainingScan)).toEqual([true, false, false]);
+    expect(() => evaluate([cohort[0]!], { annotationsSha256: 'x', modelInfo })).toThrow(
+      /all 1 series are scans the model was trained or tuned on/,
+    );
+  });
+
+  it('reads the optional manifest fields, absent in manifests before model contract v2', () => {
+    const base = { schemaVersion: 1, models: { detector: { sha256: 'ab'.repeat(32) } } };
+    expect(modelEvalInfoOf(base, 'm.json')).toEqual({
+      detectorSha256: 'ab'.repeat(32),
+      operatingPoint: null,
+      trainingSeriesUids: null,
+    });
+    const v2 = modelEvalInfoOf(
+      {
+        ...base,
+        operatingPoint: { threshold: 0.42, score: 'characterizer p_nodule', chosenOn: 'fold 5' },
+        trainingSeriesUids: ['1.2'],
+      },
+      'm.json',
+    );
+    expect(v2.operatingPoint).toEqual({ threshold: 0.42, chosenOn: 'fold 5', criterion: null });
+    expect(v2.trainingSeriesUids).toEqual(['1.2']);
+    expect(() => modelEvalInfoOf({ ...base, operatingPoint: { threshold: 2 } }, 'm.json')).toThrow(
+      /operatingPoint.threshold/,
+    );
+  });
+
+  it('bootstraps the operating point over scans and says when an interval is not meaningful', () => {
+    expect(intervalNote(10, 5)).toBeNull();
+    expect(intervalNote(1, 40)).toBe(
+      'not meaningful: 1 nodule in 40 scans (a 95% interval needs at least 10 nodules and 5 scans)',
+    );
+    expect(intervalNote(30, 4)).toMatch(/^not meaningful: 30 nodules in 4 scans/);
+    // Statistic = share of weight on scan 0 over 4 scans: its bootstrap mean is 1/4.
+    const ci = bootstrapScans(4, { share: (w) => (w[0] as number) / 4 }, { samples: 2000, seed: 3 });
+    expect(ci.share![0]).toBe(0);
+    expect(ci.share![1]).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe('subgroups, size agreement and header facts (issue 13)', () => {
+  it('bins diameters and slice thickness at the published edges, and ages from DICOM AS or dates', () => {
+    expect([2.9, 3, 5.99, 6, 10, 19.9, 20, 30, 30.1].map(diameterBin)).toEqual([
+      '<3 mm',
+      '3-6 mm',
+      '3-6 mm',
+      '6-10 mm',
+      '10-20 mm',
+      '10-20 mm',
+      '20-30 mm',
+      '20-30 mm',
+      '>30 mm',
+    ]);
+    expect([0.625, 1.25, 1.3, 2.5, 3, null].map(thicknessBin)).toEqual([
+      '<=1.25 mm',
+      '<=1.25 mm',
+      '<=2.5 mm',
+      '<=2.5 mm',
+      '>2.5 mm',
+      'unknown',
+    ]);
+    expect(ageBand(ageYearsFromAs('065Y'))).toBe('60-69');
+    expect(ageBand(ageYearsFromAs('480M'))).toBe('40-49');
+    expect(ageBand(ageYearsFromAs('39Y'))).toBe(''); // malformed AS: not guessed
+    expect(ageYearsFromDates('19500615', '20200614')).toBe(69);
+    expect(ageYearsFromDates('19500615', '20200615')).toBe(70);
+    expect(ageBand(85)).toBe('>=80');
+  });
+
+  it('computes sensitivity with a CI, FP/scan and counts per group (known answer)', () => {
+    // Ten scans, two 8 mm nodules each; scans 0-4 (1 mm slices, vendor A) find both, scans 5-9
+    // (3 mm, vendor B) find one; every scan has one 4 mm false positive at .9.
+    const records: ScanRecord[] = Array.from({ length: 10 }, (_, s) => ({
+      ...scan(
+        `9.${s}`,
+        [
+          cand('a', [0, 0, 0], 0.9),
+          ...(s < 5 ? [cand('b', [50, 0, 0], 0.9)] : []),
+          { ...cand('fp', [200, 0, 0], 0.9), diameterMm: 4 },
+        ],
+        {
+          nodules: [
+            { id: `n${s}a`, centerLps: [0, 0, 0], diameterMm: 8 },
+            { id: `n${s}b`, centerLps: [50, 0, 0], diameterMm: 8 },
+          ],
+        },
+      ),
+      scan: {
+        sliceThicknessMm: s < 5 ? 1 : 3,
+        manufacturer: s < 5 ? 'A' : 'B',
+        convolutionKernel: 'K',
+        patientSex: s % 2 ? 'F' : 'M',
+        ageBand: '',
+      },
+    }));
+    const m = evaluate(records, { annotationsSha256: 'x', threshold: 0.5, bootstrapSamples: 200 }).metrics;
+    const dim = (n: string) => m.subgroups.dimensions.find((d) => d.dimension === n)!;
+    const row = (n: string, g: string) => dim(n).rows.find((r) => r.group === g)!;
+    expect(dim('nodule type')).toBeUndefined(); // no type in this reference
+    expect(row('nodule diameter', '6-10 mm')).toMatchObject({
+      scans: 10,
+      nodules: 20,
+      detected: 15,
+      sensitivity: 0.75,
+      falsePositives: 0,
+      fpPerScan: 0,
+      ciNote: null,
+    });
+    const ci = row('nodule diameter', '6-10 mm').sensitivityCI95!;
+    expect(ci[0]).toBeGreaterThanOrEqual(0.5);
+    expect(ci[0]).toBeLessThan(0.75);
+    expect(ci[1]).toBeGreaterThan(0.75);
+    expect(ci[1]).toBeLessThanOrEqual(1);
+    // The false positives measured 4 mm: filed under 3-6 mm, per scan of the cohort.
+    expect(row('nodule diameter', '3-6 mm')).toMatchObject({
+      nodules: 0,
+      sensitivity: null,
+      falsePositives: 10,
+      fpPerScan: 1,
+    });
+    expect(row('slice thickness', '<=1.25 mm')).toMatchObject({
+      scans: 5,
+      nodules: 10,
+      detected: 10,
+      sensitivity: 1,
+      fpPerScan: 1,
+      ciNote: null,
+    });
+    expect(row('slice thickness', '<=1.25 mm').sensitivityCI95).toEqual([1, 1]);
+    expect(row('slice thickness', '>2.5 mm')).toMatchObject({
+      scans: 5,
+      nodules: 10,
+      detected: 5,
+      sensitivity: 0.5,
+    });
+    expect(row('manufacturer', 'B').sensitivity).toBe(0.5);
+    expect(row('patient sex', 'F')).toMatchObject({ scans: 5, nodules: 10, ciNote: null });
+    expect(row('age band', 'unknown').scans).toBe(10);
+    expect(subgroupTable(m.subgroups)).toMatch(/slice thickness\s+>2\.5 mm\s+5\s+10\s+5\s+0\.500 \(/);
+  });
+
+  it('gives the Bland–Altman mean difference and limits of agreement (known answer)', () => {
+    // Differences 1, 2, 3: mean 2, SD 1, limits 2 ± 1.96.
+    const a = agreementOf([11, 12, 13], [10, 10, 10])!;
+    expect(a.meanDifference).toBe(2);
+    expect(a.sdDifference).toBeCloseTo(1, 12);
+    expect(a.limitsOfAgreement![0]).toBeCloseTo(0.04, 12);
+    expect(a.limitsOfAgreement![1]).toBeCloseTo(3.96, 12);
+    expect(a.meanAbsoluteDifference).toBe(2);
+    expect(agreementOf([], [])).toBeNull();
+    const records = [
+      scan('7.1', [{ ...cand('c', [0, 0, 0], 0.9), diameterMm: 9, volumeMm3: 400 }], {
+        nodules: [
+          {
+            id: 'N',
+            centerLps: [0, 0, 0],
+            diameterMm: 10,
+            readers: [
+              { diameterMm: 9.5, volumeMm3: 450 },
+              { diameterMm: 10.5, volumeMm3: 600 },
+            ],
+          },
+        ],
+      }),
+      scan('7.2', [{ ...cand('c', [0, 0, 0], 0.4), diameterMm: 5 }], {
+        nodules: [{ id: 'M', centerLps: [0, 0, 0], diameterMm: 6 }],
+      }),
+    ];
+    const s = computeSizeAgreement(records, records.map(matchScan), 0.5);
+    expect(s.pairs).toEqual([
+      {
+        seriesInstanceUid: '7.1',
+        noduleId: 'N',
+        candidateId: 'c',
+        referenceDiameterMm: 10,
+        measuredDiameterMm: 9,
+        referenceVolumeMm3: 525,
+        measuredVolumeMm3: 400,
+        readerDiametersMm: [9.5, 10.5],
+      },
+    ]); // 7.2's hit is below the threshold
+    expect(s.volumeMm3!.meanDifference).toBe(-125);
+    expect(s.readers).toEqual({
+      nodules: 1,
+      meanReaderSdDiameterMm: Math.SQRT1_2,
+      measuredWithinReaderRange: 0,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import { PulmoLensError } from '../errors';
-import type { Vec3 } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import type { Vec3 } from '../../common/volume';
 import { isEncapsulated, transferSyntaxInfo, type Codec } from './transfer-syntax';
 import type { SeriesMetadata } from './types';
 import type { FrameInfo } from './codecs/codec-types';
@@ -202,7 +202,7 @@ function firstItem(ds: DataSet | undefined, tag: string): DataSet | undefined {
   return ds?.elements[tag]?.items?.[0]?.dataSet;
 }
 
-export function readMetadata(ds: DataSet): SeriesMetadata {
+function readMetadata(ds: DataSet): SeriesMetadata {
   const intOrNull = (tag: string): number | null => {
     const v = num(ds, tag);
     return v === null ? null : Math.trunc(v);

@@ -7,21 +7,28 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { FindingsDocument } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { reportSpots, type ReportSpot } from './report-spots';
+import { claimEvalFolder } from './output-folder';
+import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { ModelEvalInfo } from './model-info';
+import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from './types';
+import type { AnnotationIndex, ScanInfo, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
 
 export interface EvalStudy {
   seriesInstanceUid: string;
+  /** The series' DICOM header facts for the subgroup audit; absent when only findings are known. */
+  scan?: ScanInfo;
 }
 
 export type FindingsSource = 'resumed' | 'precomputed' | 'analysed';
@@ -42,7 +49,14 @@ export interface RunEvalOptions<S extends EvalStudy> {
   shard?: Shard;
   annotations: AnnotationIndex;
   annotationsSha256: string;
+  /** The reference files' series, the studies found and the series list (see reference-coverage). */
+  coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans (see model-info). */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -56,6 +70,8 @@ export interface RunEvalOptions<S extends EvalStudy> {
   bootstrapSamples?: number;
   bootstrapSeed?: number;
   onProgress?: (p: EvalProgress) => void;
+  /** Key images for the report (misses and false positives of one series); without it, none. */
+  keyImages?: (study: S, spots: ReportSpot[]) => Promise<Map<string, Uint8Array>>;
   signal?: AbortSignal;
 }
 
@@ -113,7 +129,7 @@ export async function runEvaluation<S extends EvalStudy>(
     throw new PulmoLensError('EVAL_INVALID', 'the same series was given twice among the studies');
   }
   // Series UIDs name files (findings/<uid>.json); DICOM UIDs are digits and dots.
-  const unsafe = cohortSeries.find((uid) => !/^[0-9A-Za-z][0-9A-Za-z._#-]*$/.test(uid));
+  const unsafe = cohortSeries.find((uid) => !SERIES_UID_PATTERN.test(uid));
   if (unsafe !== undefined) {
     throw new PulmoLensError('EVAL_INVALID', `series UID ${JSON.stringify(unsafe)} cannot name a file`);
   }
@@ -124,6 +140,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
@@ -149,6 +166,7 @@ export async function runEvaluation<S extends EvalStudy>(
       model: doc.model,
       candidates: candidatesOf(doc),
       annotations: opts.annotations.get(study.seriesInstanceUid) ?? { nodules: [], excluded: [] },
+      ...(study.scan ? { scan: study.scan } : {}),
     });
     const elapsedMs = Date.now() - started;
     const left = mine.length - (k + 1);
@@ -168,6 +186,9 @@ export async function runEvaluation<S extends EvalStudy>(
     annotationsSha256: opts.annotationsSha256,
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
+    coverage: opts.coverage,
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -175,7 +196,20 @@ export async function runEvaluation<S extends EvalStudy>(
     threshold: opts.threshold ?? null,
     shard: opts.shard ?? null,
     cohortSeries,
+    ...(opts.coverage ? { coverage: opts.coverage } : {}),
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans === true,
   };
-  await writeEvaluation(opts.outDir, evaluation, records, run);
+  const keyImages = new Map<string, Uint8Array>();
+  if (opts.keyImages) {
+    const spots = reportSpots(evaluation.metrics, evaluation.matches);
+    for (const study of mine) {
+      const here = spots.filter((s) => s.seriesInstanceUid === study.seriesInstanceUid);
+      if (here.length === 0) continue;
+      if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'evaluation cancelled');
+      for (const [key, png] of await opts.keyImages(study, here)) keyImages.set(key, png);
+    }
+  }
+  await writeEvaluation(opts.outDir, evaluation, records, run, keyImages);
   return { evaluation, records };
 }

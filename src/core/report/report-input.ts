@@ -4,7 +4,7 @@
  * which findings a report shows and what the exam category is.
  */
 import type { FrameRef, SeriesMetadata } from '../dicom/types';
-import type { Finding, FindingsDocument, LungRadsCategory } from '../findings/findings-document';
+import type { Finding, FindingsDocument, LungRadsCategory } from '../../common/findings/findings-document';
 import type { Heatmap } from '../inference/pipeline';
 import {
   DEFAULT_REVIEW_CONTEXT,
@@ -15,8 +15,8 @@ import {
   type ReviewContext,
   type ReviewedFinding,
   type StudyReview,
-} from '../review/review';
-import type { Volume } from '../volume/volume';
+} from '../../common/review/review';
+import type { Volume } from '../../common/volume';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 export const DISCLAIMER = 'Research use, not for diagnosis.';
@@ -36,7 +36,7 @@ export interface ReportInput {
   context?: ReviewContext;
   /**
    * Lowest model probability the reader was asked about (the operating threshold); candidates below
-   * it are neither reviewed nor reported. Default 0.5.
+   * it are neither reviewed nor reported. Default: the document's operatingThreshold, else 0.5.
    */
   minProbability?: number;
   createdAt?: Date;
@@ -57,7 +57,8 @@ export interface ReportContent {
 export const DEFAULT_REPORT_THRESHOLD = 0.5;
 
 export function reportContent(input: ReportInput): ReportContent {
-  const minProbability = input.minProbability ?? DEFAULT_REPORT_THRESHOLD;
+  const minProbability =
+    input.minProbability ?? input.document.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
   const review = input.review ?? emptyReview(input.document.seriesInstanceUid);
   const reviewed = reviewedFindings(input.document, review, { minProbability, context });

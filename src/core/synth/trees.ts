@@ -2,7 +2,7 @@
  * Airway and vessel trees as tapered tube segments. Trees grow from the hila towards the lung
  * periphery by dichotomous branching (radii following Murray's law), and stop at the pleura.
  */
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 import { lungAt, type ChestAnatomy } from './anatomy';
 import type { Rng } from './prng';
 import { add, deflect, normalize, randomPerpendicular, scale, sub } from './vec';
@@ -72,10 +72,6 @@ function grow(
       stack.push({ p: end, dir: deflect(base, angle, perp), r, depth: cur.depth + 1 });
     }
   }
-}
-
-export interface AirwayTree {
-  segments: TubeSegment[];
 }
 
 /** Trachea, main bronchi and lobar airway trees; then pulmonary vessel trees from each hilum. */

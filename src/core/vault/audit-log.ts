@@ -37,10 +37,16 @@ export type AuditEvent =
   | 'report-saved'
   | 'object-stored'
   | 'object-deleted'
+  | 'orphans-removed'
   | 'passphrase-changed'
   | 'key-wrapping-rotated'
   | 'os-unlock-enabled'
-  | 'os-unlock-disabled';
+  | 'os-unlock-disabled'
+  | 'association-refused'
+  | 'instance-refused'
+  | 'study-received'
+  | 'study-sent'
+  | 'send-failed';
 
 export interface AuditEntry {
   seq: number;

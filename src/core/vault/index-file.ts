@@ -6,12 +6,12 @@
  *   "PLVIDX01" | vault id (16) | generation u64 BE | seal(index key, JSON, AAD = magic|vault|generation)
  */
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries, SeriesMetadata } from '../dicom/types';
 import { aad, open, seal } from './crypto';
 import { readFileOr, writeFileDurable } from './atomic-fs';
 
-export const INDEX_FILE = 'index.plv';
+const INDEX_FILE = 'index.plv';
 const MAGIC = Buffer.from('PLVIDX01', 'ascii');
 
 export type ObjectKind = 'dicom' | 'volume-cache' | 'analysis' | 'review' | 'report' | 'other';
@@ -44,6 +44,8 @@ export interface SeriesRecord {
   scanned: ScannedSeries;
   instances: InstanceRecord[];
   importedAt: string;
+  /** "AET@host" of the DICOM peer that sent the series (received by the Storage SCP) */
+  receivedFrom?: string;
 }
 
 export interface StudyRecord {
@@ -71,7 +73,7 @@ export function emptyIndex(): IndexDoc {
   return { version: 1, generation: 0, studies: [], objects: {} };
 }
 
-export function indexPath(dir: string): string {
+function indexPath(dir: string): string {
   return join(dir, INDEX_FILE);
 }
 

@@ -4,10 +4,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { ioError } from './atomic-fs';
 
-export const LOCK_FILE = 'vault.lock';
+const LOCK_FILE = 'vault.lock';
 
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

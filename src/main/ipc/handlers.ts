@@ -3,14 +3,15 @@
  * recently loaded volumes live here, in the main process; the renderer refers to them by key.
  */
 import { summarize } from './series-summary';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
 import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
-import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
+import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
 import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
@@ -30,7 +31,7 @@ export interface HandlerDeps {
   modelsDir?: string;
 }
 
-export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   const { volume } = l;
   return {
     key: l.series.key,
@@ -47,6 +48,7 @@ export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
     skipped: l.skipped,
     warnings: l.series.warnings,
     slicePositionsLps: l.series.frames.map((f) => f.positionLps),
+    instanceNumbers: instanceNumbersBySlot(l.series.frames, volume.dims[2]),
   };
 }
 
@@ -93,7 +95,10 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
-    ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
+    ...createEvalHandlers({
+      backend: deps.backend,
+      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {

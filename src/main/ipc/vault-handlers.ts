@@ -5,7 +5,7 @@
  * worker) -> copy each series into the vault; opening = decrypt the vault's objects here and decode
  * them in the DICOM worker, with no plaintext on disk.
  */
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries } from '../../core/dicom/types';
 import type { UnlockedVault } from '../../core/vault';
 import { summarize } from './series-summary';
@@ -26,7 +26,7 @@ export type VaultHandlers = { [C in VaultChannel]: Handler<C> };
 const VAULT_PATH = 'vault:';
 
 /** Every study in the vault with its series in the study browser's shape. */
-export function vaultStudies(v: UnlockedVault): VaultStudy[] {
+function vaultStudies(v: UnlockedVault): VaultStudy[] {
   return v.listStudies().map((st) => ({
     ref: st.ref,
     studyInstanceUid: st.studyInstanceUid,
@@ -169,7 +169,8 @@ export function createVaultHandlers({ session, backend }: VaultHandlerDeps): Vau
       session.forget();
       return { objects: r.objects, studies: vaultStudies(session.require()) };
     },
-    'vault.exportSeries': ({ key, outDir }) => session.require().exportSeries(key, outDir),
+    'vault.exportSeries': ({ key, outDir, overwrite }) =>
+      session.require().exportSeries(key, outDir, { overwrite: overwrite === true }),
     'vault.audit': async ({ limit }) => {
       const all = await session.require().auditEntries();
       // The hash-chain link is an integrity detail, not something to show.

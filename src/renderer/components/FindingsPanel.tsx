@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
-import type { Vec3 } from '../../shared/review-rules';
+import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
+import { AllCandidates, AnalysisWarnings } from './AllCandidates';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
@@ -17,12 +18,15 @@ export function FindingsPanel({
   store,
   onSelect,
   currentPoint,
+  imageLabel,
 }: {
   store: StoreApi<FindingsState>;
   /** Centre the viewports on a finding. */
   onSelect: (id: string) => void;
   /** The point at the centre of the axial view, for a hand-added nodule. */
   currentPoint: () => { lps: Vec3; voxel: Vec3 } | null;
+  /** The reader's name of volume slice k: its DICOM Instance Number (as on the PACS and the report). */
+  imageLabel: (k: number) => string;
 }) {
   const s = useStore(store);
   const rows = panelRows(s);
@@ -31,6 +35,10 @@ export function FindingsPanel({
   const [outDir, setOutDir] = useState('');
   const listRef = useRef<HTMLTableSectionElement>(null);
   const manualCount = useRef(0);
+  const selectRef = useRef(onSelect);
+  useEffect(() => {
+    selectRef.current = onSelect;
+  }, [onSelect]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -44,6 +52,11 @@ export function FindingsPanel({
       if (e.key === 'a' || e.key === 'A') {
         e.preventDefault();
         void store.getState().run();
+      } else if (e.key === ']' || e.key === '[') {
+        // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
+        e.preventDefault();
+        const id = store.getState().step(e.key === ']' ? 1 : -1);
+        if (id) selectRef.current(id);
       } else if (e.key === 'h' || e.key === 'H') {
         e.preventDefault();
         const st = store.getState();
@@ -94,6 +107,7 @@ export function FindingsPanel({
             …) on {s.analysis.executionProvider}, {new Date(s.analysis.analysedAt).toLocaleString()}
             {s.analysis.stored ? ' — stored result' : ''}
           </div>
+          <AnalysisWarnings warnings={s.analysis.document.warnings ?? []} />
           <div>
             {reviewed ? (
               <span className="badge reviewed" data-testid="reviewed-badge">
@@ -119,7 +133,7 @@ export function FindingsPanel({
                 <th>Type</th>
                 <th>Risk</th>
                 <th>L-RADS</th>
-                <th>Slice</th>
+                <th title="DICOM Instance Number">Image</th>
                 <th>Status</th>
               </tr>
             </thead>
@@ -137,10 +151,12 @@ export function FindingsPanel({
             >
               {rows.map((r, n) => {
                 const f = r.finding;
+                const saving = s.rowSaves[f.id];
                 return (
                   <tr
                     key={f.id}
                     data-finding-id={f.id}
+                    data-save={saving?.kind ?? 'stored'}
                     aria-selected={f.id === s.selectedId}
                     className={f.id === s.selectedId ? 'selected' : ''}
                     style={f.id === s.selectedId ? { background: '#234' } : undefined}
@@ -159,8 +175,27 @@ export function FindingsPanel({
                     <td>{f.type}</td>
                     <td>{pct(f.malignancyRisk)}</td>
                     <td>{f.lungRads}</td>
-                    <td>{Math.round(f.centerVoxel[2]) + 1}</td>
-                    <td data-testid="finding-status">{r.status}</td>
+                    <td data-testid="finding-image">{imageLabel(Math.round(f.centerVoxel[2]))}</td>
+                    <td>
+                      <span data-testid="finding-status">{r.status}</span>
+                      {saving?.kind === 'saving' && (
+                        <span className="row-save muted" data-testid="finding-save" role="status">
+                          {' '}
+                          saving…
+                        </span>
+                      )}
+                      {saving?.kind === 'failed' && (
+                        <span
+                          className="row-save error"
+                          data-testid="finding-save"
+                          role="alert"
+                          title={saving.error.message}
+                        >
+                          {' '}
+                          not saved: {saving.error.message}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 );
               })}
@@ -173,6 +208,11 @@ export function FindingsPanel({
               )}
             </tbody>
           </table>
+          <AllCandidates
+            candidates={s.analysis.document.candidates ?? []}
+            threshold={s.analysis.threshold}
+            imageLabel={imageLabel}
+          />
           {selected && (
             <div className="selected-finding">
               <div className="fleischner">{selected.finding.fleischner}</div>
@@ -238,7 +278,15 @@ export function FindingsPanel({
               Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
             </div>
           )}
-          {s.exportResult && 'error' in s.exportResult && (
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code === 'OUTPUT_EXISTS' && (
+            <div role="alertdialog" aria-label="Replace existing files" className="error">
+              {s.exportResult.error.message}
+              <button type="button" onClick={() => void s.exportReport(outDir.trim(), true)}>
+                Replace existing files
+              </button>
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code !== 'OUTPUT_EXISTS' && (
             <div role="alert" className="error">
               Export failed: {s.exportResult.error.message}
             </div>

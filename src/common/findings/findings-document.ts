@@ -1,0 +1,68 @@
+import type { Vec3 } from '../volume';
+
+/** Nodule type as the characterizer reports it and Lung-RADS / Brock consume it. */
+export type NoduleType = 'solid' | 'part-solid' | 'ground-glass';
+
+export type LungRadsCategory = '0' | '1' | '2' | '3' | '4A' | '4B' | '4X';
+
+export interface ModelRef {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+/** One detected candidate, as written to findings.json (the CLI contract of `pulmolens analyze`). */
+export interface Finding {
+  id: string;
+  centerLps: Vec3;
+  centerVoxel: Vec3;
+  probability: number;
+  diameterMm: number;
+  longAxisMm: number;
+  shortAxisMm: number;
+  volumeMm3: number;
+  meanHu: number;
+  type: NoduleType;
+  spiculated: boolean;
+  /** Brock (PanCan full model) probability of malignancy, 0..1. */
+  malignancyRisk: number;
+  lungRads: LungRadsCategory;
+  fleischner: string;
+}
+
+/** Where a stage-1 candidate came from: the blob detector, the U-Net heatmap, or both. */
+export type CandidateSource = 'blob' | 'unet' | 'both';
+
+/**
+ * A stage-1 candidate whose score stayed below the operating threshold: kept for the scorer and
+ * the panel's "show all candidates", never measured, reported or categorised.
+ */
+export interface BelowThresholdCandidate {
+  id: string;
+  centerLps: Vec3;
+  centerVoxel: Vec3;
+  /** The same score as a finding's probability (characterizer p_nodule). */
+  probability: number;
+  source: CandidateSource;
+  /** Blob scale or U-Net region extent, mm: a size hint, not a measurement. */
+  scaleMm: number;
+}
+
+export interface FindingsDocument {
+  seriesInstanceUid: string;
+  model: ModelRef;
+  executionProvider: string;
+  timingsMs: Record<string, number>;
+  /**
+   * Score from which a candidate is a finding (manifest operatingPoint, or the documented
+   * fallback). This and `candidates` and `warnings` are absent only in documents written before
+   * the two-stage detector.
+   */
+  operatingThreshold?: number;
+  /** Findings (score >= operatingThreshold), highest probability first. */
+  findings: Finding[];
+  /** Every other stage-1 candidate, highest probability first. */
+  candidates?: BelowThresholdCandidate[];
+  /** What limits this analysis (thick slices, unknown age, no lung found...). */
+  warnings?: string[];
+}
