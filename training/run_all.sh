@@ -30,9 +30,17 @@ B=$!
 $PY training/train_char.py --name final --train LIDC-IDRI-0001 LIDC-IDRI-0002 --steps "$STEPS" --max-minutes "$MINUTES" --batch 64 --eval-every 100 --hnm-every 300 > training/runs/logs/final.log 2>&1
 wait $A
 wait $B
-# 4. Cross-validation figures, operating threshold, real-scan checks, learning curves.
+# 4. The v1 characterizer on the same candidates (the baseline v2 must beat), then the
+#    cross-validation figures, operating threshold, real-scan checks and learning curves
+#    (training/v2-validation.md, training/v2-learning-curves.png).
+git show 78f848f:models/characterizer.onnx > training/runs/characterizer.v1.onnx
+node training/score_v1.mjs training/runs/characterizer.v1.onnx $(for j in training/runs/mined/LIDC-IDRI-*.json; do echo "${j%.json}"; done)
 $PY training/cv_report.py
-# 5. ONNX (opset 17) of the shipped characterizer, checked against PyTorch; manifest and model card.
-$PY training/export_onnx.py --only char --char training/runs/char/final/model.pt
-node training/verify_onnx.mjs
-$PY training/write_manifest.py
+# 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the model
+#    trained on both backgrounds, checked against PyTorch; manifest v2 and model card.
+if [ "${SHIP:-0}" = 1 ]; then
+  $PY training/export_onnx.py --only char --char training/runs/char/final/model.pt
+  node training/verify_onnx.mjs
+  $PY training/write_manifest.py
+  sh training/app_check.sh
+fi
