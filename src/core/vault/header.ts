@@ -36,6 +36,11 @@ const headerSchema = z.object({
   }),
   passphraseWrap: z.base64(),
   osWrap: z.object({ backend: z.string(), blob: z.base64(), acceptedWeakBackend: z.boolean() }).nullable(),
+  /** The data key wrapped by the one-time recovery code (absent in vaults created without one). */
+  recoveryWrap: z
+    .object({ salt: hex(16), blob: z.base64() })
+    .nullable()
+    .optional(),
   keyCheck: hex(16),
 });
 
