@@ -31,7 +31,7 @@ export interface HandlerDeps {
   modelsDir?: string;
 }
 
-export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   const { volume } = l;
   return {
     key: l.series.key,
