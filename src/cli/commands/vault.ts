@@ -15,6 +15,7 @@ import {
   type VerifyReport,
 } from '../../core/vault';
 import { progressBar } from '../progress';
+import { registerVaultExportLabels } from './review-labels';
 import { currentPassphrase, newVaultPassphrase, replacementPassphrase, vaultDir } from './vault-passphrase';
 
 interface VaultFlag {
@@ -112,6 +113,7 @@ export function registerVault(program: Command): void {
     .description('The encrypted on-device vault for studies, results and reports (see docs/vault.md).');
   const vaultOpt = '--vault <dir>';
   const vaultHelp = 'vault folder (default: $PULMOLENS_VAULT)';
+  registerVaultExportLabels(vault);
 
   vault
     .command('init')
