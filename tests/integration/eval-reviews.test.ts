@@ -14,7 +14,7 @@ import { addManualFinding, decide, emptyReview } from '../../src/common/review';
 import type { Vec3 } from '../../src/common/volume';
 import { scanDicomInputs } from '../../src/core/dicom';
 import { createVault, openVault } from '../../src/core/vault';
-import { vaultAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');
