@@ -11,11 +11,12 @@ import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '.
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import { REPORT_FILES, writeReportBundle } from '../../core/report';
-import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../common/review/review';
+import { emptyReview, isReviewed } from '../../common/review/review';
+import type { FindingsDocument } from '../../common/findings/findings-document';
+import { stampReview } from '../../core/review/stamp';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
-import type { ValidRequest } from '../../shared/ipc-contract';
-import type { AnalysisStore, StoredAnalysisMeta } from './analysis-store';
+import type { AnalysisStore, StoredAnalysisMeta } from '../../core/findings/analysis-store';
 import type { Handler, HandlerContext } from './router';
 
 export interface AnalysisDeps {
@@ -27,7 +28,10 @@ export interface AnalysisDeps {
   /** The pipeline (default: analyzeSeries in the inference worker). */
   analyze?: (loaded: LoadedSeries, opts: AnalyzeSeriesOptions) => Promise<AnalysisResult>;
   modelsDir?: string;
-  /** Findings at or above this probability are listed and reviewed (default 0.5, as the report). */
+  /**
+   * Findings at or above this probability are listed and reviewed (default: the analysis' own
+   * operatingThreshold; 0.5 for analyses stored before it existed).
+   */
   threshold?: number;
   saliency?: (
     loaded: LoadedSeries,
@@ -48,42 +52,9 @@ type AnalysisChannel =
 
 export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * The review as stored: entries the reader did not change keep their author and time; new or
- * changed ones get this user and now. The renderer cannot claim to be someone else.
- */
-export function stampReview(
-  req: ValidRequest<'review.save'>,
-  previous: StudyReview,
-  who: string,
-  at: string,
-): StudyReview {
-  const strip = <T extends { reviewer?: string; at?: string }>(x: T) => {
-    const { reviewer: _r, at: _a, ...rest } = x;
-    return rest;
-  };
-  const decisions: Record<string, ReviewDecision> = {};
-  for (const [id, d] of Object.entries(req.decisions)) {
-    const before = previous.decisions[id];
-    decisions[id] = (
-      before && sameJson(strip(before), strip(d)) ? before : { ...strip(d), reviewer: who, at }
-    ) as ReviewDecision;
-  }
-  const manual = req.manual.map((m) => {
-    const before = previous.manual.find((p) => p.id === m.id);
-    return before && sameJson(strip(before), strip(m)) ? before : { ...strip(m), reviewer: who, at };
-  });
-  const notes = req.notes.map((n, i) => {
-    const before = previous.notes[i];
-    return before && sameJson(strip(before), strip(n)) ? before : { ...strip(n), reviewer: who, at };
-  });
-  return { seriesInstanceUid: previous.seriesInstanceUid, decisions, manual, notes };
-}
-
 export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
-  const threshold = deps.threshold ?? DEFAULT_REPORT_THRESHOLD;
+  const thresholdOf = (doc: FindingsDocument) =>
+    deps.threshold ?? doc.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const reviewer = deps.reviewer ?? osUser;
   const now = deps.now ?? (() => new Date());
   const analyze = deps.analyze ?? ((l, o) => analyzeSeries(l, o));
@@ -98,7 +69,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       analysedAt: meta.analysedAt,
       heatmap: meta.heatmap,
       review,
-      threshold,
+      threshold: thresholdOf(meta.document),
       reviewer: reviewer(),
       stored,
       warnings: meta.warnings,
@@ -171,7 +142,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const previous = (await deps.store.loadReview(req.key)) ?? emptyReview(doc.seriesInstanceUid);
       const review = stampReview(req, previous, reviewer(), now().toISOString());
       await deps.store.saveReview(req.key, review);
-      return { review, reviewed: isReviewed(doc, review, threshold) };
+      return { review, reviewed: isReviewed(doc, review, thresholdOf(doc)) };
     },
     'report.export': async ({ key, outDir, formats, overwrite }, ctx) => {
       if (!isAbsolute(outDir)) {
@@ -192,7 +163,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
           heatmap,
           document: meta.document,
           review,
-          minProbability: threshold,
+          minProbability: thresholdOf(meta.document),
           createdAt: now(),
         },
         { formats, overwrite: overwrite === true },

@@ -11,7 +11,7 @@ import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
 import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
-import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
+import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
 import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
@@ -31,7 +31,7 @@ export interface HandlerDeps {
   modelsDir?: string;
 }
 
-export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   const { volume } = l;
   return {
     key: l.series.key,

@@ -180,5 +180,3 @@ export function createStudyStore(api: PulmoLensApi) {
     };
   });
 }
-
-export type StudyStore = ReturnType<typeof createStudyStore>;
