@@ -16,6 +16,7 @@ import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
 import type { VolumeGeometry } from '../core/volume/volume';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
+import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
 
 export type { SeriesMetadata, SkippedFile, VolumeGeometry };
 
@@ -51,6 +52,7 @@ export const requestSchemas = {
   'task.cancel': z.object({ taskId: z.string().min(1).max(64) }).strict(),
   ...analysisSchemas,
   ...vaultRequestSchemas,
+  ...measurementSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -99,7 +101,7 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses {
+export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses, MeasurementResponses {
   'app.info': { name: string; version: string; nativeDialogs: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;

@@ -14,6 +14,12 @@ import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
 import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
+import {
+  createMeasurementHandlers,
+  memoryMeasurementStore,
+  vaultMeasurementStore,
+  type MeasurementStore,
+} from './measurement-handlers';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -26,6 +32,8 @@ export interface HandlerDeps {
   vault?: VaultSessionHolder;
   /** Where analyses and reviews are kept (the vault in the app; memory when absent). */
   analysisStore?: AnalysisStore;
+  /** Where the reader's measurements are kept (default: the vault when there is one, else memory). */
+  measurementStore?: MeasurementStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
 }
@@ -93,6 +101,9 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
+    ...createMeasurementHandlers(
+      deps.measurementStore ?? (deps.vault ? vaultMeasurementStore(deps.vault) : memoryMeasurementStore()),
+    ),
     ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
     'dialog.openFolder': async () => {

@@ -6,6 +6,7 @@ import { panelRows, reviewState, type FindingsState } from '../store/findings-st
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
+import { hotkeyAction } from '../viewer/hotkeys';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
@@ -41,10 +42,11 @@ export function FindingsPanel({
       )
         return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === 'a' || e.key === 'A') {
+      const action = hotkeyAction(e.key)?.kind;
+      if (action === 'analyse') {
         e.preventDefault();
         void store.getState().run();
-      } else if (e.key === 'h' || e.key === 'H') {
+      } else if (action === 'heatmap') {
         e.preventDefault();
         const st = store.getState();
         st.setOverlay({ visible: !st.overlay.visible });
