@@ -17,6 +17,7 @@ import type { VolumeGeometry } from '../core/volume/volume';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
 import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
+import { importSchemas, type ImportResponses } from './import-contract';
 
 export type { SeriesMetadata, SkippedFile, VolumeGeometry };
 
@@ -53,6 +54,7 @@ export const requestSchemas = {
   ...analysisSchemas,
   ...vaultRequestSchemas,
   ...measurementSchemas,
+  ...importSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -101,8 +103,10 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses, MeasurementResponses {
-  'app.info': { name: string; version: string; nativeDialogs: boolean };
+export interface ChannelResponses
+  extends AnalysisResponses, VaultChannelResponses, MeasurementResponses, ImportResponses {
+  /** nativeDialogs: Electron's folder dialog; folderBrowser: the host's folders.list/locate. */
+  'app.info': { name: string; version: string; nativeDialogs: boolean; folderBrowser: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;
   'dicom.loadSeries': LoadedSeriesInfo;

@@ -11,7 +11,7 @@ import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
-import { REPORT_FILES, writeReportBundle } from '../../core/report';
+import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
 import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../core/review/review';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
@@ -37,6 +37,8 @@ export interface AnalysisDeps {
     signal: AbortSignal,
   ) => Promise<Saliency>;
   now?: () => Date;
+  /** The reader's own measurements on a series, for the SR (none when absent). */
+  readerMeasurements?: (key: string) => Promise<readonly ReaderMeasurement[]>;
 }
 
 type AnalysisChannel =
@@ -193,6 +195,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
         review,
         minProbability: threshold,
         createdAt: now(),
+        readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
       });
       // The bundle is written whole (atomically); formats the user did not ask for go again.
       const wanted = new Set<string>(formats);

@@ -5,7 +5,12 @@
  */
 import { PulmoLensError } from '../../core/errors';
 import type { UnlockedVault } from '../../core/vault';
-import type { Measurement, MeasurementResponses } from '../../shared/measurement-contract';
+import { z } from 'zod';
+import {
+  measurementSchema,
+  type Measurement,
+  type MeasurementResponses,
+} from '../../shared/measurement-contract';
 import type { Handler } from './router';
 
 export interface MeasurementStore {
@@ -29,6 +34,13 @@ export function memoryMeasurementStore(): MeasurementStore {
 export const measurementObjectName = (key: string): string => `measurements/${key}/measurements.json`;
 
 export function vaultMeasurementStore(session: { require(): UnlockedVault }): MeasurementStore {
+  // One save at a time: two overlapping saves would both try to delete the object they replace.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const next = queue.then(job, job);
+    queue = next.catch(() => undefined);
+    return next;
+  };
   const stored = (v: UnlockedVault, key: string) =>
     v
       .listObjects({ kind: 'review' })
@@ -39,27 +51,35 @@ export function vaultMeasurementStore(session: { require(): UnlockedVault }): Me
       const v = session.require();
       const newest = stored(v, key).at(-1);
       if (!newest) return [];
-      const doc = await v.getJson<{ measurements?: Measurement[] }>(newest.id);
-      if (!Array.isArray(doc.measurements)) {
-        throw new PulmoLensError('VAULT_CORRUPT', `stored measurements of ${key} are not a list`);
+      const doc = await v.getJson<{ measurements?: unknown }>(newest.id);
+      const parsed = z.array(measurementSchema).safeParse(doc.measurements);
+      if (!parsed.success) {
+        throw new PulmoLensError(
+          'VAULT_CORRUPT',
+          `stored measurements of ${key} do not read back: ${parsed.error.message}`,
+        );
       }
-      return doc.measurements;
+      return parsed.data;
     },
-    async save(key, measurements) {
-      const v = session.require();
-      // Throws NOT_FOUND for a series the vault does not hold: measurements never float free.
-      const series = v.getSeries(key);
-      const before = stored(v, key);
-      await v.putObject(
-        series.ref,
-        'review',
-        JSON.stringify({ key, savedAt: new Date().toISOString(), measurements }),
-        { name: measurementObjectName(key), seriesRef: series.ref },
-      );
-      // The new object is committed first: a crash in between leaves two, and load takes the newer.
-      for (const o of before) await v.deleteObject(o.id);
+    save(key, measurements) {
+      return serial(() => saveNow(key, measurements));
     },
   };
+
+  async function saveNow(key: string, measurements: Measurement[]): Promise<void> {
+    const v = session.require();
+    // Throws NOT_FOUND for a series the vault does not hold: measurements never float free.
+    const series = v.getSeries(key);
+    const before = stored(v, key);
+    await v.putObject(
+      series.ref,
+      'review',
+      JSON.stringify({ key, savedAt: new Date().toISOString(), measurements }),
+      { name: measurementObjectName(key), seriesRef: series.ref },
+    );
+    // The new object is committed first: a crash in between leaves two, and load takes the newer.
+    for (const o of before) await v.deleteObject(o.id);
+  }
 }
 
 export function createMeasurementHandlers(store: MeasurementStore): {

@@ -25,6 +25,8 @@ export function Workspace() {
   const activeViewport = useViewer((s) => s.activeViewport);
   const [engine, setEngine] = useState<ViewerEngine | null>(null);
   const [engineError, setEngineError] = useState<string | null>(null);
+  /** Measurements that could not be kept or read back: a banner, the viewer keeps working. */
+  const [keepError, setKeepError] = useState<string | null>(null);
   const [rendered, setRendered] = useState<string | null>(null);
   const elements = useRef(new Map<ViewportId, HTMLDivElement>());
   /** The series whose measurements are saved on change: set once its kept ones are on screen. */
@@ -66,7 +68,7 @@ export function Workspace() {
     // The measurements kept with this series in the vault are redrawn with it.
     const kept = window.api.invoke('measurements.get', { key }).then((r) => {
       if (!r.ok) {
-        setEngineError(`could not read the kept measurements: ${r.error.code}: ${r.error.message}`);
+        setKeepError(`could not read the kept measurements: ${r.error.code}: ${r.error.message}`);
         return [];
       }
       return r.value.measurements;
@@ -115,8 +117,9 @@ export function Workspace() {
         void window.api
           .invoke('measurements.save', { key, measurements: viewerStore.getState().measurements })
           .then((r) => {
-            if (!r.ok && r.error.code !== 'VAULT_LOCKED')
-              setEngineError(`could not keep the measurements: ${r.error.code}: ${r.error.message}`);
+            if (r.ok) setKeepError(null);
+            else if (r.error.code !== 'VAULT_LOCKED')
+              setKeepError(`could not keep the measurements: ${r.error.code}: ${r.error.message}`);
           });
       }, 250);
     });
@@ -263,6 +266,11 @@ export function Workspace() {
             ))}
           </ul>
         </details>
+      )}
+      {keepError && (
+        <div className="banner warn" role="alert">
+          {keepError}
+        </div>
       )}
       {help && <HotkeyHelp onClose={() => viewerStore.getState().setHelp(false)} />}
       <div className="workspace-body" style={{ gridTemplateColumns: '1fr 400px' }}>
