@@ -14,7 +14,7 @@ import { gridFor, huScaler, resampleSlab } from '../src/core/inference/grid';
 import { lidcStudy, missingData, repoRoot } from '../tests/support/shared-data';
 import { ensureTestModels } from '../tests/support/test-models';
 import { syntheticChest } from '../tests/support/synthetic-chest';
-import type { FindingsDocument } from '../src/core/findings/findings-document';
+import type { FindingsDocument } from '../src/common/findings/findings-document';
 import { median } from './bench-util';
 
 type Row = Record<string, string | number>;

@@ -1,4 +1,4 @@
-import { PulmoLensError } from '../core/errors';
+import { PulmoLensError } from '../common/errors';
 
 /** One readable line for a person at a terminal: the error code, the file, the reason. */
 export function formatError(err: unknown): string {

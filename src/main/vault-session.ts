@@ -4,7 +4,7 @@
  * UnlockedVault (`require()`), so nothing can touch data while the vault is locked. Electron-free
  * on purpose: the Electron main process and the test host build it the same way.
  */
-import { PulmoLensError } from '../core/errors';
+import { PulmoLensError } from '../common/errors';
 import {
   createVault,
   DEFAULT_IDLE_LOCK_MS,
@@ -220,7 +220,12 @@ export class VaultSessionHolder {
     if (this.opening) {
       throw new PulmoLensError('VAULT_BUSY', 'the vault is being unlocked already', { path: this.dir });
     }
-    this.opening = open();
+    // Results of studies deleted by versions whose delete did not cascade go at unlock
+    // (audit-logged); if that fails the vault still opens and `verify` names what is left.
+    this.opening = open().then(async (opened) => {
+      await opened.collectOrphans().catch(() => undefined);
+      return opened;
+    });
     let v: UnlockedVault;
     try {
       v = await this.opening;

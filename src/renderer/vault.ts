@@ -1,24 +1,16 @@
 /**
- * The app's vault store instance and what locking means in the renderer: every store reset, the
+ * The app's vault store instance and what locking means in the renderer: every registered store reset, the
  * viewer's decoded volumes and images purged, the test landmark hook dropped. Also the lock hotkey
  * (Ctrl/Cmd+L) and the activity signal that keeps the idle timer in the main process from firing
  * while the user reads.
  */
-import { useStore, type StoreApi } from 'zustand';
+import { useStore } from 'zustand';
 import { cache } from '@cornerstonejs/core';
 import { annotation } from '@cornerstonejs/tools';
 import { createVaultStore, type VaultState } from './store/vault-store';
-import { studyStore, viewerStore } from './stores';
-import { evalStore, findingsStore } from './reading-stores';
+import { lockResets } from './store/reset-registry';
+import { studyStore } from './stores';
 import { hotkeyAction } from './viewer/hotkeys';
-
-const lockListeners = new Set<() => void>();
-
-/** Other renderer features that hold decrypted data register their own reset here. */
-export function onVaultLock(listener: () => void): () => void {
-  lockListeners.add(listener);
-  return () => lockListeners.delete(listener);
-}
 
 /** Cornerstone's caches; called once the workspace (and its engine) has unmounted. */
 export function purgeViewerCaches(): void {
@@ -30,20 +22,9 @@ export function purgeViewerCaches(): void {
   cache.purgeCache();
 }
 
-const reset = <T>(s: StoreApi<T>): void => s.setState(s.getInitialState(), true);
-
 function clearDecrypted(): void {
-  reset(studyStore);
-  reset(viewerStore);
-  reset(findingsStore);
-  reset(evalStore);
-  for (const l of lockListeners) {
-    try {
-      l();
-    } catch (err) {
-      console.error('vault lock listener failed', err);
-    }
-  }
+  // Every store made with resettableStore registered itself (src/renderer/store/reset-registry).
+  lockResets.resetAll();
   // The test-only landmark hook (absent from production builds) must not outlive the data.
   if (import.meta.env.MODE === 'test') delete (window as unknown as Record<string, unknown>).__pulmolens;
 }

@@ -1,56 +1,19 @@
 /**
  * The analysis, review, report and evaluation channels of the IPC contract (issues 6 and 7). Kept
  * in their own module and spread into src/shared/ipc-contract so the reading workflow can grow
- * without touching the viewer's contract. Type-only imports from src/core: erased at build time.
+ * without touching the viewer's contract. Domain types and the review schema come from src/common.
  */
 import { z } from 'zod';
-import type { FindingsDocument, ModelRef } from '../core/findings/findings-document';
-import type { StudyReview } from '../core/review/review';
-import type { EvalMetrics, MatchedCandidate } from '../core/eval/types';
-import type { VolumeGeometry } from '../core/volume/volume';
+import type { FindingsDocument, ModelRef } from '../common/findings/findings-document';
+import type { StudyReview } from '../common/review/review';
+import { reviewInputParts } from '../common/review/review-schema';
+import type { EvalMetrics, MatchedCandidate } from '../common/eval';
+import type { VolumeGeometry } from '../common/volume';
+import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
-export type { FindingsDocument, StudyReview, EvalMetrics };
-
-const taskId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
-  .optional();
-const seriesKey = z.string().min(1).max(256);
-const path = z.string().min(1).max(4096);
-const isoTime = z.string().min(1).max(64);
-const vec3 = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
-const noduleType = z.enum(['solid', 'part-solid', 'ground-glass']);
-const measurement = z
-  .object({
-    longAxisMm: z.number().positive().max(500),
-    shortAxisMm: z.number().positive().max(500),
-    solidComponentMm: z.number().min(0).max(500).optional(),
-  })
-  .strict()
-  .refine((m) => m.shortAxisMm <= m.longAxisMm + 1e-9, 'short axis must not exceed the long axis');
-// Who and when are stamped by the main process (the OS user, the clock); the renderer's are ignored.
-const authorship = { reviewer: z.string().max(256).optional(), at: isoTime.optional() };
-const decision = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('accepted'), ...authorship }).strict(),
-  z.object({ kind: z.literal('rejected'), reason: z.string().max(2000).optional(), ...authorship }).strict(),
-  z.object({ kind: z.literal('edited'), measurement, type: noduleType, ...authorship }).strict(),
-]);
-const manual = z
-  .object({
-    id: z.string().min(1).max(64),
-    centerLps: vec3,
-    centerVoxel: vec3,
-    measurement,
-    type: noduleType,
-    spiculated: z.boolean(),
-    upperLobe: z.boolean(),
-    volumeMm3: z.number().positive().optional(),
-    ...authorship,
-  })
-  .strict();
-const note = z
-  .object({ text: z.string().min(1).max(4000), findingId: z.string().max(64).optional(), ...authorship })
-  .strict();
+const taskId = optionalTaskId;
+const seriesKey = seriesKeySchema;
+const path = pathSchema;
 
 export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -74,9 +37,9 @@ export const analysisSchemas = {
   'review.save': z
     .object({
       key: seriesKey,
-      decisions: z.record(z.string().min(1).max(64), decision),
-      manual: z.array(manual).max(500).default([]),
-      notes: z.array(note).max(1000).default([]),
+      decisions: reviewInputParts.decisions,
+      manual: z.array(reviewInputParts.manualFinding).max(500).default([]),
+      notes: z.array(reviewInputParts.note).max(1000).default([]),
     })
     .strict(),
   /** Writes the report bundle into the folder the user chose; audit-logged. */
@@ -89,6 +52,8 @@ export const analysisSchemas = {
         .min(1)
         .max(5)
         .default([...REPORT_FORMATS]),
+      /** The user confirmed replacing files already in the folder (else OUTPUT_EXISTS names one). */
+      overwrite: z.boolean().optional(),
     })
     .strict(),
   /** LUNA16 evaluation of a studies folder against annotations; progress per scan. */
@@ -100,6 +65,8 @@ export const analysisSchemas = {
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
+      /** Score the model's own training scans too (model manifest trainingSeriesUids); flagged either way. */
+      includeTrainingScans: z.boolean().optional(),
       /**
        * Where metrics.json, the plots and the candidate CSV go: a folder the researcher chooses.
        * Required: the results name series, and nothing with patient data goes to temp folders.

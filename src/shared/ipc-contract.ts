@@ -11,23 +11,18 @@
  * build time, so no core code ever reaches the renderer bundle.
  */
 import { z } from 'zod';
-import type { ErrorCode } from '../core/errors';
-import type { SeriesMetadata, SkippedFile } from '../core/dicom/types';
-import type { VolumeGeometry } from '../core/volume/volume';
+import type { ErrorCode } from '../common/errors';
+import type { SeriesMetadata, SkippedFile } from '../common/dicom';
+import type { VolumeGeometry } from '../common/volume';
+import { optionalTaskId, pathSchema, seriesKeySchema, taskIdSchema } from './fields';
+import type { ScanSummary } from './series';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
 import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
 import { importSchemas, type ImportResponses } from './import-contract';
 
-export type { SeriesMetadata, SkippedFile, VolumeGeometry };
-
-/** Client-chosen id of a long-running task; progress events and `task.cancel` refer to it. */
-const taskId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
-  .optional();
-
-const seriesKey = z.string().min(1).max(256);
+const taskId = optionalTaskId;
+const seriesKey = seriesKeySchema;
 
 export const requestSchemas = {
   /** App name/version and whether native dialogs exist (false in the browser test host). */
@@ -37,7 +32,7 @@ export const requestSchemas = {
   /** Scan files and folders for DICOM series (headers only, no pixel decoding). */
   'dicom.scan': z
     .object({
-      paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+      paths: z.array(pathSchema).min(1).max(10_000),
       taskId,
     })
     .strict(),
@@ -50,7 +45,7 @@ export const requestSchemas = {
     .object({ key: seriesKey, size: z.number().int().min(16).max(256).default(96) })
     .strict(),
   /** Abort a running task; its invoke then fails with code CANCELLED. */
-  'task.cancel': z.object({ taskId: z.string().min(1).max(64) }).strict(),
+  'task.cancel': z.object({ taskId: taskIdSchema }).strict(),
   ...analysisSchemas,
   ...vaultRequestSchemas,
   ...measurementSchemas,
@@ -65,23 +60,6 @@ export type ChannelRequest<C extends Channel> = z.input<(typeof requestSchemas)[
 /** What a handler receives, after validation and defaults. */
 export type ValidRequest<C extends Channel> = z.output<(typeof requestSchemas)[C]>;
 
-/** One series found by a scan, as the study browser lists it. */
-export interface SeriesSummary {
-  key: string;
-  metadata: SeriesMetadata;
-  rows: number;
-  columns: number;
-  sliceCount: number;
-  spacingMm: [number, number, number];
-  transferSyntaxes: string[];
-  warnings: string[];
-}
-
-export interface ScanSummary {
-  series: SeriesSummary[];
-  skipped: SkippedFile[];
-}
-
 export interface LoadedSeriesInfo {
   key: string;
   metadata: SeriesMetadata;
@@ -94,6 +72,8 @@ export interface LoadedSeriesInfo {
   warnings: string[];
   /** Slice centre positions along the sorted stack (LPS mm), for the slice-position overlay. */
   slicePositionsLps: [number, number, number][];
+  /** DICOM Instance Number of each volume slice k (null for gaps and slices without one). */
+  instanceNumbers: (number | null)[];
 }
 
 export interface Thumbnail {

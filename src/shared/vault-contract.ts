@@ -4,7 +4,9 @@
  * without touching the lines other features edit.
  */
 import { z } from 'zod';
-import type { SeriesSummary, SkippedFile } from './ipc-contract';
+import type { SkippedFile } from '../common/dicom';
+import { optionalTaskId, pathSchema } from './fields';
+import type { ScannedSeriesSummary } from './series';
 
 export const MIN_PASSPHRASE_LENGTH = 12;
 export const MAX_PASSPHRASE_LENGTH = 1024;
@@ -43,10 +45,7 @@ export function passphraseProblem(p: string): string | null {
 }
 
 const passphrase = z.string().min(1, 'enter the passphrase').max(MAX_PASSPHRASE_LENGTH);
-const taskId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'taskId: 1-64 characters of A-Z, a-z, 0-9, _ or -')
-  .optional();
+const taskId = optionalTaskId;
 const ref = z.string().min(1).max(256);
 const absolutePath = z
   .string()
@@ -92,13 +91,13 @@ export const vaultRequestSchemas = {
   /** Every study and series in the vault. */
   'vault.studies': z.object({}).strict(),
   /** Scan folders and copy every series found into the vault (originals are only read). */
-  'vault.importFolder': z
-    .object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), taskId })
-    .strict(),
+  'vault.importFolder': z.object({ paths: z.array(pathSchema).min(1).max(10_000), taskId }).strict(),
   /** Removes a study, its objects and their keys. */
   'vault.deleteStudy': z.object({ ref }).strict(),
   /** Writes decrypted DICOM of a series (or a whole study) into a folder the user chose; audit-logged. */
-  'vault.exportSeries': z.object({ key: ref, outDir: absolutePath }).strict(),
+  'vault.exportSeries': z
+    .object({ key: ref, outDir: absolutePath, overwrite: z.boolean().optional() })
+    .strict(),
   /** The most recent audit entries, newest last. */
   'vault.audit': z.object({ limit: z.number().int().min(1).max(10_000).default(100) }).strict(),
 } as const;
@@ -121,7 +120,7 @@ export interface VaultStatus {
 }
 
 /** A series as the study browser lists it, plus where it lives in the vault. */
-export interface VaultSeries extends SeriesSummary {
+export interface VaultSeries extends ScannedSeriesSummary {
   ref: string;
   bytes: number;
   importedAt: string;

@@ -81,7 +81,7 @@ test.describe('evaluation page', () => {
       .getByLabel('Excluded CSV (optional)')
       .fill(join(sharedDataDir, 'ct', 'luna16-annotations-excluded.csv'));
     await page.getByLabel('Precomputed findings folder (optional)').fill(findings);
-    await page.getByLabel('Threshold (optional; default: best F1)').fill('0.5');
+    await page.getByLabel("Threshold (optional; default: the model's operating point)").fill('0.5');
     await page.getByLabel('Results folder').fill(join(work, 'results'));
     await page.getByRole('button', { name: 'Run evaluation' }).click();
 

@@ -11,7 +11,7 @@ import { PNG } from 'pngjs';
 import type { Page } from '@playwright/test';
 import type { AnalysisSummary } from '../../src/shared/analysis-contract';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
-import { expect, screenshotDir, test } from './fixtures';
+import { expect, screenshotDir, test, settle } from './fixtures';
 
 // The test host analyses with PULMOLENS_MODELS_DIR when set, else the shipped models/.
 const modelsDir = process.env.PULMOLENS_MODELS_DIR ?? join(repoRoot, 'models');
@@ -125,7 +125,8 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       for (let i = 0; i < 200; i++) {
         const now = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
         if (now === k) break;
-        await page.keyboard.press(now < k ? 'ArrowDown' : 'ArrowUp');
+        // Down goes toward the feet (lower k), as on a PACS.
+        await page.keyboard.press(now < k ? 'ArrowUp' : 'ArrowDown');
       }
       await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(k);
     }
@@ -140,7 +141,7 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     expect(p!).toBeGreaterThan(0.05);
     if (p! < 0.25) await page.getByLabel('Heatmap threshold').fill('0');
     await page.getByLabel('Heatmap opacity').fill('0.8');
-    await page.waitForTimeout(500);
+    await settle(page);
     const [cx, cy] = await worldToCanvas(page, world);
     const axial = page.locator('[data-viewport-id="axial"]');
     const on = PNG.sync.read(
@@ -150,7 +151,7 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     await axial.click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('h');
     await expect(page.getByLabel('Show overlay (H)')).not.toBeChecked();
-    await page.waitForTimeout(500);
+    await settle(page);
     const off = PNG.sync.read(
       await axial.screenshot({ path: join(screenshotDir, 'findings-03-overlay-off.png') }),
     );
@@ -172,13 +173,13 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     const toggledAt = async (id: string, name: string) => {
       const view = page.locator(`[data-viewport-id="${id}"]`);
       await view.click({ position: { x: 5, y: 5 } });
-      await page.waitForTimeout(600);
+      await settle(page);
       const [x, y] = await worldToCanvas(page, world, id);
       const shown = PNG.sync.read(
         await view.screenshot({ path: join(screenshotDir, `findings-${name}-on.png`) }),
       );
       await page.keyboard.press('h');
-      await page.waitForTimeout(600);
+      await settle(page);
       const hidden = PNG.sync.read(
         await view.screenshot({ path: join(screenshotDir, `findings-${name}-off.png`) }),
       );
@@ -195,7 +196,7 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       await page.getByLabel('MIP slab').uncheck();
       await page.getByRole('button', { name: 'MPR 1×3' }).click();
       await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(3);
-      await page.waitForTimeout(500);
+      await settle(page);
       await row.locator('td').first().click(); // centre the three planes on the finding
       for (const id of ['coronal', 'sagittal'])
         expect(await toggledAt(id, `07-${id}`), id).toBeGreaterThan(25);
@@ -207,12 +208,19 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       // Accept it: the status follows, and the review is stored with who and when.
       await page.getByRole('button', { name: 'Accept' }).click();
       await expect(row.getByTestId('finding-status')).toHaveText('accepted');
-      const stored = await page.evaluate(async (key) => {
-        const r = await window.api.invoke('analysis.get', { key });
-        return r.ok ? r.value : null;
-      }, key);
-      const decision = stored!.review.decisions[target.id];
-      expect(decision?.kind).toBe('accepted');
+      // The panel shows the decision at once; the vault has it when the save has answered. Wait on
+      // that state (the row's save marker goes away), then read what is stored.
+      await expect(row).toHaveAttribute('data-save', 'stored');
+      const storedDecision = () =>
+        page.evaluate(
+          async ({ key, id }) => {
+            const r = await window.api.invoke('analysis.get', { key });
+            return r.ok && r.value ? (r.value.review.decisions[id] ?? null) : null;
+          },
+          { key, id: target.id },
+        );
+      await expect.poll(async () => (await storedDecision())?.kind, { timeout: 30_000 }).toBe('accepted');
+      const decision = await storedDecision();
       expect(decision?.reviewer).toBeTruthy();
       expect(Date.parse(decision!.at)).toBeGreaterThan(Date.now() - 600_000);
     }

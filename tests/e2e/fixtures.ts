@@ -19,6 +19,8 @@ export interface PulmoLensTestHook {
   /** Empty while the viewports are being rebuilt. */
   viewportIds(): string[];
   idle(): boolean;
+  /** frames rendered so far over all viewports */
+  frames(): number;
   voxelToCanvas(id: string, v: [number, number, number]): [number, number] | null;
   geometry: { dims: [number, number, number]; spacingMm: [number, number, number] };
 }
@@ -172,6 +174,30 @@ export function meanAbsDiff(a: PixelStats, b: PixelStats): number {
 }
 
 /**
+ * Waits on state, not time: until the viewer is idle (no layout being built) and no viewport drew
+ * a frame across two animation frames, so screenshots and probes see the finished picture.
+ */
+export async function settle(page: Page, timeout = 30_000): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(
+          () =>
+            new Promise<boolean>((resolve) => {
+              const hook = window.__pulmolens;
+              if (!hook || !hook.idle()) return resolve(false);
+              const before = hook.frames();
+              requestAnimationFrame(() =>
+                requestAnimationFrame(() => resolve(hook.idle() && hook.frames() === before)),
+              );
+            }),
+        ),
+      { timeout, intervals: [50, 100, 200] },
+    )
+    .toBe(true);
+}
+
+/**
  * Canvas positions of voxels once the view has settled (a layout switch resizes the canvas and
  * moves the camera for a moment afterwards).
  */
@@ -180,18 +206,19 @@ export async function settledVoxelPoints<T extends [number, number, number][]>(
   id: string,
   voxels: [...T],
 ): Promise<{ [K in keyof T]: [number, number] }> {
-  let last = '';
-  for (let i = 0; i < 40; i++) {
-    const pts = await page.evaluate(
-      ({ id, voxels }) =>
-        window.__pulmolens!.idle() ? voxels.map((v) => window.__pulmolens!.voxelToCanvas(id, v)) : null,
-      { id, voxels },
-    );
-    const key = JSON.stringify(pts);
-    if (pts && pts.every((p) => p !== null) && key === last)
-      return pts as { [K in keyof T]: [number, number] };
-    last = key;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`viewport ${id} did not settle`);
+  let pts: ([number, number] | null)[] | null = null;
+  await expect
+    .poll(
+      async () => {
+        await settle(page);
+        pts = await page.evaluate(
+          ({ id, voxels }) => voxels.map((v) => window.__pulmolens!.voxelToCanvas(id, v)),
+          { id, voxels },
+        );
+        return pts.every((p) => p !== null);
+      },
+      { message: `viewport ${id} did not settle`, timeout: 30_000 },
+    )
+    .toBe(true);
+  return pts as unknown as { [K in keyof T]: [number, number] };
 }

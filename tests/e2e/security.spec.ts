@@ -50,7 +50,15 @@ test('outbound requests are blocked by the CSP before they leave the browser', a
         resolve(`blocked: ${String(e)}`);
       }
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // The violation reports arrive as events after the blocked attempts: wait for them.
+    await new Promise<void>((resolve) => {
+      const done = () =>
+        ['connect-src', 'img-src'].every((d) =>
+          violations.some((v) => v.startsWith(`${d} https://example.com`)),
+        );
+      const check = () => (done() ? resolve() : requestAnimationFrame(check));
+      check();
+    });
     return { fetched, img, ws, violations };
   });
   expect(result.fetched).toContain('blocked');
@@ -73,7 +81,14 @@ test('navigation away by form and remote frames are denied', async ({ app: page,
     const frame = document.createElement('iframe');
     frame.src = 'https://example.com/';
     document.body.appendChild(frame);
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait for both reports (events); the test's own timeout bounds a missing one.
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        violations.includes('form-action') && violations.includes('frame-src')
+          ? resolve()
+          : requestAnimationFrame(check);
+      check();
+    });
     return violations;
   });
   expect(result).toContain('form-action');
@@ -83,11 +98,16 @@ test('navigation away by form and remote frames are denied', async ({ app: page,
 
 test('inline scripts injected into the page do not run', async ({ app: page }) => {
   const ran = await page.evaluate(async () => {
+    // An allowed inline script would run synchronously on append; a blocked one is reported.
+    const reported = new Promise<string>((resolve) =>
+      document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective)),
+    );
     const s = document.createElement('script');
     s.textContent = 'window.__injected = true';
     document.body.appendChild(s);
-    await new Promise((r) => setTimeout(r, 50));
-    return (window as unknown as { __injected?: boolean }).__injected === true;
+    const directive = await reported;
+    return { injected: (window as unknown as { __injected?: boolean }).__injected === true, directive };
   });
-  expect(ran).toBe(false);
+  expect(ran.injected).toBe(false);
+  expect(ran.directive).toMatch(/^script-src/);
 });

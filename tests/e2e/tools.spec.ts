@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, lidcStudy, missingData } from '../support/shared-data';
-import { expect, meanAbsDiff, screenStats, settledVoxelPoints, test } from './fixtures';
+import { expect, meanAbsDiff, screenStats, settle, settledVoxelPoints, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
@@ -46,15 +46,15 @@ test.describe('tools on LIDC-IDRI-0001', () => {
     await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
     const axial = page.locator('[data-viewport-id="axial"]');
 
-    // Home / End jump to the first and last slice.
+    // Home / End jump to the first (head, k 132) and last (feet, k 0) image; Page Down goes feetward.
     await page.keyboard.press('End');
-    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
-    await page.keyboard.press('Home');
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(0);
-    for (let i = 0; i < 70; i++) await page.keyboard.press('PageDown');
+    await page.keyboard.press('Home');
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(132);
+    for (let i = 0; i < 70; i++) await page.keyboard.press('PageDown');
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(0);
     for (let i = 0; i < 6; i++) await page.keyboard.press('PageUp');
-    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(72);
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(60);
 
     // Window/level by dragging: the readout leaves the preset values.
     const box = (await axial.boundingBox())!;
@@ -91,18 +91,18 @@ test.describe('tools on LIDC-IDRI-0001', () => {
 
     // MIP slab: thick maximum projection shows more (brighter) vessels than the thin slice.
     await page.getByRole('button', { name: 'W/L' }).click();
-    await page.waitForTimeout(300);
+    await settle(page);
     const thin = await screenStats(axial, '10-axial-thin');
     await page.getByLabel('MIP slab').check();
     await page.getByLabel('Slab thickness (mm)').fill('15');
     await expect(page.locator('[data-overlay-for="axial"] .vp-label')).toHaveText('Axial · MIP 15 mm');
-    await page.waitForTimeout(500);
+    await settle(page);
     const mip = await screenStats(axial, '11-axial-mip-15mm');
     expect(meanAbsDiff(thin, mip)).toBeGreaterThan(1);
     expect(mip.mean).toBeGreaterThan(thin.mean);
     await page.getByLabel('Slab thickness (mm)').fill('5');
     await expect(page.locator('[data-overlay-for="axial"] .vp-label')).toHaveText('Axial · MIP 5 mm');
-    await page.waitForTimeout(500);
+    await settle(page);
     const mip5 = await screenStats(axial, '12-axial-mip-5mm');
     expect(mip5.mean).toBeLessThan(mip.mean);
     await page.getByLabel('MIP slab').uncheck();
@@ -111,7 +111,7 @@ test.describe('tools on LIDC-IDRI-0001', () => {
     await page.getByRole('button', { name: 'MPR 1×3' }).click();
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(3);
     await page.getByRole('button', { name: 'Crosshairs' }).click();
-    await page.waitForTimeout(500);
+    await settle(page);
     const before = await page.evaluate(() => [
       window.__pulmolens!.sliceIndex('coronal'),
       window.__pulmolens!.sliceIndex('sagittal'),
@@ -137,7 +137,7 @@ test.describe('tools on LIDC-IDRI-0001', () => {
     // Bidirectional measurement (long and short axis in mm) and HU probe, back in one view.
     await page.getByRole('button', { name: '1×1' }).click();
     await expect.poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().length)).toBe(1);
-    await page.waitForTimeout(300); // let the rebuilt view draw once
+    await settle(page);
     await page.getByRole('button', { name: 'Bidir.' }).click();
     const k = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
     const [a, b, air] = await settledVoxelPoints(page, 'axial', [

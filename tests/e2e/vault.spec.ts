@@ -13,6 +13,7 @@ import {
   hostInvoke,
   screenStats,
   test,
+  settle,
   unlockVault,
   type HostInfo,
 } from './fixtures';
@@ -128,7 +129,7 @@ test.describe('LIDC-IDRI-0001 in the vault', () => {
     // Open it: decoded from the vault's objects.
     await series.click();
     await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
-    await page.waitForTimeout(300);
+    await settle(page);
     const before = await screenStats(page.locator('[data-viewport-id="axial"]'));
     expect(before.std).toBeGreaterThan(40);
 
@@ -166,7 +167,7 @@ test.describe('LIDC-IDRI-0001 in the vault', () => {
     await expect(series).toContainText('133 slices');
     await series.click();
     await expect(page.locator('.viewport-grid[data-rendered="yes"]')).toBeVisible({ timeout: 60_000 });
-    await page.waitForTimeout(300);
+    await settle(page);
     const after = await screenStats(page.locator('[data-viewport-id="axial"]'));
     expect(after.std).toBeGreaterThan(40);
 

@@ -4,7 +4,7 @@
  * viewport images and the measured length, not only on DOM presence.
  */
 import { lidcStudy, missingData } from '../support/shared-data';
-import { expect, meanAbsDiff, screenStats, settledVoxelPoints, test } from './fixtures';
+import { expect, meanAbsDiff, screenStats, settle, settledVoxelPoints, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
@@ -29,7 +29,7 @@ test.describe('reading LIDC-IDRI-0001', () => {
     const axial = page.locator('[data-viewport-id="axial"]');
     await expect(page.getByTestId('slice-axial')).toContainText('/133');
     await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
-    await page.waitForTimeout(300);
+    await settle(page);
     const first = await screenStats(axial, '01-axial-lung');
     // A chest CT in the lung window: dark lungs, bright body wall, black corners.
     expect(first.std).toBeGreaterThan(40);
@@ -37,13 +37,14 @@ test.describe('reading LIDC-IDRI-0001', () => {
     expect(first.mean).toBeLessThan(200);
     expect(first.bright, 'air is dark (greyscale not inverted)').toBeLessThan(0.3);
 
-    // Scroll with the keyboard: the slice index and the pixels change.
+    // Scroll down with the keyboard: toward the feet (lower slice index k), the image number is the
+    // DICOM Instance Number (LIDC-IDRI-0001 numbers its 133 slices from the head down).
     const before = await page.evaluate(() => window.__pulmolens!.sliceIndex('axial'));
     await axial.click({ position: { x: 5, y: 5 } }); // focus the viewport area (W/L click is harmless)
     for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowDown');
-    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(before + 12);
-    await expect(page.getByTestId('slice-axial')).toContainText(`Im ${before + 13}/133`);
-    await page.waitForTimeout(200);
+    await expect.poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial'))).toBe(before - 12);
+    await expect(page.getByTestId('slice-axial')).toContainText(`Im ${133 - (before - 12)}/133`);
+    await settle(page);
     const scrolled = await screenStats(axial, '02-axial-scrolled');
     expect(meanAbsDiff(first, scrolled)).toBeGreaterThan(2);
     expect(scrolled.bright).toBeLessThan(0.3);
@@ -53,16 +54,16 @@ test.describe('reading LIDC-IDRI-0001', () => {
     await page.mouse.wheel(0, -300);
     await expect
       .poll(() => page.evaluate(() => window.__pulmolens!.sliceIndex('axial')))
-      .toBeLessThan(before + 12);
+      .toBeGreaterThan(before - 12);
 
     // Presets: mediastinum turns the lungs black (lower mean), lung brings them back.
     await page.getByRole('button', { name: 'Mediastinum' }).click();
     await expect(page.getByTestId('window-axial')).toHaveText('W 350 L 50');
-    await page.waitForTimeout(200);
+    await settle(page);
     const mediastinum = await screenStats(axial, '03-axial-mediastinum');
     await page.getByRole('button', { name: 'Lung' }).click();
     await expect(page.getByTestId('window-axial')).toHaveText('W 1500 L -600');
-    await page.waitForTimeout(200);
+    await settle(page);
     const lung = await screenStats(axial, '04-axial-lung-again');
     expect(lung.mean - mediastinum.mean).toBeGreaterThan(10);
     expect(meanAbsDiff(lung, mediastinum)).toBeGreaterThan(10);
@@ -78,7 +79,7 @@ test.describe('reading LIDC-IDRI-0001', () => {
     await expect
       .poll(() => page.evaluate(() => window.__pulmolens!.viewportIds().sort().join(',')))
       .toBe('axial,coronal,sagittal');
-    await page.waitForTimeout(500);
+    await settle(page);
     await page.screenshot({ path: 'artifacts/e2e-screens/05-mpr-layout.png' });
     for (const id of ['coronal', 'sagittal']) {
       const s = await screenStats(page.locator(`[data-viewport-id="${id}"]`), `06-${id}`);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { runAnalyzeCommand } from '../../src/cli/commands/analyze';
 import { shutdownInference } from '../../src/core/inference';
 import { phantomToDicom } from '../../src/core/synth';
-import { voxelToWorld, worldToVoxel, type Vec3, type VolumeGeometry } from '../../src/core/volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3, type VolumeGeometry } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
-import { voxelToWorld, worldToVoxel } from '../../src/core/volume/volume';
+import { voxelToWorld, worldToVoxel } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
 const hasPydicom = (() => {

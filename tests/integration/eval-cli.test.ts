@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import type { Vec3 } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
 const UID_1 = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -164,17 +164,30 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       'cpm',
       'cpmCI95',
       'operatingPoint',
+      'operatingPointSource',
+      'operatingPointCI95',
+      'tunedOperatingPoint',
+      'confidenceNote',
+      'trainingScans',
       'perScan',
       'model',
       'data',
+      'reference',
     ]);
     expect(m.scans).toBe(2);
     expect(m.nodules).toBe(1);
     // Scored: .8 FP, .6 FP, .5 TP, .3 FP over 2 scans: FROC (0,0) (.5,0) (1,0) (1,1) (1.5,1).
     expect(m.froc).toEqual({ fpPerScan: [0.125, 0.25, 0.5, 1, 2, 4, 8], sensitivity: [0, 0, 0, 1, 1, 1, 1] });
     expect(m.cpm).toBeCloseTo(4 / 7, 12);
-    expect(m.cpmCI95).toHaveLength(2);
-    expect(m.cpmCI95[0]).toBeLessThanOrEqual(m.cpmCI95[1]);
+    // One nodule in two scans: no interval, and words saying why.
+    expect(m.cpmCI95).toBeNull();
+    expect(m.confidenceNote).toMatch(/^not meaningful: 1 nodule in 2 scans/);
+    expect(run.stdout).toContain('95% intervals not meaningful: 1 nodule in 2 scans');
+    // No model manifest here: the F1-maximising threshold, labelled as tuned on this set.
+    expect(m.operatingPointSource).toEqual({
+      kind: 'tuned',
+      label: 'tuned on this set (optimistic): no model manifest',
+    });
     expect(m.operatingPoint).toEqual({
       threshold: 0.5,
       recall: 1,
@@ -186,8 +199,8 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       fn: 0,
     });
     expect(m.perScan).toEqual([
-      { seriesInstanceUid: UID_1, tp: 1, fp: 1, fn: 0, missed: [] },
-      { seriesInstanceUid: UID_2, tp: 0, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: UID_1, trainingScan: false, tp: 1, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: UID_2, trainingScan: false, tp: 0, fp: 1, fn: 0, missed: [] },
     ]);
     expect(m.model).toEqual(MODEL);
     expect(m.data.series).toEqual([UID_1, UID_2]);
@@ -346,6 +359,168 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     expect(JSON.parse(readFileSync(join(work, 'lidc-k2', 'metrics.json'), 'utf8')).nodules).toBe(2);
   });
 
+  it('scores the studies present when the LUNA16 annotations cover many more series (issue 13)', () => {
+    // The official files list 888 scans; a site has a few of them. Rows for three other series
+    // (real LUNA16 UIDs) are appended to the real rows for LIDC-IDRI-0001/0002.
+    const others = [
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860',
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100332161840553388986847034053',
+      '1.3.6.1.4.1.14519.5.2.1.6279.6001.100398138793540579077826395208',
+    ];
+    const big = join(work, 'annotations-cohort.csv');
+    writeFileSync(
+      big,
+      readFileSync(annotations, 'utf8') +
+        others.map((u, i) => `${u},${-100 + i},${50 + i},${-120 - i},${5 + i}\n`).join(''),
+    );
+    const bigExcluded = join(work, 'annotations-excluded-cohort.csv');
+    writeFileSync(bigExcluded, readFileSync(excluded, 'utf8') + `${others[0]},1,2,3,-1\n`);
+    const base = ['eval', '--studies', studies, '--annotations', big, '--findings', findings];
+
+    const out = join(work, 'cohort');
+    const r = cli(...base, '--excluded', bigExcluded, '--out', out);
+    expect(r.stderr).not.toContain('ANNOTATIONS_INVALID');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      '3 annotated series are not among the studies (scored the 2 present; --strict makes this an error)',
+    );
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.scans).toBe(2);
+    expect(m.nodules).toBe(1);
+    expect(m.cpm).toBeCloseTo(4 / 7, 12);
+    expect(m.reference).toEqual({
+      annotatedSeriesNotFound: 3,
+      seriesWithoutAnnotations: [],
+      seriesList: null,
+    });
+
+    // Without the excluded list, LIDC-IDRI-0002 has no row at all: nodule-free, and said so.
+    const noRows = join(work, 'cohort-no-excluded');
+    const n = cli(...base, '--out', noRows);
+    expect(n.code).toBe(0);
+    expect(n.stderr).toContain(`1 study has no annotation row (counted as nodule-free): ${UID_2}`);
+    const mn = JSON.parse(readFileSync(join(noRows, 'metrics.json'), 'utf8'));
+    expect(mn.reference.seriesWithoutAnnotations).toEqual([UID_2]);
+    expect(mn.scans).toBe(2);
+
+    // --strict: the unknown series are an error naming the file and line; nothing is written.
+    const strictOut = join(work, 'cohort-strict');
+    const s = cli(...base, '--strict', '--out', strictOut);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain(`error [ANNOTATIONS_INVALID] ${big}: line 3: unknown series ${others[0]}`);
+    expect(existsSync(join(strictOut, 'metrics.json'))).toBe(false);
+  });
+
+  it('--seriesuids restricts the evaluation to the listed scans (LUNA16 seriesuids.csv)', () => {
+    const list = join(work, 'seriesuids.csv');
+    // LUNA16's file: one UID a line, no header; here 0001 and a series this site does not have.
+    writeFileSync(list, `${UID_1}\n1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860\n`);
+    const out = join(work, 'listed');
+    const r = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--findings',
+      findings,
+      '--seriesuids',
+      list,
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('1 study is not in the series list and was left out');
+    expect(r.stderr).toContain('1 listed series is not among the studies');
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.scans).toBe(1);
+    expect(m.data.series).toEqual([UID_1]);
+    expect(m.reference.seriesList).toEqual({ listed: 2, notFound: 1, studiesNotListed: 1 });
+    expect(m.operatingPoint).toMatchObject({ tp: 1, fp: 1, fn: 0 });
+
+    const bad = join(work, 'seriesuids-bad.csv');
+    writeFileSync(bad, `${UID_1}\nnot a uid\n`);
+    const b = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--findings',
+      findings,
+      '--seriesuids',
+      bad,
+      '--out',
+      join(work, 'listed-bad'),
+    );
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`error [ANNOTATIONS_INVALID] ${bad}: line 2: not a series UID ("not a uid")`);
+  });
+
+  it("scores at the manifest's operating point and leaves the model's training scans out (issue 13)", () => {
+    // The shipped manifest, as model contract v2 extends it: an operating point chosen on a
+    // validation set and the training scans (here LIDC-IDRI-0002, which the shipped model was trained on).
+    const models = join(work, 'models-v2');
+    mkdirSync(models);
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'models', 'manifest.json'), 'utf8'));
+    manifest.models.detector.sha256 = MODEL.sha256; // the model that made the simulated findings
+    manifest.operatingPoint = {
+      threshold: 0.55,
+      score: 'characterizer p_nodule',
+      chosenOn: 'synthetic validation seeds',
+      criterion: 'max F1',
+    };
+    manifest.trainingSeriesUids = [UID_2];
+    writeFileSync(join(models, 'manifest.json'), JSON.stringify(manifest));
+    const base = ['eval', '--studies', studies, '--annotations', annotations, '--excluded', excluded];
+    const args = [...base, '--findings', findings, '--models', models];
+
+    const out = join(work, 'manifest-op');
+    const r = cli(...args, '--out', out);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.trainingScans).toEqual({ listed: true, series: [UID_2], inFigures: false });
+    expect(r.stdout).toContain(
+      `1 training scan(s) of this model left out of the figures (--include-training-scans to score them): ${UID_2}`,
+    );
+    expect(m.scans).toBe(1);
+    expect(m.data.series).toEqual([UID_1]);
+    expect(m.operatingPointSource.kind).toBe('manifest');
+    expect(r.stdout).toContain(
+      'operating point [model manifest operating point (chosen on synthetic validation seeds, max F1)]: threshold 0.550',
+    );
+    // UID_1 at .55: the FP at .8 only (the nodule's hit is .5): recall 0.
+    expect(m.operatingPoint).toEqual({
+      threshold: 0.55,
+      recall: 0,
+      precision: 0,
+      f1: 0,
+      fpPerScan: 1,
+      tp: 0,
+      fp: 1,
+      fn: 1,
+    });
+    // Tuned on this set: .5 catches the nodule (F1 2/3) — the optimistic figure, labelled so.
+    expect(m.tunedOperatingPoint).toMatchObject({
+      threshold: 0.5,
+      tp: 1,
+      fp: 1,
+      label: 'tuned on this set (optimistic)',
+    });
+    expect(r.stdout).toMatch(/tuned on this set \(optimistic\): threshold 0\.500, recall 1\.000/);
+
+    const all = join(work, 'manifest-op-all');
+    const i = cli(...args, '--include-training-scans', '--out', all);
+    expect(i.code).toBe(0);
+    const mi = JSON.parse(readFileSync(join(all, 'metrics.json'), 'utf8'));
+    expect(mi.scans).toBe(2);
+    expect(mi.trainingScans.inFigures).toBe(true);
+    expect(mi.perScan.map((p: { trainingScan: boolean }) => p.trainingScan)).toEqual([false, true]);
+    expect(mi.operatingPoint).toMatchObject({ threshold: 0.55, tp: 0, fp: 2, fn: 1 });
+  });
+
   it('rejects a bad CSV naming the file and line, and writes nothing', () => {
     const bad = join(work, 'bad.csv');
     writeFileSync(bad, `seriesuid,coordX,coordY,coordZ,diameter_mm\n${UID_1},1,2,3,4\n${UID_1},1,two,3,4\n`);
@@ -365,6 +540,7 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       unknown,
       '--findings',
       findings,
+      '--strict',
       '--out',
       out,
     );

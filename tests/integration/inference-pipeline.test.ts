@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/core/dicom/types';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { analyzeSeries, shutdownInference, type AnalyzableSeries } from '../../src/core/inference';
 import { EXECUTION_PROVIDERS } from '../../src/core/inference/providers';
-import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/core/volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
 

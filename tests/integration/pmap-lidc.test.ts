@@ -9,7 +9,7 @@ import {
   readDicom,
   type PmapResult,
 } from '../../src/core/report';
-import { voxelToWorld } from '../../src/core/volume/volume';
+import { voxelToWorld } from '../../src/common/volume';
 import { missingData } from '../support/shared-data';
 import { lidcFixture, LUNA16_NODULE, type LidcFixture } from './report-lidc-fixture';
 

@@ -7,7 +7,7 @@ import { runAnalyzeCommand } from '../../src/cli/commands/analyze';
 import { shutdownInference } from '../../src/core/inference';
 import { readDicom } from '../../src/core/report';
 import { phantomToDicom } from '../../src/core/synth';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
 

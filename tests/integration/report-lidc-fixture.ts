@@ -4,12 +4,12 @@
  * around the nodule, so the report formats are tested on real geometry without running the models.
  */
 import { loadSeries, scanDicomInputs, type LoadedSeries } from '../../src/core/dicom';
-import { brockRisk } from '../../src/core/findings/brock';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import { fleischnerRecommendation } from '../../src/core/findings/fleischner';
-import { lungRadsCategory } from '../../src/core/findings/lung-rads';
+import { brockRisk } from '../../src/common/findings/brock';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import { fleischnerRecommendation } from '../../src/common/findings/fleischner';
+import { lungRadsCategory } from '../../src/common/findings/lung-rads';
 import type { Heatmap } from '../../src/core/inference/pipeline';
-import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/core/volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { lidcStudy } from '../support/shared-data';
 
 /** LUNA16 annotation of LIDC-IDRI-0001 (luna16-annotations.csv). */

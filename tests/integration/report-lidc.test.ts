@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FILES, writeReportBundle, type ReportBundle, type ReportInput } from '../../src/core/report';
-import { addManualFinding, addNote, decide, emptyReview } from '../../src/core/review';
+import { addManualFinding, addNote, decide, emptyReview } from '../../src/common/review';
 import { missingData } from '../support/shared-data';
 import { lidcFixture, type LidcFixture } from './report-lidc-fixture';
 

@@ -12,7 +12,7 @@ import {
   type ReportInput,
   type SrResult,
 } from '../../src/core/report';
-import { decide, emptyReview } from '../../src/core/review';
+import { decide, emptyReview } from '../../src/common/review';
 import { missingData } from '../support/shared-data';
 import { lidcFixture, type LidcFixture } from './report-lidc-fixture';
 

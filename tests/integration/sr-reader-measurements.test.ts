@@ -16,7 +16,7 @@ import {
   type ReaderMeasurement,
   type ReportInput,
 } from '../../src/core/report';
-import { emptyReview } from '../../src/core/review';
+import { emptyReview } from '../../src/common/review';
 import { voxelToWorld, type Vec3 } from '../../src/core/volume/volume';
 import { missingData } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';
@@ -46,7 +46,7 @@ describe('reader measurement geometry', () => {
     ]);
     const c: ReaderMeasurement = {
       ...e,
-      stats: { ...e.stats, tool: 'CircleROI' },
+      stats: { tool: 'CircleROI', meanHu: 0, stdDevHu: 0, areaMm2: 1, minHu: 0, maxHu: 0 },
       points: [
         [1, 1, 0],
         [4, 1, 0],

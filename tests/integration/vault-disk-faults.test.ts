@@ -67,7 +67,7 @@ describe.skipIf(skip)('vault on a read-only or full disk', () => {
   it('read-only disk: import fails with a clear VAULT_IO error, nothing changes, verify still works', async () => {
     const dir = join(work, 'ro');
     const v = await createVault(dir, 'pw', WEAK);
-    await v.putObject(null, 'report', 'existing report');
+    await v.putObject(null, 'other', 'existing report');
     await v.lock();
     const before = snapshot(dir);
     const out = inNamespace(

@@ -2,7 +2,7 @@
  * A small synthetic chest volume built in code for pipeline tests: air outside, a soft-tissue
  * body, two lungs at about -850 HU with noise, a vessel, and spherical nodules at known places.
  */
-import type { DirectionCosines, Vec3, Volume } from '../../src/core/volume/volume';
+import type { DirectionCosines, Vec3, Volume } from '../../src/common/volume';
 
 export interface SyntheticNodule {
   /** Centre in voxel coordinates of the volume. */

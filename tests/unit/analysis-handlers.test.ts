@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import { PulmoLensError } from '../../src/common/errors';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createVault, openVault, type UnlockedVault } from '../../src/core/vault';
 import { createAnalysisHandlers, stampReview } from '../../src/main/ipc/analysis-handlers';
 import {
@@ -18,6 +18,10 @@ import {
 } from '../../src/main/ipc/analysis-store';
 import type { HandlerContext } from '../../src/main/ipc/router';
 import { requestSchemas } from '../../src/shared/ipc-contract';
+import { scanDicomInputs } from '../../src/core/dicom';
+import { missingData, sharedPath } from '../support/shared-data';
+
+const CT_SMALL = 'dicom/pydicom/test_files/CT_small.dcm';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
@@ -156,11 +160,15 @@ describe('review stamping', () => {
   });
 });
 
-describe('analyses in the vault', () => {
+describe.skipIf(missingData(CT_SMALL))('analyses in the vault', () => {
   it('are shown again after the vault is locked and reopened, with the review and the heatmap', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pl-analysis-')), 'vault');
     dirs.push(join(dir, '..'));
     let vault: UnlockedVault = await createVault(dir, 'correct horse battery', WEAK);
+    // Results are stored under their study and series: the series is in the vault first.
+    const scanned = (await scanDicomInputs([sharedPath(CT_SMALL)])).series[0]!;
+    await vault.importSeries(scanned);
+    const key = scanned.key;
     const session = { require: () => vault };
     let clock = Date.parse('2026-11-22T12:00:00.000Z');
     const deps = () => ({
@@ -169,17 +177,17 @@ describe('analyses in the vault', () => {
       reviewer: () => 'dr-a',
       now: () => new Date((clock += 1000)),
     });
-    await deps().store.saveAnalysis(meta, heat);
+    await deps().store.saveAnalysis({ ...meta, key }, heat);
     const h = createAnalysisHandlers(deps());
     const saved = await h['review.save'](
-      { key: 'series-a', decisions: { f1: { kind: 'accepted' } }, manual: [], notes: [{ text: 'n1' }] },
+      { key: key, decisions: { f1: { kind: 'accepted' } }, manual: [], notes: [{ text: 'n1' }] },
       ctx,
     );
     // f2 (0.7) is above the 0.5 operating threshold and still open.
     expect(saved.reviewed).toBe(false);
     const done = await h['review.save'](
       {
-        key: 'series-a',
+        key: key,
         decisions: { ...saved.review.decisions, f2: { kind: 'rejected', reason: 'vessel' } },
         manual: [],
         notes: [...saved.review.notes],
@@ -192,7 +200,7 @@ describe('analyses in the vault', () => {
     await vault.lock('manual');
     vault = await openVault(dir, 'correct horse battery', { idleLockMs: 0 });
     const reopened = createAnalysisHandlers(deps());
-    const got = await reopened['analysis.get']({ key: 'series-a' }, ctx);
+    const got = await reopened['analysis.get']({ key: key }, ctx);
     expect(got).not.toBeNull();
     expect(got!.stored).toBe(true);
     expect(got!.document).toEqual(document);
@@ -200,7 +208,7 @@ describe('analyses in the vault', () => {
     expect(got!.executionProvider).toBe('cpu');
     expect(got!.review.decisions.f2).toMatchObject({ kind: 'rejected', reason: 'vessel', reviewer: 'dr-a' });
     expect(got!.review.notes).toHaveLength(1);
-    const bytes = new Uint8Array(await reopened['analysis.heatmap']({ key: 'series-a' }, ctx));
+    const bytes = new Uint8Array(await reopened['analysis.heatmap']({ key: key }, ctx));
     expect([...bytes]).toEqual([...heat]);
     const events = (await vault.auditEntries()).map((e) => e.event);
     expect(events.filter((e) => e === 'study-analysed').length).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brockLogit, brockRisk, brockSizeTerm } from '../../src/core/findings/brock';
+import { brockLogit, brockRisk, brockSizeTerm } from '../../src/common/findings/brock';
 
 describe('Brock (PanCan) full model', () => {
   it('size transform is zero at 4 mm and matches (size/10)^-0.5 - 1.58113883', () => {

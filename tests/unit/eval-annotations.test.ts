@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { readLuna16Annotations, readLuna16Excluded } from '../../src/core/eval/luna16-csv';
+import { coverageLines, referenceCoverage } from '../../src/core/eval/reference-coverage';
+import { readSeriesUidList } from '../../src/core/eval/series-list';
 import { missingData, sharedPath } from '../support/shared-data';
 
 const HEADER = 'seriesuid,coordX,coordY,coordZ,diameter_mm';
@@ -62,11 +64,6 @@ describe('LUNA16 CSV reader', () => {
       ),
     );
     expect(unknown.message).toMatch(/^line 3: unknown series 9\.9/);
-    const subset = readLuna16Annotations(
-      { path: 'd.csv', text: `${HEADER}\n1.2,1,2,3,4\n9.9,1,2,3,4\n` },
-      { knownSeries: new Set(['1.2']), ignoreUnknownSeries: true },
-    );
-    expect([...subset.keys()]).toEqual(['1.2']);
 
     const nonPositive = errorOf(() =>
       readLuna16Annotations({ path: 'e.csv', text: `${HEADER}\n1.2,1,2,3,-1\n` }),
@@ -89,5 +86,49 @@ describe('LUNA16 CSV reader', () => {
     const ex = readLuna16Excluded({ path: exPath, text: readFileSync(exPath, 'utf8') });
     expect(ex.size).toBe(2);
     expect([...ex.values()].flat().some((e) => e.diameterMm === null)).toBe(true);
+  });
+});
+
+describe('series list and reference coverage (issue 13)', () => {
+  it("reads LUNA16's seriesuids.csv (no header), a header, extra columns and duplicates", () => {
+    expect(readSeriesUidList({ path: 's.csv', text: '1.2.3\n\n1.2.4\r\n1.2.3\n' })).toEqual([
+      '1.2.3',
+      '1.2.4',
+    ]);
+    expect(readSeriesUidList({ path: 's.csv', text: 'seriesuid,x\n"1.2.3",7\n' })).toEqual(['1.2.3']);
+    const bad = errorOf(() => readSeriesUidList({ path: 's.csv', text: '1.2.3\n../etc\n' }));
+    expect(bad.code).toBe('ANNOTATIONS_INVALID');
+    expect(bad.message).toBe('line 2: not a series UID ("../etc")');
+    expect(errorOf(() => readSeriesUidList({ path: 's.csv', text: 'seriesuid\n' })).message).toMatch(
+      /names no series/,
+    );
+  });
+
+  it('counts annotated series not found, lists nodule-free studies and the list coverage', () => {
+    const c = referenceCoverage(
+      {
+        annotatedSeries: ['a', 'b', 'x', 'y'],
+        foundSeries: ['a', 'b', 'c', 'd'],
+        listedSeries: ['a', 'c', 'z'],
+      },
+      ['a', 'c'],
+    );
+    expect(c).toEqual({
+      annotatedSeriesNotFound: 2,
+      seriesWithoutAnnotations: ['c'],
+      seriesList: { listed: 3, notFound: 1, studiesNotListed: 2 },
+    });
+    expect(coverageLines(c, 2)).toEqual([
+      '2 studies are not in the series list and were left out',
+      '1 listed series is not among the studies',
+      '2 annotated series are not among the studies (scored the 2 present; --strict makes this an error)',
+      '1 study has no annotation row (counted as nodule-free): c',
+    ]);
+    expect(
+      coverageLines(
+        referenceCoverage({ annotatedSeries: ['a'], foundSeries: ['a'], listedSeries: null }, ['a']),
+        1,
+      ),
+    ).toEqual([]);
   });
 });

@@ -15,14 +15,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { evaluate } from '../../src/core/eval/evaluate';
 import { mergeEvaluations } from '../../src/core/eval/merge';
 import { writeEvaluation } from '../../src/core/eval/outputs';
 import { runEvaluation, type EvalProgress, type EvalStudy } from '../../src/core/eval/run-eval';
 import { parseShard, selectShard } from '../../src/core/eval/shard';
-import type { AnnotationIndex } from '../../src/core/eval/types';
-import type { FindingsDocument, ModelRef } from '../../src/core/findings/findings-document';
+import type { AnnotationIndex } from '../../src/common/eval';
+import type { FindingsDocument, ModelRef } from '../../src/common/findings/findings-document';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -9,9 +9,11 @@ import {
   scoreCohort,
   weightedFrocSensitivities,
 } from '../../src/core/eval/froc';
+import { bootstrapScans, intervalNote } from '../../src/core/eval/confidence';
 import { matchScan } from '../../src/core/eval/luna16-match';
-import type { Candidate, ScanAnnotations, ScanRecord } from '../../src/core/eval/types';
-import type { Vec3 } from '../../src/core/volume/volume';
+import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-info';
+import { TUNED_LABEL, type Candidate, type ScanAnnotations, type ScanRecord } from '../../src/common/eval';
+import type { Vec3 } from '../../src/common/volume';
 
 const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
 
@@ -165,10 +167,11 @@ describe('operating point (known answers)', () => {
     expect(e.metrics.operatingPoint.precision).toBeCloseTo(0.4, 12);
     expect(e.metrics.operatingPoint).toMatchObject({ tp: 2, fp: 3, fn: 1, fpPerScan: 1 });
     expect(e.metrics.perScan).toEqual([
-      { seriesInstanceUid: '1.1', tp: 2, fp: 2, fn: 0, missed: [] },
-      { seriesInstanceUid: '1.2', tp: 0, fp: 1, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.1', trainingScan: false, tp: 2, fp: 2, fn: 0, missed: [] },
+      { seriesInstanceUid: '1.2', trainingScan: false, tp: 0, fp: 1, fn: 0, missed: [] },
       {
         seriesInstanceUid: '1.3',
+        trainingScan: false,
         tp: 0,
         fp: 0,
         fn: 1,
@@ -206,7 +209,8 @@ describe('operating point (known answers)', () => {
 
 describe('bootstrap CI over scans', () => {
   it('is reproducible for a seed and collapses to the CPM when every scan is alike', () => {
-    const same = ['a', 'b', 'c', 'd'].map((uid) =>
+    // Five scans, ten nodules: the smallest cohort whose interval is reported.
+    const same = ['a', 'b', 'c', 'd', 'e'].map((uid) =>
       scan(uid, [cand('t', [0, 0, 0], 0.8), cand('f', [90, 0, 0], 0.6)], {
         nodules: [
           { id: 'N', centerLps: [0, 0, 0], diameterMm: 6 },
@@ -217,6 +221,14 @@ describe('bootstrap CI over scans', () => {
     const e = evaluate(same, { annotationsSha256: 'x', bootstrapSamples: 200 });
     expect(e.metrics.cpmCI95![0]).toBeCloseTo(e.metrics.cpm!, 12);
     expect(e.metrics.cpmCI95![1]).toBeCloseTo(e.metrics.cpm!, 12);
+    expect(e.metrics.confidenceNote).toBeNull();
+    // Every resample is the same cohort: the operating point's intervals collapse to it.
+    expect(e.metrics.operatingPointCI95).toEqual({
+      recall: [0.5, 0.5],
+      precision: [1, 1],
+      f1: [2 / 3, 2 / 3],
+      fpPerScan: [0, 0],
+    });
   });
 
   it('gives a proper interval on a varied cohort, identical for the same seed', () => {
@@ -277,5 +289,103 @@ describe('evaluate() input checks', () => {
     expect(() => evaluate([scan('9.1', []), scan('9.1', [])], { annotationsSha256: 'x' })).toThrow(
       /appears twice/,
     );
+  });
+});
+
+describe('operating points and training scans (issue 13)', () => {
+  const info = (over: Partial<ModelEvalInfo> = {}): ModelEvalInfo => ({
+    detectorSha256: MODEL.sha256,
+    operatingPoint: { threshold: 0.8, chosenOn: 'validation fold', criterion: 'sensitivity 0.8' },
+    trainingSeriesUids: null,
+    ...over,
+  });
+
+  it("reports the manifest's threshold as primary and the tuned one labelled optimistic", () => {
+    const m = evaluate(cohort, { annotationsSha256: 'x', modelInfo: info(), bootstrapSamples: 10 }).metrics;
+    expect(m.operatingPointSource).toEqual({
+      kind: 'manifest',
+      label: 'model manifest operating point (chosen on validation fold, sensitivity 0.8)',
+    });
+    // At .8: TP c1 (.9), FP c6 (.95); tuned (F1-max) is .3, as above.
+    expect(m.operatingPoint).toMatchObject({ threshold: 0.8, tp: 1, fp: 1, fn: 2 });
+    expect(m.tunedOperatingPoint).toMatchObject({ threshold: 0.3, tp: 2, fp: 3, label: TUNED_LABEL });
+    expect(m.tunedOperatingPoint.label).toBe('tuned on this set (optimistic)');
+    // 3 nodules in 3 scans: no interval, words instead.
+    expect(m.cpmCI95).toBeNull();
+    expect(m.operatingPointCI95).toBeNull();
+    expect(m.confidenceNote).toBe(
+      'not meaningful: 3 nodules in 3 scans (a 95% interval needs at least 10 nodules and 5 scans)',
+    );
+  });
+
+  it('--threshold overrides the manifest; a manifest of another model is not used', () => {
+    const given = evaluate(cohort, { annotationsSha256: 'x', modelInfo: info(), threshold: 0.5 }).metrics;
+    expect(given.operatingPointSource.kind).toBe('command line');
+    expect(given.operatingPoint.threshold).toBe(0.5);
+    const other = evaluate(cohort, {
+      annotationsSha256: 'x',
+      modelInfo: info({ detectorSha256: 'cd'.repeat(32), trainingSeriesUids: ['1.1'] }),
+    }).metrics;
+    expect(other.operatingPointSource).toEqual({
+      kind: 'tuned',
+      label: 'tuned on this set (optimistic): the model manifest describes another model',
+    });
+    expect(other.operatingPoint.threshold).toBe(0.3);
+    expect(other.trainingScans).toEqual({ listed: false, series: [], inFigures: false });
+    expect(other.scans).toBe(3);
+    expect(evaluate(cohort, { annotationsSha256: 'x' }).metrics.operatingPointSource.label).toBe(
+      'tuned on this set (optimistic): no model manifest',
+    );
+  });
+
+  it('leaves training scans out of the figures unless included, flagging them either way', () => {
+    const modelInfo = info({ trainingSeriesUids: ['1.1', '9.9'] });
+    const out = evaluate(cohort, { annotationsSha256: 'x', modelInfo }).metrics;
+    expect(out.trainingScans).toEqual({ listed: true, series: ['1.1'], inFigures: false });
+    expect(out.scans).toBe(2);
+    expect(out.nodules).toBe(1);
+    expect(out.data.series).toEqual(['1.2', '1.3']);
+    expect(out.perScan.map((p) => p.trainingScan)).toEqual([false, false]);
+    const all = evaluate(cohort, { annotationsSha256: 'x', modelInfo, includeTrainingScans: true }).metrics;
+    expect(all.trainingScans).toEqual({ listed: true, series: ['1.1'], inFigures: true });
+    expect(all.scans).toBe(3);
+    expect(all.perScan.map((p) => p.trainingScan)).toEqual([true, false, false]);
+    expect(() => evaluate([cohort[0]!], { annotationsSha256: 'x', modelInfo })).toThrow(
+      /all 1 series are scans the model was trained or tuned on/,
+    );
+  });
+
+  it('reads the optional manifest fields, absent in manifests before model contract v2', () => {
+    const base = { schemaVersion: 1, models: { detector: { sha256: 'ab'.repeat(32) } } };
+    expect(modelEvalInfoOf(base, 'm.json')).toEqual({
+      detectorSha256: 'ab'.repeat(32),
+      operatingPoint: null,
+      trainingSeriesUids: null,
+    });
+    const v2 = modelEvalInfoOf(
+      {
+        ...base,
+        operatingPoint: { threshold: 0.42, score: 'characterizer p_nodule', chosenOn: 'fold 5' },
+        trainingSeriesUids: ['1.2'],
+      },
+      'm.json',
+    );
+    expect(v2.operatingPoint).toEqual({ threshold: 0.42, chosenOn: 'fold 5', criterion: null });
+    expect(v2.trainingSeriesUids).toEqual(['1.2']);
+    expect(() => modelEvalInfoOf({ ...base, operatingPoint: { threshold: 2 } }, 'm.json')).toThrow(
+      /operatingPoint.threshold/,
+    );
+  });
+
+  it('bootstraps the operating point over scans and says when an interval is not meaningful', () => {
+    expect(intervalNote(10, 5)).toBeNull();
+    expect(intervalNote(1, 40)).toBe(
+      'not meaningful: 1 nodule in 40 scans (a 95% interval needs at least 10 nodules and 5 scans)',
+    );
+    expect(intervalNote(30, 4)).toMatch(/^not meaningful: 30 nodules in 4 scans/);
+    // Statistic = share of weight on scan 0 over 4 scans: its bootstrap mean is 1/4.
+    const ci = bootstrapScans(4, { share: (w) => (w[0] as number) / 4 }, { samples: 2000, seed: 3 });
+    expect(ci.share![0]).toBe(0);
+    expect(ci.share![1]).toBeGreaterThanOrEqual(0.5);
   });
 });

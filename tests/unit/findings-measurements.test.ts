@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { axialAxes, measureRegion, thresholdRegion } from '../../src/core/findings/measurements';
-import { patientAgeYears, patientSex } from '../../src/core/findings/patient';
-import type { Volume } from '../../src/core/volume/volume';
+import { patientAgeYears, patientSex } from '../../src/common/findings/patient';
+import type { Volume } from '../../src/common/volume';
 
 function volumeOf(dims: [number, number, number], spacing: [number, number, number], hu: number): Volume {
   return {

@@ -5,9 +5,10 @@
  * every finding has a decision, and the evaluation inputs are checked before a run.
  */
 import { describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
 import { memoryAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
 import { toIpcError, type HandlerContext } from '../../src/main/ipc/router';
 import { requestSchemas, type PulmoLensApi } from '../../src/shared/ipc-contract';
@@ -78,7 +79,7 @@ async function realApi(): Promise<PulmoLensApi & { progress: (taskId: string) =>
       store,
       reviewer: () => 'dr-b',
     }),
-    ...createEvalHandlers(),
+    ...createEvalHandlers({ backend: createInProcessBackend() }),
   } as Record<string, (req: unknown, ctx: HandlerContext) => unknown>;
   const listeners = new Set<(p: { taskId: string; done: number; total: number; stage: string }) => void>();
   return {
@@ -144,6 +145,38 @@ describe('findings store', () => {
     expect(store.getState().saveError).toBeNull();
   });
 
+  it('says on the row while a decision is being saved, and when the main process refused it', async () => {
+    const api = await realApi();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    // The real handlers behind a gate, so the in-between state can be seen.
+    const gated: PulmoLensApi = {
+      ...api,
+      async invoke(channel, request) {
+        if (channel === 'review.save') await gate;
+        return api.invoke(channel, request);
+      },
+    };
+    const store = createFindingsStore(gated);
+    await store.getState().open('k1');
+    const pending = store.getState().decide('low-risk', { kind: 'accepted' });
+    expect(store.getState().rowSaves['low-risk']).toEqual({ kind: 'saving' });
+    expect(panelRows(store.getState()).find((r) => r.finding.id === 'low-risk')?.status).toBe('accepted');
+    release();
+    await pending;
+    expect(store.getState().rowSaves['low-risk']).toBeUndefined();
+    expect(store.getState().review?.decisions['low-risk']?.kind).toBe('accepted');
+
+    // A decision the main process refuses (no such finding in the analysis): rolled back, and the
+    // row says so instead of claiming more than the vault holds.
+    const before = store.getState().review;
+    await store.getState().decide('no-such-finding', { kind: 'accepted' });
+    const failed = store.getState().rowSaves['no-such-finding'];
+    expect(failed?.kind).toBe('failed');
+    if (failed?.kind === 'failed') expect(failed.error.message).toMatch(/no finding no-such-finding/);
+    expect(store.getState().review).toEqual(before);
+  });
+
   it('refuses an edit whose short axis is longer than the long one and keeps the review', async () => {
     const store = createFindingsStore(await realApi());
     await store.getState().open('k1');
@@ -177,6 +210,8 @@ describe('evaluation store', () => {
       threshold: 0.4,
       outDir: '/nope/out',
     });
+    store.getState().setInput('includeTrainingScans', 'yes');
+    expect(evalRequest(store.getState().inputs)).toMatchObject({ includeTrainingScans: true });
   });
 
   it('reports a missing studies folder from the real handler, and opens a spot in the viewer', async () => {

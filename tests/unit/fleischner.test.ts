@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fleischnerRecommendation, fleischnerSizeMm } from '../../src/core/findings/fleischner';
+import { fleischnerRecommendation, fleischnerSizeMm } from '../../src/common/findings/fleischner';
 
 describe('Fleischner 2017 incidental nodule recommendation', () => {
   it('rounds the mean diameter to the nearest millimetre', () => {

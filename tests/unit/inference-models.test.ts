@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { loadManifest, sha256Hex } from '../../src/core/inference/manifest';
 import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
 import { ensureTestModels } from '../support/test-models';

@@ -11,7 +11,7 @@ import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
 import { coverage, gaussianWeights, tileStarts } from '../../src/core/inference/sliding-window';
-import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/core/volume/volume';
+import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 
 describe('resampling to the model grid', () => {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createHandlers } from '../../src/main/ipc/handlers';
 import { createRouter } from '../../src/main/ipc/router';
-import type { LoadedSeriesInfo, ScanSummary } from '../../src/shared/ipc-contract';
+import type { LoadedSeriesInfo } from '../../src/shared/ipc-contract';
+import type { ScanSummary } from '../../src/shared/series';
 import { lidcStudy, missingData } from '../support/shared-data';
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lungRadsCategory, roundTenth } from '../../src/core/findings/lung-rads';
+import { lungRadsCategory, roundTenth } from '../../src/common/findings/lung-rads';
 
 describe('Lung-RADS v2022 baseline category', () => {
   it('rounds the mean diameter to 0.1 mm before banding', () => {

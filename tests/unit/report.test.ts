@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import {
   CSV_COLUMNS,
@@ -12,8 +12,8 @@ import {
   winAnsi,
   type ReportInput,
 } from '../../src/core/report';
-import { decide, emptyReview } from '../../src/core/review';
-import type { Volume } from '../../src/core/volume/volume';
+import { decide, emptyReview } from '../../src/common/review';
+import type { Volume } from '../../src/common/volume';
 
 function phantom(): { volume: Volume; heatmap: Heatmap; finding: Finding } {
   const dims: [number, number, number] = [64, 64, 8];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { brockRisk, type BrockInputs } from '../../src/core/findings/brock';
-import type { Finding, FindingsDocument } from '../../src/core/findings/findings-document';
-import { fleischnerRecommendation } from '../../src/core/findings/fleischner';
-import { lungRadsCategory } from '../../src/core/findings/lung-rads';
+import { brockRisk, type BrockInputs } from '../../src/common/findings/brock';
+import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
+import { fleischnerRecommendation } from '../../src/common/findings/fleischner';
+import { lungRadsCategory } from '../../src/common/findings/lung-rads';
 import {
   acceptedFindings,
   addManualFinding,
@@ -15,7 +15,7 @@ import {
   parseStudyReview,
   reviewedFindings,
   type ManualFinding,
-} from '../../src/core/review';
+} from '../../src/common/review';
 
 const patient = { ageYears: 65, sex: 'female', familyHistory: false, emphysema: true } as const;
 

@@ -3,7 +3,7 @@
  * outcome ever escapes as an exception to the transport.
  */
 import { describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { createRouter, type Handlers } from '../../src/main/ipc/router';
 import type { EventPayloads } from '../../src/shared/ipc-contract';
 

@@ -2,7 +2,7 @@
  * Occlusion sensitivity arithmetic (which voxels each occluded cube hides, the slice map), and the
  * real characterizer on a synthetic nodule when a models folder is there.
  */
-import type { DirectionCosines } from '../../src/core/volume/volume';
+import type { DirectionCosines } from '../../src/common/volume';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -11,7 +11,8 @@ import { createHandlers } from '../../src/main/ipc/handlers';
 import { VaultSessionHolder } from '../../src/main/vault-session';
 import { createRouter } from '../../src/main/ipc/router';
 import { createStudyStore, groupByStudy } from '../../src/renderer/store/study-store';
-import type { EventPayloads, PulmoLensApi, SeriesSummary } from '../../src/shared/ipc-contract';
+import type { EventPayloads, PulmoLensApi } from '../../src/shared/ipc-contract';
+import type { ScannedSeriesSummary } from '../../src/shared/series';
 import { lidcStudy, missingData } from '../support/shared-data';
 
 const vaultRoot = mkdtempSync(join(tmpdir(), 'pulmolens-store-vault-'));
@@ -48,7 +49,7 @@ async function realApi(): Promise<{ api: PulmoLensApi; progress: EventPayloads['
   return { api, progress };
 }
 
-const summary = (over: Partial<SeriesSummary['metadata']>, key: string): SeriesSummary =>
+const summary = (over: Partial<ScannedSeriesSummary['metadata']>, key: string): ScannedSeriesSummary =>
   ({
     key,
     rows: 512,
@@ -58,7 +59,7 @@ const summary = (over: Partial<SeriesSummary['metadata']>, key: string): SeriesS
     transferSyntaxes: [],
     warnings: [],
     metadata: { studyInstanceUid: 'S1', studyDate: '20200101', seriesNumber: 1, ...over },
-  }) as SeriesSummary;
+  }) as ScannedSeriesSummary;
 
 describe('groupByStudy', () => {
   it('groups series by study, newest study first, series by number', () => {

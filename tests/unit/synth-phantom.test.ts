@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 import { generatePhantom, NODULE_TYPES } from '../../src/core/synth/index';
-import { voxelIndex, worldToVoxel } from '../../src/core/volume/volume';
+import { voxelIndex, worldToVoxel } from '../../src/common/volume';
 
 const hash = (a: Int16Array): string => {
   let h = 2166136261;

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, openVault, openVaultWithOsKey, type OsKeyProtector } from '../../src/core/vault';
-import { PulmoLensError } from '../../src/core/errors';
+import { PulmoLensError } from '../../src/common/errors';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
@@ -95,7 +95,7 @@ describe('vault keys and passphrases', () => {
   it('a wrong passphrase gives VAULT_WRONG_PASSPHRASE and changes nothing on disk', async () => {
     const dir = freshDir();
     const v = await createVault(dir, 'right', WEAK);
-    await v.putObject(null, 'report', 'some report');
+    await v.putObject(null, 'other', 'some report');
     await v.lock();
     const before = snapshot(dir);
     const err = await expectCode(openVault(dir, 'wrong'), 'VAULT_WRONG_PASSPHRASE');
@@ -116,7 +116,7 @@ describe('vault keys and passphrases', () => {
   it('passphrase change and key rotation re-wrap the data key without touching any object', async () => {
     const dir = freshDir();
     const v = await createVault(dir, 'old', WEAK);
-    const o = await v.putObject(null, 'report', randomBytes(300_000));
+    const o = await v.putObject(null, 'other', randomBytes(300_000));
     const objectsBefore = snapshot(join(dir, 'objects'));
     const saltBefore = v.kdf.salt;
     await v.changePassphrase('new', { kdf: WEAK.kdf, allowWeakKdf: true });
@@ -180,7 +180,7 @@ describe('vault objects', () => {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', { ...WEAK, chunkBytes: 4096 });
     const data = randomBytes(4 * 4096);
-    const o = await v.putObject(null, 'volume-cache', data);
+    const o = await v.putObject(null, 'other', data);
     const file = join(dir, 'objects', `${o.id}.plo`);
     const bytes = readFileSync(file);
     bytes[48 + 3 * (4096 + 28) + 100]! ^= 0x01; // inside chunk 3
@@ -194,10 +194,10 @@ describe('vault objects', () => {
     await v.lock();
   });
 
-  it('stores JSON results with study-less objects and deletes them with their key', async () => {
+  it('stores vault-wide JSON objects (kind other) and deletes them with their key', async () => {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', WEAK);
-    const o = await v.putObject(null, 'review', { decision: 'accept', n: 1 });
+    const o = await v.putObject(null, 'other', { decision: 'accept', n: 1 });
     expect(await v.getJson(o.id)).toEqual({ decision: 'accept', n: 1 });
     await v.deleteObject(o.id);
     await expectCode(v.getObject(o.id), 'NOT_FOUND');
@@ -210,8 +210,8 @@ describe('vault audit log', () => {
   async function vaultWithEvents(): Promise<{ dir: string; reportId: string }> {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', WEAK);
-    const o = await v.putObject(null, 'report', 'r1');
-    await v.putObject(null, 'review', 'r2');
+    const o = await v.putObject(null, 'other', 'r1');
+    await v.putObject(null, 'other', 'r2');
     await v.lock();
     return { dir, reportId: o.id };
   }
@@ -233,8 +233,8 @@ describe('vault audit log', () => {
     const entries = await v.auditEntries();
     expect(entries.map((e) => e.event)).toEqual([
       'vault-created',
-      'report-saved',
-      'review-saved',
+      'object-stored',
+      'object-stored',
       'vault-locked',
     ]);
     expect(
@@ -310,7 +310,7 @@ describe('vault session', () => {
   it('locks itself after the idle time, tells listeners and forgets its keys', async () => {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', { ...WEAK, idleLockMs: 150 });
-    const o = await v.putObject(null, 'report', 'x');
+    const o = await v.putObject(null, 'other', 'x');
     const reasons: string[] = [];
     v.onLock((r) => reasons.push(r));
     await new Promise<void>((resolve) => v.onLock(() => resolve()));
@@ -331,12 +331,12 @@ describe('vault session', () => {
     const dir = freshDir();
     const v = await createVault(dir, 'pw', WEAK);
     const writes = Array.from({ length: 12 }, (_, i) =>
-      i % 3 === 0 ? v.recordEvent('object-stored', undefined, { i }) : v.putObject(null, 'review', { i }),
+      i % 3 === 0 ? v.recordEvent('object-stored', undefined, { i }) : v.putObject(null, 'other', { i }),
     );
-    const big = await v.putObject(null, 'report', randomBytes(200_000));
+    const big = await v.putObject(null, 'other', randomBytes(200_000));
     const read = v.getObject(big.id);
     const locking = Promise.all([v.lock(), v.lock('idle')]);
-    await expectCode(v.putObject(null, 'report', 'too late'), 'VAULT_LOCKED');
+    await expectCode(v.putObject(null, 'other', 'too late'), 'VAULT_LOCKED');
     expect((await read).length).toBe(200_000);
     await Promise.all([...writes, locking]);
     expect(v.locked).toBe(true);
@@ -355,7 +355,7 @@ describe('vault session', () => {
     const v = await createVault(dir, 'pw', WEAK);
     await expectCode(openVault(dir, 'pw'), 'VAULT_BUSY');
     const ro = await openVault(dir, 'pw', { readOnly: true });
-    await expectCode(ro.putObject(null, 'report', 'x'), 'VAULT_LOCKED');
+    await expectCode(ro.putObject(null, 'other', 'x'), 'VAULT_LOCKED');
     await ro.lock();
     await v.lock();
     // a lock file left by a process that no longer exists

@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
-import type { FleischnerRisk } from '../../core/findings/fleischner';
+import { PulmoLensError } from '../../common/errors';
+import type { FleischnerRisk } from '../../common/findings/fleischner';
 import {
   analyzeSeries,
   heatmapMontage,
@@ -13,7 +12,8 @@ import {
   type ClinicalInputs,
   type ProviderChoice,
 } from '../../core/inference';
-import { writeReportBundle, type ReportBundle } from '../../core/report';
+import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
+import { OutputWriter } from '../../core/io/safe-writer';
 import { progressBar } from '../progress';
 
 export interface AnalyzeCliOptions {
@@ -29,6 +29,8 @@ export interface AnalyzeCliOptions {
   emphysema?: boolean;
   fleischnerRisk?: string;
   report?: boolean;
+  /** Replace files of these names already in --out (else OUTPUT_EXISTS before any work). */
+  overwrite?: boolean;
 }
 
 export interface AnalyzeOutputs {
@@ -104,6 +106,18 @@ export async function runAnalyzeCommand(
     }
   }
   const clinical = parseClinical(o);
+  const out = resolve(o.out);
+  const findingsPath = join(out, 'findings.json');
+  const heatmapPath = join(out, 'heatmap.nii.gz');
+  const montagePath = join(out, 'heatmap-montage.png');
+  const writer = new OutputWriter({ overwrite: o.overwrite === true });
+  // Before minutes of analysis: a file the user did not let us replace stops the run now.
+  await writer.checkFree([
+    findingsPath,
+    heatmapPath,
+    montagePath,
+    ...(o.report ? Object.values(REPORT_FILES).map((n) => join(out, n)) : []),
+  ]);
   const t0 = performance.now();
   const scan = await scanDicomInputs([folder], {
     onProgress: (p) => log(progressBar('scanning', p.done, p.total)),
@@ -129,30 +143,24 @@ export async function runAnalyzeCommand(
   });
   const doc = result.document;
   doc.timingsMs = { scan: Math.round(t1 - t0), decode: Math.round(t2 - t1), ...doc.timingsMs };
-  const out = resolve(o.out);
-  await mkdir(out, { recursive: true });
-  const findingsPath = join(out, 'findings.json');
-  const heatmapPath = join(out, 'heatmap.nii.gz');
-  const montagePath = join(out, 'heatmap-montage.png');
-  try {
-    await writeFile(findingsPath, `${JSON.stringify(doc, null, 2)}\n`);
-    await writeFile(heatmapPath, heatmapToNifti(result.heatmap));
-    await writeFile(montagePath, heatmapMontage(loaded.volume, result.heatmap));
-  } catch (e) {
-    throw new PulmoLensError('IO_ERROR', `cannot write results: ${(e as Error).message}`, {
-      path: out,
-      cause: e,
-    });
-  }
+  await writer.writeFiles(out, [
+    { name: 'findings.json', data: `${JSON.stringify(doc, null, 2)}\n` },
+    { name: 'heatmap.nii.gz', data: heatmapToNifti(result.heatmap) },
+    { name: 'heatmap-montage.png', data: heatmapMontage(loaded.volume, result.heatmap) },
+  ]);
   // An unreviewed draft: the reader's decisions come from the app, never from the CLI.
   const report = o.report
-    ? await writeReportBundle(out, {
-        metadata: series.metadata,
-        frames: series.frames,
-        volume: loaded.volume,
-        heatmap: result.heatmap,
-        document: doc,
-      })
+    ? await writeReportBundle(
+        out,
+        {
+          metadata: series.metadata,
+          frames: series.frames,
+          volume: loaded.volume,
+          heatmap: result.heatmap,
+          document: doc,
+        },
+        { writer },
+      )
     : undefined;
   return { findingsPath, heatmapPath, montagePath, result, ...(report ? { report } : {}) };
 }
@@ -178,6 +186,7 @@ export function registerAnalyze(program: Command): void {
     .option('--family-history', 'family history of lung cancer (Brock)')
     .option('--emphysema', 'emphysema present (Brock)')
     .option('--fleischner-risk <low|high|unknown>', 'clinical risk for the Fleischner recommendation')
+    .option('--overwrite', 'replace files of the same names already in --out')
     .option(
       '--report',
       'also write report.pdf, report-sr.dcm, heatmap-pmap.dcm, findings-review.json, findings.csv',

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { DATE_OPTIONS, deidentifyFolder, type DateOption, type DeidExportResult } from '../../core/deid';
 import type { Progress } from '../../core/dicom/types';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { progressBar } from '../progress';
 
 export interface DeidentifyCliOptions {
   out: string;
   dates?: string;
+  overwrite?: boolean;
 }
 
 /** `pulmolens deidentify`: a PS3.15 basic-profile copy of a DICOM folder (the input is only read). */
@@ -25,6 +26,7 @@ export async function runDeidentifyCommand(
   return deidentifyFolder(folder, o.out, {
     dates: dates as DateOption,
     onProgress,
+    ...(o.overwrite ? { overwrite: true } : {}),
   });
 }
 
@@ -36,6 +38,7 @@ export function registerDeidentify(program: Command): void {
     )
     .argument('<dicom-folder>', 'folder holding the DICOM files (never modified)')
     .requiredOption('--out <dir>', 'empty or new folder, outside the input, for the de-identified copy')
+    .option('--overwrite', 'write into a non-empty --out, replacing files of the same names')
     .option(
       '--dates <remove|shift|keep>',
       'dates: remove (default), shift by a random per-export offset, or keep',

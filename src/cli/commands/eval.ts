@@ -4,22 +4,30 @@
  * module finds the series, reads the files the user named, wires the analyser and reports progress.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
+  coverageLines,
   loadAnnotations,
+  readModelEvalInfo,
+  readSeriesUidList,
+  referenceCoverage,
   mergeEvaluations,
   parseShard,
   runEvaluation,
   type EvalMetrics,
+  type OperatingPoint,
+  type OperatingPointCI95,
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import {
   analyzeSeries,
+  defaultModelsDir,
   isProviderChoice,
   loadManifest,
   shutdownInference,
@@ -39,10 +47,13 @@ interface EvalOptions {
   models?: string;
   provider?: string;
   merge?: string[];
-  ignoreUnknownSeries?: boolean;
+  strict?: boolean;
+  seriesuids?: string;
+  includeTrainingScans?: boolean;
   bootstrap: string;
   seed: string;
   out: string;
+  overwrite?: boolean;
 }
 
 interface CliStudy extends EvalStudy {
@@ -181,18 +192,33 @@ async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void):
   return { analyze, currentModelSha256 };
 }
 
-function summary(m: EvalMetrics, out: string): string {
+export function summary(m: EvalMetrics, out: string): string {
   const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
-  const op = m.operatingPoint;
-  const ci = m.cpmCI95 ? ` (95% CI ${f(m.cpmCI95[0])}-${f(m.cpmCI95[1])})` : '';
-  return [
+  const ci = (c: [number, number] | null | undefined): string => (c ? ` (95% CI ${f(c[0])}-${f(c[1])})` : '');
+  const point = (op: OperatingPoint, cis: OperatingPointCI95 | null): string =>
+    `threshold ${f(op.threshold)}, recall ${f(op.recall)}${ci(cis?.recall)}, precision ${f(op.precision)}${ci(cis?.precision)}, ` +
+    `F1 ${f(op.f1)}${ci(cis?.f1)}, ${f(op.fpPerScan)} FP/scan${ci(cis?.fpPerScan)} (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`;
+  const t = m.trainingScans;
+  const lines = [
     `${m.scans} scans, ${m.nodules} nodules, model ${m.model.name} ${m.model.version}`,
     `FROC sensitivity at ${m.froc.fpPerScan.join(', ')} FP/scan: ${m.froc.sensitivity.map(f).join(', ')}`,
-    `CPM ${f(m.cpm)}${ci}`,
-    `operating point: threshold ${f(op.threshold)}, recall ${f(op.recall)}, precision ${f(op.precision)}, ` +
-      `F1 ${f(op.f1)}, ${f(op.fpPerScan)} FP/scan (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`,
-    `wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, candidates.csv`,
-  ].join('\n');
+    `CPM ${f(m.cpm)}${ci(m.cpmCI95)}`,
+    `operating point [${m.operatingPointSource.label}]: ${point(m.operatingPoint, m.operatingPointCI95)}`,
+  ];
+  if (m.operatingPointSource.kind !== 'tuned') {
+    lines.push(`${m.tunedOperatingPoint.label}: ${point(m.tunedOperatingPoint, null)}`);
+  }
+  if (m.confidenceNote) lines.push(`95% intervals ${m.confidenceNote}`);
+  if (!t.listed) lines.push('training scans: the model manifest does not list them, so none can be flagged');
+  else if (t.series.length > 0) {
+    lines.push(
+      t.inFigures
+        ? `${t.series.length} training scan(s) of this model are INCLUDED in the figures (--include-training-scans): ${t.series.join(', ')}`
+        : `${t.series.length} training scan(s) of this model left out of the figures (--include-training-scans to score them): ${t.series.join(', ')}`,
+    );
+  }
+  lines.push(`wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, candidates.csv`);
+  return lines.join('\n');
 }
 
 async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
@@ -212,9 +238,11 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     const { evaluation } = await mergeEvaluations({
       dirs: opts.merge,
       outDir: opts.out,
+      ...(opts.overwrite ? { overwrite: true } : {}),
       threshold,
       bootstrapSamples,
       bootstrapSeed,
+      ...(opts.includeTrainingScans ? { includeTrainingScans: true } : {}),
     });
     return evaluation.metrics;
   }
@@ -232,11 +260,32 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
   if (opts.findings && !isDir(opts.findings)) {
     throw new PulmoLensError('NOT_FOUND', 'no such findings folder', { path: opts.findings });
   }
-  const studies = opts.studies
+  const found = opts.studies
     ? await studiesFromDicom(opts.studies)
     : studiesFromFindings(opts.findings as string);
-  const known = new Set(studies.map((s) => s.seriesInstanceUid));
-  const geometry = new Map(studies.map((s) => [s.seriesInstanceUid, s.scanned]));
+  const known = new Set(found.map((s) => s.seriesInstanceUid));
+  const geometry = new Map(found.map((s) => [s.seriesInstanceUid, s.scanned]));
+  const listed = opts.seriesuids ? await readSeriesList(opts.seriesuids) : null;
+  const studies = listed ? found.filter((s) => listed.includes(s.seriesInstanceUid)) : found;
+  if (listed) {
+    const missing = listed.filter((uid) => !known.has(uid));
+    if (opts.strict && missing.length > 0) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `${missing.length} listed series ${missing.length === 1 ? 'is' : 'are'} not among the studies (first: ${missing[0]})`,
+        { path: opts.seriesuids },
+      );
+    }
+    if (studies.length === 0) {
+      throw new PulmoLensError(
+        'EVAL_INVALID',
+        `none of the ${listed.length} listed series is among the studies`,
+        {
+          path: opts.seriesuids,
+        },
+      );
+    }
+  }
   const annotationsCsv =
     opts.annotations &&
     !(opts.lidcXml && (opts.annotations.toLowerCase().endsWith('.xml') || isDir(opts.annotations)))
@@ -248,9 +297,23 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     lidcXml: opts.lidcXml ? lidcXmlFiles(opts) : undefined,
     minReaders: readers,
     knownSeries: known,
-    ignoreUnknownSeries: opts.ignoreUnknownSeries,
+    strict: opts.strict,
     geometryOf: (uid) => geometry.get(uid),
   });
+  const coverage = {
+    annotatedSeries: annotations.annotatedSeries,
+    foundSeries: [...known].sort(),
+    listedSeries: listed ? [...listed].sort() : null,
+  };
+  // Said before any analysis, so that a wrong folder or list is noticed at once.
+  for (const line of coverageLines(
+    referenceCoverage(
+      coverage,
+      studies.map((s) => s.seriesInstanceUid),
+    ),
+    studies.length,
+  ))
+    process.stderr.write(`${line}\n`);
 
   const tty = process.stderr.isTTY;
   // Per-stage lines only on a terminal (overwritten in place); logs get one line per scan.
@@ -262,7 +325,11 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     shard,
     annotations: annotations.index,
     annotationsSha256: annotations.sha256,
+    coverage,
+    modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
+    includeTrainingScans: opts.includeTrainingScans === true,
     outDir: opts.out,
+    ...(opts.overwrite ? { overwrite: true } : {}),
     threshold,
     findingsDir: opts.findings,
     analyze: analyser.analyze,
@@ -272,6 +339,23 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),
   });
   return evaluation.metrics;
+}
+
+async function readSeriesList(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new PulmoLensError(
+      'ANNOTATIONS_INVALID',
+      `cannot read the series list: ${(cause as Error).message}`,
+      {
+        path,
+        cause,
+      },
+    );
+  }
+  return readSeriesUidList({ path, text });
 }
 
 function isDir(p: string): boolean {
@@ -296,16 +380,33 @@ export function registerEval(program: Command): void {
     )
     .option('--lidc-xml', 'read LIDC-IDRI reader XML (from --annotations, else found under --studies)')
     .option('--readers <k>', 'LIDC XML: readers who must mark a nodule >= 3 mm for it to count', '3')
-    .option('--threshold <p>', 'fixed operating threshold (default: the one that maximises F1)')
+    .option(
+      '--threshold <p>',
+      "operating threshold (default: the model manifest's operatingPoint; without one, the F1-maximising threshold on this set, labelled optimistic)",
+    )
+    .option(
+      '--include-training-scans',
+      'score the scans the model was trained or tuned on (manifest trainingSeriesUids) too; they are flagged either way',
+    )
     .option('--shard <i/n>', 'process shard i of n (0-based; every n-th series in UID order)')
     .option('--findings <dir>', 'precomputed findings: <uid>.json or <uid>/findings.json per series')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
     .option('--provider <name>', 'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu')
-    .option('--ignore-unknown-series', 'leave out annotations of series that are not among the studies')
+    .option(
+      '--seriesuids <csv>',
+      "evaluate only the series this list names (LUNA16's seriesuids.csv: one SeriesInstanceUID a line)",
+    )
+    .option(
+      '--strict',
+      'fail when the reference files or the series list name series that are not among the studies',
+    )
+    // Before issue 13 unknown series were an error unless this was given; now they are left out by default.
+    .addOption(new Option('--ignore-unknown-series').hideHelp())
     .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')
     .requiredOption('--out <dir>', 'output folder (resumes a run found there)')
+    .option('--overwrite', 'take over a folder holding files of the same names that eval did not write')
     .action(async (opts: EvalOptions) => {
       const metrics = await runEval(opts).finally(() => shutdownInference());
       process.stdout.write(`${summary(metrics, opts.out)}\n`);

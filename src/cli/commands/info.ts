@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
-import { loadSeries, scanDicomInputs, seriesSummary, type SeriesSummary } from '../../core/dicom';
+import {
+  loadSeries,
+  scanDicomInputs,
+  summariseDecodedSeries,
+  type DecodedSeriesSummary,
+} from '../../core/dicom';
 import type { SkippedFile } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { progressBar } from '../progress';
 
 export interface InfoReport {
-  series: SeriesSummary[];
+  series: DecodedSeriesSummary[];
   skipped: Array<{ path: string; reason: string }>;
 }
 
@@ -17,7 +22,7 @@ export async function buildInfoReport(
   const scan = await scanDicomInputs(paths, {
     onProgress: (p) => onProgress?.(progressBar('scanning', p.done, p.total)),
   });
-  const series: SeriesSummary[] = [];
+  const series: DecodedSeriesSummary[] = [];
   const skipped: SkippedFile[] = [...scan.skipped];
   for (const s of scan.series) {
     try {
@@ -25,7 +30,7 @@ export async function buildInfoReport(
         onProgress: (p) =>
           onProgress?.(progressBar(`decoding ${s.metadata.seriesDescription || s.key}`, p.done, p.total)),
       });
-      series.push(seriesSummary(loaded));
+      series.push(summariseDecodedSeries(loaded));
       skipped.push(...loaded.skipped);
     } catch (e) {
       if (!(e instanceof PulmoLensError)) throw e;

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import { annotationsCsv, generatePhantom, phantomToDicom, type PhantomSize } from '../../core/synth/index';
 
 interface SynthOptions {

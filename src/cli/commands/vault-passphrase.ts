@@ -4,7 +4,7 @@
  * (it would show in the process list and the shell history).
  */
 import { resolve } from 'node:path';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 
 export function vaultDir(flag: string | undefined): string {
   const dir = flag ?? process.env.PULMOLENS_VAULT;

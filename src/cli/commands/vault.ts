@@ -1,16 +1,16 @@
 /**
- * `pulmolens vault init|import|list|export|verify|passwd`: the encrypted vault from a terminal or
+ * `pulmolens vault init|import|list|export|verify|gc|passwd`: the encrypted vault from a terminal or
  * a script. Every command that unlocks writes the unlock and lock to the audit log, except
  * `verify`, which opens read-only and changes nothing.
  */
 import type { Command } from 'commander';
 import { scanDicomInputs } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import {
   createVault,
   openVault,
   type ImportResult,
-  type StudySummary,
+  type CatalogueStudy,
   type UnlockedVault,
   type VerifyReport,
 } from '../../core/vault';
@@ -71,7 +71,7 @@ export async function runVaultImport(
   return { imported, skipped: scan.skipped.map(({ path, reason }) => ({ path, reason })) };
 }
 
-function studyTable(studies: StudySummary[]): string {
+function studyTable(studies: CatalogueStudy[]): string {
   if (studies.length === 0) return 'The vault holds no studies.';
   const lines: string[] = [];
   for (const s of studies) {
@@ -100,6 +100,10 @@ function verifyText(r: VerifyReport): string {
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push(r.ok ? 'vault OK' : `${r.problems.length} problem(s) found`);
   return lines.join('\n');
+}
+
+function gcText(r: { removed: number; reattached: number }): string {
+  return `removed ${r.removed} object(s) whose study is gone; re-attached ${r.reattached} to their study`;
 }
 
 export function registerVault(program: Command): void {
@@ -166,23 +170,35 @@ export function registerVault(program: Command): void {
     .command('export')
     .description('Write the decrypted DICOM files of a study or series to a folder you name (audit-logged).')
     .argument('<study-or-series>', 'vault ref from `vault list`, or a Study/SeriesInstanceUID')
-    .requiredOption('--out <dir>', 'folder to write (must not already hold exported files)')
+    .requiredOption('--out <dir>', 'folder to write (refused if it holds files of the same names)')
+    .option('--overwrite', 'replace files of the same names already in --out')
     .option(vaultOpt, vaultHelp)
-    .action(async (ref: string, opts: VaultFlag & { out: string }) => {
-      const r = await withVault(opts, (v) => v.exportSeries(ref, opts.out));
+    .action(async (ref: string, opts: VaultFlag & { out: string; overwrite?: boolean }) => {
+      const r = await withVault(opts, (v) =>
+        v.exportSeries(ref, opts.out, { overwrite: opts.overwrite === true }),
+      );
       process.stdout.write(`exported ${r.files} file(s) to ${r.outDir}\n`);
     });
 
   vault
     .command('verify')
-    .description('Check every object and the audit chain; reports problems and changes nothing.')
+    .description(
+      'Check every object and the audit chain; reports problems and changes nothing (unless --fix).',
+    )
     .option(vaultOpt, vaultHelp)
     .option('--json', 'print the report as JSON')
-    .action(async (opts: VaultFlag & { json?: boolean }) => {
+    .option('--fix', 'first remove results whose study is gone (as `vault gc`), then check')
+    .action(async (opts: VaultFlag & { json?: boolean; fix?: boolean }) => {
       const report = await withVault(
         opts,
-        (v) => v.verify({ onProgress: (p) => status(progressBar('verifying', p.done, p.total)) }),
-        { readOnly: true },
+        async (v) => {
+          if (opts.fix) {
+            const gc = await v.collectOrphans();
+            process.stderr.write(`${gcText(gc)}\n`);
+          }
+          return v.verify({ onProgress: (p) => status(progressBar('verifying', p.done, p.total)) });
+        },
+        { readOnly: opts.fix !== true },
       );
       endStatus();
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${verifyText(report)}\n`);
@@ -191,6 +207,18 @@ export function registerVault(program: Command): void {
           details: { problems: report.problems },
         });
       }
+    });
+
+  vault
+    .command('gc')
+    .description(
+      'Remove results (analyses, reviews, reports) whose study was deleted; re-attach those an older version stored without their study (audit-logged).',
+    )
+    .option(vaultOpt, vaultHelp)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: VaultFlag & { json?: boolean }) => {
+      const gc = await withVault(opts, (v) => v.collectOrphans());
+      process.stdout.write(opts.json ? `${JSON.stringify(gc)}\n` : `${gcText(gc)}\n`);
     });
 
   vault

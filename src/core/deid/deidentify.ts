@@ -8,7 +8,7 @@
  */
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { PROFILE_BY_TAG, isRepeatingGroupRemoval, type ProfileAction } from './profile-table';
 
 export type DateOption = 'remove' | 'shift' | 'keep';

@@ -1,12 +1,13 @@
 /**
  * De-identified copy of a folder of DICOM files. The input is only read. Output files are named
- * from the remapped UIDs (file and folder names of the input may hold names or IDs) and each is
- * written to a temporary name first, so a crash never leaves a half-written instance.
+ * from the remapped UIDs (file and folder names of the input may hold names or IDs) and each goes
+ * through an OutputWriter (complete or absent; never over a file this run did not write).
  */
-import { mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Progress } from '../dicom/types';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
+import { OutputWriter } from '../io/safe-writer';
 import { deidentifyBytes, newDeidSession, type DateOption } from './deidentify';
 
 export interface DeidExportOptions {
@@ -14,6 +15,8 @@ export interface DeidExportOptions {
   onProgress?: (p: Progress) => void;
   /** Fixed day offset for "shift" (tests); random by default. */
   shiftDays?: number;
+  /** Write into a non-empty folder, replacing files of the same names (CLI --overwrite). */
+  overwrite?: boolean;
 }
 
 export interface DeidExportResult {
@@ -62,10 +65,17 @@ export async function deidentifyFolder(
       path: dst,
     });
   }
-  const existing = await readdir(dst).catch(() => [] as string[]);
-  if (existing.length > 0) {
-    throw new PulmoLensError('INVALID_INPUT', 'the output folder is not empty', { path: dst });
+  // A de-identified copy goes to a folder of its own; with --overwrite, files of the same names
+  // are replaced and every other file there is left alone.
+  const existing = (await readdir(dst).catch(() => [] as string[])).sort();
+  if (existing.length > 0 && opts.overwrite !== true) {
+    throw new PulmoLensError(
+      'OUTPUT_EXISTS',
+      `the output folder is not empty (${existing[0]}${existing.length > 1 ? ` and ${existing.length - 1} more` : ''}); choose an empty folder or allow overwriting`,
+      { path: join(dst, existing[0]!) },
+    );
   }
+  const writer = new OutputWriter({ overwrite: opts.overwrite === true });
   const dates = opts.dates ?? 'remove';
   const session = newDeidSession(dates, opts.shiftDays !== undefined ? { shiftDays: opts.shiftDays } : {});
   const files = await listFiles(src);
@@ -95,22 +105,7 @@ export async function deidentifyFolder(
     }
     const folder = join(dst, inst.seriesInstanceUid || 'unknown-series');
     const output = join(folder, `${inst.sopInstanceUid}.dcm`);
-    const temp = `${output}.tmp-${process.pid}`;
-    try {
-      await mkdir(folder, { recursive: true });
-      await writeFile(temp, inst.bytes);
-      await rename(temp, output);
-    } catch (cause) {
-      await rm(temp, { force: true });
-      throw new PulmoLensError(
-        'IO_ERROR',
-        `cannot write the de-identified copy: ${(cause as Error).message}`,
-        {
-          path: output,
-          cause,
-        },
-      );
-    }
+    await writer.writeFile(output, inst.bytes);
     result.written.push({
       source: file,
       output,

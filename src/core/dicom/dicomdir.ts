@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { parseDataSet } from './parse-instance';
 
 /**

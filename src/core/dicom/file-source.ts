@@ -1,5 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 /**
  * Where a series' files are read from. The default is the file system; the vault provides one

@@ -4,5 +4,5 @@ export { loadSeries, type LoadOptions } from './load-series';
 export { bufferFileSource, fsFileSource, type FileSource } from './file-source';
 export { parseInstance, type InstanceHeader } from './parse-instance';
 export { transferSyntaxInfo, TRANSFER_SYNTAXES } from './transfer-syntax';
-export { seriesSummary, type SeriesSummary } from './series-summary';
+export { summariseDecodedSeries, type DecodedSeriesSummary } from './series-summary';
 export type * from './types';

@@ -1,5 +1,5 @@
-import { PulmoLensError } from '../errors';
-import type { Volume } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import type { Volume } from '../../common/volume';
 import { decodeFrame } from './codecs/decode-frame';
 import { fsFileSource, type FileSource } from './file-source';
 import { frameBytes, parseInstance } from './parse-instance';

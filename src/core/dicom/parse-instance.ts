@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import { PulmoLensError } from '../errors';
-import type { Vec3 } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import type { Vec3 } from '../../common/volume';
 import { isEncapsulated, transferSyntaxInfo, type Codec } from './transfer-syntax';
 import type { SeriesMetadata } from './types';
 import type { FrameInfo } from './codecs/codec-types';

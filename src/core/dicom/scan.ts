@@ -1,6 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
-import { PulmoLensError, type ErrorCode } from '../errors';
-import type { Vec3 } from '../volume/volume';
+import { PulmoLensError, type ErrorCode } from '../../common/errors';
+import type { Vec3 } from '../../common/volume';
 import { collectFiles } from './collect-files';
 import { dicomDirFiles } from './dicomdir';
 import { parseInstance, type InstanceHeader } from './parse-instance';

@@ -1,4 +1,4 @@
-import type { DirectionCosines, Vec3 } from '../volume/volume';
+import type { DirectionCosines, Vec3 } from '../../common/volume';
 import type { FrameHeader } from './parse-instance';
 
 export const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];

@@ -1,7 +1,7 @@
 import type { LoadedSeries } from './types';
 
 /** The `pulmolens info --json` shape of one series (a CLI contract other tools rely on). */
-export interface SeriesSummary {
+export interface DecodedSeriesSummary {
   seriesInstanceUid: string;
   studyInstanceUid: string;
   modality: string;
@@ -18,7 +18,7 @@ export interface SeriesSummary {
   warnings: string[];
 }
 
-export function seriesSummary(l: LoadedSeries): SeriesSummary {
+export function summariseDecodedSeries(l: LoadedSeries): DecodedSeriesSummary {
   const s = l.series;
   return {
     seriesInstanceUid: s.metadata.seriesInstanceUid,

@@ -8,7 +8,8 @@ export type Codec =
   | 'jpeg-extended'
   | 'jpeg-lossless'
   | 'jpeg-ls'
-  | 'jpeg-2000';
+  | 'jpeg-2000'
+  | 'htj2k';
 
 interface TransferSyntaxInfo {
   name: string;
@@ -34,6 +35,10 @@ export const TRANSFER_SYNTAXES: Readonly<Record<string, TransferSyntaxInfo>> = {
   '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Near-Lossless', codec: 'jpeg-ls', lossy: true },
   '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 Lossless', codec: 'jpeg-2000', lossy: false },
   '1.2.840.10008.1.2.4.91': { name: 'JPEG 2000', codec: 'jpeg-2000', lossy: true },
+  '1.2.840.10008.1.2.4.201': { name: 'HTJ2K Lossless', codec: 'htj2k', lossy: false },
+  '1.2.840.10008.1.2.4.202': { name: 'HTJ2K Lossless RPCL', codec: 'htj2k', lossy: false },
+  // .203 allows lossy or lossless codestreams; treated as lossy, as for JPEG 2000 (.91).
+  '1.2.840.10008.1.2.4.203': { name: 'HTJ2K', codec: 'htj2k', lossy: true },
 };
 
 export function transferSyntaxInfo(uid: string): TransferSyntaxInfo | undefined {

@@ -1,39 +1,8 @@
-import type { ErrorCode } from '../errors';
-import type { DirectionCosines, Vec3, Volume } from '../volume/volume';
+import type { DirectionCosines, Vec3, Volume } from '../../common/volume';
+import type { SeriesMetadata, SkippedFile } from '../../common/dicom';
 
-/** Header metadata a viewer and a report need, in one typed object (strings empty when absent). */
-export interface SeriesMetadata {
-  patientName: string;
-  patientId: string;
-  patientBirthDate: string;
-  patientSex: string;
-  /** DICOM AS string, e.g. "065Y" */
-  patientAge: string;
-  studyInstanceUid: string;
-  studyDate: string;
-  studyTime: string;
-  studyDescription: string;
-  accessionNumber: string;
-  seriesInstanceUid: string;
-  seriesNumber: number | null;
-  seriesDescription: string;
-  seriesDate: string;
-  modality: string;
-  manufacturer: string;
-  manufacturerModelName: string;
-  institutionName: string;
-  convolutionKernel: string;
-  sliceThicknessMm: number | null;
-  kvp: number | null;
-  frameOfReferenceUid: string;
-  bodyPartExamined: string;
-}
-
-export interface SkippedFile {
-  path: string;
-  code: ErrorCode;
-  reason: string;
-}
+// Both sides of the IPC use these two; they live in src/common and are part of this module's API.
+export type { SeriesMetadata, SkippedFile };
 
 /** One image (a frame of a file) that belongs to a series, with what is needed to place it. */
 export interface FrameRef {

@@ -5,7 +5,7 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 export interface OutputFile {
   name: string;

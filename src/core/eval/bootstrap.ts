@@ -6,7 +6,7 @@
  * from the Python script's, within the bootstrap's own noise).
  */
 import { cpmOf, packCohort, weightedFrocSensitivities, type ScoredCohort } from './froc';
-import { FROC_FP_RATES } from './types';
+import { FROC_FP_RATES } from '../../common/eval';
 
 export const DEFAULT_BOOTSTRAP_SAMPLES = 1000;
 export const DEFAULT_BOOTSTRAP_SEED = 1;

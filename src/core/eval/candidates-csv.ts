@@ -1,5 +1,5 @@
 /** candidates.csv: every candidate with what it matched, so a researcher can audit each decision. */
-import type { ScanMatch } from './types';
+import type { ScanMatch } from '../../common/eval';
 
 const HEADER =
   'seriesuid,candidateId,coordX,coordY,coordZ,probability,match,reason,markId,distanceMm,aboveThreshold';

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
-import type { FindingsDocument } from '../findings/findings-document';
-import type { Candidate } from './types';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
+import type { Candidate } from '../../common/eval';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const scoredFinding = z.looseObject({

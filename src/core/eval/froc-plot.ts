@@ -5,7 +5,7 @@
  */
 import type { BootstrapResult } from './bootstrap';
 import { interpolate, type FrocCurve } from './froc';
-import { FROC_FP_RATES } from './types';
+import { FROC_FP_RATES } from '../../common/eval';
 
 export type Rgb = [number, number, number];
 

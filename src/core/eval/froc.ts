@@ -5,7 +5,7 @@
  * curve (sklearn roc_curve, with ties forming one step), and sensitivities at 1/8..8 FP per scan are
  * read off it by linear interpolation (numpy interp). CPM is their mean.
  */
-import { FROC_FP_RATES, type ScanMatch } from './types';
+import { FROC_FP_RATES, type ScanMatch } from '../../common/eval';
 
 export interface ScoreEntry {
   /** Index of the scan in the cohort, so bootstrap can reweight scans. */

@@ -37,5 +37,20 @@ export {
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
-export type * from './types';
-export { FROC_FP_RATES } from './types';
+export {
+  readModelEvalInfo,
+  modelEvalInfoOf,
+  type ModelEvalInfo,
+  type ManifestOperatingPoint,
+} from './model-info';
+export {
+  intervalNote,
+  bootstrapScans,
+  MIN_NODULES_FOR_CI,
+  MIN_SCANS_FOR_CI,
+  type Interval,
+} from './confidence';
+export { readSeriesUidList, SERIES_UID_PATTERN } from './series-list';
+export { referenceCoverage, coverageLines, type CoverageSets } from './reference-coverage';
+export type * from '../../common/eval';
+export { FROC_FP_RATES, TUNED_LABEL } from '../../common/eval';

@@ -12,10 +12,10 @@
  */
 import { basename } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { PulmoLensError } from '../errors';
-import type { VolumeGeometry, Vec3 } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import type { VolumeGeometry, Vec3 } from '../../common/volume';
 import type { TextSource } from './luna16-csv';
-import type { ExcludedMark, ReferenceNodule } from './types';
+import type { ExcludedMark, ReferenceNodule } from '../../common/eval';
 
 export const DEFAULT_MIN_READERS = 3;
 

@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { DEFAULT_MIN_READERS, lidcSeriesUid, readLidcXml, type SeriesGeometry } from './lidc-xml';
 import { readLuna16Annotations, readLuna16Excluded, type TextSource } from './luna16-csv';
-import type { AnnotationIndex, ScanAnnotations } from './types';
+import type { AnnotationIndex, ScanAnnotations } from '../../common/eval';
 
 export interface AnnotationInputs {
   annotationsCsv?: string;
@@ -15,10 +15,13 @@ export interface AnnotationInputs {
   lidcXml?: string[];
   /** Readers who must have marked a >= 3 mm nodule for it to count (LIDC XML only). */
   minReaders?: number;
-  /** The series being evaluated: annotations for any other series are an error... */
+  /**
+   * The series found among the studies. Annotations for other series are left out (a LUNA16 file
+   * covers 888 scans, a site has a few) and counted in `annotatedSeries`...
+   */
   knownSeries?: ReadonlySet<string>;
-  /** ...unless this is set, when they are left out (scoring a subset of a cohort). */
-  ignoreUnknownSeries?: boolean;
+  /** ...unless this is set: then they are an error naming the file and line. */
+  strict?: boolean;
   /** Geometry of an evaluated series, needed to place LIDC pixel marks in world mm. */
   geometryOf?: (seriesInstanceUid: string) => SeriesGeometry | undefined;
 }
@@ -27,6 +30,8 @@ export interface LoadedAnnotations {
   index: AnnotationIndex;
   /** sha256 of the input files' bytes in order (CSV, excluded CSV, XML by path): for one file, its sha256sum. */
   sha256: string;
+  /** Every series the reference files name, found among the studies or not (sorted). */
+  annotatedSeries: string[];
 }
 
 async function readSource(path: string): Promise<{ src: TextSource; bytes: Buffer }> {
@@ -53,7 +58,15 @@ function entry(index: AnnotationIndex, uid: string): ScanAnnotations {
 export async function loadAnnotations(inputs: AnnotationInputs): Promise<LoadedAnnotations> {
   const hash = createHash('sha256');
   const index: AnnotationIndex = new Map();
-  const csvOpts = { knownSeries: inputs.knownSeries, ignoreUnknownSeries: inputs.ignoreUnknownSeries };
+  const annotated = new Set<string>();
+  const known = inputs.knownSeries;
+  // Strict: the reader names the first row of an unknown series. Otherwise every row is read, so the
+  // series that are not here can be counted, and only the known ones are kept.
+  const csvOpts = inputs.strict ? { knownSeries: known } : {};
+  const keep = <T>(rows: Map<string, T[]>): [string, T[]][] => {
+    for (const uid of rows.keys()) annotated.add(uid);
+    return [...rows].filter(([uid]) => !known || known.has(uid));
+  };
   if (!inputs.annotationsCsv && !inputs.lidcXml?.length) {
     throw new PulmoLensError(
       'ANNOTATIONS_INVALID',
@@ -63,20 +76,22 @@ export async function loadAnnotations(inputs: AnnotationInputs): Promise<LoadedA
   if (inputs.annotationsCsv) {
     const { src, bytes } = await readSource(inputs.annotationsCsv);
     hash.update(bytes);
-    for (const [uid, nodules] of readLuna16Annotations(src, csvOpts))
+    for (const [uid, nodules] of keep(readLuna16Annotations(src, csvOpts)))
       entry(index, uid).nodules.push(...nodules);
   }
   if (inputs.excludedCsv) {
     const { src, bytes } = await readSource(inputs.excludedCsv);
     hash.update(bytes);
-    for (const [uid, marks] of readLuna16Excluded(src, csvOpts)) entry(index, uid).excluded.push(...marks);
+    for (const [uid, marks] of keep(readLuna16Excluded(src, csvOpts)))
+      entry(index, uid).excluded.push(...marks);
   }
   for (const path of [...(inputs.lidcXml ?? [])].sort()) {
     const { src, bytes } = await readSource(path);
     hash.update(bytes);
     const uid = lidcSeriesUid(src);
-    if (inputs.knownSeries && !inputs.knownSeries.has(uid)) {
-      if (inputs.ignoreUnknownSeries) continue;
+    annotated.add(uid);
+    if (known && !known.has(uid)) {
+      if (!inputs.strict) continue;
       throw new PulmoLensError(
         'ANNOTATIONS_INVALID',
         `unknown series ${uid} (not among the studies being evaluated)`,
@@ -98,5 +113,5 @@ export async function loadAnnotations(inputs: AnnotationInputs): Promise<LoadedA
     e.nodules.push(...lidc.nodules);
     e.excluded.push(...lidc.excluded);
   }
-  return { index, sha256: hash.digest('hex') };
+  return { index, sha256: hash.digest('hex'), annotatedSeries: [...annotated].sort() };
 }

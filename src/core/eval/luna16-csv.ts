@@ -4,9 +4,9 @@
  * a short row, a non-number or an unknown series is an ANNOTATIONS_INVALID error naming the line.
  */
 import { basename } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { Vec3 } from '../volume/volume';
-import type { ExcludedMark, ReferenceNodule } from './types';
+import { PulmoLensError } from '../../common/errors';
+import type { Vec3 } from '../../common/volume';
+import type { ExcludedMark, ReferenceNodule } from '../../common/eval';
 
 export interface TextSource {
   /** Shown in errors and used in mark ids. */
@@ -15,9 +15,8 @@ export interface TextSource {
 }
 
 export interface CsvReadOptions {
-  /** When given, a row naming any other series is an error (or skipped with ignoreUnknownSeries). */
+  /** When given, a row naming any other series is an error (--strict; see load-annotations). */
   knownSeries?: ReadonlySet<string>;
-  ignoreUnknownSeries?: boolean;
 }
 
 const REQUIRED = ['seriesuid', 'coordX', 'coordY', 'coordZ', 'diameter_mm'] as const;
@@ -99,7 +98,6 @@ function readRows(src: TextSource, opts: CsvReadOptions): Row[] {
     const seriesuid = fields[col.seriesuid] ?? '';
     if (seriesuid === '') throw invalid(src, line, 'seriesuid is empty');
     if (opts.knownSeries && !opts.knownSeries.has(seriesuid)) {
-      if (opts.ignoreUnknownSeries) continue;
       throw invalid(src, line, `unknown series ${seriesuid} (not among the studies being evaluated)`);
     }
     const num = (c: (typeof REQUIRED)[number]): number => parseNumber(src, line, c, fields[col[c]] ?? '');

@@ -7,8 +7,8 @@
  * - a candidate hitting only excluded marks is ignored; anything else is a false positive.
  * A candidate that is the best hit on two overlapping nodules is a TP for both, as in the script.
  */
-import type { Vec3 } from '../volume/volume';
-import type { Candidate, MatchedCandidate, NoduleOutcome, ScanMatch, ScanRecord } from './types';
+import type { Vec3 } from '../../common/volume';
+import type { Candidate, MatchedCandidate, NoduleOutcome, ScanMatch, ScanRecord } from '../../common/eval';
 
 /** LUNA16's stand-in diameter for excluded marks that have none. */
 export const EXCLUDED_DEFAULT_DIAMETER_MM = 10;

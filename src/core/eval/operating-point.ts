@@ -4,7 +4,7 @@
  * marks for the same F1), reported so that it can be fixed for a later run.
  */
 import type { ScoredCohort, ScoreEntry } from './froc';
-import type { OperatingPoint } from './types';
+import type { OperatingPoint } from '../../common/eval';
 
 function lesionCount(cohort: ScoredCohort): number {
   return cohort.lesionsPerScan.reduce((a, b) => a + b, 0);
@@ -51,4 +51,44 @@ export function bestF1OperatingPoint(cohort: ScoredCohort): OperatingPoint {
     if (best.threshold === null || (here.f1 ?? -1) > (best.f1 ?? -1)) best = here;
   }
   return best;
+}
+
+/** Per-scan true and false positives at a threshold, for bootstrapping the operating point. */
+export interface ScanTallies {
+  tp: Float64Array;
+  fp: Float64Array;
+  lesions: Float64Array;
+}
+
+export function talliesAt(cohort: ScoredCohort, threshold: number | null): ScanTallies {
+  const t: ScanTallies = {
+    tp: new Float64Array(cohort.scans),
+    fp: new Float64Array(cohort.scans),
+    lesions: Float64Array.from(cohort.lesionsPerScan),
+  };
+  if (threshold === null) return t;
+  for (const e of cohort.entries) {
+    if (e.probability < threshold) continue;
+    if (e.positive) t.tp[e.scan]! += 1;
+    else t.fp[e.scan]! += 1;
+  }
+  return t;
+}
+
+/** The operating point of a bootstrap resample (scan s counted weights[s] times). */
+export function weightedPoint(
+  t: ScanTallies,
+  weights: Float64Array,
+  threshold: number | null,
+): OperatingPoint {
+  let tp = 0;
+  let fp = 0;
+  let lesions = 0;
+  for (let s = 0; s < weights.length; s++) {
+    const w = weights[s] as number;
+    tp += w * (t.tp[s] as number);
+    fp += w * (t.fp[s] as number);
+    lesions += w * (t.lesions[s] as number);
+  }
+  return pointAt(tp, fp, lesions, weights.length, threshold);
 }

@@ -6,7 +6,7 @@ import { frocPlotModel } from './froc-plot';
 import { frocPng } from './froc-png';
 import { frocSvg } from './froc-svg';
 import { RUN_FILE, SCANS_FILE, scansJsonl, type RunInfo } from './run-record';
-import type { ScanRecord } from './types';
+import type { ScanRecord } from '../../common/eval';
 
 export const OUTPUT_FILES = [
   'metrics.json',

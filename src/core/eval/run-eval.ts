@@ -7,15 +7,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
-import type { FindingsDocument } from '../findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { claimEvalFolder } from './output-folder';
+import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
+import type { ModelEvalInfo } from './model-info';
+import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from './types';
+import type { AnnotationIndex, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
@@ -42,7 +46,14 @@ export interface RunEvalOptions<S extends EvalStudy> {
   shard?: Shard;
   annotations: AnnotationIndex;
   annotationsSha256: string;
+  /** The reference files' series, the studies found and the series list (see reference-coverage). */
+  coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans (see model-info). */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
   outDir: string;
+  /** Take over a folder that holds eval's file names without being an eval folder (--overwrite). */
+  overwrite?: boolean;
   threshold?: number;
   /** Runs the detector on one series; without it every series needs precomputed findings. */
   analyze?: (study: S) => Promise<FindingsDocument>;
@@ -113,7 +124,7 @@ export async function runEvaluation<S extends EvalStudy>(
     throw new PulmoLensError('EVAL_INVALID', 'the same series was given twice among the studies');
   }
   // Series UIDs name files (findings/<uid>.json); DICOM UIDs are digits and dots.
-  const unsafe = cohortSeries.find((uid) => !/^[0-9A-Za-z][0-9A-Za-z._#-]*$/.test(uid));
+  const unsafe = cohortSeries.find((uid) => !SERIES_UID_PATTERN.test(uid));
   if (unsafe !== undefined) {
     throw new PulmoLensError('EVAL_INVALID', `series UID ${JSON.stringify(unsafe)} cannot name a file`);
   }
@@ -124,6 +135,7 @@ export async function runEvaluation<S extends EvalStudy>(
       `no series to evaluate${opts.shard ? ` in shard ${opts.shard.index}/${opts.shard.count} of ${cohortSeries.length}` : ''}`,
     );
   }
+  await claimEvalFolder(opts.outDir, { overwrite: opts.overwrite === true });
   const cacheDir = join(opts.outDir, FINDINGS_CACHE_DIR);
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
@@ -168,6 +180,9 @@ export async function runEvaluation<S extends EvalStudy>(
     annotationsSha256: opts.annotationsSha256,
     bootstrapSamples: opts.bootstrapSamples,
     bootstrapSeed: opts.bootstrapSeed,
+    coverage: opts.coverage,
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans,
   });
   const run: RunInfo = {
     schemaVersion: 1,
@@ -175,6 +190,9 @@ export async function runEvaluation<S extends EvalStudy>(
     threshold: opts.threshold ?? null,
     shard: opts.shard ?? null,
     cohortSeries,
+    ...(opts.coverage ? { coverage: opts.coverage } : {}),
+    modelInfo: opts.modelInfo ?? null,
+    includeTrainingScans: opts.includeTrainingScans === true,
   };
   await writeEvaluation(opts.outDir, evaluation, records, run);
   return { evaluation, records };

@@ -6,9 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
+import type { ModelEvalInfo } from './model-info';
+import type { CoverageSets } from './reference-coverage';
 import type { Shard } from './shard';
-import type { ScanRecord } from './types';
+import type { ScanRecord } from '../../common/eval';
 
 export const RUN_FILE = 'run.json';
 export const SCANS_FILE = 'scans.jsonl';
@@ -16,11 +18,16 @@ export const SCANS_FILE = 'scans.jsonl';
 export interface RunInfo {
   schemaVersion: 1;
   annotationsSha256: string;
-  /** The threshold given on the command line; null when the F1-maximising one was chosen. */
+  /** The threshold given on the command line; null: the manifest's, else the one tuned on the set. */
   threshold: number | null;
   shard: Shard | null;
   /** Every series of the cohort before sharding (sorted), so a merge can tell whether shards are missing. */
   cohortSeries: string[];
+  /** Absent in folders written before issue 13: the records are then all that is known. */
+  coverage?: CoverageSets;
+  /** The model manifest's operating point and training scans, as read when the run started. */
+  modelInfo?: ModelEvalInfo | null;
+  includeTrainingScans?: boolean;
 }
 
 const vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -30,6 +37,24 @@ const runInfoSchema = z.object({
   threshold: z.number().nullable(),
   shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
   cohortSeries: z.array(z.string()),
+  coverage: z
+    .object({
+      annotatedSeries: z.array(z.string()),
+      foundSeries: z.array(z.string()),
+      listedSeries: z.array(z.string()).nullable(),
+    })
+    .optional(),
+  modelInfo: z
+    .object({
+      detectorSha256: z.string(),
+      operatingPoint: z
+        .object({ threshold: z.number(), chosenOn: z.string().nullable(), criterion: z.string().nullable() })
+        .nullable(),
+      trainingSeriesUids: z.array(z.string()).nullable(),
+    })
+    .nullable()
+    .optional(),
+  includeTrainingScans: z.boolean().optional(),
 });
 const scanRecordSchema = z.object({
   seriesInstanceUid: z.string().min(1),

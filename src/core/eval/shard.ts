@@ -3,7 +3,7 @@
  * any job scheduler can run shard i without coordination and the split is the same everywhere.
  * Shards are numbered from 0, like Kubernetes' JOB_COMPLETION_INDEX and Slurm's --array=0-(n-1).
  */
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 export interface Shard {
   index: number;

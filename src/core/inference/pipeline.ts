@@ -1,6 +1,6 @@
 import type { Progress, SeriesMetadata } from '../dicom/types';
 import { PulmoLensError } from '../errors';
-import { brockRisk, type Sex } from '../findings/brock';
+import { brockRisk, NODULE_COUNT_LEVEL, type Sex } from '../findings/brock';
 import type { Finding, FindingsDocument, NoduleType } from '../findings/findings-document';
 import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleischner';
 import { lungRadsCategory } from '../findings/lung-rads';
@@ -68,8 +68,6 @@ export interface PipelineContext {
 }
 
 export const DEFAULT_THRESHOLD = 0.1;
-/** Probability (detector x characterizer) from which a candidate counts as a nodule for counts. */
-const NODULE_LEVEL = 0.5;
 const SOLID_COMPONENT_HU = -300;
 
 const round = (v: number, d: number) => {
@@ -246,7 +244,7 @@ export async function runAnalysis(
   if (age === null) warnings.push('patient age unknown (no PatientAge/BirthDate); Brock risk uses 62 years');
   const sex = cl.sex ?? patientSex(header.patientSex);
   if (sex === null) warnings.push('patient sex unknown; Brock risk uses the male reference category');
-  const noduleCount = Math.max(1, measured.filter((f) => f.probability >= NODULE_LEVEL).length);
+  const noduleCount = Math.max(1, measured.filter((f) => f.probability >= NODULE_COUNT_LEVEL).length);
   const superior = lungSuperiorRange(lung.mask, coarse, volume);
 
   const findings: Finding[] = measured.map((f) => {

@@ -1,11 +1,10 @@
 /**
- * Everything a reviewed analysis exports, written together: report.pdf, report-sr.dcm,
- * heatmap-pmap.dcm, findings-review.json and findings.csv. Each file is staged under a temporary
- * name and the renames happen only once all are complete, so a folder never holds a half report.
+ * What a reviewed analysis exports: report.pdf, report-sr.dcm, heatmap-pmap.dcm,
+ * findings-review.json and findings.csv, only the formats asked for. Written through an
+ * OutputWriter: all or none, and never over a file this run did not create unless the user chose to.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { OutputWriter, type OutputChoice } from '../io/safe-writer';
 import { buildMeasurementReport } from './dicom-sr';
 import { buildParametricMap } from './parametric-map';
 import { buildPdfReport } from './pdf-report';
@@ -25,50 +24,50 @@ export interface ReportBundle {
   /** Absolute paths of the files written, by kind (pmap absent when there was no heatmap). */
   paths: Partial<Record<keyof typeof REPORT_FILES, string>>;
   content: ReportContent;
-  srSopInstanceUid: string;
+  /** Present when the SR was written. */
+  srSopInstanceUid?: string;
   pmapSopInstanceUid?: string;
 }
 
-let counter = 0;
+export type ReportFormat = keyof typeof REPORT_FILES;
 
-export async function writeReportBundle(outDir: string, input: ReportInput): Promise<ReportBundle> {
+export interface ReportBundleOptions extends OutputChoice {
+  /** Only these are built and written (default: all five). */
+  formats?: readonly ReportFormat[];
+  /** The run's writer, when the report goes with other files of the same run (analyze --report). */
+  writer?: OutputWriter;
+}
+
+export async function writeReportBundle(
+  outDir: string,
+  input: ReportInput,
+  opts: ReportBundleOptions = {},
+): Promise<ReportBundle> {
   const dir = resolve(outDir);
+  const wanted = new Set<ReportFormat>(opts.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[]));
+  const writer = opts.writer ?? new OutputWriter(opts);
+  // Refuse before the (slow) PDF is built when a file the user did not let us replace is there.
+  await writer.checkFree([...wanted].map((k) => join(dir, REPORT_FILES[k])));
   const content = reportContent(input);
-  const sr = buildMeasurementReport(input, content);
-  const pmap = input.heatmap ? buildParametricMap(input, input.heatmap) : null;
-  const pdf = await buildPdfReport(input, content);
-  const files: Array<[keyof typeof REPORT_FILES, string | Uint8Array]> = [
-    ['pdf', pdf],
-    ['sr', sr.bytes],
-    ...(pmap ? [['pmap', pmap.bytes] as [keyof typeof REPORT_FILES, Uint8Array]] : []),
-    ['csv', findingsCsv(content)],
-    ['json', findingsReviewJson(input, content)],
-  ];
-  const staged: Array<{ temp: string; final: string; kind: keyof typeof REPORT_FILES }> = [];
-  try {
-    await mkdir(dir, { recursive: true });
-    for (const [kind, data] of files) {
-      const final = join(dir, REPORT_FILES[kind]);
-      counter += 1;
-      const temp = `${final}.tmp-${process.pid}-${counter}`;
-      staged.push({ temp, final, kind });
-      await writeFile(temp, data);
-    }
-    for (const s of staged) await rename(s.temp, s.final);
-  } catch (cause) {
-    await Promise.all(staged.map((s) => rm(s.temp, { force: true })));
-    throw new PulmoLensError('IO_ERROR', `cannot write the report: ${(cause as Error).message}`, {
-      path: dir,
-      cause,
-    });
-  }
+  const sr = wanted.has('sr') ? buildMeasurementReport(input, content) : null;
+  const pmap = wanted.has('pmap') && input.heatmap ? buildParametricMap(input, input.heatmap) : null;
+  const files: Array<[ReportFormat, string | Uint8Array]> = [];
+  if (wanted.has('pdf')) files.push(['pdf', await buildPdfReport(input, content)]);
+  if (sr) files.push(['sr', sr.bytes]);
+  if (pmap) files.push(['pmap', pmap.bytes]);
+  if (wanted.has('csv')) files.push(['csv', findingsCsv(content)]);
+  if (wanted.has('json')) files.push(['json', findingsReviewJson(input, content)]);
+  const written = await writer.writeFiles(
+    dir,
+    files.map(([kind, data]) => ({ name: REPORT_FILES[kind], data })),
+  );
   const paths: ReportBundle['paths'] = {};
-  for (const s of staged) paths[s.kind] = s.final;
+  for (const [i, [kind]] of files.entries()) paths[kind] = written[i]!;
   return {
     dir,
     paths,
     content,
-    srSopInstanceUid: sr.sopInstanceUid,
+    ...(sr ? { srSopInstanceUid: sr.sopInstanceUid } : {}),
     ...(pmap ? { pmapSopInstanceUid: pmap.sopInstanceUid } : {}),
   };
 }

@@ -5,8 +5,8 @@
  * the nodule type, Lung-RADS category and malignancy risk, and the centre as a SCOORD3D POINT in
  * the series' frame of reference. Comprehensive 3D SR is the storage class that allows SCOORD3D.
  */
-import type { Finding } from '../findings/findings-document';
-import type { ReviewedFinding } from '../review/review';
+import type { Finding } from '../../common/findings/findings-document';
+import type { ReviewedFinding } from '../../common/review/review';
 import { dicomDateTime, ds, newUid, writeDicom } from './dcmjs-writer';
 import { readerMeasurementGroup } from './reader-measurements-sr';
 import {

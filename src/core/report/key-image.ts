@@ -5,9 +5,9 @@
  * not depend on a browser or on Cornerstone.
  */
 import { PNG } from 'pngjs';
-import type { Finding } from '../findings/findings-document';
+import type { Finding } from '../../common/findings/findings-document';
 import type { Heatmap } from '../inference/pipeline';
-import type { Volume } from '../volume/volume';
+import type { Volume } from '../../common/volume';
 
 export const LUNG_WINDOW = { level: -600, width: 1500 } as const;
 

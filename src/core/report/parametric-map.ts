@@ -5,8 +5,8 @@
  * Value Mapping turns them into probability 0..1 (slope 1/255), so a viewer shows probabilities.
  */
 import type { Heatmap } from '../inference/pipeline';
-import { PulmoLensError } from '../errors';
-import { voxelToWorld } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import { voxelToWorld } from '../../common/volume';
 import { dicomDateTime, ds, newUid, writeDicom } from './dcmjs-writer';
 import { CT_IMAGE_STORAGE, DEFAULT_SOFTWARE, type ReportInput } from './report-input';
 

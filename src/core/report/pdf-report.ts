@@ -4,7 +4,8 @@
  * (lung window, with and without the heatmap). Every page carries the research-use disclaimer.
  * Standard fonts only encode WinAnsi, so all text goes through `winAnsi` first.
  */
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { encodePng, renderKeyImages } from './key-image';
 import { DEFAULT_SOFTWARE, DISCLAIMER, type ReportContent, type ReportInput } from './report-input';
 
@@ -118,8 +119,8 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   const md = input.metadata;
   const software = input.software ?? DEFAULT_SOFTWARE;
   // Readers find a slice by its Instance Number on the PACS, not by our volume index.
-  const bySlot = new Map(input.frames.map((f) => [f.slot, f]));
-  const imageLabel = (k: number) => String(bySlot.get(k)?.instanceNumber ?? `#${k + 1}`);
+  const numbers = instanceNumbersBySlot(input.frames, input.volume.dims[2]);
+  const imageLabel = (k: number) => imageNumberLabel(numbers[k], k);
   pdf.setTitle(winAnsi(`PulmoLens report ${md.patientId} ${da(md.studyDate)}`));
   pdf.setSubject(DISCLAIMER);
   pdf.setProducer('PulmoLens (pdf-lib)');
@@ -192,18 +193,20 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     ['Lung-RADS', 430],
     ['Prob.', 480],
   ];
-  w.text(
-    `Findings (${content.shown.length} reported, ${content.reviewed.length - content.shown.length} rejected)`,
-    {
-      size: 11,
-      bold: true,
-    },
-  );
+  // Only what the reader kept (and, in a draft, what awaits a decision); rejected CAD marks are not
+  // findings of this exam, so they get one line, never rows with categories and advice.
+  const rejected = content.reviewed.length - content.shown.length;
+  w.text(`Findings (${content.shown.length} reported)`, { size: 11, bold: true });
+  if (rejected > 0) {
+    w.text(`${rejected} CAD mark${rejected === 1 ? '' : 's'} rejected by the reader`, { size: 8 });
+  }
   w.ensure(12);
   for (const [h, x] of cols) w.page.drawText(h, { x: MARGIN + x, y: w.y - 8, size: 8, font: w.bold });
   w.y -= 12;
-  const list = content.reviewed;
-  if (list.length === 0) w.text('No finding above the operating threshold.');
+  const list = content.shown;
+  if (list.length === 0) {
+    w.text(rejected > 0 ? 'No finding kept by the reader.' : 'No finding above the operating threshold.');
+  }
   for (const r of list) {
     const f = r.finding;
     const cells = [
@@ -271,6 +274,26 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
 
   const total = w.pages.length;
   w.pages.forEach((p, i) => {
+    // A draft must never pass for a signed report, whichever page is printed or shown.
+    if (!content.isReviewed) {
+      const { width, height } = p.getSize();
+      p.drawText('DRAFT', {
+        x: width / 2 - 150,
+        y: height / 2 - 120,
+        size: 110,
+        font: w.bold,
+        color: rgb(0.85, 0.2, 0.2),
+        opacity: 0.18,
+        rotate: degrees(35),
+      });
+      p.drawText(`DRAFT - not reviewed - page ${i + 1} of ${total}`, {
+        x: width - MARGIN - 170,
+        y: height - MARGIN / 2,
+        size: 8,
+        font: w.bold,
+        color: rgb(0.75, 0, 0),
+      });
+    }
     p.drawText(winAnsi(`${DISCLAIMER} ${software.name} ${software.version} - page ${i + 1} of ${total}`), {
       x: MARGIN,
       y: MARGIN / 2,

@@ -4,7 +4,7 @@
  * which findings a report shows and what the exam category is.
  */
 import type { FrameRef, SeriesMetadata } from '../dicom/types';
-import type { Finding, FindingsDocument, LungRadsCategory } from '../findings/findings-document';
+import type { Finding, FindingsDocument, LungRadsCategory } from '../../common/findings/findings-document';
 import type { Heatmap } from '../inference/pipeline';
 import {
   DEFAULT_REVIEW_CONTEXT,
@@ -15,8 +15,8 @@ import {
   type ReviewContext,
   type ReviewedFinding,
   type StudyReview,
-} from '../review/review';
-import type { Volume } from '../volume/volume';
+} from '../../common/review/review';
+import type { Volume } from '../../common/volume';
 import type { ReaderMeasurement } from './reader-measurements-sr';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { voxelToWorld } from '../volume/volume';
+import { voxelToWorld } from '../../common/volume';
 import type { Phantom } from './phantom';
 
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';

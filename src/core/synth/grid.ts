@@ -3,7 +3,7 @@
  * direction cosines), so world <-> voxel is a per-axis affine map and rasterisers can loop over
  * bounding boxes directly.
  */
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 
 export interface Grid {
   dims: Vec3;

@@ -3,7 +3,7 @@
  * are drawn. The ground truth written for each is the centre and nominal diameter that LUNA16
  * annotations would give.
  */
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 import { lungAt, type ChestAnatomy } from './anatomy';
 import { boxFor, rasterize, segmentDistance, type Grid } from './grid';
 import type { Rng } from './prng';

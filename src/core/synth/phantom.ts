@@ -2,8 +2,8 @@
  * generatePhantom: a seeded synthetic chest CT with inserted nodules and their ground truth.
  * The same seed and options always give the same voxels, on every platform.
  */
-import { PulmoLensError } from '../errors';
-import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { anatomyHu, randomAnatomy, type ChestAnatomy } from './anatomy';
 import { blurAxis, boxFor, gaussianNoiseGain, rasterize, segmentDistance, type Grid } from './grid';
 import {

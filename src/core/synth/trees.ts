@@ -2,7 +2,7 @@
  * Airway and vessel trees as tapered tube segments. Trees grow from the hila towards the lung
  * periphery by dichotomous branching (radii following Murray's law), and stop at the pleura.
  */
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 import { lungAt, type ChestAnatomy } from './anatomy';
 import type { Rng } from './prng';
 import { add, deflect, normalize, randomPerpendicular, scale, sub } from './vec';

@@ -6,7 +6,7 @@
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 const REASONS: Record<string, string> = {
   EROFS: 'the disk is read-only',

@@ -37,6 +37,7 @@ export type AuditEvent =
   | 'report-saved'
   | 'object-stored'
   | 'object-deleted'
+  | 'orphans-removed'
   | 'passphrase-changed'
   | 'key-wrapping-rotated'
   | 'os-unlock-enabled'

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { aad, open, seal, subkey } from './crypto';
 import type { KdfParams } from './kdf';
 import { readFileOr, writeFileDurable } from './atomic-fs';

@@ -6,7 +6,7 @@
  *   "PLVIDX01" | vault id (16) | generation u64 BE | seal(index key, JSON, AAD = magic|vault|generation)
  */
 import { join } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries, SeriesMetadata } from '../dicom/types';
 import { aad, open, seal } from './crypto';
 import { readFileOr, writeFileDurable } from './atomic-fs';

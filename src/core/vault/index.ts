@@ -4,21 +4,15 @@ export {
   openVault,
   openVaultWithOsKey,
   isVault,
-  UnlockedVault,
-  DEFAULT_IDLE_LOCK_MS,
   type CreateVaultOptions,
   type OpenVaultOptions,
-  type VaultOptions,
-  type VaultSession,
-  type LockReason,
-  type StudySummary,
-  type SeriesSummary,
-  type ImportResult,
-  type StoredObject,
-  type VerifyReport,
-  type VaultProblem,
-  type VaultProblemCode,
-} from './vault';
+} from './open';
+export { UnlockedVault } from './vault';
+export { DEFAULT_IDLE_LOCK_MS, type VaultOptions, type VaultSession, type LockReason } from './session';
+export type { CatalogueStudy, CatalogueSeries } from './catalogue';
+export type { ImportResult } from './dicom-series';
+export type { StoredObject } from './object-store';
+export type { VerifyReport, VaultProblem, VaultProblemCode } from './verify';
 export type { ObjectKind, StudyRecord, SeriesRecord, InstanceRecord } from './index-file';
 export type { AuditEntry, AuditEvent } from './audit-log';
 export { DEFAULT_KDF_COST, type KdfCost, type KdfParams } from './kdf';

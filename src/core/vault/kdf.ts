@@ -3,7 +3,7 @@
  * later version can raise them (passphrase change or re-wrap) without touching any data.
  */
 import { argon2id } from 'hash-wasm';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 export interface KdfParams {
   algorithm: 'argon2id';

@@ -3,7 +3,7 @@
  * in the app). Core only sees this interface; the policy of refusing the plaintext-equivalent
  * `basic_text` backend lives here so every caller gets it.
  */
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 export interface OsKeyProtector {
   /** e.g. 'keychain', 'dpapi', 'gnome_libsecret', 'kwallet5', 'basic_text' */

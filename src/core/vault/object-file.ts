@@ -10,7 +10,7 @@
  * a computable offset, so any byte range is read by decrypting only the chunks that hold it.
  */
 import { promises as fsp } from 'node:fs';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { aad, open, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 

@@ -4,7 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { ioError } from './atomic-fs';
 
 export const LOCK_FILE = 'vault.lock';

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { bufferFileSource, loadSeries, scanDicomInputs } from '../../core/dicom/index';
-import { isPulmoLensError } from '../../core/errors';
+import { isPulmoLensError } from '../../common/errors';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
 
 const port = parentPort;

@@ -1,4 +1,4 @@
-import type { Volume } from '../../core/volume/volume';
+import type { Volume } from '../../common/volume';
 import type { Thumbnail } from '../../shared/ipc-contract';
 
 /**

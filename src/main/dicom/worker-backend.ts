@@ -3,7 +3,7 @@
  * dies; a dead worker fails its pending jobs with a typed error instead of leaving them hanging.
  */
 import { Worker } from 'node:worker_threads';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScanResult, TaskOptions } from '../../core/dicom/types';
 import type { DicomBackend } from './dicom-backend';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';

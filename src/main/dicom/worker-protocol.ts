@@ -1,5 +1,5 @@
 /** Messages between the DICOM worker thread and its client (structured-clone safe). */
-import type { ErrorCode } from '../../core/errors';
+import type { ErrorCode } from '../../common/errors';
 import type { LoadedSeries, Progress, ScannedSeries, ScanResult } from '../../core/dicom/types';
 
 export type WorkerRequest =

@@ -4,15 +4,14 @@
  * study shows them without re-running, save the reader's review stamped with who and when, and
  * write the report bundle where the user chose.
  */
-import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
-import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../core/review/review';
+import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../common/review/review';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
 import type { ValidRequest } from '../../shared/ipc-contract';
@@ -176,7 +175,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       await deps.store.saveReview(req.key, review);
       return { review, reviewed: isReviewed(doc, review, threshold) };
     },
-    'report.export': async ({ key, outDir, formats }, ctx) => {
+    'report.export': async ({ key, outDir, formats, overwrite }, ctx) => {
       if (!isAbsolute(outDir)) {
         throw new PulmoLensError('INVALID_INPUT', 'the report folder must be an absolute path', {
           path: outDir,
@@ -186,25 +185,22 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const loaded = await deps.series(key, ctx);
       const heatmap = await deps.store.loadHeatmap(key);
       const review = (await deps.store.loadReview(key)) ?? emptyReview(meta.document.seriesInstanceUid);
-      const bundle = await writeReportBundle(outDir, {
-        metadata: loaded.series.metadata,
-        frames: loaded.series.frames,
-        volume: loaded.volume,
-        heatmap,
-        document: meta.document,
-        review,
-        minProbability: threshold,
-        createdAt: now(),
-        readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
-      });
-      // The bundle is written whole (atomically); formats the user did not ask for go again.
-      const wanted = new Set<string>(formats);
-      const files: string[] = [];
-      for (const [kind, p] of Object.entries(bundle.paths)) {
-        if (!p) continue;
-        if (wanted.has(kind)) files.push(p);
-        else await rm(p, { force: true });
-      }
+      const bundle = await writeReportBundle(
+        outDir,
+        {
+          metadata: loaded.series.metadata,
+          frames: loaded.series.frames,
+          volume: loaded.volume,
+          heatmap,
+          document: meta.document,
+          review,
+          minProbability: threshold,
+          createdAt: now(),
+          readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
+        },
+        { formats, overwrite: overwrite === true },
+      );
+      const files = Object.values(bundle.paths).filter((p): p is string => p !== undefined);
       await deps.store.audit('study-exported', {
         what: 'report',
         files: files.length,

@@ -3,12 +3,14 @@
  * (the vault session's UnlockedVault); the memory store serves tests and the time before a vault
  * is unlocked. Objects in the vault are immutable, so the newest object with a name wins.
  */
-import { PulmoLensError } from '../../core/errors';
-import type { FindingsDocument } from '../../core/findings/findings-document';
+import { PulmoLensError } from '../../common/errors';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import type { Heatmap } from '../../core/inference/pipeline';
-import type { StudyReview } from '../../core/review/review';
+import type { StudyReview } from '../../common/review/review';
+import { parseStudyReview } from '../../common/review/review-schema';
 import type { AuditEvent, ObjectKind, UnlockedVault } from '../../core/vault';
-import type { VolumeGeometry } from '../../core/volume/volume';
+import { seriesObjectName, type SeriesObjectPart } from '../../core/vault/object-names';
+import type { VolumeGeometry } from '../../common/volume';
 
 export interface StoredAnalysisMeta {
   key: string;
@@ -71,46 +73,53 @@ export interface VaultAccess {
 }
 
 /**
- * The vault-backed store. Object names carry the series key only inside the encrypted index;
- * putObject itself writes the audit entries (study-analysed, review-saved).
+ * The vault-backed store. Every object is stored under the study and series of its key, so deleting
+ * the study deletes it; names carry the series key only inside the encrypted index. putObject itself
+ * writes the audit entries (study-analysed, review-saved).
  */
 export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
-  const newest = (vault: UnlockedVault, kind: ObjectKind, name: string) => {
+  // The newest object of this series with this name; NOT_FOUND when the series is not in the vault.
+  const newest = (vault: UnlockedVault, key: string, kind: ObjectKind, part: SeriesObjectPart) => {
+    const { studyRef, seriesRef } = vault.seriesLocation(key);
+    const name = seriesObjectName(part, key);
     const hits = vault
-      .listObjects({ kind })
-      .filter((o) => o.name === name)
+      .listObjects({ studyRef, kind })
+      .filter((o) => o.seriesRef === seriesRef && o.name === name)
       .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     return hits.at(-1) ?? null;
   };
-  const names = (key: string) => ({
-    meta: `analysis/${key}/findings.json`,
-    heatmap: `analysis/${key}/heatmap.u8`,
-    review: `review/${key}/review.json`,
-  });
+  const put = (
+    vault: UnlockedVault,
+    key: string,
+    kind: ObjectKind,
+    part: SeriesObjectPart,
+    data: Buffer | string,
+  ) => {
+    const { studyRef, seriesRef } = vault.seriesLocation(key);
+    return vault.putObject(studyRef, kind, data, { name: seriesObjectName(part, key), seriesRef });
+  };
   return {
     async saveAnalysis(meta, heatmap) {
       const vault = session.require();
-      const n = names(meta.key);
       // Heatmap first: a meta object never points at a heatmap that is not there.
-      await vault.putObject(
-        null,
+      await put(
+        vault,
+        meta.key,
         'analysis',
+        'heatmap',
         Buffer.from(heatmap.buffer, heatmap.byteOffset, heatmap.byteLength),
-        {
-          name: n.heatmap,
-        },
       );
-      await vault.putObject(null, 'analysis', JSON.stringify(meta), { name: n.meta });
+      await put(vault, meta.key, 'analysis', 'findings', JSON.stringify(meta));
     },
     async loadAnalysis(key) {
       const vault = session.require();
-      const o = newest(vault, 'analysis', names(key).meta);
+      const o = newest(vault, key, 'analysis', 'findings');
       return o ? vault.getJson<StoredAnalysisMeta>(o.id) : null;
     },
     async loadHeatmap(key) {
       const vault = session.require();
       const meta = await this.loadAnalysis(key);
-      const o = newest(vault, 'analysis', names(key).heatmap);
+      const o = newest(vault, key, 'analysis', 'heatmap');
       if (!meta || !o) return null;
       const bytes = await vault.getObject(o.id);
       const n = meta.heatmap.dims[0] * meta.heatmap.dims[1] * meta.heatmap.dims[2];
@@ -123,12 +132,15 @@ export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
       return { ...meta.heatmap, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     },
     async saveReview(key, review) {
-      await session.require().putObject(null, 'review', JSON.stringify(review), { name: names(key).review });
+      await put(session.require(), key, 'review', 'review', JSON.stringify(review));
     },
     async loadReview(key) {
       const vault = session.require();
-      const o = newest(vault, 'review', names(key).review);
-      return o ? vault.getJson<StudyReview>(o.id) : null;
+      const o = newest(vault, key, 'review', 'review');
+      // Validated like any input: a record from an older version or a damaged one is named, not used.
+      return o
+        ? parseStudyReview(await vault.getJson(o.id), `vault object ${o.id} (review of ${key})`)
+        : null;
     },
     async audit(event, details) {
       await session.require().recordEvent(event, undefined, details);

@@ -1,17 +1,20 @@
 /**
  * The Evaluation page's channels: score a studies folder against LUNA16 annotations with
  * src/core/eval (the same run as `pulmolens eval`), with per-scan progress and cancel. Series that
- * have precomputed findings are read, the rest are analysed in the inference worker.
+ * have precomputed findings are read, the rest are analysed in the inference worker. Scanning and
+ * decoding go through the DICOM backend (the worker thread in the app), never the main thread.
  */
 import { existsSync, statSync } from 'node:fs';
-import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
-import { PulmoLensError } from '../../core/errors';
-import { loadAnnotations, runEvaluation, type EvalStudy } from '../../core/eval';
-import { analyzeSeries, loadManifest } from '../../core/inference';
+import type { ScannedSeries } from '../../core/dicom';
+import { PulmoLensError } from '../../common/errors';
+import { loadAnnotations, readModelEvalInfo, runEvaluation, type EvalStudy } from '../../core/eval';
+import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
+import type { DicomBackend } from '../dicom/dicom-backend';
 import type { Handler } from './router';
 
 export interface EvalDeps {
+  backend: DicomBackend;
   modelsDir?: string;
 }
 
@@ -29,7 +32,7 @@ function requireExisting(path: string, what: 'file' | 'folder'): void {
   }
 }
 
-export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
+export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
   let last: EvalRunResult | null = null;
 
   return {
@@ -39,7 +42,7 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
       if (req.excluded) requireExisting(req.excluded, 'file');
       if (req.findings) requireExisting(req.findings, 'folder');
       ctx.progress({ done: 0, total: 1, stage: 'finding series' });
-      const { series } = await scanDicomInputs([req.studies], { signal: ctx.signal });
+      const { series } = await deps.backend.scan([req.studies], { signal: ctx.signal });
       // One scan per SeriesInstanceUID: the largest stack if a series was split.
       const byUid = new Map<string, ScannedSeries>();
       for (const s of series) {
@@ -57,9 +60,8 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
       const annotations = await loadAnnotations({
         annotationsCsv: req.annotations,
         ...(req.excluded ? { excludedCsv: req.excluded } : {}),
-        knownSeries: new Set(byUid.keys()),
         // A LUNA16 CSV covers the whole challenge; a local folder holds a few of its series.
-        ignoreUnknownSeries: true,
+        knownSeries: new Set(byUid.keys()),
       });
       let modelSha: string | undefined;
       try {
@@ -76,9 +78,12 @@ export function createEvalHandlers(deps: EvalDeps = {}): EvalHandlers {
         ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
         ...(req.findings ? { findingsDir: req.findings } : {}),
         ...(modelSha ? { currentModelSha256: modelSha } : {}),
+        // The manifest's operating point is primary and its training scans are left out (issue 13).
+        modelInfo: await readModelEvalInfo(deps.modelsDir ?? defaultModelsDir()),
+        ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
         signal: ctx.signal,
         analyze: async (study) => {
-          const loaded = await loadSeries(study.scanned, { signal: ctx.signal });
+          const loaded = await deps.backend.load(study.scanned, { signal: ctx.signal });
           const r = await analyzeSeries(loaded, {
             signal: ctx.signal,
             ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),

@@ -3,8 +3,9 @@
  * recently loaded volumes live here, in the main process; the renderer refers to them by key.
  */
 import { summarize } from './series-summary';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
@@ -61,6 +62,7 @@ export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
     skipped: l.skipped,
     warnings: l.series.warnings,
     slicePositionsLps: l.series.frames.map((f) => f.positionLps),
+    instanceNumbers: instanceNumbersBySlot(l.series.frames, volume.dims[2]),
   };
 }
 
@@ -119,7 +121,10 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
     ...createMeasurementHandlers(measurementStore),
-    ...createEvalHandlers({ ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}) }),
+    ...createEvalHandlers({
+      backend: deps.backend,
+      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    }),
     'app.info': () => ({
       ...deps.appInfo,
       nativeDialogs: deps.openFolder !== undefined,

@@ -5,7 +5,7 @@
  * import): Electron's ipcMain and the 127.0.0.1 test host bind this same object.
  */
 import { ZodError } from 'zod';
-import { isPulmoLensError } from '../../core/errors';
+import { isPulmoLensError } from '../../common/errors';
 import {
   channels,
   requestSchemas,

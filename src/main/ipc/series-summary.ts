@@ -1,8 +1,8 @@
 import type { ScannedSeries } from '../../core/dicom';
-import type { SeriesSummary } from '../../shared/ipc-contract';
+import type { ScannedSeriesSummary } from '../../shared/series';
 
-/** What the renderer's study browser needs of a scanned series (no file paths, no pixels). */
-export function summarize(s: ScannedSeries): SeriesSummary {
+/** What the renderer's study browser needs of a scanned series. */
+export function summarize(s: ScannedSeries): ScannedSeriesSummary {
   return {
     key: s.key,
     metadata: s.metadata,

@@ -5,7 +5,7 @@
  * worker) -> copy each series into the vault; opening = decrypt the vault's objects here and decode
  * them in the DICOM worker, with no plaintext on disk.
  */
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries } from '../../core/dicom/types';
 import type { UnlockedVault } from '../../core/vault';
 import { summarize } from './series-summary';
@@ -199,7 +199,8 @@ export function createVaultHandlers({ session, backend, sources }: VaultHandlerD
       session.forget();
       return { objects: r.objects, studies: vaultStudies(session.require()) };
     },
-    'vault.exportSeries': ({ key, outDir }) => session.require().exportSeries(key, outDir),
+    'vault.exportSeries': ({ key, outDir, overwrite }) =>
+      session.require().exportSeries(key, outDir, { overwrite: overwrite === true }),
     'vault.audit': async ({ limit }) => {
       const all = await session.require().auditEntries();
       // The hash-chain link is an integrity detail, not something to show.

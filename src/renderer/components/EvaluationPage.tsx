@@ -51,7 +51,11 @@ function spotsOf(result: EvalRunResult): Spot[] {
   return spots;
 }
 
-const FIELDS: { name: keyof EvalInputs; label: string; placeholder: string }[] = [
+type TextInput = Exclude<keyof EvalInputs, 'includeTrainingScans'>;
+
+const ci = (c: [number, number] | null | undefined) => (c ? ` (95% CI ${f3(c[0])}–${f3(c[1])})` : '');
+
+const FIELDS: { name: TextInput; label: string; placeholder: string }[] = [
   { name: 'studies', label: 'Studies folder', placeholder: '/folder/with/CT studies' },
   { name: 'annotations', label: 'Annotation CSV', placeholder: '/path/luna16-annotations.csv' },
   {
@@ -64,13 +68,61 @@ const FIELDS: { name: keyof EvalInputs; label: string; placeholder: string }[] =
     label: 'Precomputed findings folder (optional)',
     placeholder: '/folder with <uid>.json',
   },
-  { name: 'threshold', label: 'Threshold (optional; default: best F1)', placeholder: '0.5' },
+  {
+    name: 'threshold',
+    label: "Threshold (optional; default: the model's operating point)",
+    placeholder: '0.5',
+  },
   {
     name: 'outDir',
     label: 'Results folder',
     placeholder: '/folder for metrics.json, froc.svg, candidates.csv',
   },
 ];
+
+/** What a researcher must not overlook: intervals withheld, training scans, reference coverage. */
+function EvaluationNotices({ metrics }: { metrics: EvalRunResult['metrics'] }) {
+  const t = metrics.trainingScans;
+  const r = metrics.reference;
+  const notes: { id: string; text: string }[] = [];
+  if (metrics.confidenceNote)
+    notes.push({ id: 'confidence', text: `95% intervals ${metrics.confidenceNote}.` });
+  if (!t.listed) {
+    notes.push({
+      id: 'training-scans',
+      text: 'The model manifest does not list its training scans, so none can be flagged.',
+    });
+  } else if (t.series.length > 0) {
+    notes.push({
+      id: 'training-scans',
+      text: t.inFigures
+        ? `${t.series.length} scan(s) the model was trained on are included in these figures (optimistic): ${t.series.join(', ')}`
+        : `${t.series.length} scan(s) the model was trained on were left out of these figures: ${t.series.join(', ')}`,
+    });
+  }
+  if (r.annotatedSeriesNotFound > 0) {
+    notes.push({
+      id: 'annotated-not-found',
+      text: `${r.annotatedSeriesNotFound} annotated series are not among the studies (the studies present were scored).`,
+    });
+  }
+  if (r.seriesWithoutAnnotations.length > 0) {
+    notes.push({
+      id: 'without-annotations',
+      text: `${r.seriesWithoutAnnotations.length} scan(s) have no annotation row and count as nodule-free: ${r.seriesWithoutAnnotations.join(', ')}`,
+    });
+  }
+  if (notes.length === 0) return null;
+  return (
+    <ul aria-label="Evaluation notes" style={{ flexBasis: '100%', margin: 0 }}>
+      {notes.map((n) => (
+        <li key={n.id} data-note={n.id}>
+          {n.text}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function EvaluationPage() {
   const s = useStore(evalStore);
@@ -117,6 +169,16 @@ export function EvaluationPage() {
           </label>
         ))}
         <span />
+        <label>
+          <input
+            type="checkbox"
+            checked={s.inputs.includeTrainingScans === 'yes'}
+            onChange={(e) => s.setInput('includeTrainingScans', e.target.checked ? 'yes' : '')}
+          />{' '}
+          Include the scans the model was trained on (optimistic; flagged either way)
+        </label>
+        <span />
+        <span />
         <div>
           <button type="submit" disabled={problem !== null || status.kind === 'running'}>
             Run evaluation
@@ -147,6 +209,7 @@ export function EvaluationPage() {
           style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'flex-start', gap: 16, marginTop: 12 }}
         >
           <FrocPlot curve={result.curve} metrics={result.metrics} />
+          <EvaluationNotices metrics={result.metrics} />
           <table aria-label="Metrics">
             <tbody>
               <tr>
@@ -161,9 +224,7 @@ export function EvaluationPage() {
                 <th>CPM</th>
                 <td data-testid="cpm">
                   {f3(result.metrics.cpm)}
-                  {result.metrics.cpmCI95
-                    ? ` (95% CI ${f3(result.metrics.cpmCI95[0])}–${f3(result.metrics.cpmCI95[1])})`
-                    : ''}
+                  {ci(result.metrics.cpmCI95)}
                 </td>
               </tr>
               {result.metrics.froc.fpPerScan.map((fp, i) => (
@@ -172,6 +233,10 @@ export function EvaluationPage() {
                   <td>{f3(result.metrics.froc.sensitivity[i])}</td>
                 </tr>
               ))}
+              <tr>
+                <th>Operating point</th>
+                <td data-testid="operating-point-source">{result.metrics.operatingPointSource.label}</td>
+              </tr>
               <tr>
                 <th>Threshold</th>
                 <td>{f3(result.metrics.operatingPoint.threshold)}</td>
@@ -191,6 +256,26 @@ export function EvaluationPage() {
               <tr>
                 <th>FP/scan</th>
                 <td>{f3(result.metrics.operatingPoint.fpPerScan)}</td>
+              </tr>
+              {result.metrics.operatingPointCI95 && (
+                <tr>
+                  <th>95% CI (bootstrap over scans)</th>
+                  <td>
+                    recall{ci(result.metrics.operatingPointCI95.recall)}, precision
+                    {ci(result.metrics.operatingPointCI95.precision)}, FP/scan
+                    {ci(result.metrics.operatingPointCI95.fpPerScan)}
+                  </td>
+                </tr>
+              )}
+              <tr data-testid="tuned-operating-point">
+                <th>{result.metrics.tunedOperatingPoint.label}</th>
+                <td>
+                  threshold {f3(result.metrics.tunedOperatingPoint.threshold)}, recall{' '}
+                  {f3(result.metrics.tunedOperatingPoint.recall)}, precision{' '}
+                  {f3(result.metrics.tunedOperatingPoint.precision)}, F1{' '}
+                  {f3(result.metrics.tunedOperatingPoint.f1)},{' '}
+                  {f3(result.metrics.tunedOperatingPoint.fpPerScan)} FP/scan
+                </td>
               </tr>
               <tr>
                 <th>Model</th>
@@ -218,7 +303,15 @@ export function EvaluationPage() {
             <tbody>
               {result.metrics.perScan.map((p) => (
                 <tr key={p.seriesInstanceUid} data-series-uid={p.seriesInstanceUid}>
-                  <td title={p.seriesInstanceUid}>…{p.seriesInstanceUid.slice(-16)}</td>
+                  <td title={p.seriesInstanceUid}>
+                    …{p.seriesInstanceUid.slice(-16)}
+                    {p.trainingScan && (
+                      <span className="badge" title="The model was trained or tuned on this scan">
+                        {' '}
+                        training scan
+                      </span>
+                    )}
+                  </td>
                   <td>{p.tp}</td>
                   <td>{p.fp}</td>
                   <td>{p.fn}</td>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
-import type { Vec3 } from '../../shared/review-rules';
+import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
@@ -18,12 +18,15 @@ export function FindingsPanel({
   store,
   onSelect,
   currentPoint,
+  imageLabel,
 }: {
   store: StoreApi<FindingsState>;
   /** Centre the viewports on a finding. */
   onSelect: (id: string) => void;
   /** The point at the centre of the axial view, for a hand-added nodule. */
   currentPoint: () => { lps: Vec3; voxel: Vec3 } | null;
+  /** The reader's name of volume slice k: its DICOM Instance Number (as on the PACS and the report). */
+  imageLabel: (k: number) => string;
 }) {
   const s = useStore(store);
   const rows = panelRows(s);
@@ -121,7 +124,7 @@ export function FindingsPanel({
                 <th>Type</th>
                 <th>Risk</th>
                 <th>L-RADS</th>
-                <th>Slice</th>
+                <th title="DICOM Instance Number">Image</th>
                 <th>Status</th>
               </tr>
             </thead>
@@ -139,10 +142,12 @@ export function FindingsPanel({
             >
               {rows.map((r, n) => {
                 const f = r.finding;
+                const saving = s.rowSaves[f.id];
                 return (
                   <tr
                     key={f.id}
                     data-finding-id={f.id}
+                    data-save={saving?.kind ?? 'stored'}
                     aria-selected={f.id === s.selectedId}
                     className={f.id === s.selectedId ? 'selected' : ''}
                     style={f.id === s.selectedId ? { background: '#234' } : undefined}
@@ -161,8 +166,27 @@ export function FindingsPanel({
                     <td>{f.type}</td>
                     <td>{pct(f.malignancyRisk)}</td>
                     <td>{f.lungRads}</td>
-                    <td>{Math.round(f.centerVoxel[2]) + 1}</td>
-                    <td data-testid="finding-status">{r.status}</td>
+                    <td data-testid="finding-image">{imageLabel(Math.round(f.centerVoxel[2]))}</td>
+                    <td>
+                      <span data-testid="finding-status">{r.status}</span>
+                      {saving?.kind === 'saving' && (
+                        <span className="row-save muted" data-testid="finding-save" role="status">
+                          {' '}
+                          saving…
+                        </span>
+                      )}
+                      {saving?.kind === 'failed' && (
+                        <span
+                          className="row-save error"
+                          data-testid="finding-save"
+                          role="alert"
+                          title={saving.error.message}
+                        >
+                          {' '}
+                          not saved: {saving.error.message}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 );
               })}
@@ -240,7 +264,15 @@ export function FindingsPanel({
               Wrote {s.exportResult.files.length} file(s) to {s.exportResult.dir}
             </div>
           )}
-          {s.exportResult && 'error' in s.exportResult && (
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code === 'OUTPUT_EXISTS' && (
+            <div role="alertdialog" aria-label="Replace existing files" className="error">
+              {s.exportResult.error.message}
+              <button type="button" onClick={() => void s.exportReport(outDir.trim(), true)}>
+                Replace existing files
+              </button>
+            </div>
+          )}
+          {s.exportResult && 'error' in s.exportResult && s.exportResult.error.code !== 'OUTPUT_EXISTS' && (
             <div role="alert" className="error">
               Export failed: {s.exportResult.error.message}
             </div>

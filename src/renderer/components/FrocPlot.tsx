@@ -1,4 +1,4 @@
-import type { EvalMetrics } from '../../shared/analysis-contract';
+import type { EvalMetrics } from '../../common/eval';
 
 const W = 420;
 const H = 280;

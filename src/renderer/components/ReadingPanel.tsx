@@ -7,16 +7,16 @@
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
+import { imageNumberLabel } from '../../common/image-number';
 import { evalStore, findingsStore } from '../reading-stores';
 import { viewerStore } from '../stores';
-import { centreViewportsOn, HeatmapOverlay, worldToVoxelOf } from '../viewer/heatmap-overlay';
+import { worldToVoxel, type Vec3 } from '../../common/volume';
+import { centreViewportsOn, HeatmapOverlay } from '../viewer/heatmap-overlay';
 import type { ViewerEngine } from '../viewer/viewer-engine';
 import { FindingsPanel } from './FindingsPanel';
 
-type Vec3 = [number, number, number];
-
 function centreOnWorld(engine: ViewerEngine, info: LoadedSeriesInfo, world: Vec3): void {
-  const k = Math.round(worldToVoxelOf(info.geometry, world)[2]);
+  const k = Math.round(worldToVoxel(info.geometry, world)[2]);
   centreViewportsOn(engine, world, k);
 }
 
@@ -84,8 +84,15 @@ export function ReadingPanel({
     const f = vp?.getCamera().focalPoint;
     if (!f) return null;
     const lps: Vec3 = [f[0], f[1], f[2]];
-    return { lps, voxel: worldToVoxelOf(info.geometry, lps).map((v) => Math.round(v)) as Vec3 };
+    return { lps, voxel: worldToVoxel(info.geometry, lps).map((v) => Math.round(v)) as Vec3 };
   };
 
-  return <FindingsPanel store={findingsStore} onSelect={onSelect} currentPoint={currentPoint} />;
+  return (
+    <FindingsPanel
+      store={findingsStore}
+      onSelect={onSelect}
+      currentPoint={currentPoint}
+      imageLabel={(k) => imageNumberLabel(info.instanceNumbers[k], k)}
+    />
+  );
 }

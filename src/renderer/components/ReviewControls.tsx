@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import type { NoduleType } from '../../shared/review-rules';
-import type { ReviewedFinding } from '../../shared/review-rules';
+import type { NoduleType } from '../../common/findings/findings-document';
+import type { ReviewedFinding } from '../../common/review';
 import type { DecisionInput } from '../store/findings-store';
 
 const TYPES: NoduleType[] = ['solid', 'part-solid', 'ground-glass'];

@@ -35,7 +35,12 @@ export function VaultPanel() {
   };
 
   const exportStudy = async (st: VaultStudy) => {
-    const r = await window.api.invoke('vault.exportSeries', { key: st.ref, outDir: exportDir.trim() });
+    const outDir = exportDir.trim();
+    let r = await window.api.invoke('vault.exportSeries', { key: st.ref, outDir });
+    // Files of the same names are replaced only when the reader says so.
+    if (!r.ok && r.error.code === 'OUTPUT_EXISTS' && window.confirm(`${r.error.message}\n\nReplace them?`)) {
+      r = await window.api.invoke('vault.exportSeries', { key: st.ref, outDir, overwrite: true });
+    }
     setMessage(
       r.ok
         ? { error: false, text: `Exported ${r.value.files} decrypted files to ${r.value.outDir}.` }

@@ -1,6 +1,7 @@
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import { useViewer } from '../stores';
 import type { ViewportId } from '../store/viewer-store';
+import { imageNumberLabel } from '../../common/image-number';
 import { scaleBarMm } from '../viewer/orientation';
 import { formatDate } from './StudyBrowser';
 
@@ -44,7 +45,9 @@ export function ViewportOverlay({
         {r && (
           <>
             <div data-testid={`slice-${id}`}>
-              Im {r.sliceIndex + 1}/{r.sliceCount}
+              {id === 'axial'
+                ? `Im ${imageNumberLabel(info.instanceNumbers[r.sliceIndex], r.sliceIndex)}/${r.sliceCount}`
+                : `Sl ${r.sliceIndex + 1}/${r.sliceCount}`}
             </div>
             <div>Pos {r.slicePositionMm.toFixed(1)} mm</div>
           </>

@@ -3,7 +3,7 @@ import { studyStore, useStudy, useViewer, viewerStore } from '../stores';
 import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 import { presetById, WINDOW_PRESETS } from '../viewer/presets';
 import { initCornerstone, ViewerEngine, viewportsFor } from '../viewer/viewer-engine';
-import { voxelToWorld } from '../viewer/volume-input';
+import { voxelToWorld } from '../../common/volume';
 import type { ViewportId } from '../store/viewer-store';
 import { ProgressBar } from './ProgressBar';
 import { Toolbar } from './Toolbar';
@@ -145,10 +145,8 @@ export function Workspace() {
           engine.scroll(id, action.delta);
           break;
         case 'first':
-          void engine.jumpTo(id, 0);
-          break;
         case 'last':
-          void engine.jumpTo(id, engine.sliceCount(id) - 1);
+          void engine.jumpToEnd(id, action.kind);
           break;
         case 'preset': {
           const p = WINDOW_PRESETS.find((x) => x.hotkey === action.hotkey);
@@ -198,10 +196,11 @@ export function Workspace() {
       renderedKey: rendered,
       viewportIds: () => (engine.isBusy() ? [] : engine.viewportIds()),
       idle: () => !engine.isBusy(),
+      frames: () => engine.frameCount(),
       sliceIndex: (id: ViewportId) => engine.sliceIndex(id),
       sliceCount: (id: ViewportId) => engine.sliceCount(id),
       voxelToCanvas: (id: ViewportId, v: [number, number, number]) =>
-        engine.worldToCanvas(id, voxelToWorld(loaded.info, v)),
+        engine.worldToCanvas(id, voxelToWorld(loaded.info.geometry, v)),
       geometry: loaded.info.geometry,
       measurements: () => viewerStore.getState().measurements,
       savedKey: () => savingKey.current,

@@ -3,7 +3,8 @@
  * cancel), its result, and which page is on screen. A click on a miss or a false positive leaves
  * a `goto` that the workspace honours once that series is open.
  */
-import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
 
@@ -20,10 +21,12 @@ export interface EvalInputs {
   annotations: string;
   excluded: string;
   findings: string;
-  /** Empty: the operating point that maximises F1. */
+  /** Empty: the model manifest's operating point (without one, the F1-maximising threshold). */
   threshold: string;
   /** Where the results are written (the researcher's choice; never a temp folder). */
   outDir: string;
+  /** 'yes': score the model's training scans too (they are flagged either way). */
+  includeTrainingScans: '' | 'yes';
 }
 
 export interface Goto {
@@ -38,7 +41,7 @@ export interface EvalState {
   result: EvalRunResult | null;
   goto: Goto | null;
   setPage(page: Page): void;
-  setInput(name: keyof EvalInputs, value: string): void;
+  setInput<K extends keyof EvalInputs>(name: K, value: EvalInputs[K]): void;
   /** Checks the inputs; returns the problem or null. */
   problem(): string | null;
   run(): Promise<void>;
@@ -57,6 +60,7 @@ export function evalRequest(inputs: EvalInputs): {
   excluded?: string;
   findings?: string;
   threshold?: number;
+  includeTrainingScans?: boolean;
   outDir: string;
 } {
   const t = inputs.threshold.trim();
@@ -66,14 +70,23 @@ export function evalRequest(inputs: EvalInputs): {
     ...(inputs.excluded.trim() ? { excluded: inputs.excluded.trim() } : {}),
     ...(inputs.findings.trim() ? { findings: inputs.findings.trim() } : {}),
     ...(t ? { threshold: Number(t) } : {}),
+    ...(inputs.includeTrainingScans === 'yes' ? { includeTrainingScans: true } : {}),
     outDir: inputs.outDir.trim(),
   };
 }
 
 export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
-  const store = createStore<EvalState>()((set, get) => ({
+  const store = resettableStore<EvalState>('evaluation')((set, get) => ({
     page: 'viewer',
-    inputs: { studies: '', annotations: '', excluded: '', findings: '', threshold: '', outDir: '' },
+    inputs: {
+      studies: '',
+      annotations: '',
+      excluded: '',
+      findings: '',
+      threshold: '',
+      outDir: '',
+      includeTrainingScans: '',
+    },
     status: { kind: 'idle' },
     result: null,
     goto: null,

@@ -1,11 +1,13 @@
 /**
  * The reading workflow's state: the analysis of the open series (stored or fresh), the reader's
  * review as it is being made, the selected finding and the heatmap overlay settings. The review
- * rules (edited sizes, categories, "reviewed") come from src/core/review, which is pure, so the
+ * rules (edited sizes, categories, "reviewed") come from src/common/review, which is pure, so the
  * panel, the main process and the report agree.
  */
-import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AnalysisSummary, StudyReview } from '../../shared/analysis-contract';
+import type { StoreApi } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
+import type { AnalysisSummary } from '../../shared/analysis-contract';
+import type { StudyReview } from '../../common/review';
 import type { IpcError, PulmoLensApi } from '../../shared/ipc-contract';
 import {
   addManualFinding,
@@ -17,8 +19,8 @@ import {
   type ManualFinding,
   type ReviewDecision,
   type ReviewedFinding,
-} from '../../shared/review-rules';
-import type { LungRadsCategory } from '../../shared/review-rules';
+} from '../../common/review';
+import type { LungRadsCategory } from '../../common/findings/findings-document';
 import type { OverlaySettings } from '../viewer/heatmap-overlay';
 
 export type AnalysisStatus =
@@ -27,6 +29,12 @@ export type AnalysisStatus =
   | { kind: 'running'; taskId: string; done: number; total: number; stage: string }
   | { kind: 'ready' }
   | { kind: 'failed'; error: IpcError };
+
+/**
+ * Where a row's last change stands against the vault: the panel shows the optimistic decision at
+ * once, so it must also say when that decision is not stored yet, or was refused.
+ */
+export type RowSaveState = { kind: 'saving' } | { kind: 'failed'; error: IpcError };
 
 export interface FindingsState {
   key: string | null;
@@ -37,6 +45,8 @@ export interface FindingsState {
   selectedId: string | null;
   overlay: OverlaySettings;
   saveError: IpcError | null;
+  /** Per finding id: a change still being saved, or one the main process refused (rolled back). */
+  rowSaves: Record<string, RowSaveState>;
   exportResult: { dir: string; files: string[] } | { error: IpcError } | null;
 
   /** Shows the stored analysis of a series, if any (no re-run). */
@@ -51,7 +61,8 @@ export interface FindingsState {
   addManual(m: Omit<ManualFinding, 'reviewer' | 'at'>): Promise<void>;
   addNote(text: string, findingId?: string): Promise<void>;
   setOverlay(patch: Partial<OverlaySettings>): void;
-  exportReport(outDir: string): Promise<void>;
+  /** `overwrite` only after the user confirmed replacing the files named by an OUTPUT_EXISTS error. */
+  exportReport(outDir: string, overwrite?: boolean): Promise<void>;
 }
 
 export type DecisionInput =
@@ -83,14 +94,23 @@ export function reviewState(s: Pick<FindingsState, 'analysis' | 'review'>): {
 let taskCounter = 0;
 
 export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> {
-  const store = createStore<FindingsState>()((set, get) => {
+  const store = resettableStore<FindingsState>('findings')((set, get) => {
     const author = () => ({ reviewer: get().analysis?.reviewer ?? 'unknown', at: new Date().toISOString() });
 
-    const save = async (next: StudyReview) => {
+    const setRow = (findingId: string | undefined, state: RowSaveState | null) => {
+      if (!findingId) return;
+      const rowSaves = { ...get().rowSaves };
+      if (state) rowSaves[findingId] = state;
+      else delete rowSaves[findingId];
+      set({ rowSaves });
+    };
+
+    const save = async (next: StudyReview, findingId?: string) => {
       const key = get().key;
       if (!key) return;
       const before = get().review;
       set({ review: next, saveError: null });
+      setRow(findingId, { kind: 'saving' });
       const r = await api.invoke('review.save', {
         key,
         decisions: next.decisions,
@@ -98,8 +118,13 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         notes: [...next.notes],
       });
       if (get().key !== key) return;
-      if (r.ok) set({ review: r.value.review });
-      else set({ review: before, saveError: r.error });
+      if (r.ok) {
+        set({ review: r.value.review });
+        setRow(findingId, null);
+      } else {
+        set({ review: before, saveError: r.error });
+        setRow(findingId, { kind: 'failed', error: r.error });
+      }
     };
 
     const loadHeatmap = async (key: string) => {
@@ -127,6 +152,7 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
       selectedId: null,
       overlay: { visible: true, opacity: 0.45, threshold: 0.2 },
       saveError: null,
+      rowSaves: {},
       exportResult: null,
 
       async open(key) {
@@ -138,6 +164,8 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
           review: null,
           heatmap: null,
           selectedId: null,
+          saveError: null,
+          rowSaves: {},
           exportResult: null,
         });
         const r = await api.invoke('analysis.get', { key });
@@ -194,13 +222,13 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
       async decide(findingId, d) {
         const review = get().review;
         if (!review) return;
-        await save(decide(review, findingId, { ...d, ...author() } as ReviewDecision));
+        await save(decide(review, findingId, { ...d, ...author() } as ReviewDecision), findingId);
       },
 
       async addManual(m) {
         const review = get().review;
         if (!review) return;
-        await save(addManualFinding(review, { ...m, ...author() }));
+        await save(addManualFinding(review, { ...m, ...author() }), m.id);
         set({ selectedId: m.id });
       },
 
@@ -214,10 +242,10 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         set({ overlay: { ...get().overlay, ...patch } });
       },
 
-      async exportReport(outDir) {
+      async exportReport(outDir, overwrite) {
         const key = get().key;
         if (!key) return;
-        const r = await api.invoke('report.export', { key, outDir });
+        const r = await api.invoke('report.export', { key, outDir, ...(overwrite ? { overwrite } : {}) });
         set({ exportResult: r.ok ? r.value : { error: r.error } });
       },
     };

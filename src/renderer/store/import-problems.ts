@@ -3,7 +3,8 @@
  * and the reason (a folder that does not exist, a folder without DICOM images, a series that does
  * not decode), instead of a folded "N file(s) skipped". Pure: the study browser shows these.
  */
-import type { IpcError, SkippedFile } from '../../shared/ipc-contract';
+import type { SkippedFile } from '../../common/dicom';
+import type { IpcError } from '../../shared/ipc-contract';
 
 export interface ImportProblem {
   /** The folder, file or series the message is about. */

@@ -2,15 +2,10 @@
  * What the study browser shows: the scanned studies and series, their thumbnails, and the state of
  * the series being opened. States are tagged unions so "loaded with an error" cannot exist.
  */
-import { createStore } from 'zustand/vanilla';
-import type {
-  IpcError,
-  LoadedSeriesInfo,
-  PulmoLensApi,
-  SeriesSummary,
-  SkippedFile,
-  Thumbnail,
-} from '../../shared/ipc-contract';
+import { resettableStore } from './reset-registry';
+import type { IpcError, LoadedSeriesInfo, PulmoLensApi, Thumbnail } from '../../shared/ipc-contract';
+import type { ScannedSeriesSummary } from '../../shared/series';
+import type { SkippedFile } from '../../common/dicom';
 import type { VaultStudy } from '../../shared/vault-contract';
 import { importFailure, importProblems, seriesFailure, type ImportProblem } from './import-problems';
 
@@ -38,12 +33,12 @@ export interface StudyGroup {
   patientId: string;
   studyDate: string;
   studyDescription: string;
-  series: SeriesSummary[];
+  series: ScannedSeriesSummary[];
 }
 
 export interface StudyState {
   scan: ScanState;
-  series: SeriesSummary[];
+  series: ScannedSeriesSummary[];
   /** Files the scan could not use, with the core's reason for each. */
   skipped: SkippedFile[];
   thumbnails: Record<string, Thumbnail>;
@@ -65,7 +60,7 @@ export interface StudyState {
 }
 
 /** Groups series by study, studies and series in a stable reading order. */
-export function groupByStudy(series: SeriesSummary[]): StudyGroup[] {
+export function groupByStudy(series: ScannedSeriesSummary[]): StudyGroup[] {
   const byUid = new Map<string, StudyGroup>();
   for (const s of series) {
     const m = s.metadata;
@@ -91,7 +86,7 @@ export function groupByStudy(series: SeriesSummary[]): StudyGroup[] {
 }
 
 /** "#3000566 CT chest" for messages; the key when the series is not listed. */
-function seriesLabel(series: SeriesSummary[], key: string): string {
+function seriesLabel(series: ScannedSeriesSummary[], key: string): string {
   const s = series.find((x) => x.key === key);
   if (!s) return key;
   const m = s.metadata;
@@ -104,19 +99,19 @@ const newTaskId = (kind: string): string =>
 
 const emptyState = () => ({
   scan: { kind: 'idle' } as ScanState,
-  series: [] as SeriesSummary[],
+  series: [] as ScannedSeriesSummary[],
   skipped: [] as SkippedFile[],
   thumbnails: {} as Record<string, Thumbnail>,
   open: { kind: 'none' } as SeriesState,
   problems: [] as ImportProblem[],
 });
 
-const vaultSeries = (studies: VaultStudy[]): SeriesSummary[] => studies.flatMap((st) => st.series);
+const vaultSeries = (studies: VaultStudy[]): ScannedSeriesSummary[] => studies.flatMap((st) => st.series);
 
 export function createStudyStore(api: PulmoLensApi) {
-  return createStore<StudyState>()((set, get) => {
+  return resettableStore<StudyState>('study')((set, get) => {
     // Thumbnails one after another: each decodes a slice, and the list is usable meanwhile.
-    const loadThumbnails = async (series: SeriesSummary[]): Promise<void> => {
+    const loadThumbnails = async (series: ScannedSeriesSummary[]): Promise<void> => {
       for (const s of series) {
         if (get().thumbnails[s.key]) continue;
         const t = await api.invoke('dicom.thumbnail', { key: s.key, size: 96 });

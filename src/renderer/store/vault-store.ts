@@ -40,6 +40,7 @@ export interface VaultStoreHooks {
 }
 
 export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
+  // Not resettable: this store owns the lock (its state says "locked"; it holds no patient data).
   return createStore<VaultState>()((set, get) => {
     const enter = (status: VaultStatus, lockedBy: VaultLockReason | null = null): void => {
       const was = get().phase.kind;

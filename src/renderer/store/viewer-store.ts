@@ -2,7 +2,7 @@
  * Reading-workspace state that the toolbar, overlays and hotkeys share. The Cornerstone engine
  * reads it and writes back what the viewports report (slice, window, measurements).
  */
-import { createStore } from 'zustand/vanilla';
+import { resettableStore } from './reset-registry';
 import type { WindowPreset } from '../viewer/presets';
 import type { Measurement } from '../../shared/measurement-contract';
 
@@ -94,7 +94,7 @@ const initial = {
 };
 
 export function createViewerStore() {
-  return createStore<ViewerState>()((set, get) => ({
+  return resettableStore<ViewerState>('viewer')((set, get) => ({
     ...initial,
     setLayout: (layout) =>
       set({

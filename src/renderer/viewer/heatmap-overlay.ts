@@ -5,10 +5,8 @@
  * the whole plane; a MIP shows the maximum over its slab, like the CT under it.
  */
 import type { Types } from '@cornerstonejs/core';
-import type { VolumeGeometry } from '../../shared/ipc-contract';
+import { worldToVoxel, type Vec3, type VolumeGeometry } from '../../common/volume';
 import type { ViewportId } from '../store/viewer-store';
-
-type Vec3 = [number, number, number];
 
 export interface OverlaySettings {
   visible: boolean;
@@ -21,6 +19,8 @@ export interface OverlaySettings {
 export interface OverlayViewports {
   viewportIds(): ViewportId[];
   viewport(id: ViewportId): Types.IVolumeViewport | null;
+  /** The stack position of volume slice k (the stack is shown head first). */
+  stackIndexOf(k: number): number;
 }
 
 /** The colour map of the overlay and its legend: black-red-yellow-white ("hot"). */
@@ -30,17 +30,6 @@ export function hotColour(p: number): [number, number, number] {
 }
 
 const LUT = Array.from({ length: 256 }, (_, v) => hotColour(v / 255));
-
-/** World mm -> continuous voxel index (direction cosines are orthonormal). */
-export function worldToVoxelOf(g: VolumeGeometry, w: Vec3): Vec3 {
-  const d = g.direction;
-  const r = [w[0] - g.originLps[0], w[1] - g.originLps[1], w[2] - g.originLps[2]] as Vec3;
-  return [
-    (r[0] * d[0] + r[1] * d[1] + r[2] * d[2]) / g.spacingMm[0],
-    (r[0] * d[3] + r[1] * d[4] + r[2] * d[5]) / g.spacingMm[1],
-    (r[0] * d[6] + r[1] * d[7] + r[2] * d[8]) / g.spacingMm[2],
-  ];
-}
 
 const STEP = 2; // canvas pixels per overlay sample; smoothing hides the blocks
 
@@ -71,7 +60,7 @@ export class HeatmapOverlay {
 
   /** Probability (0..1) at a world point, nearest voxel; null outside the grid. */
   probabilityAt(w: Vec3): number | null {
-    const [i, j, k] = worldToVoxelOf(this.grid, w).map(Math.round) as Vec3;
+    const [i, j, k] = worldToVoxel(this.grid, w).map(Math.round) as Vec3;
     const [nx, ny, nz] = this.grid.dims;
     if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return null;
     return (this.data[i + nx * (j + ny * k)] ?? 0) / 255;
@@ -132,14 +121,14 @@ export class HeatmapOverlay {
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
     const g = this.grid;
-    const toV = (x: number, y: number) => worldToVoxelOf(g, vp.canvasToWorld([x, y]) as Vec3);
+    const toV = (x: number, y: number) => worldToVoxel(g, vp.canvasToWorld([x, y]) as Vec3);
     const o = toV(0, 0);
     const ax = toV(STEP, 0).map((v, n) => v - o[n]!) as Vec3;
     const ay = toV(0, STEP).map((v, n) => v - o[n]!) as Vec3;
     const normal = (vp.getCamera().viewPlaneNormal ?? [0, 0, 1]) as Vec3;
     // MIP: sample the slab along the view normal, about one sample per voxel.
     const slab = vp.type === 'stack' ? 0 : this.slabMm;
-    const nv = worldToVoxelOf({ ...g, originLps: [0, 0, 0] }, normal);
+    const nv = worldToVoxel({ ...g, originLps: [0, 0, 0] }, normal);
     const minSpacing = Math.min(...g.spacingMm);
     const samples = slab > minSpacing ? Math.ceil(slab / minSpacing) : 1;
     const offsets = Array.from({ length: samples }, (_, s) =>
@@ -186,7 +175,8 @@ export function centreViewportsOn(views: OverlayViewports, world: Vec3, sliceK: 
     if (!vp) continue;
     if (vp.type === 'stack') {
       const stack = vp as unknown as Types.IStackViewport;
-      void stack.setImageIdIndex(Math.max(0, Math.min(stack.getImageIds().length - 1, sliceK)));
+      const n = stack.getImageIds().length;
+      void stack.setImageIdIndex(views.stackIndexOf(Math.max(0, Math.min(n - 1, sliceK))));
     }
     const cam = vp.getCamera();
     const f = cam.focalPoint ?? [0, 0, 0];

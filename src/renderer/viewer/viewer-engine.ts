@@ -29,7 +29,9 @@ import {
 } from './measurement-annotation';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
-import { huAt, localVolumeInput, voxelToWorld, worldToVoxel } from './volume-input';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
+import { huAt, localVolumeInput } from './volume-input';
+import { LayoutListenerScope } from './layout-listeners';
 
 const ENGINE_ID = 'pulmolens-engine';
 const IMAGE_SCHEME = 'pulmolens';
@@ -121,6 +123,10 @@ export class ViewerEngine {
   private layout: Layout = 'axial';
   private cineTimer: ReturnType<typeof setInterval> | null = null;
   private disposers: (() => void)[] = [];
+  /** The current layout's element listeners (removed when the next layout is built). */
+  private readonly layoutListeners = new LayoutListenerScope();
+  /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
+  private frames = 0;
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
   onRendered: ((viewportId: ViewportId) => void) | null = null;
 
@@ -141,6 +147,15 @@ export class ViewerEngine {
           getReferenceLineControllable: () => true,
           getReferenceLineDraggableRotatable: () => true,
           getReferenceLineSlabThicknessControlsOn: () => false,
+        });
+      } else if (name === cst.ProbeTool.toolName) {
+        // Cornerstone's probe reads a stale slice of a local stack after a layout switch (and
+        // leaves a fresh probe unlabelled); label it from the core's HU volume, as the list does.
+        group.addTool(name, {
+          getTextLines: (data: { handles?: { points?: Types.Point3[] } }) => {
+            const v = this.probeHu(data.handles?.points?.[0] ?? null);
+            return v === null ? undefined : [`${v} HU`];
+          },
         });
       } else {
         group.addTool(name);
@@ -201,6 +216,11 @@ export class ViewerEngine {
     return this.info?.key === key;
   }
 
+  /** Frames rendered so far (all viewports). */
+  frameCount(): number {
+    return this.frames;
+  }
+
   /** True while viewports are being (re)built; tests and the bench wait for it. */
   isBusy(): boolean {
     return this.busy > 0;
@@ -213,6 +233,7 @@ export class ViewerEngine {
     }
     this.layout = layout;
     this.elements = elements;
+    const on = this.layoutListeners.renew();
     const mip = this.store.getState().mip;
     const ids = viewportsFor(layout).filter((id) => elements.has(id));
     this.engine.setViewports(
@@ -231,6 +252,7 @@ export class ViewerEngine {
         this.report(id);
       };
       const rendered = () => {
+        this.frames++;
         this.onRendered?.(id);
       };
       for (const ev of [
@@ -238,19 +260,14 @@ export class ViewerEngine {
         Enums.Events.VOI_MODIFIED,
         Enums.Events.STACK_NEW_IMAGE,
       ]) {
-        el.addEventListener(ev, update);
-        this.disposers.push(() => el.removeEventListener(ev, update));
+        on(el, ev, update);
       }
       // Some tools (the probe) compute their statistics only while drawing, after COMPLETED.
       const annotationsDrawn = () => {
         for (const a of cst.annotation.state.getAllAnnotations()) this.readAnnotation(a);
       };
-      el.addEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
-      this.disposers.push(() =>
-        el.removeEventListener(cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn),
-      );
-      el.addEventListener(Enums.Events.IMAGE_RENDERED, rendered);
-      this.disposers.push(() => el.removeEventListener(Enums.Events.IMAGE_RENDERED, rendered));
+      on(el, cst.Enums.Events.ANNOTATION_RENDERED, annotationsDrawn);
+      on(el, Enums.Events.IMAGE_RENDERED, rendered);
     }
     this.bindTools(this.store.getState().tool);
     if (this.volumeId) {
@@ -296,10 +313,7 @@ export class ViewerEngine {
     const vp = this.engine.getViewport('axial');
     if (!vp || !this.info) return 0;
     const f = vp.getCamera().focalPoint ?? [0, 0, 0];
-    const g = this.info.geometry;
-    const d = g.direction;
-    const rel = [f[0] - g.originLps[0], f[1] - g.originLps[1], f[2] - g.originLps[2]];
-    return Math.round((rel[0]! * d[6] + rel[1]! * d[7] + rel[2]! * d[8]) / g.spacingMm[2]);
+    return Math.round(worldToVoxel(this.info.geometry, f as Vec3)[2]);
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
@@ -334,7 +348,7 @@ export class ViewerEngine {
     sliceMetadata.clear();
     const g = info.geometry;
     volume.imageIds.forEach((imageId, k) => {
-      const pos = voxelToWorld(info, [0, 0, k]);
+      const pos = voxelToWorld(info.geometry, [0, 0, k]);
       sliceMetadata.set(imageId, {
         imagePlaneModule: {
           frameOfReferenceUID: input.metadata.FrameOfReferenceUID,
@@ -368,7 +382,10 @@ export class ViewerEngine {
     const nz = this.info.geometry.dims[2];
     const k = Math.max(0, Math.min(nz - 1, axialK ?? Math.floor(nz / 2)));
     for (const id of stackIds) {
-      await (this.engine.getViewport(id) as Types.IStackViewport).setStack(this.imageIds, k);
+      await (this.engine.getViewport(id) as Types.IStackViewport).setStack(
+        this.headFirst() ? [...this.imageIds].reverse() : this.imageIds,
+        this.stackIndexOf(k),
+      );
     }
     if (volumeIds.length) await setVolumesForViewports(this.engine, [{ volumeId: this.volumeId }], volumeIds);
     const s = this.store.getState();
@@ -380,6 +397,45 @@ export class ViewerEngine {
     for (const id of stackIds) this.keepGreyscaleUpright(id);
     this.engine.renderViewports(ids);
     for (const id of ids) this.report(id);
+  }
+
+  /**
+   * Whether slice k grows toward the head (the usual axial normal). The stack is then shown head
+   * first, as a PACS does: image 0 at the top, and "down" (wheel, arrow, Page Down) goes to the feet
+   * in the stack as in the volume views, whose axial normal points feetward.
+   */
+  private headFirst(): boolean {
+    return (this.info?.geometry.direction[8] ?? 0) > 0;
+  }
+
+  /** The stack position of volume slice k. */
+  stackIndexOf(k: number): number {
+    const nz = this.info?.geometry.dims[2] ?? 0;
+    return this.headFirst() ? nz - 1 - k : k;
+  }
+
+  /** Home / End: the first or the last image as the reader counts them (head end first). */
+  async jumpToEnd(id: ViewportId, end: 'first' | 'last'): Promise<void> {
+    if (id !== 'axial' || !this.info) {
+      await this.jumpTo(id, end === 'first' ? 0 : this.sliceCount(id) - 1);
+      return;
+    }
+    const nz = this.info.geometry.dims[2];
+    const top = this.headFirst() ? nz - 1 : 0;
+    await this.showAxialSlice(end === 'first' ? top : nz - 1 - top);
+  }
+
+  /** Shows volume slice k in the axial view, stack or volume. */
+  async showAxialSlice(k: number): Promise<void> {
+    const vp = this.viewport('axial');
+    if (!vp || !this.info) return;
+    const kk = Math.max(0, Math.min(this.info.geometry.dims[2] - 1, Math.round(k)));
+    if (this.isStack('axial')) {
+      await (vp as unknown as Types.IStackViewport).setImageIdIndex(this.stackIndexOf(kk));
+    } else {
+      this.moveAxialTo(kk);
+      vp.render();
+    }
   }
 
   /** Moves a volume axial view to slice k by shifting its camera along the slice direction. */
@@ -523,12 +579,19 @@ export class ViewerEngine {
     if (this.cineTimer) clearInterval(this.cineTimer);
     this.cineTimer = null;
     if (!on) return;
+    // Plays downward (toward the feet in the axial view) and starts over at the first image once
+    // the view stops moving (a few ticks, since a stack shows its next image asynchronously).
+    let last = -1;
+    let still = 0;
     this.cineTimer = setInterval(() => {
       const id = this.store.getState().activeViewport;
-      const n = this.sliceCount(id);
-      const next = this.sliceIndex(id) + 1;
-      if (next >= n) void this.jumpTo(id, 0);
-      else this.scroll(id, 1);
+      const now = this.sliceIndex(id);
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 3) {
+        still = 0;
+        void this.jumpToEnd(id, 'first');
+      } else this.scroll(id, 1);
     }, 1000 / fps);
   }
 
@@ -577,18 +640,23 @@ export class ViewerEngine {
     const first = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
     const d = this.info.geometry.direction;
     const axialPlane = !!normal && Math.abs(normal[0] * d[6] + normal[1] * d[7] + normal[2] * d[8]) > 0.99;
-    const k = first ? Math.round(worldToVoxel(this.info, first)[2]) : -1;
+    const k = first ? Math.round(worldToVoxel(this.info.geometry, first)[2]) : -1;
     const m = measurementFromAnnotation(a as AnnotationLike, {
       viewportId,
       frameOfReferenceUid: this.frameOfReferenceUid(),
       sliceIndex: axialPlane && k >= 0 && k < this.info.geometry.dims[2] ? k : null,
       // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
-      probeHu: first && this.hu ? huAt(this.info, this.hu, first) : null,
+      probeHu: this.probeHu(first),
     });
     if (!m) return;
     const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
     if (!known || known.text !== m.text || JSON.stringify(known.points) !== JSON.stringify(m.points))
       this.store.getState().upsertMeasurement(m);
+  }
+
+  /** HU of the voxel nearest a world point, read from the core's volume (null outside it). */
+  private probeHu(p: Types.Point3 | null): number | null {
+    return p && this.info && this.hu ? huAt(this.info, this.hu, [p[0], p[1], p[2]]) : null;
   }
 
   resize(): void {
@@ -599,6 +667,7 @@ export class ViewerEngine {
     this.setCine(false);
     for (const d of this.disposers) d();
     this.disposers = [];
+    this.layoutListeners.dispose();
     cst.ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.engine.destroy();
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);

@@ -1,4 +1,5 @@
 /** Turns the main process's volume description into what Cornerstone's local volume needs. */
+import { worldToVoxel } from '../../common/volume';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 
 export interface LocalVolumeInput {
@@ -58,34 +59,6 @@ export function localVolumeInput(info: LoadedSeriesInfo, load: number): LocalVol
   };
 }
 
-/** Voxel (i,j,k) -> LPS mm, as in src/core/volume (kept local: the renderer never imports core). */
-export function voxelToWorld(
-  info: LoadedSeriesInfo,
-  v: readonly [number, number, number],
-): [number, number, number] {
-  const { spacingMm: s, direction: d, originLps: o } = info.geometry;
-  const [i, j, k] = v;
-  return [
-    o[0] + i * s[0] * d[0] + j * s[1] * d[3] + k * s[2] * d[6],
-    o[1] + i * s[0] * d[1] + j * s[1] * d[4] + k * s[2] * d[7],
-    o[2] + i * s[0] * d[2] + j * s[1] * d[5] + k * s[2] * d[8],
-  ];
-}
-
-/** LPS mm -> continuous voxel (i,j,k); the directions are orthonormal for CT volumes. */
-export function worldToVoxel(
-  info: LoadedSeriesInfo,
-  w: readonly [number, number, number],
-): [number, number, number] {
-  const { spacingMm: s, direction: d, originLps: o } = info.geometry;
-  const p = [w[0] - o[0], w[1] - o[1], w[2] - o[2]] as const;
-  return [
-    (p[0] * d[0] + p[1] * d[1] + p[2] * d[2]) / s[0],
-    (p[0] * d[3] + p[1] * d[4] + p[2] * d[5]) / s[1],
-    (p[0] * d[6] + p[1] * d[7] + p[2] * d[8]) / s[2],
-  ];
-}
-
 /** The HU value of the voxel nearest a world point, or null outside the volume. */
 export function huAt(
   info: LoadedSeriesInfo,
@@ -93,7 +66,7 @@ export function huAt(
   w: readonly [number, number, number],
 ): number | null {
   const [nx, ny, nz] = info.geometry.dims;
-  const [i, j, k] = worldToVoxel(info, w).map(Math.round) as [number, number, number];
+  const [i, j, k] = worldToVoxel(info.geometry, w).map(Math.round) as [number, number, number];
   if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return null;
   return hu[i + j * nx + k * nx * ny] ?? null;
 }

@@ -3,6 +3,7 @@ import type { Codec } from '../transfer-syntax';
 import type { FrameInfo, StoredPixels } from './codec-types';
 import { decodeWithWasm, type WasmFrameInfo } from './wasm-codecs';
 import { decodeJpegWithJs, decodeRleWithJs } from './cornerstone-js-codecs';
+import { stripForeignJpegSegments } from './jpeg-markers';
 
 /**
  * Decodes one frame's bytes into stored values (before rescale). `bytes` is the native frame
@@ -33,6 +34,8 @@ export async function decodeFrame(codec: Codec, bytes: Uint8Array, info: FrameIn
       return fromWasm(await decodeWithWasm('charls', bytes), info);
     case 'jpeg-2000':
       return fromWasm(await decodeWithWasm('openjpeg', bytes), info);
+    case 'htj2k':
+      return fromWasm(await decodeWithWasm('openjph', requireEoc(bytes)), info);
     case 'jpeg-baseline':
     case 'jpeg-extended':
       if (info.bitsAllocated === 8 && codec === 'jpeg-baseline') {
@@ -88,10 +91,26 @@ function nativeFrame(bytes: Uint8Array, info: FrameInfo, littleEndian: boolean):
 
 function jpegLossless(bytes: Uint8Array, info: FrameInfo): StoredPixels {
   const decoder = new JpegLosslessDecoder();
-  const aligned = bytes.slice();
+  // The decoder wants an ArrayBuffer of its own.
+  const aligned = stripForeignJpegSegments(bytes).slice();
   const out = decoder.decode(aligned.buffer, 0, aligned.length, info.bitsAllocated <= 8 ? 1 : 2) as
     Uint8Array | Uint16Array;
   return checkLength(toSignedness(out, info), info);
+}
+
+/**
+ * OpenJPH decodes a cut codestream without complaint and returns the missing code-blocks as
+ * zeros, so a truncated frame would pass as an image. T.800 requires the EOC marker at the end.
+ */
+function requireEoc(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1; // DICOM pads odd fragments with 0x00
+  if (end < 2 || bytes[end - 2] !== 0xff || bytes[end - 1] !== 0xd9) {
+    throw new Error(
+      `HTJ2K codestream is truncated: ${bytes.length} bytes and no EOC marker (0xffd9) at the end`,
+    );
+  }
+  return bytes;
 }
 
 function toSignedness(px: Uint8Array | Uint16Array | Int16Array, info: FrameInfo): StoredPixels {

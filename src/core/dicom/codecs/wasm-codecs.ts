@@ -1,5 +1,5 @@
 /**
- * The Cornerstone WASM codec builds (CharLS, OpenJPEG, libjpeg-turbo) loaded in Node.
+ * The Cornerstone WASM codec builds (CharLS, OpenJPEG, OpenJPH, libjpeg-turbo) loaded in Node.
  * Each module is instantiated once, lazily, and its decoder object reused: instantiation
  * costs milliseconds, decoding a CT slice far less.
  */
@@ -47,6 +47,12 @@ const SPECS = {
     js: 'decodewasmjs',
     wasm: 'decodewasm',
     decoderClass: 'J2KDecoder',
+  },
+  openjph: {
+    pkg: '@cornerstonejs/codec-openjph',
+    js: 'wasmjs',
+    wasm: 'wasm',
+    decoderClass: 'HTJ2KDecoder',
   },
   libjpegTurbo: {
     pkg: '@cornerstonejs/codec-libjpeg-turbo-8bit',

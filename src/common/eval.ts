@@ -1,5 +1,5 @@
-import type { Vec3 } from '../volume/volume';
-import type { ModelRef } from '../findings/findings-document';
+import type { Vec3 } from './volume';
+import type { ModelRef } from './findings/findings-document';
 
 /**
  * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
@@ -96,21 +96,75 @@ export interface MissedNodule {
 
 export interface PerScanMetrics {
   seriesInstanceUid: string;
+  /** The model manifest lists this series among those it was trained or tuned on. */
+  trainingScan: boolean;
   tp: number;
   fp: number;
   fn: number;
   missed: MissedNodule[];
 }
 
-/** The schema of metrics.json, exactly as issue 7 specifies it. */
+/** Where the primary operating threshold came from; only 'tuned' was chosen on the evaluated set. */
+export type OperatingPointSource =
+  | { kind: 'manifest'; label: string }
+  | { kind: 'command line'; label: string }
+  | { kind: 'tuned'; label: string };
+
+export const TUNED_LABEL = 'tuned on this set (optimistic)';
+
+export interface OperatingPointCI95 {
+  recall: [number, number] | null;
+  precision: [number, number] | null;
+  f1: [number, number] | null;
+  fpPerScan: [number, number] | null;
+}
+
+/** The scans the model was trained or tuned on (model manifest `trainingSeriesUids`). */
+export interface TrainingScans {
+  /** False when the manifest of the scored model does not list them: then none can be flagged. */
+  listed: boolean;
+  /** Evaluated series that are training scans, whether or not they were scored. */
+  series: string[];
+  /** Whether they are in the figures (--include-training-scans); by default they are left out. */
+  inFigures: boolean;
+}
+
+/** The schema of metrics.json: issue 7's, extended by issue 13. */
 export interface EvalMetrics {
   scans: number;
   nodules: number;
   froc: { fpPerScan: number[]; sensitivity: (number | null)[] };
   cpm: number | null;
+  /** Null with a confidenceNote when too few nodules or scans for an interval to mean anything. */
   cpmCI95: [number, number] | null;
+  /** The primary figures: at the model's operating threshold (or the one given), never tuned here unless said. */
   operatingPoint: OperatingPoint;
+  operatingPointSource: OperatingPointSource;
+  operatingPointCI95: OperatingPointCI95 | null;
+  /** The F1-maximising threshold on this very set: optimistic, for comparison only. */
+  tunedOperatingPoint: OperatingPoint & { label: string };
+  /** Why the intervals are absent, in words; null when they are given. */
+  confidenceNote: string | null;
+  trainingScans: TrainingScans;
   perScan: PerScanMetrics[];
   model: ModelRef;
   data: { annotationsSha256: string; series: string[] };
+  /** How the reference files and the studies cover each other (issue 13). */
+  reference: ReferenceCoverage;
+}
+
+/** How the reference files and the studies cover each other (see core/eval/reference-coverage). */
+export interface SeriesListCoverage {
+  listed: number;
+  /** Listed series that are not among the studies. */
+  notFound: number;
+  /** Studies left out because the list does not name them. */
+  studiesNotListed: number;
+}
+
+export interface ReferenceCoverage {
+  annotatedSeriesNotFound: number;
+  /** Evaluated series with no row in any reference file: scored as nodule-free. */
+  seriesWithoutAnnotations: string[];
+  seriesList: SeriesListCoverage | null;
 }

@@ -4,11 +4,17 @@
  * here is a pure function of the findings document and the review, so the UI, the vault and the
  * report agree on what "reviewed" and the exam category mean.
  */
-import { BROCK_COEFFICIENTS, brockRisk, brockSizeTerm, type Sex } from '../findings/brock';
+import {
+  BROCK_COEFFICIENTS,
+  brockRisk,
+  brockSizeTerm,
+  NODULE_COUNT_LEVEL,
+  type Sex,
+} from '../findings/brock';
 import type { Finding, FindingsDocument, LungRadsCategory, NoduleType } from '../findings/findings-document';
 import { fleischnerRecommendation, type FleischnerRisk } from '../findings/fleischner';
 import { lungRadsCategory, roundTenth } from '../findings/lung-rads';
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../volume';
 
 /** Who decided and when (ISO 8601, UTC). */
 export interface Authorship {
@@ -252,6 +258,49 @@ export function manualToFinding(m: ManualFinding, ctx: ReviewContext, noduleCoun
   };
 }
 
+/**
+ * Brock risk with the scan's nodule count changed (the count term is additive in the logit): the
+ * pipeline counted every candidate it thought a nodule; a review counts what the reader kept.
+ */
+export function rescaleBrockCount(risk: number, countBefore: number, countAfter: number): number {
+  const p = Math.min(Math.max(risk, 1e-9), 1 - 1e-9);
+  const logit =
+    Math.log(p / (1 - p)) +
+    BROCK_COEFFICIENTS.countFrom4 * (Math.max(1, countAfter) - Math.max(1, countBefore));
+  return 1 / (1 + Math.exp(-logit));
+}
+
+/**
+ * A finding's count-dependent numbers for a scan with `count` nodules: Fleischner's single vs
+ * multiple row and the Brock count term. Unchanged (the same object) when the count agrees with
+ * what the pipeline assumed, so an untouched analysis keeps its numbers to the digit.
+ */
+function withNoduleCount(f: Finding, pipelineCount: number, count: number, ctx: ReviewContext): Finding {
+  const multiple = count > 1;
+  const sameRow = multipleFrom(f.fleischner) === multiple;
+  const sameCount = Math.max(1, count) === Math.max(1, pipelineCount);
+  if (sameRow && sameCount) return f;
+  return {
+    ...f,
+    malignancyRisk: sameCount
+      ? f.malignancyRisk
+      : round(rescaleBrockCount(f.malignancyRisk, pipelineCount, count), 4),
+    fleischner: sameRow
+      ? f.fleischner
+      : fleischnerRecommendation({
+          type: f.type,
+          meanDiameterMm: f.diameterMm,
+          multiple,
+          risk: fleischnerRiskFrom(f.fleischner, ctx.fleischnerRisk),
+        }),
+  };
+}
+
+/** The nodule count the pipeline used for Brock and Fleischner (see src/core/inference/pipeline). */
+export function pipelineNoduleCount(doc: FindingsDocument): number {
+  return Math.max(1, doc.findings.filter((f) => f.probability >= NODULE_COUNT_LEVEL).length);
+}
+
 /** Model findings the reader is asked about: those at or above the operating threshold. */
 export function findingsUnderReview(doc: FindingsDocument, minProbability = 0): Finding[] {
   return doc.findings.filter((f) => f.probability >= minProbability);
@@ -264,21 +313,31 @@ export function reviewedFindings(
   opts: { minProbability?: number; context?: ReviewContext } = {},
 ): ReviewedFinding[] {
   const ctx = opts.context ?? DEFAULT_REVIEW_CONTEXT;
-  const model: ReviewedFinding[] = findingsUnderReview(doc, opts.minProbability).map((f) => {
+  const underReview = findingsUnderReview(doc, opts.minProbability);
+  // The scan's nodules as the review stands: what the reader kept or added, plus undecided
+  // candidates the pipeline itself counted as nodules (so an untouched analysis keeps its numbers).
+  // Fleischner's single / multiple row and the Brock count term follow this count.
+  const count =
+    underReview.filter((f) => {
+      const d = review.decisions[f.id];
+      return d ? d.kind !== 'rejected' : f.probability >= NODULE_COUNT_LEVEL;
+    }).length + review.manual.length;
+  const pipelineCount = pipelineNoduleCount(doc);
+  const model: ReviewedFinding[] = underReview.map((f) => {
     const d = review.decisions[f.id];
-    if (!d) return { finding: f, status: 'pending', source: 'model' };
+    if (d?.kind === 'rejected') return { finding: f, status: d.kind, decision: d, source: 'model' };
+    const counted = withNoduleCount(f, pipelineCount, count, ctx);
+    if (!d) return { finding: counted, status: 'pending', source: 'model' };
     if (d.kind === 'edited') {
       return {
-        finding: applyEdit(f, d, { fleischnerRisk: ctx.fleischnerRisk }),
+        finding: applyEdit(counted, d, { fleischnerRisk: ctx.fleischnerRisk, multiple: count > 1 }),
         status: 'edited',
         decision: d,
         source: 'model',
       };
     }
-    return { finding: f, status: d.kind, decision: d, source: 'model' };
+    return { finding: counted, status: d.kind, decision: d, source: 'model' };
   });
-  const kept = model.filter((r) => r.status === 'accepted' || r.status === 'edited').length;
-  const count = kept + review.manual.length;
   const manual: ReviewedFinding[] = review.manual.map((m) => ({
     finding: manualToFinding(m, ctx, count),
     status: 'manual',
