@@ -27,7 +27,10 @@ export type ErrorCode =
   | 'MODEL_RUNTIME'
   | 'ANNOTATIONS_INVALID'
   | 'EVAL_INVALID'
-  | 'OUTPUT_EXISTS';
+  | 'OUTPUT_EXISTS'
+  | 'DIMSE_REFUSED'
+  | 'DIMSE_TIMEOUT'
+  | 'DIMSE_NETWORK';
 
 export class PulmoLensError extends Error {
   readonly code: ErrorCode;

@@ -1,5 +1,5 @@
 import type { Vec3 } from './volume';
-import type { ModelRef } from './findings/findings-document';
+import type { ModelRef, NoduleType } from './findings/findings-document';
 
 /**
  * A reference nodule that counts: detecting it is a true positive, missing it a false negative.
@@ -9,6 +9,16 @@ export interface ReferenceNodule {
   id: string;
   centerLps: Vec3;
   diameterMm: number;
+  /** Where the reference gives it (LIDC XML: the readers' median texture rating). */
+  type?: NoduleType;
+  /** LIDC XML: each reader's contour-derived size, for size agreement and reader spread. */
+  readers?: ReaderSize[];
+}
+
+/** One reader's outline of a nodule, measured from the contours. */
+export interface ReaderSize {
+  diameterMm: number;
+  volumeMm3: number;
 }
 
 /**
@@ -35,6 +45,24 @@ export interface Candidate {
   id: string;
   centerLps: Vec3;
   probability: number;
+  /** The app's measurement of the finding (absent for bare candidates): size agreement, subgroups. */
+  diameterMm?: number;
+  volumeMm3?: number;
+  type?: NoduleType;
+}
+
+/**
+ * What a scan's DICOM headers say, for the bias audit. Age is kept as a band only: the results
+ * folder needs no more than the subgroup.
+ */
+export interface ScanInfo {
+  sliceThicknessMm: number | null;
+  manufacturer: string;
+  convolutionKernel: string;
+  /** DICOM PatientSex (M, F, O) or '' when not given. */
+  patientSex: string;
+  /** e.g. '60-69'; '' when neither PatientAge nor birth and study dates are given. */
+  ageBand: string;
 }
 
 /** Everything needed to score one scan, and nothing else: what shards save and merge reads back. */
@@ -43,6 +71,8 @@ export interface ScanRecord {
   model: ModelRef;
   candidates: Candidate[];
   annotations: ScanAnnotations;
+  /** Absent when the series is known only from findings files (no DICOM headers read). */
+  scan?: ScanInfo;
 }
 
 export type CandidateMatch =
@@ -129,6 +159,64 @@ export interface TrainingScans {
   inFigures: boolean;
 }
 
+export interface SubgroupRow {
+  group: string;
+  /** Scans in the group (scan-level), or scans holding at least one of its nodules (nodule-level). */
+  scans: number;
+  nodules: number;
+  detected: number;
+  sensitivity: number | null;
+  sensitivityCI95: [number, number] | null;
+  /** Why there is no interval, in words; null when there is one (or no nodule at all). */
+  ciNote: string | null;
+  falsePositives: number;
+  /** False positives of the group per scan of the group (nodule-level: per scan of the cohort). */
+  fpPerScan: number | null;
+}
+
+export interface SubgroupDimension {
+  dimension: string;
+  basis: 'nodule' | 'scan';
+  rows: SubgroupRow[];
+}
+
+export interface Subgroups {
+  threshold: number | null;
+  dimensions: SubgroupDimension[];
+}
+
+export interface SizePair {
+  seriesInstanceUid: string;
+  noduleId: string;
+  candidateId: string;
+  referenceDiameterMm: number;
+  measuredDiameterMm: number;
+  /** The readers' mean outlined volume (LIDC XML only). */
+  referenceVolumeMm3: number | null;
+  measuredVolumeMm3: number | null;
+  /** Each reader's contour-derived diameter (LIDC XML only). */
+  readerDiametersMm: number[] | null;
+}
+
+export interface Agreement {
+  n: number;
+  /** measured − reference */
+  meanDifference: number;
+  sdDifference: number | null;
+  /** Null below 2 pairs (no spread to estimate). */
+  limitsOfAgreement: [number, number] | null;
+  meanAbsoluteDifference: number;
+}
+
+export interface SizeAgreement {
+  threshold: number | null;
+  pairs: SizePair[];
+  diameterMm: Agreement | null;
+  volumeMm3: Agreement | null;
+  /** LIDC XML only: how much the readers themselves disagree, and whether the app falls inside. */
+  readers: { meanReaderSdDiameterMm: number; measuredWithinReaderRange: number; nodules: number } | null;
+}
+
 /** The schema of metrics.json: issue 7's, extended by issue 13. */
 export interface EvalMetrics {
   scans: number;
@@ -151,6 +239,10 @@ export interface EvalMetrics {
   data: { annotationsSha256: string; series: string[] };
   /** How the reference files and the studies cover each other (issue 13). */
   reference: ReferenceCoverage;
+  /** The bias audit at the primary threshold. */
+  subgroups: Subgroups;
+  /** Measured against reference size for every hit at the primary threshold. */
+  sizeAgreement: SizeAgreement;
 }
 
 /** How the reference files and the studies cover each other (see core/eval/reference-coverage). */

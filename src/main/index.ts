@@ -16,18 +16,23 @@ import { vaultAnalysisStore } from './ipc/analysis-store';
 import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
+import { exportInferenceEnv, mainConfig } from './config';
 
 registerAppScheme();
 app.enableSandbox();
-// The bundled app runs the inference worker from its own built entry and reads the shipped
-// models next to the app (src/core resolves both relative to its sources otherwise).
-process.env.PULMOLENS_INFERENCE_WORKER ??= inferenceWorkerPath;
-process.env.PULMOLENS_MODELS_DIR ??= join(app.getAppPath(), 'models');
 
 let mainWindow: BrowserWindow | null = null;
 
 async function start(): Promise<void> {
   await app.whenReady();
+  // The bundled app runs the inference worker from its own built entry and reads the shipped
+  // models next to the app (src/core resolves both relative to its sources otherwise).
+  const config = mainConfig({
+    userData: app.getPath('userData'),
+    appPath: app.getAppPath(),
+    inferenceWorker: inferenceWorkerPath,
+  });
+  exportInferenceEnv(config);
   hardenSession();
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
@@ -35,7 +40,7 @@ async function start(): Promise<void> {
   const backend = createWorkerBackend(() => new Worker(dicomWorkerPath));
   // The only place patient data lives on disk; the app opens on its lock screen.
   const vault = new VaultSessionHolder({
-    dir: join(app.getPath('userData'), 'vault'),
+    dir: config.vaultDir,
     protector: safeStorageProtector(),
   });
   const emit = eventSender(() => mainWindow?.webContents ?? null);
@@ -45,6 +50,7 @@ async function start(): Promise<void> {
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
+      modelsDir: config.modelsDir,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };

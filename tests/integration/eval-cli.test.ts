@@ -173,6 +173,8 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
       'model',
       'data',
       'reference',
+      'subgroups',
+      'sizeAgreement',
     ]);
     expect(m.scans).toBe(2);
     expect(m.nodules).toBe(1);
@@ -519,6 +521,63 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     expect(mi.trainingScans.inFigures).toBe(true);
     expect(mi.perScan.map((p: { trainingScan: boolean }) => p.trainingScan)).toEqual([false, true]);
     expect(mi.operatingPoint).toMatchObject({ threshold: 0.55, tp: 0, fp: 2, fn: 1 });
+  });
+
+  it('subgroups from the DICOM headers and size agreement against the LIDC readers (issue 13)', () => {
+    const out = join(work, 'lidc-audit');
+    const r = cli('eval', '--studies', studiesWithXml, '--lidc-xml', '--findings', findings, '--out', out);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const dim = (name: string) =>
+      m.subgroups.dimensions.find((d: { dimension: string }) => d.dimension === name);
+    const row = (name: string, group: string) =>
+      dim(name).rows.find((x: { group: string }) => x.group === group);
+    expect(m.subgroups.threshold).toBe(m.operatingPoint.threshold);
+    // LIDC-IDRI-0001: 2.5 mm slices, its nodule (23-25 mm by the four readers) found at 0.5;
+    // LIDC-IDRI-0002: 1.25 mm slices, no nodule at k = 3. Both GE, STANDARD kernel, sex not given.
+    expect(m.operatingPoint.threshold).toBe(0.5);
+    expect(row('nodule diameter', '20-30 mm')).toMatchObject({
+      scans: 1,
+      nodules: 1,
+      detected: 1,
+      sensitivity: 1,
+    });
+    expect(row('nodule diameter', '20-30 mm').ciNote).toMatch(/^not meaningful: 1 nodule in 1 scan /);
+    expect(row('nodule diameter', '3-6 mm')).toMatchObject({ nodules: 0, sensitivity: null });
+    // The readers rated its texture 5, 5, 5 and 4: solid (LUNA16's CSV has no type, LIDC XML does).
+    expect(row('nodule type', 'solid')).toMatchObject({ nodules: 1, detected: 1 });
+    expect(row('slice thickness', '<=2.5 mm')).toMatchObject({ scans: 1, nodules: 1, detected: 1 });
+    expect(row('slice thickness', '<=1.25 mm')).toMatchObject({ scans: 1, nodules: 0 });
+    expect(dim('manufacturer').rows).toHaveLength(1);
+    expect(dim('manufacturer').rows[0]).toMatchObject({ group: 'GE MEDICAL SYSTEMS', scans: 2 });
+    expect(dim('reconstruction kernel').rows[0]).toMatchObject({ group: 'STANDARD', scans: 2 });
+    expect(r.stdout).toMatch(/slice thickness\s+<=2\.5 mm\s+1\s+1\s+1\s+1\.000 \(CI not meaningful\)/);
+
+    // The hit measured 8 mm (the simulated finding) against the readers' contour-derived sizes.
+    const [pair] = m.sizeAgreement.pairs;
+    expect(m.sizeAgreement.pairs).toHaveLength(1);
+    expect(pair).toMatchObject({
+      seriesInstanceUid: UID_1,
+      candidateId: 'hit',
+      measuredDiameterMm: 8,
+      measuredVolumeMm3: 268,
+    });
+    expect(pair.readerDiametersMm).toHaveLength(4);
+    for (const d of pair.readerDiametersMm) {
+      expect(d).toBeGreaterThan(22);
+      expect(d).toBeLessThan(25);
+    }
+    const mean = pair.readerDiametersMm.reduce((a: number, b: number) => a + b, 0) / 4;
+    expect(pair.referenceDiameterMm).toBeCloseTo(mean, 9);
+    expect(m.sizeAgreement.diameterMm).toMatchObject({ n: 1, sdDifference: null, limitsOfAgreement: null });
+    expect(m.sizeAgreement.diameterMm.meanDifference).toBeCloseTo(8 - mean, 9);
+    expect(m.sizeAgreement.volumeMm3.meanDifference).toBeCloseTo(268 - pair.referenceVolumeMm3, 6);
+    expect(m.sizeAgreement.readers).toMatchObject({ nodules: 1, measuredWithinReaderRange: 0 });
+    expect(m.sizeAgreement.readers.meanReaderSdDiameterMm).toBeGreaterThan(0.5);
+    const svg = readFileSync(join(out, 'bland-altman.svg'), 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/class="froc-point"/g)).toHaveLength(1);
+    expect(PNG.sync.read(readFileSync(join(out, 'bland-altman.png'))).width).toBe(640);
   });
 
   it('rejects a bad CSV naming the file and line, and writes nothing', () => {

@@ -161,6 +161,22 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('DICOM SR (TID 1500) on
     expect(cls).toBe('1.2.840.10008.5.1.4.1.1.2');
   });
 
+  it('names the centre slice by reference and by its Instance Number, as the viewer and PDF do', () => {
+    const ds = readDicom(sr.bytes) as Item;
+    const g = find(find(ds, '126010')[0]!, '125007')[0]!;
+    const f = fx.document.findings[0]!;
+    const centreSlice = fx.loaded.series.frames.find((fr) => fr.slot === Math.round(f.centerVoxel[2]))!;
+    expect(centreSlice.instanceNumber).not.toBeNull();
+    const source = find(g, '121112')[0] as Item;
+    expect(source.ValueType).toBe('IMAGE');
+    const ref = list(
+      (source as unknown as { ReferencedSOPSequence: unknown }).ReferencedSOPSequence,
+    )[0] as Record<string, string>;
+    expect(ref.ReferencedSOPInstanceUID).toBe(centreSlice.sopInstanceUid);
+    const label = find(g, 'IMG')[0] as unknown as { TextValue: string };
+    expect(label.TextValue).toBe(String(centreSlice.instanceNumber));
+  });
+
   it('dsrdump (content constraints enforced) and dcmdump read it without errors or warnings', () => {
     const d = spawnSync('dsrdump', [file], { encoding: 'utf8' });
     expect(d.status, d.stderr).toBe(0);

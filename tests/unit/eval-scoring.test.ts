@@ -12,6 +12,9 @@ import {
 import { bootstrapScans, intervalNote } from '../../src/core/eval/confidence';
 import { matchScan } from '../../src/core/eval/luna16-match';
 import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-info';
+import { ageBand, ageYearsFromAs, ageYearsFromDates } from '../../src/core/eval/scan-info';
+import { agreementOf, computeSizeAgreement } from '../../src/core/eval/size-agreement';
+import { diameterBin, subgroupTable, thicknessBin } from '../../src/core/eval/subgroups';
 import { TUNED_LABEL, type Candidate, type ScanAnnotations, type ScanRecord } from '../../src/common/eval';
 import type { Vec3 } from '../../src/common/volume';
 
@@ -387,5 +390,155 @@ describe('operating points and training scans (issue 13)', () => {
     const ci = bootstrapScans(4, { share: (w) => (w[0] as number) / 4 }, { samples: 2000, seed: 3 });
     expect(ci.share![0]).toBe(0);
     expect(ci.share![1]).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe('subgroups, size agreement and header facts (issue 13)', () => {
+  it('bins diameters and slice thickness at the published edges, and ages from DICOM AS or dates', () => {
+    expect([2.9, 3, 5.99, 6, 10, 19.9, 20, 30, 30.1].map(diameterBin)).toEqual([
+      '<3 mm',
+      '3-6 mm',
+      '3-6 mm',
+      '6-10 mm',
+      '10-20 mm',
+      '10-20 mm',
+      '20-30 mm',
+      '20-30 mm',
+      '>30 mm',
+    ]);
+    expect([0.625, 1.25, 1.3, 2.5, 3, null].map(thicknessBin)).toEqual([
+      '<=1.25 mm',
+      '<=1.25 mm',
+      '<=2.5 mm',
+      '<=2.5 mm',
+      '>2.5 mm',
+      'unknown',
+    ]);
+    expect(ageBand(ageYearsFromAs('065Y'))).toBe('60-69');
+    expect(ageBand(ageYearsFromAs('480M'))).toBe('40-49');
+    expect(ageBand(ageYearsFromAs('39Y'))).toBe(''); // malformed AS: not guessed
+    expect(ageYearsFromDates('19500615', '20200614')).toBe(69);
+    expect(ageYearsFromDates('19500615', '20200615')).toBe(70);
+    expect(ageBand(85)).toBe('>=80');
+  });
+
+  it('computes sensitivity with a CI, FP/scan and counts per group (known answer)', () => {
+    // Ten scans, two 8 mm nodules each; scans 0-4 (1 mm slices, vendor A) find both, scans 5-9
+    // (3 mm, vendor B) find one; every scan has one 4 mm false positive at .9.
+    const records: ScanRecord[] = Array.from({ length: 10 }, (_, s) => ({
+      ...scan(
+        `9.${s}`,
+        [
+          cand('a', [0, 0, 0], 0.9),
+          ...(s < 5 ? [cand('b', [50, 0, 0], 0.9)] : []),
+          { ...cand('fp', [200, 0, 0], 0.9), diameterMm: 4 },
+        ],
+        {
+          nodules: [
+            { id: `n${s}a`, centerLps: [0, 0, 0], diameterMm: 8 },
+            { id: `n${s}b`, centerLps: [50, 0, 0], diameterMm: 8 },
+          ],
+        },
+      ),
+      scan: {
+        sliceThicknessMm: s < 5 ? 1 : 3,
+        manufacturer: s < 5 ? 'A' : 'B',
+        convolutionKernel: 'K',
+        patientSex: s % 2 ? 'F' : 'M',
+        ageBand: '',
+      },
+    }));
+    const m = evaluate(records, { annotationsSha256: 'x', threshold: 0.5, bootstrapSamples: 200 }).metrics;
+    const dim = (n: string) => m.subgroups.dimensions.find((d) => d.dimension === n)!;
+    const row = (n: string, g: string) => dim(n).rows.find((r) => r.group === g)!;
+    expect(dim('nodule type')).toBeUndefined(); // no type in this reference
+    expect(row('nodule diameter', '6-10 mm')).toMatchObject({
+      scans: 10,
+      nodules: 20,
+      detected: 15,
+      sensitivity: 0.75,
+      falsePositives: 0,
+      fpPerScan: 0,
+      ciNote: null,
+    });
+    const ci = row('nodule diameter', '6-10 mm').sensitivityCI95!;
+    expect(ci[0]).toBeGreaterThanOrEqual(0.5);
+    expect(ci[0]).toBeLessThan(0.75);
+    expect(ci[1]).toBeGreaterThan(0.75);
+    expect(ci[1]).toBeLessThanOrEqual(1);
+    // The false positives measured 4 mm: filed under 3-6 mm, per scan of the cohort.
+    expect(row('nodule diameter', '3-6 mm')).toMatchObject({
+      nodules: 0,
+      sensitivity: null,
+      falsePositives: 10,
+      fpPerScan: 1,
+    });
+    expect(row('slice thickness', '<=1.25 mm')).toMatchObject({
+      scans: 5,
+      nodules: 10,
+      detected: 10,
+      sensitivity: 1,
+      fpPerScan: 1,
+      ciNote: null,
+    });
+    expect(row('slice thickness', '<=1.25 mm').sensitivityCI95).toEqual([1, 1]);
+    expect(row('slice thickness', '>2.5 mm')).toMatchObject({
+      scans: 5,
+      nodules: 10,
+      detected: 5,
+      sensitivity: 0.5,
+    });
+    expect(row('manufacturer', 'B').sensitivity).toBe(0.5);
+    expect(row('patient sex', 'F')).toMatchObject({ scans: 5, nodules: 10, ciNote: null });
+    expect(row('age band', 'unknown').scans).toBe(10);
+    expect(subgroupTable(m.subgroups)).toMatch(/slice thickness\s+>2\.5 mm\s+5\s+10\s+5\s+0\.500 \(/);
+  });
+
+  it('gives the Bland–Altman mean difference and limits of agreement (known answer)', () => {
+    // Differences 1, 2, 3: mean 2, SD 1, limits 2 ± 1.96.
+    const a = agreementOf([11, 12, 13], [10, 10, 10])!;
+    expect(a.meanDifference).toBe(2);
+    expect(a.sdDifference).toBeCloseTo(1, 12);
+    expect(a.limitsOfAgreement![0]).toBeCloseTo(0.04, 12);
+    expect(a.limitsOfAgreement![1]).toBeCloseTo(3.96, 12);
+    expect(a.meanAbsoluteDifference).toBe(2);
+    expect(agreementOf([], [])).toBeNull();
+    const records = [
+      scan('7.1', [{ ...cand('c', [0, 0, 0], 0.9), diameterMm: 9, volumeMm3: 400 }], {
+        nodules: [
+          {
+            id: 'N',
+            centerLps: [0, 0, 0],
+            diameterMm: 10,
+            readers: [
+              { diameterMm: 9.5, volumeMm3: 450 },
+              { diameterMm: 10.5, volumeMm3: 600 },
+            ],
+          },
+        ],
+      }),
+      scan('7.2', [{ ...cand('c', [0, 0, 0], 0.4), diameterMm: 5 }], {
+        nodules: [{ id: 'M', centerLps: [0, 0, 0], diameterMm: 6 }],
+      }),
+    ];
+    const s = computeSizeAgreement(records, records.map(matchScan), 0.5);
+    expect(s.pairs).toEqual([
+      {
+        seriesInstanceUid: '7.1',
+        noduleId: 'N',
+        candidateId: 'c',
+        referenceDiameterMm: 10,
+        measuredDiameterMm: 9,
+        referenceVolumeMm3: 525,
+        measuredVolumeMm3: 400,
+        readerDiametersMm: [9.5, 10.5],
+      },
+    ]); // 7.2's hit is below the threshold
+    expect(s.volumeMm3!.meanDifference).toBe(-125);
+    expect(s.readers).toEqual({
+      nodules: 1,
+      meanReaderSdDiameterMm: Math.SQRT1_2,
+      measuredWithinReaderRange: 0,
+    });
   });
 });

@@ -14,6 +14,8 @@ import {
   loadAnnotations,
   readModelEvalInfo,
   readSeriesUidList,
+  scanInfoOf,
+  subgroupTable,
   referenceCoverage,
   mergeEvaluations,
   parseShard,
@@ -100,7 +102,11 @@ async function studiesFromDicom(folder: string): Promise<CliStudy[]> {
     byUid.set(uid, s);
   }
   if (byUid.size === 0) throw new PulmoLensError('EVAL_INVALID', 'no CT series found', { path: folder });
-  return [...byUid].map(([seriesInstanceUid, scanned]) => ({ seriesInstanceUid, scanned }));
+  return [...byUid].map(([seriesInstanceUid, scanned]) => ({
+    seriesInstanceUid,
+    scanned,
+    scan: scanInfoOf(scanned.metadata),
+  }));
 }
 
 /** Series known only from a findings folder: `<uid>.json` or `<uid>/findings.json`. */
@@ -217,7 +223,17 @@ export function summary(m: EvalMetrics, out: string): string {
         : `${t.series.length} training scan(s) of this model left out of the figures (--include-training-scans to score them): ${t.series.join(', ')}`,
     );
   }
-  lines.push(`wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, candidates.csv`);
+  lines.push(subgroupTable(m.subgroups));
+  const d = m.sizeAgreement.diameterMm;
+  const loa = d?.limitsOfAgreement;
+  lines.push(
+    d
+      ? `size agreement (diameter, ${d.n} hit${d.n === 1 ? '' : 's'}): mean difference ${d.meanDifference.toFixed(2)} mm` +
+          (loa ? `, limits of agreement ${loa[0].toFixed(2)} to ${loa[1].toFixed(2)} mm` : '') +
+          `, mean absolute ${d.meanAbsoluteDifference.toFixed(2)} mm`
+      : 'size agreement: no hit with a measured diameter',
+  );
+  lines.push(`wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, bland-altman.svg/png, candidates.csv`);
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@ import { registerAnalyze } from './analyze';
 import { registerDeidentify } from './deidentify';
 import { registerEval } from './eval';
 import { registerInfo } from './info';
+import { registerListen } from './listen';
 import { registerSynth } from './synth';
 import { registerVault } from './vault';
 
@@ -12,6 +13,7 @@ export function registerCommands(program: Command): void {
   registerDeidentify(program);
   registerEval(program);
   registerInfo(program);
+  registerListen(program);
   registerSynth(program);
   registerVault(program);
 }

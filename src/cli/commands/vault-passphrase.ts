@@ -5,9 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
+import { cliEnv, type PassphraseSource } from '../config';
 
 export function vaultDir(flag: string | undefined): string {
-  const dir = flag ?? process.env.PULMOLENS_VAULT;
+  const dir = flag ?? cliEnv().vaultDir;
   if (!dir) {
     throw new PulmoLensError('INVALID_INPUT', 'no vault given: use --vault DIR or set PULMOLENS_VAULT');
   }
@@ -45,9 +46,13 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
-async function fromEnvOrPrompt(envName: string, question: string, confirm: boolean): Promise<string> {
-  const env = process.env[envName];
-  if (env !== undefined && env !== '') return env;
+async function fromEnvOrPrompt(
+  envName: PassphraseSource,
+  question: string,
+  confirm: boolean,
+): Promise<string> {
+  const env = envName === 'PULMOLENS_PASSPHRASE' ? cliEnv().passphrase : cliEnv().newPassphrase;
+  if (env !== undefined) return env;
   if (!process.stdin.isTTY) {
     throw new PulmoLensError(
       'INVALID_INPUT',

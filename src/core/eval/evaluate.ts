@@ -17,6 +17,8 @@ import { matchScan } from './luna16-match';
 import type { ModelEvalInfo } from './model-info';
 import { bestF1OperatingPoint, operatingPointAt, talliesAt, weightedPoint } from './operating-point';
 import { referenceCoverage, type CoverageSets } from './reference-coverage';
+import { computeSizeAgreement } from './size-agreement';
+import { computeSubgroups } from './subgroups';
 import {
   FROC_FP_RATES,
   TUNED_LABEL,
@@ -211,6 +213,8 @@ export function evaluate(records: readonly ScanRecord[], opts: EvaluateOptions):
       opts.coverage ?? coverageOfRecords(sorted),
       sorted.map((r) => r.seriesInstanceUid),
     ),
+    subgroups: computeSubgroups(scored, matches, op.threshold, { samples, seed }),
+    sizeAgreement: computeSizeAgreement(scored, matches, op.threshold),
   };
   return { metrics, matches, curve, bootstrap };
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PulmoLensError } from '../../common/errors';
-import type { FindingsDocument } from '../../common/findings/findings-document';
+import type { Finding, FindingsDocument } from '../../common/findings/findings-document';
 import type { Candidate } from '../../common/eval';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -58,6 +58,24 @@ export async function readFindingsFile(path: string): Promise<FindingsDocument> 
   return checkFindingsDocument(json, path);
 }
 
+const NODULE_TYPES = new Set(['solid', 'part-solid', 'ground-glass']);
+
+/**
+ * The scored candidates: the findings, plus the `candidates` below the operating threshold that
+ * model contract v2 keeps in findings.json (FROC needs them all). Measurements ride along where given.
+ */
 export function candidatesOf(doc: FindingsDocument): Candidate[] {
-  return doc.findings.map((f) => ({ id: f.id, centerLps: f.centerLps, probability: f.probability }));
+  const extra = (doc as { candidates?: unknown }).candidates;
+  const below = Array.isArray(extra) ? extra.filter((c) => scoredFinding.safeParse(c).success) : [];
+  return [...doc.findings, ...(below as Partial<Finding>[])].map((f) => {
+    const c: Candidate = {
+      id: f.id as string,
+      centerLps: f.centerLps as Candidate['centerLps'],
+      probability: f.probability as number,
+    };
+    if (typeof f.diameterMm === 'number' && Number.isFinite(f.diameterMm)) c.diameterMm = f.diameterMm;
+    if (typeof f.volumeMm3 === 'number' && Number.isFinite(f.volumeMm3)) c.volumeMm3 = f.volumeMm3;
+    if (typeof f.type === 'string' && NODULE_TYPES.has(f.type)) c.type = f.type;
+    return c;
+  });
 }

@@ -37,6 +37,9 @@ export {
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
+export { scanInfoOf, ageBand, ageYearsFromAs, ageYearsFromDates } from './scan-info';
+export { computeSubgroups, subgroupTable, diameterBin, thicknessBin } from './subgroups';
+export { computeSizeAgreement, agreementOf } from './size-agreement';
 export {
   readModelEvalInfo,
   modelEvalInfoOf,

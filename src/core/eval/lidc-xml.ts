@@ -16,6 +16,7 @@ import { PulmoLensError } from '../../common/errors';
 import type { VolumeGeometry, Vec3 } from '../../common/volume';
 import type { TextSource } from './luna16-csv';
 import type { ExcludedMark, ReferenceNodule } from '../../common/eval';
+import type { NoduleType } from '../../common/findings/findings-document';
 
 export const DEFAULT_MIN_READERS = 3;
 
@@ -30,6 +31,10 @@ export interface ReaderMark {
   centerLps: Vec3;
   /** Equivalent-sphere diameter of the outlined volume (mm); null for point marks. */
   diameterMm: number | null;
+  /** The outlined volume (contour areas times slice spacing); null for point marks. */
+  volumeMm3: number | null;
+  /** The reader's texture rating, 1 (ground glass) to 5 (solid); null when not given. */
+  texture: number | null;
 }
 
 export interface LidcAnnotations {
@@ -189,12 +194,33 @@ function polygonArea(points: [number, number][]): number {
  * readers give 24.7, 22.7, 23.3 and 24.1 mm against LUNA16's 23.35 mm mean, while the largest
  * in-plane extent would give 32-34 mm.
  */
-function equivalentDiameterMm(rois: Roi[], g: SeriesGeometry): number {
+function outlinedVolumeMm3(rois: Roi[], g: SeriesGeometry): number {
   const [sx, sy, sz] = g.spacingMm;
   let area = 0;
   for (const r of rois) area += (r.inclusion ? 1 : -1) * polygonArea(r.points);
-  const volume = Math.max(0, area) * sx * sy * sz;
-  return Math.cbrt((6 * volume) / Math.PI);
+  return Math.max(0, area) * sx * sy * sz;
+}
+
+function equivalentDiameterMm(volumeMm3: number): number {
+  return Math.cbrt((6 * volumeMm3) / Math.PI);
+}
+
+/** LIDC texture 1 = non-solid (ground glass), 3 = part solid (mixed), 5 = solid; 2 and 4 lean. */
+export function typeOfTexture(texture: number): NoduleType {
+  return texture <= 2 ? 'ground-glass' : texture < 4 ? 'part-solid' : 'solid';
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+}
+
+function textureOf(nodule: Xml): number | null {
+  const c = (Array.isArray(nodule.characteristics) ? nodule.characteristics[0] : nodule.characteristics) as
+    Xml | undefined;
+  const t = Number(text(c?.texture));
+  return Number.isInteger(t) && t >= 1 && t <= 5 ? t : null;
 }
 
 function mean(values: Vec3[]): Vec3 {
@@ -214,6 +240,8 @@ function readMarks(src: TextSource, root: Xml, g: SeriesGeometry): { readers: nu
       const pixels = regionPixels(rois);
       if (pixels.length === 0) continue;
       const centerLps = mean(pixels.map((p) => pixelToWorld(g, p.x, p.y, p.z)));
+      const volumeMm3 = outlinedVolumeMm3(rois, g);
+      const texture = textureOf(nodule);
       marks.push(
         contoured
           ? {
@@ -221,9 +249,19 @@ function readMarks(src: TextSource, root: Xml, g: SeriesGeometry): { readers: nu
               readerMarkId: id,
               kind: 'nodule>=3mm',
               centerLps,
-              diameterMm: equivalentDiameterMm(rois, g),
+              diameterMm: equivalentDiameterMm(volumeMm3),
+              volumeMm3,
+              texture,
             }
-          : { reader, readerMarkId: id, kind: 'nodule<3mm', centerLps, diameterMm: null },
+          : {
+              reader,
+              readerMarkId: id,
+              kind: 'nodule<3mm',
+              centerLps,
+              diameterMm: null,
+              volumeMm3: null,
+              texture,
+            },
       );
     }
     for (const nn of list(session.nonNodule)) {
@@ -237,6 +275,8 @@ function readMarks(src: TextSource, root: Xml, g: SeriesGeometry): { readers: nu
         kind: 'non-nodule',
         centerLps: pixelToWorld(g, x, y, z),
         diameterMm: null,
+        volumeMm3: null,
+        texture: null,
       });
     }
   });
@@ -304,10 +344,13 @@ export function readLidcXml(
     .sort(byPosition);
   accepted.forEach((c, i) => {
     const diameters = c.members.map((m) => m.diameterMm ?? 0);
+    const textures = c.members.flatMap((m) => (m.texture === null ? [] : [m.texture]));
     nodules.push({
       id: `${name}:nodule${i + 1}`,
       centerLps: c.centerLps,
       diameterMm: diameters.reduce((a, b) => a + b, 0) / diameters.length,
+      ...(textures.length > 0 ? { type: typeOfTexture(median(textures)) } : {}),
+      readers: c.members.map((m) => ({ diameterMm: m.diameterMm ?? 0, volumeMm3: m.volumeMm3 ?? 0 })),
     });
   });
   const acceptedMarks = new Set(accepted.flatMap((c) => c.members));

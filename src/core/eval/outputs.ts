@@ -1,5 +1,6 @@
 /** Writes one evaluation folder: every file complete or not at all (see atomic-write). */
 import { writeFilesAtomically } from './atomic-write';
+import { blandAltmanPlotModel } from './bland-altman-plot';
 import { candidatesCsv } from './candidates-csv';
 import type { Evaluation } from './evaluate';
 import { frocPlotModel } from './froc-plot';
@@ -13,6 +14,8 @@ export const OUTPUT_FILES = [
   'froc.svg',
   'froc.png',
   'candidates.csv',
+  'bland-altman.svg',
+  'bland-altman.png',
   SCANS_FILE,
   RUN_FILE,
 ] as const;
@@ -30,6 +33,13 @@ export async function writeEvaluation(
   await writeFilesAtomically(outDir, [
     { name: 'froc.svg', data: frocSvg(plot) },
     { name: 'froc.png', data: frocPng(plot) },
+    ...(() => {
+      const ba = blandAltmanPlotModel(metrics.sizeAgreement);
+      return [
+        { name: 'bland-altman.svg', data: frocSvg(ba) },
+        { name: 'bland-altman.png', data: frocPng(ba) },
+      ];
+    })(),
     { name: 'candidates.csv', data: candidatesCsv(evaluation.matches, metrics.operatingPoint.threshold) },
     { name: SCANS_FILE, data: scansJsonl(sorted) },
     { name: RUN_FILE, data: `${JSON.stringify(run, null, 2)}\n` },

@@ -19,13 +19,15 @@ import type { RunInfo } from './run-record';
 import type { ModelEvalInfo } from './model-info';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanRecord } from '../../common/eval';
+import type { AnnotationIndex, ScanInfo, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
 
 export interface EvalStudy {
   seriesInstanceUid: string;
+  /** The series' DICOM header facts for the subgroup audit; absent when only findings are known. */
+  scan?: ScanInfo;
 }
 
 export type FindingsSource = 'resumed' | 'precomputed' | 'analysed';
@@ -161,6 +163,7 @@ export async function runEvaluation<S extends EvalStudy>(
       model: doc.model,
       candidates: candidatesOf(doc),
       annotations: opts.annotations.get(study.seriesInstanceUid) ?? { nodules: [], excluded: [] },
+      ...(study.scan ? { scan: study.scan } : {}),
     });
     const elapsedMs = Date.now() - started;
     const left = mine.length - (k + 1);

@@ -56,14 +56,41 @@ const runInfoSchema = z.object({
     .optional(),
   includeTrainingScans: z.boolean().optional(),
 });
+const noduleType = z.enum(['solid', 'part-solid', 'ground-glass']);
 const scanRecordSchema = z.object({
   seriesInstanceUid: z.string().min(1),
   model: z.object({ name: z.string(), version: z.string(), sha256: z.string() }),
-  candidates: z.array(z.object({ id: z.string(), centerLps: vec3, probability: z.number() })),
+  candidates: z.array(
+    z.object({
+      id: z.string(),
+      centerLps: vec3,
+      probability: z.number(),
+      diameterMm: z.number().optional(),
+      volumeMm3: z.number().optional(),
+      type: noduleType.optional(),
+    }),
+  ),
   annotations: z.object({
-    nodules: z.array(z.object({ id: z.string(), centerLps: vec3, diameterMm: z.number() })),
+    nodules: z.array(
+      z.object({
+        id: z.string(),
+        centerLps: vec3,
+        diameterMm: z.number(),
+        type: noduleType.optional(),
+        readers: z.array(z.object({ diameterMm: z.number(), volumeMm3: z.number() })).optional(),
+      }),
+    ),
     excluded: z.array(z.object({ id: z.string(), centerLps: vec3, diameterMm: z.number().nullable() })),
   }),
+  scan: z
+    .object({
+      sliceThicknessMm: z.number().nullable(),
+      manufacturer: z.string(),
+      convolutionKernel: z.string(),
+      patientSex: z.string(),
+      ageBand: z.string(),
+    })
+    .optional(),
 });
 
 export function scansJsonl(records: readonly ScanRecord[]): string {

@@ -7,6 +7,7 @@
  */
 import type { Finding } from '../../common/findings/findings-document';
 import type { ReviewedFinding } from '../../common/review/review';
+import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { dicomDateTime, ds, newUid, writeDicom } from './dcmjs-writer';
 import { readerMeasurementGroup } from './reader-measurements-sr';
 import {
@@ -69,6 +70,8 @@ export const SR_CODES = {
   lungRads: code('LR', LOCAL_SCHEME, 'Lung-RADS v2022 category'),
   malignancy: code('BROCK', LOCAL_SCHEME, 'Brock malignancy probability'),
   reviewStatus: code('RS', LOCAL_SCHEME, 'Review status'),
+  imageNumber: code('IMG', LOCAL_SCHEME, 'Image number (DICOM Instance Number)'),
+  sourceOfMeasurement: code('121112', 'DCM', 'Source of Measurement'),
   comment: code('121106', 'DCM', 'Comment'),
 } as const;
 
@@ -116,7 +119,34 @@ function measurementGroup(input: ReportInput, r: ReviewedFinding, uid: string): 
       textItem('HAS CONCEPT MOD', SR_CODES.algorithmVersion, input.document.model.version),
     );
   }
+  // The slice through the finding's centre, by reference (what a PACS opens) and by the number
+  // the viewer, the findings list and the PDF call it.
+  const k = Math.round(f.centerVoxel[2]);
+  const centre = input.frames.find((fr) => fr.slot === k);
+  if (centre) {
+    children.push(
+      item('CONTAINS', 'IMAGE', SR_CODES.sourceOfMeasurement, {
+        ReferencedSOPSequence: [
+          centre.frame > 0
+            ? {
+                ReferencedSOPClassUID: input.sopClassUid ?? CT_IMAGE_STORAGE,
+                ReferencedSOPInstanceUID: centre.sopInstanceUid,
+                ReferencedFrameNumber: [centre.frame],
+              }
+            : {
+                ReferencedSOPClassUID: input.sopClassUid ?? CT_IMAGE_STORAGE,
+                ReferencedSOPInstanceUID: centre.sopInstanceUid,
+              },
+        ],
+      }),
+    );
+  }
   children.push(
+    textItem(
+      'CONTAINS',
+      SR_CODES.imageNumber,
+      imageNumberLabel(instanceNumbersBySlot(input.frames, input.volume.dims[2])[k], k),
+    ),
     item('CONTAINS', 'SCOORD3D', SR_CODES.imageRegion, {
       ReferencedFrameOfReferenceUID: input.metadata.frameOfReferenceUid,
       GraphicType: 'POINT',

@@ -41,7 +41,12 @@ export type AuditEvent =
   | 'passphrase-changed'
   | 'key-wrapping-rotated'
   | 'os-unlock-enabled'
-  | 'os-unlock-disabled';
+  | 'os-unlock-disabled'
+  | 'association-refused'
+  | 'instance-refused'
+  | 'study-received'
+  | 'study-sent'
+  | 'send-failed';
 
 export interface AuditEntry {
   seq: number;

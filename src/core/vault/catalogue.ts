@@ -15,6 +15,8 @@ export interface CatalogueSeries {
   frames: number;
   bytes: number;
   importedAt: string;
+  /** "AET@host" of the DICOM peer that sent it; absent for imports from files */
+  receivedFrom?: string;
 }
 
 export interface CatalogueStudy {
@@ -61,6 +63,7 @@ export function summarise(state: VaultSessionState, s: StudyRecord): CatalogueSt
       frames: r.scanned.frames.length,
       bytes: r.instances.reduce((a, i) => a + i.size, 0),
       importedAt: r.importedAt,
+      ...(r.receivedFrom ? { receivedFrom: r.receivedFrom } : {}),
     })),
   };
 }

@@ -21,6 +21,17 @@ import type { VaultSessionState } from './session';
 
 const IMPORT_CONCURRENCY = 4;
 
+/** How `importSeries` reads the series' files. */
+export interface ImportOptions extends TaskOptions {
+  /**
+   * Files already in memory, keyed by their frame paths in the scanned series (instances
+   * received over the network: they are encrypted from memory, never written plainly to disk).
+   */
+  files?: ReadonlyMap<string, Uint8Array>;
+  /** "AET@host" of the DICOM peer that sent the series */
+  receivedFrom?: string;
+}
+
 export interface ImportResult {
   studyRef: string;
   seriesRef: string;
@@ -37,7 +48,7 @@ export interface ImportResult {
 export function importSeries(
   state: VaultSessionState,
   scanned: ScannedSeries,
-  opts: TaskOptions = {},
+  opts: ImportOptions = {},
 ): Promise<ImportResult> {
   return state.exclusive(async () => {
     const k = state.writable();
@@ -86,10 +97,13 @@ export function importSeries(
         }
         const i = next++;
         try {
+          const inMemory = opts.files?.get(files[i]!.path);
           const rec = await writeObject(
             state,
             k,
-            { path: files[i]!.path },
+            inMemory
+              ? { bytes: Buffer.from(inMemory.buffer, inMemory.byteOffset, inMemory.length) }
+              : { path: files[i]!.path },
             { kind: 'dicom', studyRef, seriesRef, name: '' },
             scratch,
           );
@@ -130,6 +144,7 @@ export function importSeries(
         scanned: { ...structuredClone(scanned), frames },
         instances,
         importedAt: now(),
+        ...(opts.receivedFrom ? { receivedFrom: opts.receivedFrom } : {}),
       };
       opts.onProgress?.({ done, total, stage: 'committing' });
       await commit(state, (doc) => {

@@ -44,6 +44,8 @@ export interface SeriesRecord {
   scanned: ScannedSeries;
   instances: InstanceRecord[];
   importedAt: string;
+  /** "AET@host" of the DICOM peer that sent the series (received by the Storage SCP) */
+  receivedFrom?: string;
 }
 
 export interface StudyRecord {

@@ -10,7 +10,7 @@ export {
 export { UnlockedVault } from './vault';
 export { DEFAULT_IDLE_LOCK_MS, type VaultOptions, type VaultSession, type LockReason } from './session';
 export type { CatalogueStudy, CatalogueSeries } from './catalogue';
-export type { ImportResult } from './dicom-series';
+export type { ImportResult, ImportOptions } from './dicom-series';
 export type { StoredObject } from './object-store';
 export type { VerifyReport, VaultProblem, VaultProblemCode } from './verify';
 export type { ObjectKind, StudyRecord, SeriesRecord, InstanceRecord } from './index-file';

@@ -136,7 +136,7 @@ export class UnlockedVault implements VaultSession {
 
   // ---- DICOM ---------------------------------------------------------------------------------
 
-  importSeries(scanned: ScannedSeries, opts: TaskOptions = {}): Promise<dicom.ImportResult> {
+  importSeries(scanned: ScannedSeries, opts: dicom.ImportOptions = {}): Promise<dicom.ImportResult> {
     return dicom.importSeries(this.s, scanned, opts);
   }
 

@@ -7,7 +7,13 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
-import { loadAnnotations, readModelEvalInfo, runEvaluation, type EvalStudy } from '../../core/eval';
+import {
+  loadAnnotations,
+  readModelEvalInfo,
+  runEvaluation,
+  scanInfoOf,
+  type EvalStudy,
+} from '../../core/eval';
 import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
@@ -56,6 +62,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
       const studies: Study[] = [...byUid].map(([seriesInstanceUid, scanned]) => ({
         seriesInstanceUid,
         scanned,
+        scan: scanInfoOf(scanned.metadata),
       }));
       const annotations = await loadAnnotations({
         annotationsCsv: req.annotations,

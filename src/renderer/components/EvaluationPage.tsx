@@ -124,6 +124,95 @@ function EvaluationNotices({ metrics }: { metrics: EvalRunResult['metrics'] }) {
   );
 }
 
+/** The bias audit, as metrics.json has it. */
+function SubgroupTable({ metrics }: { metrics: EvalRunResult['metrics'] }) {
+  return (
+    <table aria-label="Subgroups">
+      <caption>Subgroups at threshold {f3(metrics.subgroups.threshold)}</caption>
+      <thead>
+        <tr>
+          <th>Dimension</th>
+          <th>Group</th>
+          <th>Scans</th>
+          <th>Nodules</th>
+          <th>Detected</th>
+          <th>Sensitivity (95% CI)</th>
+          <th>FP/scan</th>
+        </tr>
+      </thead>
+      <tbody>
+        {metrics.subgroups.dimensions.flatMap((d) =>
+          d.rows.map((r) => (
+            <tr key={`${d.dimension}/${r.group}`} data-subgroup={`${d.dimension}/${r.group}`}>
+              <td>{d.dimension}</td>
+              <td>{r.group}</td>
+              <td>{r.scans}</td>
+              <td>{r.nodules}</td>
+              <td>{r.detected}</td>
+              <td title={r.ciNote ?? undefined}>
+                {f3(r.sensitivity)}
+                {r.sensitivityCI95 ? ci(r.sensitivityCI95) : r.ciNote ? ' (CI not meaningful)' : ''}
+              </td>
+              <td>{f3(r.fpPerScan)}</td>
+            </tr>
+          )),
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+function SizeAgreementTable({ metrics }: { metrics: EvalRunResult['metrics'] }) {
+  const s = metrics.sizeAgreement;
+  const row = (what: string, a: typeof s.diameterMm, unit: string) =>
+    a && (
+      <tr>
+        <th>{what}</th>
+        <td>{a.n}</td>
+        <td>
+          {a.meanDifference.toFixed(2)} {unit}
+        </td>
+        <td>
+          {a.limitsOfAgreement
+            ? `${a.limitsOfAgreement[0].toFixed(2)} to ${a.limitsOfAgreement[1].toFixed(2)} ${unit}`
+            : 'n/a (one hit)'}
+        </td>
+      </tr>
+    );
+  return (
+    <table aria-label="Size agreement">
+      <caption>Size agreement (measured − reference, hits at the operating point)</caption>
+      <thead>
+        <tr>
+          <th />
+          <th>Hits</th>
+          <th>Mean difference</th>
+          <th>95% limits of agreement</th>
+        </tr>
+      </thead>
+      <tbody>
+        {row('Diameter', s.diameterMm, 'mm')}
+        {row('Volume', s.volumeMm3, 'mm³')}
+        {s.readers && (
+          <tr>
+            <th>Readers</th>
+            <td>{s.readers.nodules}</td>
+            <td colSpan={2}>
+              readers' own spread (mean SD) {s.readers.meanReaderSdDiameterMm.toFixed(2)} mm; measurement
+              within the readers' range for {s.readers.measuredWithinReaderRange} of {s.readers.nodules}
+            </td>
+          </tr>
+        )}
+        {!s.diameterMm && (
+          <tr>
+            <td colSpan={4}>No hit with a measured diameter.</td>
+          </tr>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
 export function EvaluationPage() {
   const s = useStore(evalStore);
   const [nativeDialogs, setNativeDialogs] = useState(false);
@@ -291,6 +380,8 @@ export function EvaluationPage() {
               </tr>
             </tbody>
           </table>
+          <SubgroupTable metrics={result.metrics} />
+          <SizeAgreementTable metrics={result.metrics} />
           <table aria-label="Per-scan results">
             <thead>
               <tr>

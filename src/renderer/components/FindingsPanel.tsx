@@ -6,7 +6,7 @@ import { panelRows, reviewState, type FindingsState } from '../store/findings-st
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
-import { hotkeyAction } from '../viewer/hotkeys';
+import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
@@ -35,20 +35,24 @@ export function FindingsPanel({
   const [outDir, setOutDir] = useState('');
   const listRef = useRef<HTMLTableSectionElement>(null);
   const manualCount = useRef(0);
+  const selectRef = useRef(onSelect);
+  useEffect(() => {
+    selectRef.current = onSelect;
+  }, [onSelect]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (
-        t &&
-        (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)
-      )
-        return;
+      if (isTypingTarget(e.target)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const action = hotkeyAction(e.key)?.kind;
       if (action === 'analyse') {
         e.preventDefault();
         void store.getState().run();
+      } else if (action === 'nextFinding' || action === 'previousFinding') {
+        // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
+        e.preventDefault();
+        const id = store.getState().step(action === 'nextFinding' ? 1 : -1);
+        if (id) selectRef.current(id);
       } else if (action === 'heatmap') {
         e.preventDefault();
         const st = store.getState();

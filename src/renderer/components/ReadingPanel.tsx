@@ -11,9 +11,35 @@ import { imageNumberLabel } from '../../common/image-number';
 import { evalStore, findingsStore } from '../reading-stores';
 import { viewerStore } from '../stores';
 import { worldToVoxel, type Vec3 } from '../../common/volume';
+import { panelRows, type FindingsState } from '../store/findings-store';
+import { CadMarks, type CadMark } from '../viewer/cad-marks';
 import { centreViewportsOn, HeatmapOverlay } from '../viewer/heatmap-overlay';
 import type { ViewerEngine } from '../viewer/viewer-engine';
 import { FindingsPanel } from './FindingsPanel';
+
+/** One mark per listed finding the reader has not rejected, numbered as in the list. */
+function cadMarks(s: FindingsState): CadMark[] {
+  return panelRows(s).flatMap((r, n) =>
+    r.status === 'rejected'
+      ? []
+      : [
+          {
+            id: r.finding.id,
+            number: n + 1,
+            centerLps: r.finding.centerLps,
+            radiusMm: r.finding.longAxisMm / 2,
+            selected: r.finding.id === s.selectedId,
+          },
+        ],
+  );
+}
+
+/** Where rejected findings' heat is hidden: the nodule and a margin for the detector's blur. */
+function rejectedRegions(s: FindingsState): { centerLps: Vec3; radiusMm: number }[] {
+  return panelRows(s)
+    .filter((r) => r.status === 'rejected')
+    .map((r) => ({ centerLps: r.finding.centerLps, radiusMm: r.finding.longAxisMm / 2 + 6 }));
+}
 
 function centreOnWorld(engine: ViewerEngine, info: LoadedSeriesInfo, world: Vec3): void {
   const k = Math.round(worldToVoxel(info.geometry, world)[2]);
@@ -43,9 +69,12 @@ export function ReadingPanel({
     const apply = () => {
       const v = viewerStore.getState();
       overlay.set(findingsStore.getState().overlay, v.mip ? v.slabMm : 0);
+      overlay.suppress(rejectedRegions(findingsStore.getState()));
     };
     apply();
-    const un1 = findingsStore.subscribe((s, p) => s.overlay !== p.overlay && apply());
+    const un1 = findingsStore.subscribe(
+      (s, p) => (s.overlay !== p.overlay || s.review !== p.review) && apply(),
+    );
     const un2 = viewerStore.subscribe((s, p) => (s.mip !== p.mip || s.slabMm !== p.slabMm) && apply());
     if (import.meta.env.MODE === 'test') {
       (window as unknown as Record<string, unknown>).__pulmolensOverlay = {
@@ -58,6 +87,27 @@ export function ReadingPanel({
       overlay.destroy();
     };
   }, [engine, rendered, heatmap, analysis]);
+
+  // Numbered marks at the listed findings, in step with the list, the review and the selection.
+  useEffect(() => {
+    if (!engine || !rendered || !analysis) return;
+    const marks = new CadMarks(engine);
+    const apply = () => {
+      const v = viewerStore.getState();
+      marks.set(cadMarks(findingsStore.getState()), v.mip ? v.slabMm : 0);
+    };
+    apply();
+    const un1 = findingsStore.subscribe(
+      (s, p) =>
+        (s.review !== p.review || s.selectedId !== p.selectedId || s.analysis !== p.analysis) && apply(),
+    );
+    const un2 = viewerStore.subscribe((s, p) => (s.mip !== p.mip || s.slabMm !== p.slabMm) && apply());
+    return () => {
+      un1();
+      un2();
+      marks.destroy();
+    };
+  }, [engine, rendered, analysis]);
 
   // A spot chosen on the Evaluation page: centre on it once the series is on screen.
   const goto = useStore(evalStore, (s) => s.goto);

@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { studyStore, useStudy, useViewer, viewerStore } from '../stores';
-import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
+import { hotkeyAction, isTypingTarget, type HotkeyAction } from '../viewer/hotkeys';
 import { presetById, WINDOW_PRESETS } from '../viewer/presets';
 import { initCornerstone, ViewerEngine, viewportsFor } from '../viewer/viewer-engine';
 import { voxelToWorld } from '../../common/volume';
@@ -18,6 +18,15 @@ const labels: Record<ViewportId, string> = {
   sagittal: 'Sagittal',
   mip: 'Axial MIP',
 };
+
+/** Keys of the findings panel and the vault: the same table, handled where their state lives. */
+const handledElsewhere = new Set<HotkeyAction['kind']>([
+  'analyse',
+  'heatmap',
+  'lock',
+  'nextFinding',
+  'previousFinding',
+]);
 
 export function Workspace() {
   const open = useStudy((s) => s.open);
@@ -136,7 +145,7 @@ export function Workspace() {
       if (isTypingTarget(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
       const action = hotkeyAction(e.key);
       // Keys of the findings panel and the vault are handled there (same table).
-      if (!action || action.kind === 'analyse' || action.kind === 'heatmap' || action.kind === 'lock') return;
+      if (!action || handledElsewhere.has(action.kind)) return;
       e.preventDefault();
       const vs = viewerStore.getState();
       const id = vs.activeViewport;
@@ -183,11 +192,14 @@ export function Workspace() {
 
   useEffect(() => {
     if (!engine) return;
+    // Any size change of a viewport (layout, side panel, window) resizes its canvas at once; the
+    // overlays follow the canvas, not the element.
     const ro = new ResizeObserver(() => engine.resize());
     const main = document.querySelector('.viewport-grid');
     if (main) ro.observe(main);
+    for (const el of elements.current.values()) ro.observe(el);
     return () => ro.disconnect();
-  }, [engine, loaded]);
+  }, [engine, loaded, layout]);
 
   // Test-only hook (tree-shaken from production builds): lets e2e tests find landmarks on screen.
   useEffect(() => {

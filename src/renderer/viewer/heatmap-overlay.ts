@@ -39,6 +39,8 @@ export class HeatmapOverlay {
   private frame: number | null = null;
   private settings: OverlaySettings = { visible: true, opacity: 0.45, threshold: 0.2 };
   private slabMm = 0;
+  private suppressed: { voxel: Vec3; r2: number }[] = [];
+  private suppressedKey = '[]';
 
   constructor(
     private readonly views: OverlayViewports,
@@ -50,6 +52,32 @@ export class HeatmapOverlay {
       this.frame = requestAnimationFrame(tick);
     };
     this.frame = requestAnimationFrame(tick);
+  }
+
+  /**
+   * Regions whose heat is not drawn: around findings the reader rejected (their heat would
+   * otherwise keep pointing at a dismissed mark).
+   */
+  suppress(regions: readonly { centerLps: Vec3; radiusMm: number }[]): void {
+    const key = JSON.stringify(regions);
+    if (key === this.suppressedKey) return;
+    this.suppressedKey = key;
+    this.suppressed = regions.map((r) => ({
+      voxel: worldToVoxel(this.grid, r.centerLps),
+      r2: r.radiusMm * r.radiusMm,
+    }));
+    this.signatures.clear();
+  }
+
+  private suppressedAt(i: number, j: number, k: number): boolean {
+    const s = this.grid.spacingMm;
+    for (const z of this.suppressed) {
+      const di = (i - z.voxel[0]) * s[0];
+      const dj = (j - z.voxel[1]) * s[1];
+      const dk = (k - z.voxel[2]) * s[2];
+      if (di * di + dj * dj + dk * dk <= z.r2) return true;
+    }
+    return false;
   }
 
   set(settings: OverlaySettings, slabMm: number): void {
@@ -91,9 +119,17 @@ export class HeatmapOverlay {
       const w = el.clientWidth;
       const h = el.clientHeight;
       const cam = vp.getCamera();
+      // The Cornerstone canvas is resized a moment after the element (ResizeObserver): its pixel
+      // size and the element's offset are part of what the overlay depends on, or a resize that
+      // re-centres the image leaves the heat where the image was.
+      const cv = vp.canvas as HTMLCanvasElement | undefined;
       const sig = JSON.stringify([
         w,
         h,
+        el.offsetLeft,
+        el.offsetTop,
+        cv?.width,
+        cv?.height,
         cam.focalPoint,
         cam.parallelScale,
         cam.viewUp,
@@ -147,7 +183,7 @@ export class HeatmapOverlay {
           const k = Math.round(o[2] + x * ax[2] + y * ay[2] + t * nv[2]);
           if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) continue;
           const v = this.data[i + nx * (j + ny * k)] ?? 0;
-          if (v > best) best = v;
+          if (v > best && !(this.suppressed.length && this.suppressedAt(i, j, k))) best = v;
         }
         if (best === 0 || best < cut) continue;
         const rgb = LUT[best]!;

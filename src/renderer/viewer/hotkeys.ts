@@ -18,6 +18,8 @@ export type HotkeyAction =
   | { kind: 'cine' }
   | { kind: 'help' }
   | { kind: 'analyse' }
+  | { kind: 'nextFinding' }
+  | { kind: 'previousFinding' }
   | { kind: 'heatmap' }
   | { kind: 'lock' };
 
@@ -87,6 +89,14 @@ export const HOTKEYS: readonly Hotkey[] = [
     group: 'Measurements',
   },
   { keys: ['a', 'A'], action: { kind: 'analyse' }, label: 'Analyse the open series', group: 'Findings' },
+  {
+    keys: [']'],
+    action: { kind: 'nextFinding' },
+    label: 'Next finding (select and centre)',
+    group: 'Findings',
+    note: 'no OHIF default uses the brackets',
+  },
+  { keys: ['['], action: { kind: 'previousFinding' }, label: 'Previous finding', group: 'Findings' },
   {
     keys: ['h', 'H'],
     action: { kind: 'heatmap' },

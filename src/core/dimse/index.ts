@@ -1,0 +1,13 @@
+/** DICOM networking (DIMSE): the Storage SCP into the vault, and C-STORE of results to a PACS. */
+export * from './settings';
+export { parseOrExplain } from './parse-flags';
+export {
+  startStorageScp,
+  CT_STORAGE_CLASSES,
+  type RunningScp,
+  type StorageScpOptions,
+  type ScpEvent,
+  type ReceivedBatch,
+} from './storage-scp';
+export { vaultReceiver, type ReceivedSeries } from './vault-receiver';
+export { toPart10 } from './part10';
