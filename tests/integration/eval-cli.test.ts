@@ -580,6 +580,83 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     expect(PNG.sync.read(readFileSync(join(out, 'bland-altman.png'))).width).toBe(640);
   });
 
+  it('report.html: self-contained, the same figures as metrics.json, a key image per false positive and miss', () => {
+    const out = join(work, 'report');
+    const r = cli(
+      'eval',
+      '--studies',
+      studies,
+      '--annotations',
+      annotations,
+      '--excluded',
+      excluded,
+      '--findings',
+      findings,
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(out, 'report.html')}`);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    // Nothing to fetch: no external URL in src/href, no linked stylesheet or script, no script that runs.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toMatch(/<link|<script(?! type="application\/json")/);
+    expect(html).toContain("default-src 'none'");
+    // Every number shown is metrics.json's, by path.
+    const at = (path: string): unknown =>
+      path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], m);
+    const shown = [...html.matchAll(/data-metric="([^"]+)" data-value="([^"]*)"/g)];
+    expect(shown.length).toBeGreaterThan(40);
+    for (const [, path, value] of shown)
+      expect([path, JSON.parse(value!.replace(/&quot;/g, '"'))]).toEqual([path, at(path!)]);
+    for (const path of [
+      'cpm',
+      'operatingPoint.recall',
+      'operatingPoint.fpPerScan',
+      'tunedOperatingPoint.f1',
+      'froc.sensitivity.3',
+      'sizeAgreement.diameterMm.meanDifference',
+    ]) {
+      expect(shown.some(([, p]) => p === path)).toBe(true);
+    }
+    expect(html).toContain(`data-metric="subgroups.dimensions.0.rows.3.sensitivity" data-value="1"`);
+    const embedded = /<script type="application\/json" id="metrics-json">(.*?)<\/script>/s.exec(html)![1]!;
+    expect(JSON.parse(embedded)).toEqual(m);
+    expect(html).toContain('tuned on this set (optimistic)');
+    expect(html).toContain('not meaningful: 1 nodule in 2 scans');
+
+    // At threshold .5: the false positives fp-a (.8, 0001) and fp-b (.6, 0002); no miss.
+    const spots = [
+      ...html.matchAll(
+        /data-spot-kind="([^"]+)" data-spot-key="([^"]+)"><img [^>]*src="data:image\/png;base64,([^"]+)"/g,
+      ),
+    ];
+    expect(spots.map((s) => s[2])).toEqual([`${UID_1}/fp/fp-a`, `${UID_2}/fp/fp-b`]);
+    for (const [, kind, , b64] of spots) {
+      expect(kind).toBe('false positive');
+      const png = PNG.sync.read(Buffer.from(b64!, 'base64'));
+      expect([png.width, png.height]).toEqual([128, 128]);
+      const px = (x: number, y: number): number[] => [
+        ...png.data.subarray((y * 128 + x) * 4, (y * 128 + x) * 4 + 3),
+      ];
+      // The circle is drawn in red around the centre; the image itself is grey (lung window).
+      const red = [...Array(128 * 128).keys()].filter((i) => {
+        const [rr, gg, bb] = px(i % 128, Math.floor(i / 128));
+        return rr === 230 && gg === 40 && bb === 40;
+      });
+      expect(red.length).toBeGreaterThan(50);
+      const [cr, cg, cb] = px(64, 64);
+      expect(cr).toBe(cg);
+      expect(cg).toBe(cb);
+    }
+    // The 0001 false positive is 60 mm above the nodule, inside the body: not all air in lung window.
+    const fpA = PNG.sync.read(Buffer.from(spots[0]![3]!, 'base64'));
+    const greys = new Set<number>();
+    for (let i = 0; i < fpA.data.length; i += 4) greys.add(fpA.data[i]!);
+    expect(greys.size).toBeGreaterThan(20);
+  });
+
   it('rejects a bad CSV naming the file and line, and writes nothing', () => {
     const bad = join(work, 'bad.csv');
     writeFileSync(bad, `seriesuid,coordX,coordY,coordZ,diameter_mm\n${UID_1},1,2,3,4\n${UID_1},1,two,3,4\n`);

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PulmoLensError } from '../../src/common/errors';
 import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createVault, openVault, type UnlockedVault } from '../../src/core/vault';
-import { createAnalysisHandlers, stampReview } from '../../src/main/ipc/analysis-handlers';
+import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
+import { stampReview } from '../../src/core/review/stamp';
 import {
   memoryAnalysisStore,
   vaultAnalysisStore,
@@ -142,7 +143,6 @@ describe('review stamping', () => {
     };
     const r = stampReview(
       {
-        key: 'k',
         decisions: {
           f1: { kind: 'accepted', reviewer: 'someone-else', at: '1999-01-01' },
           f2: { kind: 'rejected', reviewer: 'forged' },

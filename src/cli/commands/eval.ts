@@ -13,6 +13,7 @@ import {
   coverageLines,
   loadAnnotations,
   readModelEvalInfo,
+  keyImagePng,
   readSeriesUidList,
   scanInfoOf,
   subgroupTable,
@@ -23,6 +24,7 @@ import {
   type EvalMetrics,
   type OperatingPoint,
   type OperatingPointCI95,
+  type ReportSpot,
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
@@ -56,6 +58,8 @@ interface EvalOptions {
   seed: string;
   out: string;
   overwrite?: boolean;
+  /** commander's --no-key-images */
+  keyImages?: boolean;
 }
 
 interface CliStudy extends EvalStudy {
@@ -233,7 +237,9 @@ export function summary(m: EvalMetrics, out: string): string {
           `, mean absolute ${d.meanAbsoluteDifference.toFixed(2)} mm`
       : 'size agreement: no hit with a measured diameter',
   );
-  lines.push(`wrote ${join(out, 'metrics.json')}, froc.svg, froc.png, bland-altman.svg/png, candidates.csv`);
+  lines.push(
+    `wrote ${join(out, 'report.html')}, metrics.json, froc.svg/png, bland-altman.svg/png, candidates.csv`,
+  );
   return lines.join('\n');
 }
 
@@ -353,6 +359,19 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     bootstrapSamples,
     bootstrapSeed,
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),
+    // Each series with a miss or a false positive is decoded once more for the report's key images.
+    ...(opts.keyImages === false
+      ? {}
+      : {
+          keyImages: async (study: CliStudy, spots: ReportSpot[]) => {
+            const images = new Map<string, Uint8Array>();
+            if (!study.scanned) return images;
+            process.stderr.write(`key images: ${study.seriesInstanceUid} (${spots.length})\n`);
+            const { volume } = await loadSeries(study.scanned);
+            for (const s of spots) images.set(s.key, keyImagePng(volume, s.centerLps, s.diameterMm));
+            return images;
+          },
+        }),
   });
   return evaluation.metrics;
 }
@@ -419,6 +438,10 @@ export function registerEval(program: Command): void {
     // Before issue 13 unknown series were an error unless this was given; now they are left out by default.
     .addOption(new Option('--ignore-unknown-series').hideHelp())
     .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
+    .option(
+      '--no-key-images',
+      'leave the key images of misses and false positives out of report.html (no decoding)',
+    )
     .option('--bootstrap <n>', 'bootstrap resamples for the CPM confidence interval', '1000')
     .option('--seed <n>', 'bootstrap random seed', '1')
     .requiredOption('--out <dir>', 'output folder (resumes a run found there)')

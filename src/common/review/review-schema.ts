@@ -61,6 +61,13 @@ export const reviewInputParts = reviewParts({
   at: z.string().max(64).optional(),
 });
 
+/** A review as the renderer sends it (`review.save`), before the main process stamps it. */
+export interface ReviewInput {
+  decisions: Record<string, z.output<typeof reviewInputParts.decision>>;
+  manual: z.output<typeof reviewInputParts.manualFinding>[];
+  notes: z.output<typeof reviewInputParts.note>[];
+}
+
 const stored = reviewParts({ reviewer: z.string().min(1).max(256), at: isoTime });
 
 /** A StudyReview as the vault holds it. */

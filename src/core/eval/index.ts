@@ -37,6 +37,9 @@ export {
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES } from './outputs';
+export { keyImagePng, KEY_IMAGE_PX } from './key-image';
+export { reportSpots, type ReportSpot } from './report-spots';
+export { reportHtml } from './report-html';
 export { scanInfoOf, ageBand, ageYearsFromAs, ageYearsFromDates } from './scan-info';
 export { computeSubgroups, subgroupTable, diameterBin, thicknessBin } from './subgroups';
 export { computeSizeAgreement, agreementOf } from './size-agreement';

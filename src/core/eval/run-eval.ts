@@ -13,6 +13,7 @@ import { writeFileAtomically } from './atomic-write';
 import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
+import { reportSpots, type ReportSpot } from './report-spots';
 import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
@@ -69,6 +70,8 @@ export interface RunEvalOptions<S extends EvalStudy> {
   bootstrapSamples?: number;
   bootstrapSeed?: number;
   onProgress?: (p: EvalProgress) => void;
+  /** Key images for the report (misses and false positives of one series); without it, none. */
+  keyImages?: (study: S, spots: ReportSpot[]) => Promise<Map<string, Uint8Array>>;
   signal?: AbortSignal;
 }
 
@@ -197,6 +200,16 @@ export async function runEvaluation<S extends EvalStudy>(
     modelInfo: opts.modelInfo ?? null,
     includeTrainingScans: opts.includeTrainingScans === true,
   };
-  await writeEvaluation(opts.outDir, evaluation, records, run);
+  const keyImages = new Map<string, Uint8Array>();
+  if (opts.keyImages) {
+    const spots = reportSpots(evaluation.metrics, evaluation.matches);
+    for (const study of mine) {
+      const here = spots.filter((s) => s.seriesInstanceUid === study.seriesInstanceUid);
+      if (here.length === 0) continue;
+      if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'evaluation cancelled');
+      for (const [key, png] of await opts.keyImages(study, here)) keyImages.set(key, png);
+    }
+  }
+  await writeEvaluation(opts.outDir, evaluation, records, run, keyImages);
   return { evaluation, records };
 }

@@ -11,10 +11,10 @@ import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '.
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
-import { emptyReview, isReviewed, type ReviewDecision, type StudyReview } from '../../common/review/review';
+import { emptyReview, isReviewed } from '../../common/review/review';
+import { stampReview } from '../../core/review/stamp';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
-import type { ValidRequest } from '../../shared/ipc-contract';
 import type { AnalysisStore, StoredAnalysisMeta } from './analysis-store';
 import type { Handler, HandlerContext } from './router';
 
@@ -49,40 +49,6 @@ type AnalysisChannel =
   | 'report.export';
 
 export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
-
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * The review as stored: entries the reader did not change keep their author and time; new or
- * changed ones get this user and now. The renderer cannot claim to be someone else.
- */
-export function stampReview(
-  req: ValidRequest<'review.save'>,
-  previous: StudyReview,
-  who: string,
-  at: string,
-): StudyReview {
-  const strip = <T extends { reviewer?: string; at?: string }>(x: T) => {
-    const { reviewer: _r, at: _a, ...rest } = x;
-    return rest;
-  };
-  const decisions: Record<string, ReviewDecision> = {};
-  for (const [id, d] of Object.entries(req.decisions)) {
-    const before = previous.decisions[id];
-    decisions[id] = (
-      before && sameJson(strip(before), strip(d)) ? before : { ...strip(d), reviewer: who, at }
-    ) as ReviewDecision;
-  }
-  const manual = req.manual.map((m) => {
-    const before = previous.manual.find((p) => p.id === m.id);
-    return before && sameJson(strip(before), strip(m)) ? before : { ...strip(m), reviewer: who, at };
-  });
-  const notes = req.notes.map((n, i) => {
-    const before = previous.notes[i];
-    return before && sameJson(strip(before), strip(n)) ? before : { ...strip(n), reviewer: who, at };
-  });
-  return { seriesInstanceUid: previous.seriesInstanceUid, decisions, manual, notes };
-}
 
 export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
   const threshold = deps.threshold ?? DEFAULT_REPORT_THRESHOLD;
