@@ -12,7 +12,7 @@ import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
 import { createHandlers } from './ipc/handlers';
 import { createRouter } from './ipc/router';
-import { vaultAnalysisStore } from './ipc/analysis-store';
+import { vaultAnalysisStore } from '../core/findings/analysis-store';
 import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';

@@ -15,7 +15,7 @@ const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
 const path = pathSchema;
 
-export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
+const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export const analysisSchemas = {

@@ -117,7 +117,6 @@ export interface EventPayloads extends VaultEventPayloads {
   'task.progress': { taskId: string; done: number; total: number; stage: string };
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: EventName[] = ['task.progress', 'vault.locked'];
 
 /** The whole surface of `window.api`. */
 export interface PulmoLensApi {

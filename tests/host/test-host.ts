@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHandlers } from '../../src/main/ipc/handlers';
 import { createRouter, type Router } from '../../src/main/ipc/router';
-import { vaultAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { VaultSessionHolder } from '../../src/main/vault-session';
 import { createWorkerBackend } from '../../src/main/dicom/worker-backend';
 import { securityHeaders } from '../../src/main/security';

@@ -98,14 +98,14 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
   it('writes findings.json per the contract, a NIfTI heatmap in RAS and a PNG montage', async () => {
     const out = join(dir, 'out');
     const r = await runAnalyzeCommand(seriesDir, { out, models: modelsDir, provider: 'cpu', age: '60' });
-    const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath, 'utf8')));
+    const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath!, 'utf8')));
     expect(doc.timingsMs.decode).toBeGreaterThanOrEqual(0);
     checkDocument(doc, r.result.heatmap);
     const top = doc.findings[0]!;
     const world = voxelToWorld(r.result.heatmap, truth);
     expect(Math.hypot(...top.centerLps.map((v, a) => v - world[a]!))).toBeLessThan(2.5);
 
-    const nii = niftiSrow(r.heatmapPath);
+    const nii = niftiSrow(r.heatmapPath!);
     expect(nii.dims).toEqual(volume.dims);
     const v = top.centerVoxel;
     const ras = nii.srow.map((row) => row[0]! * v[0] + row[1]! * v[1] + row[2]! * v[2] + row[3]!);
@@ -114,7 +114,7 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
     expect(ras[1]).toBeCloseTo(-lps[1], 3);
     expect(ras[2]).toBeCloseTo(lps[2], 3);
 
-    const png = PNG.sync.read(readFileSync(r.montagePath));
+    const png = PNG.sync.read(readFileSync(r.montagePath!));
     expect(png.width % volume.dims[0]).toBe(0);
     expect(png.height % volume.dims[1]).toBe(0);
   });
@@ -165,7 +165,7 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
     const out = mkdtempSync(join(tmpdir(), 'pulmolens-lidc1-'));
     temp.push(out);
     const r = await runAnalyzeCommand(study.seriesDir, { out, provider: 'cpu' });
-    const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath, 'utf8')));
+    const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath!, 'utf8')));
     checkDocument(doc, r.result.heatmap);
     expect(doc.model.sha256).toBe(
       (JSON.parse(readFileSync(shipped, 'utf8')) as { models: { detector: { sha256: string } } }).models

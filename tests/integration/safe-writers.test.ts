@@ -13,7 +13,7 @@ import { runDeidentifyCommand } from '../../src/cli/commands/deidentify';
 import { scanDicomInputs } from '../../src/core/dicom';
 import { createVault } from '../../src/core/vault';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
-import { memoryAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { memoryAnalysisStore } from '../../src/core/findings/analysis-store';
 import type { HandlerContext } from '../../src/main/ipc/router';
 import { missingData, sharedPath } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';

@@ -16,7 +16,7 @@ import {
   memoryAnalysisStore,
   vaultAnalysisStore,
   type StoredAnalysisMeta,
-} from '../../src/main/ipc/analysis-store';
+} from '../../src/core/findings/analysis-store';
 import type { HandlerContext } from '../../src/main/ipc/router';
 import { requestSchemas } from '../../src/shared/ipc-contract';
 import { scanDicomInputs } from '../../src/core/dicom';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
-import { memoryAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { memoryAnalysisStore } from '../../src/core/findings/analysis-store';
 import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
 import { toIpcError, type HandlerContext } from '../../src/main/ipc/router';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addNote, decide, emptyReview, type StudyReview } from '../../src/common/review';
 import { scanDicomInputs } from '../../src/core/dicom';
 import { createVault } from '../../src/core/vault';
-import { vaultAnalysisStore } from '../../src/main/ipc/analysis-store';
+import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { missingData, sharedPath } from '../support/shared-data';
 
 const FILE = 'dicom/pydicom/test_files/CT_small.dcm';

@@ -12,7 +12,7 @@ import { scanDicomInputs } from '../../src/core/dicom';
 import type { FindingsDocument } from '../../src/common/findings/findings-document';
 import { emptyReview } from '../../src/common/review/review';
 import { createVault, openVault, type UnlockedVault } from '../../src/core/vault';
-import { vaultAnalysisStore, type StoredAnalysisMeta } from '../../src/main/ipc/analysis-store';
+import { vaultAnalysisStore, type StoredAnalysisMeta } from '../../src/core/findings/analysis-store';
 import { rewriteIndex } from '../support/legacy-vault';
 import { missingData, sharedPath } from '../support/shared-data';
 

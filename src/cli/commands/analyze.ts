@@ -14,10 +14,16 @@ import {
 } from '../../core/inference';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
+import { openVault, vaultFileSource, type UnlockedVault } from '../../core/vault';
+import { vaultAnalysisStore } from '../../core/findings/analysis-store';
+import { currentPassphrase, vaultDir } from './vault-passphrase';
 import { progressBar } from '../progress';
 
 export interface AnalyzeCliOptions {
-  out: string;
+  /** Folder for plaintext results; optional with --vault (results then stay encrypted there). */
+  out?: string;
+  /** Read the series from this vault and store the analysis there (the app shows it). */
+  vault?: string;
   provider?: string;
   threshold?: string;
   overlap?: string;
@@ -34,11 +40,35 @@ export interface AnalyzeCliOptions {
 }
 
 export interface AnalyzeOutputs {
-  findingsPath: string;
-  heatmapPath: string;
-  montagePath: string;
+  /** Absent when nothing plaintext was asked for (--vault without --out). */
+  findingsPath?: string;
+  heatmapPath?: string;
+  montagePath?: string;
   result: AnalysisResult;
   report?: ReportBundle;
+  /** Where the analysis was stored with --vault. */
+  stored?: { studyRef: string; seriesRef: string; key: string };
+}
+
+/** The series a vault ref names: a series itself, or the CT series with most files of a study. */
+function vaultSeries(v: UnlockedVault, ref: string): string {
+  const study = v
+    .listStudies()
+    .find(
+      (s) =>
+        s.ref === ref ||
+        s.studyInstanceUid === ref ||
+        s.series.some((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref),
+    );
+  if (!study)
+    throw new PulmoLensError('NOT_FOUND', `no study or series "${ref}" in the vault`, { path: v.dir });
+  const direct = study.series.find((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref);
+  if (direct) return direct.ref;
+  const cts = study.series.filter((r) => r.modality === 'CT' || r.modality === '');
+  const best = [...(cts.length ? cts : study.series)].sort((a, b) => b.instances - a.instances)[0];
+  if (!best)
+    throw new PulmoLensError('DICOM_NO_IMAGE', `study ${study.ref} holds no series`, { path: v.dir });
+  return best.ref;
 }
 
 function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
@@ -81,7 +111,7 @@ function parseClinical(o: AnalyzeCliOptions): ClinicalInputs {
 
 /** The headless pipeline behind `pulmolens analyze`: DICOM folder in, findings + heatmap files out. */
 export async function runAnalyzeCommand(
-  folder: string,
+  input: string,
   o: AnalyzeCliOptions,
   log: (line: string) => void = () => undefined,
 ): Promise<AnalyzeOutputs> {
@@ -106,63 +136,108 @@ export async function runAnalyzeCommand(
     }
   }
   const clinical = parseClinical(o);
-  const out = resolve(o.out);
-  const findingsPath = join(out, 'findings.json');
-  const heatmapPath = join(out, 'heatmap.nii.gz');
-  const montagePath = join(out, 'heatmap-montage.png');
+  if (!o.vault && !o.out)
+    throw new PulmoLensError('INVALID_INPUT', '--out <dir> is required (or --vault DIR)');
+  const out = o.out ? resolve(o.out) : null;
+  const findingsPath = out ? join(out, 'findings.json') : null;
+  const heatmapPath = out ? join(out, 'heatmap.nii.gz') : null;
+  const montagePath = out ? join(out, 'heatmap-montage.png') : null;
   const writer = new OutputWriter({ overwrite: o.overwrite === true });
   // Before minutes of analysis: a file the user did not let us replace stops the run now.
-  await writer.checkFree([
-    findingsPath,
-    heatmapPath,
-    montagePath,
-    ...(o.report ? Object.values(REPORT_FILES).map((n) => join(out, n)) : []),
-  ]);
-  const t0 = performance.now();
-  const scan = await scanDicomInputs([folder], {
-    onProgress: (p) => log(progressBar('scanning', p.done, p.total)),
-  });
-  const series = pickSeries(scan.series, o.series, folder);
-  const t1 = performance.now();
-  const loaded = await loadSeries(series, {
-    onProgress: (p) => log(progressBar('decoding', p.done, p.total)),
-  });
-  const t2 = performance.now();
-  let stage = '';
-  const result = await analyzeSeries(loaded, {
-    ...(provider ? { provider } : {}),
-    ...(threshold !== undefined ? { threshold } : {}),
-    ...(overlap !== undefined ? { overlap } : {}),
-    ...(o.models ? { modelsDir: resolve(o.models) } : {}),
-    clinical,
-    onProgress: (p) => {
-      if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)
-        log(progressBar(p.stage, p.done, p.total));
-      stage = p.stage;
-    },
-  });
-  const doc = result.document;
-  doc.timingsMs = { scan: Math.round(t1 - t0), decode: Math.round(t2 - t1), ...doc.timingsMs };
-  await writer.writeFiles(out, [
-    { name: 'findings.json', data: `${JSON.stringify(doc, null, 2)}\n` },
-    { name: 'heatmap.nii.gz', data: heatmapToNifti(result.heatmap) },
-    { name: 'heatmap-montage.png', data: heatmapMontage(loaded.volume, result.heatmap) },
-  ]);
-  // An unreviewed draft: the reader's decisions come from the app, never from the CLI.
-  const report = o.report
-    ? await writeReportBundle(
-        out,
+  if (out) {
+    await writer.checkFree([
+      findingsPath!,
+      heatmapPath!,
+      montagePath!,
+      ...(o.report ? Object.values(REPORT_FILES).map((n) => join(out, n)) : []),
+    ]);
+  }
+  const vault = o.vault
+    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0 })
+    : null;
+  try {
+    const t0 = performance.now();
+    let series: ScannedSeries;
+    let key: string;
+    if (vault) {
+      const rec = vault.getSeries(vaultSeries(vault, input));
+      series = rec.scanned;
+      key = rec.key;
+    } else {
+      const scan = await scanDicomInputs([input], {
+        onProgress: (p) => log(progressBar('scanning', p.done, p.total)),
+      });
+      series = pickSeries(scan.series, o.series, input);
+      key = series.key;
+    }
+    const t1 = performance.now();
+    const loaded = await loadSeries(series, {
+      ...(vault ? { source: vaultFileSource(vault) } : {}),
+      onProgress: (p) => log(progressBar('decoding', p.done, p.total)),
+    });
+    const t2 = performance.now();
+    let stage = '';
+    const result = await analyzeSeries(loaded, {
+      ...(provider ? { provider } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...(overlap !== undefined ? { overlap } : {}),
+      ...(o.models ? { modelsDir: resolve(o.models) } : {}),
+      clinical,
+      onProgress: (p) => {
+        if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)
+          log(progressBar(p.stage, p.done, p.total));
+        stage = p.stage;
+      },
+    });
+    const doc = result.document;
+    doc.timingsMs = { scan: Math.round(t1 - t0), decode: Math.round(t2 - t1), ...doc.timingsMs };
+    let stored: AnalyzeOutputs['stored'];
+    if (vault) {
+      // Stored as the app stores it: the reading workspace shows it when the series is opened.
+      const { data, ...grid } = result.heatmap;
+      await vaultAnalysisStore({ require: () => vault }).saveAnalysis(
         {
-          metadata: series.metadata,
-          frames: series.frames,
-          volume: loaded.volume,
-          heatmap: result.heatmap,
+          key,
           document: doc,
+          analysedAt: new Date().toISOString(),
+          heatmap: grid,
+          warnings: result.warnings,
         },
-        { writer },
-      )
-    : undefined;
-  return { findingsPath, heatmapPath, montagePath, result, ...(report ? { report } : {}) };
+        data,
+      );
+      stored = { ...vault.seriesLocation(key), key };
+    }
+    if (!out) return { result, ...(stored ? { stored } : {}) };
+    await writer.writeFiles(out, [
+      { name: 'findings.json', data: `${JSON.stringify(doc, null, 2)}\n` },
+      { name: 'heatmap.nii.gz', data: heatmapToNifti(result.heatmap) },
+      { name: 'heatmap-montage.png', data: heatmapMontage(loaded.volume, result.heatmap) },
+    ]);
+    // An unreviewed draft: the reader's decisions come from the app, never from the CLI.
+    const report = o.report
+      ? await writeReportBundle(
+          out,
+          {
+            metadata: series.metadata,
+            frames: series.frames,
+            volume: loaded.volume,
+            heatmap: result.heatmap,
+            document: doc,
+          },
+          { writer },
+        )
+      : undefined;
+    return {
+      findingsPath: findingsPath!,
+      heatmapPath: heatmapPath!,
+      montagePath: montagePath!,
+      result,
+      ...(report ? { report } : {}),
+      ...(stored ? { stored } : {}),
+    };
+  } finally {
+    await vault?.lock();
+  }
 }
 
 export function registerAnalyze(program: Command): void {
@@ -171,8 +246,15 @@ export function registerAnalyze(program: Command): void {
     .description(
       'Run nodule detection and characterization on a DICOM folder (research use, not for diagnosis).',
     )
-    .argument('<dicom-folder>', 'folder (or DICOMDIR) holding the CT series')
-    .requiredOption('--out <dir>', 'folder for findings.json, heatmap.nii.gz and heatmap-montage.png')
+    .argument(
+      '<input>',
+      'folder (or DICOMDIR) holding the CT series; with --vault a study or series in the vault',
+    )
+    .option('--out <dir>', 'folder for findings.json, heatmap.nii.gz and heatmap-montage.png')
+    .option(
+      '--vault <dir>',
+      'read the series from this vault and store the analysis there (nothing plaintext unless --out)',
+    )
     .option(
       '--provider <name>',
       'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',
@@ -191,10 +273,10 @@ export function registerAnalyze(program: Command): void {
       '--report',
       'also write report.pdf, report-sr.dcm, heatmap-pmap.dcm, findings-review.json, findings.csv',
     )
-    .action(async (folder: string, o: AnalyzeCliOptions) => {
+    .action(async (input: string, o: AnalyzeCliOptions) => {
       const tty = process.stderr.isTTY;
       const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
-      const r = await runAnalyzeCommand(folder, o, log);
+      const r = await runAnalyzeCommand(input, o, log);
       if (tty) process.stderr.write('\r\x1b[K');
       const d = r.result.document;
       for (const a of r.result.providerAttempts.filter((x) => !x.ok)) {
@@ -203,10 +285,12 @@ export function registerAnalyze(program: Command): void {
       for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
         `ran on ${d.executionProvider}: ${d.findings.length} candidate(s) in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
-          `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}` +
+          (r.stored ? `stored in the vault with series ${r.stored.seriesRef}` : '') +
+          (r.stored && r.findingsPath ? '; ' : '') +
+          (r.findingsPath ? `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}` : '') +
           (r.report ? `, ${Object.values(r.report.paths).join(', ')}` : '') +
           '\n',
       );
-      process.stdout.write(`${r.findingsPath}\n`);
+      process.stdout.write(`${r.findingsPath ?? r.stored?.seriesRef}\n`);
     });
 }

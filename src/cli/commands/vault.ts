@@ -1,5 +1,5 @@
 /**
- * `pulmolens vault init|import|list|export|verify|gc|passwd`: the encrypted vault from a terminal or
+ * `pulmolens vault init|import|list|export|delete|verify|gc|recover|passwd`: the encrypted vault from a terminal or
  * a script. Every command that unlocks writes the unlock and lock to the audit log, except
  * `verify`, which opens read-only and changes nothing.
  */
@@ -8,14 +8,22 @@ import { scanDicomInputs } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
 import {
   createVault,
+  newRecoveryCode,
   openVault,
+  recoverVault,
   type ImportResult,
   type CatalogueStudy,
   type UnlockedVault,
   type VerifyReport,
 } from '../../core/vault';
 import { progressBar } from '../progress';
-import { currentPassphrase, newVaultPassphrase, replacementPassphrase, vaultDir } from './vault-passphrase';
+import {
+  currentPassphrase,
+  newVaultPassphrase,
+  promptHidden,
+  replacementPassphrase,
+  vaultDir,
+} from './vault-passphrase';
 
 interface VaultFlag {
   vault?: string;
@@ -71,6 +79,32 @@ export async function runVaultImport(
   return { imported, skipped: scan.skipped.map(({ path, reason }) => ({ path, reason })) };
 }
 
+/** A stored result of a series, as `vault list --json` shows it (no content, only that it exists). */
+interface StoredResult {
+  objectId: string;
+  storedAt: string;
+}
+
+/** Each study's series with the analyses and reviews stored for them (newest last). */
+export function studiesWithResults(v: UnlockedVault) {
+  return v.listStudies().map((s) => {
+    const objects = v.listObjects({ studyRef: s.ref });
+    const of = (seriesRef: string, kind: 'analysis' | 'review', suffix: string): StoredResult[] =>
+      objects
+        .filter((o) => o.seriesRef === seriesRef && o.kind === kind && o.name.endsWith(suffix))
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+        .map((o) => ({ objectId: o.id, storedAt: o.createdAt }));
+    return {
+      ...s,
+      series: s.series.map((r) => ({
+        ...r,
+        analyses: of(r.ref, 'analysis', '/findings.json'),
+        reviews: of(r.ref, 'review', '/review.json'),
+      })),
+    };
+  });
+}
+
 function studyTable(studies: CatalogueStudy[]): string {
   if (studies.length === 0) return 'The vault holds no studies.';
   const lines: string[] = [];
@@ -119,10 +153,16 @@ export function registerVault(program: Command): void {
     .option(vaultOpt, vaultHelp)
     .action(async (opts: VaultFlag) => {
       const dir = vaultDir(opts.vault);
-      const v = await createVault(dir, await newVaultPassphrase(), { idleLockMs: 0 });
+      const recoveryCode = newRecoveryCode();
+      const v = await createVault(dir, await newVaultPassphrase(), { idleLockMs: 0, recoveryCode });
       const id = v.vaultId;
       await v.lock();
-      process.stdout.write(`created vault ${id} in ${dir}\n`);
+      process.stdout.write(
+        `created vault ${id} in ${dir}\n` +
+          `recovery code (shown only now; write it down and keep it apart from the computer):\n` +
+          `  ${recoveryCode}\n` +
+          `Without the passphrase and this recovery code the data in the vault is gone for good.\n`,
+      );
     });
 
   vault
@@ -162,7 +202,7 @@ export function registerVault(program: Command): void {
     .option(vaultOpt, vaultHelp)
     .option('--json', 'print one JSON array')
     .action(async (opts: VaultFlag & { json?: boolean }) => {
-      const studies = await withVault(opts, async (v) => v.listStudies());
+      const studies = await withVault(opts, async (v) => studiesWithResults(v));
       process.stdout.write(opts.json ? `${JSON.stringify(studies)}\n` : `${studyTable(studies)}\n`);
     });
 
@@ -210,6 +250,21 @@ export function registerVault(program: Command): void {
     });
 
   vault
+    .command('delete')
+    .description(
+      'Delete a study with its series, analyses, reviews and reports from the vault (audit-logged).',
+    )
+    .argument('<study>', 'vault ref from `vault list`, a StudyInstanceUID, or a series of the study')
+    .option(vaultOpt, vaultHelp)
+    .option('--json', 'print one JSON object')
+    .action(async (ref: string, opts: VaultFlag & { json?: boolean }) => {
+      const r = await withVault(opts, (v) => v.deleteStudy(ref));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(r)}\n` : `deleted the study and its ${r.objects} encrypted object(s)\n`,
+      );
+    });
+
+  vault
     .command('gc')
     .description(
       'Remove results (analyses, reviews, reports) whose study was deleted; re-attach those an older version stored without their study (audit-logged).',
@@ -219,6 +274,27 @@ export function registerVault(program: Command): void {
     .action(async (opts: VaultFlag & { json?: boolean }) => {
       const gc = await withVault(opts, (v) => v.collectOrphans());
       process.stdout.write(opts.json ? `${JSON.stringify(gc)}\n` : `${gcText(gc)}\n`);
+    });
+
+  vault
+    .command('recover')
+    .description(
+      'Set a new passphrase with the recovery code shown at init ($PULMOLENS_RECOVERY_CODE or a prompt; new passphrase from $PULMOLENS_NEW_PASSPHRASE or prompts).',
+    )
+    .option(vaultOpt, vaultHelp)
+    .action(async (opts: VaultFlag) => {
+      if (process.env.PULMOLENS_RECOVERY_CODE === undefined && !process.stdin.isTTY) {
+        throw new PulmoLensError(
+          'INVALID_INPUT',
+          'no terminal to ask for the recovery code: set PULMOLENS_RECOVERY_CODE',
+        );
+      }
+      const code = process.env.PULMOLENS_RECOVERY_CODE ?? (await promptHidden('Recovery code: '));
+      const v = await recoverVault(vaultDir(opts.vault), code, await replacementPassphrase(), {
+        idleLockMs: 0,
+      });
+      await v.lock();
+      process.stdout.write('passphrase set with the recovery code\n');
     });
 
   vault

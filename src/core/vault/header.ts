@@ -12,7 +12,7 @@ import { aad, open, seal, subkey } from './crypto';
 import type { KdfParams } from './kdf';
 import { readFileOr, writeFileDurable } from './atomic-fs';
 
-export const HEADER_FILE = 'vault.json';
+const HEADER_FILE = 'vault.json';
 export const FORMAT_NAME = 'pulmolens-vault';
 export const FORMAT_VERSION = 1;
 
@@ -36,12 +36,17 @@ const headerSchema = z.object({
   }),
   passphraseWrap: z.base64(),
   osWrap: z.object({ backend: z.string(), blob: z.base64(), acceptedWeakBackend: z.boolean() }).nullable(),
+  /** The data key wrapped by the one-time recovery code (absent in vaults created without one). */
+  recoveryWrap: z
+    .object({ salt: hex(16), blob: z.base64() })
+    .nullable()
+    .optional(),
   keyCheck: hex(16),
 });
 
 export type VaultHeader = z.infer<typeof headerSchema>;
 
-export function headerPath(dir: string): string {
+function headerPath(dir: string): string {
   return join(dir, HEADER_FILE);
 }
 

@@ -3,11 +3,13 @@ export {
   createVault,
   openVault,
   openVaultWithOsKey,
+  recoverVault,
   isVault,
   type CreateVaultOptions,
   type OpenVaultOptions,
 } from './open';
 export { UnlockedVault } from './vault';
+export { newRecoveryCode, normalizeRecoveryCode } from './recovery';
 export { DEFAULT_IDLE_LOCK_MS, type VaultOptions, type VaultSession, type LockReason } from './session';
 export type { CatalogueStudy, CatalogueSeries } from './catalogue';
 export type { ImportResult, ImportOptions } from './dicom-series';

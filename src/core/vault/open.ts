@@ -25,6 +25,7 @@ import { freshKdf, resolveCost } from './key-wrapping';
 import { paths } from './object-store';
 import { VaultSessionState, type Keys, type VaultOptions } from './session';
 import { UnlockedVault } from './vault';
+import { unwrapWithRecoveryCode, wrapWithRecoveryCode } from './recovery';
 
 export interface CreateVaultOptions extends VaultOptions {
   kdf?: Partial<KdfCost>;
@@ -34,6 +35,8 @@ export interface CreateVaultOptions extends VaultOptions {
    */
   allowWeakKdf?: boolean;
   chunkBytes?: number;
+  /** From newRecoveryCode(), shown to the user once: it wraps the data key like the passphrase. */
+  recoveryCode?: string;
 }
 
 export interface OpenVaultOptions extends VaultOptions {
@@ -91,6 +94,7 @@ export async function createVault(
       kdf,
       passphraseWrap: wrapWithKek(kek, dataKey, vaultId, kdf),
       osWrap: null,
+      recoveryWrap: opts.recoveryCode ? wrapWithRecoveryCode(opts.recoveryCode, dataKey, vaultId) : null,
       keyCheck: keyCheck(dataKey, vaultId),
     };
     wipe(kek);
@@ -128,6 +132,41 @@ export async function openVault(
     throw new PulmoLensError('VAULT_WRONG_PASSPHRASE', 'wrong passphrase for this vault', { path: dir });
   }
   return finishOpen(dir, header, dataKey, opts, 'passphrase');
+}
+
+/**
+ * Opens with the recovery code shown at creation and sets a new passphrase (the old one no longer
+ * unlocks). A wrong code is VAULT_WRONG_RECOVERY_CODE and changes nothing on disk.
+ */
+export async function recoverVault(
+  dir: string,
+  recoveryCode: string,
+  newPassphrase: string,
+  opts: OpenVaultOptions & { kdf?: Partial<KdfCost>; allowWeakKdf?: boolean } = {},
+): Promise<UnlockedVault> {
+  const header = await readHeader(dir);
+  if (!header.recoveryWrap) {
+    throw new PulmoLensError('VAULT_WRONG_RECOVERY_CODE', 'this vault was created without a recovery code', {
+      path: dir,
+    });
+  }
+  const dataKey = unwrapWithRecoveryCode(recoveryCode, header.recoveryWrap, header.vaultId);
+  if (!dataKey) {
+    throw new PulmoLensError('VAULT_WRONG_RECOVERY_CODE', 'wrong recovery code for this vault', {
+      path: dir,
+    });
+  }
+  const v = await finishOpen(dir, header, dataKey, { ...opts, readOnly: false }, 'recovery-code');
+  try {
+    await v.changePassphrase(newPassphrase, {
+      ...(opts.kdf ? { kdf: opts.kdf } : {}),
+      ...(opts.allowWeakKdf ? { allowWeakKdf: true } : {}),
+    });
+  } catch (err) {
+    await v.lock();
+    throw err;
+  }
+  return v;
 }
 
 /** Unlocks with the data key wrapped by the OS keychain (enabled earlier with enableOsUnlock). */

@@ -15,7 +15,7 @@ import { emptyReview, isReviewed } from '../../common/review/review';
 import { stampReview } from '../../core/review/stamp';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
-import type { AnalysisStore, StoredAnalysisMeta } from './analysis-store';
+import type { AnalysisStore, StoredAnalysisMeta } from '../../core/findings/analysis-store';
 import type { Handler, HandlerContext } from './router';
 
 export interface AnalysisDeps {

@@ -12,7 +12,7 @@ import { makeThumbnail } from '../dicom/thumbnail';
 import { listFolder, locateDropped } from './folder-browser';
 import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
-import { memoryAnalysisStore, type AnalysisStore } from './analysis-store';
+import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
 import { createVaultHandlers, storedSeries, vaultAwareBackend, type SourcePaths } from './vault-handlers';
@@ -45,7 +45,7 @@ export interface HandlerDeps {
   modelsDir?: string;
 }
 
-export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   const { volume } = l;
   return {
     key: l.series.key,

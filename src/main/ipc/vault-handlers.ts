@@ -26,7 +26,7 @@ export type VaultHandlers = { [C in VaultChannel]: Handler<C> };
 const VAULT_PATH = 'vault:';
 
 /** Every study in the vault with its series in the study browser's shape. */
-export function vaultStudies(v: UnlockedVault): VaultStudy[] {
+function vaultStudies(v: UnlockedVault): VaultStudy[] {
   return v.listStudies().map((st) => ({
     ref: st.ref,
     studyInstanceUid: st.studyInstanceUid,

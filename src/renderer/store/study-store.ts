@@ -214,5 +214,3 @@ export function createStudyStore(api: PulmoLensApi) {
     };
   });
 }
-
-export type StudyStore = ReturnType<typeof createStudyStore>;

@@ -116,5 +116,3 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
     };
   });
 }
-
-export type VaultStore = ReturnType<typeof createVaultStore>;

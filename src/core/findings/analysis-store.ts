@@ -5,11 +5,11 @@
  */
 import { PulmoLensError } from '../../common/errors';
 import type { FindingsDocument } from '../../common/findings/findings-document';
-import type { Heatmap } from '../../core/inference/pipeline';
+import type { Heatmap } from '../inference/pipeline';
 import type { StudyReview } from '../../common/review/review';
 import { parseStudyReview } from '../../common/review/review-schema';
-import type { AuditEvent, ObjectKind, UnlockedVault } from '../../core/vault';
-import { seriesObjectName, type SeriesObjectPart } from '../../core/vault/object-names';
+import type { AuditEvent, ObjectKind, UnlockedVault } from '../vault';
+import { seriesObjectName, type SeriesObjectPart } from '../vault/object-names';
 import type { VolumeGeometry } from '../../common/volume';
 
 export interface StoredAnalysisMeta {
