@@ -37,7 +37,7 @@ export interface ReportInput {
   context?: ReviewContext;
   /**
    * Lowest model probability the reader was asked about (the operating threshold); candidates below
-   * it are neither reviewed nor reported. Default 0.5.
+   * it are neither reviewed nor reported. Default: the document's operatingThreshold, else 0.5.
    */
   minProbability?: number;
   createdAt?: Date;
@@ -60,7 +60,8 @@ export interface ReportContent {
 export const DEFAULT_REPORT_THRESHOLD = 0.5;
 
 export function reportContent(input: ReportInput): ReportContent {
-  const minProbability = input.minProbability ?? DEFAULT_REPORT_THRESHOLD;
+  const minProbability =
+    input.minProbability ?? input.document.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
   const review = input.review ?? emptyReview(input.document.seriesInstanceUid);
   const reviewed = reviewedFindings(input.document, review, { minProbability, context });

@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
 import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
+import { AllCandidates, AnalysisWarnings } from './AllCandidates';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
@@ -103,6 +104,7 @@ export function FindingsPanel({
             …) on {s.analysis.executionProvider}, {new Date(s.analysis.analysedAt).toLocaleString()}
             {s.analysis.stored ? ' — stored result' : ''}
           </div>
+          <AnalysisWarnings warnings={s.analysis.document.warnings ?? []} />
           <div>
             {reviewed ? (
               <span className="badge reviewed" data-testid="reviewed-badge">
@@ -203,6 +205,11 @@ export function FindingsPanel({
               )}
             </tbody>
           </table>
+          <AllCandidates
+            candidates={s.analysis.document.candidates ?? []}
+            threshold={s.analysis.threshold}
+            imageLabel={imageLabel}
+          />
           {selected && (
             <div className="selected-finding">
               <div className="fleischner">{selected.finding.fleischner}</div>
