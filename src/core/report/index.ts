@@ -28,3 +28,4 @@ export {
   readerMeasurementGroup,
   type ReaderMeasurement,
 } from './reader-measurements-sr';
+export { buildEncapsulatedPdf, ENCAPSULATED_PDF_STORAGE } from './encapsulated-pdf';
