@@ -55,7 +55,7 @@ export async function writeReportBundle(
   if (wanted.has('pdf')) files.push(['pdf', await buildPdfReport(input, content)]);
   if (sr) files.push(['sr', sr.bytes]);
   if (pmap) files.push(['pmap', pmap.bytes]);
-  if (wanted.has('csv')) files.push(['csv', findingsCsv(content)]);
+  if (wanted.has('csv')) files.push(['csv', findingsCsv(content, input.frames)]);
   if (wanted.has('json')) files.push(['json', findingsReviewJson(input, content)]);
   const written = await writer.writeFiles(
     dir,

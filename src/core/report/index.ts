@@ -22,3 +22,4 @@ export {
 } from './report-input';
 export { CSV_COLUMNS, FINDINGS_REVIEW_SCHEMA, findingsCsv, findingsReviewJson } from './tabular';
 export { readDicom } from './dcmjs-writer';
+export { buildEncapsulatedPdf, ENCAPSULATED_PDF_STORAGE } from './encapsulated-pdf';
