@@ -97,6 +97,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
     ...createEvalHandlers({
       backend: deps.backend,
+      ...(deps.vault ? { vault: deps.vault } : {}),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
