@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { OsKeyProtector } from '../../src/core/vault';
 import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createHandlers } from '../../src/main/ipc/handlers';
@@ -194,11 +194,22 @@ describe('vault channels: validation and locked state', () => {
   it('locks itself after the idle time, and activity postpones it', async () => {
     const { session, call, events } = setup({ idleLockMs: 300 });
     await call('vault.create', { passphrase: PASS, confirm: PASS });
-    for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 150));
-      await call('vault.touch');
+    // The idle clock is driven by the test, not by the machine's load: real 150 ms sleeps could
+    // stretch past 300 ms on a busy CI machine and lock the vault before the next touch.
+    vi.useFakeTimers();
+    try {
+      await call('vault.touch'); // the idle timer now runs on the fake clock
+      for (let i = 0; i < 4; i++) {
+        await vi.advanceTimersByTimeAsync(250);
+        expect(session.unlocked).toBe(true);
+        await call('vault.touch');
+      }
+      await vi.advanceTimersByTimeAsync(299);
+      expect(session.unlocked).toBe(true);
+      await vi.advanceTimersByTimeAsync(1);
+    } finally {
+      vi.useRealTimers();
     }
-    expect(session.unlocked).toBe(true);
     await expect.poll(() => session.unlocked, { timeout: 5000 }).toBe(false);
     expect(events).toContainEqual({ event: 'vault.locked', payload: { reason: 'idle' } });
     expect((await call<VaultStatus>('vault.setIdleMinutes', { minutes: 30 })).idleMinutes).toBe(30);
