@@ -223,8 +223,11 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
       expect((await call('vault.create', { passphrase: PASSPHRASE, confirm: PASSPHRASE })).ok).toBe(true);
       expect((await call('vault.importFolder', { paths: [study.seriesDir] })).ok).toBe(true);
       const pending = call('dicom.loadSeries', { key, taskId: 'cancel-me' });
-      await new Promise((r) => setTimeout(r, 50));
-      const c = await call('task.cancel', { taskId: 'cancel-me' });
+      // Cancel as soon as the host has registered the task: a poll on its answer, not a guess at
+      // how long a busy machine takes to start it.
+      let c: { ok: boolean; value?: { cancelled: boolean } } = { ok: false };
+      for (let i = 0; i < 500 && !c.value?.cancelled; i++)
+        c = await call('task.cancel', { taskId: 'cancel-me' });
       expect(c).toEqual({ ok: true, value: { cancelled: true } });
       const r = await pending;
       expect(r.ok).toBe(false);
