@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { OutputWriter, type OutputChoice } from '../io/safe-writer';
 import { buildMeasurementReport } from './dicom-sr';
 import { buildParametricMap } from './parametric-map';
+import type { ReportFormat } from '../../common/report';
 import { buildPdfReport } from './pdf-report';
 import { reportContent, type ReportContent, type ReportInput } from './report-input';
 import { findingsCsv, findingsReviewJson } from './tabular';
@@ -17,7 +18,7 @@ export const REPORT_FILES = {
   pmap: 'heatmap-pmap.dcm',
   json: 'findings-review.json',
   csv: 'findings.csv',
-} as const;
+} as const satisfies Record<ReportFormat, string>;
 
 export interface ReportBundle {
   dir: string;
@@ -28,8 +29,6 @@ export interface ReportBundle {
   srSopInstanceUid?: string;
   pmapSopInstanceUid?: string;
 }
-
-export type ReportFormat = keyof typeof REPORT_FILES;
 
 export interface ReportBundleOptions extends OutputChoice {
   /** Only these are built and written (default: all five). */
