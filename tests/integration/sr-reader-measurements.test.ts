@@ -17,7 +17,7 @@ import {
   type ReportInput,
 } from '../../src/core/report';
 import { emptyReview } from '../../src/common/review';
-import { voxelToWorld, type Vec3 } from '../../src/core/volume/volume';
+import { voxelToWorld, type Vec3 } from '../../src/common/volume';
 import { memoryAnalysisStore } from '../../src/core/findings/analysis-store';
 import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
 import { missingData } from '../support/shared-data';
