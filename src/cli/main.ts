@@ -3,7 +3,7 @@ import { registerCommands } from './commands/index';
 import { formatError } from './format-error';
 
 /** Builds the `pulmolens` command tree; each subcommand lives in its own module under ./commands. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('pulmolens')
     .description('PulmoLens: offline chest-CT reading assistant (research use, not for diagnosis).')
     .version('0.1.0')

@@ -8,7 +8,7 @@ import type { BrowserWindowConstructorOptions } from 'electron';
 /** The renderer is served from this privileged custom scheme, never from file:// or http(s). */
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'pulmolens';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
 /**

@@ -9,14 +9,12 @@ import type { StudyReview } from '../common/review/review';
 import { reviewInputParts } from '../common/review/review-schema';
 import type { EvalMetrics, MatchedCandidate } from '../common/eval';
 import type { VolumeGeometry } from '../common/volume';
+import { REPORT_FORMATS } from '../common/report';
 import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
 const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
 const path = pathSchema;
-
-export const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export const analysisSchemas = {
   /** Runs the nodule pipeline on a loaded series in the background; stores the result. */

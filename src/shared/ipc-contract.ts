@@ -18,6 +18,8 @@ import { optionalTaskId, pathSchema, seriesKeySchema, taskIdSchema } from './fie
 import type { ScanSummary } from './series';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
+import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
+import { importSchemas, type ImportResponses } from './import-contract';
 
 const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
@@ -46,6 +48,8 @@ export const requestSchemas = {
   'task.cancel': z.object({ taskId: taskIdSchema }).strict(),
   ...analysisSchemas,
   ...vaultRequestSchemas,
+  ...measurementSchemas,
+  ...importSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -79,8 +83,10 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses {
-  'app.info': { name: string; version: string; nativeDialogs: boolean };
+export interface ChannelResponses
+  extends AnalysisResponses, VaultChannelResponses, MeasurementResponses, ImportResponses {
+  /** nativeDialogs: Electron's folder dialog; folderBrowser: the host's folders.list/locate. */
+  'app.info': { name: string; version: string; nativeDialogs: boolean; folderBrowser: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;
   'dicom.loadSeries': LoadedSeriesInfo;
@@ -111,7 +117,6 @@ export interface EventPayloads extends VaultEventPayloads {
   'task.progress': { taskId: string; done: number; total: number; stage: string };
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: EventName[] = ['task.progress', 'vault.locked'];
 
 /** The whole surface of `window.api`. */
 export interface PulmoLensApi {

@@ -9,8 +9,7 @@ import { optionalTaskId, pathSchema } from './fields';
 import type { ScannedSeriesSummary } from './series';
 
 export const MIN_PASSPHRASE_LENGTH = 12;
-export const MAX_PASSPHRASE_LENGTH = 1024;
-export const DEFAULT_IDLE_MINUTES = 15;
+const MAX_PASSPHRASE_LENGTH = 1024;
 
 /** Passphrases that meet the length rule but are guessed first by any attacker. */
 const COMMON = [

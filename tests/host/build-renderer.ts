@@ -1,7 +1,7 @@
 /**
  * Builds the renderer for the browser test host (mode "test": the same code as the app, plus the
- * `window.__pulmolens` landmark hook) into out/renderer-test. Skips the build when no renderer or
- * shared source is newer than the output.
+ * `window.__pulmolens` landmark hook) into out/renderer-test. Skips the build when no renderer,
+ * shared or common source is newer than the output.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ export async function buildTestRenderer(
   const sources = Math.max(
     newestMtime(join(repoRoot, 'src', 'renderer')),
     newestMtime(join(repoRoot, 'src', 'shared')),
+    newestMtime(join(repoRoot, 'src', 'common')),
   );
   if (!force && existsSync(index) && statSync(index).mtimeMs > sources) return outDir;
   await build({

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/core/dicom/types';
 import { PulmoLensError } from '../../src/common/errors';
 import { analyzeSeries, shutdownInference, type AnalyzableSeries } from '../../src/core/inference';
+import { FALLBACK_OPERATING_THRESHOLD } from '../../src/core/inference/manifest';
+import { THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
 import { EXECUTION_PROVIDERS } from '../../src/core/inference/providers';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
@@ -39,6 +41,15 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     expect(doc.model.name).toBe('test-blob-detector');
     expect(EXECUTION_PROVIDERS).toContain(doc.executionProvider);
     expect(doc.timingsMs.detect).toBeGreaterThan(0);
+    // One operating threshold (the v1 test models have no operatingPoint: the documented fallback).
+    expect(doc.operatingThreshold).toBe(FALLBACK_OPERATING_THRESHOLD);
+    for (const f of doc.findings) expect(f.probability).toBeGreaterThanOrEqual(doc.operatingThreshold!);
+    for (const c of doc.candidates!) {
+      expect(c.probability).toBeLessThan(doc.operatingThreshold!);
+      expect(['blob', 'unet', 'both']).toContain(c.source);
+    }
+    expect(doc.warnings).toEqual(r.warnings);
+    expect(doc.warnings!.some((w) => w.startsWith(THICK_SLICE_WARNING))).toBe(false);
     const probs = doc.findings.map((f) => f.probability);
     expect(probs).toEqual([...probs].sort((a, b) => b - a));
     const top = doc.findings[0]!;
@@ -71,6 +82,28 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     }
     const det = events.filter((e) => e.stage === 'detection').at(-1)!;
     expect(det.done).toBe(det.total);
+  });
+
+  it('analyses 3 mm slices with a thick-slice warning and no flood of findings', async () => {
+    const thick: AnalyzableSeries = {
+      volume: syntheticChest({
+        nodules: [{ centre: [66, 50, 12], diameterMm: 8, hu: 30 }],
+        dims: [96, 96, 24],
+        spacingMm: [0.8, 0.8, 3],
+      }),
+      series: series.series,
+    };
+    const r = await analyzeSeries(thick, { modelsDir, provider: 'cpu' });
+    const w = r.document.warnings!.filter((x) => x.startsWith(THICK_SLICE_WARNING));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('3 mm');
+    expect(r.warnings).toContain(w[0]);
+    // No flood: the blob scales start at 1.5 slices, so thick slices give no more candidates or
+    // findings than the same chest at 1.5 mm.
+    const thin = await analyzeSeries(series, { modelsDir, provider: 'cpu' });
+    expect(r.document.findings.length).toBeLessThanOrEqual(thin.document.findings.length);
+    expect(r.document.candidates!.length).toBeLessThan(thin.document.candidates!.length);
+    expect(r.document.findings[0]!.diameterMm).toBeGreaterThan(6.5);
   });
 
   it('cancels through an AbortSignal and keeps working afterwards', async () => {

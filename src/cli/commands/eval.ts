@@ -38,6 +38,7 @@ import {
   type ProviderChoice,
 } from '../../core/inference';
 import { progressBar } from '../progress';
+import { runReviewEval } from './review-labels';
 
 interface EvalOptions {
   studies?: string;
@@ -58,6 +59,8 @@ interface EvalOptions {
   seed: string;
   out: string;
   overwrite?: boolean;
+  vault?: string;
+  reviews?: boolean;
   /** commander's --no-key-images */
   keyImages?: boolean;
 }
@@ -269,6 +272,22 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     return evaluation.metrics;
   }
 
+  if (opts.reviews || opts.vault) {
+    if (!opts.reviews)
+      throw invalid("--vault is used with --reviews (score against the vault's reviewed studies)");
+    const { metrics } = await runReviewEval({
+      ...(opts.vault !== undefined ? { vault: opts.vault } : {}),
+      out: opts.out,
+      ...(opts.overwrite ? { overwrite: true } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      bootstrapSamples,
+      bootstrapSeed,
+      modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
+      includeTrainingScans: opts.includeTrainingScans === true,
+    });
+    return metrics;
+  }
+
   const readers = parseNumber(
     'readers',
     opts.readers,
@@ -438,6 +457,14 @@ export function registerEval(program: Command): void {
     // Before issue 13 unknown series were an error unless this was given; now they are left out by default.
     .addOption(new Option('--ignore-unknown-series').hideHelp())
     .option('--merge <dirs...>', 'combine the output folders of shards into --out instead of evaluating')
+    .option(
+      '--vault <dir>',
+      'with --reviews: the vault whose reviewed studies are the reference (default: $PULMOLENS_VAULT)',
+    )
+    .option(
+      '--reviews',
+      "score against the site's reviews: accepted/edited/hand-added = nodules (hand-added = misses), rejected = false positives",
+    )
     .option(
       '--no-key-images',
       'leave the key images of misses and false positives out of report.html (no decoding)',

@@ -4,6 +4,7 @@ import { registerDeidentify } from './deidentify';
 import { registerEval } from './eval';
 import { registerInfo } from './info';
 import { registerListen } from './listen';
+import { registerSend } from './send';
 import { registerSynth } from './synth';
 import { registerVault } from './vault';
 
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerInfo(program);
   registerListen(program);
+  registerSend(program);
   registerSynth(program);
   registerVault(program);
 }

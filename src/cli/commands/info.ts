@@ -15,10 +15,7 @@ export interface InfoReport {
 }
 
 /** Scans and fully decodes every series under the inputs (one at a time, to bound memory). */
-export async function buildInfoReport(
-  paths: string[],
-  onProgress?: (msg: string) => void,
-): Promise<InfoReport> {
+async function buildInfoReport(paths: string[], onProgress?: (msg: string) => void): Promise<InfoReport> {
   const scan = await scanDicomInputs(paths, {
     onProgress: (p) => onProgress?.(progressBar('scanning', p.done, p.total)),
   });

@@ -17,6 +17,7 @@ import {
   type VerifyReport,
 } from '../../core/vault';
 import { progressBar } from '../progress';
+import { registerVaultExportLabels } from './review-labels';
 import {
   currentPassphrase,
   newVaultPassphrase,
@@ -146,6 +147,7 @@ export function registerVault(program: Command): void {
     .description('The encrypted on-device vault for studies, results and reports (see docs/vault.md).');
   const vaultOpt = '--vault <dir>';
   const vaultHelp = 'vault folder (default: $PULMOLENS_VAULT)';
+  registerVaultExportLabels(vault);
 
   vault
     .command('init')

@@ -30,11 +30,39 @@ export interface Finding {
   fleischner: string;
 }
 
+/** Where a stage-1 candidate came from: the blob detector, the U-Net heatmap, or both. */
+export type CandidateSource = 'blob' | 'unet' | 'both';
+
+/**
+ * A stage-1 candidate whose score stayed below the operating threshold: kept for the scorer and
+ * the panel's "show all candidates", never measured, reported or categorised.
+ */
+export interface BelowThresholdCandidate {
+  id: string;
+  centerLps: Vec3;
+  centerVoxel: Vec3;
+  /** The same score as a finding's probability (characterizer p_nodule). */
+  probability: number;
+  source: CandidateSource;
+  /** Blob scale or U-Net region extent, mm: a size hint, not a measurement. */
+  scaleMm: number;
+}
+
 export interface FindingsDocument {
   seriesInstanceUid: string;
   model: ModelRef;
   executionProvider: string;
   timingsMs: Record<string, number>;
-  /** Sorted by probability, highest first; every candidate above the lowest operating threshold. */
+  /**
+   * Score from which a candidate is a finding (manifest operatingPoint, or the documented
+   * fallback). This and `candidates` and `warnings` are absent only in documents written before
+   * the two-stage detector.
+   */
+  operatingThreshold?: number;
+  /** Findings (score >= operatingThreshold), highest probability first. */
   findings: Finding[];
+  /** Every other stage-1 candidate, highest probability first. */
+  candidates?: BelowThresholdCandidate[];
+  /** What limits this analysis (thick slices, unknown age, no lung found...). */
+  warnings?: string[];
 }

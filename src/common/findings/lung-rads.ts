@@ -44,6 +44,3 @@ export function lungRadsCategory(x: LungRadsInput): LungRadsCategory {
   if (x.spiculated && (cat === '3' || cat === '4A' || cat === '4B')) return '4X';
   return cat;
 }
-
-/** Lung-RADS category 1: a baseline scan with no nodule. */
-export const LUNG_RADS_NO_NODULE: LungRadsCategory = '1';

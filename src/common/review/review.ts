@@ -120,10 +120,6 @@ export function addManualFinding(review: StudyReview, finding: ManualFinding): S
   return { ...review, manual: [...review.manual, finding] };
 }
 
-export function removeManualFinding(review: StudyReview, id: string): StudyReview {
-  return { ...review, manual: review.manual.filter((m) => m.id !== id) };
-}
-
 export function addNote(review: StudyReview, note: ReviewNote): StudyReview {
   return { ...review, notes: [...review.notes, note] };
 }

@@ -202,7 +202,7 @@ function firstItem(ds: DataSet | undefined, tag: string): DataSet | undefined {
   return ds?.elements[tag]?.items?.[0]?.dataSet;
 }
 
-export function readMetadata(ds: DataSet): SeriesMetadata {
+function readMetadata(ds: DataSet): SeriesMetadata {
   const intOrNull = (tag: string): number | null => {
     const v = num(ds, tag);
     return v === null ? null : Math.trunc(v);

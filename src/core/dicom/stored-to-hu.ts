@@ -23,7 +23,7 @@ export interface FrameStats {
  * sign extension, padding -> air, slope/intercept, Int16 clamp) fits in a 65,536-entry table
  * indexed by the raw bit pattern. The per-voxel loop is then one load and one store.
  */
-export function buildHuLut(p: RescaleParams, bitsAllocated: 8 | 16): Int16Array {
+function buildHuLut(p: RescaleParams, bitsAllocated: 8 | 16): Int16Array {
   const size = bitsAllocated === 8 ? 256 : 65536;
   const lut = new Int16Array(size);
   const bits = Math.min(p.bitsStored, bitsAllocated);

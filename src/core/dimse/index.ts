@@ -11,3 +11,6 @@ export {
 } from './storage-scp';
 export { vaultReceiver, type ReceivedSeries } from './vault-receiver';
 export { toPart10 } from './part10';
+export { sendObjects, type OutgoingObject, type SendResult } from './store-scu';
+export { enqueue, readOutbox, retryOutbox, type OutboxEntry, type RetryReport } from './outbox';
+export { reportObjects } from './report-objects';

@@ -36,7 +36,20 @@ export {
 } from './run-eval';
 export { mergeEvaluations, type MergeOptions } from './merge';
 export { parseShard, selectShard, type Shard } from './shard';
-export { OUTPUT_FILES } from './outputs';
+export { OUTPUT_FILES, writeEvaluation } from './outputs';
+export { claimEvalFolder } from './output-folder';
+export {
+  readReviewedSeries,
+  labelRows,
+  reviewScanRecord,
+  labelsSha256,
+  labelCsvs,
+  requireReviewed,
+  type ReviewedSeries,
+  type LabelRow,
+  type LabelDecision,
+  type ReviewLabels,
+} from './vault-reviews';
 export { keyImagePng, KEY_IMAGE_PX } from './key-image';
 export { reportSpots, type ReportSpot } from './report-spots';
 export { reportHtml } from './report-html';

@@ -68,3 +68,43 @@ export function extractCube(
     }
   }
 }
+
+/** A characterizer input channel: cube [Z, Y, X] voxels at spacingMm [x, y, z]. */
+export interface CubeChannel {
+  cubeSize: readonly [number, number, number];
+  spacingMm: readonly [number, number, number];
+}
+
+/**
+ * The characterizer v2 input of the model contract (docs: /work/model-contract.md, models/
+ * manifest.schema.md): 32^3 at 1 mm (the nodule) and 32^3 at 2 mm (its surroundings), both
+ * centred on the candidate. The candidate miner writes exactly these for training.
+ */
+export const CHARACTERIZER_V2_INPUTS: readonly CubeChannel[] = [
+  { cubeSize: [32, 32, 32], spacingMm: [1, 1, 1] },
+  { cubeSize: [32, 32, 32], spacingMm: [2, 2, 2] },
+];
+
+/** Values per candidate: the sum of the channels' cube volumes. */
+export function cubeValues(inputs: readonly CubeChannel[]): number {
+  return inputs.reduce((n, c) => n + c.cubeSize[0] * c.cubeSize[1] * c.cubeSize[2], 0);
+}
+
+/**
+ * All channels of one candidate, one after the other ([channels, Z, Y, X]), at `offset` of `out`:
+ * the layout of the characterizer input tensor [N, channels, Z, Y, X].
+ */
+export function extractCandidateCubes(
+  volume: Volume,
+  centre: Vec3,
+  inputs: readonly CubeChannel[],
+  huWindow: readonly [number, number],
+  out: Float32Array,
+  offset = 0,
+): void {
+  let o = offset;
+  for (const c of inputs) {
+    extractCube(volume, centre, c.cubeSize, c.spacingMm, huWindow, out, o);
+    o += c.cubeSize[0] * c.cubeSize[1] * c.cubeSize[2];
+  }
+}

@@ -1,4 +1,5 @@
-import type { Vec3 } from '../volume/volume';
+import { voxelToWorld, type Vec3, type VolumeGeometry } from '../volume/volume';
+import type { Grid } from './grid';
 import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
 
 export interface LungMaskOptions {
@@ -66,4 +67,42 @@ export function lungMaskFromHu(
   voxels = 0;
   for (let v = 0; v < mask.length; v++) voxels += mask[v]!;
   return { mask, core, found: true, voxels };
+}
+
+/**
+ * World z (LPS, + is superior) of the lowest and highest lung slices, for the upper-lobe rule
+ * (a nodule in the upper half of the lungs' height counts as upper lobe: a stand-in until lobes
+ * are segmented). Slices with less than a tenth of the largest lung area are left out, so the
+ * trachea running up into the neck does not stretch the lungs upwards.
+ */
+export function lungHeightRange(
+  mask: Uint8Array,
+  coarse: Grid,
+  volume: VolumeGeometry,
+): { lo: number; hi: number } {
+  const [cx, cy, cz] = coarse.dims;
+  const area = new Float64Array(cz);
+  let maxArea = 0;
+  for (let z = 0; z < cz; z++) {
+    let a = 0;
+    for (let v = z * cx * cy; v < (z + 1) * cx * cy; v++) a += mask[v]!;
+    area[z] = a;
+    maxArea = Math.max(maxArea, a);
+  }
+  let first = -1;
+  let lastZ = -1;
+  for (let z = 0; z < cz; z++) {
+    if (maxArea > 0 && area[z]! >= 0.1 * maxArea) {
+      if (first < 0) first = z;
+      lastZ = z;
+    }
+  }
+  if (first < 0) {
+    first = 0;
+    lastZ = cz - 1;
+  }
+  const mid: Vec3 = [(volume.dims[0] - 1) / 2, (volume.dims[1] - 1) / 2, 0];
+  const za = voxelToWorld(volume, [mid[0], mid[1], first * coarse.step[2]])[2];
+  const zb = voxelToWorld(volume, [mid[0], mid[1], lastZ * coarse.step[2]])[2];
+  return { lo: Math.min(za, zb), hi: Math.max(za, zb) };
 }

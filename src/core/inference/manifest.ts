@@ -17,7 +17,6 @@ const common = {
   file: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits'),
   inputName: z.string().min(1),
-  spacingMm: positive3,
   huWindow,
   opset: z.number().int().optional(),
   outputMeaning: z.string().optional(),
@@ -25,30 +24,72 @@ const common = {
   evaluation: z.record(z.string(), z.unknown()).optional(),
 };
 
-const detectorSpec = z.looseObject({ ...common, outputName: z.string().min(1), patchSize: int3 });
+const detectorSpec = z.looseObject({
+  ...common,
+  spacingMm: positive3,
+  outputName: z.string().min(1),
+  patchSize: int3,
+});
+const cubeInput = z.object({ cubeSize: int3, spacingMm: positive3 });
+/**
+ * v1 (one cube: cubeSize + spacingMm) or v2 (model contract: `inputs`, one channel per cube, all
+ * centred on the candidate). Both load into `inputs`, so the runtime knows one shape.
+ */
 const characterizerSpec = z.looseObject({
   ...common,
-  cubeSize: int3,
+  inputs: z.array(cubeInput).min(1).max(4).optional(),
+  cubeSize: int3.optional(),
+  spacingMm: positive3.optional(),
   outputs: z.object({ nodule: z.string().min(1), type: z.string().min(1), spiculated: z.string().min(1) }),
   typeOrder: z
     .array(z.enum(['solid', 'part-solid', 'ground-glass']))
     .length(3)
     .refine((a) => new Set(a).size === 3, 'typeOrder must name each type once'),
 });
+const operatingPoint = z.looseObject({
+  threshold: z.number().gt(0).lt(1),
+  score: z.string().optional(),
+  chosenOn: z.string().optional(),
+  criterion: z.string().optional(),
+});
 const manifestSchema = z.looseObject({
   schemaVersion: z.literal(1),
-  models: z.looseObject({ detector: detectorSpec, characterizer: characterizerSpec }),
+  models: z.looseObject({
+    detector: detectorSpec,
+    characterizer: characterizerSpec.refine(
+      (c) => c.inputs !== undefined || (c.cubeSize !== undefined && c.spacingMm !== undefined),
+      'characterizer needs `inputs` (v2) or `cubeSize` and `spacingMm` (v1)',
+    ),
+  }),
+  operatingPoint: operatingPoint.optional(),
+  trainingSeriesUids: z.array(z.string()).optional(),
 });
 
+/** One characterizer input channel: a cube of cubeSize [Z, Y, X] voxels at spacingMm [x, y, z]. */
+export type CubeInput = z.infer<typeof cubeInput>;
 export type DetectorSpec = z.infer<typeof detectorSpec>;
-export type CharacterizerSpec = z.infer<typeof characterizerSpec>;
+export type CharacterizerSpec = z.infer<typeof characterizerSpec> & {
+  /** The channels of the input tensor [N, inputs.length, Z, Y, X], in order. */
+  inputs: CubeInput[];
+};
 export type ModelSpec = DetectorSpec | CharacterizerSpec;
+export type OperatingPoint = z.infer<typeof operatingPoint>;
+
+/**
+ * The finding threshold on p_nodule used when the manifest has no operatingPoint (the v1 models,
+ * trained before the two-stage design): the old panel level. A manifest written by
+ * training/write_manifest.py always carries its own, chosen on validation data.
+ */
+export const FALLBACK_OPERATING_THRESHOLD = 0.5;
 
 export interface ModelManifest {
   /** Folder that holds manifest.json and the model files. */
   dir: string;
   detector: DetectorSpec;
   characterizer: CharacterizerSpec;
+  /** From the manifest, or the documented fallback (source: 'fallback'). */
+  operatingPoint: OperatingPoint & { source: 'manifest' | 'fallback' };
+  trainingSeriesUids: string[];
 }
 
 /**
@@ -92,7 +133,25 @@ export async function loadManifest(dir: string = defaultModelsDir()): Promise<Mo
       },
     );
   }
-  return { dir, detector: parsed.data.models.detector, characterizer: parsed.data.models.characterizer };
+  const { detector, characterizer } = parsed.data.models;
+  const inputs = characterizer.inputs ?? [
+    { cubeSize: characterizer.cubeSize!, spacingMm: characterizer.spacingMm! },
+  ];
+  const op = parsed.data.operatingPoint;
+  return {
+    dir,
+    detector,
+    characterizer: { ...characterizer, inputs },
+    operatingPoint: op
+      ? { ...op, source: 'manifest' }
+      : {
+          threshold: FALLBACK_OPERATING_THRESHOLD,
+          score: 'characterizer p_nodule',
+          criterion: 'fallback: the manifest has no operatingPoint',
+          source: 'fallback',
+        },
+    trainingSeriesUids: parsed.data.trainingSeriesUids ?? [],
+  };
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

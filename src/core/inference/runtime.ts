@@ -19,6 +19,7 @@ export interface ModelRuntime {
   characterizer: OpenedSession;
   /** One patch [z, y, x] in, its per-voxel probability out. */
   detect(patch: Float32Array, zyx: [number, number, number]): Promise<Float32Array>;
+  /** n candidates' cubes [n, channels, Z, Y, X] (see candidateCubes). */
   characterize(cubes: Float32Array, n: number): Promise<CharacterizerOutput>;
 }
 
@@ -45,7 +46,11 @@ async function createRuntime(
     readVerifiedModel(manifest, c),
   ]);
   const [pz, py, px] = d.patchSize;
-  const [cz, cy, cx] = c.cubeSize;
+  const [cz, cy, cx] = c.inputs[0]!.cubeSize;
+  const channels = c.inputs.length;
+  if (c.inputs.some((i) => i.cubeSize.join() !== c.inputs[0]!.cubeSize.join())) {
+    throw new PulmoLensError('MODEL_MISMATCH', 'characterizer inputs must share one cubeSize (one tensor)');
+  }
 
   const runDetector = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
     const out = await s.run({ [d.inputName]: new ort.Tensor('float32', data, [1, 1, ...zyx]) });
@@ -60,7 +65,7 @@ async function createRuntime(
     return t.data as Float32Array;
   };
   const runCharacterizer = async (s: ort.InferenceSession, data: Float32Array, n: number) => {
-    const out = await s.run({ [c.inputName]: new ort.Tensor('float32', data, [n, 1, cz, cy, cx]) });
+    const out = await s.run({ [c.inputName]: new ort.Tensor('float32', data, [n, channels, cz, cy, cx]) });
     const get = (name: string, per: number) => {
       const t = out[name];
       if (!t || t.data.length !== n * per) {
@@ -89,7 +94,7 @@ async function createRuntime(
   const characterizer = await openSession(
     charBytes,
     [...charOrder],
-    async (s) => void (await runCharacterizer(s, new Float32Array(cz * cy * cx), 1)),
+    async (s) => void (await runCharacterizer(s, new Float32Array(channels * cz * cy * cx), 1)),
     `characterizer ${c.file}`,
   );
   return {

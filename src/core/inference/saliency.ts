@@ -5,7 +5,7 @@
  * `characterizerSaliency` runs the model (the same verified runtime as the pipeline).
  */
 import type { Vec3, Volume } from '../volume/volume';
-import { extractCube } from './cubes';
+import { cubeValues, extractCandidateCubes } from './cubes';
 import type { ProviderChoice } from './providers';
 import { getRuntime } from './runtime';
 
@@ -85,7 +85,10 @@ export interface CubeSaliency {
 
 export const SALIENCY_BLOCK = 8;
 
-/** Occlusion sensitivity of the characterizer around a candidate centre (continuous voxel index). */
+/**
+ * Occlusion sensitivity of the characterizer around a candidate centre (continuous voxel index).
+ * Only the first (finest) channel is occluded; wider context channels stay as they are.
+ */
 export async function characterizerSaliency(
   volume: Volume,
   centreVoxel: Vec3,
@@ -93,12 +96,14 @@ export async function characterizerSaliency(
 ): Promise<CubeSaliency> {
   const rt = await getRuntime(opts.modelsDir, opts.provider);
   const c = rt.manifest.characterizer;
-  const size = c.cubeSize as [number, number, number];
+  const size = [...c.inputs[0]!.cubeSize] as [number, number, number];
   const per = size[0] * size[1] * size[2];
-  const cube = new Float32Array(per);
-  extractCube(volume, centreVoxel, size, c.spacingMm, c.huWindow, cube);
+  const all = cubeValues(c.inputs);
+  const input = new Float32Array(all);
+  extractCandidateCubes(volume, centreVoxel, c.inputs, c.huWindow, input);
+  const cube = input.subarray(0, per);
   const block = opts.block ?? SALIENCY_BLOCK;
-  const base = (await rt.characterize(cube, 1)).nodule[0] ?? 0;
+  const base = (await rt.characterize(input, 1)).nodule[0] ?? 0;
   const [lo, hi] = c.huWindow;
   // Occluders are air, scaled like the cube (extractCube's scaling of -1000 HU).
   const air = Math.min(1, Math.max(0, (-1000 - lo) / (hi - lo)));
@@ -106,9 +111,14 @@ export async function characterizerSaliency(
   const n = variants.length / per;
   const scores = new Float32Array(n);
   const batch = 16;
+  const tensor = new Float32Array(batch * all);
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
-    const r = await rt.characterize(variants.subarray(s * per, (s + m) * per), m);
+    for (let b = 0; b < m; b++) {
+      tensor.set(input, b * all);
+      tensor.set(variants.subarray((s + b) * per, (s + b + 1) * per), b * all);
+    }
+    const r = await rt.characterize(tensor.subarray(0, m * all), m);
     scores.set(r.nodule.subarray(0, m), s);
   }
   const z = Math.floor(size[0] / 2);

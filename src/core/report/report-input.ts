@@ -17,6 +17,7 @@ import {
   type StudyReview,
 } from '../../common/review/review';
 import type { Volume } from '../../common/volume';
+import type { ReaderMeasurement } from './reader-measurements-sr';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 export const DISCLAIMER = 'Research use, not for diagnosis.';
@@ -36,11 +37,13 @@ export interface ReportInput {
   context?: ReviewContext;
   /**
    * Lowest model probability the reader was asked about (the operating threshold); candidates below
-   * it are neither reviewed nor reported. Default 0.5.
+   * it are neither reviewed nor reported. Default: the document's operatingThreshold, else 0.5.
    */
   minProbability?: number;
   createdAt?: Date;
   software?: { name: string; version: string };
+  /** The reader's own measurements on the series (calipers, ROIs), exported in the SR. */
+  readerMeasurements?: readonly ReaderMeasurement[];
 }
 
 export interface ReportContent {
@@ -57,7 +60,8 @@ export interface ReportContent {
 export const DEFAULT_REPORT_THRESHOLD = 0.5;
 
 export function reportContent(input: ReportInput): ReportContent {
-  const minProbability = input.minProbability ?? DEFAULT_REPORT_THRESHOLD;
+  const minProbability =
+    input.minProbability ?? input.document.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
   const review = input.review ?? emptyReview(input.document.seriesInstanceUid);
   const reviewed = reviewedFindings(input.document, review, { minProbability, context });

@@ -77,7 +77,7 @@ export function randomAnatomy(rng: Rng): ChestAnatomy {
 }
 
 /** Radial depth (mm) of (x, y) inside an axis-aligned ellipse, measured along the ray from its centre. */
-export function ellipseDepth(x: number, y: number, ax: number, ay: number): number {
+function ellipseDepth(x: number, y: number, ax: number, ay: number): number {
   const r = Math.sqrt(x * x + y * y);
   const rho = Math.sqrt((x / ax) ** 2 + (y / ay) ** 2);
   if (rho === 0) return Math.min(ax, ay);
@@ -85,7 +85,7 @@ export function ellipseDepth(x: number, y: number, ax: number, ay: number): numb
 }
 
 /** Lung cross-section scale at height z: narrows to a point at the apex, widest below the hilum. */
-export function lungScaleAtZ(l: LungShape, z: number): number {
+function lungScaleAtZ(l: LungShape, z: number): number {
   if (z >= l.zApex) return 0;
   const zWide = l.zBase + 0.35 * (l.zApex - l.zBase);
   if (z <= zWide) return 1;
@@ -94,7 +94,7 @@ export function lungScaleAtZ(l: LungShape, z: number): number {
 }
 
 /** Cavity half-axes: the inside of the chest wall. */
-export function cavityAxes(a: ChestAnatomy): [number, number] {
+function cavityAxes(a: ChestAnatomy): [number, number] {
   const t = a.fatMm + a.muscleMm + a.wallMm;
   return [a.bodyAx - t, a.bodyAy - t];
 }
@@ -131,7 +131,7 @@ export function lungAt(a: ChestAnatomy, x: number, y: number, z: number): number
 }
 
 /** Whether a rib passes through the chest-wall point at angle `theta` (radians) and height z. */
-export function ribAt(a: ChestAnatomy, x: number, y: number, z: number): boolean {
+function ribAt(a: ChestAnatomy, x: number, y: number, z: number): boolean {
   // Sternum gap anteriorly; ribs slope downwards from back to front.
   if (y < -40 && Math.abs(x) < 28) return false;
   const theta = Math.atan2(-y, Math.abs(x)); // 0 lateral, +pi/2 anterior

@@ -42,7 +42,7 @@ export function boxFor(g: Grid, lo: Vec3, hi: Vec3): Box | null {
  * Sub-slice sample offsets (mm) along z, so thin structures are averaged over the slice
  * thickness (partial volume) instead of appearing or vanishing with the sampling phase.
  */
-export function zSubsamples(g: Grid): number[] {
+function zSubsamples(g: Grid): number[] {
   const n = Math.max(1, Math.round(g.spacing[2] / 0.8));
   const out: number[] = [];
   for (let s = 0; s < n; s++) out.push(((s + 0.5) / n - 0.5) * g.spacing[2]);

@@ -15,7 +15,7 @@ export interface Rng {
 }
 
 /** 32-bit string hash (FNV-1a), used to derive independent child seeds. */
-export function hashString(s: string, seed = 0x811c9dc5): number {
+function hashString(s: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

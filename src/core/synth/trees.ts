@@ -74,10 +74,6 @@ function grow(
   }
 }
 
-export interface AirwayTree {
-  segments: TubeSegment[];
-}
-
 /** Trachea, main bronchi and lobar airway trees; then pulmonary vessel trees from each hilum. */
 export function buildTrees(anatomy: ChestAnatomy, rng: Rng, zTop: number): TubeSegment[] {
   const segs: TubeSegment[] = [];

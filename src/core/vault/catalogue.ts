@@ -37,7 +37,7 @@ export function listStudies(state: VaultSessionState): CatalogueStudy[] {
   return state.index.studies.map((s) => summarise(state, s));
 }
 
-export function summarise(state: VaultSessionState, s: StudyRecord): CatalogueStudy {
+function summarise(state: VaultSessionState, s: StudyRecord): CatalogueStudy {
   const objects: Partial<Record<ObjectKind, number>> = {};
   for (const o of Object.values(state.index.objects)) {
     if (o.studyRef === s.ref) objects[o.kind] = (objects[o.kind] ?? 0) + 1;
@@ -69,7 +69,7 @@ export function summarise(state: VaultSessionState, s: StudyRecord): CatalogueSt
 }
 
 /** Finds studies by vault ref, StudyInstanceUID, or (through a series) series ref / UID / key. */
-export function findStudy(state: VaultSessionState, ref: string): StudyRecord | undefined {
+function findStudy(state: VaultSessionState, ref: string): StudyRecord | undefined {
   return state.index.studies.find(
     (s) =>
       s.ref === ref ||

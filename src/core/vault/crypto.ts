@@ -12,9 +12,9 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 
-export const KEY_BYTES = 32;
-export const NONCE_BYTES = 12;
-export const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
 /** nonce + tag around every sealed value */
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 

@@ -12,7 +12,7 @@ import { aad, open, seal, subkey } from './crypto';
 import type { KdfParams } from './kdf';
 import { readFileOr, writeFileDurable } from './atomic-fs';
 
-export const HEADER_FILE = 'vault.json';
+const HEADER_FILE = 'vault.json';
 export const FORMAT_NAME = 'pulmolens-vault';
 export const FORMAT_VERSION = 1;
 
@@ -46,7 +46,7 @@ const headerSchema = z.object({
 
 export type VaultHeader = z.infer<typeof headerSchema>;
 
-export function headerPath(dir: string): string {
+function headerPath(dir: string): string {
   return join(dir, HEADER_FILE);
 }
 

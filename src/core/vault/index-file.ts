@@ -11,7 +11,7 @@ import type { ScannedSeries, SeriesMetadata } from '../dicom/types';
 import { aad, open, seal } from './crypto';
 import { readFileOr, writeFileDurable } from './atomic-fs';
 
-export const INDEX_FILE = 'index.plv';
+const INDEX_FILE = 'index.plv';
 const MAGIC = Buffer.from('PLVIDX01', 'ascii');
 
 export type ObjectKind = 'dicom' | 'volume-cache' | 'analysis' | 'review' | 'report' | 'other';
@@ -73,7 +73,7 @@ export function emptyIndex(): IndexDoc {
   return { version: 1, generation: 0, studies: [], objects: {} };
 }
 
-export function indexPath(dir: string): string {
+function indexPath(dir: string): string {
   return join(dir, INDEX_FILE);
 }
 

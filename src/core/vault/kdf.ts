@@ -20,7 +20,7 @@ export type KdfCost = Pick<KdfParams, 'memoryKiB' | 'iterations' | 'parallelism'
 /** Product strength: 64 MiB, 3 passes, 4 lanes (about 0.5 s on a laptop core). */
 export const DEFAULT_KDF_COST: KdfCost = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 4 };
 
-export function isBelowProductStrength(c: KdfCost): boolean {
+function isBelowProductStrength(c: KdfCost): boolean {
   return (
     c.memoryKiB < DEFAULT_KDF_COST.memoryKiB ||
     c.iterations < DEFAULT_KDF_COST.iterations ||
@@ -53,7 +53,7 @@ export function checkKdfCost(c: KdfCost, allowWeak: boolean): void {
   }
 }
 
-export function normalizePassphrase(passphrase: string): Buffer {
+function normalizePassphrase(passphrase: string): Buffer {
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
     throw new PulmoLensError('INVALID_INPUT', 'the vault passphrase must not be empty');
   }

@@ -18,7 +18,7 @@ export function freshKdf(cost: KdfCost): KdfParams {
   return { algorithm: 'argon2id', ...cost, salt: randomBytes(16).toString('hex') };
 }
 
-export async function writeNewHeader(state: VaultSessionState, h: VaultHeader): Promise<void> {
+async function writeNewHeader(state: VaultSessionState, h: VaultHeader): Promise<void> {
   await writeHeader(state.dir, paths(state.dir).tmp, h);
   state.header = h;
 }

@@ -14,8 +14,8 @@ import { PulmoLensError } from '../../common/errors';
 import { aad, open, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 
-export const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
-export const OBJECT_HEADER_BYTES = 48;
+const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
+const OBJECT_HEADER_BYTES = 48;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 export interface ObjectCoords {
@@ -24,7 +24,7 @@ export interface ObjectCoords {
   chunkBytes: number;
 }
 
-export function objectHeader(c: ObjectCoords): Buffer {
+function objectHeader(c: ObjectCoords): Buffer {
   const h = Buffer.alloc(OBJECT_HEADER_BYTES);
   OBJECT_MAGIC.copy(h, 0);
   Buffer.from(c.vaultId, 'hex').copy(h, 8);
@@ -33,11 +33,11 @@ export function objectHeader(c: ObjectCoords): Buffer {
   return h;
 }
 
-export function chunkCount(size: number, chunkBytes: number): number {
+function chunkCount(size: number, chunkBytes: number): number {
   return Math.max(1, Math.ceil(size / chunkBytes));
 }
 
-export function encryptedSize(size: number, chunkBytes: number): number {
+function encryptedSize(size: number, chunkBytes: number): number {
   return OBJECT_HEADER_BYTES + chunkCount(size, chunkBytes) * SEAL_OVERHEAD + size;
 }
 

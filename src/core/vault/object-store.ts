@@ -31,7 +31,7 @@ export function now(): string {
   return new Date().toISOString();
 }
 
-export function wrapObjectKey(wrapKey: Buffer, vaultId: string, objectId: string, key: Buffer): string {
+function wrapObjectKey(wrapKey: Buffer, vaultId: string, objectId: string, key: Buffer): string {
   return seal(wrapKey, key, aad('PLV/object-key', vaultId, objectId)).toString('base64');
 }
 

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import { ioError } from './atomic-fs';
 
-export const LOCK_FILE = 'vault.lock';
+const LOCK_FILE = 'vault.lock';
 
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

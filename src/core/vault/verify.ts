@@ -46,7 +46,7 @@ export function verify(
   return state.track(() => verifyNow(state, opts));
 }
 
-export async function verifyNow(
+async function verifyNow(
   state: VaultSessionState,
   opts: { onProgress?: TaskOptions['onProgress'] },
 ): Promise<VerifyReport> {

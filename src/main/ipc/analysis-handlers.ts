@@ -10,8 +10,9 @@ import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
-import { REPORT_FILES, writeReportBundle } from '../../core/report';
+import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
 import { emptyReview, isReviewed } from '../../common/review/review';
+import type { FindingsDocument } from '../../common/findings/findings-document';
 import { stampReview } from '../../core/review/stamp';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
@@ -27,7 +28,10 @@ export interface AnalysisDeps {
   /** The pipeline (default: analyzeSeries in the inference worker). */
   analyze?: (loaded: LoadedSeries, opts: AnalyzeSeriesOptions) => Promise<AnalysisResult>;
   modelsDir?: string;
-  /** Findings at or above this probability are listed and reviewed (default 0.5, as the report). */
+  /**
+   * Findings at or above this probability are listed and reviewed (default: the analysis' own
+   * operatingThreshold; 0.5 for analyses stored before it existed).
+   */
   threshold?: number;
   saliency?: (
     loaded: LoadedSeries,
@@ -36,6 +40,8 @@ export interface AnalysisDeps {
     signal: AbortSignal,
   ) => Promise<Saliency>;
   now?: () => Date;
+  /** The reader's own measurements on a series, for the SR (none when absent). */
+  readerMeasurements?: (key: string) => Promise<readonly ReaderMeasurement[]>;
 }
 
 type AnalysisChannel =
@@ -49,7 +55,8 @@ type AnalysisChannel =
 export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
 
 export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
-  const threshold = deps.threshold ?? DEFAULT_REPORT_THRESHOLD;
+  const thresholdOf = (doc: FindingsDocument) =>
+    deps.threshold ?? doc.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const reviewer = deps.reviewer ?? osUser;
   const now = deps.now ?? (() => new Date());
   const analyze = deps.analyze ?? ((l, o) => analyzeSeries(l, o));
@@ -64,7 +71,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       analysedAt: meta.analysedAt,
       heatmap: meta.heatmap,
       review,
-      threshold,
+      threshold: thresholdOf(meta.document),
       reviewer: reviewer(),
       stored,
       warnings: meta.warnings,
@@ -137,7 +144,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const previous = (await deps.store.loadReview(req.key)) ?? emptyReview(doc.seriesInstanceUid);
       const review = stampReview(req, previous, reviewer(), now().toISOString());
       await deps.store.saveReview(req.key, review);
-      return { review, reviewed: isReviewed(doc, review, threshold) };
+      return { review, reviewed: isReviewed(doc, review, thresholdOf(doc)) };
     },
     'report.export': async ({ key, outDir, formats, overwrite }, ctx) => {
       if (!isAbsolute(outDir)) {
@@ -158,8 +165,9 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
           heatmap,
           document: meta.document,
           review,
-          minProbability: threshold,
+          minProbability: thresholdOf(meta.document),
           createdAt: now(),
+          readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
         },
         { formats, overwrite: overwrite === true },
       );

@@ -9,29 +9,43 @@ import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
+import { listFolder, locateDropped } from './folder-browser';
 import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
 import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
-import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
+import { createVaultHandlers, storedSeries, vaultAwareBackend, type SourcePaths } from './vault-handlers';
+import {
+  createMeasurementHandlers,
+  memoryMeasurementStore,
+  vaultMeasurementStore,
+  type MeasurementStore,
+} from './measurement-handlers';
 
 export interface HandlerDeps {
   backend: DicomBackend;
   appInfo: { name: string; version: string };
   /** Native folder picker; absent where there is none (browser test host). */
   openFolder?: () => Promise<string[] | null>;
+  /**
+   * Folders the browser preview may list and search for dropped folders (folders.list/locate);
+   * absent in the desktop app, which has the native dialog and real paths for drops.
+   */
+  browseRoots?: string[];
   /** How many decoded volumes to keep (each is ~2 bytes per voxel). */
   keepVolumes?: number;
   /** The vault session: series are opened from the vault, decoded data is dropped on lock. */
   vault?: VaultSessionHolder;
   /** Where analyses and reviews are kept (the vault in the app; memory when absent). */
   analysisStore?: AnalysisStore;
+  /** Where the reader's measurements are kept (default: the vault when there is one, else memory). */
+  measurementStore?: MeasurementStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
 }
 
-export function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
+function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
   const { volume } = l;
   return {
     key: l.series.key,
@@ -58,15 +72,23 @@ function frameSignature(s: ScannedSeries): string {
 }
 
 export function createHandlers(depsIn: HandlerDeps): Handlers {
+  const sources: SourcePaths = new Map();
   const deps = depsIn.vault
-    ? { ...depsIn, backend: vaultAwareBackend(depsIn.backend, depsIn.vault) }
+    ? { ...depsIn, backend: vaultAwareBackend(depsIn.backend, depsIn.vault, sources) }
     : depsIn;
   const scanned = new Map<string, ScannedSeries>();
   const loaded = new Map<string, LoadedSeries>();
   const thumbs = new Map<string, ReturnType<typeof makeThumbnail>>();
   const keep = deps.keepVolumes ?? 2;
+  const browseRoots = (): string[] => {
+    if (!deps.browseRoots?.length) {
+      throw new PulmoLensError('INVALID_INPUT', 'no folder browser here: use Open folder… or type the path');
+    }
+    return deps.browseRoots;
+  };
 
   deps.vault?.onForget(() => {
+    sources.clear();
     scanned.clear();
     loaded.clear();
     thumbs.clear();
@@ -88,20 +110,30 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     return l;
   };
 
+  const measurementStore =
+    deps.measurementStore ?? (deps.vault ? vaultMeasurementStore(deps.vault) : memoryMeasurementStore());
   return {
     ...createAnalysisHandlers({
       series: loadedSeries,
+      readerMeasurements: (key) => measurementStore.load(key),
       store: deps.analysisStore ?? memoryAnalysisStore(),
       // Reviews and reports name the reader who unlocked the vault, not the OS account.
       ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
-    ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
+    ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
+    ...createMeasurementHandlers(measurementStore),
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
-    'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
+    'app.info': () => ({
+      ...deps.appInfo,
+      nativeDialogs: deps.openFolder !== undefined,
+      folderBrowser: (deps.browseRoots?.length ?? 0) > 0,
+    }),
+    'folders.list': ({ path }) => listFolder(browseRoots(), path),
+    'folders.locate': async (q) => ({ paths: await locateDropped(browseRoots(), q) }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {
         throw new PulmoLensError('INVALID_INPUT', 'no native folder dialog here: type or drop a folder path');

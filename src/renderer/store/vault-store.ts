@@ -146,5 +146,3 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
     };
   });
 }
-
-export type VaultStore = ReturnType<typeof createVaultStore>;

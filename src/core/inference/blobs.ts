@@ -1,0 +1,417 @@
+import type { Vec3, Volume } from '../volume/volume';
+import { axisTable } from './grid';
+
+/**
+ * Stage 1a of the detector: a training-free multi-scale 3D blob detector. Scale-normalised
+ * difference of Gaussians (-sigma^2 * Laplacian of Gaussian) on the lung, one octave per grid
+ * (1, 2, 4 mm) so the large scales are as cheap as the small ones; spatial maxima of every level
+ * are merged within the stronger blob's extent. Outside the lung mask the HU are replaced by lung
+ * parenchyma, so the chest wall and mediastinum give no responses and a juxtapleural nodule that
+ * the mask's closing kept is an isolated blob. Hessian eigenvalues at each peak give a shape
+ * measure (1 = sphere, 0 = tube or plate) used only to rank, never to drop.
+ */
+
+export interface BlobCandidate {
+  /** Peak position in continuous volume voxels. */
+  centre: Vec3;
+  /** Diameter of the sphere the response is tuned to (2 * sqrt(3) * sigma), mm. */
+  scaleMm: number;
+  /** Scale-normalised response -sigma^2 * LoG at the peak, HU. */
+  response: number;
+  /** |lambda_min| / |lambda_max| of the Hessian at the peak when all three are negative, else 0. */
+  sphericity: number;
+  /** Gaussian-smoothed HU at the peak (at the peak's scale). */
+  smoothedHu: number;
+}
+
+/** A lung mask on its own regular grid over the volume (grid voxel g = volume voxel g * step). */
+export interface GridMask {
+  mask: Uint8Array;
+  dims: Vec3;
+  step: Vec3;
+}
+
+export interface BlobOptions {
+  /** Smallest and largest nodule diameter to tune to, mm (default 3 and 30). */
+  minDiameterMm?: number;
+  maxDiameterMm?: number;
+  /** Lowest scale-normalised response that makes a candidate, HU (default 25). */
+  minResponse?: number;
+  /** Lowest smoothed HU at a peak: aerated lung is not a nodule (default -800). */
+  minHu?: number;
+  /** What the HU outside the lung mask become (default -900, aerated lung). */
+  fillHu?: number;
+  checkCancelled?: () => void;
+}
+
+const K = Math.SQRT2;
+/** Sphere diameter that a scale-normalised LoG of this sigma answers most strongly (d = 2 sqrt 3 sigma). */
+const DIAMETER_PER_SIGMA = 2 * Math.sqrt(3);
+/** First Gaussian of an octave, grid voxels: its first DoG level answers 4 mm spheres on the 1 mm grid. */
+const SIGMA0 = 4 / DIAMETER_PER_SIGMA / Math.sqrt(K);
+/** [grid spacing mm, most levels]: 4, 5.7, 8 mm on the 1 mm grid; 11.3 ... 32 mm on the 2 mm grid. */
+const OCTAVES: Array<[number, number]> = [
+  [1, 3],
+  [2, 5],
+];
+
+/** Diameter level l of an octave on a `spacing` mm grid answers: DoG between sigma_l and K sigma_l. */
+function diameterAt(spacing: number, l: number): number {
+  return SIGMA0 * K ** (l + 0.5) * spacing * DIAMETER_PER_SIGMA;
+}
+
+export function detectBlobs(volume: Volume, lung: GridMask, opts: BlobOptions = {}): BlobCandidate[] {
+  const minD = opts.minDiameterMm ?? 3;
+  const maxD = opts.maxDiameterMm ?? 30;
+  const minResponse = opts.minResponse ?? 25;
+  const minHu = opts.minHu ?? -800;
+  const fill = opts.fillHu ?? -900;
+  const box = maskBox(lung, volume.dims);
+  if (!box) return [];
+  const found: BlobCandidate[] = [];
+  // Scales 1 mm apart would be wasted on large blobs: the 1 mm grid takes the small levels, the
+  // 2 mm grid the rest (sigma >= 1.4 of its voxels, so it is still well sampled).
+  let covered = 0;
+  for (const [spacing, maxLevels] of OCTAVES) {
+    const levels: number[] = [];
+    for (let l = 0; l < maxLevels; l++) {
+      const d = diameterAt(spacing, l);
+      if (d > covered * 1.01 && d >= minD / 1.1 && d <= maxD * 1.1) levels.push(l);
+    }
+    if (levels.length === 0) continue;
+    covered = diameterAt(spacing, Math.max(...levels));
+    octave(volume, lung, box, spacing, levels, { minResponse, minHu, fill }, found, opts);
+  }
+  return mergeBlobs(found, volume.spacingMm);
+}
+
+/**
+ * Keeps the strongest of blobs that describe one object: a weaker maximum whose centre lies within
+ * the stronger one's radius (at least 2 mm) is merged into it. Strongest first.
+ */
+export function mergeBlobs(all: BlobCandidate[], spacingMm: Vec3 = [1, 1, 1]): BlobCandidate[] {
+  const sorted = [...all].sort((a, b) => b.response - a.response);
+  const kept: BlobCandidate[] = [];
+  // Spatial hash on 16 mm cells: a blob's radius is at most 15 mm + margin.
+  const cell = 16;
+  const cells = new Map<string, BlobCandidate[]>();
+  const keyOf = (x: number, y: number, z: number) => `${x},${y},${z}`;
+  const mm = (c: BlobCandidate): Vec3 => [
+    c.centre[0] * spacingMm[0],
+    c.centre[1] * spacingMm[1],
+    c.centre[2] * spacingMm[2],
+  ];
+  for (const b of sorted) {
+    const p = mm(b);
+    const cx = Math.floor(p[0] / cell);
+    const cy = Math.floor(p[1] / cell);
+    const cz = Math.floor(p[2] / cell);
+    let merged = false;
+    for (let dz = -1; dz <= 1 && !merged; dz++)
+      for (let dy = -1; dy <= 1 && !merged; dy++)
+        for (let dx = -1; dx <= 1 && !merged; dx++) {
+          for (const k of cells.get(keyOf(cx + dx, cy + dy, cz + dz)) ?? []) {
+            const q = mm(k);
+            const d = Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+            if (d < Math.max(k.scaleMm / 2, 2)) {
+              merged = true;
+              break;
+            }
+          }
+        }
+    if (merged) continue;
+    kept.push(b);
+    const key = keyOf(cx, cy, cz);
+    const list = cells.get(key);
+    if (list) list.push(b);
+    else cells.set(key, [b]);
+  }
+  return kept;
+}
+
+interface Box {
+  lo: Vec3;
+  hi: Vec3;
+}
+
+/** Bounding box of the mask in volume voxels (inclusive), or null when empty. */
+function maskBox(lung: GridMask, volumeDims: Vec3): Box | null {
+  const [nx, ny, nz] = lung.dims;
+  const lo: Vec3 = [nx, ny, nz];
+  const hi: Vec3 = [-1, -1, -1];
+  let v = 0;
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++, v++) {
+        if (lung.mask[v] === 0) continue;
+        if (x < lo[0]) lo[0] = x;
+        if (x > hi[0]) hi[0] = x;
+        if (y < lo[1]) lo[1] = y;
+        if (y > hi[1]) hi[1] = y;
+        if (z < lo[2]) lo[2] = z;
+        if (z > hi[2]) hi[2] = z;
+      }
+  if (hi[0] < 0) return null;
+  // Grid voxels cover +-half a grid step around their centre.
+  const out: Box = { lo: [0, 0, 0], hi: [0, 0, 0] };
+  for (let a = 0; a < 3; a++) {
+    out.lo[a] = Math.max(0, (lo[a]! - 0.5) * lung.step[a]!);
+    out.hi[a] = Math.min(volumeDims[a]! - 1, (hi[a]! + 0.5) * lung.step[a]!);
+  }
+  return out;
+}
+
+interface Limits {
+  minResponse: number;
+  minHu: number;
+  fill: number;
+}
+
+/** One octave: HU on a `spacing` mm grid over the lung box, Gaussian levels, DoG maxima. */
+function octave(
+  volume: Volume,
+  lung: GridMask,
+  box: Box,
+  spacing: number,
+  levels: number[],
+  lim: Limits,
+  out: BlobCandidate[],
+  opts: BlobOptions,
+): void {
+  const step: Vec3 = [
+    spacing / volume.spacingMm[0],
+    spacing / volume.spacingMm[1],
+    spacing / volume.spacingMm[2],
+  ];
+  // Margin of a few sigma of the largest level so the box edge does not bias the blur.
+  const marginVox = Math.ceil(3 * SIGMA0 * K ** (Math.max(...levels) + 1));
+  const first: Vec3 = [0, 0, 0];
+  const dims: Vec3 = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    const g0 = Math.max(0, Math.floor(box.lo[a]! / step[a]!) - marginVox);
+    const gMax = Math.floor((volume.dims[a]! - 1) / step[a]! + 1e-6);
+    const g1 = Math.min(gMax, Math.ceil(box.hi[a]! / step[a]!) + marginVox);
+    first[a] = g0;
+    dims[a] = Math.max(1, g1 - g0 + 1);
+  }
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  // Lung mask looked up per grid voxel (nearest).
+  const lx = Int32Array.from({ length: nx }, (_, i) =>
+    Math.min(lung.dims[0] - 1, Math.round(((first[0] + i) * step[0]) / lung.step[0])),
+  );
+  const ly = Int32Array.from({ length: ny }, (_, i) =>
+    Math.min(lung.dims[1] - 1, Math.round(((first[1] + i) * step[1]) / lung.step[1])),
+  );
+  const lz = Int32Array.from({ length: nz }, (_, i) =>
+    Math.min(lung.dims[2] - 1, Math.round(((first[2] + i) * step[2]) / lung.step[2])),
+  );
+  const inLung = new Uint8Array(nx * ny * nz);
+  const lplane = lung.dims[0] * lung.dims[1];
+  let v = 0;
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++) {
+      const row = lz[z]! * lplane + ly[y]! * lung.dims[0];
+      for (let x = 0; x < nx; x++, v++) inLung[v] = lung.mask[row + lx[x]!]!;
+    }
+  const g = resampleBox(volume, step, first, dims);
+  for (let i = 0; i < g.length; i++) if (inLung[i] === 0) g[i] = lim.fill;
+  opts.checkCancelled?.();
+
+  const top = Math.max(...levels) + 1;
+  let sigma = SIGMA0;
+  gaussianBlur(g, dims, sigma);
+  let prev = g;
+  for (let l = 0; l < top; l++) {
+    const next = sigma * K;
+    const cur = prev.slice();
+    gaussianBlur(cur, dims, Math.sqrt(next * next - sigma * sigma));
+    opts.checkCancelled?.();
+    if (levels.includes(l)) {
+      // prev becomes the response: (G_sigma - G_{k sigma}) / (k - 1) = -sigma^2 LoG (approximately)
+      const inv = 1 / (K - 1);
+      for (let i = 0; i < prev.length; i++) prev[i] = (prev[i]! - cur[i]!) * inv;
+      const scaleMm = diameterAt(spacing, l);
+      for (let z = 1; z < nz - 1; z++)
+        for (let y = 1; y < ny - 1; y++)
+          for (let x = 1; x < nx - 1; x++) {
+            const c = x + y * nx + z * plane;
+            const r = prev[c]!;
+            if (r < lim.minResponse || inLung[c] === 0) continue;
+            if (!isMax26(prev, c, nx, plane)) continue;
+            const hu = cur[c]!;
+            if (hu < lim.minHu) continue;
+            out.push({
+              centre: [(first[0] + x) * step[0], (first[1] + y) * step[1], (first[2] + z) * step[2]],
+              scaleMm,
+              response: r,
+              sphericity: sphericityAt(cur, c, nx, plane),
+              smoothedHu: hu,
+            });
+          }
+    }
+    prev = cur;
+    sigma = next;
+  }
+}
+
+function isMax26(r: Float32Array, c: number, nx: number, plane: number): boolean {
+  const v = r[c]!;
+  for (let dz = -plane; dz <= plane; dz += plane)
+    for (let dy = -nx; dy <= nx; dy += nx)
+      for (let dx = -1; dx <= 1; dx++) {
+        const n = c + dz + dy + dx;
+        if (n === c) continue;
+        const q = r[n]!;
+        // Ties go to the lower index so a plateau yields one maximum.
+        if (q > v || (q === v && n < c)) return false;
+      }
+  return true;
+}
+
+/** Hessian of a smoothed volume at an interior voxel; |lambda_min| / |lambda_max| for a bright blob. */
+function sphericityAt(g: Float32Array, c: number, nx: number, plane: number): number {
+  const at = (o: number) => g[c + o]!;
+  const v = at(0);
+  const hxx = at(1) - 2 * v + at(-1);
+  const hyy = at(nx) - 2 * v + at(-nx);
+  const hzz = at(plane) - 2 * v + at(-plane);
+  const hxy = (at(1 + nx) - at(1 - nx) - at(-1 + nx) + at(-1 - nx)) / 4;
+  const hxz = (at(1 + plane) - at(1 - plane) - at(-1 + plane) + at(-1 - plane)) / 4;
+  const hyz = (at(nx + plane) - at(nx - plane) - at(-nx + plane) + at(-nx - plane)) / 4;
+  const [l1, , l3] = symmetricEigenvalues(hxx, hyy, hzz, hxy, hxz, hyz);
+  // Bright blob: all eigenvalues negative; l1 most negative, l3 closest to zero.
+  if (l3 >= 0 || l1 >= 0) return 0;
+  return l3 / l1;
+}
+
+/** Eigenvalues of a symmetric 3x3 matrix, ascending (Smith's trigonometric method). */
+export function symmetricEigenvalues(
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+  f: number,
+): [number, number, number] {
+  // Matrix [[a, d, e], [d, b, f], [e, f, c]]
+  const p1 = d * d + e * e + f * f;
+  if (p1 === 0) return [a, b, c].sort((x, y) => x - y) as [number, number, number];
+  const q = (a + b + c) / 3;
+  const p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2 * p1;
+  const p = Math.sqrt(p2 / 6);
+  const ba = (a - q) / p;
+  const bb = (b - q) / p;
+  const bc = (c - q) / p;
+  const bd = d / p;
+  const be = e / p;
+  const bf = f / p;
+  const detB = ba * (bb * bc - bf * bf) - bd * (bd * bc - bf * be) + be * (bd * bf - bb * be);
+  const r = Math.min(1, Math.max(-1, detB / 2));
+  const phi = Math.acos(r) / 3;
+  const e1 = q + 2 * p * Math.cos(phi);
+  const e3 = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3);
+  const e2 = 3 * q - e1 - e3;
+  return [e3, e2, e1];
+}
+
+/** Trilinear HU on grid voxels first..first+dims-1 of a grid with `step` volume voxels per voxel. */
+function resampleBox(volume: Volume, step: Vec3, first: Vec3, dims: Vec3): Float32Array {
+  const [gx, gy, gz] = dims;
+  const [vx, vy, vz] = volume.dims;
+  const tx = axisTable(gx, step[0], vx, first[0]);
+  const ty = axisTable(gy, step[1], vy, first[1]);
+  const tz = axisTable(gz, step[2], vz, first[2]);
+  const src = volume.hu;
+  const vplane = vx * vy;
+  const out = new Float32Array(gx * gy * gz);
+  let o = 0;
+  for (let z = 0; z < gz; z++) {
+    const k0 = tz.lo[z]! * vplane;
+    const k1 = tz.hi[z]! * vplane;
+    const wz = tz.w[z]!;
+    for (let y = 0; y < gy; y++) {
+      const a00 = k0 + ty.lo[y]! * vx;
+      const a01 = k0 + ty.hi[y]! * vx;
+      const a10 = k1 + ty.lo[y]! * vx;
+      const a11 = k1 + ty.hi[y]! * vx;
+      const wy = ty.w[y]!;
+      for (let x = 0; x < gx; x++) {
+        const i0 = tx.lo[x]!;
+        const i1 = tx.hi[x]!;
+        const wx = tx.w[x]!;
+        const c00 = src[a00 + i0]! + (src[a00 + i1]! - src[a00 + i0]!) * wx;
+        const c01 = src[a01 + i0]! + (src[a01 + i1]! - src[a01 + i0]!) * wx;
+        const c10 = src[a10 + i0]! + (src[a10 + i1]! - src[a10 + i0]!) * wx;
+        const c11 = src[a11 + i0]! + (src[a11 + i1]! - src[a11 + i0]!) * wx;
+        const c0 = c00 + (c01 - c00) * wy;
+        const c1 = c10 + (c11 - c10) * wy;
+        out[o++] = c0 + (c1 - c0) * wz;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * In-place separable Gaussian blur (sigma in grid voxels), edges clamped. Each pass walks memory
+ * in order (x along rows, y as whole rows, z as whole planes), which matters far more than the
+ * arithmetic on volumes of tens of millions of voxels.
+ */
+export function gaussianBlur(data: Float32Array, dims: Vec3, sigma: number): void {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = new Float32Array(2 * radius + 1);
+  let sum = 0;
+  for (let t = -radius; t <= radius; t++)
+    sum += kernel[t + radius] = Math.exp((-t * t) / (2 * sigma * sigma));
+  for (let t = 0; t < kernel.length; t++) kernel[t]! /= sum;
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  const taps = kernel.length;
+  // x: one padded row at a time.
+  const line = new Float32Array(nx + 2 * radius);
+  for (let r = 0; r < ny * nz; r++) {
+    const base = r * nx;
+    line.set(data.subarray(base, base + nx), radius);
+    line.fill(data[base]!, 0, radius);
+    line.fill(data[base + nx - 1]!, radius + nx);
+    for (let x = 0; x < nx; x++) {
+      let s = 0;
+      for (let q = 0; q < taps; q++) s += kernel[q]! * line[x + q]!;
+      data[base + x] = s;
+    }
+  }
+  // y: rows of one plane accumulated into a plane buffer.
+  const buf = new Float32Array(plane);
+  for (let z = 0; z < nz; z++) {
+    const base = z * plane;
+    buf.fill(0);
+    for (let y = 0; y < ny; y++) {
+      const o = y * nx;
+      for (let q = 0; q < taps; q++) {
+        const yy = Math.min(ny - 1, Math.max(0, y + q - radius));
+        const w = kernel[q]!;
+        const src = base + yy * nx;
+        for (let x = 0; x < nx; x++) buf[o + x]! += w * data[src + x]!;
+      }
+    }
+    data.set(buf, base);
+  }
+  // z: whole planes; a ring of the last radius+1 input planes keeps the pass in place.
+  if (nz < 2) return;
+  const ring = Array.from({ length: taps }, () => new Float32Array(plane));
+  const planeAt = (z: number) => ring[((z % taps) + taps) % taps]!;
+  const load = (z: number) => planeAt(z).set(data.subarray(z * plane, (z + 1) * plane));
+  for (let z = 0; z < Math.min(nz, radius + 1); z++) load(z);
+  for (let z = 0; z < nz; z++) {
+    if (z + radius < nz && z + radius > radius) load(z + radius);
+    buf.fill(0);
+    for (let q = 0; q < taps; q++) {
+      const zz = Math.min(nz - 1, Math.max(0, z + q - radius));
+      const src = planeAt(zz);
+      const w = kernel[q]!;
+      for (let p = 0; p < plane; p++) buf[p]! += w * src[p]!;
+    }
+    data.set(buf, z * plane);
+  }
+}

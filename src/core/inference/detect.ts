@@ -1,0 +1,175 @@
+/** The 3D U-Net on the whole scan: sliding-window probability on the model grid, and on the CT grid. */
+import type { Volume, VolumeGeometry } from '../volume/volume';
+import { axisTable, huScaler, resampleSlab, type Grid } from './grid';
+import type { ModelRuntime } from './runtime';
+import { coverage, gaussianWeights, tileStarts } from './sliding-window';
+
+/** The detector's probability on the volume's own grid: probability = data[v] / 255. */
+export interface Heatmap extends VolumeGeometry {
+  data: Uint8Array;
+}
+
+/**
+ * Sliding-window detection on the model grid, one slab of tile rows at a time: only the scaled
+ * input of the current slab and the probability accumulator exist at full model-grid size. Tiles
+ * that hold no lung are skipped. Returns probability x lung mask on the model grid.
+ */
+export async function detectHeatmap(
+  volume: Volume,
+  grid: Grid,
+  coarse: Grid,
+  mask: Uint8Array,
+  rt: ModelRuntime,
+  overlap: number,
+  progress: (stage: string, done: number, total: number) => void,
+  check: () => void,
+): Promise<Float32Array> {
+  const det = rt.manifest.detector;
+  const [pz, py, px] = det.patchSize;
+  const [gx, gy, gz] = grid.dims;
+  const stride = (p: number) => Math.max(1, Math.round(p * (1 - overlap)));
+  const zs = tileStarts(gz, pz, stride(pz));
+  const ys = tileStarts(gy, py, stride(py));
+  const xs = tileStarts(gx, px, stride(px));
+  const wz = gaussianWeights(pz);
+  const wy = gaussianWeights(py);
+  const wx = gaussianWeights(px);
+  const plane = gx * gy;
+  const acc = new Float32Array(plane * gz);
+  const scale = huScaler(det.huWindow);
+  const pad = scale(-1000);
+  const [cx, cy] = coarse.dims;
+  // Model grid index -> coarse grid index (nearest), per axis.
+  const toCoarse = (n: number, a: 0 | 1 | 2) =>
+    Math.min(coarse.dims[a] - 1, Math.round((n * grid.step[a]) / coarse.step[a]));
+  const cxOf = Int32Array.from({ length: gx }, (_, i) => toCoarse(i, 0));
+  const cyOf = Int32Array.from({ length: gy }, (_, i) => toCoarse(i, 1));
+  const czOf = Int32Array.from({ length: gz }, (_, i) => toCoarse(i, 2));
+  const hasLung = (x0: number, y0: number, z0: number) => {
+    const xa = cxOf[x0]!;
+    const xb = cxOf[Math.min(gx, x0 + px) - 1]!;
+    const ya = cyOf[y0]!;
+    const yb = cyOf[Math.min(gy, y0 + py) - 1]!;
+    const za = czOf[z0]!;
+    const zb = czOf[Math.min(gz, z0 + pz) - 1]!;
+    for (let z = za; z <= zb; z++)
+      for (let y = ya; y <= yb; y++)
+        for (let x = xa; x <= xb; x++) if (mask[x + y * cx + z * cx * cy]) return true;
+    return false;
+  };
+  const total = zs.length * ys.length * xs.length;
+  let done = 0;
+  const patch = new Float32Array(pz * py * px);
+  for (const z0 of zs) {
+    const z1 = Math.min(gz, z0 + pz);
+    const rows = ys
+      .flatMap((y0) => xs.map((x0) => [y0, x0] as const))
+      .filter(([y0, x0]) => hasLung(x0, y0, z0));
+    done += ys.length * xs.length - rows.length;
+    if (rows.length === 0) continue;
+    const slab = resampleSlab(
+      volume.hu,
+      volume.dims,
+      grid,
+      z0,
+      z1,
+      new Float32Array(plane * (z1 - z0)),
+      scale,
+    );
+    for (const [y0, x0] of rows) {
+      check();
+      patch.fill(pad);
+      for (let z = 0; z < z1 - z0; z++)
+        for (let y = 0; y < py && y0 + y < gy; y++) {
+          const src = z * plane + (y0 + y) * gx + x0;
+          const n = Math.min(px, gx - x0);
+          patch.set(slab.subarray(src, src + n), z * py * px + y * px);
+        }
+      const out = await rt.detect(patch, [pz, py, px]);
+      for (let z = 0; z < z1 - z0; z++)
+        for (let y = 0; y < py && y0 + y < gy; y++) {
+          const w = wz[z]! * wy[y]!;
+          const dst = (z0 + z) * plane + (y0 + y) * gx + x0;
+          const src = z * py * px + y * px;
+          for (let x = 0; x < px && x0 + x < gx; x++) acc[dst + x]! += out[src + x]! * w * wx[x]!;
+        }
+      done++;
+      progress('detection', done, total);
+    }
+  }
+  progress('detection', total, total);
+  const cz = coverage(gz, zs, wz);
+  const cyv = coverage(gy, ys, wy);
+  const cxv = coverage(gx, xs, wx);
+  for (let z = 0; z < gz; z++) {
+    const mz = czOf[z]! * cx * cy;
+    for (let y = 0; y < gy; y++) {
+      const my = mz + cyOf[y]! * cx;
+      const n = cz[z]! * cyv[y]!;
+      const base = z * plane + y * gx;
+      for (let x = 0; x < gx; x++) {
+        acc[base + x] = mask[my + cxOf[x]!] ? acc[base + x]! / (n * cxv[x]!) : 0;
+      }
+    }
+  }
+  return acc;
+}
+
+/** Trilinear resampling of the model-grid probability onto the volume grid, as bytes (p * 255). */
+export function mapBack(prob: Float32Array, grid: Grid, volume: Volume): Heatmap {
+  const [vx, vy, vz] = volume.dims;
+  const [gx, gy, gz] = grid.dims;
+  const inv = (a: 0 | 1 | 2) => 1 / grid.step[a];
+  const tx = axisTable(vx, inv(0), gx);
+  const ty = axisTable(vy, inv(1), gy);
+  const tz = axisTable(vz, inv(2), gz);
+  const data = new Uint8Array(vx * vy * vz);
+  const plane = gx * gy;
+  let o = 0;
+  for (let k = 0; k < vz; k++) {
+    const k0 = tz.lo[k]! * plane;
+    const k1 = tz.hi[k]! * plane;
+    const wzk = tz.w[k]!;
+    for (let j = 0; j < vy; j++) {
+      const j0 = ty.lo[j]! * gx;
+      const j1 = ty.hi[j]! * gx;
+      const wyj = ty.w[j]!;
+      const a00 = k0 + j0;
+      const a01 = k0 + j1;
+      const a10 = k1 + j0;
+      const a11 = k1 + j1;
+      for (let i = 0; i < vx; i++) {
+        const i0 = tx.lo[i]!;
+        const i1 = tx.hi[i]!;
+        const wxi = tx.w[i]!;
+        const p00 = prob[a00 + i0]!;
+        const q00 = prob[a00 + i1]!;
+        const p01 = prob[a01 + i0]!;
+        const q01 = prob[a01 + i1]!;
+        const p10 = prob[a10 + i0]!;
+        const q10 = prob[a10 + i1]!;
+        const p11 = prob[a11 + i0]!;
+        const q11 = prob[a11 + i1]!;
+        // Most of a scan is outside the lung mask, where all eight neighbours are exactly 0.
+        if (p00 + q00 + p01 + q01 + p10 + q10 + p11 + q11 === 0) {
+          o++;
+          continue;
+        }
+        const c00 = p00 + (q00 - p00) * wxi;
+        const c01 = p01 + (q01 - p01) * wxi;
+        const c10 = p10 + (q10 - p10) * wxi;
+        const c11 = p11 + (q11 - p11) * wxi;
+        const c0 = c00 + (c01 - c00) * wyj;
+        const c1 = c10 + (c11 - c10) * wyj;
+        data[o++] = Math.round(Math.min(1, Math.max(0, c0 + (c1 - c0) * wzk)) * 255);
+      }
+    }
+  }
+  return {
+    dims: [...volume.dims],
+    spacingMm: [...volume.spacingMm],
+    originLps: [...volume.originLps],
+    direction: [...volume.direction],
+    data,
+  };
+}

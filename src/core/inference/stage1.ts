@@ -1,0 +1,186 @@
+/**
+ * Stage 1 of the two-stage detector: candidates with near-total sensitivity. The union of a
+ * training-free multi-scale blob detector (blobs.ts) and the peaks of the 3D U-Net heatmap, both
+ * inside the HU lung mask. The runtime pipeline and training/mine_candidates.ts both call
+ * `runStage1`, so training sees exactly the candidates the app makes.
+ */
+import type { Vec3, Volume } from '../volume/volume';
+import { detectBlobs, type BlobCandidate } from './blobs';
+import { findCandidates, type Candidate } from './candidates';
+import { detectHeatmap, mapBack, type Heatmap } from './detect';
+import { gridFor, gridToVolume, resampleSlab, type Grid } from './grid';
+import { lungMaskFromHu, type LungMask } from './lung-mask';
+import type { ModelRuntime } from './runtime';
+
+export type CandidateSource = 'blob' | 'unet' | 'both';
+
+export interface Stage1Candidate {
+  /** Continuous volume voxel (i, j, k): the blob peak when the blob detector found it. */
+  centre: Vec3;
+  source: CandidateSource;
+  /** Blob scale (diameter the blob filter is tuned to), else the U-Net region's extent, mm. */
+  scaleMm: number;
+  /** Scale-normalised blob response (HU) x (0.25 + sphericity); null for U-Net-only candidates. */
+  blobScore: number | null;
+  /** U-Net peak probability; null for blob-only candidates. */
+  unetScore: number | null;
+}
+
+export interface Stage1Options {
+  /** Sliding-window overlap of the U-Net. */
+  overlap: number;
+  /** Lowest U-Net peak probability that makes a candidate (default 0.1). */
+  unetThreshold?: number;
+  maxUnetCandidates?: number;
+  /** Most blob candidates kept per blob scale, best blobScore first (default BLOB_QUOTA). */
+  blobQuota?: (scaleMm: number) => number;
+  /** Smallest nodule diameter the blob detector tunes to, mm (default 4; raised for thick slices). */
+  minBlobDiameterMm?: number;
+  progress?: (stage: string, done: number, total: number) => void;
+  check?: () => void;
+  /** Called after each sub-stage with its name, for timings. */
+  lap?: (name: string) => void;
+}
+
+export interface Stage1Result {
+  /** The detector's grid (model spacing) and the lung mask's grid (twice as coarse). */
+  grid: Grid;
+  coarse: Grid;
+  lung: LungMask;
+  heatmap: Heatmap;
+  candidates: Stage1Candidate[];
+  /** U-Net candidates as findCandidates made them (model grid), for diagnostics. */
+  unet: Candidate[];
+  blobs: BlobCandidate[];
+}
+
+export const DEFAULT_UNET_THRESHOLD = 0.1;
+/**
+ * Blob candidates kept per scale, best blobScore first. Per scale, because the small scales hold
+ * thousands of vessel cross-sections whose response outranks a faint ground-glass nodule at a
+ * larger scale; measured on held-out phantoms (training/stage1_recall.ts), 60 per scale kept every
+ * nodule >= 4 mm but a small juxtavascular one at rank 58 of the 4 mm scale, hence 100 there.
+ */
+export const BLOB_QUOTA = (scaleMm: number): number => (scaleMm < 5 ? 100 : 60);
+
+export async function runStage1(
+  volume: Volume,
+  rt: ModelRuntime,
+  opts: Stage1Options,
+): Promise<Stage1Result> {
+  const progress = opts.progress ?? (() => undefined);
+  const check = opts.check ?? (() => undefined);
+  const lap = opts.lap ?? (() => undefined);
+  const det = rt.manifest.detector;
+
+  // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
+  progress('lung mask', 0, 1);
+  const grid = gridFor(volume, det.spacingMm);
+  const coarseSpacing: Vec3 = [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2];
+  const coarse = gridFor(volume, coarseSpacing);
+  const coarseHu = resampleSlab(
+    volume.hu,
+    volume.dims,
+    coarse,
+    0,
+    coarse.dims[2],
+    new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
+  );
+  const lung = lungMaskFromHu(coarseHu, coarse.dims, coarseSpacing);
+  progress('lung mask', 1, 1);
+  lap('lungMask');
+
+  progress('blob detection', 0, 1);
+  const blobs = detectBlobs(
+    volume,
+    { mask: lung.core, dims: coarse.dims, step: coarse.step },
+    { minDiameterMm: opts.minBlobDiameterMm ?? 4, checkCancelled: check },
+  );
+  progress('blob detection', 1, 1);
+  lap('blobs');
+
+  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.overlap, progress, check);
+  lap('detect');
+
+  progress('heatmap', 0, 1);
+  const heatmap = mapBack(prob, grid, volume);
+  progress('heatmap', 1, 1);
+  lap('heatmap');
+
+  progress('candidates', 0, 1);
+  const unet = findCandidates(prob, grid.dims, {
+    threshold: opts.unetThreshold ?? DEFAULT_UNET_THRESHOLD,
+    spacingMm: det.spacingMm,
+    maxCandidates: opts.maxUnetCandidates ?? 200,
+  });
+  const candidates = unionCandidates(
+    selectBlobs(blobs, opts.blobQuota ?? BLOB_QUOTA),
+    unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) })),
+    volume.spacingMm,
+  );
+  progress('candidates', 1, 1);
+  lap('candidates');
+  return { grid, coarse, lung, heatmap, candidates, unet, blobs };
+}
+
+/** The blob ranking score: response favouring round shapes over tubes and plates. */
+export function blobScore(b: BlobCandidate): number {
+  return b.response * (0.25 + b.sphericity);
+}
+
+/** The best `quota(scale)` blobs of each scale, then all of them by blobScore. */
+export function selectBlobs(blobs: BlobCandidate[], quota: (scaleMm: number) => number): BlobCandidate[] {
+  const ranked = [...blobs].sort((a, b) => blobScore(b) - blobScore(a));
+  const taken = new Map<number, number>();
+  return ranked.filter((b) => {
+    const n = taken.get(b.scaleMm) ?? 0;
+    if (n >= quota(b.scaleMm)) return false;
+    taken.set(b.scaleMm, n + 1);
+    return true;
+  });
+}
+
+/**
+ * Blob candidates and U-Net candidates (centres in volume voxels) as one list: a U-Net candidate
+ * whose centre lies within a blob's radius (at least 3 mm), or a blob within the U-Net region's
+ * radius, is the same object (source 'both', kept at the blob peak). Order: blobs by blobScore,
+ * then the U-Net-only ones by peak.
+ */
+export function unionCandidates(
+  blobs: BlobCandidate[],
+  unet: Candidate[],
+  spacingMm: Vec3,
+): Stage1Candidate[] {
+  const out: Stage1Candidate[] = blobs.map((b) => ({
+    centre: b.centre,
+    source: 'blob',
+    scaleMm: b.scaleMm,
+    blobScore: blobScore(b),
+    unetScore: null,
+  }));
+  const dist = (a: Vec3, b: Vec3) =>
+    Math.hypot((a[0] - b[0]) * spacingMm[0], (a[1] - b[1]) * spacingMm[1], (a[2] - b[2]) * spacingMm[2]);
+  for (const u of [...unet].sort((a, b) => b.peak - a.peak)) {
+    let best = -1;
+    let bestD = Infinity;
+    for (let i = 0; i < blobs.length; i++) {
+      const d = dist(u.centre, out[i]!.centre);
+      const reach = Math.max(blobs[i]!.scaleMm / 2, u.extentMm / 2, 3);
+      if (d <= reach && d < bestD) {
+        best = i;
+        bestD = d;
+      }
+    }
+    const hit = best >= 0 ? out[best]! : null;
+    if (hit && hit.unetScore === null) {
+      hit.source = 'both';
+      hit.unetScore = u.peak;
+    } else if (hit) {
+      // A second U-Net peak on the same blob: keep the stronger one's score.
+      hit.unetScore = Math.max(hit.unetScore!, u.peak);
+    } else {
+      out.push({ centre: u.centre, source: 'unet', scaleMm: u.extentMm, blobScore: null, unetScore: u.peak });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,204 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  detectBlobs,
+  gaussianBlur,
+  mergeBlobs,
+  symmetricEigenvalues,
+  type BlobCandidate,
+} from '../../src/core/inference/blobs';
+import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../../src/core/inference/cubes';
+import { gridFor, resampleSlab } from '../../src/core/inference/grid';
+import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { FALLBACK_OPERATING_THRESHOLD, loadManifest } from '../../src/core/inference/manifest';
+import { selectBlobs, unionCandidates } from '../../src/core/inference/stage1';
+import type { Vec3 } from '../../src/core/volume/volume';
+import { syntheticChest } from '../support/synthetic-chest';
+import { ensureTestModels } from '../support/test-models';
+
+describe('Gaussian blur and Hessian eigenvalues', () => {
+  it('keeps a constant and the total of an impulse, and spreads it with the given sigma', () => {
+    const dims: Vec3 = [21, 19, 17];
+    const d = new Float32Array(21 * 19 * 17).fill(-850);
+    gaussianBlur(d, dims, 1.7);
+    for (const v of d) expect(v).toBeCloseTo(-850, 2);
+    const imp = new Float32Array(21 * 19 * 17);
+    const c = 10 + 9 * 21 + 8 * 21 * 19;
+    imp[c] = 1000;
+    gaussianBlur(imp, dims, 1.5);
+    expect(imp.reduce((a, b) => a + b, 0)).toBeCloseTo(1000, 1);
+    // Second moment along x = sigma^2.
+    let m2 = 0;
+    for (let x = 0; x < 21; x++) m2 += imp[x + 9 * 21 + 8 * 21 * 19]! * (x - 10) ** 2;
+    let m0 = 0;
+    for (let x = 0; x < 21; x++) m0 += imp[x + 9 * 21 + 8 * 21 * 19]!;
+    expect(m2 / m0).toBeCloseTo(1.5 ** 2, 1);
+  });
+
+  it('eigenvalues of a symmetric matrix, ascending', () => {
+    expect(symmetricEigenvalues(3, 1, 2, 0, 0, 0)).toEqual([1, 2, 3]);
+    // [[2,1,0],[1,2,0],[0,0,5]] -> 1, 3, 5
+    const e = symmetricEigenvalues(2, 2, 5, 1, 0, 0);
+    expect(e[0]).toBeCloseTo(1, 9);
+    expect(e[1]).toBeCloseTo(3, 9);
+    expect(e[2]).toBeCloseTo(5, 9);
+  });
+});
+
+describe('blob detector', () => {
+  const spacing: Vec3 = [0.8, 0.8, 1.5];
+  const nodules = [
+    { centre: [66, 50, 24] as Vec3, diameterMm: 8, hu: 30 },
+    { centre: [30, 48, 20] as Vec3, diameterMm: 5, hu: -500 },
+  ];
+  const vol = syntheticChest({ nodules, spacingMm: spacing });
+  const coarse = gridFor(vol, [2, 2, 2]);
+  const hu = resampleSlab(
+    vol.hu,
+    vol.dims,
+    coarse,
+    0,
+    coarse.dims[2],
+    new Float32Array(coarse.dims.reduce((a, b) => a * b)),
+  );
+  const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+  const blobs = detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step });
+
+  it('puts a blob on each nodule, with a scale near its size, round, and the solid one strongest', () => {
+    for (const n of nodules) {
+      const near = blobs.filter(
+        (b) => Math.hypot(...b.centre.map((c, a) => (c - n.centre[a]!) * spacing[a]!)) <= n.diameterMm / 2,
+      );
+      expect(near.length, `blob on the ${n.diameterMm} mm nodule`).toBeGreaterThan(0);
+      const best = near.sort((a, b) => b.response - a.response)[0]!;
+      expect(best.scaleMm).toBeGreaterThan(n.diameterMm / 2);
+      expect(best.scaleMm).toBeLessThan(n.diameterMm * 2);
+      expect(best.sphericity).toBeGreaterThan(0.5);
+    }
+    expect(blobs[0]!.response).toBe(Math.max(...blobs.map((b) => b.response)));
+  });
+
+  it('merges maxima within the stronger blob radius, keeps separate ones', () => {
+    const b = (x: number, r: number, s = 10): BlobCandidate => ({
+      centre: [x, 0, 0],
+      scaleMm: s,
+      response: r,
+      sphericity: 1,
+      smoothedHu: 0,
+    });
+    const kept = mergeBlobs([b(0, 100), b(4, 50), b(6, 60, 4), b(30, 10)]);
+    expect(kept.map((k) => k.centre[0])).toEqual([0, 6, 30]);
+  });
+
+  it('keeps the best blobs of each scale, so small-scale vessels cannot crowd out a large faint blob', () => {
+    const mk = (scaleMm: number, response: number): BlobCandidate => ({
+      centre: [0, 0, 0],
+      scaleMm,
+      response,
+      sphericity: 0.5,
+      smoothedHu: 0,
+    });
+    const many = [...Array.from({ length: 50 }, (_, i) => mk(4, 500 + i)), mk(16, 100)];
+    const sel = selectBlobs(many, () => 10);
+    expect(sel).toHaveLength(11);
+    expect(sel.some((s) => s.scaleMm === 16)).toBe(true);
+  });
+});
+
+describe('union of blob and U-Net candidates', () => {
+  it('marks a U-Net peak on a blob as both, keeps U-Net-only ones, blob peak stays the centre', () => {
+    const blob: BlobCandidate = {
+      centre: [10, 10, 10],
+      scaleMm: 8,
+      response: 300,
+      sphericity: 0.8,
+      smoothedHu: -100,
+    };
+    const far: BlobCandidate = { ...blob, centre: [50, 10, 10] };
+    const u = [
+      { centre: [11, 10, 10] as Vec3, peak: 0.9, regionVoxels: 100, extentMm: 6 },
+      { centre: [10, 40, 10] as Vec3, peak: 0.3, regionVoxels: 10, extentMm: 3 },
+    ];
+    const c = unionCandidates([blob, far], u, [1, 1, 1]);
+    expect(c.map((x) => x.source)).toEqual(['both', 'blob', 'unet']);
+    expect(c[0]!.centre).toEqual([10, 10, 10]);
+    expect(c[0]!.unetScore).toBe(0.9);
+    expect(c[1]!.unetScore).toBeNull();
+    expect(c[2]!.blobScore).toBeNull();
+  });
+});
+
+describe('characterizer v2 cubes', () => {
+  it('writes both channels centred on the candidate: 1 mm then 2 mm', () => {
+    const vol = syntheticChest({ nodules: [{ centre: [48, 48, 24], diameterMm: 10, hu: 40 }] });
+    const per = cubeValues(CHARACTERIZER_V2_INPUTS);
+    expect(per).toBe(2 * 32 ** 3);
+    const out = new Float32Array(per * 2).fill(-1);
+    extractCandidateCubes(vol, [48, 48, 24], CHARACTERIZER_V2_INPUTS, [-1000, 400], out, per);
+    expect(out[0]).toBe(-1); // the first candidate's slot is untouched
+    const centre = 16 * 32 * 32 + 16 * 32 + 16;
+    const scaled40 = (40 + 1000) / 1400;
+    expect(out[per + centre]).toBeCloseTo(scaled40, 1);
+    // Both channels sample the very same point at their index 16.
+    expect(out[per + 32 ** 3 + centre]).toBe(out[per + centre]);
+    // 10 mm nodule: 8 mm from the centre is lung on the 1 mm channel, 4 voxels of the 2 mm one.
+    expect(out[per + centre + 8]!).toBeLessThan(0.2);
+    expect(out[per + 32 ** 3 + centre + 4]!).toBeLessThan(0.2);
+    expect(out[per + 32 ** 3 + centre + 2]!).toBeCloseTo(scaled40, 1);
+  });
+});
+
+const models = ensureTestModels();
+describe.skipIf('skip' in models)('manifest v1 and v2', () => {
+  const dir = 'dir' in models ? models.dir : '';
+  const temp: string[] = [];
+  afterAll(() => temp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document edited freely
+  const withManifest = (edit: (m: any) => void) => {
+    const d = mkdtempSync(join(tmpdir(), 'pulmolens-manifest-'));
+    temp.push(d);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    edit(m);
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    return d;
+  };
+
+  it('reads a v1 characterizer as one input channel and uses the documented fallback threshold', async () => {
+    const m = await loadManifest(dir);
+    expect(m.characterizer.inputs).toHaveLength(1);
+    expect(m.operatingPoint).toMatchObject({ threshold: FALLBACK_OPERATING_THRESHOLD, source: 'fallback' });
+  });
+
+  it('reads v2 inputs and the operating point', async () => {
+    const d = withManifest((m) => {
+      const c = m.models.characterizer;
+      delete c.cubeSize;
+      delete c.spacingMm;
+      c.inputName = 'cubes';
+      c.inputs = CHARACTERIZER_V2_INPUTS;
+      m.operatingPoint = { threshold: 0.37, score: 'characterizer p_nodule', chosenOn: 'x', criterion: 'y' };
+    });
+    const m = await loadManifest(d);
+    expect(m.characterizer.inputs.map((i) => i.spacingMm)).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
+    expect(m.operatingPoint).toMatchObject({ threshold: 0.37, source: 'manifest' });
+  });
+
+  it('refuses a characterizer with neither inputs nor cubeSize, and a threshold outside (0, 1)', async () => {
+    const d = withManifest((m) => {
+      delete m.models.characterizer.cubeSize;
+    });
+    await expect(loadManifest(d)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+    const e = withManifest((m) => {
+      m.operatingPoint = { threshold: 1.5 };
+    });
+    await expect(loadManifest(e)).rejects.toMatchObject({
+      code: 'MODEL_MISMATCH',
+      message: /operatingPoint/,
+    });
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Candidate miner (model contract v2): the app's own import, resampling, lung mask, stage-1
+ * candidates (blob detector UNION U-Net peaks) and cube extraction, exactly as at runtime, for
+ * training the characterizer on what the app will show it.
+ *
+ *   node --import tsx training/mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR]
+ *
+ * Writes <prefix>.cubes.f32 (little-endian float32, N x 2 x 32 x 32 x 32: 32^3 at 1 mm then 32^3
+ * at 2 mm, HU clipped to [-1000, 400] and scaled to [0, 1]) and <prefix>.json
+ * ({ seriesInstanceUid, sliceThicknessMm, candidates: [{ world, voxel, source, scaleMm, blobScore,
+ * unetScore }], timingsMs }); candidate n is cube n. `voxel` is the continuous volume voxel
+ * (i, j, k) the cubes are centred on; `world` is its DICOM LPS position in mm.
+ */
+import { openSync, writeSync, closeSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { PulmoLensError } from '../src/core/errors';
+import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../src/core/inference/cubes';
+import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
+import { runStage1 } from '../src/core/inference/stage1';
+import { THICK_SLICE_MM } from '../src/core/inference/pipeline';
+import { voxelToWorld } from '../src/core/volume/volume';
+
+/** The contract's HU window for the characterizer cubes. */
+const HU_WINDOW: [number, number] = [-1000, 400];
+
+function parseArgs(argv: string[]): { folder: string; out: string; models?: string } {
+  let folder: string | undefined;
+  let out: string | undefined;
+  let models: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--out') out = argv[++i];
+    else if (a === '--models') models = argv[++i];
+    else if (a.startsWith('--')) throw new PulmoLensError('INVALID_INPUT', `unknown option ${a}`);
+    else folder = a;
+  }
+  if (!folder || !out) {
+    throw new PulmoLensError(
+      'INVALID_INPUT',
+      'usage: mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR]',
+    );
+  }
+  return { folder: resolve(folder), out: resolve(out), ...(models ? { models: resolve(models) } : {}) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const timingsMs: Record<string, number> = {};
+  let last = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timingsMs[name] = Math.round(now - last);
+    last = now;
+  };
+  const scan = await scanDicomInputs([args.folder]);
+  const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0];
+  if (!series) throw new PulmoLensError('DICOM_NO_IMAGE', 'no image series found', { path: args.folder });
+  const loaded = await loadSeries(series);
+  const volume = loaded.volume;
+  lap('load');
+  const rt = await getRuntime(args.models, 'cpu');
+  lap('loadModels');
+  const thick = volume.spacingMm[2] > THICK_SLICE_MM;
+  const s1 = await runStage1(volume, rt, {
+    overlap: 0.25,
+    // The same blob scale limit as the runtime pipeline on thick slices.
+    minBlobDiameterMm: thick ? Math.max(4, 1.5 * volume.spacingMm[2]) : 4,
+    lap,
+  });
+  const per = cubeValues(CHARACTERIZER_V2_INPUTS);
+  mkdirSync(dirname(args.out), { recursive: true });
+  const cubesPath = `${args.out}.cubes.f32`;
+  // 'wx': never overwrite a file this run did not create.
+  const fd = openSync(cubesPath, 'wx');
+  try {
+    const buf = new Float32Array(per);
+    for (const c of s1.candidates) {
+      extractCandidateCubes(volume, c.centre, CHARACTERIZER_V2_INPUTS, HU_WINDOW, buf);
+      writeSync(fd, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  lap('cubes');
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  const doc = {
+    seriesInstanceUid: series.metadata.seriesInstanceUid,
+    sliceThicknessMm: series.metadata.sliceThicknessMm ?? volume.spacingMm[2],
+    candidates: s1.candidates.map((c) => ({
+      world: voxelToWorld(volume, c.centre).map(r3),
+      voxel: c.centre.map(r3),
+      source: c.source,
+      scaleMm: r3(c.scaleMm),
+      blobScore: c.blobScore === null ? null : r3(c.blobScore),
+      unetScore: c.unetScore === null ? null : r3(c.unetScore),
+    })),
+    timingsMs,
+  };
+  writeFileSync(`${args.out}.json`, `${JSON.stringify(doc)}\n`, { flag: 'wx' });
+  await releaseRuntimes();
+  process.stderr.write(
+    `${s1.candidates.length} candidates (${s1.blobs.length} blobs, ${s1.unet.length} U-Net) -> ${cubesPath}\n`,
+  );
+}
+
+main().catch((e: unknown) => {
+  const pe = e instanceof PulmoLensError ? e : null;
+  process.stderr.write(
+    `mine_candidates: ${pe ? `${pe.code}: ` : ''}${(e as Error).message}${pe?.path ? ` (${pe.path})` : ''}\n`,
+  );
+  process.exit(1);
+});
