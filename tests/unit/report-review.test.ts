@@ -137,6 +137,25 @@ describe('the review recomputes count-dependent advice', () => {
     expect(rows.find((r) => r.finding.id === 'manual-1')!.status).toBe('manual');
   });
 
+  it('a two-stage document (every finding counted) keeps its numbers untouched and recounts on review', () => {
+    // assemble.ts counts every finding above the operating threshold, whatever its probability.
+    const low = {
+      ...doc,
+      operatingThreshold: 0.3,
+      findings: doc.findings.map((f) => ({ ...f, probability: 0.4 })),
+    };
+    expect(
+      reviewedFindings(low, emptyReview(low.seriesInstanceUid), { minProbability: 0.3 }).map(
+        (r) => r.finding,
+      ),
+    ).toEqual(low.findings);
+    const kept = reviewedFindings(low, reviewKeeping(['F001']), { minProbability: 0.3 }).find(
+      (r) => r.finding.id === 'F001',
+    )!;
+    expect(kept.finding.fleischner).toMatch(/, single solid /);
+    expect(kept.finding.malignancyRisk).toBeGreaterThan(low.findings[0]!.malignancyRisk);
+  });
+
   it('two kept nodules stay "multiple"', () => {
     const rows = reviewedFindings(doc, reviewKeeping(['F001', 'F003']), { minProbability: 0.5 });
     for (const id of ['F001', 'F003'])
