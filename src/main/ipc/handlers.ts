@@ -123,6 +123,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     ...createMeasurementHandlers(measurementStore),
     ...createEvalHandlers({
       backend: deps.backend,
+      ...(deps.vault ? { vault: deps.vault } : {}),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     'app.info': () => ({
