@@ -160,7 +160,7 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
     );
     expect(ok.stdout.trim()).toBe(join(out, 'findings.json'));
     expect(ok.stderr).toMatch(/detection \[/);
-    expect(ok.stderr).toMatch(/ran on cpu: \d+ candidate/);
+    expect(ok.stderr).toMatch(/ran on cpu: \d+ finding\(s\) at or above [\d.]+, \d+ candidate\(s\) below/);
     expect(existsSync(join(out, 'heatmap.nii.gz'))).toBe(true);
     const bad = await run(process.execPath, [bin, 'analyze', seriesDir, '--out', out, '--threshold', '2'], {
       cwd: repoRoot,
