@@ -18,6 +18,7 @@ import { optionalTaskId, pathSchema, seriesKeySchema, taskIdSchema } from './fie
 import type { ScanSummary } from './series';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
+import { dimseRequestSchemas, type DimseChannelResponses, type DimseEventPayloads } from './dimse-contract';
 
 const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
@@ -46,6 +47,7 @@ export const requestSchemas = {
   'task.cancel': z.object({ taskId: taskIdSchema }).strict(),
   ...analysisSchemas,
   ...vaultRequestSchemas,
+  ...dimseRequestSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -79,7 +81,7 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses {
+export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses, DimseChannelResponses {
   'app.info': { name: string; version: string; nativeDialogs: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;
@@ -107,7 +109,7 @@ export interface IpcError {
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
 
 /** Events pushed from the main process to the renderer. */
-export interface EventPayloads extends VaultEventPayloads {
+export interface EventPayloads extends VaultEventPayloads, DimseEventPayloads {
   'task.progress': { taskId: string; done: number; total: number; stage: string };
 }
 export type EventName = keyof EventPayloads;

@@ -15,6 +15,8 @@ import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/ana
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
 import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
+import { createDimseHandlers } from './dimse-handlers';
+import type { DimseService } from '../dimse-service';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -29,6 +31,8 @@ export interface HandlerDeps {
   analysisStore?: AnalysisStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
+  /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
+  dimse?: DimseService;
 }
 
 function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
@@ -95,6 +99,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
+    ...createDimseHandlers(deps.dimse),
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
