@@ -10,6 +10,7 @@ import { annotation } from '@cornerstonejs/tools';
 import { createVaultStore, type VaultState } from './store/vault-store';
 import { lockResets } from './store/reset-registry';
 import { studyStore } from './stores';
+import { hotkeyAction } from './viewer/hotkeys';
 
 /** Cornerstone's caches; called once the workspace (and its engine) has unmounted. */
 export function purgeViewerCaches(): void {
@@ -40,7 +41,8 @@ window.api.on('vault.locked', (p) => vaultStore.getState().locked(p.reason));
 window.addEventListener(
   'keydown',
   (e) => {
-    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'l') {
+    const ctrl = e.ctrlKey || e.metaKey;
+    if (ctrl && !e.altKey && !e.shiftKey && hotkeyAction(e.key, { ctrl })?.kind === 'lock') {
       if (vaultStore.getState().phase.kind !== 'unlocked') return;
       e.preventDefault();
       e.stopPropagation();

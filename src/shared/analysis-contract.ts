@@ -9,14 +9,17 @@ import type { StudyReview } from '../common/review/review';
 import { reviewInputParts } from '../common/review/review-schema';
 import type { EvalMetrics, MatchedCandidate } from '../common/eval';
 import type { VolumeGeometry } from '../common/volume';
+import { REPORT_FORMATS } from '../common/report';
 import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
 const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
 const path = pathSchema;
 
-const REPORT_FORMATS = ['pdf', 'sr', 'pmap', 'json', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+/** A CSV the researcher picked in the page (<input type=file>), sent as its text: no typed path. */
+const csvFile = z
+  .object({ name: z.string().min(1).max(255), text: z.string().max(64 * 1024 * 1024) })
+  .strict();
 
 export const analysisSchemas = {
   /** Runs the nodule pipeline on a loaded series in the background; stores the result. */
@@ -60,8 +63,11 @@ export const analysisSchemas = {
   'eval.run': z
     .object({
       studies: path,
-      annotations: path,
+      /** The reference as a path (CLI-like callers) or as a picked file; exactly one. */
+      annotations: path.optional(),
+      annotationsFile: csvFile.optional(),
       excluded: path.optional(),
+      excludedFile: csvFile.optional(),
       threshold: z.number().min(0).max(1).optional(),
       /** Precomputed findings (<uid>.json or <uid>/findings.json): series found there are not analysed. */
       findings: path.optional(),
@@ -74,7 +80,24 @@ export const analysisSchemas = {
       outDir: path,
       taskId,
     })
+    .strict()
+    .refine((r) => (r.annotations === undefined) !== (r.annotationsFile === undefined), {
+      message: 'give the annotation CSV once: annotations (a path) or annotationsFile (a picked file)',
+    })
+    .refine((r) => !(r.excluded !== undefined && r.excludedFile !== undefined), {
+      message: 'give the excluded CSV once',
+    }),
+  /** Scores the model against the unlocked vault's reviewed studies (issue 13). */
+  'eval.runReviews': z
+    .object({
+      threshold: z.number().min(0).max(1).optional(),
+      includeTrainingScans: z.boolean().optional(),
+      outDir: path,
+      taskId,
+    })
     .strict(),
+  /** Writes the vault's review decisions as LUNA16 CSV labels (audit-logged). */
+  'eval.exportLabels': z.object({ outDir: path, deidentifyUids: z.boolean() }).strict(),
   /** The last evaluation of this session (null before any). */
   'eval.result': z.object({}).strict(),
 } as const;
@@ -132,5 +155,7 @@ export interface AnalysisResponses {
   'review.save': { review: StudyReview; reviewed: boolean };
   'report.export': { dir: string; files: string[] };
   'eval.run': EvalRunResult;
+  'eval.runReviews': EvalRunResult;
+  'eval.exportLabels': { files: string[]; series: number; labels: number };
   'eval.result': EvalRunResult | null;
 }

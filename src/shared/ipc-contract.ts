@@ -18,6 +18,8 @@ import { optionalTaskId, pathSchema, seriesKeySchema, taskIdSchema } from './fie
 import type { ScanSummary } from './series';
 import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
+import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
+import { importSchemas, type ImportResponses } from './import-contract';
 import { dimseRequestSchemas, type DimseChannelResponses, type DimseEventPayloads } from './dimse-contract';
 
 const taskId = optionalTaskId;
@@ -47,6 +49,8 @@ export const requestSchemas = {
   'task.cancel': z.object({ taskId: taskIdSchema }).strict(),
   ...analysisSchemas,
   ...vaultRequestSchemas,
+  ...measurementSchemas,
+  ...importSchemas,
   ...dimseRequestSchemas,
 } as const;
 
@@ -81,8 +85,15 @@ export interface Thumbnail {
   gray: number[];
 }
 
-export interface ChannelResponses extends AnalysisResponses, VaultChannelResponses, DimseChannelResponses {
-  'app.info': { name: string; version: string; nativeDialogs: boolean };
+export interface ChannelResponses
+  extends
+    AnalysisResponses,
+    VaultChannelResponses,
+    MeasurementResponses,
+    ImportResponses,
+    DimseChannelResponses {
+  /** nativeDialogs: Electron's folder dialog; folderBrowser: the host's folders.list/locate. */
+  'app.info': { name: string; version: string; nativeDialogs: boolean; folderBrowser: boolean };
   'dialog.openFolder': { paths: string[] | null };
   'dicom.scan': ScanSummary;
   'dicom.loadSeries': LoadedSeriesInfo;

@@ -76,10 +76,13 @@ test.describe('evaluation page', () => {
 
     await page.getByRole('tab', { name: 'Evaluation' }).click();
     await page.getByLabel('Studies folder').fill(studies);
-    await page.getByLabel('Annotation CSV').fill(join(sharedDataDir, 'ct', 'luna16-annotations.csv'));
+    // The CSVs are picked (a file chooser), not typed: their text travels over IPC.
+    await page
+      .getByLabel('Annotation CSV')
+      .setInputFiles(join(sharedDataDir, 'ct', 'luna16-annotations.csv'));
     await page
       .getByLabel('Excluded CSV (optional)')
-      .fill(join(sharedDataDir, 'ct', 'luna16-annotations-excluded.csv'));
+      .setInputFiles(join(sharedDataDir, 'ct', 'luna16-annotations-excluded.csv'));
     await page.getByLabel('Precomputed findings folder (optional)').fill(findings);
     await page.getByLabel("Threshold (optional; default: the model's operating point)").fill('0.5');
     await page.getByLabel('Results folder').fill(join(work, 'results'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PNG } from 'pngjs';
-import { repoRoot } from '../support/shared-data';
+import { cacheDir, repoRoot } from '../support/shared-data';
 
 /** The test build's landmark hook (src/renderer/components/Workspace.tsx, mode "test" only). */
 export interface PulmoLensTestHook {
@@ -48,7 +48,8 @@ async function startHost(): Promise<{ info: HostInfo; child: ChildProcess; tmp: 
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/host/serve.ts'], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, TMPDIR: tmp },
+    // The page's folder browser sees the extracted test data only.
+    env: { ...process.env, TMPDIR: tmp, PULMOLENS_BROWSE_ROOTS: cacheDir },
   });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<HostInfo>((resolve, reject) => {

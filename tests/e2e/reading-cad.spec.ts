@@ -166,13 +166,30 @@ test.describe('CAD marks and a review that reports follow, on LIDC-IDRI-0001', (
       .toBe(Math.round(f1.centerVoxel[2]));
 
     // 4. The side panel grows far past the window: the viewport stays inside the window, its
-    //    bottom overlay text stays visible, and the heat stays where it was on the finding.
+    //    bottom overlay text stays visible, and the heat stays where it was on the finding; the
+    //    same when the window itself is resized (the canvas follows its element a moment later).
     await page.getByLabel('Heatmap threshold').fill('0');
     await axial.click({ position: { x: 5, y: 5 } });
-    const q0 = await settle(page, f1.centerLps as Vec3);
-    const h0 = await heatCentre(page, q0);
-    expect(h0, 'heat drawn around finding 1').not.toBeNull();
-    const offset0 = [h0![0] - q0[0], h0![1] - q0[1]];
+    /** The heat's centre relative to the finding, in mm (independent of the zoom on screen). */
+    const heatOffsetMm = async (): Promise<[number, number]> => {
+      const q = await settle(page, f1.centerLps as Vec3);
+      const mmPerPx =
+        (await page.evaluate(
+          () =>
+            (
+              window.__pulmolens as unknown as {
+                engine: { viewport(id: string): { getCamera(): { parallelScale: number } } };
+              }
+            ).engine
+              .viewport('axial')
+              .getCamera().parallelScale * 2,
+        )) / (await axial.boundingBox())!.height;
+      const h = await heatCentre(page, q, 30 / mmPerPx);
+      expect(h, 'heat drawn around finding 1').not.toBeNull();
+      return [(h![0] - q[0]) * mmPerPx, (h![1] - q[1]) * mmPerPx];
+    };
+    const drift = (a: [number, number], b: [number, number]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+    const o0 = await heatOffsetMm();
     await page.evaluate(() => {
       const filler = document.createElement('div');
       filler.id = 'e2e-tall-panel-content';
@@ -180,30 +197,26 @@ test.describe('CAD marks and a review that reports follow, on LIDC-IDRI-0001', (
       filler.textContent = 'long saliency and notes';
       document.querySelector('.findings-panel')!.append(filler);
     });
-    const q1 = await settle(page, f1.centerLps as Vec3);
+    const o1 = await heatOffsetMm();
     const win = await page.evaluate(() => ({ w: window.innerWidth, h: window.innerHeight }));
     const vb = (await axial.boundingBox())!;
     expect(vb.y + vb.height, 'viewport bottom inside the window').toBeLessThanOrEqual(win.h + 1);
     const textBox = (await page.getByTestId('slice-axial').boundingBox())!;
     expect(textBox.y + textBox.height, 'bottom overlay text inside the window').toBeLessThanOrEqual(win.h);
-    const h1 = await heatCentre(page, q1);
-    expect(h1).not.toBeNull();
-    const mmPerPx =
-      (await page.evaluate(
-        () =>
-          (
-            window.__pulmolens as unknown as {
-              engine: { viewport(id: string): { getCamera(): { parallelScale: number } } };
-            }
-          ).engine
-            .viewport('axial')
-            .getCamera().parallelScale * 2,
-      )) / vb.height;
-    const drift = Math.hypot(h1![0] - q1[0] - offset0[0]!, h1![1] - q1[1] - offset0[1]!) * mmPerPx;
-    test.info().annotations.push({ type: 'heat drift', description: `${drift.toFixed(2)} mm` });
-    expect(drift, 'heat moved relative to the finding (mm)').toBeLessThan(1.5);
+    test
+      .info()
+      .annotations.push({ type: 'heat drift, side panel', description: `${drift(o0, o1).toFixed(2)} mm` });
+    expect(drift(o0, o1), 'heat moved off the finding, side panel (mm)').toBeLessThan(1.5);
     await page.screenshot({ path: join(screenshotDir, 'cad-02-tall-side-panel.png') });
     await page.evaluate(() => document.getElementById('e2e-tall-panel-content')?.remove());
+    await page.setViewportSize({ width: 1100, height: 700 });
+    const o2 = await heatOffsetMm();
+    test
+      .info()
+      .annotations.push({ type: 'heat drift, window resize', description: `${drift(o0, o2).toFixed(2)} mm` });
+    expect(drift(o0, o2), 'heat moved off the finding, window resize (mm)').toBeLessThan(1.5);
+    await page.screenshot({ path: join(screenshotDir, 'cad-02b-small-window.png') });
+    await page.setViewportSize({ width: 1400, height: 900 });
 
     // 5. Rejecting finding 2 drops its mark (every viewport) and its heat.
     const row2 = page.locator(`tr[data-finding-id="${f2.id}"]`);

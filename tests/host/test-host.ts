@@ -8,8 +8,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHandlers } from '../../src/main/ipc/handlers';
@@ -59,6 +59,11 @@ export interface TestHostOptions {
   backend?: DicomBackend;
   /** Vault folder; default PULMOLENS_VAULT_DIR, else a fresh folder under os.tmpdir() */
   vaultDir?: string;
+  /**
+   * Folders the page's folder browser may list and search for dropped folders; default
+   * PULMOLENS_BROWSE_ROOTS (path-delimiter separated), else the user's home folder.
+   */
+  browseRoots?: string[];
 }
 
 /**
@@ -160,6 +165,8 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
       vault,
       analysisStore: vaultAnalysisStore(vault),
       appInfo: { name: 'PulmoLens (browser test host)', version: '0.1.0' },
+      browseRoots: opts.browseRoots ??
+        process.env.PULMOLENS_BROWSE_ROOTS?.split(delimiter).filter(Boolean) ?? [homedir()],
     }),
     emit,
   );

@@ -45,6 +45,18 @@ const findingsSchema = z.strictObject({
       fleischner: z.string().min(1),
     }),
   ),
+  operatingThreshold: z.number().gt(0).lt(1),
+  candidates: z.array(
+    z.strictObject({
+      id: z.string(),
+      centerLps: vec3,
+      centerVoxel: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+      probability: z.number().min(0).max(1),
+      source: z.enum(['blob', 'unet', 'both']),
+      scaleMm: z.number().positive(),
+    }),
+  ),
+  warnings: z.array(z.string()),
 });
 
 type FindingsJson = z.infer<typeof findingsSchema>;
@@ -52,6 +64,11 @@ type FindingsJson = z.infer<typeof findingsSchema>;
 function checkDocument(doc: FindingsJson, geometry: VolumeGeometry | null): void {
   const probs = doc.findings.map((f) => f.probability);
   expect(probs).toEqual([...probs].sort((a, b) => b - a));
+  // One operating threshold splits the findings from the candidates below it.
+  for (const p of probs) expect(p).toBeGreaterThanOrEqual(doc.operatingThreshold);
+  const below = doc.candidates.map((c) => c.probability);
+  expect(below).toEqual([...below].sort((a, b) => b - a));
+  for (const p of below) expect(p).toBeLessThan(doc.operatingThreshold);
   expect(new Set(doc.findings.map((f) => f.id)).size).toBe(doc.findings.length);
   if (geometry) {
     for (const f of doc.findings) {

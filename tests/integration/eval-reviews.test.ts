@@ -15,6 +15,8 @@ import type { Vec3 } from '../../src/common/volume';
 import { scanDicomInputs } from '../../src/core/dicom';
 import { createVault, openVault } from '../../src/core/vault';
 import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
+import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
+import type { DicomBackend } from '../../src/main/dicom/dicom-backend';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz');
@@ -200,5 +202,36 @@ describe.skipIf(skip)("the site's reviews as ground truth", () => {
       }),
       expect.objectContaining({ deidentifiedUids: true }),
     ]);
+  });
+
+  it("the Evaluation page's channels: eval.runReviews and eval.exportLabels on the unlocked vault", async () => {
+    const vault = await openVault(vaultDir, PASS, { idleLockMs: 0 });
+    // Reviews need no DICOM scanning: a backend that is never called.
+    const handlers = createEvalHandlers({
+      backend: {} as DicomBackend,
+      modelsDir: join(work, 'no-models'),
+      vault: { require: () => vault },
+    });
+    const ctx = { signal: new AbortController().signal, progress: () => undefined };
+    const out = join(work, 'page-eval');
+    const r = await handlers['eval.runReviews']({ outDir: out }, ctx);
+    expect(r.metrics).toMatchObject({ scans: 1, nodules: 3 });
+    expect(r.metrics.operatingPoint).toMatchObject({ threshold: 0.7, tp: 2, fp: 1, fn: 1 });
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toEqual(r.metrics);
+    const labels = await handlers['eval.exportLabels'](
+      { outDir: join(work, 'page-labels'), deidentifyUids: true },
+      ctx,
+    );
+    expect(labels).toMatchObject({ series: 1, labels: 5 });
+    expect(labels.files.map((f) => f.split('/').at(-1))).toEqual([
+      'annotations.csv',
+      'annotations_excluded.csv',
+      'decisions.csv',
+    ]);
+    await vault.lock();
+    // Locked: a clear error, nothing written.
+    await expect(
+      handlers['eval.exportLabels']({ outDir: join(work, 'locked'), deidentifyUids: false }, ctx),
+    ).rejects.toThrow();
   });
 });

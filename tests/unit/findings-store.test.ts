@@ -197,27 +197,35 @@ describe('evaluation store', () => {
     expect(store.getState().problem()).toBe('choose the studies folder');
     store.getState().setInput('studies', '/nope/studies');
     expect(store.getState().problem()).toBe('choose the annotation CSV');
-    store.getState().setInput('annotations', '/nope/a.csv');
+    store
+      .getState()
+      .setFile('annotations', { name: 'a.csv', text: 'seriesuid,coordX,coordY,coordZ,diameter_mm\n' });
     store.getState().setInput('threshold', '1.5');
     expect(store.getState().problem()).toMatch(/probability/);
     store.getState().setInput('threshold', ' 0.4 ');
     expect(store.getState().problem()).toMatch(/results are written/);
     store.getState().setInput('outDir', '/nope/out');
     expect(store.getState().problem()).toBeNull();
-    expect(evalRequest(store.getState().inputs)).toEqual({
+    expect(evalRequest(store.getState().inputs, store.getState().files)).toEqual({
       studies: '/nope/studies',
-      annotations: '/nope/a.csv',
+      annotationsFile: { name: 'a.csv', text: 'seriesuid,coordX,coordY,coordZ,diameter_mm\n' },
       threshold: 0.4,
       outDir: '/nope/out',
     });
     store.getState().setInput('includeTrainingScans', 'yes');
-    expect(evalRequest(store.getState().inputs)).toMatchObject({ includeTrainingScans: true });
+    expect(evalRequest(store.getState().inputs, store.getState().files)).toMatchObject({
+      includeTrainingScans: true,
+    });
+    // Scoring against the vault's reviews needs only the results folder.
+    store.getState().setReference('reviews');
+    store.getState().setInput('studies', '');
+    expect(store.getState().problem()).toBeNull();
   });
 
   it('reports a missing studies folder from the real handler, and opens a spot in the viewer', async () => {
     const store = createEvalStore(await realApi());
     store.getState().setInput('studies', '/nope/studies');
-    store.getState().setInput('annotations', '/nope/a.csv');
+    store.getState().setFile('annotations', { name: 'a.csv', text: 'x' });
     store.getState().setInput('outDir', '/nope/out');
     await store.getState().run();
     const st = store.getState().status;

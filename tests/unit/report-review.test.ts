@@ -15,9 +15,10 @@ import type { Finding, FindingsDocument } from '../../src/common/findings/findin
 import { fleischnerRecommendation } from '../../src/common/findings/fleischner';
 import { lungRadsCategory } from '../../src/common/findings/lung-rads';
 import type { Heatmap } from '../../src/core/inference/pipeline';
-import { buildPdfReport, reportContent, type ReportInput } from '../../src/core/report';
+import { buildPdfReport, findingsCsv, reportContent, type ReportInput } from '../../src/core/report';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../src/common/image-number';
 import {
+  addManualFinding,
   decide,
   emptyReview,
   examLungRads,
@@ -117,6 +118,42 @@ describe('the review recomputes count-dependent advice', () => {
     // The exam category comes from the kept 7 mm nodule (3), not the rejected 16 mm one (4B).
     expect(doc.findings[1]!.lungRads).toBe('4B');
     expect(examLungRads(rows)).toBe('3');
+  });
+
+  it('a hand-added nodule counts: one kept and one added are "multiple"', () => {
+    const review = addManualFinding(reviewKeeping(['F001']), {
+      id: 'manual-1',
+      centerLps: [20, 20, 50],
+      centerVoxel: [20, 20, 25],
+      measurement: { longAxisMm: 8, shortAxisMm: 6 },
+      type: 'solid',
+      spiculated: false,
+      upperLobe: false,
+      ...by,
+    });
+    const rows = reviewedFindings(doc, review, { minProbability: 0.5 });
+    expect(rows.find((r) => r.finding.id === 'F001')!.finding.fleischner).toMatch(/, multiple solid /);
+    expect(rows.find((r) => r.finding.id === 'manual-1')!.finding.fleischner).toMatch(/, multiple solid /);
+    expect(rows.find((r) => r.finding.id === 'manual-1')!.status).toBe('manual');
+  });
+
+  it('a two-stage document (every finding counted) keeps its numbers untouched and recounts on review', () => {
+    // assemble.ts counts every finding above the operating threshold, whatever its probability.
+    const low = {
+      ...doc,
+      operatingThreshold: 0.3,
+      findings: doc.findings.map((f) => ({ ...f, probability: 0.4 })),
+    };
+    expect(
+      reviewedFindings(low, emptyReview(low.seriesInstanceUid), { minProbability: 0.3 }).map(
+        (r) => r.finding,
+      ),
+    ).toEqual(low.findings);
+    const kept = reviewedFindings(low, reviewKeeping(['F001']), { minProbability: 0.3 }).find(
+      (r) => r.finding.id === 'F001',
+    )!;
+    expect(kept.finding.fleischner).toMatch(/, single solid /);
+    expect(kept.finding.malignancyRisk).toBeGreaterThan(low.findings[0]!.malignancyRisk);
   });
 
   it('two kept nodules stay "multiple"', () => {
@@ -238,6 +275,14 @@ describe.skipIf(!hasPoppler)(
       expect(text).not.toMatch(/DRAFT/);
       // The image is named by its Instance Number (slot 10 is image 30), as on the PACS.
       expect(text).toMatch(/F001 \(accepted\): image 30 /);
+    });
+
+    it('the CSV names the image as the PDF does (Instance Number)', () => {
+      const i = input(reviewKeeping(['F001']));
+      const [head, row] = findingsCsv(reportContent(i), frames).split('\r\n');
+      const col = head!.split(',').indexOf('image_number');
+      expect(col).toBeGreaterThan(0);
+      expect(row!.split(',')[col]).toBe('30');
     });
 
     it('a draft says DRAFT on every page', async () => {

@@ -7,6 +7,7 @@ import {
   SLAB_MIN_MM,
 } from '../../src/renderer/store/viewer-store';
 import { hotkeyAction, isTypingTarget } from '../../src/renderer/viewer/hotkeys';
+import type { Measurement } from '../../src/shared/measurement-contract';
 import { directionLabel, edgeMarkers, scaleBarMm } from '../../src/renderer/viewer/orientation';
 import { presetById, rangeToWindow, WINDOW_PRESETS, windowToRange } from '../../src/renderer/viewer/presets';
 
@@ -45,7 +46,22 @@ describe('viewer store', () => {
 
   it('updates a measurement in place and removes it by uid', () => {
     const store = createViewerStore();
-    const m = { uid: 'a', tool: 'Length' as const, viewportId: 'axial' as const, value: 10, text: '10.0 mm' };
+    const m: Measurement = {
+      uid: 'a',
+      tool: 'Length',
+      viewportId: 'axial',
+      value: 10,
+      text: '10.0 mm',
+      stats: { tool: 'Length', lengthMm: 10 },
+      points: [
+        [0, 0, 0],
+        [10, 0, 0],
+      ],
+      viewPlaneNormal: [0, 0, -1],
+      viewUp: [0, -1, 0],
+      frameOfReferenceUid: '1.2.3',
+      sliceIndex: 0,
+    };
     store.getState().upsertMeasurement(m);
     store.getState().upsertMeasurement({ ...m, value: 12, text: '12.0 mm' });
     store.getState().upsertMeasurement({ ...m, uid: 'b' });
@@ -88,8 +104,10 @@ describe('hotkeys', () => {
     expect(hotkeyAction(' ')).toEqual({ kind: 'reset' });
     expect(hotkeyAction('Escape')).toEqual({ kind: 'cancel' });
     expect(hotkeyAction('Backspace')).toEqual({ kind: 'deleteMeasurement' });
+    expect(hotkeyAction('i')).toEqual({ kind: 'invert' });
+    expect(hotkeyAction('?')).toEqual({ kind: 'help' });
     expect(hotkeyAction('5')).toBeNull();
-    expect(hotkeyAction('a')).toBeNull();
+    expect(hotkeyAction('x')).toBeNull();
   });
 
   it('leaves keys alone while the user types in a field', () => {

@@ -259,7 +259,10 @@ export function registerAnalyze(program: Command): void {
       '--provider <name>',
       'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',
     )
-    .option('--threshold <p>', 'lowest detector probability reported as a candidate (default 0.1)')
+    .option(
+      '--threshold <p>',
+      "lowest U-Net peak probability that makes a stage-1 candidate (default 0.1); findings use the models' operating threshold",
+    )
     .option('--overlap <f>', 'sliding-window overlap fraction (default 0.25 on CPU, 0.5 on GPU)')
     .option('--series <uid>', 'SeriesInstanceUID to analyse when the folder holds several')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
@@ -284,7 +287,7 @@ export function registerAnalyze(program: Command): void {
       }
       for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
-        `ran on ${d.executionProvider}: ${d.findings.length} candidate(s) in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
+        `ran on ${d.executionProvider}: ${d.findings.length} finding(s) at or above ${d.operatingThreshold ?? '?'}, ${d.candidates?.length ?? 0} candidate(s) below, in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
           (r.stored ? `stored in the vault with series ${r.stored.seriesRef}` : '') +
           (r.stored && r.findingsPath ? '; ' : '') +
           (r.findingsPath ? `wrote ${r.findingsPath}, ${r.heatmapPath}, ${r.montagePath}` : '') +

@@ -292,9 +292,18 @@ function withNoduleCount(f: Finding, pipelineCount: number, count: number, ctx: 
   };
 }
 
-/** The nodule count the pipeline used for Brock and Fleischner (see src/core/inference/pipeline). */
+/**
+ * Whether the pipeline counted a finding as a nodule for Brock and Fleischner: every finding of a
+ * two-stage document (all are above its operating threshold, src/core/findings/assemble), those
+ * at NODULE_COUNT_LEVEL or more in documents written before it.
+ */
+function pipelineCounted(doc: FindingsDocument, f: Finding): boolean {
+  return doc.operatingThreshold !== undefined || f.probability >= NODULE_COUNT_LEVEL;
+}
+
+/** The nodule count the pipeline used for Brock and Fleischner. */
 export function pipelineNoduleCount(doc: FindingsDocument): number {
-  return Math.max(1, doc.findings.filter((f) => f.probability >= NODULE_COUNT_LEVEL).length);
+  return Math.max(1, doc.findings.filter((f) => pipelineCounted(doc, f)).length);
 }
 
 /** Model findings the reader is asked about: those at or above the operating threshold. */
@@ -316,7 +325,7 @@ export function reviewedFindings(
   const count =
     underReview.filter((f) => {
       const d = review.decisions[f.id];
-      return d ? d.kind !== 'rejected' : f.probability >= NODULE_COUNT_LEVEL;
+      return d ? d.kind !== 'rejected' : pipelineCounted(doc, f);
     }).length + review.manual.length;
   const pipelineCount = pipelineNoduleCount(doc);
   const model: ReviewedFinding[] = underReview.map((f) => {

@@ -39,6 +39,13 @@ export { parseShard, selectShard, type Shard } from './shard';
 export { OUTPUT_FILES, writeEvaluation } from './outputs';
 export { claimEvalFolder } from './output-folder';
 export {
+  evaluateReviews,
+  exportReviewLabels,
+  decisionSummary,
+  type ReviewEvalOptions,
+  type ExportLabelsOptions,
+} from './review-eval';
+export {
   readReviewedSeries,
   labelRows,
   reviewScanRecord,

@@ -9,9 +9,15 @@ import { DEFAULT_MIN_READERS, lidcSeriesUid, readLidcXml, type SeriesGeometry } 
 import { readLuna16Annotations, readLuna16Excluded, type TextSource } from './luna16-csv';
 import type { AnnotationIndex, ScanAnnotations } from '../../common/eval';
 
+/** A CSV given as text (picked in the app's page) rather than as a path; `name` names it in errors. */
+export interface InlineCsv {
+  name: string;
+  text: string;
+}
+
 export interface AnnotationInputs {
-  annotationsCsv?: string;
-  excludedCsv?: string;
+  annotationsCsv?: string | InlineCsv;
+  excludedCsv?: string | InlineCsv;
   lidcXml?: string[];
   /** Readers who must have marked a >= 3 mm nodule for it to count (LIDC XML only). */
   minReaders?: number;
@@ -34,7 +40,11 @@ export interface LoadedAnnotations {
   annotatedSeries: string[];
 }
 
-async function readSource(path: string): Promise<{ src: TextSource; bytes: Buffer }> {
+async function readSource(input: string | InlineCsv): Promise<{ src: TextSource; bytes: Buffer }> {
+  if (typeof input !== 'string') {
+    return { src: { path: input.name, text: input.text }, bytes: Buffer.from(input.text, 'utf8') };
+  }
+  const path = input;
   try {
     const bytes = await readFile(path);
     return { src: { path, text: bytes.toString('utf8') }, bytes };

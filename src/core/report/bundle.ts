@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { OutputWriter, type OutputChoice } from '../io/safe-writer';
 import { buildMeasurementReport } from './dicom-sr';
 import { buildParametricMap } from './parametric-map';
+import type { ReportFormat } from '../../common/report';
 import { buildPdfReport } from './pdf-report';
 import { reportContent, type ReportContent, type ReportInput } from './report-input';
 import { findingsCsv, findingsReviewJson } from './tabular';
@@ -17,7 +18,7 @@ export const REPORT_FILES = {
   pmap: 'heatmap-pmap.dcm',
   json: 'findings-review.json',
   csv: 'findings.csv',
-} as const;
+} as const satisfies Record<ReportFormat, string>;
 
 export interface ReportBundle {
   dir: string;
@@ -28,8 +29,6 @@ export interface ReportBundle {
   srSopInstanceUid?: string;
   pmapSopInstanceUid?: string;
 }
-
-export type ReportFormat = keyof typeof REPORT_FILES;
 
 export interface ReportBundleOptions extends OutputChoice {
   /** Only these are built and written (default: all five). */
@@ -55,7 +54,7 @@ export async function writeReportBundle(
   if (wanted.has('pdf')) files.push(['pdf', await buildPdfReport(input, content)]);
   if (sr) files.push(['sr', sr.bytes]);
   if (pmap) files.push(['pmap', pmap.bytes]);
-  if (wanted.has('csv')) files.push(['csv', findingsCsv(content)]);
+  if (wanted.has('csv')) files.push(['csv', findingsCsv(content, input.frames)]);
   if (wanted.has('json')) files.push(['json', findingsReviewJson(input, content)]);
   const written = await writer.writeFiles(
     dir,

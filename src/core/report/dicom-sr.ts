@@ -9,6 +9,7 @@ import type { Finding } from '../../common/findings/findings-document';
 import type { ReviewedFinding } from '../../common/review/review';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { dicomDateTime, ds, newUid, writeDicom } from './dcmjs-writer';
+import { readerMeasurementGroup } from './reader-measurements-sr';
 import {
   DEFAULT_SOFTWARE,
   CT_IMAGE_STORAGE,
@@ -184,6 +185,15 @@ export function buildMeasurementReport(input: ReportInput, content: ReportConten
   const referenced = new Map<string, (typeof input.frames)[number]>();
   for (const r of content.shown)
     for (const fr of framesOfFinding(input, r.finding)) referenced.set(fr.sopInstanceUid, fr);
+  const forUid = input.metadata.frameOfReferenceUid;
+  const readerGroups: Item[] = [];
+  for (const [i, m] of (input.readerMeasurements ?? []).entries()) {
+    const g = readerMeasurementGroup(m, i, newUid(), forUid);
+    if (!g) continue;
+    readerGroups.push(g);
+    const fr = m.sliceIndex === null ? undefined : input.frames.find((f) => f.slot === m.sliceIndex);
+    if (fr) referenced.set(fr.sopInstanceUid, fr);
+  }
   const frames = [...referenced.values()].sort((a, b) => a.slot - b.slot);
   const sopRef = (uid: string) => ({ ReferencedSOPClassUID: sopClassUid, ReferencedSOPInstanceUID: uid });
 
@@ -236,13 +246,12 @@ export function buildMeasurementReport(input: ReportInput, content: ReportConten
               ),
             ],
       ),
-      ...(content.shown.length > 0
+      ...(content.shown.length + readerGroups.length > 0
         ? [
-            container(
-              'CONTAINS',
-              SR_CODES.measurements,
-              content.shown.map((r) => measurementGroup(input, r, trackingUids[r.finding.id]!)),
-            ),
+            container('CONTAINS', SR_CODES.measurements, [
+              ...content.shown.map((r) => measurementGroup(input, r, trackingUids[r.finding.id]!)),
+              ...readerGroups,
+            ]),
           ]
         : []),
       textItem(

@@ -22,4 +22,10 @@ export {
 } from './report-input';
 export { CSV_COLUMNS, FINDINGS_REVIEW_SCHEMA, findingsCsv, findingsReviewJson } from './tabular';
 export { readDicom } from './dcmjs-writer';
+export {
+  ellipsePoints,
+  READER_SR_CODES,
+  readerMeasurementGroup,
+  type ReaderMeasurement,
+} from './reader-measurements-sr';
 export { buildEncapsulatedPdf, ENCAPSULATED_PDF_STORAGE } from './encapsulated-pdf';

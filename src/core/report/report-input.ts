@@ -17,6 +17,7 @@ import {
   type StudyReview,
 } from '../../common/review/review';
 import type { Volume } from '../../common/volume';
+import type { ReaderMeasurement } from './reader-measurements-sr';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 export const DISCLAIMER = 'Research use, not for diagnosis.';
@@ -41,6 +42,8 @@ export interface ReportInput {
   minProbability?: number;
   createdAt?: Date;
   software?: { name: string; version: string };
+  /** The reader's own measurements on the series (calipers, ROIs), exported in the SR. */
+  readerMeasurements?: readonly ReaderMeasurement[];
 }
 
 export interface ReportContent {

@@ -1,4 +1,5 @@
 /** Findings and review decisions as JSON (complete) and CSV (one row per finding, for spreadsheets). */
+import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import type { ReportContent, ReportInput } from './report-input';
 import { DISCLAIMER } from './report-input';
 
@@ -39,6 +40,7 @@ export const CSV_COLUMNS = [
   'center_y_mm',
   'center_z_mm',
   'slice_index',
+  'image_number',
   'diameter_mm',
   'long_axis_mm',
   'short_axis_mm',
@@ -57,8 +59,11 @@ function cell(v: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function findingsCsv(content: ReportContent): string {
+/** `frames` names each slice by its Instance Number (the viewer's and the PDF's "image"). */
+export function findingsCsv(content: ReportContent, frames?: ReportInput['frames']): string {
   const lines = [CSV_COLUMNS.join(',')];
+  const slices = frames ? Math.max(0, ...frames.map((f) => f.slot + 1)) : 0;
+  const numbers = frames ? instanceNumbersBySlot(frames, slices) : [];
   for (const r of content.reviewed) {
     const f = r.finding;
     const who = r.decision ?? null;
@@ -74,6 +79,7 @@ export function findingsCsv(content: ReportContent): string {
         f.centerLps[1],
         f.centerLps[2],
         f.centerVoxel[2],
+        frames ? imageNumberLabel(numbers[Math.round(f.centerVoxel[2])], Math.round(f.centerVoxel[2])) : '',
         f.diameterMm,
         f.longAxisMm,
         f.shortAxisMm,

@@ -7,11 +7,11 @@ import type { Vec3 } from '../../common/volume';
 import { lungAt, type ChestAnatomy } from './anatomy';
 import { boxFor, rasterize, segmentDistance, type Grid } from './grid';
 import type { Rng } from './prng';
+import type { NoduleType } from '../../common/findings/findings-document';
 import type { TubeSegment } from './trees';
 import { add, DIRECTIONS_26, dot, norm, randomPerpendicular, randomUnit, scale, sub } from './vec';
 
-export const NODULE_TYPES = ['solid', 'part-solid', 'ground-glass'] as const;
-export type NoduleType = (typeof NODULE_TYPES)[number];
+export const NODULE_TYPES = ['solid', 'part-solid', 'ground-glass'] as const satisfies readonly NoduleType[];
 export const NODULE_MARGINS = ['round', 'lobulated', 'spiculated'] as const;
 export type NoduleMargin = (typeof NODULE_MARGINS)[number];
 export const NODULE_LOCATIONS = ['free', 'juxtavascular', 'juxtapleural'] as const;

@@ -13,9 +13,9 @@ import {
   type NoduleLocation,
   type NoduleMargin,
   type NoduleRequest,
-  type NoduleType,
   type PlacedNodule,
 } from './nodules';
+import type { NoduleType } from '../../common/findings/findings-document';
 import { createRng } from './prng';
 import { buildTrees, type TubeSegment } from './trees';
 import { dot, sub } from './vec';

@@ -5,15 +5,15 @@
 import { parentPort } from 'node:worker_threads';
 import { bufferFileSource, loadSeries, scanDicomInputs } from '../../core/dicom/index';
 import { isPulmoLensError } from '../../common/errors';
-import type { WorkerReply, WorkerRequest } from './worker-protocol';
+import type { DicomWorkerReply, DicomWorkerRequest } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('dicom-worker must run in a worker thread');
 
 const jobs = new Map<number, AbortController>();
-const post = (msg: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+const post = (msg: DicomWorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
 
-port.on('message', (msg: WorkerRequest) => {
+port.on('message', (msg: DicomWorkerRequest) => {
   if (msg.type === 'cancel') {
     jobs.get(msg.id)?.abort();
     return;

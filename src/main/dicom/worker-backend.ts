@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScanResult, TaskOptions } from '../../core/dicom/types';
 import type { DicomBackend } from './dicom-backend';
-import type { WorkerReply, WorkerRequest } from './worker-protocol';
+import type { DicomWorkerReply, DicomWorkerRequest } from './worker-protocol';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -30,7 +30,7 @@ export function createWorkerBackend(spawn: () => Worker): DicomBackend {
   function ensure(): Worker {
     if (worker) return worker;
     const w = spawn();
-    w.on('message', (msg: WorkerReply) => {
+    w.on('message', (msg: DicomWorkerReply) => {
       const p = pending.get(msg.id);
       if (!p) return;
       if (msg.type === 'progress') {
@@ -62,7 +62,7 @@ export function createWorkerBackend(spawn: () => Worker): DicomBackend {
     return w;
   }
 
-  type JobRequest = Extract<WorkerRequest, { type: 'scan' | 'load' }>;
+  type JobRequest = Extract<DicomWorkerRequest, { type: 'scan' | 'load' }>;
 
   function run<T>(
     req: DistributiveOmit<JobRequest, 'id'>,
@@ -77,12 +77,12 @@ export function createWorkerBackend(spawn: () => Worker): DicomBackend {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress });
       opts.signal?.addEventListener(
         'abort',
-        () => w.postMessage({ type: 'cancel', id } satisfies WorkerRequest),
+        () => w.postMessage({ type: 'cancel', id } satisfies DicomWorkerRequest),
         {
           once: true,
         },
       );
-      w.postMessage({ ...req, id } as WorkerRequest, transfer);
+      w.postMessage({ ...req, id } as DicomWorkerRequest, transfer);
     });
   }
 

@@ -10,7 +10,7 @@ import type { LoadedSeries } from '../../core/dicom/types';
 import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
-import { REPORT_FILES, writeReportBundle } from '../../core/report';
+import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
 import { emptyReview, isReviewed } from '../../common/review/review';
 import type { FindingsDocument } from '../../common/findings/findings-document';
 import { stampReview } from '../../core/review/stamp';
@@ -40,6 +40,8 @@ export interface AnalysisDeps {
     signal: AbortSignal,
   ) => Promise<Saliency>;
   now?: () => Date;
+  /** The reader's own measurements on a series, for the SR (none when absent). */
+  readerMeasurements?: (key: string) => Promise<readonly ReaderMeasurement[]>;
 }
 
 type AnalysisChannel =
@@ -165,6 +167,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
           review,
           minProbability: thresholdOf(meta.document),
           createdAt: now(),
+          readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
         },
         { formats, overwrite: overwrite === true },
       );

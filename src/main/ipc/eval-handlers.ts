@@ -8,12 +8,16 @@ import { existsSync, statSync } from 'node:fs';
 import type { ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
 import {
+  evaluateReviews,
+  exportReviewLabels,
   loadAnnotations,
   readModelEvalInfo,
   runEvaluation,
   scanInfoOf,
   type EvalStudy,
+  type Evaluation,
 } from '../../core/eval';
+import type { UnlockedVault } from '../../core/vault';
 import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
@@ -22,9 +26,40 @@ import type { Handler } from './router';
 export interface EvalDeps {
   backend: DicomBackend;
   modelsDir?: string;
+  /** The vault session, for scoring against its reviews and exporting them as labels. */
+  vault?: { require(): UnlockedVault };
 }
 
-export type EvalHandlers = { 'eval.run': Handler<'eval.run'>; 'eval.result': Handler<'eval.result'> };
+export type EvalHandlers = {
+  'eval.run': Handler<'eval.run'>;
+  'eval.runReviews': Handler<'eval.runReviews'>;
+  'eval.exportLabels': Handler<'eval.exportLabels'>;
+  'eval.result': Handler<'eval.result'>;
+};
+
+function vaultOf(deps: EvalDeps): UnlockedVault {
+  if (!deps.vault)
+    throw new PulmoLensError('VAULT_LOCKED', 'no vault in this session: unlock the vault first');
+  return deps.vault.require();
+}
+
+function resultOf(
+  outDir: string,
+  evaluation: Evaluation,
+  keyOf: (uid: string) => string | undefined,
+): EvalRunResult {
+  const curve = evaluation.curve;
+  return {
+    outDir,
+    metrics: evaluation.metrics,
+    scans: evaluation.matches.map((m) => ({
+      seriesInstanceUid: m.seriesInstanceUid,
+      key: keyOf(m.seriesInstanceUid),
+      candidates: m.candidates,
+    })),
+    curve: { fpPerScan: curve.fpPerScan, sensitivity: curve.sensitivity ?? [] },
+  };
+}
 
 interface Study extends EvalStudy {
   scanned: ScannedSeries;
@@ -44,7 +79,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
   return {
     'eval.run': async (req, ctx) => {
       requireExisting(req.studies, 'folder');
-      requireExisting(req.annotations, 'file');
+      if (req.annotations) requireExisting(req.annotations, 'file');
       if (req.excluded) requireExisting(req.excluded, 'file');
       if (req.findings) requireExisting(req.findings, 'folder');
       ctx.progress({ done: 0, total: 1, stage: 'finding series' });
@@ -65,8 +100,11 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         scan: scanInfoOf(scanned.metadata),
       }));
       const annotations = await loadAnnotations({
-        annotationsCsv: req.annotations,
-        ...(req.excluded ? { excludedCsv: req.excluded } : {}),
+        // A picked file arrives as its text (the page has no typed paths); a path is read here.
+        annotationsCsv: (req.annotationsFile ?? req.annotations) as string | { name: string; text: string },
+        ...(req.excludedFile || req.excluded
+          ? { excludedCsv: (req.excludedFile ?? req.excluded) as string | { name: string; text: string } }
+          : {}),
         // A LUNA16 CSV covers the whole challenge; a local folder holds a few of its series.
         knownSeries: new Set(byUid.keys()),
       });
@@ -104,19 +142,24 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
             stage: `scan ${p.done}/${p.total} (${p.source}), ~${Math.round(p.remainingMs / 1000)} s left`,
           }),
       });
-      const curve = evaluation.curve;
-      last = {
-        outDir,
-        metrics: evaluation.metrics,
-        scans: evaluation.matches.map((m) => ({
-          seriesInstanceUid: m.seriesInstanceUid,
-          key: byUid.get(m.seriesInstanceUid)?.key,
-          candidates: m.candidates,
-        })),
-        curve: { fpPerScan: curve.fpPerScan, sensitivity: curve.sensitivity ?? [] },
-      };
+      last = resultOf(outDir, evaluation, (uid) => byUid.get(uid)?.key);
       return last;
     },
+    'eval.runReviews': async (req, ctx) => {
+      const vault = vaultOf(deps);
+      ctx.progress({ done: 0, total: 1, stage: 'reading the reviews' });
+      const { evaluation } = await evaluateReviews(vault, {
+        out: req.outDir,
+        ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
+        modelInfo: await readModelEvalInfo(deps.modelsDir ?? defaultModelsDir()),
+        includeTrainingScans: req.includeTrainingScans === true,
+      });
+      ctx.progress({ done: 1, total: 1, stage: 'done' });
+      last = resultOf(req.outDir, evaluation, () => undefined);
+      return last;
+    },
+    'eval.exportLabels': (req) =>
+      exportReviewLabels(vaultOf(deps), { out: req.outDir, deidentifyUids: req.deidentifyUids }),
     'eval.result': () => last,
   };
 }

@@ -9,12 +9,19 @@ import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
+import { listFolder, locateDropped } from './folder-browser';
 import type { HandlerContext, Handlers } from './router';
 import { createAnalysisHandlers } from './analysis-handlers';
 import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
-import { createVaultHandlers, storedSeries, vaultAwareBackend } from './vault-handlers';
+import { createVaultHandlers, storedSeries, vaultAwareBackend, type SourcePaths } from './vault-handlers';
+import {
+  createMeasurementHandlers,
+  memoryMeasurementStore,
+  vaultMeasurementStore,
+  type MeasurementStore,
+} from './measurement-handlers';
 import { createDimseHandlers } from './dimse-handlers';
 import type { DimseService } from '../dimse-service';
 
@@ -23,12 +30,19 @@ export interface HandlerDeps {
   appInfo: { name: string; version: string };
   /** Native folder picker; absent where there is none (browser test host). */
   openFolder?: () => Promise<string[] | null>;
+  /**
+   * Folders the browser preview may list and search for dropped folders (folders.list/locate);
+   * absent in the desktop app, which has the native dialog and real paths for drops.
+   */
+  browseRoots?: string[];
   /** How many decoded volumes to keep (each is ~2 bytes per voxel). */
   keepVolumes?: number;
   /** The vault session: series are opened from the vault, decoded data is dropped on lock. */
   vault?: VaultSessionHolder;
   /** Where analyses and reviews are kept (the vault in the app; memory when absent). */
   analysisStore?: AnalysisStore;
+  /** Where the reader's measurements are kept (default: the vault when there is one, else memory). */
+  measurementStore?: MeasurementStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
   /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
@@ -62,15 +76,23 @@ function frameSignature(s: ScannedSeries): string {
 }
 
 export function createHandlers(depsIn: HandlerDeps): Handlers {
+  const sources: SourcePaths = new Map();
   const deps = depsIn.vault
-    ? { ...depsIn, backend: vaultAwareBackend(depsIn.backend, depsIn.vault) }
+    ? { ...depsIn, backend: vaultAwareBackend(depsIn.backend, depsIn.vault, sources) }
     : depsIn;
   const scanned = new Map<string, ScannedSeries>();
   const loaded = new Map<string, LoadedSeries>();
   const thumbs = new Map<string, ReturnType<typeof makeThumbnail>>();
   const keep = deps.keepVolumes ?? 2;
+  const browseRoots = (): string[] => {
+    if (!deps.browseRoots?.length) {
+      throw new PulmoLensError('INVALID_INPUT', 'no folder browser here: use Open folder… or type the path');
+    }
+    return deps.browseRoots;
+  };
 
   deps.vault?.onForget(() => {
+    sources.clear();
     scanned.clear();
     loaded.clear();
     thumbs.clear();
@@ -92,19 +114,30 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     return l;
   };
 
+  const measurementStore =
+    deps.measurementStore ?? (deps.vault ? vaultMeasurementStore(deps.vault) : memoryMeasurementStore());
   return {
     ...createAnalysisHandlers({
       series: loadedSeries,
+      readerMeasurements: (key) => measurementStore.load(key),
       store: deps.analysisStore ?? memoryAnalysisStore(),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
-    ...createVaultHandlers({ session: deps.vault, backend: deps.backend }),
+    ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
+    ...createMeasurementHandlers(measurementStore),
     ...createDimseHandlers(deps.dimse),
     ...createEvalHandlers({
       backend: deps.backend,
+      ...(deps.vault ? { vault: deps.vault } : {}),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
-    'app.info': () => ({ ...deps.appInfo, nativeDialogs: deps.openFolder !== undefined }),
+    'app.info': () => ({
+      ...deps.appInfo,
+      nativeDialogs: deps.openFolder !== undefined,
+      folderBrowser: (deps.browseRoots?.length ?? 0) > 0,
+    }),
+    'folders.list': ({ path }) => listFolder(browseRoots(), path),
+    'folders.locate': async (q) => ({ paths: await locateDropped(browseRoots(), q) }),
     'dialog.openFolder': async () => {
       if (!deps.openFolder) {
         throw new PulmoLensError('INVALID_INPUT', 'no native folder dialog here: type or drop a folder path');

@@ -66,7 +66,11 @@ const fromVault = (s: ScannedSeries): boolean => s.frames.some((f) => f.path.sta
  * plaintext bytes are handed, in memory, to the DICOM worker, which decodes them off this thread.
  * Nothing is written to disk.
  */
-export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHolder): DicomBackend {
+export function vaultAwareBackend(
+  backend: DicomBackend,
+  session: VaultSessionHolder,
+  sources?: SourcePaths,
+): DicomBackend {
   return {
     scan: (paths, opts) => backend.scan(paths, opts),
     async load(series, opts) {
@@ -83,10 +87,33 @@ export function vaultAwareBackend(backend: DicomBackend, session: VaultSessionHo
         files.set(path, new Uint8Array(bytes));
         opts.onProgress?.({ done: i + 1, total: paths.length, stage: 'decrypting' });
       }
-      return backend.load(series, opts, files);
+      try {
+        return await backend.load(series, opts, files);
+      } catch (err) {
+        throw sources ? withSourcePath(err, series, sources) : err;
+      }
     },
     close: () => backend.close(),
   };
+}
+
+/**
+ * Where this session imported each instance from (SOP Instance UID -> file), kept in memory only,
+ * so an error about a stored instance names the file the reader imported, not `vault:<id>`.
+ */
+export type SourcePaths = Map<string, string>;
+
+function withSourcePath(err: unknown, series: ScannedSeries, sources: SourcePaths): unknown {
+  if (!(err instanceof PulmoLensError) || !err.path?.startsWith(VAULT_PATH)) return err;
+  const frame = series.frames.find((f) => f.path === err.path);
+  const uid = frame?.sopInstanceUid;
+  const path =
+    (uid && sources.get(uid)) ?? `${err.path} (SOP Instance ${uid ?? 'unknown'}, imported earlier)`;
+  return new PulmoLensError(err.code, err.message.split(err.path).join(path), {
+    path,
+    cause: err,
+    ...(err.details ? { details: err.details } : {}),
+  });
 }
 
 export interface VaultHandlerDeps {
@@ -94,9 +121,11 @@ export interface VaultHandlerDeps {
   session?: VaultSessionHolder | undefined;
   /** scans the folders to import (the DICOM worker in the app) */
   backend: DicomBackend;
+  /** filled on import: where each instance came from (see SourcePaths) */
+  sources?: SourcePaths;
 }
 
-export function createVaultHandlers({ session, backend }: VaultHandlerDeps): VaultHandlers {
+export function createVaultHandlers({ session, backend, sources }: VaultHandlerDeps): VaultHandlers {
   if (!session) return noVault();
   const status = async (): Promise<VaultStatus> => ({
     exists: await session.exists(),
@@ -147,6 +176,7 @@ export function createVaultHandlers({ session, backend }: VaultHandlerDeps): Vau
         if (ctx.signal.aborted) throw new PulmoLensError('CANCELLED', 'import cancelled');
         // Fetched per series: a lock in between stops the import with VAULT_LOCKED.
         const v = session.require();
+        for (const f of s.frames) sources?.set(f.sopInstanceUid, f.path);
         const r = await v.importSeries(s, {
           signal: ctx.signal,
           onProgress: (p) => {

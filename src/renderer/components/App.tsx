@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import { useStore } from 'zustand';
+import { importDrop } from '../drop-import';
 import { evalStore } from '../reading-stores';
 import { EvaluationPage } from './EvaluationPage';
 import { useVault } from '../vault';
@@ -11,9 +13,25 @@ export function App() {
   const page = useStore(evalStore, (s) => s.page);
   // Nothing with patient data renders until the vault is unlocked; locking unmounts it all.
   const unlocked = useVault((s) => s.phase.kind === 'unlocked');
+  const [dragging, setDragging] = useState(false);
   if (!unlocked) return <LockScreen />;
   return (
-    <div className="app">
+    <div
+      className={dragging ? 'app dragging' : 'app'}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target || !e.relatedTarget) setDragging(false);
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        void importDrop(e.dataTransfer);
+      }}
+    >
+      {dragging && <div className="drop-hint">Drop a folder of DICOM files to import it</div>}
       <aside className="sidebar">
         <header className="brand">
           PulmoLens <span className="muted">research use only</span>

@@ -57,12 +57,6 @@ const ci = (c: [number, number] | null | undefined) => (c ? ` (95% CI ${f3(c[0])
 
 const FIELDS: { name: TextInput; label: string; placeholder: string }[] = [
   { name: 'studies', label: 'Studies folder', placeholder: '/folder/with/CT studies' },
-  { name: 'annotations', label: 'Annotation CSV', placeholder: '/path/luna16-annotations.csv' },
-  {
-    name: 'excluded',
-    label: 'Excluded CSV (optional)',
-    placeholder: '/path/luna16-annotations-excluded.csv',
-  },
   {
     name: 'findings',
     label: 'Precomputed findings folder (optional)',
@@ -213,6 +207,68 @@ function SizeAgreementTable({ metrics }: { metrics: EvalRunResult['metrics'] }) 
   );
 }
 
+/** A CSV chooser: the file is read here and its text sent over IPC (no typed paths). */
+function CsvPicker({ label, which }: { label: string; which: 'annotations' | 'excluded' }) {
+  const s = useStore(evalStore);
+  const picked = s.files[which];
+  return (
+    <label style={{ display: 'contents' }}>
+      <span>{label}</span>
+      <input
+        type="file"
+        accept=".csv,text/csv"
+        aria-label={label}
+        onChange={async (e) => {
+          const f = e.target.files?.[0];
+          s.setFile(which, f ? { name: f.name, text: await f.text() } : null);
+        }}
+      />
+      <span className="muted">{picked ? picked.name : ''}</span>
+    </label>
+  );
+}
+
+/** The site's reviews: score against them, or export them as labels for retraining. */
+function ReviewLabelsExport() {
+  const s = useStore(evalStore);
+  const [outDir, setOutDir] = useState('');
+  const [deid, setDeid] = useState(true);
+  const st = s.exportStatus;
+  return (
+    <fieldset style={{ maxWidth: 900, marginTop: 12 }}>
+      <legend>Export the site's review decisions as labels (LUNA16 CSV, world mm)</legend>
+      <input
+        aria-label="Labels folder"
+        placeholder="/folder for annotations.csv, annotations_excluded.csv, decisions.csv"
+        value={outDir}
+        onChange={(e) => setOutDir(e.target.value)}
+        style={{ width: 420 }}
+      />{' '}
+      <label>
+        <input type="checkbox" checked={deid} onChange={(e) => setDeid(e.target.checked)} /> de-identified
+        series UIDs
+      </label>{' '}
+      <button
+        type="button"
+        disabled={!outDir.trim() || st.kind === 'running'}
+        onClick={() => void s.exportLabels(outDir, deid)}
+      >
+        Export labels
+      </button>
+      {st.kind === 'done' && (
+        <div role="status">
+          Wrote {st.labels} label(s) of {st.series} reviewed series: {st.files.join(', ')}
+        </div>
+      )}
+      {st.kind === 'failed' && (
+        <div role="alert" className="error">
+          {st.error.code}: {st.error.message}
+        </div>
+      )}
+    </fieldset>
+  );
+}
+
 export function EvaluationPage() {
   const s = useStore(evalStore);
   const [nativeDialogs, setNativeDialogs] = useState(false);
@@ -232,31 +288,49 @@ export function EvaluationPage() {
         }}
         style={{ display: 'grid', gridTemplateColumns: 'max-content 1fr max-content', gap: 6, maxWidth: 900 }}
       >
-        {FIELDS.map((f) => (
-          <label key={f.name} style={{ display: 'contents' }}>
-            <span>{f.label}</span>
-            <input
-              aria-label={f.label}
-              placeholder={f.placeholder}
-              value={s.inputs[f.name]}
-              onChange={(e) => s.setInput(f.name, e.target.value)}
-            />
-            {nativeDialogs && (f.name === 'studies' || f.name === 'findings') ? (
-              <button
-                type="button"
-                onClick={async () => {
-                  const r = await window.api.invoke('dialog.openFolder', {});
-                  const p = r.ok ? r.value.paths?.[0] : undefined;
-                  if (p) s.setInput(f.name, p);
-                }}
-              >
-                Choose…
-              </button>
-            ) : (
-              <span />
-            )}
-          </label>
-        ))}
+        <span>Reference</span>
+        <select
+          aria-label="Reference"
+          value={s.reference}
+          onChange={(e) => s.setReference(e.target.value === 'reviews' ? 'reviews' : 'files')}
+        >
+          <option value="files">Annotation files (LUNA16 CSV)</option>
+          <option value="reviews">This site's reviews in the vault</option>
+        </select>
+        <span />
+        {s.reference === 'files' && (
+          <>
+            <CsvPicker label="Annotation CSV" which="annotations" />
+            <CsvPicker label="Excluded CSV (optional)" which="excluded" />
+          </>
+        )}
+        {FIELDS.filter((f) => s.reference === 'files' || (f.name !== 'studies' && f.name !== 'findings')).map(
+          (f) => (
+            <label key={f.name} style={{ display: 'contents' }}>
+              <span>{f.label}</span>
+              <input
+                aria-label={f.label}
+                placeholder={f.placeholder}
+                value={s.inputs[f.name]}
+                onChange={(e) => s.setInput(f.name, e.target.value)}
+              />
+              {nativeDialogs && (f.name === 'studies' || f.name === 'findings') ? (
+                <button
+                  type="button"
+                  onClick={async () => {
+                    const r = await window.api.invoke('dialog.openFolder', {});
+                    const p = r.ok ? r.value.paths?.[0] : undefined;
+                    if (p) s.setInput(f.name, p);
+                  }}
+                >
+                  Choose…
+                </button>
+              ) : (
+                <span />
+              )}
+            </label>
+          ),
+        )}
         <span />
         <label>
           <input
@@ -275,6 +349,7 @@ export function EvaluationPage() {
           {problem && <span className="muted">({problem})</span>}
         </div>
       </form>
+      <ReviewLabelsExport />
       {status.kind === 'running' && (
         <div
           role="progressbar"

@@ -7,6 +7,7 @@ import { AllCandidates, AnalysisWarnings } from './AllCandidates';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
+import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
@@ -42,22 +43,18 @@ export function FindingsPanel({
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (
-        t &&
-        (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)
-      )
-        return;
+      if (isTypingTarget(e.target)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === 'a' || e.key === 'A') {
+      const action = hotkeyAction(e.key)?.kind;
+      if (action === 'analyse') {
         e.preventDefault();
         void store.getState().run();
-      } else if (e.key === ']' || e.key === '[') {
+      } else if (action === 'nextFinding' || action === 'previousFinding') {
         // Next / previous finding (no OHIF default uses the brackets): select and centre on it.
         e.preventDefault();
-        const id = store.getState().step(e.key === ']' ? 1 : -1);
+        const id = store.getState().step(action === 'nextFinding' ? 1 : -1);
         if (id) selectRef.current(id);
-      } else if (e.key === 'h' || e.key === 'H') {
+      } else if (action === 'heatmap') {
         e.preventDefault();
         const st = store.getState();
         st.setOverlay({ visible: !st.overlay.visible });

@@ -1,21 +1,9 @@
-import { useEffect, useMemo, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { groupByStudy } from '../store/study-store';
 import { studyStore, useStudy } from '../stores';
 import { ProgressBar } from './ProgressBar';
 import { Thumb } from './Thumb';
-
-/** Paths from a drop: Electron gives real file paths via the preload; a browser only text. */
-function droppedPaths(e: DragEvent): string[] {
-  const fromFiles = [...e.dataTransfer.files]
-    .map((f) => window.api.pathForFile?.(f) ?? null)
-    .filter((p): p is string => !!p);
-  if (fromFiles.length) return fromFiles;
-  const text = e.dataTransfer.getData('text/plain') || e.dataTransfer.getData('text/uri-list');
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim().replace(/^file:\/\//, ''))
-    .filter((l) => l.startsWith('/') || /^[A-Za-z]:\\/.test(l));
-}
+import { FolderBrowser } from './FolderBrowser';
 
 export function StudyBrowser() {
   const scan = useStudy((s) => s.scan);
@@ -24,12 +12,17 @@ export function StudyBrowser() {
   const thumbnails = useStudy((s) => s.thumbnails);
   const open = useStudy((s) => s.open);
   const [path, setPath] = useState('');
+  const problems = useStudy((s) => s.problems);
   const [dialogs, setDialogs] = useState(false);
-  const [dragging, setDragging] = useState(false);
+  const [browser, setBrowser] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
   const studies = useMemo(() => groupByStudy(series), [series]);
 
   useEffect(() => {
-    void window.api.invoke('app.info', {}).then((r) => setDialogs(r.ok && r.value.nativeDialogs));
+    void window.api.invoke('app.info', {}).then((r) => {
+      setDialogs(r.ok && r.value.nativeDialogs);
+      setBrowser(r.ok && r.value.folderBrowser);
+    });
   }, []);
 
   const pickFolder = async () => {
@@ -39,20 +32,7 @@ export function StudyBrowser() {
   const openKey = open.kind === 'none' ? null : open.kind === 'loaded' ? open.info.key : open.key;
 
   return (
-    <div
-      className={dragging ? 'browser dragging' : 'browser'}
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={(e) => {
-        e.preventDefault();
-        setDragging(false);
-        const paths = droppedPaths(e);
-        if (paths.length) void studyStore.getState().scanFolder(paths);
-      }}
-    >
+    <div className="browser">
       <form
         className="open-form"
         onSubmit={(e) => {
@@ -65,9 +45,14 @@ export function StudyBrowser() {
             Open folder…
           </button>
         )}
+        {!dialogs && browser && (
+          <button type="button" onClick={() => setBrowsing(true)}>
+            Browse…
+          </button>
+        )}
         <input
           aria-label="Folder path"
-          placeholder="/path/to/DICOM folder (or drop it here)"
+          placeholder="/path/to/DICOM folder (or drop it on the window)"
           value={path}
           onChange={(e) => setPath(e.target.value)}
         />
@@ -76,13 +61,38 @@ export function StudyBrowser() {
         </button>
       </form>
 
+      {browsing && (
+        <FolderBrowser
+          onClose={() => setBrowsing(false)}
+          onChoose={(p) => {
+            setBrowsing(false);
+            setPath(p);
+            void studyStore.getState().scanFolder([p]);
+          }}
+        />
+      )}
+
+      {problems.length > 0 && (
+        <div className="problems" role="alert" aria-label="Import problems">
+          {problems.map((p, i) => (
+            <div key={`${p.path}-${i}`} className="problem" data-problem-path={p.path}>
+              <strong>{p.title}</strong>: <code>{p.path}</code>
+              <div>{p.reason}</div>
+            </div>
+          ))}
+          <button type="button" onClick={() => studyStore.getState().dismissProblems()}>
+            Dismiss
+          </button>
+        </div>
+      )}
+
       {scan.kind === 'scanning' && (
         <div className="state">
           <ProgressBar progress={scan.progress} label="Scanning" />
           <button onClick={() => void studyStore.getState().cancel()}>Cancel</button>
         </div>
       )}
-      {scan.kind === 'failed' && (
+      {scan.kind === 'failed' && problems.length === 0 && (
         <div className="state error" role="alert">
           Import failed: {scan.error.message}
         </div>

@@ -18,19 +18,18 @@ export function ViewportOverlay({
   const r = useViewer((s) => s.readouts[id]);
   const mip = useViewer((s) => s.mip);
   const slab = useViewer((s) => s.slabMm);
+  const invert = useViewer((s) => s.invert);
   const m = info.metadata;
   const barMm = r ? scaleBarMm(r.mmPerPixel) : 0;
   return (
     <div className="overlay" aria-hidden="false" data-overlay-for={id}>
-      <div className="corner tl">
+      <div className="corner tl" data-testid={`demographics-${id}`}>
         <div>{m.patientName || 'Anonymous'}</div>
-        <div>{m.patientId}</div>
-        <div>
-          {m.patientSex} {m.patientAge}
-        </div>
+        <div>ID {m.patientId || '–'}</div>
+        <div>{[m.patientSex, m.patientAge].filter(Boolean).join(' / ') || 'Sex/age not recorded'}</div>
       </div>
       <div className="corner tr">
-        <div>{m.institutionName}</div>
+        {m.institutionName && <div data-testid={`institution-${id}`}>{m.institutionName}</div>}
         <div>
           {formatDate(m.studyDate)} {m.studyDescription}
         </div>
@@ -41,7 +40,7 @@ export function ViewportOverlay({
       <div className="corner bl">
         <div className="vp-label">
           {label}
-          {mip ? ` · MIP ${slab} mm` : ''}
+          {mip || id === 'mip' ? ` · MIP ${slab} mm` : ''}
         </div>
         {r && (
           <>
@@ -56,9 +55,13 @@ export function ViewportOverlay({
       </div>
       <div className="corner br">
         {r && (
-          <div data-testid={`window-${id}`}>
-            W {r.windowWidth} L {r.windowCenter}
-          </div>
+          <>
+            <div data-testid={`zoom-${id}`}>Zoom {r.zoomPercent}%</div>
+            <div data-testid={`window-${id}`}>
+              W {r.windowWidth} L {r.windowCenter}
+              {invert ? ' · inverted' : ''}
+            </div>
+          </>
         )}
         <div>
           {m.convolutionKernel} {m.sliceThicknessMm ? `${m.sliceThicknessMm} mm` : ''}

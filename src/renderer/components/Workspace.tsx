@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { studyStore, useStudy, useViewer, viewerStore } from '../stores';
-import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
+import { hotkeyAction, isTypingTarget, type HotkeyAction } from '../viewer/hotkeys';
 import { presetById, WINDOW_PRESETS } from '../viewer/presets';
 import { initCornerstone, ViewerEngine, viewportsFor } from '../viewer/viewer-engine';
 import { voxelToWorld } from '../../common/volume';
@@ -10,8 +10,23 @@ import { Toolbar } from './Toolbar';
 import { ViewportOverlay } from './ViewportOverlay';
 import { MeasurementList } from './MeasurementList';
 import { ReadingPanel } from './ReadingPanel';
+import { HotkeyHelp } from './HotkeyHelp';
 
-const labels: Record<ViewportId, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
+const labels: Record<ViewportId, string> = {
+  axial: 'Axial',
+  coronal: 'Coronal',
+  sagittal: 'Sagittal',
+  mip: 'Axial MIP',
+};
+
+/** Keys of the findings panel and the vault: the same table, handled where their state lives. */
+const handledElsewhere = new Set<HotkeyAction['kind']>([
+  'analyse',
+  'heatmap',
+  'lock',
+  'nextFinding',
+  'previousFinding',
+]);
 
 export function Workspace() {
   const open = useStudy((s) => s.open);
@@ -19,8 +34,13 @@ export function Workspace() {
   const activeViewport = useViewer((s) => s.activeViewport);
   const [engine, setEngine] = useState<ViewerEngine | null>(null);
   const [engineError, setEngineError] = useState<string | null>(null);
+  /** Measurements that could not be kept or read back: a banner, the viewer keeps working. */
+  const [keepError, setKeepError] = useState<string | null>(null);
   const [rendered, setRendered] = useState<string | null>(null);
   const elements = useRef(new Map<ViewportId, HTMLDivElement>());
+  /** The series whose measurements are saved on change: set once its kept ones are on screen. */
+  const savingKey = useRef<string | null>(null);
+  const help = useViewer((s) => s.help);
   const loaded = open.kind === 'loaded' ? open : null;
 
   // One engine per page; Cornerstone's init is global.
@@ -50,12 +70,27 @@ export function Workspace() {
   useEffect(() => {
     if (!engine || !loaded) return;
     let stale = false;
+    savingKey.current = null;
     viewerStore.getState().reset();
     const layoutNow = viewerStore.getState().layout;
+    const key = loaded.info.key;
+    // The measurements kept with this series in the vault are redrawn with it.
+    const kept = window.api.invoke('measurements.get', { key }).then((r) => {
+      if (!r.ok) {
+        setKeepError(`could not read the kept measurements: ${r.error.code}: ${r.error.message}`);
+        return [];
+      }
+      return r.value.measurements;
+    });
     void engine
       .setLayout(layoutNow, new Map(elements.current))
-      .then(() => engine.setVolume(loaded.info, loaded.pixels))
-      .then(() => !stale && setRendered(loaded.info.key))
+      .then(() => kept)
+      .then((list) => engine.setVolume(loaded.info, loaded.pixels, list))
+      .then(() => {
+        if (stale) return;
+        savingKey.current = key;
+        setRendered(key);
+      })
       .catch((err: unknown) => {
         console.error(err);
         setEngineError(`could not display the series: ${String(err)}`);
@@ -71,10 +106,37 @@ export function Workspace() {
     return viewerStore.subscribe((s, prev) => {
       if (s.tool !== prev.tool) engine.bindTools(s.tool);
       if (s.preset !== prev.preset && s.preset) engine.applyWindow(presetById(s.preset));
+      if (s.typedWindow !== prev.typedWindow && s.typedWindow) engine.applyWindow(s.typedWindow);
+      if (s.invert !== prev.invert) engine.applyInvert(s.invert);
       if (s.mip !== prev.mip || s.slabMm !== prev.slabMm) void engine.setMip(s.mip, s.slabMm);
       if (s.cine !== prev.cine) engine.setCine(s.cine);
     });
   }, [engine]);
+
+  // Measurements -> vault, shortly after they change (a drag changes them on every mouse move).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const unsubscribe = viewerStore.subscribe((s, prev) => {
+      const key = savingKey.current;
+      if (s.measurements === prev.measurements || !key) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        if (savingKey.current !== key) return;
+        void window.api
+          .invoke('measurements.save', { key, measurements: viewerStore.getState().measurements })
+          .then((r) => {
+            if (r.ok) setKeepError(null);
+            else if (r.error.code !== 'VAULT_LOCKED')
+              setKeepError(`could not keep the measurements: ${r.error.code}: ${r.error.message}`);
+          });
+      }, 250);
+    });
+    return () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
+  }, []);
 
   // Hotkeys.
   useEffect(() => {
@@ -82,7 +144,8 @@ export function Workspace() {
     const onKey = (e: KeyboardEvent) => {
       if (isTypingTarget(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
       const action = hotkeyAction(e.key);
-      if (!action) return;
+      // Keys of the findings panel and the vault are handled there (same table).
+      if (!action || handledElsewhere.has(action.kind)) return;
       e.preventDefault();
       const vs = viewerStore.getState();
       const id = vs.activeViewport;
@@ -106,10 +169,20 @@ export function Workspace() {
           engine.reset();
           break;
         case 'cancel':
-          engine.cancel();
+          if (vs.help) vs.setHelp(false);
+          else engine.cancel();
           break;
         case 'deleteMeasurement':
           engine.deleteMeasurement();
+          break;
+        case 'invert':
+          vs.setInvert(!vs.invert);
+          break;
+        case 'cine':
+          vs.setCine(!vs.cine);
+          break;
+        case 'help':
+          vs.setHelp(!vs.help);
           break;
       }
     };
@@ -142,6 +215,7 @@ export function Workspace() {
         engine.worldToCanvas(id, voxelToWorld(loaded.info.geometry, v)),
       geometry: loaded.info.geometry,
       measurements: () => viewerStore.getState().measurements,
+      savedKey: () => savingKey.current,
       engine,
     };
   }, [engine, loaded, rendered]);
@@ -204,6 +278,12 @@ export function Workspace() {
           </ul>
         </details>
       )}
+      {keepError && (
+        <div className="banner warn" role="alert">
+          {keepError}
+        </div>
+      )}
+      {help && <HotkeyHelp onClose={() => viewerStore.getState().setHelp(false)} />}
       <div className="workspace-body" style={{ gridTemplateColumns: '1fr 400px' }}>
         <div
           className={`viewport-grid layout-${layout}`}
@@ -230,7 +310,7 @@ export function Workspace() {
           ))}
         </div>
         <div className="side-column" style={{ overflow: 'auto', minHeight: 0 }}>
-          <MeasurementList />
+          <MeasurementList engine={engine} />
           <ReadingPanel engine={engine} info={open.info} rendered={rendered === open.info.key} />
         </div>
       </div>

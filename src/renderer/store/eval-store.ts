@@ -18,8 +18,6 @@ export type EvalStatus =
 
 export interface EvalInputs {
   studies: string;
-  annotations: string;
-  excluded: string;
   findings: string;
   /** Empty: the model manifest's operating point (without one, the F1-maximising threshold). */
   threshold: string;
@@ -42,6 +40,13 @@ export interface EvalState {
   goto: Goto | null;
   setPage(page: Page): void;
   setInput<K extends keyof EvalInputs>(name: K, value: EvalInputs[K]): void;
+  reference: ReferenceSource;
+  setReference(reference: ReferenceSource): void;
+  files: PickedFiles;
+  setFile(which: keyof PickedFiles, file: PickedCsv | null): void;
+  exportStatus: ExportStatus;
+  /** Writes the vault's review decisions as LUNA16 CSV labels into a folder the researcher chose. */
+  exportLabels(outDir: string, deidentifyUids: boolean): Promise<void>;
   /** Checks the inputs; returns the problem or null. */
   problem(): string | null;
   run(): Promise<void>;
@@ -54,10 +59,33 @@ export interface EvalState {
 
 let counter = 0;
 
-export function evalRequest(inputs: EvalInputs): {
+/** A CSV picked in the page (<input type=file>): its name and text travel, never a typed path. */
+export interface PickedCsv {
+  name: string;
+  text: string;
+}
+
+export interface PickedFiles {
+  annotations: PickedCsv | null;
+  excluded: PickedCsv | null;
+}
+
+/** What the evaluation is scored against: reference CSV files, or the site's reviews in the vault. */
+export type ReferenceSource = 'files' | 'reviews';
+
+export type ExportStatus =
+  | { kind: 'idle' }
+  | { kind: 'running' }
+  | { kind: 'done'; files: string[]; labels: number; series: number }
+  | { kind: 'failed'; error: IpcError };
+
+export function evalRequest(
+  inputs: EvalInputs,
+  files: PickedFiles,
+): {
   studies: string;
-  annotations: string;
-  excluded?: string;
+  annotationsFile?: PickedCsv;
+  excludedFile?: PickedCsv;
   findings?: string;
   threshold?: number;
   includeTrainingScans?: boolean;
@@ -66,8 +94,8 @@ export function evalRequest(inputs: EvalInputs): {
   const t = inputs.threshold.trim();
   return {
     studies: inputs.studies.trim(),
-    annotations: inputs.annotations.trim(),
-    ...(inputs.excluded.trim() ? { excluded: inputs.excluded.trim() } : {}),
+    ...(files.annotations ? { annotationsFile: files.annotations } : {}),
+    ...(files.excluded ? { excludedFile: files.excluded } : {}),
     ...(inputs.findings.trim() ? { findings: inputs.findings.trim() } : {}),
     ...(t ? { threshold: Number(t) } : {}),
     ...(inputs.includeTrainingScans === 'yes' ? { includeTrainingScans: true } : {}),
@@ -78,10 +106,11 @@ export function evalRequest(inputs: EvalInputs): {
 export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
   const store = resettableStore<EvalState>('evaluation')((set, get) => ({
     page: 'viewer',
+    reference: 'files',
+    files: { annotations: null, excluded: null },
+    exportStatus: { kind: 'idle' },
     inputs: {
       studies: '',
-      annotations: '',
-      excluded: '',
       findings: '',
       threshold: '',
       outDir: '',
@@ -96,10 +125,23 @@ export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
     setInput(name, value) {
       set({ inputs: { ...get().inputs, [name]: value } });
     },
+    setReference(reference) {
+      set({ reference });
+    },
+    setFile(which, file) {
+      set({ files: { ...get().files, [which]: file } });
+    },
+    async exportLabels(outDir, deidentifyUids) {
+      if (!outDir.trim()) return;
+      set({ exportStatus: { kind: 'running' } });
+      const r = await api.invoke('eval.exportLabels', { outDir: outDir.trim(), deidentifyUids });
+      set({ exportStatus: r.ok ? { kind: 'done', ...r.value } : { kind: 'failed', error: r.error } });
+    },
     problem() {
       const i = get().inputs;
-      if (!i.studies.trim()) return 'choose the studies folder';
-      if (!i.annotations.trim()) return 'choose the annotation CSV';
+      const reviews = get().reference === 'reviews';
+      if (!reviews && !i.studies.trim()) return 'choose the studies folder';
+      if (!reviews && !get().files.annotations) return 'choose the annotation CSV';
       const t = i.threshold.trim();
       if (t && !(Number(t) >= 0 && Number(t) <= 1)) return 'the threshold is a probability between 0 and 1';
       if (!i.outDir.trim()) return 'choose the folder the results are written to';
@@ -109,7 +151,16 @@ export function createEvalStore(api: PulmoLensApi): StoreApi<EvalState> {
       if (get().status.kind === 'running' || get().problem()) return;
       const taskId = `eval-${++counter}`;
       set({ status: { kind: 'running', taskId, done: 0, total: 1, stage: 'starting' } });
-      const r = await api.invoke('eval.run', { ...evalRequest(get().inputs), taskId });
+      const req = evalRequest(get().inputs, get().files);
+      const r =
+        get().reference === 'reviews'
+          ? await api.invoke('eval.runReviews', {
+              ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
+              ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
+              outDir: req.outDir,
+              taskId,
+            })
+          : await api.invoke('eval.run', { ...req, taskId });
       if (r.ok) set({ status: { kind: 'done' }, result: r.value });
       else set({ status: { kind: 'failed', error: r.error } });
     },

@@ -74,10 +74,17 @@ export type DecisionInput =
 export function panelRows(s: Pick<FindingsState, 'analysis' | 'review'>): ReviewedFinding[] {
   if (!s.analysis || !s.review) return [];
   const rows = reviewedFindings(s.analysis.document, s.review, { minProbability: s.analysis.threshold });
-  return rows.sort(
-    (a, b) =>
-      b.finding.malignancyRisk - a.finding.malignancyRisk || b.finding.probability - a.finding.probability,
-  );
+  // Ordered by the model's own numbers, so a decision (which changes the risk through the nodule
+  // count) or an edit never re-orders the list or renumbers the marks on the image under the
+  // reader's eyes; the reader's own nodules follow in the order they were added.
+  const model = new Map(s.analysis.document.findings.map((f) => [f.id, f]));
+  const key = (r: ReviewedFinding) => model.get(r.finding.id) ?? null;
+  return rows.sort((a, b) => {
+    const fa = key(a);
+    const fb = key(b);
+    if (!fa || !fb) return Number(!fa) - Number(!fb);
+    return fb.malignancyRisk - fa.malignancyRisk || fb.probability - fa.probability;
+  });
 }
 
 export function reviewState(s: Pick<FindingsState, 'analysis' | 'review'>): {

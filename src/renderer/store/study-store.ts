@@ -7,6 +7,7 @@ import type { IpcError, LoadedSeriesInfo, PulmoLensApi, Thumbnail } from '../../
 import type { ScannedSeriesSummary } from '../../shared/series';
 import type { SkippedFile } from '../../common/dicom';
 import type { VaultStudy } from '../../shared/vault-contract';
+import { importFailure, importProblems, seriesFailure, type ImportProblem } from './import-problems';
 
 export interface TaskProgress {
   done: number;
@@ -42,6 +43,11 @@ export interface StudyState {
   skipped: SkippedFile[];
   thumbnails: Record<string, Thumbnail>;
   open: SeriesState;
+  /** What went wrong getting studies in or opening a series, each naming the path and reason. */
+  problems: ImportProblem[];
+  /** A problem found outside an import (a drop that gives no path). */
+  addProblem(p: ImportProblem): void;
+  dismissProblems(): void;
   /** Imports folders into the vault; the list then shows what the vault holds. */
   scanFolder(paths: string[]): Promise<void>;
   /** Lists the vault's series (after unlock). */
@@ -79,6 +85,14 @@ export function groupByStudy(series: ScannedSeriesSummary[]): StudyGroup[] {
   return groups.sort((a, b) => b.studyDate.localeCompare(a.studyDate));
 }
 
+/** "#3000566 CT chest" for messages; the key when the series is not listed. */
+function seriesLabel(series: ScannedSeriesSummary[], key: string): string {
+  const s = series.find((x) => x.key === key);
+  if (!s) return key;
+  const m = s.metadata;
+  return `#${m.seriesNumber ?? '–'} ${m.seriesDescription || m.modality}`.trim();
+}
+
 let taskCounter = 0;
 const newTaskId = (kind: string): string =>
   `${kind}-${Date.now().toString(36)}-${(taskCounter++).toString(36)}`;
@@ -89,6 +103,7 @@ const emptyState = () => ({
   skipped: [] as SkippedFile[],
   thumbnails: {} as Record<string, Thumbnail>,
   open: { kind: 'none' } as SeriesState,
+  problems: [] as ImportProblem[],
 });
 
 const vaultSeries = (studies: VaultStudy[]): ScannedSeriesSummary[] => studies.flatMap((st) => st.series);
@@ -112,14 +127,22 @@ export function createStudyStore(api: PulmoLensApi) {
         const clean = paths.map((p) => p.trim()).filter((p) => p.length > 0);
         if (clean.length === 0) return;
         const taskId = newTaskId('scan');
-        set({ scan: { kind: 'scanning', taskId, paths: clean, progress: null } });
+        set({ scan: { kind: 'scanning', taskId, paths: clean, progress: null }, problems: [] });
         const r = await api.invoke('vault.importFolder', { paths: clean, taskId });
         if (!r.ok) {
-          set({ scan: { kind: 'failed', paths: clean, error: r.error } });
+          set({
+            scan: { kind: 'failed', paths: clean, error: r.error },
+            problems: [importFailure(clean, r.error)],
+          });
           return;
         }
         const series = vaultSeries(r.value.studies);
-        set({ scan: { kind: 'done', paths: clean }, series, skipped: r.value.skipped });
+        set({
+          scan: { kind: 'done', paths: clean },
+          series,
+          skipped: r.value.skipped,
+          problems: importProblems(clean, r.value.skipped, r.value.imported.length),
+        });
         await loadThumbnails(series);
       },
 
@@ -145,7 +168,10 @@ export function createStudyStore(api: PulmoLensApi) {
         };
         if (!stillWanted()) return;
         if (!info.ok) {
-          set({ open: { kind: 'failed', key, error: info.error } });
+          set({
+            open: { kind: 'failed', key, error: info.error },
+            problems: [...get().problems, seriesFailure(seriesLabel(get().series, key), info.error)],
+          });
           return;
         }
         const pixels = await api.invoke('dicom.volumePixels', { key });
@@ -170,6 +196,14 @@ export function createStudyStore(api: PulmoLensApi) {
           open.kind === 'loading' ? open.taskId : null,
         ];
         for (const taskId of ids) if (taskId) await api.invoke('task.cancel', { taskId });
+      },
+
+      addProblem(p) {
+        set({ problems: [...get().problems, p] });
+      },
+
+      dismissProblems() {
+        set({ problems: [] });
       },
 
       onProgress(taskId, p) {

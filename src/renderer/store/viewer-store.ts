@@ -4,11 +4,22 @@
  */
 import { resettableStore } from './reset-registry';
 import type { WindowPreset } from '../viewer/presets';
+import type { Measurement } from '../../shared/measurement-contract';
 
-export type Layout = 'axial' | 'mpr';
-export type ViewportId = 'axial' | 'coronal' | 'sagittal';
+/** One axial view; axial + coronal + sagittal in a row; those three plus an axial MIP slab in 2×2. */
+export type Layout = 'axial' | 'mpr' | 'grid';
+export type ViewportId = 'axial' | 'coronal' | 'sagittal' | 'mip';
 export type PrimaryTool =
-  'WindowLevel' | 'Pan' | 'Zoom' | 'StackScroll' | 'Length' | 'Bidirectional' | 'Probe' | 'Crosshairs';
+  | 'WindowLevel'
+  | 'Pan'
+  | 'Zoom'
+  | 'StackScroll'
+  | 'Length'
+  | 'Bidirectional'
+  | 'Probe'
+  | 'EllipticalROI'
+  | 'CircleROI'
+  | 'Crosshairs';
 
 export interface ViewportReadout {
   sliceIndex: number;
@@ -19,22 +30,16 @@ export interface ViewportReadout {
   windowWidth: number;
   /** Millimetres per CSS pixel on screen, for the scale bar. */
   mmPerPixel: number;
+  /** Image pixels to screen pixels, percent (100: one image pixel per CSS pixel). */
+  zoomPercent: number;
   /** Orientation letters at the left, right, top and bottom edges. */
   markers: { left: string; right: string; top: string; bottom: string };
 }
 
-export interface Measurement {
-  uid: string;
-  tool: 'Length' | 'Bidirectional' | 'Probe';
-  viewportId: ViewportId;
-  /** Human-readable value, e.g. "23.4 mm" or "12.3 × 8.1 mm" or "-712 HU". */
-  text: string;
-  /** Main number in mm (length, long axis) or HU (probe). */
-  value: number;
-}
+export type { Measurement } from '../../shared/measurement-contract';
 
 export const SLAB_MIN_MM = 5;
-export const SLAB_MAX_MM = 15;
+export const SLAB_MAX_MM = 30;
 
 export interface ViewerState {
   layout: Layout;
@@ -44,6 +49,12 @@ export interface ViewerState {
   mip: boolean;
   slabMm: number;
   cine: boolean;
+  /** Grey scale inverted (white air), as OHIF's I key. */
+  invert: boolean;
+  /** A window typed by the reader; null while a preset or a drag sets it. */
+  typedWindow: { center: number; width: number } | null;
+  /** The hotkey list is open. */
+  help: boolean;
   readouts: Partial<Record<ViewportId, ViewportReadout>>;
   measurements: Measurement[];
   setLayout(layout: Layout): void;
@@ -53,9 +64,14 @@ export interface ViewerState {
   setMip(on: boolean): void;
   setSlabMm(mm: number): void;
   setCine(on: boolean): void;
+  setInvert(on: boolean): void;
+  setTypedWindow(w: { center: number; width: number }): void;
+  setHelp(open: boolean): void;
   setReadout(id: ViewportId, r: ViewportReadout): void;
   upsertMeasurement(m: Measurement): void;
   removeMeasurement(uid: string): void;
+  /** The series' kept measurements (from the vault), replacing the list. */
+  setMeasurements(list: Measurement[]): void;
   reset(): void;
 }
 
@@ -70,6 +86,9 @@ const initial = {
   mip: false,
   slabMm: 10,
   cine: false,
+  invert: false,
+  typedWindow: null as { center: number; width: number } | null,
+  help: false,
   readouts: {},
   measurements: [] as Measurement[],
 };
@@ -81,20 +100,27 @@ export function createViewerStore() {
       set({
         layout,
         // Crosshairs need the three planes; the single view falls back to window/level.
-        tool: layout === 'axial' && get().tool === 'Crosshairs' ? 'WindowLevel' : get().tool,
-        activeViewport: layout === 'axial' ? 'axial' : get().activeViewport,
+        tool: layout !== 'mpr' && get().tool === 'Crosshairs' ? 'WindowLevel' : get().tool,
+        activeViewport:
+          layout === 'axial' || (layout === 'mpr' && get().activeViewport === 'mip')
+            ? 'axial'
+            : get().activeViewport,
       }),
-    setTool: (tool) => set({ tool: tool === 'Crosshairs' && get().layout === 'axial' ? get().tool : tool }),
+    setTool: (tool) => set({ tool: tool === 'Crosshairs' && get().layout !== 'mpr' ? get().tool : tool }),
     setActiveViewport: (activeViewport) => set({ activeViewport }),
-    setPreset: (preset) => set({ preset }),
+    setPreset: (preset) => set({ preset, typedWindow: preset ? null : get().typedWindow }),
     setMip: (mip) => set({ mip }),
     setSlabMm: (mm) => set({ slabMm: clampSlab(mm) }),
     setCine: (cine) => set({ cine }),
+    setInvert: (invert) => set({ invert }),
+    setTypedWindow: (w) => set({ typedWindow: w, preset: null }),
+    setHelp: (help) => set({ help }),
     setReadout: (id, r) => set({ readouts: { ...get().readouts, [id]: r } }),
     upsertMeasurement: (m) => {
       const rest = get().measurements.filter((x) => x.uid !== m.uid);
       set({ measurements: [...rest, m] });
     },
+    setMeasurements: (measurements) => set({ measurements }),
     removeMeasurement: (uid) => set({ measurements: get().measurements.filter((x) => x.uid !== uid) }),
     reset: () => set({ ...initial, readouts: {}, measurements: [] }),
   }));

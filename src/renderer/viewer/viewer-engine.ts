@@ -20,6 +20,13 @@ import {
 import * as cst from '@cornerstonejs/tools';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { Layout, Measurement, PrimaryTool, ViewerStore, ViewportId } from '../store/viewer-store';
+import {
+  annotationFromMeasurement,
+  isMeasurementTool,
+  measurementFromAnnotation,
+  uidsToDelete,
+  type AnnotationLike,
+} from './measurement-annotation';
 import { edgeMarkers } from './orientation';
 import { presetById, rangeToWindow, windowToRange, type WindowPreset } from './presets';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../common/volume';
@@ -35,10 +42,15 @@ const orientationOf: Record<ViewportId, Enums.OrientationAxis> = {
   axial: Enums.OrientationAxis.AXIAL,
   coronal: Enums.OrientationAxis.CORONAL,
   sagittal: Enums.OrientationAxis.SAGITTAL,
+  mip: Enums.OrientationAxis.AXIAL,
 };
 
 export const viewportsFor = (layout: Layout): ViewportId[] =>
-  layout === 'axial' ? ['axial'] : ['axial', 'coronal', 'sagittal'];
+  layout === 'axial'
+    ? ['axial']
+    : layout === 'mpr'
+      ? ['axial', 'coronal', 'sagittal']
+      : ['axial', 'coronal', 'sagittal', 'mip'];
 
 const toolNames: Record<PrimaryTool, string> = {
   WindowLevel: cst.WindowLevelTool.toolName,
@@ -48,6 +60,8 @@ const toolNames: Record<PrimaryTool, string> = {
   Length: cst.LengthTool.toolName,
   Bidirectional: cst.BidirectionalTool.toolName,
   Probe: cst.ProbeTool.toolName,
+  EllipticalROI: cst.EllipticalROITool.toolName,
+  CircleROI: cst.CircleROITool.toolName,
   Crosshairs: cst.CrosshairsTool.toolName,
 };
 
@@ -86,6 +100,8 @@ export function initCornerstone(): Promise<void> {
       cst.LengthTool,
       cst.BidirectionalTool,
       cst.ProbeTool,
+      cst.EllipticalROITool,
+      cst.CircleROITool,
       cst.CrosshairsTool,
     ]) {
       cst.addTool(Tool);
@@ -151,6 +167,9 @@ export class ViewerEngine {
     const onRemoved = (evt: Event) => {
       const uid = (evt as CustomEvent).detail?.annotation?.annotationUID as string | undefined;
       if (uid) this.store.getState().removeMeasurement(uid);
+      // Cornerstone keeps a removed annotation selected: drop it, or the next Delete aims at nothing.
+      if (uid && cst.annotation.selection.isAnnotationSelected(uid))
+        cst.annotation.selection.deselectAnnotation(uid);
     };
     const E = cst.Enums.Events;
     for (const ev of [E.ANNOTATION_COMPLETED, E.ANNOTATION_MODIFIED]) {
@@ -165,6 +184,7 @@ export class ViewerEngine {
   bindTools(primary: PrimaryTool): void {
     const g = this.toolGroup;
     const scroll = toolNames.StackScroll;
+    // Crosshairs link exactly three orthogonal views (a second axial view confuses them).
     if (primary === 'Crosshairs' && this.layout !== 'mpr') primary = 'WindowLevel';
     for (const name of Object.values(toolNames)) {
       // Crosshairs complain with fewer than three linked views; keep them off unless chosen.
@@ -297,19 +317,21 @@ export class ViewerEngine {
   }
 
   /** Puts a freshly loaded HU volume into Cornerstone's cache and on screen. */
-  async setVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer): Promise<void> {
+  async setVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer, kept: Measurement[] = []): Promise<void> {
     this.busy++;
     try {
-      await this.putVolume(info, pixels);
+      await this.putVolume(info, pixels, kept);
     } finally {
       this.busy--;
     }
   }
 
-  private async putVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer): Promise<void> {
+  private async putVolume(info: LoadedSeriesInfo, pixels: ArrayBuffer, kept: Measurement[]): Promise<void> {
     const input = localVolumeInput(info, ++this.loads);
     if (this.volumeId) cache.removeVolumeLoadObject(this.volumeId);
     cst.annotation.state.removeAllAnnotations();
+    // After the removal above (which empties the list): these are redrawn once the views exist.
+    this.store.getState().setMeasurements(kept);
     const volume = volumeLoader.createLocalVolume(input.volumeId, {
       metadata: input.metadata,
       dimensions: input.dimensions,
@@ -367,8 +389,9 @@ export class ViewerEngine {
     }
     if (volumeIds.length) await setVolumesForViewports(this.engine, [{ volumeId: this.volumeId }], volumeIds);
     const s = this.store.getState();
-    this.applyWindow(s.preset ? presetById(s.preset) : presetById('lung'));
+    this.applyWindow(s.typedWindow ?? presetById(s.preset ?? 'lung'));
     this.applyMip(s.mip, s.slabMm);
+    this.restoreAnnotations();
     for (const id of volumeIds) this.viewport(id)?.resetCamera();
     if (axialK !== null && volumeIds.includes('axial')) this.moveAxialTo(k);
     for (const id of stackIds) this.keepGreyscaleUpright(id);
@@ -437,8 +460,20 @@ export class ViewerEngine {
   }
 
   applyWindow(p: Pick<WindowPreset, 'center' | 'width'>): void {
+    const invert = this.store.getState().invert;
     for (const id of this.viewportIds()) {
-      this.viewport(id)?.setProperties({ voiRange: windowToRange(p.center, p.width) });
+      this.viewport(id)?.setProperties({ voiRange: windowToRange(p.center, p.width), invert });
+      this.keepGreyscaleUpright(id);
+    }
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  /** Inverts the grey scale of every view (OHIF's I), keeping each view's window. */
+  applyInvert(invert: boolean): void {
+    for (const id of this.viewportIds()) {
+      const vp = this.viewport(id);
+      if (!vp) continue;
+      vp.setProperties({ invert });
       this.keepGreyscaleUpright(id);
     }
     this.engine.renderViewports(this.viewportIds());
@@ -448,7 +483,8 @@ export class ViewerEngine {
     for (const id of this.viewportIds()) {
       const vp = this.viewport(id);
       if (!vp || this.isStack(id)) continue;
-      if (on) {
+      // The 2×2 layout's fourth view is always the axial MIP slab.
+      if (on || id === 'mip') {
         vp.setBlendMode(Enums.BlendModes.MAXIMUM_INTENSITY_BLEND);
         vp.setSlabThickness(slabMm);
       } else {
@@ -488,7 +524,7 @@ export class ViewerEngine {
       vp?.resetCamera();
     }
     const s = this.store.getState();
-    this.applyWindow(presetById(s.preset ?? 'lung'));
+    this.applyWindow(s.typedWindow ?? presetById(s.preset ?? 'lung'));
   }
 
   cancel(): void {
@@ -498,16 +534,45 @@ export class ViewerEngine {
     }
   }
 
-  /** Deletes the selected measurement, or the most recent one when none is selected. */
-  deleteMeasurement(): void {
-    const selected = cst.annotation.selection.getAnnotationsSelected() ?? [];
-    const last = this.store.getState().measurements.at(-1)?.uid;
-    const uids = selected.length ? selected : last ? [last] : [];
-    for (const uid of uids) {
-      cst.annotation.state.removeAnnotation(uid);
-      this.store.getState().removeMeasurement(uid);
+  /** Deletes the given measurement, else the selected one, else the newest one. */
+  deleteMeasurement(uid?: string): void {
+    const listed = this.store.getState().measurements.map((m) => m.uid);
+    const uids = uid ? [uid] : uidsToDelete(cst.annotation.selection.getAnnotationsSelected() ?? [], listed);
+    for (const u of uids) {
+      cst.annotation.state.removeAnnotation(u);
+      // Also when Cornerstone no longer holds it (a list left over from an earlier view).
+      this.store.getState().removeMeasurement(u);
     }
     this.engine.renderViewports(this.viewportIds());
+  }
+
+  /** Selects a measurement (the list's row click), so Delete removes that one. */
+  selectMeasurement(uid: string): void {
+    if (cst.annotation.state.getAnnotation(uid)) cst.annotation.selection.setAnnotationSelected(uid, true);
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  /**
+   * Redraws kept measurements (after a lock and unlock, or a reopen): they are added to
+   * Cornerstone's state; its tools recompute the statistics, which the list then shows again.
+   */
+  restoreAnnotations(): void {
+    if (!this.info) return;
+    const forUid = this.frameOfReferenceUid();
+    for (const m of this.store.getState().measurements) {
+      if (cst.annotation.state.getAnnotation(m.uid)) continue;
+      const imageId = m.sliceIndex !== null ? this.imageIds[m.sliceIndex] : undefined;
+      cst.annotation.state.addAnnotation(
+        annotationFromMeasurement(m, forUid, imageId) as unknown as cst.Types.Annotation,
+        forUid,
+      );
+    }
+    this.engine.renderViewports(this.viewportIds());
+  }
+
+  private frameOfReferenceUid(): string {
+    const info = this.info;
+    return info ? info.metadata.frameOfReferenceUid || `pulmolens-for-${info.key}` : '';
   }
 
   setCine(on: boolean, fps = 15): void {
@@ -555,6 +620,9 @@ export class ViewerEngine {
       windowCenter: Math.round(win.center),
       windowWidth: Math.round(win.width),
       mmPerPixel: ((cam.parallelScale ?? 0) * 2) / h,
+      zoomPercent: cam.parallelScale
+        ? Math.round(((this.info?.geometry.spacingMm[0] ?? 1) / (((cam.parallelScale ?? 0) * 2) / h)) * 100)
+        : 0,
       markers: edgeMarkers(
         (cam.viewUp ?? [0, -1, 0]) as [number, number, number],
         normal as [number, number, number],
@@ -563,40 +631,27 @@ export class ViewerEngine {
   }
 
   private readAnnotation(a: cst.Types.Annotation | undefined): void {
-    if (!a?.annotationUID) return;
-    const tool = a.metadata?.toolName;
-    if (tool !== 'Length' && tool !== 'Bidirectional' && tool !== 'Probe') return;
-    const stats =
-      Object.values((a.data?.cachedStats ?? {}) as Record<string, Record<string, unknown>>)[0] ?? {};
-    const num = (k: string): number | null => (typeof stats[k] === 'number' ? (stats[k] as number) : null);
+    if (!a?.annotationUID || !isMeasurementTool(a.metadata?.toolName) || !this.info) return;
+    const normal = a.metadata?.viewPlaneNormal;
     const viewportId = (this.viewportIds().find((id) => {
-      const vp = this.viewport(id);
-      const n = vp?.getCamera().viewPlaneNormal;
-      const an = a.metadata?.viewPlaneNormal;
-      return n && an && Math.abs(n[0] * an[0] + n[1] * an[1] + n[2] * an[2]) > 0.99;
+      const n = this.viewport(id)?.getCamera().viewPlaneNormal;
+      return n && normal && Math.abs(n[0] * normal[0] + n[1] * normal[1] + n[2] * normal[2]) > 0.99;
     }) ?? 'axial') as ViewportId;
-    let m: Measurement | null = null;
-    if (tool === 'Length' && num('length') !== null) {
-      const v = num('length') as number;
-      m = {
-        uid: a.annotationUID,
-        tool,
-        viewportId,
-        value: v,
-        text: `${v.toFixed(1)} ${String(stats.unit ?? 'mm')}`,
-      };
-    } else if (tool === 'Bidirectional' && num('length') !== null && num('width') !== null) {
-      const l = num('length') as number;
-      const w = num('width') as number;
-      m = { uid: a.annotationUID, tool, viewportId, value: l, text: `${l.toFixed(1)} × ${w.toFixed(1)} mm` };
-    } else if (tool === 'Probe') {
+    const first = (a.data?.handles?.points?.[0] ?? null) as [number, number, number] | null;
+    const d = this.info.geometry.direction;
+    const axialPlane = !!normal && Math.abs(normal[0] * d[6] + normal[1] * d[7] + normal[2] * d[8]) > 0.99;
+    const k = first ? Math.round(worldToVoxel(this.info.geometry, first)[2]) : -1;
+    const m = measurementFromAnnotation(a as AnnotationLike, {
+      viewportId,
+      frameOfReferenceUid: this.frameOfReferenceUid(),
+      sliceIndex: axialPlane && k >= 0 && k < this.info.geometry.dims[2] ? k : null,
       // Read the HU from the core's volume itself: Cornerstone's probe misreads local stacks.
-      const v = this.probeHu((a.data?.handles?.points?.[0] ?? null) as Types.Point3 | null);
-      if (v !== null) m = { uid: a.annotationUID, tool, viewportId, value: v, text: `${v} HU` };
-    }
+      probeHu: this.probeHu(first),
+    });
     if (!m) return;
     const known = this.store.getState().measurements.find((x) => x.uid === m.uid);
-    if (!known || known.text !== m.text) this.store.getState().upsertMeasurement(m);
+    if (!known || known.text !== m.text || JSON.stringify(known.points) !== JSON.stringify(m.points))
+      this.store.getState().upsertMeasurement(m);
   }
 
   /** HU of the voxel nearest a world point, read from the core's volume (null outside it). */
