@@ -39,32 +39,42 @@ def save(name, t):
 def main():
     import argparse
     ap = argparse.ArgumentParser()
-    ap.add_argument('--runs', default=RUNS, help='folder with detector.pt and characterizer.pt')
+    ap.add_argument('--runs', default=RUNS, help='folder with detector.pt (v1 pipeline)')
+    ap.add_argument('--char', default=os.path.join(RUNS, 'char', 'final', 'model.pt'),
+                    help='characterizer v2 weights (training/train_char.py)')
+    ap.add_argument('--only', choices=['det', 'char'], default=None,
+                    help='export one network; the other ONNX file in models/ is left as it is')
     a = ap.parse_args()
     os.makedirs(CHECK, exist_ok=True)
     os.makedirs(MODELS, exist_ok=True)
-    det = Detector()
-    det.load_state_dict(torch.load(os.path.join(a.runs, 'detector.pt')))
-    det.eval()
-    x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
-    torch.onnx.export(det, x, os.path.join(MODELS, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
-                      dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
-    char = Characterizer()
-    char.load_state_dict(torch.load(os.path.join(a.runs, 'characterizer.pt')))
-    char.eval()
-    c = reference_input((3, 1, CUBE, CUBE, CUBE), 23)
-    torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cube'],
-                      output_names=['p_nodule', 'p_type', 'p_spiculated'],
-                      dynamic_axes={'cube': {0: 'N'}, 'p_nodule': {0: 'N'}, 'p_type': {0: 'N'}, 'p_spiculated': {0: 'N'}},
-                      opset_version=17, do_constant_folding=True)
-    with torch.no_grad():
-        prob = det(x)
-        pn, pt, ps = char(c)
-    spec = {
-        'detector': {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}},
-        'characterizer': {'file': 'characterizer.onnx', 'inputs': {'cube': save('char_cube', c)},
-                          'outputs': {'p_nodule': save('char_p_nodule', pn), 'p_type': save('char_p_type', pt), 'p_spiculated': save('char_p_spiculated', ps)}},
-    }
+    spec = {}
+    if a.only in (None, 'det'):
+        det = Detector()
+        det.load_state_dict(torch.load(os.path.join(a.runs, 'detector.pt')))
+        det.eval()
+        x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
+        torch.onnx.export(det, x, os.path.join(MODELS, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
+                          dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
+        with torch.no_grad():
+            prob = det(x)
+        spec['detector'] = {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}}
+    if a.only in (None, 'char'):
+        # Characterizer v2 (model contract v2): input `cubes` [N, 2, 32, 32, 32].
+        from train_char import make_net
+        arch = json.load(open(os.path.join(os.path.dirname(a.char), 'train.json')))['args'].get('arch', 'cnn')
+        char = make_net(arch)
+        char.load_state_dict(torch.load(a.char))
+        char.eval()
+        c = torch.cat([reference_input((3, 1, CUBE, CUBE, CUBE), 23), reference_input((3, 1, CUBE, CUBE, CUBE), 29)], 1)
+        torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cubes'],
+                          output_names=['p_nodule', 'p_type', 'p_spiculated'],
+                          dynamic_axes={'cubes': {0: 'N'}, 'p_nodule': {0: 'N'}, 'p_type': {0: 'N'}, 'p_spiculated': {0: 'N'}},
+                          opset_version=17, do_constant_folding=True)
+        with torch.no_grad():
+            pn, pt, ps = char(c)
+        spec['characterizer'] = {'file': 'characterizer.onnx', 'inputs': {'cubes': save('char_cubes', c)},
+                                 'outputs': {'p_nodule': save('char_p_nodule', pn), 'p_type': save('char_p_type', pt),
+                                             'p_spiculated': save('char_p_spiculated', ps)}}
     json.dump(spec, open(os.path.join(CHECK, 'spec.json'), 'w'), indent=2)
     for f in ('detector.onnx', 'characterizer.onnx'):
         print(f, os.path.getsize(os.path.join(MODELS, f)), 'bytes')

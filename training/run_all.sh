@@ -1,18 +1,46 @@
 #!/bin/sh
-# Reproduces the shipped models end to end on CPU (see README.md). Data go to the git-ignored
-# training/runs/; only models/*.onnx and models/manifest.json are committed.
+# Reproduces the shipped characterizer v2, its cross-validation and the manifest on CPU
+# (see README.md). The detector (3D U-Net) is unchanged from the v1 run (training/run_v1.sh).
+# Work goes to the git-ignored training/runs/; every step is resumable.
 set -eu
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
-node --import tsx training/gen_synth.ts --out training/runs/data/synth --seeds 1000-1011
-node --import tsx training/gen_synth.ts --out training/runs/data/eval --seeds 9000-9005
-$PY training/prepare_data.py --seed 0
-# The two networks train as two processes (2 threads each) side by side.
-$PY training/train.py --seed 0 --only det --det-steps 600 --max-minutes-det 30 &
-DET=$!
-$PY training/train.py --seed 0 --only char --char-steps 500 --char-batch 24 --max-minutes-char 28
-wait $DET
-$PY training/export_onnx.py
-node training/verify_onnx.mjs
-$PY training/evaluate.py
-$PY training/write_manifest.py
+STEPS=${STEPS:-1500}
+MINUTES=${MINUTES:-20}
+mkdir -p training/runs/insert training/runs/logs
+# 1. Synthetic nodules inserted into the real scans on their native DICOM grid.
+for job in "0001 1" "0002 1" "0001 2"; do
+  set -- $job
+  out=training/runs/insert/LIDC-IDRI-$1-s$2
+  [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count 24 --out "$out"
+done
+# Nodules whose centre fell outside the aerated lung are flagged (char_data.py ignores them).
+$PY training/site_check.py
+# 2. The app's own stage-1 candidates and cubes for every series.
+sh training/mine_all.sh
+# Extra positive cubes around every inserted nodule, sampled exactly like the app's extractCube
+# (checked against the miner's cubes: extra_positives.py --check). Training only.
+$PY training/extra_positives.py --per-nodule 8
+# 3. Two cross-validation folds and the shipped model (all data), side by side, one thread each
+#    (--arch ray, the default: fixed ray-casting stem + trained Transformer; see models.py).
+$PY training/train_char.py --name cv-0001 --train LIDC-IDRI-0001 --val LIDC-IDRI-0002 --steps "$STEPS" --max-minutes "$MINUTES" --batch 64 --eval-every 100 --hnm-every 300 > training/runs/logs/cv-0001.log 2>&1 &
+A=$!
+$PY training/train_char.py --name cv-0002 --train LIDC-IDRI-0002 --val LIDC-IDRI-0001 --steps "$STEPS" --max-minutes "$MINUTES" --batch 64 --eval-every 100 --hnm-every 300 > training/runs/logs/cv-0002.log 2>&1 &
+B=$!
+$PY training/train_char.py --name final --train LIDC-IDRI-0001 LIDC-IDRI-0002 --steps "$STEPS" --max-minutes "$MINUTES" --batch 64 --eval-every 100 --hnm-every 300 > training/runs/logs/final.log 2>&1
+wait $A
+wait $B
+# 4. The v1 characterizer on the same candidates (the baseline v2 must beat), then the
+#    cross-validation figures, operating threshold, real-scan checks and learning curves
+#    (training/v2-validation.md, training/v2-learning-curves.png).
+git show 78f848f:models/characterizer.onnx > training/runs/characterizer.v1.onnx
+node training/score_v1.mjs training/runs/characterizer.v1.onnx $(for j in training/runs/mined/LIDC-IDRI-*.json; do echo "${j%.json}"; done)
+$PY training/cv_report.py
+# 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the model
+#    trained on both backgrounds, checked against PyTorch; manifest v2 and model card.
+if [ "${SHIP:-0}" = 1 ]; then
+  $PY training/export_onnx.py --only char --char training/runs/char/final/model.pt
+  node training/verify_onnx.mjs
+  $PY training/write_manifest.py
+  sh training/app_check.sh
+fi

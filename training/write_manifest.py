@@ -244,10 +244,188 @@ def scorer_lines(manifest):
     return lines
 
 
+def render_v2(manifest, cv):
+    """The model card's generated block for the v2 pipeline (characterizer v2 + operating point)."""
+    path = os.path.join(MODELS, 'README.md')
+    text = open(path).read()
+    begin, end = '<!-- figures:begin (written by training/write_manifest.py) -->', '<!-- figures:end -->'
+    c = manifest['models']['characterizer']
+    d = manifest['models']['detector']
+    op = manifest['operatingPoint']
+    f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    pooled = cv['pooled']
+    rates = list(pooled['sensitivity'].keys())
+    t = c['training']
+    lines = [
+        f"Characterizer v2 trained on CPU ({t['device']}): {t['steps']} steps in {t['seconds']} s, batch {t['batch']}, "
+        f"seed {t['seed']}; {c['trainingCounts']['insertedNodules']} inserted nodules in "
+        f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
+        f"{c['trainingCounts']['negativeCubes']} negative candidate cubes from the app's own candidate miner. "
+        f"Learning curves: [learning-curves.png](learning-curves.png) (left: training loss; right: validation CPM; "
+        f"blue/red = the two cross-validation folds, green = the shipped model, which has no validation set).",
+        '',
+        f"**Operating threshold** p_nodule >= {op['threshold']} ({op['criterion']}; chosen on {op['chosenOn']}).",
+        '',
+        '### Cross-validation over the real backgrounds (held-out insertions)',
+        '',
+        'Each fold trains on the insertions into one real scan (and that scan\'s own candidates as negatives) and is '
+        'scored on the insertions into the other; each inserted series counts as one scan; LUNA16 hit rule '
+        '(candidate centre within the nodule radius). Scores are the PyTorch characterizer on the exact cubes the '
+        'app extracts (training/mine_candidates.ts). CPM with a bootstrap 95% CI (scans and nodules resampled).',
+        '',
+        '| validation set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) |',
+        '|---|---|---|' + '---|' * (len(rates) + 1),
+    ]
+    for name, b in list(cv['folds'].items()) + [('pooled', pooled)]:
+        label = 'both folds pooled' if name == 'pooled' else f"{b['validatedOn']} insertions (trained on {b['trainedOn']})"
+        lines.append(f"| {label} | {b['scans']} | {b['nodules']} | " + ' | '.join(f(b['sensitivity'][r]) for r in rates)
+                     + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
+    lines += ['', f"Stage-1 candidates hit {f(pooled['candidateSensitivity'])} of the held-out inserted nodules (upper bound "
+              'for any threshold).', '',
+              '| subgroup (pooled folds) | nodules | sensitivity at 1 FP/scan | at 2 FP/scan | at the operating threshold | a candidate at all |',
+              '|---|---|---|---|---|---|']
+    for k, v in pooled['breakdown'].items():
+        lines.append(f"| {k} | {v['nodules']} | {f(v['sensAt1FpPerScan'])} | {f(v['sensAt2FpPerScan'])} | "
+                     f"{f(v['sensAtOperatingThreshold'])} | {f(v['candidateFound'])} |")
+    lines += ['', 'Per fold at the threshold chosen on the *other* fold (never on the set it is reported on):', '',
+              '| fold | threshold | sensitivity | FP/scan |', '|---|---|---|---|']
+    for name, b in cv['folds'].items():
+        a = b['atThresholdFromOtherFold']
+        lines.append(f"| validated on {b['validatedOn']} | {a['threshold']:.3f} | {f(a['sensitivity'])} | {a['fpPerScan']:.2f} |")
+    lines += ['', '### Real scans at the operating threshold', '',
+              '| scan | model | candidates | findings | false positives | LUNA16 nodule: p_nodule, rank |', '|---|---|---|---|---|---|']
+    for name, b in cv['folds'].items():
+        h = b.get('heldOutRealScan')
+        if h:
+            a = h['atShippedThreshold']
+            nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
+            lines.append(f"| {h['scan']} | fold model trained on {b['trainedOn']} only (held out) | {a['candidates']} | "
+                         f"{a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
+    for scan, a in cv.get('finalOnRealScans', {}).items():
+        nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
+        lines.append(f"| {scan} | shipped model (its candidates away from LUNA16 marks were training negatives) | "
+                     f"{a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
+    lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
+              f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
+              f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes."]
+    a = text.index(begin) + len(begin)
+    b = text.index(end)
+    open(path, 'w').write(text[:a] + '\n' + '\n'.join(lines) + '\n' + text[b:])
+
+
+def main_v2():
+    """Characterizer v2 (model contract v2): keeps the detector block (its file unchanged, sha256
+    checked), writes the characterizer block, operatingPoint and trainingSeriesUids."""
+    path = os.path.join(MODELS, 'manifest.json')
+    old = json.load(open(path))
+    det = old['models']['detector']
+    if sha256(os.path.join(MODELS, det['file'])) != det['sha256']:
+        raise SystemExit('detector.onnx differs from the manifest: retrain/re-export it with the v1 steps first')
+    cv = json.load(open(os.path.join(RUNS, 'cv_report.json')))
+    run = json.load(open(os.path.join(RUNS, 'char', 'final', 'train.json')))
+    check = json.load(open(os.path.join(RUNS, 'onnx_check.json')))
+    if not check.get('pass') or 'characterizer' not in check['models']:
+        raise SystemExit('onnx_check.json does not pass for the characterizer: refusing to write a manifest')
+    # Every real scan used in training or tuning (the CV folds tuned the threshold on both), and
+    # the derived inserted series.
+    series = run['data']['series']
+    names = {s['series'] for s in series}
+    uids = set()
+    for name in names:
+        mined = json.load(open(os.path.join(RUNS, 'mined', name + '.json')))
+        uids.add(mined['seriesInstanceUid'])
+        sidecar = os.path.join(RUNS, 'insert', name + '.json')
+        if os.path.exists(sidecar):
+            uids.add(json.load(open(sidecar))['sourceSeriesInstanceUid'])
+    counts = {
+        'insertedSeries': sum(1 for s in series if s['inserted']),
+        'insertedNodules': run['data']['insertedNodules'],
+        'realScans': sorted({n.split('-s')[0] for n in names}),
+        'positiveCubes': run['data']['positiveCubes'],
+        'negativeCubes': run['data']['negativeCubes'],
+        'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
+        'perSeries': series,
+    }
+    char_file = os.path.join(MODELS, 'characterizer.onnx')
+    op = cv['operatingPoint']
+    manifest = {
+        'schemaVersion': 1,
+        'models': {
+            'detector': det,
+            'characterizer': {
+                'name': 'pulmolens-characterizer',
+                'version': '0.2.0',
+                'file': 'characterizer.onnx',
+                'sha256': sha256(char_file),
+                'sizeBytes': os.path.getsize(char_file),
+                'inputName': 'cubes',
+                'inputs': [{'cubeSize': [CUBE] * 3, 'spacingMm': [1, 1, 1]}, {'cubeSize': [CUBE] * 3, 'spacingMm': [2, 2, 2]}],
+                'huWindow': list(HU_WINDOW),
+                'outputs': {'nodule': 'p_nodule', 'type': 'p_type', 'spiculated': 'p_spiculated'},
+                'typeOrder': TYPE_ORDER,
+                'outputMeaning': 'Stage-2 false-positive reduction. Input cubes [N,2,32,32,32] (Z,Y,X) centred on a stage-1 '
+                                 'candidate (voxel 16 = centre): channel 0 at 1 mm, channel 1 at 2 mm; HU clipped to huWindow '
+                                 'and scaled to [0,1], outside the volume = air. p_nodule [N,1]: probability that the candidate '
+                                 'is a nodule (the finding score, compared with operatingPoint.threshold); p_type [N,3] softmax '
+                                 'over typeOrder; p_spiculated [N,1]. Type and spiculation are only meaningful when p_nodule is high.',
+                'trainingData': (
+                    f"Synthetic nodules inserted into the real scans {' and '.join(counts['realScans'])} on their native DICOM "
+                    f"grid (training/insert_nodules.py: rendered at <= 0.25 mm and integrated over each voxel's footprint, the "
+                    f"scan's own PSF measured at the body edge, its own noise texture; solid, part-solid, ground-glass; round, "
+                    f"lobulated, spiculated; juxtavascular, juxtapleural, free; 3-30 mm) - {counts['insertedNodules']} nodules "
+                    f"in {counts['insertedSeries']} series - and the real scans' own stage-1 candidates away from every inserted "
+                    f"nodule and LUNA16 mark as negatives; cubes from the app's candidate miner (training/mine_candidates.ts). "
+                    f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative miner cubes, plus "
+                    f"{counts['extraPositiveCubes']} positive cubes around the inserted nodules sampled like the app's extractCube "
+                    f"(training/extra_positives.py). LIDC-IDRI-0001's real "
+                    f"nodule was never a positive and its surroundings never a negative."),
+                'trainingCounts': counts,
+                'opset': 17,
+                'architecture': (f"fixed ray-casting stem (26 rays x 14 trilinear samples per channel from the cube centre) + "
+                                 f"2-layer Transformer over the ray tokens (dim 32, 4 heads, class token with the centre values) + 3 heads, "
+                                 f"{run['params']} trained parameters" if run['args'].get('arch', 'cnn') == 'ray' else
+                                 f"2-channel conv stem (32^3 -> 4^3 x 64) + 2-layer Transformer encoder (4 heads, class token) + 3 heads, {run['params']} parameters"),
+                'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['args']['batch'], 'seed': run['args']['seed'],
+                             'device': 'CPU, 1 thread on a shared 2-core machine',
+                             'augmentation': '90-degree in-plane rotations, flips, scale +-15%, HU offset +-28 HU, noise; extra positives jittered by up to a third of the radius',
+                             'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
+                             'hardNegativeMining': f"every {run['args']['hnm_every']} steps, half of the negatives from the top-scored 15%",
+                             'command': 'training/run_all.sh'},
+                'evaluation': {
+                    'crossValidation': {k: cv[k] for k in ('folds', 'pooled')},
+                    'realScans': cv.get('finalOnRealScans'),
+                    'onnxVsPytorchMaxAbsDiff': max(o['maxAbsDiff'] for o in check['models']['characterizer']['outputs'].values()),
+                    'measuredBy': 'training/cv_report.py',
+                },
+            },
+        },
+        'operatingPoint': {'threshold': op['threshold'], 'score': 'characterizer p_nodule', 'chosenOn': op['chosenOn'],
+                           'criterion': op['criterion']},
+        'trainingSeriesUids': sorted(uids),
+    }
+    for fold in manifest['models']['characterizer']['evaluation']['crossValidation']['folds'].values():
+        fold.pop('net', None)
+    with open(path, 'w') as fh:
+        json.dump(manifest, fh, indent=2)
+        fh.write('\n')
+    render_v2(manifest, cv)
+    total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
+    print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
+    if total > 30 * 1024 * 1024:
+        raise SystemExit('models exceed 30 MB')
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == '--scorer':
         merge_scorer(sys.argv[2])
         return
+    if len(sys.argv) == 2 and sys.argv[1] == '--v1':
+        main_v1()
+        return
+    main_v2()
+
+
+def main_v1():
     stats = json.load(open(os.path.join(DATA, 'patches', 'stats.json')))
     det_run = json.load(open(os.path.join(RUNS, 'train_detector.json')))
     char_run = json.load(open(os.path.join(RUNS, 'train_characterizer.json')))

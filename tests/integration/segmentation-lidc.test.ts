@@ -8,7 +8,7 @@ import { measureRegion } from '../../src/core/findings/measurements';
 import { gridFor, resampleSlab } from '../../src/core/inference/grid';
 import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { segmentCandidate } from '../../src/core/inference/segment';
-import { worldToVoxel, type Vec3 } from '../../src/core/volume/volume';
+import { worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { readerOutlines } from '../support/lidc-contours';
 import { lidcStudy, missingData } from '../support/shared-data';
 

@@ -17,7 +17,7 @@ import {
   type ReportInput,
 } from '../../src/core/report';
 import { emptyReview } from '../../src/common/review';
-import { voxelToWorld, type Vec3 } from '../../src/core/volume/volume';
+import { voxelToWorld, type Vec3 } from '../../src/common/volume';
 import { missingData } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';
 

@@ -14,7 +14,7 @@ import { gridFor, resampleSlab } from '../../src/core/inference/grid';
 import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { BLOB_QUOTA, selectBlobs } from '../../src/core/inference/stage1';
 import { generatePhantom } from '../../src/core/synth/index';
-import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/core/volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
 const shippedModels = join(repoRoot, 'models');

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
 import { axialAxes } from '../../src/core/findings/measurements';
-import type { Vec3, VolumeGeometry } from '../../src/core/volume/volume';
+import type { Vec3, VolumeGeometry } from '../../src/common/volume';
 
 export interface ReaderOutline {
   reader: number;

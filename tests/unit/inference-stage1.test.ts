@@ -14,7 +14,7 @@ import { gridFor, resampleSlab } from '../../src/core/inference/grid';
 import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { FALLBACK_OPERATING_THRESHOLD, loadManifest } from '../../src/core/inference/manifest';
 import { selectBlobs, unionCandidates } from '../../src/core/inference/stage1';
-import type { Vec3 } from '../../src/core/volume/volume';
+import type { Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
 

@@ -2,13 +2,13 @@
  * From measured nodules to the findings a reader sees: Brock risk, Lung-RADS and Fleischner for
  * each, with the patient facts from the header or the user. Pure: no models, no volume.
  */
-import type { Vec3 } from '../volume/volume';
-import { brockRisk, type Sex } from './brock';
-import type { Finding, NoduleType } from './findings-document';
-import { fleischnerRecommendation, type FleischnerRisk } from './fleischner';
-import { lungRadsCategory } from './lung-rads';
+import type { Vec3 } from '../../common/volume';
+import { brockRisk, type Sex } from '../../common/findings/brock';
+import type { Finding, NoduleType } from '../../common/findings/findings-document';
+import { fleischnerRecommendation, type FleischnerRisk } from '../../common/findings/fleischner';
+import { lungRadsCategory } from '../../common/findings/lung-rads';
 import type { NoduleMeasurements } from './measurements';
-import { patientAgeYears, patientSex } from './patient';
+import { patientAgeYears, patientSex } from '../../common/findings/patient';
 
 /** Patient facts the DICOM header does not hold (or that the user corrects). */
 export interface ClinicalInputs {

@@ -7,7 +7,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { DroppedFolderQuery, FolderListing } from '../../shared/import-contract';
 
 /** Caps that keep a search over a large home folder short. */

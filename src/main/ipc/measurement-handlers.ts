@@ -3,7 +3,7 @@
  * series (catalogue fields studyRef and seriesRef), in memory where there is no vault (unit tests).
  * One object per series; a save stores a new object and deletes the one it replaces.
  */
-import { PulmoLensError } from '../../core/errors';
+import { PulmoLensError } from '../../common/errors';
 import type { UnlockedVault } from '../../core/vault';
 import { z } from 'zod';
 import {

@@ -1,0 +1,44 @@
+"""Summarises `pulmolens analyze` findings.json files of the real scans (training/app_check.sh)."""
+import datetime
+import glob
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+
+from char_data import luna_marks
+from common import MODELS
+
+
+def main():
+    out = sys.argv[1]
+    manifest = json.load(open(os.path.join(MODELS, 'manifest.json')))
+    char_sha = hashlib.sha256(open(os.path.join(MODELS, 'characterizer.onnx'), 'rb').read()).hexdigest()
+    res = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+           'characterizerSha256': char_sha, 'command': 'training/app_check.sh (node bin/pulmolens.mjs analyze <series> --models models)',
+           'scans': {}}
+    for f in sorted(glob.glob(os.path.join(out, '*', 'findings.json'))):
+        doc = json.load(open(f))
+        thr = doc.get('operatingThreshold')
+        listed = sorted(doc['findings'], key=lambda x: -x['probability'])
+        marks = luna_marks(doc['seriesInstanceUid'])
+        fp, rows = 0, []
+        for i, fnd in enumerate(listed):
+            c = np.array(fnd['centerLps'])
+            near = [(kind, r) for p, r, kind in marks if np.linalg.norm(c - p) <= (r if r else 15)]
+            kind = 'nodule' if any(k == 'nodule' for k, _ in near) else ('excluded' if near else 'FP')
+            fp += kind == 'FP'
+            rows.append({'rank': i + 1, 'probability': fnd['probability'], 'kind': kind, 'diameterMm': fnd.get('diameterMm')})
+        res['scans'][os.path.basename(os.path.dirname(f))] = {
+            'seriesInstanceUid': doc['seriesInstanceUid'], 'operatingThreshold': thr, 'findings': len(listed),
+            'falsePositives': fp, 'candidates': len(doc.get('candidates', [])), 'rows': rows[:10],
+            'lunaNoduleRank': next((r['rank'] for r in rows if r['kind'] == 'nodule'), None),
+        }
+    json.dump(res, open(os.path.join(out, 'summary.json'), 'w'), indent=2)
+    print(json.dumps(res, indent=1)[:3000])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,98 @@
+"""Characterizer v2 data: the candidate miner's output (model contract v2) labelled against the
+inserted nodules' sidecar JSON and LUNA16's marks.
+
+A mined series is `<prefix>.json` + `<prefix>.cubes.f32` (N x 2 x 32^3 float32, little endian, the
+app's own cubes). Labels per candidate:
+  1  positive: centre within the radius of an inserted nodule (the LUNA16 hit rule);
+  0  negative: farther than 1.5 radii from every inserted nodule and farther than
+     max(1.5 radii, radius + 10 mm) from every LUNA16 nodule or excluded mark (15 mm for marks
+     without a diameter), so a real nodule and its surroundings are never negatives;
+ -1  ignored (in between, or near an inserted nodule whose centre is outside the aerated lung).
+"""
+import csv
+import json
+import os
+
+import numpy as np
+
+from common import SHARED, TYPE_ORDER
+
+CUBE_SHAPE = (2, 32, 32, 32)
+
+
+def luna_marks(series_uid):
+    """(world xyz, radius mm, kind) of LUNA16 annotated nodules and excluded marks for a series."""
+    out = []
+    for name, kind in (('luna16-annotations.csv', 'nodule'), ('luna16-annotations-excluded.csv', 'excluded')):
+        with open(os.path.join(SHARED, 'ct', name)) as f:
+            for row in csv.DictReader(f):
+                if row['seriesuid'] == series_uid:
+                    d = float(row['diameter_mm'])
+                    out.append((np.array([float(row['coordX']), float(row['coordY']), float(row['coordZ'])]), d / 2 if d > 0 else None, kind))
+    return out
+
+
+def load_mined(prefix):
+    meta = json.load(open(prefix + '.json'))
+    n = len(meta['candidates'])
+    cubes = np.fromfile(prefix + '.cubes.f32', dtype='<f4')
+    if cubes.size != n * int(np.prod(CUBE_SHAPE)):
+        raise SystemExit(f'{prefix}.cubes.f32: {cubes.size} floats for {n} candidates')
+    return meta, cubes.reshape((n,) + CUBE_SHAPE)
+
+
+def label_series(meta, inserted, source_uid):
+    """Per candidate: label (1/0/-1), index of the inserted nodule hit (or -1)."""
+    marks = luna_marks(source_uid)
+    world = np.array([c['world'] for c in meta['candidates']], dtype=np.float64).reshape(-1, 3)
+    labels = np.zeros(len(world), np.int8)
+    hit = np.full(len(world), -1, np.int32)
+    for q, w in enumerate(world):
+        best = None
+        for i, nod in enumerate(inserted):
+            r = nod['diameterMm'] / 2
+            d = np.linalg.norm(w - np.array(nod['worldLps']))
+            if d <= r and (best is None or d < best[1]):
+                best = (i, d)
+            elif d <= 1.5 * r:
+                labels[q] = -1
+        if best is not None:
+            labels[q], hit[q] = 1, best[0]
+            continue
+        for p, r, _ in marks:
+            d = np.linalg.norm(w - p)
+            if d <= (max(1.5 * r, r + 10) if r else 15):
+                labels[q] = -1
+    return labels, hit
+
+
+class Series:
+    """One mined series with labels; cubes kept as float16 to halve memory."""
+
+    def __init__(self, name, prefix, sidecar=None, source_uid=None):
+        self.name = name
+        self.meta, cubes = load_mined(prefix)
+        self.cubes = cubes.astype(np.float16)
+        ins = json.load(open(sidecar)) if sidecar else None
+        nodules = ins['nodules'] if ins else []
+        # Nodules centred outside the aerated lung (site_check.py) are not training material:
+        # their surroundings are ignored, they are not counted.
+        sites = sidecar[:-5] + '.sites.json' if sidecar else None
+        ok = json.load(open(sites)) if sites and os.path.exists(sites) else None
+        if sidecar and ok is None:
+            raise SystemExit(f'{sites} missing: run training/site_check.py')
+        self.inserted = [n for n in nodules if ok[n['id']]]
+        self.off_site = [n for n in nodules if not ok[n['id']]]
+        self.source_uid = ins['sourceSeriesInstanceUid'] if ins else (source_uid or self.meta['seriesInstanceUid'])
+        self.background = ins['study'] if ins else name
+        self.labels, self.hit = label_series(self.meta, self.inserted, self.source_uid)
+        if self.off_site:
+            off, _ = label_series(self.meta, self.off_site, self.source_uid)
+            self.labels[(off != 0) & (self.labels == 0)] = -1
+        self.type_idx = np.array([TYPE_ORDER.index(self.inserted[h]['type']) if h >= 0 else -1 for h in self.hit], np.int64)
+        self.spic = np.array([int(self.inserted[h]['spiculated']) if h >= 0 else -1 for h in self.hit], np.int64)
+
+    def summary(self):
+        return {'series': self.name, 'candidates': int(len(self.labels)), 'positives': int((self.labels == 1).sum()),
+                'negatives': int((self.labels == 0).sum()), 'ignored': int((self.labels == -1).sum()),
+                'inserted': len(self.inserted), 'insertedOutsideLungIgnored': len(self.off_site), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}

@@ -1,0 +1,307 @@
+"""Cross-validation over the two real backgrounds and the operating threshold, from the fold models
+of train_char.py, plus the checks on the real scans with the final model. Writes
+runs/cv_report.json (read by write_manifest.py), training/v2-validation.md and
+training/v2-learning-curves.png.
+
+  /usr/bin/python3 training/cv_report.py
+
+Folds: cv-0001 trained on LIDC-IDRI-0001 (its inserted series and its own candidates as
+negatives), validated on LIDC-IDRI-0002's inserted series; cv-0002 the other way round. Each
+validation series counts as one scan. The operating threshold is chosen on the pooled validation
+folds (criterion below) and never reported as a held-out figure on those same folds: the
+sensitivity "at the operating threshold" per fold uses the threshold chosen on the OTHER fold.
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+
+from common import HERE, MODELS, RUNS
+from png import write_png
+from train_char import froc, load_backgrounds, make_net, score
+
+torch.set_num_threads(1)
+FOLDS = {'cv-0001': ('LIDC-IDRI-0001', 'LIDC-IDRI-0002'), 'cv-0002': ('LIDC-IDRI-0002', 'LIDC-IDRI-0001')}
+RATES = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+BANDS = [(3, 6), (6, 10), (10, 20), (20, 30.01)]
+TARGET_FP = 1.0
+
+
+def load_net(path):
+    arch = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args'].get('arch', 'cnn')
+    net = make_net(arch)
+    net.load_state_dict(torch.load(path))
+    net.eval()
+    return net
+
+
+def nodule_table(series, scores):
+    """One row per inserted nodule: best hitting score (-1 when no candidate hit it)."""
+    rows = []
+    for s, sc in zip(series, scores):
+        best = np.full(len(s.inserted), -1.0)
+        for q in np.flatnonzero(s.labels == 1):
+            best[s.hit[q]] = max(best[s.hit[q]], sc[q])
+        for n, b in zip(s.inserted, best):
+            rows.append({**n, 'series': s.name, 'score': float(b)})
+    return rows
+
+
+def fp_scores(series, scores):
+    return np.concatenate([sc[s.labels == 0] for s, sc in zip(series, scores)])
+
+
+def threshold_for(fp, n_scans, rate=TARGET_FP):
+    """Lowest threshold with at most rate FP/scan: just above the (floor(rate*scans)+1)-th highest
+    false-positive score."""
+    fp = np.sort(fp)[::-1]
+    allowed = int(math.floor(rate * n_scans + 1e-9))
+    return float(min(0.999, np.nextafter(fp[allowed], 1))) if allowed < len(fp) else 0.01
+
+
+def sens_at(rows, fp, n_scans, rate):
+    if not rows:
+        return None
+    thr = threshold_for(fp, n_scans, rate)
+    return float(np.mean([r['score'] >= thr for r in rows]))
+
+
+def froc_rows(rows, fp, n_scans):
+    sens = {f'{r:g}': sens_at(rows, fp, n_scans, r) for r in RATES}
+    return sens, float(np.mean(list(sens.values())))
+
+
+def bootstrap_cpm(rows, fp_by_scan, reps=1000, seed=0):
+    """95 % CI of the CPM: resampling scans (with their false positives) and nodules."""
+    rng = np.random.default_rng(seed)
+    n_scans = len(fp_by_scan)
+    cpms = []
+    for _ in range(reps):
+        scans = rng.integers(0, n_scans, n_scans)
+        fp = np.concatenate([fp_by_scan[i] for i in scans])
+        rr = [rows[i] for i in rng.integers(0, len(rows), len(rows))]
+        cpms.append(froc_rows(rr, fp, n_scans)[1])
+    return [float(np.percentile(cpms, 2.5)), float(np.percentile(cpms, 97.5))]
+
+
+def breakdown(rows, fp, n_scans, thr):
+    out = {}
+    groups = {f'diameter {lo}-{int(hi)} mm': [r for r in rows if lo <= r['diameterMm'] < hi] for lo, hi in BANDS}
+    groups['diameter >= 6 mm'] = [r for r in rows if r['diameterMm'] >= 6]
+    for t in ('solid', 'part-solid', 'ground-glass'):
+        groups[f'type {t}'] = [r for r in rows if r['type'] == t]
+    for a in ('free', 'juxtavascular', 'juxtapleural'):
+        groups[f'location {a}'] = [r for r in rows if r['attachment'] == a]
+    for k, g in groups.items():
+        if g:
+            out[k] = {'nodules': len(g), 'sensAt1FpPerScan': sens_at(g, fp, n_scans, 1),
+                      'sensAt2FpPerScan': sens_at(g, fp, n_scans, 2),
+                      'sensAtOperatingThreshold': float(np.mean([r['score'] >= thr for r in g])),
+                      'candidateFound': float(np.mean([r['score'] >= 0 for r in g]))}
+    return out
+
+
+def real_scan_check(net, s, thr):
+    """Findings at the threshold on an original scan; LUNA16 nodules' rank among the candidates."""
+    sc = score(net, s.cubes)
+    order = np.argsort(-sc)
+    from char_data import luna_marks
+    nodules = [(p, r) for p, r, kind in luna_marks(s.source_uid) if kind == 'nodule']
+    world = np.array([c['world'] for c in s.meta['candidates']]).reshape(-1, 3)
+    res = {'candidates': int(len(sc)), 'findingsAtThreshold': int((sc >= thr).sum()),
+           'falsePositivesAtThreshold': int(((sc >= thr) & (s.labels == 0)).sum()),
+           'ignoredNearLunaMarksAtThreshold': int(((sc >= thr) & (s.labels == -1)).sum()), 'realNodules': []}
+    for p, r in nodules:
+        d = np.linalg.norm(world - p, axis=1)
+        hits = np.flatnonzero(d <= r)
+        if len(hits) == 0:
+            res['realNodules'].append({'worldLps': p.round(2).tolist(), 'diameterMm': round(2 * r, 1), 'candidate': False})
+            continue
+        best = hits[np.argmax(sc[hits])]
+        rank = int(np.flatnonzero(order == best)[0]) + 1
+        res['realNodules'].append({'worldLps': p.round(2).tolist(), 'diameterMm': round(2 * r, 1), 'candidate': True,
+                                   'pNodule': float(sc[best]), 'rankAmongCandidates': rank,
+                                   'findingAtThreshold': bool(sc[best] >= thr), 'isFindingNumber1': bool(rank == 1 and sc[best] >= thr)})
+    return res
+
+
+def plot_curves(curves, path):
+    """Learning curves (train loss EMA and validation CPM vs step) as a small PNG, no matplotlib."""
+    W, H, pad = 900, 420, 50
+    img = np.full((H, W, 3), 255, np.uint8)
+    colours = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
+    panels = [('trainLossEma', 0, W // 2), ('valCpm', W // 2, W)]
+    max_step = max((c[-1]['step'] for c in curves.values() if c), default=1)
+    for key, x0, x1 in panels:
+        vals = [r[key] for c in curves.values() for r in c if key in r]
+        if not vals:
+            continue
+        lo, hi = (0.0, 1.0) if key == 'valCpm' else (0.0, max(vals) * 1.05)
+        img[pad:H - pad, x0 + pad] = 0
+        img[H - pad, x0 + pad:x1 - 10] = 0
+        for t in np.linspace(0, 1, 5):  # grid
+            y = int(H - pad - t * (H - 2 * pad))
+            img[y, x0 + pad:x1 - 10:4] = 180
+        for ci, (name, c) in enumerate(curves.items()):
+            pts = [(r['step'], r[key]) for r in c if key in r]
+            col = colours[ci % len(colours)]
+            for (sa, va), (sb, vb) in zip(pts, pts[1:]):
+                for t in np.linspace(0, 1, 60):
+                    s = sa + t * (sb - sa)
+                    v = va + t * (vb - va)
+                    x = int(x0 + pad + s / max_step * (x1 - x0 - pad - 20))
+                    y = int(H - pad - (v - lo) / (hi - lo + 1e-9) * (H - 2 * pad))
+                    img[max(0, y - 1):y + 2, max(0, x - 1):x + 2] = col
+            # legend swatch
+            img[10 + ci * 12:18 + ci * 12, x0 + pad + 10:x0 + pad + 40] = col
+    write_png(path, img)
+
+
+def v1_baseline(fold_data):
+    """The characterizer being replaced (v1 ONNX, scored on channel 0 of the same miner cubes by
+    training/score_v1.mjs) on the same validation series: its p_nodule alone, and the v1 app score
+    (U-Net peak x p_nodule; blob-only candidates score 0). Note: v1 trained on LIDC-IDRI-0002 with
+    inserted nodules, so only the LIDC-IDRI-0001 fold is held out for it."""
+    out = {}
+    for name, f in fold_data.items():
+        paths = [os.path.join(RUNS, 'mined', s.name + '.v1.f32') for s in f['val']]
+        if not all(os.path.exists(p) for p in paths):
+            return None
+        for mode in ('v1 p_nodule', 'v1 app score (U-Net peak x p_nodule)'):
+            sc = []
+            for s, p in zip(f['val'], paths):
+                v = np.fromfile(p, dtype='<f4').astype(np.float64)
+                if 'U-Net' in mode:
+                    v = v * np.array([c['unetScore'] or 0 for c in s.meta['candidates']])
+                sc.append(v)
+            rows = nodule_table(f['val'], sc)
+            fps = [x[s.labels == 0] for s, x in zip(f['val'], sc)]
+            sens, cpm = froc_rows(rows, np.concatenate(fps), len(f['val']))
+            out.setdefault(mode, {})[f['valBackground']] = {'sensitivity': sens, 'cpm': cpm, 'nodules': len(rows),
+                                                            'cpmCI95': bootstrap_cpm(rows, fps)}
+    return out
+
+
+def write_markdown(report, path):
+    """The validation figures as a generated markdown page (no figure typed in)."""
+    f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    rates = [f'{r:g}' for r in RATES]
+    L = ['# Characterizer v2: cross-validation over the real backgrounds', '',
+         '<!-- generated by training/cv_report.py from training/runs; do not edit -->', '',
+         'Held-out insertions: each fold model trains on the insertions into one real scan (plus that scan\'s own '
+         'candidates as negatives) and is scored on the miner\'s candidates of the insertions into the other scan; '
+         'each inserted series is one scan; LUNA16 hit rule; CPM with a bootstrap 95% CI.', '',
+         '| model | validated on | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) |',
+         '|---|---|---|' + '---|' * (len(rates) + 1)]
+    for name, b in report['folds'].items():
+        L.append(f"| v2 fold {name} (trained on {b['trainedOn']}) | {b['validatedOn']} | {b['nodules']} | "
+                 + ' | '.join(f(b['sensitivity'][r]) for r in rates) + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
+    for mode, per in (report.get('v1Baseline') or {}).items():
+        for bg, b in per.items():
+            L.append(f"| {mode}{' (trained on 0002: not held out)' if bg.endswith('0002') else ''} | {bg} | {b['nodules']} | "
+                     + ' | '.join(f(b['sensitivity'][r]) for r in rates) + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
+    p = report['pooled']
+    L += ['', f"Stage-1 candidates (the miner) hit {f(p['candidateSensitivity'])} of the held-out inserted nodules.", '',
+          '| subgroup (both folds) | nodules | v2 sensitivity at 1 FP/scan | a stage-1 candidate at all |', '|---|---|---|---|']
+    for k, v in p['breakdown'].items():
+        L.append(f"| {k} | {v['nodules']} | {f(v['sensAt1FpPerScan'])} | {f(v['candidateFound'])} |")
+    L += ['', '## Real scans', '', '| scan | model | candidates | LUNA16 nodule p_nodule, rank among candidates |', '|---|---|---|---|']
+    for name, b in report['folds'].items():
+        h = b.get('heldOutRealScan')
+        if h:
+            a = h['atShippedThreshold']
+            nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
+            L.append(f"| {h['scan']} | v2 fold trained on {b['trainedOn']} (held out) | {a['candidates']} | {nod} |")
+    for scan, a in (report.get('finalOnRealScans') or {}).items():
+        nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
+        L.append(f"| {scan} | v2 trained on both (saw this scan's negatives) | {a['candidates']} | {nod} |")
+    L += ['', 'Learning curves: [v2-learning-curves.png](v2-learning-curves.png) (left: training loss; right: validation CPM; '
+          'blue = fold cv-0001, red = fold cv-0002, green = model trained on both).', '']
+    open(path, 'w').write('\n'.join(L))
+
+
+def main():
+    fold_data = {}
+    for fold, (train_bg, val_bg) in FOLDS.items():
+        path = os.path.join(RUNS, 'char', fold, 'model.pt')
+        if not os.path.exists(path):
+            raise SystemExit(f'{path} missing: run train_char.py --name {fold}')
+        net = load_net(path)
+        series = load_backgrounds([val_bg])
+        inserted = [s for s in series if s.inserted]
+        original = [s for s in series if not s.inserted]
+        scores = [score(net, s.cubes) for s in inserted]
+        fold_data[fold] = {'net': net, 'val': inserted, 'scores': scores, 'original': original, 'valBackground': val_bg,
+                           'trainBackground': train_bg, 'rows': nodule_table(inserted, scores),
+                           'fpByScan': [sc[s.labels == 0] for s, sc in zip(inserted, scores)]}
+    # Operating threshold per fold (for the other fold's report) and pooled (shipped).
+    for f in fold_data.values():
+        f['thr'] = threshold_for(np.concatenate(f['fpByScan']), len(f['val']))
+    rows = [r for f in fold_data.values() for r in f['rows']]
+    fp_by_scan = [x for f in fold_data.values() for x in f['fpByScan']]
+    fp = np.concatenate(fp_by_scan)
+    n_scans = len(fp_by_scan)
+    shipped_thr = threshold_for(fp, n_scans)
+    sens, cpm = froc_rows(rows, fp, n_scans)
+    report = {
+        'folds': {}, 'pooled': {
+            'scans': n_scans, 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm, 'cpmCI95': bootstrap_cpm(rows, fp_by_scan),
+            'candidateSensitivity': float(np.mean([r['score'] >= 0 for r in rows])),
+            'breakdown': breakdown(rows, fp, n_scans, shipped_thr),
+        },
+        'operatingPoint': {
+            'threshold': round(shipped_thr, 4),
+            'chosenOn': 'cross-validation folds over the real backgrounds: fold models scored on the inserted series of the '
+                        'background they were not trained on (LIDC-IDRI-0001 and LIDC-IDRI-0002 insertions, '
+                        f'{n_scans} series)',
+            'criterion': f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the pooled '
+                         'validation folds (false positive = candidate farther than 1.5 radii from every inserted '
+                         'nodule and away from every LUNA16 mark)',
+        },
+    }
+    other = {'cv-0001': 'cv-0002', 'cv-0002': 'cv-0001'}
+    for name, f in fold_data.items():
+        fpf = np.concatenate(f['fpByScan'])
+        s_f, c_f = froc_rows(f['rows'], fpf, len(f['val']))
+        thr_other = fold_data[other[name]]['thr']
+        fold_rep = {
+            'trainedOn': f['trainBackground'], 'validatedOn': f['valBackground'], 'scans': len(f['val']),
+            'nodules': len(f['rows']), 'sensitivity': s_f, 'cpm': c_f, 'cpmCI95': bootstrap_cpm(f['rows'], f['fpByScan']),
+            'thresholdAt1FpPerScanOnThisFold': round(f['thr'], 4),
+            'atThresholdFromOtherFold': {
+                'threshold': round(thr_other, 4),
+                'sensitivity': float(np.mean([r['score'] >= thr_other for r in f['rows']])),
+                'fpPerScan': float((fpf >= thr_other).sum() / len(f['val'])),
+            },
+            'breakdown': breakdown(f['rows'], fpf, len(f['val']), thr_other),
+        }
+        # Held-out real scan: the original scan of the validation background, scored by a model that never saw it.
+        for s in f['original']:
+            fold_rep['heldOutRealScan'] = {'scan': s.name, 'atShippedThreshold': real_scan_check(f['net'], s, shipped_thr)}
+        report['folds'][name] = fold_rep
+    # Final model (trained on both backgrounds) on the real scans, at the shipped threshold.
+    final_path = os.path.join(RUNS, 'char', 'final', 'model.pt')
+    if os.path.exists(final_path):
+        net = load_net(final_path)
+        report['finalOnRealScans'] = {}
+        for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002']):
+            if not s.inserted:
+                report['finalOnRealScans'][s.name] = real_scan_check(net, s, shipped_thr)
+    curves = {}
+    for name in ('cv-0001', 'cv-0002', 'final'):
+        p = os.path.join(RUNS, 'char', name, 'curve.jsonl')
+        if os.path.exists(p):
+            curves[name] = [json.loads(l) for l in open(p)]
+    plot_curves(curves, os.path.join(HERE, 'v2-learning-curves.png'))
+    report['v1Baseline'] = v1_baseline(fold_data)
+    report['learningCurves'] = {k: v for k, v in curves.items()}
+    write_markdown(report, os.path.join(HERE, 'v2-validation.md'))
+    json.dump(report, open(os.path.join(RUNS, 'cv_report.json'), 'w'), indent=2, default=lambda o: o.item() if hasattr(o, 'item') else str(o))
+    print(json.dumps({k: report[k] for k in ('pooled', 'operatingPoint')}, indent=1)[:3000])
+    print(json.dumps(report.get('finalOnRealScans'), indent=1))
+
+
+if __name__ == '__main__':
+    main()

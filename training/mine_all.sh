@@ -1,0 +1,29 @@
+#!/bin/sh
+# Mines stage-1 candidates and the app's own characterizer cubes (training/mine_candidates.ts)
+# from every inserted series under training/runs/insert/ and from the original LIDC-IDRI-0001
+# and -0002 series (extracted into .cache/ like the tests do). Resumable: a finished prefix is kept.
+set -eu
+cd "$(dirname "$0")/.."
+OUT=training/runs/mined
+mkdir -p "$OUT"
+for n in 0001 0002; do
+  d=.cache/LIDC-IDRI-$n
+  if [ ! -d "$d" ]; then
+    tmp=$d.tmp-$$
+    mkdir -p "$tmp" && tar xJf ../shared/data/ct/LIDC-IDRI-$n.tar.xz -C "$tmp" && mv "$tmp" "$d"
+  fi
+done
+mine() {
+  [ -f "$OUT/$2.json" ] && return 0
+  echo "mining $2 from $1"
+  node --import tsx training/mine_candidates.ts "$1" --out "$OUT/$2.tmp"
+  mv "$OUT/$2.tmp.cubes.f32" "$OUT/$2.cubes.f32"
+  mv "$OUT/$2.tmp.json" "$OUT/$2.json"
+}
+for n in 0001 0002; do
+  mine "$(dirname "$(find .cache/LIDC-IDRI-$n/ -name '*.dcm' | head -n 1)")" "LIDC-IDRI-$n"
+done
+for j in training/runs/insert/LIDC-IDRI-*.json; do
+  name=$(basename "$j" .json)
+  mine "training/runs/insert/$name" "$name"
+done

@@ -1,0 +1,314 @@
+"""Trains the characterizer v2 (2-channel 32^3 cubes: 1 mm + 2 mm context; conv stem + Transformer)
+for false-positive reduction on the candidate miner's cubes of real scans with inserted nodules.
+
+  /usr/bin/python3 training/train_char.py --name cv-0001 --train LIDC-IDRI-0001 --val LIDC-IDRI-0002 \
+      --steps 3000 --max-minutes 40
+
+--train / --val name backgrounds (LIDC-IDRI-0001, LIDC-IDRI-0002): every mined series whose
+background is listed is used (inserted series and the original scan). Balanced batches (half
+positives), heavy augmentation (90-degree in-plane rotations, flips, scale +-15 %, shifts, HU
+offset and noise), hard-negative mining rounds (every --hnm-every steps all training negatives are
+scored and half of the negative draws come from the highest-scored 15 %), cosine learning rate.
+Checkpoints every 100 steps to runs/char/<name>/ckpt.pt; re-running the same command resumes.
+Writes runs/char/<name>/{model.pt, curve.jsonl, train.json, val_scores.json}.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from char_data import Series
+from common import RUNS, seed_everything
+from models import Characterizer, RayCharacterizer, _directions, count_params
+
+# One thread: on the shared 2-core machine (load ~20) two OpenMP threads spin-wait and run
+# 5x slower than one (measured: 13 s vs 2.7 s per batch of 32).
+torch.set_num_threads(1)
+MINED = os.environ.get('PULMOLENS_MINED', os.path.join(RUNS, 'mined'))
+INSERT = os.path.join(RUNS, 'insert')
+EXTRA = os.path.join(RUNS, 'extra')
+
+
+def load_backgrounds(names):
+    """Every mined series of the given backgrounds: inserted series (with their sidecars) and the
+    original scans (no insertions: negatives only)."""
+    out = []
+    for prefix in sorted(glob.glob(os.path.join(MINED, '*.json'))):
+        prefix = prefix[:-5]
+        name = os.path.basename(prefix)
+        sidecar = os.path.join(INSERT, name + '.json')
+        if os.path.exists(sidecar):
+            bg = json.load(open(sidecar))['study']
+            if bg in names:
+                out.append(Series(name, prefix, sidecar))
+        elif name in names:
+            out.append(Series(name, prefix))
+    return out
+
+
+def augment(x, rng, scale=0.15, shift_mm=2.0, hu_offset=0.02, noise=0.012):
+    """x: [B,2,32,32,32] in [0,1]. Same geometric transform on both channels (in mm)."""
+    b = x.shape[0]
+    k = int(rng.integers(0, 4))
+    x = torch.rot90(x, k, dims=(3, 4))
+    for ax in (2, 3, 4):
+        if rng.random() < 0.5:
+            x = torch.flip(x, dims=(ax,))
+    # Scale and sub-voxel shift (trilinear resampling, the costly part) on 60 % of the cubes.
+    sel = torch.from_numpy(np.flatnonzero(rng.random(b) < 0.6))
+    if len(sel):
+        m = len(sel)
+        s = torch.from_numpy(rng.uniform(1 - scale, 1 + scale, m).astype(np.float32))
+        t_mm = torch.from_numpy(rng.uniform(-shift_mm, shift_mm, (m, 3)).astype(np.float32))
+        outs = []
+        for ch, half_mm in ((0, 16.0), (1, 32.0)):
+            theta = torch.zeros(m, 3, 4)
+            theta[:, 0, 0] = theta[:, 1, 1] = theta[:, 2, 2] = 1 / s
+            theta[:, :, 3] = t_mm / half_mm
+            grid = F.affine_grid(theta, (m, 1, 32, 32, 32), align_corners=False)
+            outs.append(F.grid_sample(x[sel, ch:ch + 1], grid, mode='bilinear', padding_mode='border', align_corners=False))
+        x = x.clone()
+        x[sel] = torch.cat(outs, 1)
+    off = torch.from_numpy(rng.uniform(-hu_offset, hu_offset, (b, 1, 1, 1, 1)).astype(np.float32))
+    sd = torch.from_numpy(rng.uniform(0, noise, (b, 1, 1, 1, 1)).astype(np.float32))
+    x = x + off * (x > 0.01) + sd * torch.randn_like(x)
+    return x.clamp(0, 1)
+
+
+def symmetry_perms():
+    """Token permutations for the cube's in-plane 90-degree rotations and axis flips (32 of them):
+    rotating the cube by T moves the ray in direction T^-1 u to u."""
+    u = _directions().numpy()
+    perms = []
+    for k in range(4):
+        c, s_ = [(1, 0), (0, 1), (-1, 0), (0, -1)][k]
+        rot = np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1]], dtype=np.float32)
+        for fx in (1, -1):
+            for fy in (1, -1):
+                for fz in (1, -1):
+                    t = rot @ np.diag([fx, fy, fz]).astype(np.float32)
+                    src = u @ np.linalg.inv(t).T
+                    perms.append([int(np.argmin(np.linalg.norm(u - v, axis=1))) for v in src])
+    return torch.tensor(perms)
+
+
+PERMS = None
+
+
+def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008):
+    """Ray-profile augmentation: random cube symmetry (token permutation), scale +-15 % along the
+    rays, HU offset and noise. prof [B, 26, 28] (two channels x 14 radii), centre [B, 1, 2]."""
+    global PERMS
+    if PERMS is None:
+        PERMS = symmetry_perms()
+    b = prof.shape[0]
+    perm = PERMS[torch.from_numpy(rng.integers(0, len(PERMS), b))]
+    prof = torch.gather(prof, 1, perm[:, :, None].expand(-1, -1, prof.shape[2]))
+    r = RayCharacterizer.RADII
+    s = torch.from_numpy(rng.uniform(1 - scale, 1 + scale, (b, 1, 1)).astype(np.float32))
+    q = (torch.arange(1, r + 1, dtype=torch.float32)[None, None] / s).clamp(0, r)
+    q0 = q.floor().long().clamp(max=r - 1)
+    w = q - q0
+    out = []
+    for ch in range(2):
+        full = torch.cat([centre[:, :, ch:ch + 1].expand(-1, 26, 1), prof[:, :, ch * r:(ch + 1) * r]], 2)  # r=0..R
+        a = torch.gather(full, 2, q0.expand(-1, 26, -1))
+        bb = torch.gather(full, 2, (q0 + 1).clamp(max=r).expand(-1, 26, -1))
+        out.append(a + (bb - a) * w)
+    prof = torch.cat(out, 2)
+    off = torch.from_numpy(rng.uniform(-hu_offset, hu_offset, (b, 1, 1)).astype(np.float32))
+    sd = torch.from_numpy(rng.uniform(0, noise, (b, 1, 1)).astype(np.float32))
+    prof = (prof + off * (prof > 0.01) + sd * torch.randn_like(prof)).clamp(0, 1)
+    centre = (centre + off * (centre > 0.01) + sd * torch.randn_like(centre)).clamp(0, 1)
+    return prof, centre
+
+
+@torch.no_grad()
+def rays_of(net, cubes, batch=256):
+    ps, cs = [], []
+    for i in range(0, len(cubes), batch):
+        p, c = net.rays(torch.from_numpy(cubes[i:i + batch].astype(np.float32)))
+        ps.append(p)
+        cs.append(c)
+    return torch.cat(ps), torch.cat(cs)
+
+
+def make_net(arch):
+    return RayCharacterizer() if arch == 'ray' else Characterizer(in_ch=2)
+
+
+@torch.no_grad()
+def score(net, cubes, batch=128):
+    net.eval()
+    out = []
+    for i in range(0, len(cubes), batch):
+        p, _, _ = net(torch.from_numpy(cubes[i:i + batch].astype(np.float32)))
+        out.append(p[:, 0].numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def froc(series, scores, rates=(0.125, 0.25, 0.5, 1, 2, 4, 8)):
+    """Per-nodule FROC over series (each counts as one scan): nodule score = best hitting
+    candidate; FP = negative candidate (ignored ones count neither way)."""
+    nod_scores, fps = [], []
+    for s, sc in zip(series, scores):
+        best = np.full(len(s.inserted), -1.0)
+        for q in np.flatnonzero(s.labels == 1):
+            best[s.hit[q]] = max(best[s.hit[q]], sc[q])
+        nod_scores.append(best)
+        fps.append(sc[s.labels == 0])
+    nod = np.concatenate(nod_scores) if nod_scores else np.zeros(0)
+    fp = np.sort(np.concatenate(fps))[::-1] if fps else np.zeros(0)
+    n_scans = len(series)
+    sens = {}
+    for r in rates:
+        allowed = int(math.floor(r * n_scans + 1e-9))
+        # Threshold just above the (allowed+1)-th highest FP score.
+        thr = fp[allowed] if allowed < len(fp) else -0.5
+        sens[f'{r:g}'] = float((nod > thr).mean()) if len(nod) else 0.0
+    return {'sensitivity': sens, 'cpm': float(np.mean(list(sens.values()))), 'nodules': int(len(nod)), 'scans': n_scans,
+            'found': float((nod >= 0).mean()) if len(nod) else 0.0}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--name', required=True)
+    ap.add_argument('--train', nargs='+', required=True)
+    ap.add_argument('--val', nargs='*', default=[])
+    ap.add_argument('--steps', type=int, default=3000)
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--hnm-every', type=int, default=300)
+    ap.add_argument('--eval-every', type=int, default=100)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--max-minutes', type=float, default=60)
+    ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
+                    help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
+    a = ap.parse_args()
+    out = os.path.join(RUNS, 'char', a.name)
+    os.makedirs(out, exist_ok=True)
+    seed_everything(a.seed)
+    rng = np.random.default_rng(a.seed)
+
+    train = load_backgrounds(a.train)
+    val = load_backgrounds(a.val) if a.val else []
+    # Validation scans are the inserted series only (the original scan duplicates their background).
+    val = [s for s in val if s.inserted]
+    if not train:
+        raise SystemExit(f'no mined series for {a.train} under {MINED}')
+    cubes = np.concatenate([s.cubes for s in train])
+    labels = np.concatenate([s.labels for s in train])
+    types = np.concatenate([s.type_idx for s in train])
+    spic = np.concatenate([s.spic for s in train])
+    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
+    extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
+    pos_extra = np.zeros(0, np.int64)
+    if extra:
+        n0 = len(cubes)
+        cubes = np.concatenate([cubes] + [e['cubes'] for e in extra])
+        labels = np.concatenate([labels] + [np.ones(len(e['types']), labels.dtype) for e in extra])
+        types = np.concatenate([types] + [e['types'] for e in extra])
+        spic = np.concatenate([spic] + [e['spic'] for e in extra])
+        pos_extra = np.arange(n0, len(cubes))
+    counts = {'series': [s.summary() for s in train], 'positiveCubes': int(len(pos)), 'negativeCubes': int(len(neg)),
+              'extraPositiveCubes': int(len(pos_extra)),
+              'insertedNodules': int(sum(len(s.inserted) for s in train)),
+              'valSeries': [s.summary() for s in val]}
+    print(json.dumps(counts), flush=True)
+    tcounts = np.bincount(types[labels == 1], minlength=3).astype(np.float32)
+    type_w = torch.from_numpy(tcounts.sum() / (3 * np.maximum(tcounts, 1)))
+
+    net = make_net(a.arch)
+    if a.arch == 'ray':
+        # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
+        all_prof, all_centre = rays_of(net, cubes)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
+    step, elapsed, hard = 0, 0.0, None
+    ckpt = os.path.join(out, 'ckpt.pt')
+    curve_path = os.path.join(out, 'curve.jsonl')
+    if os.path.exists(ckpt):
+        st = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(st['net'])
+        opt.load_state_dict(st['opt'])
+        step, elapsed, hard = st['step'], st['elapsed'], st['hard']
+        rng = np.random.default_rng([a.seed, step])
+        print(f'resumed at step {step}', flush=True)
+    elif os.path.exists(curve_path):
+        os.remove(curve_path)
+    t0 = time.time() - elapsed
+    ema = None
+    while step < a.steps:
+        if a.hnm_every and step > 0 and step % a.hnm_every == 0 and (hard is None or hard[0] != step):
+            if a.arch == 'ray':
+                with torch.no_grad():
+                    net.eval()
+                    s_neg = torch.sigmoid(net.logits_from_rays(all_prof[neg], all_centre[neg])[0][:, 0]).numpy()
+            else:
+                s_neg = score(net, cubes[neg])
+            top = neg[np.argsort(-s_neg)[: max(1, int(0.15 * len(neg)))]]
+            hard = (step, top)
+            print(f'step {step}: hard-negative round, top-15% negatives score >= {np.sort(s_neg)[-len(top)]:.3f}', flush=True)
+        step += 1
+        lr = a.lr * min(1.0, step / 100) * 0.5 * (1 + math.cos(math.pi * (step - 1) / a.steps))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        nb = a.batch // 2
+        n_hard = nb // 2 if hard is not None else 0
+        n_pos = a.batch - nb
+        n_px = n_pos // 2 if len(pos_extra) else 0
+        idx = list(rng.choice(pos, n_pos - n_px)) + list(rng.choice(pos_extra, n_px) if n_px else []) + list(rng.choice(neg, nb - n_hard))
+        if n_hard:
+            idx += list(rng.choice(hard[1], n_hard))
+        idx = np.array(idx)
+        y = torch.from_numpy((labels[idx] == 1).astype(np.float32))
+        net.train()
+        if a.arch == 'ray':
+            ti = torch.from_numpy(idx)
+            ln, lt, ls = net.logits_from_rays(*augment_rays(all_prof[ti], all_centre[ti], rng))
+        else:
+            ln, lt, ls = net.logits(augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng))
+        loss = F.binary_cross_entropy_with_logits(ln[:, 0], y)
+        isn = torch.from_numpy(labels[idx] == 1)
+        if isn.any():
+            loss = loss + 0.3 * F.cross_entropy(lt[isn], torch.from_numpy(types[idx])[isn], weight=type_w)
+            loss = loss + 0.2 * F.binary_cross_entropy_with_logits(ls[isn, 0], torch.from_numpy(spic[idx])[isn].float())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if step % a.eval_every == 0 or step == a.steps:
+            rec = {'step': step, 'seconds': round(time.time() - t0), 'lr': lr, 'trainLossEma': round(ema, 4)}
+            if val:
+                sc = [score(net, s.cubes) for s in val]
+                f = froc(val, sc)
+                allneg = np.concatenate([x[s.labels == 0] for s, x in zip(val, sc)])
+                allpos = np.concatenate([x[s.labels == 1] for s, x in zip(val, sc)])
+                eps = 1e-6
+                vloss = -(np.log(allpos + eps).sum() + np.log(1 - allneg + eps).sum()) / max(1, len(allpos) + len(allneg))
+                rec.update({'valCpm': round(f['cpm'], 4), 'valSens1': f['sensitivity']['1'], 'valLoss': round(float(vloss), 4)})
+            open(curve_path, 'a').write(json.dumps(rec) + '\n')
+            print(json.dumps(rec), flush=True)
+            torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': time.time() - t0, 'hard': hard}, ckpt + '.tmp')
+            os.replace(ckpt + '.tmp', ckpt)
+        if time.time() - t0 > a.max_minutes * 60:
+            print(f'wall-clock guard at step {step}', flush=True)
+            break
+    torch.save(net.state_dict(), os.path.join(out, 'model.pt'))
+    res = {'args': vars(a), 'steps': step, 'seconds': round(time.time() - t0), 'params': count_params(net), 'data': counts}
+    if val:
+        sc = [score(net, s.cubes) for s in val]
+        res['val'] = froc(val, sc)
+        json.dump({s.name: x.tolist() for s, x in zip(val, sc)}, open(os.path.join(out, 'val_scores.json'), 'w'))
+    json.dump(res, open(os.path.join(out, 'train.json'), 'w'), indent=2)
+    print(json.dumps(res.get('val', {})), flush=True)
+
+
+if __name__ == '__main__':
+    main()
