@@ -18,6 +18,8 @@ import {
 } from '../../src/core/report';
 import { emptyReview } from '../../src/common/review';
 import { voxelToWorld, type Vec3 } from '../../src/common/volume';
+import { memoryAnalysisStore } from '../../src/core/findings/analysis-store';
+import { createAnalysisHandlers } from '../../src/main/ipc/analysis-handlers';
 import { missingData } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';
 
@@ -170,3 +172,46 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))(
     });
   },
 );
+
+describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('report.export on LIDC-IDRI-0001', () => {
+  it("puts the series' kept reader measurements into the exported SR", async () => {
+    const fx = await lidcFixture();
+    const key = fx.loaded.series.key;
+    const store = memoryAnalysisStore();
+    const { data, ...grid } = fx.heatmap;
+    await store.saveAnalysis(
+      { key, document: fx.document, analysedAt: '2026-12-01T00:00:00.000Z', heatmap: grid, warnings: [] },
+      data,
+    );
+    const w = (i: number, j: number): Vec3 => voxelToWorld(fx.loaded.volume, [i, j, 40]);
+    const kept: ReaderMeasurement[] = [
+      {
+        uid: 'l',
+        stats: { tool: 'Length', lengthMm: 70.3 },
+        points: [w(200, 200), w(300, 200)],
+        viewPlaneNormal: axial,
+        sliceIndex: 40,
+      },
+    ];
+    const h = createAnalysisHandlers({
+      series: async () => fx.loaded,
+      store,
+      reviewer: () => 'dr-a',
+      readerMeasurements: async (k) => (k === key ? kept : []),
+    });
+    const out = mkdtempSync(join(tmpdir(), 'pulmolens-sr-export-'));
+    try {
+      const r = await h['report.export'](
+        { key, outDir: join(out, 'report'), formats: ['sr'] },
+        { signal: new AbortController().signal, progress: () => undefined },
+      );
+      const sr = r.files.find((f) => f.endsWith('.dcm'))!;
+      const d = spawnSync('dsrdump', [sr], { encoding: 'utf8' });
+      expect(d.status, d.stderr).toBe(0);
+      expect(d.stdout).toContain('"Reader measurement 1"');
+      expect(d.stdout).toContain('<contains NUM:(,,"Length")="70.3" (mm,UCUM,"millimeter")>');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
