@@ -11,6 +11,7 @@ import {
   isVault,
   openVault,
   openVaultWithOsKey,
+  recoverVault,
   WEAK_BACKENDS,
   type CreateVaultOptions,
   type KdfCost,
@@ -21,6 +22,16 @@ import {
 import { readHeader } from '../core/vault/header';
 
 export type UnlockVia = 'created' | 'passphrase' | 'keychain';
+
+/** The reader at the lock screen: reviews, reports and audit entries carry this, not the OS account. */
+export interface Reader {
+  name: string;
+  id?: string;
+}
+
+export function readerLabel(r: Reader): string {
+  return r.id ? `${r.name} (${r.id})` : r.name;
+}
 
 export interface VaultSessionEvents {
   unlock: (vault: UnlockedVault, via: UnlockVia) => void;
@@ -53,6 +64,7 @@ export class VaultSessionHolder {
   private detach: (() => void) | null = null;
   private idleLockMs: number;
   private opening: Promise<UnlockedVault> | null = null;
+  private readerLabel: string | null = null;
   /**
    * The idle timer lives here, not in the vault: the user is active in the renderer (scrolling a
    * decoded volume) without any vault call, and a new idle time applies at once.
@@ -150,20 +162,51 @@ export class VaultSessionHolder {
     return () => this.lockListeners.delete(l);
   }
 
-  async create(passphrase: string): Promise<UnlockedVault> {
+  /** The reader who unlocked, as reviews, reports and audit entries name them; null while locked. */
+  reader(): string | null {
+    return this.current() ? this.readerLabel : null;
+  }
+
+  /** `recoveryCode` (from newRecoveryCode) is shown to the user once by the caller. */
+  async create(passphrase: string, reader?: Reader, recoveryCode?: string): Promise<UnlockedVault> {
     const extra: CreateVaultOptions = {
       idleLockMs: 0,
+      ...(recoveryCode ? { recoveryCode } : {}),
+      ...this.actor(reader),
       ...(this.opts.kdf ? { kdf: this.opts.kdf } : {}),
       ...(this.opts.allowWeakKdf ? { allowWeakKdf: true } : {}),
     };
-    return this.adopt(() => createVault(this.dir, passphrase, extra), 'created');
+    return this.adopt(() => createVault(this.dir, passphrase, extra), 'created', reader);
   }
 
-  unlock(passphrase: string): Promise<UnlockedVault> {
-    return this.adopt(() => openVault(this.dir, passphrase, { idleLockMs: 0 }), 'passphrase');
+  unlock(passphrase: string, reader?: Reader): Promise<UnlockedVault> {
+    return this.adopt(
+      () => openVault(this.dir, passphrase, { idleLockMs: 0, ...this.actor(reader) }),
+      'passphrase',
+      reader,
+    );
   }
 
-  unlockWithKeychain(): Promise<UnlockedVault> {
+  /** Sets a new passphrase with the recovery code shown at creation, and unlocks. */
+  recover(recoveryCode: string, newPassphrase: string, reader?: Reader): Promise<UnlockedVault> {
+    return this.adopt(
+      () =>
+        recoverVault(this.dir, recoveryCode, newPassphrase, {
+          idleLockMs: 0,
+          ...this.actor(reader),
+          ...(this.opts.kdf ? { kdf: this.opts.kdf } : {}),
+          ...(this.opts.allowWeakKdf ? { allowWeakKdf: true } : {}),
+        }),
+      'passphrase',
+      reader,
+    );
+  }
+
+  private actor(reader: Reader | undefined): { actor?: string } {
+    return reader ? { actor: readerLabel(reader) } : {};
+  }
+
+  unlockWithKeychain(reader?: Reader): Promise<UnlockedVault> {
     const p = this.opts.protector;
     if (!p) {
       return Promise.reject(
@@ -172,7 +215,11 @@ export class VaultSessionHolder {
         }),
       );
     }
-    return this.adopt(() => openVaultWithOsKey(this.dir, p, { idleLockMs: 0 }), 'keychain');
+    return this.adopt(
+      () => openVaultWithOsKey(this.dir, p, { idleLockMs: 0, ...this.actor(reader) }),
+      'keychain',
+      reader,
+    );
   }
 
   /** Enables passphrase-free unlock on the current vault (refused for basic_text unless accepted). */
@@ -213,7 +260,11 @@ export class VaultSessionHolder {
     this.idleTimer = null;
   }
 
-  private async adopt(open: () => Promise<UnlockedVault>, via: UnlockVia): Promise<UnlockedVault> {
+  private async adopt(
+    open: () => Promise<UnlockedVault>,
+    via: UnlockVia,
+    reader?: Reader,
+  ): Promise<UnlockedVault> {
     if (this.current()) {
       throw new PulmoLensError('INVALID_INPUT', 'the vault is already unlocked', { path: this.dir });
     }
@@ -233,6 +284,7 @@ export class VaultSessionHolder {
       this.opening = null;
     }
     this.vault = v;
+    this.readerLabel = reader ? readerLabel(reader) : null;
     this.touch();
     this.detach = v.onLock((reason) => {
       this.stopIdleTimer();

@@ -52,6 +52,14 @@ const absolutePath = z
   .max(4096)
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path');
 
+/** Who is reading: entered at the lock screen; reviews, reports and audit entries carry it. */
+const reader = z
+  .object({
+    name: z.string().trim().min(1, 'enter your name').max(100),
+    id: z.string().trim().max(64).optional(),
+  })
+  .strict();
+
 export const vaultRequestSchemas = {
   /** Whether a vault exists and is unlocked, and what the OS keychain offers. */
   'vault.status': z.object({}).strict(),
@@ -60,6 +68,7 @@ export const vaultRequestSchemas = {
     .object({
       passphrase: z.string().max(MAX_PASSPHRASE_LENGTH),
       confirm: z.string().max(MAX_PASSPHRASE_LENGTH),
+      reader,
     })
     .strict()
     .superRefine((r, ctx) => {
@@ -69,9 +78,24 @@ export const vaultRequestSchemas = {
         ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'the two passphrases differ' });
     }),
   /** Wrong passphrase: VAULT_WRONG_PASSPHRASE, nothing changed. */
-  'vault.unlock': z.object({ passphrase }).strict(),
+  'vault.unlock': z.object({ passphrase, reader }).strict(),
   /** Unlock with the data key wrapped by the OS keychain (see docs/vault.md). */
-  'vault.unlockWithKeychain': z.object({}).strict(),
+  'vault.unlockWithKeychain': z.object({ reader }).strict(),
+  /** New passphrase with the recovery code shown at creation; wrong code: VAULT_WRONG_RECOVERY_CODE. */
+  'vault.recover': z
+    .object({
+      recoveryCode: z.string().min(1, 'enter the recovery code').max(64),
+      passphrase: z.string().max(MAX_PASSPHRASE_LENGTH),
+      confirm: z.string().max(MAX_PASSPHRASE_LENGTH),
+      reader,
+    })
+    .strict()
+    .superRefine((r, ctx) => {
+      const problem = passphraseProblem(r.passphrase);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: problem });
+      else if (r.confirm !== r.passphrase)
+        ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'the two passphrases differ' });
+    }),
   /** Wrap the data key with the OS keychain too; `basic_text` needs acceptWeakBackend. */
   'vault.enableKeychain': z.object({ acceptWeakBackend: z.boolean().default(false) }).strict(),
   'vault.lock': z.object({}).strict(),
@@ -151,12 +175,15 @@ export interface VaultAuditEntry {
   user: string;
   event: string;
   studyRef?: string;
+  seriesRef?: string;
   details?: Record<string, string | number | boolean>;
 }
 
 export interface VaultChannelResponses {
   'vault.status': VaultStatus;
-  'vault.create': VaultStatus;
+  /** The recovery code is in this answer only: the lock screen shows it once. */
+  'vault.create': VaultStatus & { recoveryCode: string };
+  'vault.recover': VaultStatus;
   'vault.unlock': VaultStatus;
   'vault.unlockWithKeychain': VaultStatus;
   'vault.enableKeychain': VaultStatus;

@@ -41,6 +41,10 @@ export interface HostInfo {
 
 /** The passphrase of the e2e vault (tests/e2e/vault.spec.ts knows it too). */
 export const E2E_PASSPHRASE = 'e2e vault passphrase: not a real one';
+/** The reader the e2e tests unlock as: reviews and audit entries name them. */
+export const E2E_READER = { name: 'Dr E2E Reader' };
+/** The recovery code shown when this worker's vault was created (for the recovery test). */
+export const e2eVault = { recoveryCode: null as string | null };
 
 async function startHost(): Promise<{ info: HostInfo; child: ChildProcess; tmp: string }> {
   // A temp folder of its own (not the shared /tmp), so leak scans see only this host's files.
@@ -89,9 +93,15 @@ export async function unlockVault(page: Page, passphrase = E2E_PASSPHRASE): Prom
   if (await create.isVisible()) {
     await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
     await page.getByLabel('Confirm passphrase').fill(passphrase);
+    await page.getByLabel('Your name').fill(E2E_READER.name);
     await create.click();
+    // Shown once: the workspace opens when the reader says they wrote it down.
+    await expect(page.getByTestId('recovery-code')).toHaveText(/^[A-Z2-7]{5}(-[A-Z2-7]{5}){5}$/);
+    e2eVault.recoveryCode = await page.getByTestId('recovery-code').innerText();
+    await page.getByRole('button', { name: 'I have written it down' }).click();
   } else {
     await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('Your name').fill(E2E_READER.name);
     await unlock.click();
   }
   await expect(page.getByTestId('vault-bar')).toBeVisible({ timeout: 60_000 });
@@ -101,7 +111,8 @@ export async function unlockVault(page: Page, passphrase = E2E_PASSPHRASE): Prom
 async function emptyAndLock(host: HostInfo): Promise<void> {
   const status = await hostInvoke<{ exists: boolean; unlocked: boolean }>(host, 'vault.status');
   if (!status.exists) return;
-  if (!status.unlocked) await hostInvoke(host, 'vault.unlock', { passphrase: E2E_PASSPHRASE });
+  if (!status.unlocked)
+    await hostInvoke(host, 'vault.unlock', { passphrase: E2E_PASSPHRASE, reader: E2E_READER });
   const { studies } = await hostInvoke<{ studies: { ref: string }[] }>(host, 'vault.studies');
   for (const st of studies) await hostInvoke(host, 'vault.deleteStudy', { ref: st.ref });
   await hostInvoke(host, 'vault.lock');

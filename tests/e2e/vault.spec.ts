@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { lidcStudy, missingData } from '../support/shared-data';
 import {
   E2E_PASSPHRASE,
+  E2E_READER,
+  e2eVault,
   expect,
   hostInvoke,
   screenStats,
@@ -36,8 +38,14 @@ interface Studies {
 /** The host's vault exists (another spec may have created it already) and is locked. */
 async function lockedVault(host: HostInfo): Promise<void> {
   const s = await hostInvoke<Status>(host, 'vault.status');
-  if (!s.exists)
-    await hostInvoke(host, 'vault.create', { passphrase: E2E_PASSPHRASE, confirm: E2E_PASSPHRASE });
+  if (!s.exists) {
+    const created = await hostInvoke<{ recoveryCode: string }>(host, 'vault.create', {
+      passphrase: E2E_PASSPHRASE,
+      confirm: E2E_PASSPHRASE,
+      reader: E2E_READER,
+    });
+    e2eVault.recoveryCode = created.recoveryCode;
+  }
   await hostInvoke(host, 'vault.lock');
 }
 
@@ -85,6 +93,7 @@ test('the app opens on the lock screen; a wrong passphrase is refused and it sta
   await expect(page.locator('[data-series-key]')).toHaveCount(0);
 
   await page.getByLabel('Passphrase', { exact: true }).fill('not the passphrase at all');
+  await page.getByLabel('Your name').fill(E2E_READER.name);
   await page.getByRole('button', { name: 'Unlock', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Wrong passphrase', { timeout: 30_000 });
   await expect(lock).toBeVisible();
@@ -218,4 +227,44 @@ test('a lock from the main process (idle timer) reaches the renderer and clears 
   await expect(page.getByLabel('Folder path')).toHaveCount(0);
   await unlockVault(page);
   await expect(page.getByLabel('Folder path')).toBeVisible();
+});
+
+test('the lock screen sets a new passphrase with the recovery code; a wrong code is refused; audit names the reader', async ({
+  page,
+  host,
+}) => {
+  await lockedVault(host);
+  test.skip(
+    e2eVault.recoveryCode === null,
+    'this worker did not create the vault, so it never saw its recovery code',
+  );
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Forgot the passphrase? Use the recovery code' }).click();
+  const fill = async (code: string) => {
+    await page.getByLabel('Recovery code').fill(code);
+    // The same passphrase again, so the other tests of this worker still unlock.
+    await page.getByLabel('New passphrase', { exact: true }).fill(E2E_PASSPHRASE);
+    await page.getByLabel('Confirm new passphrase').fill(E2E_PASSPHRASE);
+    await page.getByLabel('Your name').fill('Dr Recovery');
+    await page.getByLabel('Staff ID (optional)').fill('R-42');
+    await page.getByRole('button', { name: 'Set new passphrase and unlock' }).click();
+  };
+  const wrong = e2eVault.recoveryCode!.startsWith('A')
+    ? `B${e2eVault.recoveryCode!.slice(1)}`
+    : `A${e2eVault.recoveryCode!.slice(1)}`;
+  await fill(wrong);
+  await expect(page.getByRole('alert')).toContainText('wrong recovery code', { timeout: 30_000 });
+  expect((await hostInvoke<Status>(host, 'vault.status')).unlocked).toBe(false);
+  await fill(e2eVault.recoveryCode!.toLowerCase());
+  await expect(page.getByTestId('vault-bar')).toBeVisible({ timeout: 60_000 });
+  const { entries } = await hostInvoke<{
+    entries: { event: string; user: string; details?: { via?: string } }[];
+  }>(host, 'vault.audit');
+  expect(entries.at(-1)).toMatchObject({ event: 'passphrase-changed', user: 'Dr Recovery (R-42)' });
+  expect(entries.at(-2)).toMatchObject({
+    event: 'vault-unlocked',
+    user: 'Dr Recovery (R-42)',
+    details: { via: 'recovery-code' },
+  });
+  await hostInvoke(host, 'vault.lock');
 });

@@ -159,7 +159,11 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
 
     // Series are opened from the vault: create it, then import the folder into it.
     const created = await (
-      await invoke('vault.create', { passphrase: PASSPHRASE, confirm: PASSPHRASE })
+      await invoke('vault.create', {
+        passphrase: PASSPHRASE,
+        confirm: PASSPHRASE,
+        reader: { name: 'Dr Host' },
+      })
     ).json();
     expect(created.ok).toBe(true);
     const scan = await (await invoke('vault.importFolder', { paths: [study.root], taskId: 'scan-a' })).json();
@@ -220,7 +224,15 @@ describe.skipIf(skip !== null)('test host on LIDC-IDRI-0001 (real router, worker
           headers: { 'x-pulmolens-token': fresh.token },
           body: JSON.stringify(payload),
         }).then((r) => r.json());
-      expect((await call('vault.create', { passphrase: PASSPHRASE, confirm: PASSPHRASE })).ok).toBe(true);
+      expect(
+        (
+          await call('vault.create', {
+            passphrase: PASSPHRASE,
+            confirm: PASSPHRASE,
+            reader: { name: 'Dr Host' },
+          })
+        ).ok,
+      ).toBe(true);
       expect((await call('vault.importFolder', { paths: [study.seriesDir] })).ok).toBe(true);
       const pending = call('dicom.loadSeries', { key, taskId: 'cancel-me' });
       await new Promise((r) => setTimeout(r, 50));

@@ -22,6 +22,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
 const PASS = 'a long enough test passphrase';
+const READER = { name: 'Dr Test Reader', id: 'R-1' };
 
 function setup(extra: Partial<VaultSessionOptions> = {}) {
   const dir = join(root, `v${n++}`);
@@ -105,7 +106,7 @@ describe('vault channels: validation and locked state', () => {
       [{ passphrase: PASS, confirm: `${PASS}!` }, 'confirm', /differ/],
     ];
     for (const [payload, field, message] of cases) {
-      const e = errorOf(await invoke('vault.create', payload));
+      const e = errorOf(await invoke('vault.create', { ...(payload as object), reader: READER }));
       expect(e?.code).toBe('IPC_INVALID_PAYLOAD');
       expect(e?.issues?.[0]?.path).toBe(field);
       expect(e?.issues?.[0]?.message).toMatch(message);
@@ -123,6 +124,10 @@ describe('vault channels: validation and locked state', () => {
     for (const [channel, payload] of [
       ['vault.unlock', {}],
       ['vault.unlock', { passphrase: '' }],
+      // Who is reading is required: reviews and the audit trail name them.
+      ['vault.unlock', { passphrase: PASS }],
+      ['vault.unlock', { passphrase: PASS, reader: { name: '  ' } }],
+      ['vault.unlockWithKeychain', {}],
       ['vault.setIdleMinutes', { minutes: 0 }],
       ['vault.setIdleMinutes', { minutes: 2.5 }],
       ['vault.exportSeries', { key: 'k', outDir: 'relative/dir' }],
@@ -138,42 +143,55 @@ describe('vault channels: validation and locked state', () => {
 
   it('create unlocks; a wrong passphrase is a typed error that changes nothing on disk', async () => {
     const { call, invoke, dir, events } = setup();
-    expect((await call<VaultStatus>('vault.create', { passphrase: PASS, confirm: PASS })).unlocked).toBe(
-      true,
-    );
+    expect(
+      (await call<VaultStatus>('vault.create', { passphrase: PASS, confirm: PASS, reader: READER })).unlocked,
+    ).toBe(true);
     expect(await call('vault.studies')).toEqual({ studies: [] });
-    expect(errorOf(await invoke('vault.unlock', { passphrase: PASS }))?.message).toMatch(/already unlocked/);
+    expect(errorOf(await invoke('vault.unlock', { passphrase: PASS, reader: READER }))?.message).toMatch(
+      /already unlocked/,
+    );
 
     expect((await call<VaultStatus>('vault.lock')).unlocked).toBe(false);
     expect(events).toContainEqual({ event: 'vault.locked', payload: { reason: 'manual' } });
-    expect(errorOf(await invoke('vault.create', { passphrase: PASS, confirm: PASS }))?.code).toBe(
-      'VAULT_EXISTS',
-    );
+    expect(
+      errorOf(await invoke('vault.create', { passphrase: PASS, confirm: PASS, reader: READER }))?.code,
+    ).toBe('VAULT_EXISTS');
 
     const before = snapshot(dir);
-    const wrong = errorOf(await invoke('vault.unlock', { passphrase: 'not the right passphrase' }));
+    const wrong = errorOf(
+      await invoke('vault.unlock', { passphrase: 'not the right passphrase', reader: READER }),
+    );
     expect(wrong?.code).toBe('VAULT_WRONG_PASSPHRASE');
     expect(wrong?.message).toMatch(/wrong passphrase/);
     expect(snapshot(dir)).toEqual(before);
     expect((await call<VaultStatus>('vault.status')).unlocked).toBe(false);
     expect(errorOf(await invoke('vault.studies'))?.code).toBe('VAULT_LOCKED');
 
-    expect((await call<VaultStatus>('vault.unlock', { passphrase: PASS })).unlocked).toBe(true);
+    expect((await call<VaultStatus>('vault.unlock', { passphrase: PASS, reader: READER })).unlocked).toBe(
+      true,
+    );
     const { entries } = await call<{ entries: { event: string; user: string }[] }>('vault.audit', {
       limit: 3,
     });
     expect(entries.map((e) => e.event)).toEqual(['vault-created', 'vault-locked', 'vault-unlocked']);
-    expect(entries[0]!.user.length).toBeGreaterThan(0);
+    // The reader from the lock screen, not the OS account.
+    expect(entries.every((e) => e.user === 'Dr Test Reader (R-1)')).toBe(true);
   });
 
   it('keychain: absent -> refused; basic_text -> refused unless accepted; a real backend unlocks', async () => {
     const none = setup();
-    await none.call('vault.create', { passphrase: PASS, confirm: PASS });
+    await none.call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });
     await none.call('vault.lock');
-    expect(errorOf(await none.invoke('vault.unlockWithKeychain'))?.code).toBe('VAULT_KEYCHAIN_REFUSED');
+    expect(errorOf(await none.invoke('vault.unlockWithKeychain', { reader: READER }))?.code).toBe(
+      'VAULT_KEYCHAIN_REFUSED',
+    );
 
     const weak = setup({ protector: testProtector('basic_text') });
-    const s = await weak.call<VaultStatus>('vault.create', { passphrase: PASS, confirm: PASS });
+    const s = await weak.call<VaultStatus>('vault.create', {
+      passphrase: PASS,
+      confirm: PASS,
+      reader: READER,
+    });
     expect(s.keychain).toEqual({ available: true, backend: 'basic_text', weak: true, enabled: false });
     const refused = errorOf(await weak.invoke('vault.enableKeychain', {}));
     expect(refused?.code).toBe('VAULT_KEYCHAIN_REFUSED');
@@ -183,17 +201,21 @@ describe('vault channels: validation and locked state', () => {
     ).toBe(true);
 
     const good = setup({ protector: testProtector('gnome_libsecret') });
-    await good.call('vault.create', { passphrase: PASS, confirm: PASS });
-    expect(errorOf(await good.invoke('vault.unlockWithKeychain'))?.message).toMatch(/already unlocked/);
+    await good.call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });
+    expect(errorOf(await good.invoke('vault.unlockWithKeychain', { reader: READER }))?.message).toMatch(
+      /already unlocked/,
+    );
     await good.call('vault.enableKeychain', {});
     await good.call('vault.lock');
     expect((await good.call<VaultStatus>('vault.status')).keychain.enabled).toBe(true);
-    expect((await good.call<VaultStatus>('vault.unlockWithKeychain')).unlocked).toBe(true);
+    expect((await good.call<VaultStatus>('vault.unlockWithKeychain', { reader: READER })).unlocked).toBe(
+      true,
+    );
   });
 
   it('locks itself after the idle time, and activity postpones it', async () => {
     const { session, call, events } = setup({ idleLockMs: 300 });
-    await call('vault.create', { passphrase: PASS, confirm: PASS });
+    await call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 150));
       await call('vault.touch');
@@ -211,7 +233,7 @@ describe.skipIf(skip !== null)('vault channels on LIDC-IDRI-0001', () => {
   it('imports into the vault, opens from it, exports (audit-logged), drops volumes on lock, deletes', async () => {
     const study = lidcStudy('0001');
     const { call, invoke } = setup();
-    await call('vault.create', { passphrase: PASS, confirm: PASS });
+    await call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });
     const originals = snapshot(study.seriesDir);
 
     const imported = await call<{
@@ -243,15 +265,26 @@ describe.skipIf(skip !== null)('vault channels on LIDC-IDRI-0001', () => {
     expect(errorOf(await invoke('vault.exportSeries', { key, outDir: out }))?.message).toMatch(
       /already exists/,
     );
-    const events = (await call<{ entries: { event: string }[] }>('vault.audit')).entries.map((e) => e.event);
+    const audit = (
+      await call<{ entries: { event: string; studyRef?: string; seriesRef?: string; user: string }[] }>(
+        'vault.audit',
+      )
+    ).entries;
+    const events = audit.map((e) => e.event);
     expect(events).toEqual(
       expect.arrayContaining(['study-imported', 'study-opened', 'study-exported', 'vault-created']),
     );
+    // Entries name the study and series they touch, and the reader.
+    expect(audit.find((e) => e.event === 'study-imported')).toMatchObject({
+      studyRef: expect.any(String),
+      seriesRef: expect.any(String),
+      user: 'Dr Test Reader (R-1)',
+    });
 
     // Locking drops the decoded volume from the main process; unlocking does not bring it back.
     await call('vault.lock');
     expect(errorOf(await invoke('dicom.volumePixels', { key }))?.code).toBe('NOT_FOUND');
-    await call('vault.unlock', { passphrase: PASS });
+    await call('vault.unlock', { passphrase: PASS, reader: READER });
     expect(errorOf(await invoke('dicom.volumePixels', { key }))?.code).toBe('NOT_FOUND');
 
     // Deleting the study drops its decoded volume as well.

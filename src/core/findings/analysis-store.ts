@@ -27,7 +27,7 @@ export interface AnalysisStore {
   saveReview(key: string, review: StudyReview): Promise<void>;
   loadReview(key: string): Promise<StudyReview | null>;
   /** An audit entry for something that leaves no stored object (an export). */
-  audit(event: AuditEvent, details: Record<string, string | number | boolean>): Promise<void>;
+  audit(event: AuditEvent, details: Record<string, string | number | boolean>, key?: string): Promise<void>;
 }
 
 export function memoryAnalysisStore(): AnalysisStore & {
@@ -142,8 +142,10 @@ export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
         ? parseStudyReview(await vault.getJson(o.id), `vault object ${o.id} (review of ${key})`)
         : null;
     },
-    async audit(event, details) {
-      await session.require().recordEvent(event, undefined, details);
+    async audit(event, details, key) {
+      const vault = session.require();
+      const where = key === undefined ? null : vault.seriesLocation(key);
+      await vault.recordEvent(event, where?.studyRef, details, where?.seriesRef);
     },
   };
 }

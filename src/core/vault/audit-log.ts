@@ -55,6 +55,8 @@ export interface AuditEntry {
   event: AuditEvent;
   /** random vault-internal reference, never a DICOM UID or a name */
   studyRef?: string;
+  /** the series touched (vault-internal reference), when the entry is about one */
+  seriesRef?: string;
   details?: Record<string, string | number | boolean>;
   prev: string;
 }
@@ -155,11 +157,16 @@ export class AuditLog {
   }
 
   private tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Who entries name: the reader who unlocked (name and optional ID from the lock screen); the OS
+   * account only where no one said who they are (command-line scripts).
+   */
+  actor: string | null = null;
 
   /** Appends one entry; concurrent calls are chained so sequence numbers and links never race. */
   append(
     key: Buffer,
-    e: { event: AuditEvent; studyRef?: string; details?: AuditEntry['details'] },
+    e: { event: AuditEvent; studyRef?: string; seriesRef?: string; details?: AuditEntry['details'] },
   ): Promise<AuditEntry> {
     const run = this.tail.then(
       () => this.appendNow(key, e),
@@ -171,14 +178,15 @@ export class AuditLog {
 
   private async appendNow(
     key: Buffer,
-    e: { event: AuditEvent; studyRef?: string; details?: AuditEntry['details'] },
+    e: { event: AuditEvent; studyRef?: string; seriesRef?: string; details?: AuditEntry['details'] },
   ): Promise<AuditEntry> {
     const entry: AuditEntry = {
       seq: this.count,
       time: new Date().toISOString(),
-      user: osUser(),
+      user: this.actor ?? osUser(),
       event: e.event,
       ...(e.studyRef ? { studyRef: e.studyRef } : {}),
+      ...(e.seriesRef ? { seriesRef: e.seriesRef } : {}),
       ...(e.details ? { details: e.details } : {}),
       prev: this.last.toString('hex'),
     };

@@ -176,6 +176,7 @@ export function importSeries(
     await state.audit!.append(k.audit, {
       event: 'study-imported',
       studyRef,
+      seriesRef,
       details: { seriesRef, instances: files.length, bytes },
     });
     return { studyRef, seriesRef, instances: files.length, bytes, alreadyPresent: false };

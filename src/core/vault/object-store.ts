@@ -249,6 +249,7 @@ export function putObject(
       await state.audit!.append(k.audit, {
         event,
         ...(study ? { studyRef: study.ref } : {}),
+        ...(rec.seriesRef ? { seriesRef: rec.seriesRef } : {}),
         details: { objectId: rec.id, kind },
       });
     }

@@ -101,6 +101,7 @@ export async function createVault(
     const keys = deriveKeys(dataKey, vaultId);
     await writeIndex(dir, p.tmp, vaultId, keys.index, emptyIndex());
     const audit = await AuditLog.create(dir, p.tmp, vaultId, keys.audit);
+    audit.actor = opts.actor ?? null;
     // The header goes last: a folder without it is an unfinished create, never a half vault.
     await writeHeader(dir, p.tmp, header);
     const v = new UnlockedVault(
@@ -250,6 +251,7 @@ async function finishOpen(
     const index = await readIndex(dir, header.vaultId, keys.index);
     await collectGarbage(dir, index);
     const audit = await AuditLog.openForAppend(dir, paths(dir).tmp, header.vaultId, keys.audit);
+    audit.actor = opts.actor ?? null;
     const v = new UnlockedVault(
       new VaultSessionState(dir, header, dataKey, keys, index, audit, release, opts),
     );

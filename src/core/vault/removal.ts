@@ -21,6 +21,7 @@ export function deleteObject(state: VaultSessionState, objectId: string): Promis
     await state.audit!.append(k.audit, {
       event: 'object-deleted',
       ...(r.studyRef ? { studyRef: r.studyRef } : {}),
+      ...(r.seriesRef ? { seriesRef: r.seriesRef } : {}),
       details: { objectId: r.id, kind: r.kind },
     });
   });

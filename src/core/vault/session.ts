@@ -16,6 +16,8 @@ export const DEFAULT_IDLE_LOCK_MS = 15 * 60 * 1000;
 export interface VaultOptions {
   /** Lock after this long without use; default 15 minutes; 0 disables (CLI one-shot commands). */
   idleLockMs?: number;
+  /** Who audit entries name (the reader entered at unlock); the OS account when absent. */
+  actor?: string;
 }
 
 export type LockReason = 'manual' | 'idle';
@@ -172,12 +174,18 @@ export class VaultSessionState implements VaultSession {
     });
   }
 
-  recordEvent(event: AuditEvent, studyRef?: string, details?: AuditEntry['details']): Promise<void> {
+  recordEvent(
+    event: AuditEvent,
+    studyRef?: string,
+    details?: AuditEntry['details'],
+    seriesRef?: string,
+  ): Promise<void> {
     return this.track(async () => {
       const k = this.writable();
       await this.audit!.append(k.audit, {
         event,
         ...(studyRef ? { studyRef } : {}),
+        ...(seriesRef ? { seriesRef } : {}),
         ...(details ? { details } : {}),
       });
     });

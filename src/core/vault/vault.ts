@@ -73,8 +73,18 @@ export class UnlockedVault implements VaultSession {
     return this.s.lock(reason);
   }
 
-  recordEvent(event: AuditEvent, studyRef?: string, details?: AuditEntry['details']): Promise<void> {
-    return this.s.recordEvent(event, studyRef, details);
+  recordEvent(
+    event: AuditEvent,
+    studyRef?: string,
+    details?: AuditEntry['details'],
+    seriesRef?: string,
+  ): Promise<void> {
+    return this.s.recordEvent(event, studyRef, details, seriesRef);
+  }
+
+  /** The reader audit entries name from now on (entered at unlock), instead of the OS account. */
+  setActor(actor: string): void {
+    if (this.s.audit) this.s.audit.actor = actor;
   }
 
   auditEntries(): Promise<AuditEntry[]> {

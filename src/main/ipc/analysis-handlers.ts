@@ -172,12 +172,16 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
         { formats, overwrite: overwrite === true },
       );
       const files = Object.values(bundle.paths).filter((p): p is string => p !== undefined);
-      await deps.store.audit('study-exported', {
-        what: 'report',
-        files: files.length,
-        formats: formats.join(','),
-        reviewed: bundle.content.isReviewed,
-      });
+      await deps.store.audit(
+        'study-exported',
+        {
+          what: 'report',
+          files: files.length,
+          formats: formats.join(','),
+          reviewed: bundle.content.isReviewed,
+        },
+        key,
+      );
       return { dir: bundle.dir, files: files.sort() };
     },
   };

@@ -121,6 +121,8 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
       series: loadedSeries,
       readerMeasurements: (key) => measurementStore.load(key),
       store: deps.analysisStore ?? memoryAnalysisStore(),
+      // Reviews and reports name the reader who unlocked the vault, not the OS account.
+      ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
       ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),

@@ -7,7 +7,7 @@
  */
 import { PulmoLensError } from '../../common/errors';
 import type { ScannedSeries } from '../../core/dicom/types';
-import type { UnlockedVault } from '../../core/vault';
+import { newRecoveryCode, type UnlockedVault } from '../../core/vault';
 import { summarize } from './series-summary';
 import {
   vaultRequestSchemas,
@@ -18,7 +18,11 @@ import {
   type VaultStudy,
 } from '../../shared/vault-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
-import type { VaultSessionHolder } from '../vault-session';
+import type { Reader, VaultSessionHolder } from '../vault-session';
+
+/** zod gives `id: string | undefined`; the session wants it absent. */
+const readerOf = (r: { name: string; id?: string | undefined }): Reader =>
+  r.id ? { name: r.name, id: r.id } : { name: r.name };
 import type { Handler } from './router';
 
 export type VaultHandlers = { [C in VaultChannel]: Handler<C> };
@@ -136,16 +140,21 @@ export function createVaultHandlers({ session, backend, sources }: VaultHandlerD
 
   return {
     'vault.status': () => status(),
-    'vault.create': async ({ passphrase }) => {
-      await session.create(passphrase);
+    'vault.create': async ({ passphrase, reader }) => {
+      const recoveryCode = newRecoveryCode();
+      await session.create(passphrase, readerOf(reader), recoveryCode);
+      return { ...(await status()), recoveryCode };
+    },
+    'vault.unlock': async ({ passphrase, reader }) => {
+      await session.unlock(passphrase, readerOf(reader));
       return status();
     },
-    'vault.unlock': async ({ passphrase }) => {
-      await session.unlock(passphrase);
+    'vault.unlockWithKeychain': async ({ reader }) => {
+      await session.unlockWithKeychain(readerOf(reader));
       return status();
     },
-    'vault.unlockWithKeychain': async () => {
-      await session.unlockWithKeychain();
+    'vault.recover': async ({ recoveryCode, passphrase, reader }) => {
+      await session.recover(recoveryCode, passphrase, readerOf(reader));
       return status();
     },
     'vault.enableKeychain': async ({ acceptWeakBackend }) => {

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcError } from '../../shared/ipc-contract';
 import { MIN_PASSPHRASE_LENGTH, passphraseProblem, type VaultStatus } from '../../shared/vault-contract';
 import { purgeViewerCaches, useVault, vaultStore } from '../vault';
+import type { Reader } from '../store/vault-store';
 import './lock-screen.css';
 
 /** What the user should read for an error from create/unlock. */
@@ -9,6 +10,8 @@ function explain(e: IpcError): string {
   switch (e.code) {
     case 'VAULT_WRONG_PASSPHRASE':
       return 'Wrong passphrase. The vault stays locked; nothing was changed.';
+    case 'VAULT_WRONG_RECOVERY_CODE':
+      return `${e.message}. The vault stays locked; nothing was changed.`;
     case 'VAULT_KEYCHAIN_REFUSED':
       return `The OS keychain could not unlock the vault: ${e.message}. Use your passphrase.`;
     case 'VAULT_BUSY':
@@ -43,8 +46,101 @@ function KeychainNote({ status }: { status: VaultStatus }) {
   return null;
 }
 
+/** Who is reading: reviews, reports and the audit trail name this person, not the OS account. */
+function useReader() {
+  const [name, setName] = useState('');
+  const [id, setId] = useState('');
+  const reader: Reader = id.trim() ? { name: name.trim(), id: id.trim() } : { name: name.trim() };
+  const fields = (
+    <>
+      <label>
+        Your name
+        <input autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        Staff ID (optional)
+        <input autoComplete="off" value={id} onChange={(e) => setId(e.target.value)} />
+      </label>
+    </>
+  );
+  return { reader, ready: name.trim() !== '', fields };
+}
+
+/** Shown once after creation; the workspace opens when the reader confirms they wrote it down. */
+function RecoveryNotice({ code }: { code: string }) {
+  return (
+    <div className="lock-form" role="dialog" aria-label="Recovery code">
+      <h1>Write down your recovery code</h1>
+      <p className="muted">
+        If you forget the passphrase, this code sets a new one. It is shown only now. Keep it on paper, apart
+        from this computer.
+      </p>
+      <p className="recovery-code" data-testid="recovery-code">
+        <code>{code}</code>
+      </p>
+      <p className="lock-note">
+        Without the passphrase and this recovery code, the data in the vault is gone: nobody, including
+        PulmoLens, can recover it.
+      </p>
+      <button type="button" onClick={() => vaultStore.getState().recoveryNoted()}>
+        I have written it down
+      </button>
+    </div>
+  );
+}
+
+function RecoverForm({ onCancel }: { onCancel: () => void }) {
+  const busy = useVault((s) => s.busy);
+  const [code, setCode] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const { reader, ready, fields } = useReader();
+  const problem = passphrase ? passphraseProblem(passphrase) : null;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void vaultStore.getState().recover(code, passphrase, confirm, reader);
+  };
+  return (
+    <form className="lock-form" onSubmit={submit}>
+      <h1>Set a new passphrase</h1>
+      <p className="muted">Enter the recovery code you wrote down when the vault was created.</p>
+      <label>
+        Recovery code
+        <input autoComplete="off" autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
+      </label>
+      <label>
+        New passphrase
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
+        />
+      </label>
+      {problem && <div className="lock-hint warn">{problem}</div>}
+      <label>
+        Confirm new passphrase
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+        />
+      </label>
+      {fields}
+      <button type="submit" disabled={busy || !code || !passphrase || !confirm || !ready}>
+        {busy ? 'Setting…' : 'Set new passphrase and unlock'}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Back
+      </button>
+    </form>
+  );
+}
+
 function CreateForm() {
   const busy = useVault((s) => s.busy);
+  const { reader, ready, fields } = useReader();
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const problem = passphrase ? passphraseProblem(passphrase) : null;
@@ -53,7 +149,7 @@ function CreateForm() {
     e.preventDefault();
     void vaultStore
       .getState()
-      .create(passphrase, confirm)
+      .create(passphrase, confirm, reader)
       .then((ok) => {
         if (ok) {
           setPassphrase('');
@@ -66,7 +162,8 @@ function CreateForm() {
       <h1>Create your PulmoLens vault</h1>
       <p className="muted">
         Studies, results, reports and the audit trail are kept encrypted on this device. Choose a passphrase
-        of at least {MIN_PASSPHRASE_LENGTH} characters; it cannot be recovered if lost.
+        of at least {MIN_PASSPHRASE_LENGTH} characters. Next you get a one-time recovery code: without the
+        passphrase and that code the data is gone.
       </p>
       <label>
         Passphrase
@@ -89,7 +186,8 @@ function CreateForm() {
         />
       </label>
       {mismatch && <div className="lock-hint warn">The two passphrases differ.</div>}
-      <button type="submit" disabled={busy || !passphrase || !confirm}>
+      {fields}
+      <button type="submit" disabled={busy || !passphrase || !confirm || !ready}>
         {busy ? 'Creating…' : 'Create vault'}
       </button>
     </form>
@@ -98,15 +196,18 @@ function CreateForm() {
 
 function UnlockForm({ status, lockedBy }: { status: VaultStatus; lockedBy: string | null }) {
   const busy = useVault((s) => s.busy);
+  const { reader, ready, fields } = useReader();
+  const [recovering, setRecovering] = useState(false);
   const [passphrase, setPassphrase] = useState('');
   const k = status.keychain;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void vaultStore
       .getState()
-      .unlock(passphrase)
+      .unlock(passphrase, reader)
       .then((ok) => ok && setPassphrase(''));
   };
+  if (recovering) return <RecoverForm onCancel={() => setRecovering(false)} />;
   return (
     <form className="lock-form" onSubmit={submit}>
       <h1>PulmoLens is locked</h1>
@@ -125,14 +226,22 @@ function UnlockForm({ status, lockedBy }: { status: VaultStatus; lockedBy: strin
           onChange={(e) => setPassphrase(e.target.value)}
         />
       </label>
-      <button type="submit" disabled={busy || !passphrase}>
+      {fields}
+      <button type="submit" disabled={busy || !passphrase || !ready}>
         {busy ? 'Unlocking…' : 'Unlock'}
       </button>
       {k.available && k.enabled && (
-        <button type="button" disabled={busy} onClick={() => void vaultStore.getState().unlockWithKeychain()}>
+        <button
+          type="button"
+          disabled={busy || !ready}
+          onClick={() => void vaultStore.getState().unlockWithKeychain(reader)}
+        >
           Unlock with OS keychain
         </button>
       )}
+      <button type="button" className="link" onClick={() => setRecovering(true)}>
+        Forgot the passphrase? Use the recovery code
+      </button>
       <KeychainNote status={status} />
     </form>
   );
@@ -142,6 +251,7 @@ function UnlockForm({ status, lockedBy }: { status: VaultStatus; lockedBy: strin
 export function LockScreen() {
   const phase = useVault((s) => s.phase);
   const error = useVault((s) => s.error);
+  const recoveryNotice = useVault((s) => s.recoveryNotice);
 
   // The workspace (and its viewer engine) has unmounted by now: drop Cornerstone's caches.
   useEffect(() => purgeViewerCaches(), []);
@@ -161,7 +271,9 @@ export function LockScreen() {
             The vault cannot be reached: {explain(phase.error)}
           </p>
         )}
-        {phase.kind === 'locked' &&
+        {recoveryNotice && <RecoveryNotice code={recoveryNotice.code} />}
+        {!recoveryNotice &&
+          phase.kind === 'locked' &&
           (phase.status.exists ? (
             <UnlockForm status={phase.status} lockedBy={phase.lockedBy} />
           ) : (

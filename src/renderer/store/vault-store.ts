@@ -20,16 +20,30 @@ export interface VaultState {
   busy: boolean;
   /** why the last create/unlock/keychain/settings call failed */
   error: IpcError | null;
+  /**
+   * The recovery code of a vault just created, shown once on the lock screen; the workspace opens
+   * only when the reader confirms they wrote it down.
+   */
+  recoveryNotice: { code: string; status: VaultStatus } | null;
   check(): Promise<void>;
-  create(passphrase: string, confirm: string): Promise<boolean>;
-  unlock(passphrase: string): Promise<boolean>;
-  unlockWithKeychain(): Promise<boolean>;
+  create(passphrase: string, confirm: string, reader: Reader): Promise<boolean>;
+  unlock(passphrase: string, reader: Reader): Promise<boolean>;
+  unlockWithKeychain(reader: Reader): Promise<boolean>;
+  recover(recoveryCode: string, passphrase: string, confirm: string, reader: Reader): Promise<boolean>;
+  /** The reader wrote the recovery code down: forget it and open the workspace. */
+  recoveryNoted(): void;
   enableKeychain(acceptWeakBackend: boolean): Promise<boolean>;
   lock(): Promise<void>;
   setIdleMinutes(minutes: number): Promise<boolean>;
   /** The main process says the vault locked (any reason). */
   locked(reason: VaultLockReason): void;
   clearError(): void;
+}
+
+/** The reader at the lock screen (name, optional staff ID). */
+export interface Reader {
+  name: string;
+  id?: string;
 }
 
 export interface VaultStoreHooks {
@@ -55,7 +69,10 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
     };
 
     /** Runs a create/unlock-style call: busy while it runs, its error kept for the form. */
-    const attempt = async (call: () => Promise<IpcResult<VaultStatus>>): Promise<boolean> => {
+    const attempt = async <T extends VaultStatus>(
+      call: () => Promise<IpcResult<T>>,
+      then: (value: T) => void = (v) => enter(v),
+    ): Promise<boolean> => {
       if (get().busy) return false;
       set({ busy: true, error: null });
       try {
@@ -64,7 +81,7 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
           set({ error: r.error });
           return false;
         }
-        enter(r.value);
+        then(r.value);
         return true;
       } finally {
         set({ busy: false });
@@ -73,6 +90,7 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
 
     return {
       phase: { kind: 'checking' },
+      recoveryNotice: null,
       busy: false,
       error: null,
 
@@ -86,9 +104,20 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
         enter(r.value);
       },
 
-      create: (passphrase, confirm) => attempt(() => api.invoke('vault.create', { passphrase, confirm })),
-      unlock: (passphrase) => attempt(() => api.invoke('vault.unlock', { passphrase })),
-      unlockWithKeychain: () => attempt(() => api.invoke('vault.unlockWithKeychain', {})),
+      create: (passphrase, confirm, reader) =>
+        attempt(
+          () => api.invoke('vault.create', { passphrase, confirm, reader }),
+          ({ recoveryCode, ...status }) => set({ recoveryNotice: { code: recoveryCode, status } }),
+        ),
+      recoveryNoted() {
+        const n = get().recoveryNotice;
+        set({ recoveryNotice: null });
+        if (n) enter(n.status);
+      },
+      unlock: (passphrase, reader) => attempt(() => api.invoke('vault.unlock', { passphrase, reader })),
+      unlockWithKeychain: (reader) => attempt(() => api.invoke('vault.unlockWithKeychain', { reader })),
+      recover: (recoveryCode, passphrase, confirm, reader) =>
+        attempt(() => api.invoke('vault.recover', { recoveryCode, passphrase, confirm, reader })),
       enableKeychain: (acceptWeakBackend) =>
         attempt(() => api.invoke('vault.enableKeychain', { acceptWeakBackend })),
       setIdleMinutes: (minutes) => attempt(() => api.invoke('vault.setIdleMinutes', { minutes })),
@@ -107,6 +136,7 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
       },
 
       locked(reason) {
+        set({ recoveryNotice: null });
         const phase = get().phase;
         if (phase.kind === 'unlocked') enter({ ...phase.status, unlocked: false }, reason);
         else if (phase.kind === 'locked') set({ phase: { ...phase, lockedBy: phase.lockedBy ?? reason } });
