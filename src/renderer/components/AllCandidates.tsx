@@ -7,7 +7,7 @@ const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 export function AnalysisWarnings({ warnings }: { warnings: readonly string[] }) {
   if (warnings.length === 0) return null;
   return (
-    <ul className="analysis-warnings warn" role="status" aria-label="Analysis warnings">
+    <ul className="analysis-warnings warn" aria-label="Analysis warnings">
       {warnings.map((w) => (
         <li key={w}>{w}</li>
       ))}
