@@ -97,7 +97,7 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
 
     await axial.click({ position: { x: 5, y: 5 } });
     await goToSlice(page, a.k);
-    await page.getByRole('button', { name: 'HU' }).click();
+    await page.getByRole('button', { name: 'HU', exact: true }).click();
     const [pa] = await settledVoxelPoints(page, 'axial', [[a.i, a.j, a.k]]);
     const box = (await axial.boundingBox())!;
     await page.mouse.click(box.x + pa[0], box.y + pa[1]);
@@ -122,7 +122,7 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
     await axial.click({ position: { x: 5, y: 5 } });
     await page.getByRole('button', { name: 'W/L' }).click();
     await goToSlice(page, b.k);
-    await page.getByRole('button', { name: 'HU' }).click();
+    await page.getByRole('button', { name: 'HU', exact: true }).click();
     const [pb] = await settledVoxelPoints(page, 'axial', [[b.i, b.j, b.k]]);
     await page.mouse.click(box.x + pb[0], box.y + pb[1]);
     await expect.poll(() => probeUids(page)).toHaveLength(2);
