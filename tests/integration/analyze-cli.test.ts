@@ -57,6 +57,14 @@ const findingsSchema = z.strictObject({
     }),
   ),
   warnings: z.array(z.string()),
+  emphysema: z.strictObject({
+    laaPercent: z.number().min(0).max(100),
+    thresholdHu: z.literal(-950),
+    cutoffPercent: z.number(),
+    suggested: z.boolean(),
+    lungVoxels: z.number().int().nonnegative(),
+    lungFound: z.boolean(),
+  }),
 });
 
 type FindingsJson = z.infer<typeof findingsSchema>;

@@ -65,4 +65,19 @@ export interface FindingsDocument {
   candidates?: BelowThresholdCandidate[];
   /** What limits this analysis (thick slices, unknown age, no lung found...). */
   warnings?: string[];
+  /** LAA-950 of the lungs (absent in documents written before it was measured). */
+  emphysema?: EmphysemaIndex;
+}
+
+/**
+ * Percentage of lung voxels below -950 HU (LAA-950) and the Brock prefill it suggests at the
+ * stated cut-off; the reader confirms (core/inference/emphysema).
+ */
+export interface EmphysemaIndex {
+  laaPercent: number;
+  thresholdHu: number;
+  cutoffPercent: number;
+  suggested: boolean;
+  lungVoxels: number;
+  lungFound: boolean;
 }

@@ -6,8 +6,8 @@
  * The Brock model's emphysema input is prefilled from it at LAA-950 >= 5 %, the cut-off COPDGene
  * uses for CT emphysema (Lynch et al., Radiology 2015); the reader confirms or changes it.
  */
-import type { Vec3 } from '../../common/volume';
-import type { Volume } from '../../common/volume';
+import type { EmphysemaIndex } from '../../common/findings/findings-document';
+import type { Vec3, Volume } from '../../common/volume';
 import { gridFor, resampleSlab } from './grid';
 import { lungMaskFromHu } from './lung-mask';
 
@@ -15,23 +15,11 @@ export const LAA_THRESHOLD_HU = -950;
 /** LAA-950 at or above this percentage prefills "emphysema: yes" for the Brock model. */
 export const EMPHYSEMA_CUTOFF_PERCENT = 5;
 
-export interface EmphysemaMeasurement {
-  /** Percentage of lung voxels below the threshold, one decimal. */
-  laaPercent: number;
-  thresholdHu: number;
-  cutoffPercent: number;
-  /** The prefill for Brock's emphysema input (the reader confirms). */
-  suggested: boolean;
-  lungVoxels: number;
-  /** False when no lung was found: then the figure is not meaningful and nothing is suggested. */
-  lungFound: boolean;
-}
-
 /** LAA-950 of a volume, with the lung mask computed on a ~2.5 mm grid as the detector does. */
 export function measureEmphysema(
   volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
   opts: { maskSpacingMm?: number; thresholdHu?: number } = {},
-): EmphysemaMeasurement {
+): EmphysemaIndex {
   const thresholdHu = opts.thresholdHu ?? LAA_THRESHOLD_HU;
   const s = opts.maskSpacingMm ?? 2.5;
   const spacing: Vec3 = [s, s, Math.max(s, volume.spacingMm[2])];
