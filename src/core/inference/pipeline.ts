@@ -272,6 +272,7 @@ export async function runAnalysis(
       candidates,
       warnings: [...warnings],
       emphysema: measureEmphysema(volume),
+      clinical: assembled.clinical,
     },
     heatmap: s1.heatmap,
     providerAttempts: rt.detector.attempts,
