@@ -57,6 +57,25 @@ const findingsSchema = z.strictObject({
     }),
   ),
   warnings: z.array(z.string()),
+  clinical: z.strictObject(
+    Object.fromEntries(
+      ['ageYears', 'sex', 'familyHistory', 'emphysema', 'fleischnerRisk'].map((k) => [
+        k,
+        z.strictObject({
+          value: z.union([z.number(), z.string(), z.boolean()]),
+          source: z.enum(['dicom', 'entered', 'assumed']),
+        }),
+      ]),
+    ),
+  ),
+  emphysema: z.strictObject({
+    laaPercent: z.number().min(0).max(100),
+    thresholdHu: z.literal(-950),
+    cutoffPercent: z.number(),
+    suggested: z.boolean(),
+    lungVoxels: z.number().int().nonnegative(),
+    lungFound: z.boolean(),
+  }),
 });
 
 type FindingsJson = z.infer<typeof findingsSchema>;

@@ -9,6 +9,7 @@ import { PulmoLensError } from '../errors';
 import { assembleFindings, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
 import type { BelowThresholdCandidate, FindingsDocument } from '../findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
+import { measureEmphysema } from './emphysema';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../volume/volume';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
@@ -266,6 +267,8 @@ export async function runAnalysis(
       findings: assembled.findings,
       candidates,
       warnings: [...warnings],
+      emphysema: measureEmphysema(volume),
+      clinical: assembled.clinical,
     },
     heatmap: s1.heatmap,
     providerAttempts: rt.detector.attempts,
