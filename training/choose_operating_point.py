@@ -146,7 +146,42 @@ def main():
     with open(path, 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
+    write_card(report)
     print(json.dumps(report, indent=2))
+
+
+def write_card(r):
+    """The model card's operating-point block (models/README.md), between its markers."""
+    v = r['validation']
+    bands = ', '.join(f"{k} mm {b['sensitivity']:.2f} ({b['nodules']})" for k, b in v['sensitivityBySizeMm'].items())
+    real = '; '.join(
+        f"{x['series']}{' (training scan of v1)' if x['trainingScan'] else ''}: {x['falsePositives']} false "
+        f"positive(s), {x['nodulesFound']}/{x['nodules']} LUNA16 nodule(s) listed, top candidate "
+        f"{'the nodule' if x['topCandidate'] == 'tp' else 'a false positive'}"
+        for x in r['realScans'])
+    block = f"""<!-- operating-point:begin (written by training/choose_operating_point.py) -->
+### Operating threshold (what the findings panel, report and findings.json list)
+
+A finding is a candidate whose score ({r['score']}) is at least **{r['threshold']}**; the others
+stay in findings.json as `candidates` and behind "Show all candidates". Chosen on: {r['chosenOn']}.
+Criterion: {r['criterion']}.
+
+| validation | scans | nodules | sensitivity at the threshold | FP/scan |
+|---|---|---|---|---|
+| insertions into LIDC-IDRI-0001 | {v['scans']} | {v['nodules']} | {v['sensitivity']:.3f} | {v['fpPerScan']:.2f} |
+
+By size (sensitivity, nodules): {bands}. Real scans at this threshold: {real}. {r['note']}.
+Targets of issue 10 (sensitivity >= 0.90 at 1 FP/scan for nodules >= 6 mm) are **not met**.
+<!-- operating-point:end -->"""
+    path = os.path.join(ROOT, 'models', 'README.md')
+    text = open(path).read()
+    begin, end = '<!-- operating-point:begin', '<!-- operating-point:end -->'
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.replace('## Limitations', block + '\n\n## Limitations', 1)
+    with open(path, 'w') as f:
+        f.write(text)
 
 
 if __name__ == '__main__':
