@@ -75,11 +75,11 @@ function correlation(a: Float32Array, b: Float32Array): number {
 const rows = (page: Page) => page.locator('.measurements li');
 
 /** What the vault holds for the open series (the saves are debounced: wait on this, not on time). */
-async function storedMeasurements(page: Page): Promise<number> {
+async function storedMeasurements(page: Page): Promise<string[][]> {
   const key = await page.locator('[data-series-key]').first().getAttribute('data-series-key');
   return page.evaluate(async (key) => {
     const r = await window.api.invoke('measurements.get', { key: key! });
-    return r.ok ? r.value.measurements.length : -1;
+    return r.ok ? r.value.measurements.map((m) => [m.tool, m.text]) : [['error', r.error.message]];
   }, key);
 }
 
@@ -129,9 +129,21 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     await dragVoxels(page, [256, 300], [266, 300]);
     await expect(rows(page)).toHaveCount(2);
     await expect(page.locator('[data-measurement-tool="CircleROI"] .value')).toContainText('HU');
-    const before = (await measurements(page)).map((m) => [m.tool, m.text]);
-    // Saved shortly after the last change: wait until the vault holds both.
-    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toBe(2);
+    // The ROI statistics follow the end of the drag: read them once the view has settled and they
+    // no longer change.
+    let before: string[][] = [];
+    let previous = '';
+    await expect
+      .poll(async () => {
+        await settle(page);
+        before = (await measurements(page)).map((m) => [m.tool, m.text]);
+        const same = JSON.stringify(before) === previous;
+        previous = JSON.stringify(before);
+        return same;
+      })
+      .toBe(true);
+    // Saved shortly after the last change: wait until the vault holds what the screen shows.
+    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toEqual(before);
 
     await page.getByRole('button', { name: 'Lock' }).click();
     await expect(page.getByTestId('lock-screen')).toBeVisible();
@@ -148,7 +160,8 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     // A deletion is kept too.
     await page.locator('[data-measurement-tool="Length"] button.delete').click();
     await expect(rows(page)).toHaveCount(1);
-    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toBe(1);
+    const kept = (await measurements(page)).map((m) => [m.tool, m.text]);
+    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toEqual(kept);
     await page.getByRole('button', { name: 'Lock' }).click();
     await unlockVault(page);
     await page.locator('[data-series-key]').click({ timeout: 60_000 });
