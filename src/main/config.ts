@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export interface MainConfig {
   /** The vault folder (per-user application data). */
   vaultDir: string;
+  /** DICOM network settings (AE titles, ports, peers; no patient data). */
+  dimseSettingsPath: string;
   /** The models folder with manifest.json (override: PULMOLENS_MODELS_DIR). */
   modelsDir: string;
   /** The built inference worker entry (override: PULMOLENS_INFERENCE_WORKER). */
@@ -23,6 +25,7 @@ export interface AppPaths {
 export function mainConfig(paths: AppPaths, env: NodeJS.ProcessEnv = process.env): MainConfig {
   return {
     vaultDir: join(paths.userData, 'vault'),
+    dimseSettingsPath: join(paths.userData, 'dicom-network.json'),
     modelsDir: env.PULMOLENS_MODELS_DIR || join(paths.appPath, 'models'),
     inferenceWorker: env.PULMOLENS_INFERENCE_WORKER || paths.inferenceWorker,
   };

@@ -17,6 +17,7 @@ import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
 import { exportInferenceEnv, mainConfig } from './config';
+import { DimseService } from './dimse-service';
 
 registerAppScheme();
 app.enableSandbox();
@@ -45,12 +46,25 @@ async function start(): Promise<void> {
   });
   const emit = eventSender(() => mainWindow?.webContents ?? null);
   vault.onLock((reason) => emit('vault.locked', { reason }));
+  // Storage SCP: off until enabled in the settings; runs only while the vault is unlocked.
+  const dimse = new DimseService({
+    settingsPath: config.dimseSettingsPath,
+    vault,
+    onReceived: (s, settings) =>
+      emit('dimse.received', {
+        studyRef: s.studyRef,
+        seriesRef: s.seriesRef,
+        receivedFrom: s.receivedFrom,
+        autoAnalyze: settings.autoAnalyze,
+      }),
+  });
   const router = createRouter(
     createHandlers({
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
       modelsDir: config.modelsDir,
+      dimse,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };
@@ -73,6 +87,7 @@ async function start(): Promise<void> {
     void vault
       .lock('manual')
       .catch(() => undefined)
+      .then(() => dimse.close())
       .then(() => backend.close())
       .finally(() => app.quit());
   });

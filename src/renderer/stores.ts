@@ -7,6 +7,8 @@ export const studyStore = createStudyStore(window.api);
 export const viewerStore = createViewerStore();
 
 window.api.on('task.progress', (p) => studyStore.getState().onProgress(p.taskId, p));
+// A study pushed by a PACS or scanner (Storage SCP) is in the vault: list it.
+window.api.on('dimse.received', () => void studyStore.getState().refresh());
 
 export const useStudy = <T>(select: (s: StudyState) => T): T => useStore(studyStore, select);
 export const useViewer = <T>(select: (s: ViewerState) => T): T => useStore(viewerStore, select);

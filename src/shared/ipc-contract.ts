@@ -20,6 +20,7 @@ import { analysisSchemas, type AnalysisResponses } from './analysis-contract';
 import { vaultRequestSchemas, type VaultChannelResponses, type VaultEventPayloads } from './vault-contract';
 import { measurementSchemas, type MeasurementResponses } from './measurement-contract';
 import { importSchemas, type ImportResponses } from './import-contract';
+import { dimseRequestSchemas, type DimseChannelResponses, type DimseEventPayloads } from './dimse-contract';
 
 const taskId = optionalTaskId;
 const seriesKey = seriesKeySchema;
@@ -50,6 +51,7 @@ export const requestSchemas = {
   ...vaultRequestSchemas,
   ...measurementSchemas,
   ...importSchemas,
+  ...dimseRequestSchemas,
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -84,7 +86,12 @@ export interface Thumbnail {
 }
 
 export interface ChannelResponses
-  extends AnalysisResponses, VaultChannelResponses, MeasurementResponses, ImportResponses {
+  extends
+    AnalysisResponses,
+    VaultChannelResponses,
+    MeasurementResponses,
+    ImportResponses,
+    DimseChannelResponses {
   /** nativeDialogs: Electron's folder dialog; folderBrowser: the host's folders.list/locate. */
   'app.info': { name: string; version: string; nativeDialogs: boolean; folderBrowser: boolean };
   'dialog.openFolder': { paths: string[] | null };
@@ -113,7 +120,7 @@ export interface IpcError {
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
 
 /** Events pushed from the main process to the renderer. */
-export interface EventPayloads extends VaultEventPayloads {
+export interface EventPayloads extends VaultEventPayloads, DimseEventPayloads {
   'task.progress': { taskId: string; done: number; total: number; stage: string };
 }
 export type EventName = keyof EventPayloads;

@@ -11,6 +11,8 @@ export interface ScannedSeriesSummary {
   spacingMm: [number, number, number];
   transferSyntaxes: string[];
   warnings: string[];
+  /** "AET@host" of the DICOM peer that sent it (series received into the vault) */
+  receivedFrom?: string;
 }
 
 export interface ScanSummary {

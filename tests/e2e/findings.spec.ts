@@ -245,6 +245,16 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     expect(text).toContain(a.model.version);
     expect(text).toMatch(/Lung-RADS/);
     if (target && onNodule.length) expect(text).toMatch(/accepted/i);
+
+    // Again into the same folder: its files were not written by this export, so nothing is
+    // replaced until the reader confirms; then the report is written over them.
+    await page.getByRole('button', { name: 'Export report' }).click();
+    const replace = page.getByRole('alertdialog', { name: 'Replace existing files' });
+    await expect(replace).toContainText('already exists', { timeout: 60_000 });
+    await expect(page.getByTestId('export-done')).toHaveCount(0);
+    await replace.getByRole('button', { name: 'Replace existing files' }).click();
+    await expect(page.getByTestId('export-done')).toBeVisible({ timeout: 240_000 });
+    expect(statSync(pdf).size).toBeGreaterThan(2_000);
     execFileSync('pdftoppm', [
       '-png',
       '-r',

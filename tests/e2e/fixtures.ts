@@ -5,7 +5,15 @@
  */
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,14 +54,19 @@ export const E2E_READER = { name: 'Dr E2E Reader' };
 /** The recovery code shown when this worker's vault was created (for the recovery test). */
 export const e2eVault = { recoveryCode: null as string | null };
 
-async function startHost(): Promise<{ info: HostInfo; child: ChildProcess; tmp: string }> {
+async function startHost(modelsDir?: string): Promise<{ info: HostInfo; child: ChildProcess; tmp: string }> {
   // A temp folder of its own (not the shared /tmp), so leak scans see only this host's files.
   const tmp = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-host-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/host/serve.ts'], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'inherit'],
     // The page's folder browser sees the extracted test data only.
-    env: { ...process.env, TMPDIR: tmp, PULMOLENS_BROWSE_ROOTS: cacheDir },
+    env: {
+      ...process.env,
+      TMPDIR: tmp,
+      PULMOLENS_BROWSE_ROOTS: cacheDir,
+      ...(modelsDir ? { PULMOLENS_MODELS_DIR: modelsDir } : {}),
+    },
   });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<HostInfo>((resolve, reject) => {
@@ -118,11 +131,12 @@ async function emptyAndLock(host: HostInfo): Promise<void> {
   await hostInvoke(host, 'vault.lock');
 }
 
-export const test = base.extend<{ app: Page }, { host: HostInfo }>({
+export const test = base.extend<{ app: Page }, { host: HostInfo; modelsDir: string | undefined }>({
+  /** The models folder the host analyses with (default: the shipped models/). */
+  modelsDir: [undefined, { scope: 'worker', option: true }],
   host: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, provide) => {
-      const { info, child, tmp } = await startHost();
+    async ({ modelsDir }, provide) => {
+      const { info, child, tmp } = await startHost(modelsDir);
       await provide(info);
       child.stdin?.end();
       child.kill('SIGTERM');
@@ -144,6 +158,26 @@ export const test = base.extend<{ app: Page }, { host: HostInfo }>({
 });
 
 export { expect };
+
+/**
+ * The shipped models with another operating threshold, for tests of the reading mechanics (marks,
+ * next/previous, reject) that need more than the one finding the shipped threshold lists on
+ * LIDC-IDRI-0001. Same ONNX files and checksums; only operatingPoint.threshold differs.
+ */
+export function modelsWithThreshold(threshold: number): string {
+  const src = join(repoRoot, 'models');
+  const dir = join(cacheDir, `e2e-models-threshold-${threshold}`);
+  mkdirSync(dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8')) as {
+    operatingPoint: { threshold: number; criterion?: string };
+  };
+  manifest.operatingPoint.threshold = threshold;
+  manifest.operatingPoint.criterion = `test fixture: threshold set to ${threshold} by tests/e2e/fixtures.ts`;
+  for (const f of readdirSync(src).filter((f) => f.endsWith('.onnx')))
+    copyFileSync(join(src, f), join(dir, f));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
 
 export const screenshotDir = join(repoRoot, 'artifacts', 'e2e-screens');
 mkdirSync(screenshotDir, { recursive: true });

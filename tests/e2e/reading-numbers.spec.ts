@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
-import { expect, screenshotDir, settledVoxelPoints, test } from './fixtures';
+import { expect, screenshotDir, settle, settledVoxelPoints, test } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
@@ -38,7 +38,7 @@ async function goToSlice(page: Page, k: number): Promise<void> {
     if (now === k) return;
     await page.keyboard.press('ArrowDown');
     const after = await sliceK(page);
-    if (after === now) await page.waitForTimeout(50);
+    if (after === now) await settle(page);
     else if (Math.abs(after - k) > Math.abs(now - k)) {
       // Wrong way: the other key, as many times as needed.
       for (let m = 0; m < 300 && (await sliceK(page)) !== k; m++) await page.keyboard.press('ArrowUp');
@@ -97,7 +97,7 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
 
     await axial.click({ position: { x: 5, y: 5 } });
     await goToSlice(page, a.k);
-    await page.getByRole('button', { name: 'HU' }).click();
+    await page.getByRole('button', { name: 'HU', exact: true }).click();
     const [pa] = await settledVoxelPoints(page, 'axial', [[a.i, a.j, a.k]]);
     const box = (await axial.boundingBox())!;
     await page.mouse.click(box.x + pa[0], box.y + pa[1]);
@@ -105,7 +105,7 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
     const [uidA] = await probeUids(page);
 
     await setLayout(page, 'MPR 1×3', 3);
-    await page.waitForTimeout(300);
+    await settle(page);
     await setLayout(page, '1×1', 1);
     await settledVoxelPoints(page, 'axial', [[a.i, a.j, a.k]]);
     expect(await sliceK(page)).toBe(a.k);
@@ -122,7 +122,7 @@ test.describe('numbers on LIDC-IDRI-0001 match the DICOM files', () => {
     await axial.click({ position: { x: 5, y: 5 } });
     await page.getByRole('button', { name: 'W/L' }).click();
     await goToSlice(page, b.k);
-    await page.getByRole('button', { name: 'HU' }).click();
+    await page.getByRole('button', { name: 'HU', exact: true }).click();
     const [pb] = await settledVoxelPoints(page, 'axial', [[b.i, b.j, b.k]]);
     await page.mouse.click(box.x + pb[0], box.y + pb[1]);
     await expect.poll(() => probeUids(page)).toHaveLength(2);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 import { HOTKEYS } from '../../src/renderer/viewer/hotkeys';
-import { expect, screenStats, settledVoxelPoints, test, unlockVault } from './fixtures';
+import { expect, screenStats, settle, settledVoxelPoints, test, unlockVault } from './fixtures';
 
 const skipReason = missingData('ct/LIDC-IDRI-0001.tar.xz');
 
@@ -74,6 +74,15 @@ function correlation(a: Float32Array, b: Float32Array): number {
 
 const rows = (page: Page) => page.locator('.measurements li');
 
+/** What the vault holds for the open series (the saves are debounced: wait on this, not on time). */
+async function storedMeasurements(page: Page): Promise<string[][]> {
+  const key = await page.locator('[data-series-key]').first().getAttribute('data-series-key');
+  return page.evaluate(async (key) => {
+    const r = await window.api.invoke('measurements.get', { key: key! });
+    return r.ok ? r.value.measurements.map((m) => [m.tool, m.text]) : [['error', r.error.message]];
+  }, key);
+}
+
 test.describe('reading tools on LIDC-IDRI-0001', () => {
   test.skip(skipReason !== null, skipReason ?? '');
 
@@ -120,9 +129,21 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     await dragVoxels(page, [256, 300], [266, 300]);
     await expect(rows(page)).toHaveCount(2);
     await expect(page.locator('[data-measurement-tool="CircleROI"] .value')).toContainText('HU');
-    const before = (await measurements(page)).map((m) => [m.tool, m.text]);
-    // Saved shortly after the last change.
-    await page.waitForTimeout(1500);
+    // The ROI statistics follow the end of the drag: read them once the view has settled and they
+    // no longer change.
+    let before: string[][] = [];
+    let previous = '';
+    await expect
+      .poll(async () => {
+        await settle(page);
+        before = (await measurements(page)).map((m) => [m.tool, m.text]);
+        const same = JSON.stringify(before) === previous;
+        previous = JSON.stringify(before);
+        return same;
+      })
+      .toBe(true);
+    // Saved shortly after the last change: wait until the vault holds what the screen shows.
+    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toEqual(before);
 
     await page.getByRole('button', { name: 'Lock' }).click();
     await expect(page.getByTestId('lock-screen')).toBeVisible();
@@ -133,13 +154,14 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     await expect.poll(async () => (await measurements(page)).map((m) => [m.tool, m.text])).toEqual(before);
     // Redrawn on their slice: the last one, where they were drawn.
     await page.keyboard.press('End');
-    await page.waitForTimeout(500);
+    await settle(page);
     await page.screenshot({ path: join(repoRoot, 'artifacts/e2e-screens/21-measurements-after-unlock.png') });
 
     // A deletion is kept too.
     await page.locator('[data-measurement-tool="Length"] button.delete').click();
     await expect(rows(page)).toHaveCount(1);
-    await page.waitForTimeout(1500);
+    const kept = (await measurements(page)).map((m) => [m.tool, m.text]);
+    await expect.poll(() => storedMeasurements(page), { timeout: 30_000 }).toEqual(kept);
     await page.getByRole('button', { name: 'Lock' }).click();
     await unlockVault(page);
     await page.locator('[data-series-key]').click({ timeout: 60_000 });
@@ -211,7 +233,7 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     const normal = await screenStats(axial, '24-before-invert');
     await page.keyboard.press('i');
     await expect(page.getByTestId('window-axial')).toContainText('inverted');
-    await page.waitForTimeout(300);
+    await settle(page);
     const inverted = await screenStats(axial, '25-inverted');
     // Inside the scan circle every grey flips: the two screenshots are strongly anti-correlated.
     expect(correlation(normal.gray, inverted.gray)).toBeLessThan(-0.5);
@@ -234,11 +256,11 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     const mipLabel = page.locator('[data-overlay-for="mip"] .vp-label');
     await expect(mipLabel).toHaveText('Axial MIP · MIP 10 mm');
     const mip = page.locator('[data-viewport-id="mip"]');
-    await page.waitForTimeout(500);
+    await settle(page);
     const slab10 = await screenStats(mip, '26-grid-mip-10mm');
     await page.getByLabel('Slab thickness (mm)').fill('30');
     await expect(mipLabel).toHaveText('Axial MIP · MIP 30 mm');
-    await page.waitForTimeout(500);
+    await settle(page);
     const slab30 = await screenStats(mip, '27-grid-mip-30mm');
     expect(slab30.mean).toBeGreaterThan(slab10.mean);
     await page.screenshot({ path: join(repoRoot, 'artifacts/e2e-screens/28-layout-2x2.png') });

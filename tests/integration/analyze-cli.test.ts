@@ -57,6 +57,25 @@ const findingsSchema = z.strictObject({
     }),
   ),
   warnings: z.array(z.string()),
+  clinical: z.strictObject(
+    Object.fromEntries(
+      ['ageYears', 'sex', 'familyHistory', 'emphysema', 'fleischnerRisk'].map((k) => [
+        k,
+        z.strictObject({
+          value: z.union([z.number(), z.string(), z.boolean()]),
+          source: z.enum(['dicom', 'entered', 'assumed']),
+        }),
+      ]),
+    ),
+  ),
+  emphysema: z.strictObject({
+    laaPercent: z.number().min(0).max(100),
+    thresholdHu: z.literal(-950),
+    cutoffPercent: z.number(),
+    suggested: z.boolean(),
+    lungVoxels: z.number().int().nonnegative(),
+    lungFound: z.boolean(),
+  }),
 });
 
 type FindingsJson = z.infer<typeof findingsSchema>;
@@ -160,7 +179,7 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
     );
     expect(ok.stdout.trim()).toBe(join(out, 'findings.json'));
     expect(ok.stderr).toMatch(/detection \[/);
-    expect(ok.stderr).toMatch(/ran on cpu: \d+ candidate/);
+    expect(ok.stderr).toMatch(/ran on cpu: \d+ finding\(s\) at or above [\d.]+, \d+ candidate\(s\) below/);
     expect(existsSync(join(out, 'heatmap.nii.gz'))).toBe(true);
     const bad = await run(process.execPath, [bin, 'analyze', seriesDir, '--out', out, '--threshold', '2'], {
       cwd: repoRoot,

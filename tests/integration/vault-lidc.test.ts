@@ -268,7 +268,11 @@ describe.skipIf(skip)('vault with LIDC-IDRI-0001', () => {
     expect(exported[0]).toBe('IM00001.dcm');
     const want = new Set(files.map((f) => sha(readFileSync(f))));
     expect(new Set(exported.map((f) => sha(readFileSync(join(out, f)))))).toEqual(want);
-    await expect(v.exportSeries(seriesRef, out)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // The files are there now: a second export refuses to replace them, naming the file.
+    await expect(v.exportSeries(seriesRef, out)).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+      message: expect.stringContaining('IM00001.dcm'),
+    });
 
     const del = await v.deleteStudy(studyRef);
     expect(del.objects).toBe(134);

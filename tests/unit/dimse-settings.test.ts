@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DimseSettings,
   defaultDimseSettings,
+  isIpAddress,
   parseAllowedPeer,
   parseDestination,
   parseOrExplain,
@@ -51,6 +52,17 @@ describe('DICOM networking settings', () => {
     expect(() => parseOrExplain('--allow', () => parseAllowedPeer('CT@name.local'))).toThrow(
       /--allow: host: must be an IPv4 or IPv6 address/,
     );
+  });
+});
+
+describe('IP address literals (peers are matched by address, never by name)', () => {
+  it('accepts IPv4 and IPv6 literals and refuses names and malformed addresses', () => {
+    for (const ok of ['127.0.0.1', '10.0.0.255', '::1', 'fe80::1', '2001:db8::8a2e:370:7334']) {
+      expect(isIpAddress(ok), ok).toBe(true);
+    }
+    for (const bad of ['10.0.0.256', '1.2.3', 'localhost', 'pacs.example.org', ':::', '']) {
+      expect(isIpAddress(bad), bad).toBe(false);
+    }
   });
 });
 

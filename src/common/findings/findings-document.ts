@@ -1,4 +1,6 @@
 import type { Vec3 } from '../volume';
+import type { Sex } from './brock';
+import type { FleischnerRisk } from './fleischner';
 
 /** Nodule type as the characterizer reports it and Lung-RADS / Brock consume it. */
 export type NoduleType = 'solid' | 'part-solid' | 'ground-glass';
@@ -65,4 +67,40 @@ export interface FindingsDocument {
   candidates?: BelowThresholdCandidate[];
   /** What limits this analysis (thick slices, unknown age, no lung found...). */
   warnings?: string[];
+  /** LAA-950 of the lungs (absent in documents written before it was measured). */
+  emphysema?: EmphysemaIndex;
+  /**
+   * The patient facts the risk models used, each with where it came from; reviews and reports
+   * score hand-added nodules with these (absent in documents written before they were stored).
+   */
+  clinical?: ClinicalRecord;
+}
+
+/** dicom: read from the series; entered: given by a person; assumed: unknown, the model default. */
+export type ClinicalSource = 'dicom' | 'entered' | 'assumed';
+
+export interface ClinicalFact<T> {
+  value: T;
+  source: ClinicalSource;
+}
+
+export interface ClinicalRecord {
+  ageYears: ClinicalFact<number>;
+  sex: ClinicalFact<Sex>;
+  familyHistory: ClinicalFact<boolean>;
+  emphysema: ClinicalFact<boolean>;
+  fleischnerRisk: ClinicalFact<FleischnerRisk>;
+}
+
+/**
+ * Percentage of lung voxels below -950 HU (LAA-950) and the Brock prefill it suggests at the
+ * stated cut-off; the reader confirms (core/inference/emphysema).
+ */
+export interface EmphysemaIndex {
+  laaPercent: number;
+  thresholdHu: number;
+  cutoffPercent: number;
+  suggested: boolean;
+  lungVoxels: number;
+  lungFound: boolean;
 }

@@ -80,6 +80,19 @@ export const DEFAULT_REVIEW_CONTEXT: ReviewContext = {
   fleischnerRisk: 'unknown',
 };
 
+/** The patient facts the analysis used (stored in its document), else the defaults. */
+export function reviewContextOf(doc: Pick<FindingsDocument, 'clinical'>): ReviewContext {
+  const c = doc.clinical;
+  if (!c) return DEFAULT_REVIEW_CONTEXT;
+  return {
+    ageYears: c.ageYears.value,
+    sex: c.sex.value,
+    familyHistory: c.familyHistory.value,
+    emphysema: c.emphysema.value,
+    fleischnerRisk: c.fleischnerRisk.value,
+  };
+}
+
 export type ReviewStatus = 'pending' | 'accepted' | 'rejected' | 'edited' | 'manual';
 
 /** A finding as the report shows it: the model's numbers, or the reader's when edited or added. */
@@ -317,7 +330,7 @@ export function reviewedFindings(
   review: StudyReview,
   opts: { minProbability?: number; context?: ReviewContext } = {},
 ): ReviewedFinding[] {
-  const ctx = opts.context ?? DEFAULT_REVIEW_CONTEXT;
+  const ctx = opts.context ?? reviewContextOf(doc);
   const underReview = findingsUnderReview(doc, opts.minProbability);
   // The scan's nodules as the review stands: what the reader kept or added, plus undecided
   // candidates the pipeline itself counted as nodules (so an untouched analysis keeps its numbers).

@@ -14,3 +14,4 @@ export { toPart10 } from './part10';
 export { sendObjects, type OutgoingObject, type SendResult } from './store-scu';
 export { enqueue, readOutbox, retryOutbox, type OutboxEntry, type RetryReport } from './outbox';
 export { reportObjects } from './report-objects';
+export { loadDimseSettings, saveDimseSettings } from './settings-file';

@@ -4,7 +4,7 @@
  */
 import type { Vec3 } from '../../common/volume';
 import { brockRisk, type Sex } from '../../common/findings/brock';
-import type { Finding, NoduleType } from '../../common/findings/findings-document';
+import type { ClinicalRecord, Finding, NoduleType } from '../../common/findings/findings-document';
 import { fleischnerRecommendation, type FleischnerRisk } from '../../common/findings/fleischner';
 import { lungRadsCategory } from '../../common/findings/lung-rads';
 import type { NoduleMeasurements } from './measurements';
@@ -55,7 +55,7 @@ export function assembleFindings(
   nodules: MeasuredNodule[],
   header: PatientHeader,
   clinical: ClinicalInputs = {},
-): { findings: Finding[]; warnings: string[] } {
+): { findings: Finding[]; warnings: string[]; clinical: ClinicalRecord } {
   const warnings: string[] = [];
   const dicomAge = patientAgeYears(header.patientAge, header.patientBirthDate, header.studyDate);
   const age = clinical.ageYears ?? dicomAge;
@@ -104,5 +104,18 @@ export function assembleFindings(
   }));
   findings.sort((a, b) => b.probability - a.probability);
   findings.forEach((f, i) => (f.id = `F${String(i + 1).padStart(3, '0')}`));
-  return { findings, warnings };
+  const fact = <T>(entered: T | undefined, fromDicom: T | null, assumed: T) =>
+    entered !== undefined
+      ? { value: entered, source: 'entered' as const }
+      : fromDicom !== null
+        ? { value: fromDicom, source: 'dicom' as const }
+        : { value: assumed, source: 'assumed' as const };
+  const used: ClinicalRecord = {
+    ageYears: fact(clinical.ageYears, dicomAge, 62),
+    sex: fact(clinical.sex, patientSex(header.patientSex), 'male' as Sex),
+    familyHistory: fact(clinical.familyHistory, null, false),
+    emphysema: fact(clinical.emphysema, null, false),
+    fleischnerRisk: fact<FleischnerRisk>(clinical.fleischnerRisk, null, 'unknown'),
+  };
+  return { findings, warnings, clinical: used };
 }

@@ -46,9 +46,12 @@ const characterizerSpec = z.looseObject({
     .length(3)
     .refine((a) => new Set(a).size === 3, 'typeOrder must name each type once'),
 });
+/** What the operating threshold applies to: the model contract's p_nodule, or v1's product. */
+export const SCORE_P_NODULE = 'characterizer p_nodule';
+export const SCORE_PEAK_X_P_NODULE = 'detector peak x characterizer p_nodule';
 const operatingPoint = z.looseObject({
   threshold: z.number().gt(0).lt(1),
-  score: z.string().optional(),
+  score: z.enum([SCORE_P_NODULE, SCORE_PEAK_X_P_NODULE]).default(SCORE_P_NODULE),
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
 });
@@ -146,7 +149,7 @@ export async function loadManifest(dir: string = defaultModelsDir()): Promise<Mo
       ? { ...op, source: 'manifest' }
       : {
           threshold: FALLBACK_OPERATING_THRESHOLD,
-          score: 'characterizer p_nodule',
+          score: SCORE_PEAK_X_P_NODULE,
           criterion: 'fallback: the manifest has no operatingPoint',
           source: 'fallback',
         },

@@ -9,11 +9,12 @@ import { PulmoLensError } from '../errors';
 import { assembleFindings, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
 import type { BelowThresholdCandidate, FindingsDocument } from '../findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
+import { measureEmphysema } from './emphysema';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../volume/volume';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
 import { lungHeightRange } from './lung-mask';
-import type { OperatingPoint } from './manifest';
+import { SCORE_PEAK_X_P_NODULE, type OperatingPoint } from './manifest';
 import type { ProviderAttempt, ProviderChoice } from './providers';
 import { getRuntime } from './runtime';
 import { segmentCandidate } from './segment';
@@ -72,17 +73,13 @@ const round = (v: number, d: number) => {
 };
 
 /**
- * A candidate's score. Models with an operatingPoint in their manifest (characterizer v2) score by
- * p_nodule alone, as the model contract defines. The v1 models (no operatingPoint) were tuned on
- * U-Net peak x p_nodule, and only U-Net candidates carry a peak: they keep that score (blob-only
- * candidates score 0) with the fallback threshold, so the v1 findings stay what they were.
+ * A candidate's score, as the manifest's operatingPoint names it: the model contract's p_nodule
+ * (characterizer v2), or U-Net peak x p_nodule for the v1 models, which were trained on U-Net
+ * candidates (only those carry a peak; blob-only candidates score 0). A manifest without an
+ * operatingPoint (older v1 manifests) scores like v1 with the fallback threshold.
  */
-export function candidateScore(
-  c: Stage1Candidate,
-  ch: Character,
-  op: { source: 'manifest' | 'fallback' },
-): number {
-  return op.source === 'manifest' ? ch.pNodule : (c.unetScore ?? 0) * ch.pNodule;
+export function candidateScore(c: Stage1Candidate, ch: Character, op: Pick<OperatingPoint, 'score'>): number {
+  return op.score === SCORE_PEAK_X_P_NODULE ? (c.unetScore ?? 0) * ch.pNodule : ch.pNodule;
 }
 
 /** The whole analysis of one HU volume, in the calling thread (the worker calls this). */
@@ -270,6 +267,8 @@ export async function runAnalysis(
       findings: assembled.findings,
       candidates,
       warnings: [...warnings],
+      emphysema: measureEmphysema(volume),
+      clinical: assembled.clinical,
     },
     heatmap: s1.heatmap,
     providerAttempts: rt.detector.attempts,

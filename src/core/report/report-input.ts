@@ -7,11 +7,11 @@ import type { FrameRef, SeriesMetadata } from '../dicom/types';
 import type { Finding, FindingsDocument, LungRadsCategory } from '../../common/findings/findings-document';
 import type { Heatmap } from '../inference/pipeline';
 import {
-  DEFAULT_REVIEW_CONTEXT,
   emptyReview,
   examLungRads,
   isReviewed,
   reviewedFindings,
+  reviewContextOf,
   type ReviewContext,
   type ReviewedFinding,
   type StudyReview,
@@ -62,7 +62,7 @@ export const DEFAULT_REPORT_THRESHOLD = 0.5;
 export function reportContent(input: ReportInput): ReportContent {
   const minProbability =
     input.minProbability ?? input.document.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
-  const context = input.context ?? DEFAULT_REVIEW_CONTEXT;
+  const context = input.context ?? reviewContextOf(input.document);
   const review = input.review ?? emptyReview(input.document.seriesInstanceUid);
   const reviewed = reviewedFindings(input.document, review, { minProbability, context });
   const reviewers = new Set<string>();

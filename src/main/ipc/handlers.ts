@@ -22,6 +22,8 @@ import {
   vaultMeasurementStore,
   type MeasurementStore,
 } from './measurement-handlers';
+import { createDimseHandlers } from './dimse-handlers';
+import type { DimseService } from '../dimse-service';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -43,6 +45,8 @@ export interface HandlerDeps {
   measurementStore?: MeasurementStore;
   /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
   modelsDir?: string;
+  /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
+  dimse?: DimseService;
 }
 
 function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
@@ -123,6 +127,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     }),
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
     ...createMeasurementHandlers(measurementStore),
+    ...createDimseHandlers(deps.dimse),
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.vault ? { vault: deps.vault } : {}),

@@ -44,6 +44,7 @@ function vaultStudies(v: UnlockedVault): VaultStudy[] {
       ref: se.ref,
       bytes: se.bytes,
       importedAt: se.importedAt,
+      ...(se.receivedFrom ? { receivedFrom: se.receivedFrom } : {}),
     })),
   }));
 }

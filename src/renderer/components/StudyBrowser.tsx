@@ -128,6 +128,11 @@ export function StudyBrowser() {
                     <span className="muted">
                       {s.sliceCount} slices · {s.columns}×{s.rows} · {fmt(s.spacingMm[2])} mm
                     </span>
+                    {s.receivedFrom && (
+                      <span className="muted" data-received-from={s.receivedFrom}>
+                        received from {s.receivedFrom}
+                      </span>
+                    )}
                     {s.warnings.length > 0 && <span className="warn">{s.warnings.length} warning(s)</span>}
                   </span>
                 </button>
