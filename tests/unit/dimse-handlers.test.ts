@@ -96,7 +96,7 @@ describe.skipIf(skip)('dimse.* channels and the in-app Storage SCP', () => {
     expect(saved.listening).toBeNull();
     expect(JSON.parse(readFileSync(settingsPath, 'utf8'))).toMatchObject({ enabled: true, port });
 
-    await call('vault.create', { passphrase: PASS, confirm: PASS });
+    await call('vault.create', { passphrase: PASS, confirm: PASS, reader: { name: 'Dr DIMSE Test' } });
     await dimse.apply();
     expect((await call<DimseState>('dimse.settings')).listening).toEqual({ host: '127.0.0.1', port });
     expect(

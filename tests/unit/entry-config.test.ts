@@ -19,6 +19,7 @@ describe('entry-point configuration', () => {
       vaultDir: '/home/r/.config/PulmoLens/vault',
       modelsDir: '/opt/pulmolens/app/models',
       inferenceWorker: '/opt/w.js',
+      dimseSettingsPath: '/home/r/.config/PulmoLens/dicom-network.json',
     });
     const c = mainConfig(paths, {
       PULMOLENS_MODELS_DIR: '/data/models',

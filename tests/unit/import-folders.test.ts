@@ -202,7 +202,7 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('measurements in the va
       return r.value;
     };
     const pass = 'a long enough test passphrase';
-    await call('vault.create', { passphrase: pass, confirm: pass });
+    await call('vault.create', { passphrase: pass, confirm: pass, reader: { name: 'Dr Import Test' } });
     const imp = await call<{ imported: { key: string; seriesRef: string; studyRef: string }[] }>(
       'vault.importFolder',
       {
@@ -244,7 +244,7 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('measurements in the va
     })) as IpcResult<unknown>;
     expect(orphan.ok ? null : orphan.error.code).toBe('NOT_FOUND');
     await call('vault.lock');
-    await call('vault.unlock', { passphrase: pass });
+    await call('vault.unlock', { passphrase: pass, reader: { name: 'Dr Import Test' } });
     const back = await call<{ measurements: { uid: string }[] }>('measurements.get', { key });
     expect(back.measurements.map((x) => x.uid)).toEqual(['m1', 'm2']);
     await call('vault.deleteStudy', { ref: studyRef });
