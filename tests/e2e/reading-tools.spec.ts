@@ -106,6 +106,9 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     // A checkbox keeps focus after a click; Backspace still belongs to the viewer.
     await page.getByLabel('MIP slab').check();
     await page.getByLabel('MIP slab').uncheck();
+    // The slab switch rebuilds the viewport; delete once that is done (a Backspace during the
+    // rebuild was seen to be undone by it: noted as a known race, not what this test is about).
+    await settle(page);
     await page.keyboard.press('Backspace');
     await expect(rows(page)).toHaveCount(1);
     await page.keyboard.press('Backspace');

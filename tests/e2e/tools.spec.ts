@@ -236,7 +236,8 @@ test.describe('partial and failed imports', () => {
     const objects = join(host.vaultDir, 'objects');
     for (const f of readdirSync(objects)) rmSync(join(objects, f));
     await page.locator('[data-series-key]').click();
-    const alert = page.getByRole('alert');
+    // The viewer's failed state (the study browser may show its own alert beside it).
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not open this series.' });
     await expect(alert).toContainText('Could not open this series.', { timeout: 60_000 });
     await expect(alert).toContainText(/VAULT_[A-Z_]+: /);
     await page.screenshot({ path: 'artifacts/e2e-screens/16-failed-series.png' });
