@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { measureRegion } from '../../src/core/findings/measurements';
-import { gridFor, resampleSlab } from '../../src/core/inference/grid';
-import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { segmentCandidate } from '../../src/core/inference/segment';
 import { worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { readerOutlines } from '../support/lidc-contours';
@@ -38,16 +37,7 @@ describe.skipIf(missing !== null)('segmentation of LIDC-IDRI-0001 against its re
     expect(vol[0]).toBeCloseTo(6146, -1);
     expect(vol[1]).toBeCloseTo(7869, -1);
 
-    const coarse = gridFor(volume, [2, 2, 2]);
-    const hu = resampleSlab(
-      volume.hu,
-      volume.dims,
-      coarse,
-      0,
-      coarse.dims[2],
-      new Float32Array(coarse.dims.reduce((a, b) => a * b)),
-    );
-    const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
     const [cx, cy, cz] = coarse.dims;
     const inLung = (i: number, j: number, k: number) =>
       lung.core[

@@ -10,8 +10,7 @@ import { basename, join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectBlobs } from '../../src/core/inference/blobs';
-import { gridFor, resampleSlab } from '../../src/core/inference/grid';
-import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { BLOB_QUOTA, selectBlobs } from '../../src/core/inference/stage1';
 import { generatePhantom } from '../../src/core/synth/index';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
@@ -30,16 +29,7 @@ describe.skipIf(lidcMissing !== null)('stage-1 blob candidates on LIDC-IDRI-0001
     const { seriesDir } = lidcStudy('0001');
     const scan = await scanDicomInputs([seriesDir]);
     const { volume } = await loadSeries(scan.series[0]!);
-    const coarse = gridFor(volume, [2, 2, 2]);
-    const hu = resampleSlab(
-      volume.hu,
-      volume.dims,
-      coarse,
-      0,
-      coarse.dims[2],
-      new Float32Array(coarse.dims.reduce((a, b) => a * b)),
-    );
-    const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
     const blobs = selectBlobs(
       detectBlobs(volume, { mask: lung.core, dims: coarse.dims, step: coarse.step }),
       BLOB_QUOTA,
@@ -143,16 +133,7 @@ describe('blob candidates on a held-out phantom', () => {
   it('every nodule >= 4 mm becomes a blob candidate, a few hundred candidates in all', () => {
     const p = generatePhantom({ seed: 9002, nodules: 8, dims: [320, 320, 150], spacingMm: [1.1, 1.1, 2] });
     const vol = p.volume;
-    const coarse = gridFor(vol, [2, 2, 2]);
-    const hu = resampleSlab(
-      vol.hu,
-      vol.dims,
-      coarse,
-      0,
-      coarse.dims[2],
-      new Float32Array(coarse.dims.reduce((a, b) => a * b)),
-    );
-    const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+    const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
     const blobs = selectBlobs(
       detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step }),
       BLOB_QUOTA,

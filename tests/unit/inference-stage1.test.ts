@@ -10,8 +10,7 @@ import {
   type BlobCandidate,
 } from '../../src/core/inference/blobs';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../../src/core/inference/cubes';
-import { gridFor, resampleSlab } from '../../src/core/inference/grid';
-import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { FALLBACK_OPERATING_THRESHOLD, loadManifest } from '../../src/core/inference/manifest';
 import { selectBlobs, unionCandidates } from '../../src/core/inference/stage1';
 import type { Vec3 } from '../../src/common/volume';
@@ -54,16 +53,7 @@ describe('blob detector', () => {
     { centre: [30, 48, 20] as Vec3, diameterMm: 5, hu: -500 },
   ];
   const vol = syntheticChest({ nodules, spacingMm: spacing });
-  const coarse = gridFor(vol, [2, 2, 2]);
-  const hu = resampleSlab(
-    vol.hu,
-    vol.dims,
-    coarse,
-    0,
-    coarse.dims[2],
-    new Float32Array(coarse.dims.reduce((a, b) => a * b)),
-  );
-  const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+  const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
   const blobs = detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step });
 
   it('puts a blob on each nodule, with a scale near its size, round, and the solid one strongest', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { measureRegion } from '../../src/core/findings/measurements';
 import { findCandidates } from '../../src/core/inference/candidates';
 import { gridFor, resampleSlab, sampleAt } from '../../src/core/inference/grid';
-import { lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { coarseLungMask, lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { heatmapMontage, hottestSlices } from '../../src/core/inference/montage';
 import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference/nifti';
 import type { Heatmap } from '../../src/core/inference/pipeline';
@@ -59,16 +59,7 @@ describe('sliding window', () => {
 describe('lung mask', () => {
   const nodule: Vec3 = [66, 50, 24];
   const vol = syntheticChest({ nodules: [{ centre: nodule, diameterMm: 8, hu: 30 }] });
-  const coarse = gridFor(vol, [2, 2, 2]);
-  const hu = resampleSlab(
-    vol.hu,
-    vol.dims,
-    coarse,
-    0,
-    coarse.dims[2],
-    new Float32Array(coarse.dims.reduce((a, b) => a * b)),
-  );
-  const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+  const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
   const at = (v: Vec3) => {
     const c = v.map((x, a) => Math.round(x / coarse.step[a]!)) as Vec3;
     return lung.mask[c[0] + c[1] * coarse.dims[0] + c[2] * coarse.dims[0] * coarse.dims[1]];
@@ -88,7 +79,14 @@ describe('lung mask', () => {
   it('keeps a juxtapleural nodule half inside the chest wall', () => {
     // Right lung's lateral edge on row 48 is at x = 48 - 0.36 * 96 = 13.4 voxels; put the nodule there.
     const jp = syntheticChest({ nodules: [{ centre: [14, 48, 24], diameterMm: 10, hu: 30 }] });
-    const h = resampleSlab(jp.hu, jp.dims, coarse, 0, coarse.dims[2], new Float32Array(hu.length));
+    const h = resampleSlab(
+      jp.hu,
+      jp.dims,
+      coarse,
+      0,
+      coarse.dims[2],
+      new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
+    );
     const m = lungMaskFromHu(h, coarse.dims, [2, 2, 2]);
     const c = [
       Math.round(14 / coarse.step[0]),
@@ -169,10 +167,7 @@ describe('segmentation of a juxtapleural nodule', () => {
     // A 10 mm sphere centred on the right lung's lateral edge: half of it lies in the chest wall.
     const centre: Vec3 = [14, 48, 24];
     const vol = syntheticChest({ nodules: [{ centre, diameterMm: 10, hu: 30 }] });
-    const coarse = gridFor(vol, [2, 2, 2]);
-    const n = coarse.dims[0] * coarse.dims[1] * coarse.dims[2];
-    const hu = resampleSlab(vol.hu, vol.dims, coarse, 0, coarse.dims[2], new Float32Array(n));
-    const lung = lungMaskFromHu(hu, coarse.dims, [2, 2, 2]);
+    const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
     const [cx, cy, cz] = coarse.dims;
     const inLung = (i: number, j: number, k: number) =>
       lung.core[

@@ -1,5 +1,5 @@
 import { voxelToWorld, type Vec3, type VolumeGeometry } from '../volume/volume';
-import type { Grid } from './grid';
+import { gridFor, resampleSlab, type Grid } from './grid';
 import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
 
 export interface LungMaskOptions {
@@ -105,4 +105,24 @@ export function lungHeightRange(
   const za = voxelToWorld(volume, [mid[0], mid[1], first * coarse.step[2]])[2];
   const zb = voxelToWorld(volume, [mid[0], mid[1], lastZ * coarse.step[2]])[2];
   return { lo: Math.min(za, zb), hi: Math.max(za, zb) };
+}
+
+/**
+ * The lung mask on its own grid at `spacingMm` (the pipeline uses twice the detector's spacing,
+ * 1/8 of the model grid's voxels): resamples the HU volume and masks it.
+ */
+export function coarseLungMask(
+  volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'> & { hu: Int16Array },
+  spacingMm: Vec3,
+): { coarse: Grid; lung: LungMask } {
+  const coarse = gridFor(volume, spacingMm);
+  const hu = resampleSlab(
+    volume.hu,
+    volume.dims,
+    coarse,
+    0,
+    coarse.dims[2],
+    new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
+  );
+  return { coarse, lung: lungMaskFromHu(hu, coarse.dims, spacingMm) };
 }

@@ -8,8 +8,8 @@ import type { Vec3, Volume } from '../volume/volume';
 import { detectBlobs, type BlobCandidate } from './blobs';
 import { findCandidates, type Candidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
-import { gridFor, gridToVolume, resampleSlab, type Grid } from './grid';
-import { lungMaskFromHu, type LungMask } from './lung-mask';
+import { gridFor, gridToVolume, type Grid } from './grid';
+import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
 
 export type CandidateSource = 'blob' | 'unet' | 'both';
@@ -76,17 +76,11 @@ export async function runStage1(
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
-  const coarseSpacing: Vec3 = [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2];
-  const coarse = gridFor(volume, coarseSpacing);
-  const coarseHu = resampleSlab(
-    volume.hu,
-    volume.dims,
-    coarse,
-    0,
-    coarse.dims[2],
-    new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
-  );
-  const lung = lungMaskFromHu(coarseHu, coarse.dims, coarseSpacing);
+  const { coarse, lung } = coarseLungMask(volume, [
+    det.spacingMm[0] * 2,
+    det.spacingMm[1] * 2,
+    det.spacingMm[2] * 2,
+  ]);
   progress('lung mask', 1, 1);
   lap('lungMask');
 
