@@ -17,7 +17,7 @@ import { vaultAnalysisStore } from '../core/findings/analysis-store';
 import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
-import { exportInferenceEnv, mainConfig } from './config';
+import { mainConfig } from './config';
 import { DimseService } from './dimse-service';
 
 registerAppScheme();
@@ -34,7 +34,6 @@ async function start(): Promise<void> {
     appPath: app.getAppPath(),
     inferenceWorker: inferenceWorkerPath,
   });
-  exportInferenceEnv(config);
   hardenSession();
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
@@ -67,7 +66,7 @@ async function start(): Promise<void> {
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
-      modelsDir: config.modelsDir,
+      inference: config.inference,
       dimse,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
