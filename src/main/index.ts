@@ -65,6 +65,7 @@ async function start(): Promise<void> {
       analysisStore: vaultAnalysisStore(vault),
       modelsDir: config.modelsDir,
       dimse,
+      emit,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };
