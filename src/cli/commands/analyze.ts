@@ -7,11 +7,10 @@ import {
   analyzeSeries,
   heatmapMontage,
   heatmapToNifti,
-  isProviderChoice,
   type AnalysisResult,
   type ClinicalInputs,
-  type ProviderChoice,
 } from '../../core/inference';
+import { cliInferenceConfig } from '../config';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
 import { openVault, resolveVaultSeries, vaultFileSource } from '../../core/vault';
@@ -94,12 +93,7 @@ export async function runAnalyzeCommand(
   o: AnalyzeCliOptions,
   log: (line: string) => void = () => undefined,
 ): Promise<AnalyzeOutputs> {
-  let provider: ProviderChoice | undefined;
-  if (o.provider !== undefined) {
-    const p = o.provider.trim().toLowerCase();
-    if (!isProviderChoice(p)) throw new PulmoLensError('INVALID_INPUT', `unknown --provider ${o.provider}`);
-    provider = p;
-  }
+  const inference = cliInferenceConfig(o);
   let threshold: number | undefined;
   if (o.threshold !== undefined) {
     threshold = Number(o.threshold);
@@ -156,11 +150,9 @@ export async function runAnalyzeCommand(
     });
     const t2 = performance.now();
     let stage = '';
-    const result = await analyzeSeries(loaded, {
-      ...(provider ? { provider } : {}),
+    const result = await analyzeSeries(loaded, inference, {
       ...(threshold !== undefined ? { threshold } : {}),
       ...(overlap !== undefined ? { overlap } : {}),
-      ...(o.models ? { modelsDir: resolve(o.models) } : {}),
       clinical,
       onProgress: (p) => {
         if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)

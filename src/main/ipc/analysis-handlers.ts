@@ -7,7 +7,13 @@
 import { isAbsolute } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
-import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
+import {
+  analyzeSeries,
+  inferenceConfig,
+  type AnalysisResult,
+  type AnalyzeSeriesOptions,
+  type InferenceConfig,
+} from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
 import {
@@ -32,8 +38,13 @@ export interface AnalysisDeps {
   /** Who is recorded as reviewer (default: the OS user). */
   reviewer?: () => string;
   /** The pipeline (default: analyzeSeries in the inference worker). */
-  analyze?: (loaded: LoadedSeries, opts: AnalyzeSeriesOptions) => Promise<AnalysisResult>;
-  modelsDir?: string;
+  analyze?: (
+    loaded: LoadedSeries,
+    config: InferenceConfig,
+    opts: AnalyzeSeriesOptions,
+  ) => Promise<AnalysisResult>;
+  /** The entry point's inference configuration (default: the shipped models, provider auto). */
+  inference?: InferenceConfig;
   /**
    * Findings at or above this probability are listed and reviewed (default: the analysis' own
    * operatingThreshold; 0.5 for analyses stored before it existed).
@@ -91,7 +102,8 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
     deps.threshold ?? doc.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const reviewer = deps.reviewer ?? osUser;
   const now = deps.now ?? (() => new Date());
-  const analyze = deps.analyze ?? ((l, o) => analyzeSeries(l, o));
+  const analyze = deps.analyze ?? analyzeSeries;
+  const inference = deps.inference ?? inferenceConfig();
 
   const summary = async (meta: StoredAnalysisMeta, stored: boolean): Promise<AnalysisSummary> => {
     const review = (await deps.store.loadReview(meta.key)) ?? emptyReview(meta.document.seriesInstanceUid);
@@ -116,11 +128,9 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
   return {
     'analysis.run': async ({ key, provider }, ctx) => {
       const loaded = await deps.series(key, ctx);
-      const result = await analyze(loaded, {
+      const result = await analyze(loaded, provider ? { ...inference, provider } : inference, {
         signal: ctx.signal,
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, stage: p.stage ?? 'analysing' }),
-        ...(provider ? { provider } : {}),
-        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
       });
       const { data, ...grid } = result.heatmap;
       const meta: StoredAnalysisMeta = {
@@ -153,9 +163,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const loaded = await deps.series(key, ctx);
       if (deps.saliency) return deps.saliency(loaded, findingId, meta, ctx.signal);
       const f = meta.document.findings.find((x) => x.id === findingId)!;
-      const r = await characterizerSaliency(loaded.volume, f.centerVoxel, {
-        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
-      });
+      const r = await characterizerSaliency(loaded.volume, f.centerVoxel, inference);
       return { findingId, size: r.size[2], hu: [...r.hu], map: [...r.map], baseScore: r.baseScore };
     },
     'review.save': async (req) => {

@@ -5,6 +5,7 @@
 import { summarize } from './series-summary';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import type { InferenceConfig } from '../../core/inference';
 import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
@@ -44,8 +45,8 @@ export interface HandlerDeps {
   analysisStore?: AnalysisStore;
   /** Where the reader's measurements are kept (default: the vault when there is one, else memory). */
   measurementStore?: MeasurementStore;
-  /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
-  modelsDir?: string;
+  /** The entry point's inference configuration (default: the shipped models, provider auto). */
+  inference?: InferenceConfig;
   /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
   dimse?: DimseService;
   /** Pushes events to the renderer (the router's emit): automatic analyses report through it. */
@@ -125,7 +126,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     store: deps.analysisStore ?? memoryAnalysisStore(),
     // Reviews and reports name the reader who unlocked the vault, not the OS account.
     ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
-    ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+    ...(deps.inference ? { inference: deps.inference } : {}),
   };
   const analysis = createAnalysisHandlers(analysisDeps);
   const autoAnalysis = deps.dimse && deps.vault ? autoAnalyseReceived(deps.dimse, deps.vault) : null;
@@ -171,7 +172,7 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.vault ? { vault: deps.vault } : {}),
-      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+      ...(deps.inference ? { inference: deps.inference } : {}),
     }),
     'app.info': () => ({
       ...deps.appInfo,
