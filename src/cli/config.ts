@@ -2,6 +2,14 @@
  * The environment variables the `pulmolens` command honours, read in this one place. Scripts set
  * them instead of flags (a passphrase never travels as an argument: it would show in `ps`).
  */
+import { resolve } from 'node:path';
+import {
+  inferenceConfig,
+  inferenceEnvOverrides,
+  parseProviderChoice,
+  type InferenceConfig,
+} from '../core/inference/config';
+
 export interface CliEnv {
   /** PULMOLENS_VAULT: the vault folder when --vault is not given. */
   vaultDir: string | undefined;
@@ -21,4 +29,19 @@ export function cliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     passphrase: nonEmpty(env.PULMOLENS_PASSPHRASE),
     newPassphrase: nonEmpty(env.PULMOLENS_NEW_PASSPHRASE),
   };
+}
+
+/**
+ * The inference configuration of one command: --models and --provider first, then the
+ * environment (PULMOLENS_MODELS_DIR, PULMOLENS_EP, PULMOLENS_ORT_VERBOSE), then the shipped models.
+ */
+export function cliInferenceConfig(
+  flags: { models?: string | undefined; provider?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): InferenceConfig {
+  return inferenceConfig({
+    ...inferenceEnvOverrides(env),
+    ...(flags.models ? { modelsDir: resolve(flags.models) } : {}),
+    ...(flags.provider !== undefined ? { provider: parseProviderChoice(flags.provider, '--provider') } : {}),
+  });
 }

@@ -16,7 +16,7 @@ import { vaultAnalysisStore } from '../core/findings/analysis-store';
 import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
-import { exportInferenceEnv, mainConfig } from './config';
+import { mainConfig } from './config';
 import { DimseService } from './dimse-service';
 
 registerAppScheme();
@@ -33,7 +33,6 @@ async function start(): Promise<void> {
     appPath: app.getAppPath(),
     inferenceWorker: inferenceWorkerPath,
   });
-  exportInferenceEnv(config);
   hardenSession();
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
@@ -63,8 +62,9 @@ async function start(): Promise<void> {
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
-      modelsDir: config.modelsDir,
+      inference: config.inference,
       dimse,
+      emit,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };
