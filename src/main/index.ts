@@ -64,6 +64,7 @@ async function start(): Promise<void> {
       analysisStore: vaultAnalysisStore(vault),
       inference: config.inference,
       dimse,
+      emit,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };

@@ -14,7 +14,7 @@ import { cliInferenceConfig } from '../config';
 import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
-import { openVault, vaultFileSource, type UnlockedVault } from '../../core/vault';
+import { openVault, resolveVaultSeries, vaultFileSource } from '../../core/vault';
 import { vaultAnalysisStore } from '../../core/findings/analysis-store';
 import { currentPassphrase, vaultDir } from './vault-passphrase';
 import { progressBar } from '../progress';
@@ -50,27 +50,6 @@ export interface AnalyzeOutputs {
   report?: ReportBundle;
   /** Where the analysis was stored with --vault. */
   stored?: { studyRef: string; seriesRef: string; key: string };
-}
-
-/** The series a vault ref names: a series itself, or the CT series with most files of a study. */
-function vaultSeries(v: UnlockedVault, ref: string): string {
-  const study = v
-    .listStudies()
-    .find(
-      (s) =>
-        s.ref === ref ||
-        s.studyInstanceUid === ref ||
-        s.series.some((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref),
-    );
-  if (!study)
-    throw new PulmoLensError('NOT_FOUND', `no study or series "${ref}" in the vault`, { path: v.dir });
-  const direct = study.series.find((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref);
-  if (direct) return direct.ref;
-  const cts = study.series.filter((r) => r.modality === 'CT' || r.modality === '');
-  const best = [...(cts.length ? cts : study.series)].sort((a, b) => b.instances - a.instances)[0];
-  if (!best)
-    throw new PulmoLensError('DICOM_NO_IMAGE', `study ${study.ref} holds no series`, { path: v.dir });
-  return best.ref;
 }
 
 function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
@@ -157,7 +136,7 @@ export async function runAnalyzeCommand(
     let series: ScannedSeries;
     let key: string;
     if (vault) {
-      const rec = vault.getSeries(vaultSeries(vault, input));
+      const rec = vault.getSeries(resolveVaultSeries(vault, input));
       series = rec.scanned;
       key = rec.key;
     } else {

@@ -16,7 +16,13 @@ import {
 } from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
-import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
+import {
+  REPORT_FILES,
+  storedReportInput,
+  writeReportBundle,
+  type ReaderMeasurement,
+  type ReportInput,
+} from '../../core/report';
 import { emptyReview, isReviewed } from '../../common/review/review';
 import type { FindingsDocument } from '../../common/findings/findings-document';
 import { stampReview } from '../../core/review/stamp';
@@ -65,6 +71,32 @@ type AnalysisChannel =
 
 export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
 
+async function storedAnalysis(deps: AnalysisDeps, key: string): Promise<StoredAnalysisMeta> {
+  const meta = await deps.store.loadAnalysis(key);
+  if (!meta)
+    throw new PulmoLensError('NOT_FOUND', `series ${key} has not been analysed: run analysis.run first`);
+  return meta;
+}
+
+/** The report input of a series' stored analysis (what the export writes and a send transmits). */
+export function reportInputLoader(
+  deps: AnalysisDeps,
+): (key: string, ctx: HandlerContext) => Promise<ReportInput> {
+  const now = deps.now ?? (() => new Date());
+  return async (key, ctx) => {
+    const meta = await storedAnalysis(deps, key);
+    return storedReportInput({
+      loaded: await deps.series(key, ctx),
+      meta,
+      heatmap: await deps.store.loadHeatmap(key),
+      review: await deps.store.loadReview(key),
+      ...(deps.threshold !== undefined ? { threshold: deps.threshold } : {}),
+      createdAt: now(),
+      readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
+    });
+  };
+}
+
 export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
   const thresholdOf = (doc: FindingsDocument) =>
     deps.threshold ?? doc.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
@@ -90,12 +122,8 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
     };
   };
 
-  const requireAnalysis = async (key: string): Promise<StoredAnalysisMeta> => {
-    const meta = await deps.store.loadAnalysis(key);
-    if (!meta)
-      throw new PulmoLensError('NOT_FOUND', `series ${key} has not been analysed: run analysis.run first`);
-    return meta;
-  };
+  const requireAnalysis = (key: string) => storedAnalysis(deps, key);
+  const reportInput = reportInputLoader(deps);
 
   return {
     'analysis.run': async ({ key, provider }, ctx) => {
@@ -160,25 +188,8 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
           path: outDir,
         });
       }
-      const meta = await requireAnalysis(key);
-      const loaded = await deps.series(key, ctx);
-      const heatmap = await deps.store.loadHeatmap(key);
-      const review = (await deps.store.loadReview(key)) ?? emptyReview(meta.document.seriesInstanceUid);
-      const bundle = await writeReportBundle(
-        outDir,
-        {
-          metadata: loaded.series.metadata,
-          frames: loaded.series.frames,
-          volume: loaded.volume,
-          heatmap,
-          document: meta.document,
-          review,
-          minProbability: thresholdOf(meta.document),
-          createdAt: now(),
-          readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
-        },
-        { formats, overwrite: overwrite === true },
-      );
+      const input = await reportInput(key, ctx);
+      const bundle = await writeReportBundle(outDir, input, { formats, overwrite: overwrite === true });
       const files = Object.values(bundle.paths).filter((p): p is string => p !== undefined);
       await deps.store.audit(
         'study-exported',

@@ -11,8 +11,8 @@ import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
 import { listFolder, locateDropped } from './folder-browser';
-import type { HandlerContext, Handlers } from './router';
-import { createAnalysisHandlers } from './analysis-handlers';
+import type { Emit, HandlerContext, Handlers } from './router';
+import { createAnalysisHandlers, reportInputLoader, type AnalysisDeps } from './analysis-handlers';
 import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
@@ -25,6 +25,7 @@ import {
 } from './measurement-handlers';
 import { createDimseHandlers } from './dimse-handlers';
 import type { DimseService } from '../dimse-service';
+import { AutoAnalysisQueue } from '../auto-analysis';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -48,6 +49,8 @@ export interface HandlerDeps {
   inference?: InferenceConfig;
   /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
   dimse?: DimseService;
+  /** Pushes events to the renderer (the router's emit): automatic analyses report through it. */
+  emit?: Emit;
 }
 
 function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
@@ -117,18 +120,55 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
 
   const measurementStore =
     deps.measurementStore ?? (deps.vault ? vaultMeasurementStore(deps.vault) : memoryMeasurementStore());
+  const analysisDeps: AnalysisDeps = {
+    series: loadedSeries,
+    readerMeasurements: (key) => measurementStore.load(key),
+    store: deps.analysisStore ?? memoryAnalysisStore(),
+    // Reviews and reports name the reader who unlocked the vault, not the OS account.
+    ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
+    ...(deps.inference ? { inference: deps.inference } : {}),
+  };
+  const analysis = createAnalysisHandlers(analysisDeps);
+  const autoAnalysis = deps.dimse && deps.vault ? autoAnalyseReceived(deps.dimse, deps.vault) : null;
+
+  /** Received series: stale decoded copies are dropped; with `autoAnalyze` each one is analysed. */
+  function autoAnalyseReceived(dimse: DimseService, vault: VaultSessionHolder): AutoAnalysisQueue {
+    const queue = new AutoAnalysisQueue({
+      run: async (key, ctx) => {
+        const r = await analysis['analysis.run']({ key }, ctx);
+        const listed = r.document.findings.filter((f) => f.probability >= r.threshold).length;
+        return { findings: listed, analysedAt: r.analysedAt };
+      },
+      emit: (a) => deps.emit?.('dimse.autoAnalysis', a),
+      recordFailure: async (key, code, reason) => {
+        const v = vault.current();
+        if (!v) return;
+        const at = v.seriesLocation(key);
+        await v.recordEvent('analysis-failed', at.studyRef, { code, reason, automatic: true }, at.seriesRef);
+      },
+    });
+    vault.onLock(() => queue.clear());
+    dimse.onReceived((s, settings) => {
+      const v = vault.current();
+      if (!v) return;
+      const key = v.getSeries(s.seriesRef).key;
+      // New instances may have joined the series: a volume decoded before lacks them.
+      loaded.delete(key);
+      for (const id of [...thumbs.keys()]) if (id.startsWith(`${key}@`)) thumbs.delete(id);
+      if (settings.autoAnalyze) queue.enqueue(key, s.receivedFrom);
+    });
+    return queue;
+  }
+
   return {
-    ...createAnalysisHandlers({
-      series: loadedSeries,
-      readerMeasurements: (key) => measurementStore.load(key),
-      store: deps.analysisStore ?? memoryAnalysisStore(),
-      // Reviews and reports name the reader who unlocked the vault, not the OS account.
-      ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
-      ...(deps.inference ? { inference: deps.inference } : {}),
-    }),
+    ...analysis,
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
     ...createMeasurementHandlers(measurementStore),
-    ...createDimseHandlers(deps.dimse),
+    ...createDimseHandlers(deps.dimse, {
+      reportInput: reportInputLoader(analysisDeps),
+      ...(deps.vault ? { vault: deps.vault } : {}),
+      ...(autoAnalysis ? { autoAnalyses: () => autoAnalysis.list() } : {}),
+    }),
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.vault ? { vault: deps.vault } : {}),
