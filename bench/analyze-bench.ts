@@ -9,7 +9,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { analyzeSeries, getRuntime, releaseRuntimes, shutdownInference } from '../src/core/inference';
+import {
+  analyzeSeries,
+  getRuntime,
+  inferenceConfig,
+  releaseRuntimes,
+  shutdownInference,
+} from '../src/core/inference';
 import { gridFor, huScaler, resampleSlab } from '../src/core/inference/grid';
 import { lidcStudy, missingData, repoRoot } from '../tests/support/shared-data';
 import { ensureTestModels } from '../tests/support/test-models';
@@ -275,7 +281,7 @@ async function child(kind: string, seriesDir: string, modelsDir: string): Promis
     };
     loaded = { volume, series: { metadata } };
   }
-  const result = await analyzeSeries(loaded, { modelsDir, provider: 'cpu' });
+  const result = await analyzeSeries(loaded, inferenceConfig({ modelsDir, provider: 'cpu' }));
   const report: ChildReport = {
     document: result.document,
     dims: [...loaded.volume.dims],

@@ -14,12 +14,13 @@
 import { openSync, writeSync, closeSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { PulmoLensError } from '../src/core/errors';
+import { PulmoLensError } from '../src/common/errors';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../src/core/inference/cubes';
+import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { runStage1 } from '../src/core/inference/stage1';
 import { THICK_SLICE_MM } from '../src/core/inference/pipeline';
-import { voxelToWorld } from '../src/core/volume/volume';
+import { voxelToWorld } from '../src/common/volume';
 
 /** The contract's HU window for the characterizer cubes. */
 const HU_WINDOW: [number, number] = [-1000, 400];
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   const loaded = await loadSeries(series);
   const volume = loaded.volume;
   lap('load');
-  const rt = await getRuntime(args.models, 'cpu');
+  const rt = await getRuntime(args.models ?? shippedModelsDir(), 'cpu');
   lap('loadModels');
   const thick = volume.spacingMm[2] > THICK_SLICE_MM;
   const s1 = await runStage1(volume, rt, {

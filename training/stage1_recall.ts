@@ -9,11 +9,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { runStage1, type Stage1Candidate } from '../src/core/inference/stage1';
 import { generatePhantom } from '../src/core/synth/index';
 import { createRng } from '../src/core/synth/prng';
-import { worldToVoxel, type Vec3, type Volume } from '../src/core/volume/volume';
+import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt?: string): string | undefined => {
@@ -39,7 +40,7 @@ const hits = (cands: Stage1Candidate[], t: Truth, v: Volume, pred: (c: Stage1Can
   );
 
 async function main(): Promise<void> {
-  const rt = await getRuntime(models, 'cpu');
+  const rt = await getRuntime(models ?? shippedModelsDir(), 'cpu');
   const scans: Array<Record<string, unknown>> = [];
   const run = async (name: string, volume: Volume, truths: Truth[]) => {
     const t0 = performance.now();

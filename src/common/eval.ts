@@ -41,7 +41,7 @@ export interface ScanAnnotations {
 export type AnnotationIndex = Map<string, ScanAnnotations>;
 
 /** One detector output, as scored: only the centre and the probability matter to LUNA16. */
-export interface Candidate {
+export interface ScoredCandidate {
   id: string;
   centerLps: Vec3;
   probability: number;
@@ -69,7 +69,7 @@ export interface ScanInfo {
 export interface ScanRecord {
   seriesInstanceUid: string;
   model: ModelRef;
-  candidates: Candidate[];
+  candidates: ScoredCandidate[];
   annotations: ScanAnnotations;
   /** Absent when the series is known only from findings files (no DICOM headers read). */
   scan?: ScanInfo;
@@ -85,7 +85,7 @@ export type CandidateMatch =
   | { kind: 'FP' };
 
 export interface MatchedCandidate {
-  candidate: Candidate;
+  candidate: ScoredCandidate;
   match: CandidateMatch;
 }
 
@@ -105,7 +105,7 @@ export interface ScanMatch {
 /** LUNA16's seven FROC abscissae, in false positives per scan. */
 export const FROC_FP_RATES = [0.125, 0.25, 0.5, 1, 2, 4, 8] as const;
 
-export interface OperatingPoint {
+export interface OperatingPointMetrics {
   /** Candidates with probability >= threshold are positives. Null only when there is no candidate at all. */
   threshold: number | null;
   /** Null when undefined (no nodules for recall, no positives for precision). */
@@ -226,11 +226,11 @@ export interface EvalMetrics {
   /** Null with a confidenceNote when too few nodules or scans for an interval to mean anything. */
   cpmCI95: [number, number] | null;
   /** The primary figures: at the model's operating threshold (or the one given), never tuned here unless said. */
-  operatingPoint: OperatingPoint;
+  operatingPoint: OperatingPointMetrics;
   operatingPointSource: OperatingPointSource;
   operatingPointCI95: OperatingPointCI95 | null;
   /** The F1-maximising threshold on this very set: optimistic, for comparison only. */
-  tunedOperatingPoint: OperatingPoint & { label: string };
+  tunedOperatingPoint: OperatingPointMetrics & { label: string };
   /** Why the intervals are absent, in words; null when they are given. */
   confidenceNote: string | null;
   trainingScans: TrainingScans;

@@ -4,16 +4,18 @@
  * environment overrides; everything else receives these values as parameters.
  */
 import { join } from 'node:path';
+import { inferenceConfig, inferenceEnvOverrides, type InferenceConfig } from '../core/inference/config';
 
 export interface MainConfig {
   /** The vault folder (per-user application data). */
   vaultDir: string;
   /** DICOM network settings (AE titles, ports, peers; no patient data). */
   dimseSettingsPath: string;
-  /** The models folder with manifest.json (override: PULMOLENS_MODELS_DIR). */
-  modelsDir: string;
-  /** The built inference worker entry (override: PULMOLENS_INFERENCE_WORKER). */
-  inferenceWorker: string;
+  /**
+   * Models next to the app, the built worker entry, provider auto; overrides PULMOLENS_MODELS_DIR,
+   * PULMOLENS_INFERENCE_WORKER, PULMOLENS_EP, PULMOLENS_ORT_VERBOSE.
+   */
+  inference: InferenceConfig;
 }
 
 export interface AppPaths {
@@ -26,16 +28,10 @@ export function mainConfig(paths: AppPaths, env: NodeJS.ProcessEnv = process.env
   return {
     vaultDir: join(paths.userData, 'vault'),
     dimseSettingsPath: join(paths.userData, 'dicom-network.json'),
-    modelsDir: env.PULMOLENS_MODELS_DIR || join(paths.appPath, 'models'),
-    inferenceWorker: env.PULMOLENS_INFERENCE_WORKER || paths.inferenceWorker,
+    inference: inferenceConfig({
+      modelsDir: join(paths.appPath, 'models'),
+      workerEntry: paths.inferenceWorker,
+      ...inferenceEnvOverrides(env),
+    }),
   };
-}
-
-/**
- * src/core/inference still locates its worker entry (and, when no folder is passed, the models)
- * through these two variables; until it takes them as parameters, the config is handed on here.
- */
-export function exportInferenceEnv(config: MainConfig, env: NodeJS.ProcessEnv = process.env): void {
-  env.PULMOLENS_INFERENCE_WORKER = config.inferenceWorker;
-  env.PULMOLENS_MODELS_DIR = config.modelsDir;
 }

@@ -24,6 +24,7 @@ export class DimseService {
   private scp: RunningScp | null = null;
   private lastError: string | null = null;
   private chain: Promise<void> = Promise.resolve();
+  private readonly receivedListeners = new Set<(s: ReceivedSeries, settings: DimseSettings) => void>();
 
   constructor(
     private readonly opts: {
@@ -33,8 +34,15 @@ export class DimseService {
       onReceived?: (s: ReceivedSeries, settings: DimseSettings) => void;
     },
   ) {
+    if (opts.onReceived) this.receivedListeners.add(opts.onReceived);
     opts.vault.onUnlock(() => void this.apply());
     opts.vault.onLock(() => void this.apply());
+  }
+
+  /** Called after each received series is stored (auto-analysis subscribes here). */
+  onReceived(listener: (s: ReceivedSeries, settings: DimseSettings) => void): () => void {
+    this.receivedListeners.add(listener);
+    return () => this.receivedListeners.delete(listener);
   }
 
   async getSettings(): Promise<DimseSettings> {
@@ -70,7 +78,10 @@ export class DimseService {
       if (!settings?.enabled || !this.opts.vault.unlocked) return;
       const receiver = vaultReceiver(
         () => this.opts.vault.current(),
-        (s) => this.opts.onReceived?.(s, settings),
+        (s) => {
+          // The settings of now, not of when the SCP started (auto-analysis may have been switched).
+          for (const l of this.receivedListeners) l(s, this.settings ?? settings);
+        },
       );
       try {
         this.scp = await startStorageScp({ ...settings, ...receiver });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import dicomWorkerPath from './dicom/dicom-worker?modulePath';
 import inferenceWorkerPath from '../core/inference/worker?modulePath';
+import decodeWorkerPath from '../core/dicom/decode-worker?modulePath';
 import { createWorkerBackend } from './dicom/worker-backend';
 import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
@@ -16,7 +17,7 @@ import { vaultAnalysisStore } from '../core/findings/analysis-store';
 import { safeStorageProtector } from './vault-keychain';
 import { VaultSessionHolder } from './vault-session';
 import { hardenContents, hardenSession, createMainWindow } from './window';
-import { exportInferenceEnv, mainConfig } from './config';
+import { mainConfig } from './config';
 import { DimseService } from './dimse-service';
 
 registerAppScheme();
@@ -33,12 +34,14 @@ async function start(): Promise<void> {
     appPath: app.getAppPath(),
     inferenceWorker: inferenceWorkerPath,
   });
-  exportInferenceEnv(config);
   hardenSession();
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
-  const backend = createWorkerBackend(() => new Worker(dicomWorkerPath));
+  // The DICOM worker starts the decode workers; it is told where the build put their entry.
+  const backend = createWorkerBackend(
+    () => new Worker(dicomWorkerPath, { workerData: { decodeWorker: decodeWorkerPath } }),
+  );
   // The only place patient data lives on disk; the app opens on its lock screen.
   const vault = new VaultSessionHolder({
     dir: config.vaultDir,
@@ -63,8 +66,9 @@ async function start(): Promise<void> {
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
-      modelsDir: config.modelsDir,
+      inference: config.inference,
       dimse,
+      emit,
       appInfo: { name: app.getName(), version: app.getVersion() },
       openFolder: async () => {
         const options = { properties: ['openDirectory' as const, 'multiSelections' as const] };

@@ -5,6 +5,7 @@
  * on purpose: the Electron main process and the test host build it the same way.
  */
 import { PulmoLensError } from '../common/errors';
+import { readerLabel, type Reader } from '../common/reader';
 import {
   createVault,
   DEFAULT_IDLE_LOCK_MS,
@@ -22,16 +23,6 @@ import {
 import { readHeader } from '../core/vault/header';
 
 export type UnlockVia = 'created' | 'passphrase' | 'keychain';
-
-/** The reader at the lock screen: reviews, reports and audit entries carry this, not the OS account. */
-export interface Reader {
-  name: string;
-  id?: string;
-}
-
-export function readerLabel(r: Reader): string {
-  return r.id ? `${r.name} (${r.id})` : r.name;
-}
 
 export interface VaultSessionEvents {
   unlock: (vault: UnlockedVault, via: UnlockVia) => void;

@@ -13,6 +13,11 @@ import { delimiter, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHandlers } from '../../src/main/ipc/handlers';
+import {
+  inferenceConfig,
+  inferenceEnvOverrides,
+  type InferenceConfig,
+} from '../../src/core/inference/config';
 import { createRouter, type Router } from '../../src/main/ipc/router';
 import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { VaultSessionHolder } from '../../src/main/vault-session';
@@ -64,6 +69,8 @@ export interface TestHostOptions {
    * PULMOLENS_BROWSE_ROOTS (path-delimiter separated), else the user's home folder.
    */
   browseRoots?: string[];
+  /** Inference configuration; default the shipped models with the environment's overrides (PULMOLENS_MODELS_DIR, ...). */
+  inference?: InferenceConfig;
 }
 
 /**
@@ -164,6 +171,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
       backend,
       vault,
       analysisStore: vaultAnalysisStore(vault),
+      inference: opts.inference ?? inferenceConfig(inferenceEnvOverrides(process.env)),
       appInfo: { name: 'PulmoLens (browser test host)', version: '0.1.0' },
       browseRoots: opts.browseRoots ??
         process.env.PULMOLENS_BROWSE_ROOTS?.split(delimiter).filter(Boolean) ?? [homedir()],

@@ -16,6 +16,7 @@ import { scanDicomInputs } from '../../src/core/dicom';
 import { createVault, openVault } from '../../src/core/vault';
 import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
+import { inferenceConfig } from '../../src/core/inference/config';
 import type { DicomBackend } from '../../src/main/dicom/dicom-backend';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
@@ -209,7 +210,7 @@ describe.skipIf(skip)("the site's reviews as ground truth", () => {
     // Reviews need no DICOM scanning: a backend that is never called.
     const handlers = createEvalHandlers({
       backend: {} as DicomBackend,
-      modelsDir: join(work, 'no-models'),
+      inference: inferenceConfig({ modelsDir: join(work, 'no-models') }),
       vault: { require: () => vault },
     });
     const ctx = { signal: new AbortController().signal, progress: () => undefined };

@@ -4,10 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/core/dicom/types';
 import { PulmoLensError } from '../../src/common/errors';
-import { analyzeSeries, shutdownInference, type AnalyzableSeries } from '../../src/core/inference';
+import {
+  analyzeSeries,
+  inferenceConfig,
+  shutdownInference,
+  type AnalyzableSeries,
+} from '../../src/core/inference';
 import { FALLBACK_OPERATING_THRESHOLD } from '../../src/core/inference/manifest';
 import { THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
-import { EXECUTION_PROVIDERS } from '../../src/core/inference/providers';
+import { EXECUTION_PROVIDERS } from '../../src/core/inference/config';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
@@ -15,6 +20,7 @@ import { ensureTestModels } from '../support/test-models';
 const models = ensureTestModels();
 const skip = 'skip' in models ? models.skip : null;
 const modelsDir = 'dir' in models ? models.dir : '';
+const onCpu = inferenceConfig({ modelsDir, provider: 'cpu' });
 
 const truth: Vec3 = [66, 50, 24];
 const series: AnalyzableSeries = {
@@ -35,7 +41,7 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
 
   it('finds the inserted nodule, measures it and maps voxel and world coordinates consistently', async () => {
     const events: Progress[] = [];
-    const r = await analyzeSeries(series, { modelsDir, provider: 'cpu', onProgress: (p) => events.push(p) });
+    const r = await analyzeSeries(series, onCpu, { onProgress: (p) => events.push(p) });
     const doc = r.document;
     expect(doc.seriesInstanceUid).toBe('2.25.1234');
     expect(doc.model.name).toBe('test-blob-detector');
@@ -93,14 +99,14 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
       }),
       series: series.series,
     };
-    const r = await analyzeSeries(thick, { modelsDir, provider: 'cpu' });
+    const r = await analyzeSeries(thick, onCpu);
     const w = r.document.warnings!.filter((x) => x.startsWith(THICK_SLICE_WARNING));
     expect(w).toHaveLength(1);
     expect(w[0]).toContain('3 mm');
     expect(r.warnings).toContain(w[0]);
     // No flood: the blob scales start at 1.5 slices, so thick slices give no more candidates or
     // findings than the same chest at 1.5 mm.
-    const thin = await analyzeSeries(series, { modelsDir, provider: 'cpu' });
+    const thin = await analyzeSeries(series, onCpu);
     expect(r.document.findings.length).toBeLessThanOrEqual(thin.document.findings.length);
     expect(r.document.candidates!.length).toBeLessThan(thin.document.candidates!.length);
     expect(r.document.findings[0]!.diameterMm).toBeGreaterThan(6.5);
@@ -108,9 +114,7 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
 
   it('cancels through an AbortSignal and keeps working afterwards', async () => {
     const ac = new AbortController();
-    const p = analyzeSeries(series, {
-      modelsDir,
-      provider: 'cpu',
+    const p = analyzeSeries(series, onCpu, {
       signal: ac.signal,
       onProgress: (e) => {
         if (e.stage === 'detection' && e.done >= 1) ac.abort();
@@ -118,14 +122,14 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     });
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
     await expect(p).rejects.toBeInstanceOf(PulmoLensError);
-    const again = await analyzeSeries(series, { modelsDir, provider: 'cpu' });
+    const again = await analyzeSeries(series, onCpu);
     expect(again.document.findings.length).toBeGreaterThan(0);
   });
 
   it('passes a typed model error from the worker back to the caller', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pulmolens-nomodels-'));
     try {
-      const e = await analyzeSeries(series, { modelsDir: empty }).catch((x: unknown) => x);
+      const e = await analyzeSeries(series, inferenceConfig({ modelsDir: empty })).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(PulmoLensError);
       expect(e).toMatchObject({ code: 'MODEL_MISSING', path: join(empty, 'manifest.json') });
     } finally {
@@ -135,7 +139,7 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
 
   it('reports a forced provider that failed and the CPU that ran', async () => {
     const forced = process.platform === 'darwin' ? 'dml' : 'coreml';
-    const r = await analyzeSeries(series, { modelsDir, provider: forced, threshold: 0.5 });
+    const r = await analyzeSeries(series, { ...onCpu, provider: forced }, { threshold: 0.5 });
     expect(r.document.executionProvider).toBe('cpu');
     expect(r.providerAttempts[0]).toMatchObject({ provider: forced, ok: false });
   });

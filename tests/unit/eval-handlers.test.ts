@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DicomBackend } from '../../src/main/dicom/dicom-backend';
 import { createInProcessBackend } from '../../src/main/dicom/in-process-backend';
 import { createEvalHandlers } from '../../src/main/ipc/eval-handlers';
+import { inferenceConfig } from '../../src/core/inference/config';
 import type { HandlerContext } from '../../src/main/ipc/router';
 import { requestSchemas } from '../../src/shared/ipc-contract';
 import { lidcStudy, missingData, sharedPath } from '../support/shared-data';
@@ -70,7 +71,10 @@ describe.skipIf(skip)('eval.run uses the DICOM backend', () => {
       }),
     );
     const { backend, calls } = recordingBackend();
-    const h = createEvalHandlers({ backend, modelsDir: join(work, 'no-models') });
+    const h = createEvalHandlers({
+      backend,
+      inference: inferenceConfig({ modelsDir: join(work, 'no-models') }),
+    });
     const r = await h['eval.run'](request({ findings, outDir: join(work, 'out-findings') }), ctx);
     expect(calls).toEqual(['scan 1']);
     expect(r.metrics.scans).toBe(1);
@@ -78,7 +82,10 @@ describe.skipIf(skip)('eval.run uses the DICOM backend', () => {
 
   it('decodes a series to analyse through the backend (then fails naming the missing model)', async () => {
     const { backend, calls } = recordingBackend();
-    const h = createEvalHandlers({ backend, modelsDir: join(work, 'no-models') });
+    const h = createEvalHandlers({
+      backend,
+      inference: inferenceConfig({ modelsDir: join(work, 'no-models') }),
+    });
     await expect(h['eval.run'](request({ outDir: join(work, 'out-analyse') }), ctx)).rejects.toMatchObject({
       code: 'MODEL_MISSING',
     });

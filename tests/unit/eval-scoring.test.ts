@@ -15,16 +15,25 @@ import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-i
 import { ageBand, ageYearsFromAs, ageYearsFromDates } from '../../src/core/eval/scan-info';
 import { agreementOf, computeSizeAgreement } from '../../src/core/eval/size-agreement';
 import { diameterBin, subgroupTable, thicknessBin } from '../../src/core/eval/subgroups';
-import { TUNED_LABEL, type Candidate, type ScanAnnotations, type ScanRecord } from '../../src/common/eval';
+import {
+  TUNED_LABEL,
+  type ScoredCandidate,
+  type ScanAnnotations,
+  type ScanRecord,
+} from '../../src/common/eval';
 import type { Vec3 } from '../../src/common/volume';
 
 const MODEL = { name: 'test-detector', version: '1', sha256: 'ab'.repeat(32) };
 
-function cand(id: string, centerLps: Vec3, probability: number): Candidate {
+function cand(id: string, centerLps: Vec3, probability: number): ScoredCandidate {
   return { id, centerLps, probability };
 }
 
-function scan(uid: string, candidates: Candidate[], annotations: Partial<ScanAnnotations> = {}): ScanRecord {
+function scan(
+  uid: string,
+  candidates: ScoredCandidate[],
+  annotations: Partial<ScanAnnotations> = {},
+): ScanRecord {
   return {
     seriesInstanceUid: uid,
     model: MODEL,

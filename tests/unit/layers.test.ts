@@ -56,27 +56,6 @@ describe('layer boundaries', () => {
     expect(violations).toEqual([]);
   });
 
-  it('the moved-to-common re-exports left in core are used only by core/inference (until it moves)', () => {
-    const shims = [
-      'core/errors',
-      'core/volume/volume',
-      ...['brock', 'findings-document', 'fleischner', 'lung-rads', 'patient'].map(
-        (f) => `core/findings/${f}`,
-      ),
-    ].map((m) => join(src, m));
-    const allowed = (file: string) =>
-      file.startsWith(join(src, 'core/inference') + sep) ||
-      file === join(src, 'core/findings/measurements.ts');
-    const users = sourceFiles(src)
-      .filter((file) => !allowed(file))
-      .flatMap((file) =>
-        relativeImports(readFileSync(file, 'utf8'))
-          .filter((spec) => shims.includes(resolve(dirname(file), spec).replace(/\.tsx?$/, '')))
-          .map((spec) => `${relative(root, file)} imports ${spec}: import from src/common instead`),
-      );
-    expect(users).toEqual([]);
-  });
-
   describe('the ESLint rule refuses a forbidden import in each layer', () => {
     const eslint = new ESLint({ cwd: root });
     const lint = async (file: string, code: string) => {
@@ -86,7 +65,7 @@ describe('layer boundaries', () => {
       return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
     };
     const cases: [file: string, forbidden: string, allowed: string][] = [
-      ['src/common/fixture.ts', "import { x } from '../core/errors';", "import { x } from './errors';"],
+      ['src/common/fixture.ts', "import { x } from '../core/dicom';", "import { x } from './errors';"],
       ['src/common/fixture.ts', "import { x } from 'node:fs';", "import { z as x } from 'zod';"],
       [
         'src/shared/fixture.ts',
@@ -95,7 +74,7 @@ describe('layer boundaries', () => {
       ],
       [
         'src/renderer/store/fixture.ts',
-        "import { x } from '../../core/volume/volume';",
+        "import { x } from '../../core/dicom/load-series';",
         "import { x } from '../../common/volume';",
       ],
       [
@@ -121,7 +100,7 @@ describe('layer boundaries', () => {
       ],
       [
         'src/preload/fixture.ts',
-        "import { x } from '../core/errors';",
+        "import { x } from '../core/dicom';",
         "import { x } from '../shared/ipc-channels';",
       ],
     ];

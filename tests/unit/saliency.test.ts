@@ -73,7 +73,7 @@ describe.skipIf(noModels !== null)('characterizer saliency with the models', () 
       direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
       hu,
     };
-    const r = await characterizerSaliency(volume, [32, 32, 32], { modelsDir, provider: 'cpu' });
+    const r = await characterizerSaliency(volume, [32, 32, 32], { modelsDir, provider: 'cpu' }, {});
     expect(r.size).toEqual([32, 32, 32]);
     expect(r.map.length).toBe(32 * 32);
     expect(Math.min(...r.map)).toBeGreaterThanOrEqual(0);

@@ -7,14 +7,14 @@ import {
   analyzeSeries,
   heatmapMontage,
   heatmapToNifti,
-  isProviderChoice,
   type AnalysisResult,
   type ClinicalInputs,
-  type ProviderChoice,
 } from '../../core/inference';
+import { cliInferenceConfig } from '../config';
+import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
-import { openVault, vaultFileSource, type UnlockedVault } from '../../core/vault';
+import { openVault, resolveVaultSeries, vaultFileSource } from '../../core/vault';
 import { vaultAnalysisStore } from '../../core/findings/analysis-store';
 import { currentPassphrase, vaultDir } from './vault-passphrase';
 import { progressBar } from '../progress';
@@ -24,6 +24,8 @@ export interface AnalyzeCliOptions {
   out?: string;
   /** Read the series from this vault and store the analysis there (the app shows it). */
   vault?: string;
+  /** Who runs it, for the vault's audit log: NAME or NAME:ID. */
+  reader?: string;
   provider?: string;
   threshold?: string;
   overlap?: string;
@@ -48,27 +50,6 @@ export interface AnalyzeOutputs {
   report?: ReportBundle;
   /** Where the analysis was stored with --vault. */
   stored?: { studyRef: string; seriesRef: string; key: string };
-}
-
-/** The series a vault ref names: a series itself, or the CT series with most files of a study. */
-function vaultSeries(v: UnlockedVault, ref: string): string {
-  const study = v
-    .listStudies()
-    .find(
-      (s) =>
-        s.ref === ref ||
-        s.studyInstanceUid === ref ||
-        s.series.some((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref),
-    );
-  if (!study)
-    throw new PulmoLensError('NOT_FOUND', `no study or series "${ref}" in the vault`, { path: v.dir });
-  const direct = study.series.find((r) => r.ref === ref || r.key === ref || r.seriesInstanceUid === ref);
-  if (direct) return direct.ref;
-  const cts = study.series.filter((r) => r.modality === 'CT' || r.modality === '');
-  const best = [...(cts.length ? cts : study.series)].sort((a, b) => b.instances - a.instances)[0];
-  if (!best)
-    throw new PulmoLensError('DICOM_NO_IMAGE', `study ${study.ref} holds no series`, { path: v.dir });
-  return best.ref;
 }
 
 function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
@@ -115,12 +96,7 @@ export async function runAnalyzeCommand(
   o: AnalyzeCliOptions,
   log: (line: string) => void = () => undefined,
 ): Promise<AnalyzeOutputs> {
-  let provider: ProviderChoice | undefined;
-  if (o.provider !== undefined) {
-    const p = o.provider.trim().toLowerCase();
-    if (!isProviderChoice(p)) throw new PulmoLensError('INVALID_INPUT', `unknown --provider ${o.provider}`);
-    provider = p;
-  }
+  const inference = cliInferenceConfig(o);
   let threshold: number | undefined;
   if (o.threshold !== undefined) {
     threshold = Number(o.threshold);
@@ -153,14 +129,14 @@ export async function runAnalyzeCommand(
     ]);
   }
   const vault = o.vault
-    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0 })
+    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0, actor: auditActor(o) })
     : null;
   try {
     const t0 = performance.now();
     let series: ScannedSeries;
     let key: string;
     if (vault) {
-      const rec = vault.getSeries(vaultSeries(vault, input));
+      const rec = vault.getSeries(resolveVaultSeries(vault, input));
       series = rec.scanned;
       key = rec.key;
     } else {
@@ -177,11 +153,9 @@ export async function runAnalyzeCommand(
     });
     const t2 = performance.now();
     let stage = '';
-    const result = await analyzeSeries(loaded, {
-      ...(provider ? { provider } : {}),
+    const result = await analyzeSeries(loaded, inference, {
       ...(threshold !== undefined ? { threshold } : {}),
       ...(overlap !== undefined ? { overlap } : {}),
-      ...(o.models ? { modelsDir: resolve(o.models) } : {}),
       clinical,
       onProgress: (p) => {
         if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)
@@ -255,6 +229,7 @@ export function registerAnalyze(program: Command): void {
       '--vault <dir>',
       'read the series from this vault and store the analysis there (nothing plaintext unless --out)',
     )
+    .option(READER_FLAGS, READER_HELP)
     .option(
       '--provider <name>',
       'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
@@ -22,21 +22,15 @@ import {
   parseShard,
   runEvaluation,
   type EvalMetrics,
-  type OperatingPoint,
+  type OperatingPointMetrics,
   type OperatingPointCI95,
   type ReportSpot,
   type EvalProgress,
   type EvalStudy,
 } from '../../core/eval';
 import type { FindingsDocument } from '../../common/findings/findings-document';
-import {
-  analyzeSeries,
-  defaultModelsDir,
-  isProviderChoice,
-  loadManifest,
-  shutdownInference,
-  type ProviderChoice,
-} from '../../core/inference';
+import { analyzeSeries, loadManifest, shutdownInference, type InferenceConfig } from '../../core/inference';
+import { cliInferenceConfig } from '../config';
 import { progressBar } from '../progress';
 import { runReviewEval } from './review-labels';
 
@@ -169,18 +163,11 @@ interface Analyser {
  * model folder is reported only if some series actually needs analysing, so runs on precomputed
  * findings work without models.
  */
-async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void): Promise<Analyser> {
-  let provider: ProviderChoice | undefined;
-  if (opts.provider !== undefined) {
-    const p = opts.provider.trim().toLowerCase();
-    if (!isProviderChoice(p)) throw invalid(`unknown --provider ${opts.provider}`);
-    provider = p;
-  }
-  const modelsDir = opts.models ? resolve(opts.models) : undefined;
+async function realAnalyser(inference: InferenceConfig, onStage: (line: string) => void): Promise<Analyser> {
   let manifestError: unknown = null;
   let currentModelSha256: string | undefined;
   try {
-    currentModelSha256 = (await loadManifest(modelsDir)).detector.sha256;
+    currentModelSha256 = (await loadManifest(inference.modelsDir)).detector.sha256;
   } catch (e) {
     manifestError = e;
   }
@@ -195,9 +182,7 @@ async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void):
     const loaded = await loadSeries(study.scanned, {
       onProgress: (p) => onStage(progressBar('decoding', p.done, p.total)),
     });
-    const result = await analyzeSeries(loaded, {
-      ...(provider ? { provider } : {}),
-      ...(modelsDir ? { modelsDir } : {}),
+    const result = await analyzeSeries(loaded, inference, {
       onProgress: (p) => onStage(progressBar(p.stage, p.done, p.total)),
     });
     return result.document;
@@ -208,7 +193,7 @@ async function realAnalyser(opts: EvalOptions, onStage: (line: string) => void):
 export function summary(m: EvalMetrics, out: string): string {
   const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
   const ci = (c: [number, number] | null | undefined): string => (c ? ` (95% CI ${f(c[0])}-${f(c[1])})` : '');
-  const point = (op: OperatingPoint, cis: OperatingPointCI95 | null): string =>
+  const point = (op: OperatingPointMetrics, cis: OperatingPointCI95 | null): string =>
     `threshold ${f(op.threshold)}, recall ${f(op.recall)}${ci(cis?.recall)}, precision ${f(op.precision)}${ci(cis?.precision)}, ` +
     `F1 ${f(op.f1)}${ci(cis?.f1)}, ${f(op.fpPerScan)} FP/scan${ci(cis?.fpPerScan)} (TP ${op.tp}, FP ${op.fp}, FN ${op.fn})`;
   const t = m.trainingScans;
@@ -247,6 +232,7 @@ export function summary(m: EvalMetrics, out: string): string {
 }
 
 async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
+  const inference = cliInferenceConfig(opts);
   const bootstrapSamples = parseNumber(
     'bootstrap',
     opts.bootstrap,
@@ -282,7 +268,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
       ...(threshold !== undefined ? { threshold } : {}),
       bootstrapSamples,
       bootstrapSeed,
-      modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
+      modelInfo: await readModelEvalInfo(inference.modelsDir),
       includeTrainingScans: opts.includeTrainingScans === true,
     });
     return metrics;
@@ -358,7 +344,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
 
   const tty = process.stderr.isTTY;
   // Per-stage lines only on a terminal (overwritten in place); logs get one line per scan.
-  const analyser = await realAnalyser(opts, (line) => {
+  const analyser = await realAnalyser(inference, (line) => {
     if (tty) process.stderr.write(`\r\x1b[K${line}`);
   });
   const { evaluation } = await runEvaluation<CliStudy>({
@@ -367,7 +353,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     annotations: annotations.index,
     annotationsSha256: annotations.sha256,
     coverage,
-    modelInfo: await readModelEvalInfo(opts.models ? resolve(opts.models) : defaultModelsDir()),
+    modelInfo: await readModelEvalInfo(inference.modelsDir),
     includeTrainingScans: opts.includeTrainingScans === true,
     outDir: opts.out,
     ...(opts.overwrite ? { overwrite: true } : {}),

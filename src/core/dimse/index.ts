@@ -13,5 +13,12 @@ export { vaultReceiver, type ReceivedSeries } from './vault-receiver';
 export { toPart10 } from './part10';
 export { sendObjects, type OutgoingObject, type SendResult } from './store-scu';
 export { enqueue, readOutbox, retryOutbox, type OutboxEntry, type RetryReport } from './outbox';
-export { reportObjects } from './report-objects';
+export { reportObjects, reportObjectsOf } from './report-objects';
+export {
+  sendOrQueue,
+  sendVaultAnalysis,
+  vaultAnalysisReport,
+  type SendDelivery,
+  type StoredAnalysisReport,
+} from './send-results';
 export { loadDimseSettings, saveDimseSettings } from './settings-file';

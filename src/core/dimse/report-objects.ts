@@ -1,13 +1,26 @@
 /**
- * What goes to the PACS from a report folder: the SR (TID 1500), the parametric map when there is
- * one, and the PDF as an Encapsulated PDF in the same study.
+ * What goes to the PACS: the SR (TID 1500), the parametric map when there is one, and the PDF as
+ * an Encapsulated PDF in the same study. From a report folder (`pulmolens send <folder>`) or built
+ * in memory from a stored analysis (the workspace, `pulmolens send --vault`): nothing on disk.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
-import { buildEncapsulatedPdf, REPORT_FILES } from '../report';
+import { buildEncapsulatedPdf, buildReportFiles, REPORT_FILES, type ReportInput } from '../report';
 import type { OutgoingObject } from './store-scu';
+
+const PDF_OBJECT = 'report-pdf.dcm';
+
+function encapsulate(pdf: Uint8Array, sr: Uint8Array, where: string): OutgoingObject {
+  try {
+    return { name: PDF_OBJECT, bytes: buildEncapsulatedPdf(pdf, sr).bytes };
+  } catch (e) {
+    throw new PulmoLensError('INVALID_INPUT', `cannot wrap the PDF: ${(e as Error).message}`, {
+      path: where,
+    });
+  }
+}
 
 export async function reportObjects(dir: string): Promise<OutgoingObject[]> {
   const srPath = join(dir, REPORT_FILES.sr);
@@ -24,15 +37,21 @@ export async function reportObjects(dir: string): Promise<OutgoingObject[]> {
   if (existsSync(pmapPath))
     out.push({ name: REPORT_FILES.pmap, bytes: new Uint8Array(await readFile(pmapPath)) });
   const pdfPath = join(dir, REPORT_FILES.pdf);
-  if (existsSync(pdfPath)) {
-    try {
-      const pdf = buildEncapsulatedPdf(new Uint8Array(await readFile(pdfPath)), sr);
-      out.push({ name: 'report-pdf.dcm', bytes: pdf.bytes });
-    } catch (e) {
-      throw new PulmoLensError('INVALID_INPUT', `cannot wrap the PDF: ${(e as Error).message}`, {
-        path: pdfPath,
-      });
-    }
-  }
+  if (existsSync(pdfPath)) out.push(encapsulate(new Uint8Array(await readFile(pdfPath)), sr, pdfPath));
+  return out;
+}
+
+/** The SR, the parametric map (with a heatmap) and the Encapsulated PDF, built in memory. */
+export async function reportObjectsOf(input: ReportInput): Promise<OutgoingObject[]> {
+  const built = await buildReportFiles(input, ['sr', 'pmap', 'pdf']);
+  const bytes = (kind: 'sr' | 'pmap' | 'pdf') => {
+    const hit = built.files.find(([k]) => k === kind)?.[1];
+    return typeof hit === 'string' ? new TextEncoder().encode(hit) : hit;
+  };
+  const sr = bytes('sr')!;
+  const pmap = bytes('pmap');
+  const out: OutgoingObject[] = [{ name: REPORT_FILES.sr, bytes: sr }];
+  if (pmap) out.push({ name: REPORT_FILES.pmap, bytes: pmap });
+  out.push(encapsulate(bytes('pdf')!, sr, REPORT_FILES.pdf));
   return out;
 }

@@ -6,11 +6,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
-
-export interface OutputFile {
-  name: string;
-  data: string | Uint8Array;
-}
+import type { OutputFile } from '../io/safe-writer';
 
 let counter = 0;
 

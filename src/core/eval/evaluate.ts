@@ -23,7 +23,7 @@ import {
   FROC_FP_RATES,
   TUNED_LABEL,
   type EvalMetrics,
-  type OperatingPoint,
+  type OperatingPointMetrics,
   type OperatingPointCI95,
   type OperatingPointSource,
   type PerScanMetrics,
@@ -141,7 +141,7 @@ function operatingPointIntervals(
   seed: number,
 ): OperatingPointCI95 {
   const tallies = talliesAt(cohort, threshold);
-  const at = (w: Float64Array): OperatingPoint => weightedPoint(tallies, w, threshold);
+  const at = (w: Float64Array): OperatingPointMetrics => weightedPoint(tallies, w, threshold);
   return bootstrapScans(
     cohort.scans,
     {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PulmoLensError } from '../../common/errors';
 import type { Finding, FindingsDocument } from '../../common/findings/findings-document';
-import type { Candidate } from '../../common/eval';
+import type { ScoredCandidate } from '../../common/eval';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const scoredFinding = z.looseObject({
@@ -64,13 +64,13 @@ const NODULE_TYPES = new Set(['solid', 'part-solid', 'ground-glass']);
  * The scored candidates: the findings, plus the `candidates` below the operating threshold that
  * model contract v2 keeps in findings.json (FROC needs them all). Measurements ride along where given.
  */
-export function candidatesOf(doc: FindingsDocument): Candidate[] {
+export function candidatesOf(doc: FindingsDocument): ScoredCandidate[] {
   const extra = (doc as { candidates?: unknown }).candidates;
   const below = Array.isArray(extra) ? extra.filter((c) => scoredFinding.safeParse(c).success) : [];
   return [...doc.findings, ...(below as Partial<Finding>[])].map((f) => {
-    const c: Candidate = {
+    const c: ScoredCandidate = {
       id: f.id as string,
-      centerLps: f.centerLps as Candidate['centerLps'],
+      centerLps: f.centerLps as ScoredCandidate['centerLps'],
       probability: f.probability as number,
     };
     if (typeof f.diameterMm === 'number' && Number.isFinite(f.diameterMm)) c.diameterMm = f.diameterMm;

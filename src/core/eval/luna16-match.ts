@@ -8,7 +8,13 @@
  * A candidate that is the best hit on two overlapping nodules is a TP for both, as in the script.
  */
 import type { Vec3 } from '../../common/volume';
-import type { Candidate, MatchedCandidate, NoduleOutcome, ScanMatch, ScanRecord } from '../../common/eval';
+import type {
+  ScoredCandidate,
+  MatchedCandidate,
+  NoduleOutcome,
+  ScanMatch,
+  ScanRecord,
+} from '../../common/eval';
 
 /** LUNA16's stand-in diameter for excluded marks that have none. */
 export const EXCLUDED_DEFAULT_DIAMETER_MM = 10;
@@ -43,15 +49,15 @@ export function matchScan(record: ScanRecord): ScanMatch {
     const r2 = (nodule.diameterMm / 2) ** 2;
     let best = -1;
     for (let c = 0; c < candidates.length; c++) {
-      const cand = candidates[c] as Candidate;
+      const cand = candidates[c] as ScoredCandidate;
       const d2 = distanceSquared(cand.centerLps, nodule.centerLps);
       if (d2 >= r2) continue;
       noduleHits[c]?.push({ markId: nodule.id, d2 });
       // Strict '>' keeps the first listed among equally probable hits: deterministic.
-      if (best < 0 || cand.probability > (candidates[best] as Candidate).probability) best = c;
+      if (best < 0 || cand.probability > (candidates[best] as ScoredCandidate).probability) best = c;
     }
     if (best < 0) return { nodule, detectedProbability: null, candidateId: null };
-    const winner = candidates[best] as Candidate;
+    const winner = candidates[best] as ScoredCandidate;
     tpOf[best]?.push({ noduleId: nodule.id, d2: distanceSquared(winner.centerLps, nodule.centerLps) });
     return { nodule, detectedProbability: winner.probability, candidateId: winner.id };
   });
@@ -59,7 +65,7 @@ export function matchScan(record: ScanRecord): ScanMatch {
   for (const mark of excluded) {
     const r2 = ((mark.diameterMm ?? EXCLUDED_DEFAULT_DIAMETER_MM) / 2) ** 2;
     for (let c = 0; c < candidates.length; c++) {
-      const d2 = distanceSquared((candidates[c] as Candidate).centerLps, mark.centerLps);
+      const d2 = distanceSquared((candidates[c] as ScoredCandidate).centerLps, mark.centerLps);
       if (d2 < r2) excludedHits[c]?.push({ markId: mark.id, d2 });
     }
   }

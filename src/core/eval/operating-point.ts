@@ -4,7 +4,7 @@
  * marks for the same F1), reported so that it can be fixed for a later run.
  */
 import type { ScoredCohort, ScoreEntry } from './froc';
-import type { OperatingPoint } from '../../common/eval';
+import type { OperatingPointMetrics } from '../../common/eval';
 
 function lesionCount(cohort: ScoredCohort): number {
   return cohort.lesionsPerScan.reduce((a, b) => a + b, 0);
@@ -16,7 +16,7 @@ export function pointAt(
   lesions: number,
   scans: number,
   threshold: number | null,
-): OperatingPoint {
+): OperatingPointMetrics {
   const fn = lesions - tp;
   const recall = lesions > 0 ? tp / lesions : null;
   const precision = tp + fp > 0 ? tp / (tp + fp) : null;
@@ -24,7 +24,7 @@ export function pointAt(
   return { threshold, recall, precision, f1, fpPerScan: scans > 0 ? fp / scans : 0, tp, fp, fn };
 }
 
-export function operatingPointAt(cohort: ScoredCohort, threshold: number): OperatingPoint {
+export function operatingPointAt(cohort: ScoredCohort, threshold: number): OperatingPointMetrics {
   let tp = 0;
   let fp = 0;
   for (const e of cohort.entries) {
@@ -35,7 +35,7 @@ export function operatingPointAt(cohort: ScoredCohort, threshold: number): Opera
   return pointAt(tp, fp, lesionCount(cohort), cohort.scans, threshold);
 }
 
-export function bestF1OperatingPoint(cohort: ScoredCohort): OperatingPoint {
+export function bestF1OperatingPoint(cohort: ScoredCohort): OperatingPointMetrics {
   const lesions = lesionCount(cohort);
   let best = pointAt(0, 0, lesions, cohort.scans, null);
   let tp = 0;
@@ -80,7 +80,7 @@ export function weightedPoint(
   t: ScanTallies,
   weights: Float64Array,
   threshold: number | null,
-): OperatingPoint {
+): OperatingPointMetrics {
   let tp = 0;
   let fp = 0;
   let lesions = 0;

@@ -4,7 +4,7 @@
  * the exact value). No script runs and nothing is fetched: the plots are inline SVG, key images
  * are PNG data URIs, and metrics.json itself is embedded as inert JSON.
  */
-import type { EvalMetrics, OperatingPoint, SubgroupRow } from '../../common/eval';
+import type { EvalMetrics, OperatingPointMetrics, SubgroupRow } from '../../common/eval';
 import type { ReportSpot } from './report-spots';
 
 export interface ReportInputs {
@@ -32,7 +32,7 @@ function ci(path: string, c: [number, number] | null | undefined): string {
     : '<td>–</td>';
 }
 
-function pointRows(path: string, op: OperatingPoint, cis: EvalMetrics['operatingPointCI95']): string {
+function pointRows(path: string, op: OperatingPointMetrics, cis: EvalMetrics['operatingPointCI95']): string {
   const ciOf = (k: 'recall' | 'precision' | 'f1' | 'fpPerScan'): string =>
     cis ? ci(`operatingPointCI95.${k}`, cis[k]) : '<td>–</td>';
   return [

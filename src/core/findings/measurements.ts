@@ -1,4 +1,4 @@
-import type { Vec3, Volume } from '../volume/volume';
+import type { Vec3, Volume } from '../../common/volume';
 
 /**
  * A binary segmentation stored on a box of the volume grid: voxel (a, b, c) of the box is voxel

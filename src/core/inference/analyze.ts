@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LoadedSeries, Progress } from '../dicom/types';
-import { PulmoLensError } from '../errors';
-import type { Volume } from '../volume/volume';
+import { PulmoLensError } from '../../common/errors';
+import type { Volume } from '../../common/volume';
+import type { InferenceConfig, ModelChoice } from './config';
 import { runAnalysis, type AnalysisResult, type AnalyzeOptions, type SeriesHeader } from './pipeline';
-import type { RunRequest, WorkerReply } from './worker-protocol';
+import { setOrtVerbose } from './providers';
+import type { InferenceWorkerData, RunRequest, WorkerReply } from './worker-protocol';
 
 export interface AnalyzeSeriesOptions extends AnalyzeOptions {
   signal?: AbortSignal;
@@ -23,24 +25,27 @@ export interface AnalyzableSeries {
 /**
  * Runs the whole nodule pipeline on a loaded series in a worker thread: detection heatmap,
  * candidates, characterization, measurements, Brock, Lung-RADS, Fleischner. Progress arrives via
- * onProgress; aborting the signal cancels (rejects with CANCELLED).
+ * onProgress; aborting the signal cancels (rejects with CANCELLED). `config` comes from the entry point.
  */
 export async function analyzeSeries(
   loaded: AnalyzableSeries | LoadedSeries,
+  config: InferenceConfig,
   opts: AnalyzeSeriesOptions = {},
 ): Promise<AnalysisResult> {
   const { signal, onProgress, inProcess, ...options } = opts;
   const header = pickHeader(loaded.series.metadata);
+  const models: ModelChoice = { modelsDir: config.modelsDir, provider: config.provider };
   if (signal?.aborted) throw cancelled();
   if (inProcess) {
-    return runAnalysis(loaded.volume, header, options, {
+    setOrtVerbose(config.ortVerbose);
+    return runAnalysis(loaded.volume, header, models, options, {
       onProgress,
       checkCancelled: () => {
         if (signal?.aborted) throw cancelled();
       },
     });
   }
-  return inferenceWorker().run(loaded.volume, header, options, signal, onProgress);
+  return inferenceWorker(config).run(loaded.volume, header, models, options, signal, onProgress);
 }
 
 function pickHeader(m: SeriesHeader): SeriesHeader {
@@ -58,22 +63,23 @@ function cancelled(): PulmoLensError {
 }
 
 /**
- * Starts the worker entry next to this module. From a build that is worker.js; from TypeScript
- * sources (tsx, vitest) a tiny bootstrap registers tsx's loader inside the worker first and then
- * imports worker.ts (`--import tsx` in execArgv is not honoured by Node 20 workers).
+ * Starts the worker: the config's built entry (a bundled app), else the entry next to this module.
+ * From a build that is worker.js; from TypeScript sources (tsx, vitest) a tiny bootstrap registers
+ * tsx's loader inside the worker first and then imports worker.ts (`--import tsx` in execArgv is
+ * not honoured by Node 20 workers).
  */
-function spawnWorker(): Worker {
-  // A bundled app (electron-vite) points this at its built worker entry.
-  const built = process.env.PULMOLENS_INFERENCE_WORKER;
-  if (built) return new Worker(built);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+function spawnWorker(config: InferenceConfig): Worker {
+  const workerData: InferenceWorkerData = { ortVerbose: config.ortVerbose };
+  if (config.workerEntry) return new Worker(config.workerEntry, { workerData });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
   const entry = new URL('./worker.ts', import.meta.url).href;
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
     /\.cjs$/,
     '.mjs',
   );
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, workerData });
 }
 
 interface Job {
@@ -88,13 +94,14 @@ interface Job {
  * process can exit; jobs run one at a time in the worker's own queue.
  */
 class InferenceWorker {
+  constructor(private readonly config: InferenceConfig) {}
   private worker: Worker | null = null;
   private jobs = new Map<number, Job>();
   private nextId = 1;
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const w = spawnWorker();
+    const w = spawnWorker(this.config);
     w.on('message', (r: WorkerReply) => this.onReply(r));
     w.on('error', (e) => this.failAll(e));
     w.on('exit', (code) => {
@@ -109,6 +116,7 @@ class InferenceWorker {
   run(
     volume: Volume,
     header: SeriesHeader,
+    models: ModelChoice,
     options: AnalyzeOptions,
     signal: AbortSignal | undefined,
     onProgress: ((p: Progress) => void) | undefined,
@@ -135,7 +143,15 @@ class InferenceWorker {
         };
       this.jobs.set(id, { id, resolve: settle(resolve), reject: settle(reject), onProgress });
       w.ref();
-      const msg: RunRequest = { type: 'run', id, volume: plainVolume(volume), header, options, cancel };
+      const msg: RunRequest = {
+        type: 'run',
+        id,
+        volume: plainVolume(volume),
+        header,
+        models,
+        options,
+        cancel,
+      };
       w.postMessage(msg);
     });
   }
@@ -175,15 +191,24 @@ function plainVolume(v: Volume): Volume {
   return { dims: v.dims, spacingMm: v.spacingMm, originLps: v.originLps, direction: v.direction, hu: v.hu };
 }
 
-let shared: InferenceWorker | null = null;
-function inferenceWorker(): InferenceWorker {
-  shared ??= new InferenceWorker();
-  return shared;
+/**
+ * One worker per thread configuration (entry and log level; a process has one). The models and
+ * provider travel with each job, and the worker keeps one runtime per choice.
+ */
+const workers = new Map<string, InferenceWorker>();
+function inferenceWorker(config: InferenceConfig): InferenceWorker {
+  const key = JSON.stringify([config.workerEntry, config.ortVerbose]);
+  let w = workers.get(key);
+  if (!w) {
+    w = new InferenceWorker(config);
+    workers.set(key, w);
+  }
+  return w;
 }
 
-/** Stops the worker (app quit, end of a test file); the next analysis starts a fresh one. */
+/** Stops the workers (app quit, end of a test file); the next analysis starts a fresh one. */
 export async function shutdownInference(): Promise<void> {
-  const w = shared;
-  shared = null;
-  if (w) await w.terminate();
+  const all = [...workers.values()];
+  workers.clear();
+  for (const w of all) await w.terminate();
 }

@@ -1,4 +1,4 @@
-import type { Vec3, Volume } from '../volume/volume';
+import type { Vec3, Volume } from '../../common/volume';
 import { axisTable } from './grid';
 
 /**

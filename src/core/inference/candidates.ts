@@ -1,6 +1,6 @@
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 
-export interface Candidate {
+export interface HeatmapCandidate {
   /** Probability-weighted centroid of the candidate's region, in grid voxels. */
   centre: Vec3;
   /** Peak probability. */
@@ -24,7 +24,7 @@ export interface CandidateOptions {
  * strongest first; each claims its region (connected voxels >= half its peak, within maxRadius)
  * and any weaker maximum inside that region or within the region's radius + 2 mm is merged into it.
  */
-export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOptions): Candidate[] {
+export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOptions): HeatmapCandidate[] {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const [sx, sy, sz] = opts.spacingMm;
@@ -62,7 +62,7 @@ export function findCandidates(prob: Float32Array, dims: Vec3, opts: CandidateOp
 
   // Each kept candidate owns a box around its peak with a mask of the voxels it claimed.
   const kept: Array<
-    Candidate & { peakAt: Vec3; radiusMm: number; box: Vec3; size: Vec3; claimed: Uint8Array }
+    HeatmapCandidate & { peakAt: Vec3; radiusMm: number; box: Vec3; size: Vec3; claimed: Uint8Array }
   > = [];
   const maxR = opts.maxRadiusMm ?? 20;
   const rx = Math.ceil(maxR / sx);

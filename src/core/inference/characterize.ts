@@ -1,6 +1,6 @@
 /** Stage 2: the characterizer on every stage-1 candidate, in batches. */
-import type { NoduleType } from '../findings/findings-document';
-import type { Vec3, Volume } from '../volume/volume';
+import type { NoduleType } from '../../common/findings/findings-document';
+import type { Vec3, Volume } from '../../common/volume';
 import { cubeValues, extractCandidateCubes } from './cubes';
 import type { ModelRuntime } from './runtime';
 

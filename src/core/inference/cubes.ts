@@ -1,4 +1,4 @@
-import type { Vec3, Volume } from '../volume/volume';
+import type { Vec3, Volume } from '../../common/volume';
 
 /**
  * The characterizer's input: a cube of cubeSize voxels at spacingMm around a centre (continuous

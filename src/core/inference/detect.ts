@@ -1,6 +1,6 @@
 /** The 3D U-Net on the whole scan: sliding-window probability on the model grid, and on the CT grid. */
-import type { Volume, VolumeGeometry } from '../volume/volume';
-import { axisTable, huScaler, resampleSlab, type Grid } from './grid';
+import type { Volume, VolumeGeometry } from '../../common/volume';
+import { axisTable, huScaler, resampleSlab, type ResampleGrid } from './grid';
 import type { ModelRuntime } from './runtime';
 import { coverage, gaussianWeights, tileStarts } from './sliding-window';
 
@@ -16,8 +16,8 @@ export interface Heatmap extends VolumeGeometry {
  */
 export async function detectHeatmap(
   volume: Volume,
-  grid: Grid,
-  coarse: Grid,
+  grid: ResampleGrid,
+  coarse: ResampleGrid,
   mask: Uint8Array,
   rt: ModelRuntime,
   overlap: number,
@@ -116,7 +116,7 @@ export async function detectHeatmap(
 }
 
 /** Trilinear resampling of the model-grid probability onto the volume grid, as bytes (p * 255). */
-export function mapBack(prob: Float32Array, grid: Grid, volume: Volume): Heatmap {
+export function mapBack(prob: Float32Array, grid: ResampleGrid, volume: Volume): Heatmap {
   const [vx, vy, vz] = volume.dims;
   const [gx, gy, gz] = grid.dims;
   const inv = (a: 0 | 1 | 2) => 1 / grid.step[a];

@@ -1,4 +1,4 @@
-import type { Vec3, VolumeGeometry } from '../volume/volume';
+import type { Vec3, VolumeGeometry } from '../../common/volume';
 
 /**
  * A regular grid laid over a volume's voxel grid with the same axes and the same first voxel
@@ -6,12 +6,12 @@ import type { Vec3, VolumeGeometry } from '../volume/volume';
  * Resampling to a model spacing only scales the index axes, so world coordinates follow from
  * the volume's own voxelToWorld.
  */
-export interface Grid {
+export interface ResampleGrid {
   dims: Vec3;
   step: Vec3;
 }
 
-export function gridFor(volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'>, spacingMm: Vec3): Grid {
+export function gridFor(volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'>, spacingMm: Vec3): ResampleGrid {
   const dims = [0, 0, 0] as Vec3;
   const step = [0, 0, 0] as Vec3;
   for (let a = 0; a < 3; a++) {
@@ -22,12 +22,12 @@ export function gridFor(volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'>, spac
 }
 
 /** Grid voxel -> continuous volume voxel. */
-export function gridToVolume(g: Grid, p: Vec3): Vec3 {
+export function gridToVolume(g: ResampleGrid, p: Vec3): Vec3 {
   return [p[0] * g.step[0], p[1] * g.step[1], p[2] * g.step[2]];
 }
 
 /** Continuous volume voxel -> continuous grid voxel. */
-export function volumeToGrid(g: Grid, v: Vec3): Vec3 {
+export function volumeToGrid(g: ResampleGrid, v: Vec3): Vec3 {
   return [v[0] / g.step[0], v[1] / g.step[1], v[2] / g.step[2]];
 }
 
@@ -63,7 +63,7 @@ type Source = ArrayLike<number>;
 export function resampleSlab(
   src: Source,
   srcDims: Vec3,
-  grid: Grid,
+  grid: ResampleGrid,
   z0: number,
   z1: number,
   out: Float32Array,

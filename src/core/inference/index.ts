@@ -15,7 +15,18 @@ export {
   type SeriesHeader,
 } from './pipeline';
 export {
-  defaultModelsDir,
+  EXECUTION_PROVIDERS,
+  inferenceConfig,
+  inferenceEnvOverrides,
+  isProviderChoice,
+  parseProviderChoice,
+  shippedModelsDir,
+  type ExecutionProviderName,
+  type InferenceConfig,
+  type ModelChoice,
+  type ProviderChoice,
+} from './config';
+export {
   loadManifest,
   readVerifiedModel,
   sha256Hex,
@@ -23,14 +34,7 @@ export {
   type DetectorSpec,
   type ModelManifest,
 } from './manifest';
-export {
-  EXECUTION_PROVIDERS,
-  isProviderChoice,
-  providerOrder,
-  type ExecutionProviderName,
-  type ProviderAttempt,
-  type ProviderChoice,
-} from './providers';
+export { providerOrder, type ProviderAttempt } from './providers';
 export { getRuntime, releaseRuntimes } from './runtime';
 export { encodeNifti, heatmapToNifti } from './nifti';
 export { heatmapMontage, hottestSlices } from './montage';

@@ -1,5 +1,5 @@
-import { voxelToWorld, type Vec3, type VolumeGeometry } from '../volume/volume';
-import { gridFor, resampleSlab, type Grid } from './grid';
+import { voxelToWorld, type Vec3, type VolumeGeometry } from '../../common/volume';
+import { gridFor, resampleSlab, type ResampleGrid } from './grid';
 import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
 
 export interface LungMaskOptions {
@@ -77,7 +77,7 @@ export function lungMaskFromHu(
  */
 export function lungHeightRange(
   mask: Uint8Array,
-  coarse: Grid,
+  coarse: ResampleGrid,
   volume: VolumeGeometry,
 ): { lo: number; hi: number } {
   const [cx, cy, cz] = coarse.dims;
@@ -114,7 +114,7 @@ export function lungHeightRange(
 export function coarseLungMask(
   volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'> & { hu: Int16Array },
   spacingMm: Vec3,
-): { coarse: Grid; lung: LungMask } {
+): { coarse: ResampleGrid; lung: LungMask } {
   const coarse = gridFor(volume, spacingMm);
   const hu = resampleSlab(
     volume.hu,

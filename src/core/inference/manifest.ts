@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 
 /** models/manifest.json, as models/manifest.schema.md defines it (unknown keys are kept, not checked). */
 const positive3 = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
@@ -76,7 +75,7 @@ export type CharacterizerSpec = z.infer<typeof characterizerSpec> & {
   inputs: CubeInput[];
 };
 export type ModelSpec = DetectorSpec | CharacterizerSpec;
-export type OperatingPoint = z.infer<typeof operatingPoint>;
+export type ModelOperatingPoint = z.infer<typeof operatingPoint>;
 
 /**
  * The finding threshold on p_nodule used when the manifest has no operatingPoint (the v1 models,
@@ -91,21 +90,11 @@ export interface ModelManifest {
   detector: DetectorSpec;
   characterizer: CharacterizerSpec;
   /** From the manifest, or the documented fallback (source: 'fallback'). */
-  operatingPoint: OperatingPoint & { source: 'manifest' | 'fallback' };
+  operatingPoint: ModelOperatingPoint & { source: 'manifest' | 'fallback' };
   trainingSeriesUids: string[];
 }
 
-/**
- * The models folder: an explicit option, else PULMOLENS_MODELS_DIR, else `models/` at the root of
- * the source tree (this file lives in src/core/inference/).
- */
-export function defaultModelsDir(): string {
-  const env = process.env.PULMOLENS_MODELS_DIR;
-  if (env) return resolve(env);
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
-}
-
-export async function loadManifest(dir: string = defaultModelsDir()): Promise<ModelManifest> {
+export async function loadManifest(dir: string): Promise<ModelManifest> {
   const path = join(dir, 'manifest.json');
   let text: string;
   try {

@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import type { Volume } from '../volume/volume';
+import type { Volume } from '../../common/volume';
 import type { Heatmap } from './pipeline';
 
 /** The axial slices with the most heat (sum of probability), at least `gap` slices apart. */

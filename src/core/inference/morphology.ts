@@ -1,4 +1,4 @@
-import type { Vec3 } from '../volume/volume';
+import type { Vec3 } from '../../common/volume';
 
 /** Binary 3D masks on an x-fastest grid: small, allocation-light building blocks for the lung mask. */
 

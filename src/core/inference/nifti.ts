@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { VolumeGeometry } from '../volume/volume';
+import type { VolumeGeometry } from '../../common/volume';
 import type { Heatmap } from './pipeline';
 
 /**

@@ -5,17 +5,18 @@
  * and the clinical rules (findings/assemble.ts).
  */
 import type { Progress, SeriesMetadata } from '../dicom/types';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { assembleFindings, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
-import type { BelowThresholdCandidate, FindingsDocument } from '../findings/findings-document';
+import type { BelowThresholdCandidate, FindingsDocument } from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
-import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../volume/volume';
+import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
 import { lungHeightRange } from './lung-mask';
-import { SCORE_PEAK_X_P_NODULE, type OperatingPoint } from './manifest';
-import type { ProviderAttempt, ProviderChoice } from './providers';
+import { SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
+import type { ModelChoice } from './config';
+import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
 import { segmentCandidate } from './segment';
 import { DEFAULT_UNET_THRESHOLD, runStage1, type Stage1Candidate } from './stage1';
@@ -24,12 +25,9 @@ export type { ClinicalInputs } from '../findings/assemble';
 export type { Heatmap } from './detect';
 
 export interface AnalyzeOptions {
-  provider?: ProviderChoice;
   /** Lowest U-Net peak probability that makes a stage-1 candidate (default 0.1). */
   threshold?: number;
   clinical?: ClinicalInputs;
-  /** Folder with manifest.json and the models (default: models/ or PULMOLENS_MODELS_DIR). */
-  modelsDir?: string;
   /** Most U-Net candidates (default 200). */
   maxCandidates?: number;
   /**
@@ -78,7 +76,11 @@ const round = (v: number, d: number) => {
  * candidates (only those carry a peak; blob-only candidates score 0). A manifest without an
  * operatingPoint (older v1 manifests) scores like v1 with the fallback threshold.
  */
-export function candidateScore(c: Stage1Candidate, ch: Character, op: Pick<OperatingPoint, 'score'>): number {
+export function candidateScore(
+  c: Stage1Candidate,
+  ch: Character,
+  op: Pick<ModelOperatingPoint, 'score'>,
+): number {
   return op.score === SCORE_PEAK_X_P_NODULE ? (c.unetScore ?? 0) * ch.pNodule : ch.pNodule;
 }
 
@@ -86,6 +88,7 @@ export function candidateScore(c: Stage1Candidate, ch: Character, op: Pick<Opera
 export async function runAnalysis(
   volume: Volume,
   header: SeriesHeader,
+  models: ModelChoice,
   opts: AnalyzeOptions = {},
   ctx: PipelineContext = {},
 ): Promise<AnalysisResult> {
@@ -116,7 +119,7 @@ export async function runAnalysis(
   }
 
   progress('loading models', 0, 1);
-  const rt = await getRuntime(opts.modelsDir, opts.provider);
+  const rt = await getRuntime(models.modelsDir, models.provider);
   const det = rt.manifest.detector;
   const op = rt.manifest.operatingPoint;
   lap('loadModels');
@@ -277,4 +280,4 @@ export async function runAnalysis(
   };
 }
 
-export type { OperatingPoint };
+export type { ModelOperatingPoint };

@@ -1,44 +1,30 @@
 import * as ort from 'onnxruntime-node';
-import { PulmoLensError } from '../errors';
-
-export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
-export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
-/** 'auto' tries the platform's GPU providers first, then the CPU. */
-export type ProviderChoice = ExecutionProviderName | 'auto';
-
-export function isProviderChoice(s: string): s is ProviderChoice {
-  return s === 'auto' || (EXECUTION_PROVIDERS as readonly string[]).includes(s);
-}
+import { PulmoLensError } from '../../common/errors';
+import type { ExecutionProviderName, ProviderChoice } from './config';
 
 /**
- * The order to try providers in. A forced provider (the option, else PULMOLENS_EP) is tried alone
- * and then the CPU, because onnxruntime does not fall back when a provider fails to initialise.
+ * The order to try providers in. A forced provider is tried alone and then the CPU, because
+ * onnxruntime does not fall back when a provider fails to initialise.
  */
 export function providerOrder(
-  choice: ProviderChoice | undefined,
+  choice: ProviderChoice,
   platform: NodeJS.Platform = process.platform,
-  env: string | undefined = process.env.PULMOLENS_EP,
 ): ExecutionProviderName[] {
-  let wanted: ProviderChoice = choice ?? 'auto';
-  if (choice === undefined && env) {
-    const e = env.trim().toLowerCase();
-    if (!isProviderChoice(e)) {
-      throw new PulmoLensError(
-        'INVALID_INPUT',
-        `PULMOLENS_EP=${env} is not one of auto, ${EXECUTION_PROVIDERS.join(', ')}`,
-      );
-    }
-    wanted = e;
-  }
-  if (wanted !== 'auto') return wanted === 'cpu' ? ['cpu'] : [wanted, 'cpu'];
+  if (choice !== 'auto') return choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
   if (platform === 'win32') return ['dml', 'webgpu', 'cpu'];
   if (platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
   return ['cuda', 'tensorrt', 'webgpu', 'cpu'];
 }
 
-// Failed GPU attempts are expected and reported by openSession; onnxruntime's process-wide logger
-// would otherwise print them as errors before any session option applies.
-if (!process.env.PULMOLENS_ORT_VERBOSE) ort.env.logLevel = 'fatal';
+/**
+ * Failed GPU attempts are expected and reported by openSession; onnxruntime's process-wide logger
+ * would otherwise print them as errors before any session option applies. It reads the level once,
+ * at the first session of the thread, so entry points set it before any model opens.
+ */
+export function setOrtVerbose(verbose: boolean): void {
+  ort.env.logLevel = verbose ? 'warning' : 'fatal';
+}
+setOrtVerbose(false);
 
 export interface ProviderAttempt {
   provider: ExecutionProviderName;

@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import { PulmoLensError } from '../errors';
+import { PulmoLensError } from '../../common/errors';
 import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
-import { openSession, providerOrder, type OpenedSession, type ProviderChoice } from './providers';
+import type { ProviderChoice } from './config';
+import { openSession, providerOrder, type OpenedSession } from './providers';
 
 export interface CharacterizerOutput {
   /** [n] */
@@ -34,10 +35,7 @@ function modelError(label: string, e: unknown): PulmoLensError {
   );
 }
 
-async function createRuntime(
-  manifest: ModelManifest,
-  choice: ProviderChoice | undefined,
-): Promise<ModelRuntime> {
+async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): Promise<ModelRuntime> {
   const order = providerOrder(choice);
   const d = manifest.detector;
   const c = manifest.characterizer;
@@ -124,10 +122,7 @@ const runtimes = new Map<string, Promise<ModelRuntime>>();
  * The runtime for a models folder and provider choice, created once per process (per worker) and
  * reused. The key holds the manifest's hashes, so shipping new models opens new sessions.
  */
-export async function getRuntime(
-  modelsDir: string | undefined,
-  choice: ProviderChoice | undefined,
-): Promise<ModelRuntime> {
+export async function getRuntime(modelsDir: string, choice: ProviderChoice = 'auto'): Promise<ModelRuntime> {
   const manifest = await loadManifest(modelsDir);
   const key = [
     manifest.dir,

@@ -4,9 +4,9 @@
  * blocks whose loss lowers the score most are what drove it. The cube arithmetic is pure; only
  * `characterizerSaliency` runs the model (the same verified runtime as the pipeline).
  */
-import type { Vec3, Volume } from '../volume/volume';
+import type { Vec3, Volume } from '../../common/volume';
 import { cubeValues, extractCandidateCubes } from './cubes';
-import type { ProviderChoice } from './providers';
+import type { ModelChoice } from './config';
 import { getRuntime } from './runtime';
 
 /** Cube dims [z, y, x] (index z*ny*nx + y*nx + x, as extractCube writes it). */
@@ -92,9 +92,10 @@ export const SALIENCY_BLOCK = 8;
 export async function characterizerSaliency(
   volume: Volume,
   centreVoxel: Vec3,
-  opts: { modelsDir?: string; provider?: ProviderChoice; block?: number } = {},
+  models: ModelChoice,
+  opts: { block?: number } = {},
 ): Promise<CubeSaliency> {
-  const rt = await getRuntime(opts.modelsDir, opts.provider);
+  const rt = await getRuntime(models.modelsDir, models.provider);
   const c = rt.manifest.characterizer;
   const size = [...c.inputs[0]!.cubeSize] as [number, number, number];
   const per = size[0] * size[1] * size[2];

@@ -1,6 +1,6 @@
 import type { MaskRegion } from '../findings/measurements';
-import type { NoduleType } from '../findings/findings-document';
-import type { Vec3, Volume } from '../volume/volume';
+import type { NoduleType } from '../../common/findings/findings-document';
+import type { Vec3, Volume } from '../../common/volume';
 
 export interface SegmentOptions {
   /** Candidate centre in continuous volume voxels. */

@@ -4,15 +4,14 @@
  * inside the HU lung mask. The runtime pipeline and training/mine_candidates.ts both call
  * `runStage1`, so training sees exactly the candidates the app makes.
  */
-import type { Vec3, Volume } from '../volume/volume';
+import type { CandidateSource } from '../../common/findings/findings-document';
+import type { Vec3, Volume } from '../../common/volume';
 import { detectBlobs, type BlobCandidate } from './blobs';
-import { findCandidates, type Candidate } from './candidates';
+import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
-import { gridFor, gridToVolume, type Grid } from './grid';
+import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
-
-export type CandidateSource = 'blob' | 'unet' | 'both';
 
 export interface Stage1Candidate {
   /** Continuous volume voxel (i, j, k): the blob peak when the blob detector found it. */
@@ -44,13 +43,13 @@ export interface Stage1Options {
 
 export interface Stage1Result {
   /** The detector's grid (model spacing) and the lung mask's grid (twice as coarse). */
-  grid: Grid;
-  coarse: Grid;
+  grid: ResampleGrid;
+  coarse: ResampleGrid;
   lung: LungMask;
   heatmap: Heatmap;
   candidates: Stage1Candidate[];
   /** U-Net candidates as findCandidates made them (model grid), for diagnostics. */
-  unet: Candidate[];
+  unet: HeatmapCandidate[];
   blobs: BlobCandidate[];
 }
 
@@ -147,7 +146,7 @@ export function selectBlobs(blobs: BlobCandidate[], quota: (scaleMm: number) => 
  */
 export function unionCandidates(
   blobs: BlobCandidate[],
-  unet: Candidate[],
+  unet: HeatmapCandidate[],
   spacingMm: Vec3,
 ): Stage1Candidate[] {
   const out: Stage1Candidate[] = blobs.map((b) => ({

@@ -1,7 +1,13 @@
 import type { Progress } from '../dicom/types';
-import type { ErrorCode } from '../errors';
-import type { Volume } from '../volume/volume';
+import type { ErrorCode } from '../../common/errors';
+import type { Volume } from '../../common/volume';
+import type { ModelChoice } from './config';
 import type { AnalysisResult, AnalyzeOptions, SeriesHeader } from './pipeline';
+
+/** What the worker thread needs before its first job (the rest of the InferenceConfig comes per job). */
+export interface InferenceWorkerData {
+  ortVerbose: boolean;
+}
 
 /** Messages between analyzeSeries (caller thread) and the inference worker. */
 export interface RunRequest {
@@ -9,6 +15,7 @@ export interface RunRequest {
   id: number;
   volume: Volume;
   header: SeriesHeader;
+  models: ModelChoice;
   options: AnalyzeOptions;
   /** Int32 flag, set to 1 by the caller to cancel; shared so a busy worker sees it at once. */
   cancel: SharedArrayBuffer;

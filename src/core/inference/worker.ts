@@ -2,13 +2,15 @@
  * Inference worker thread: runs the pipeline away from the Electron main process (and the CLI's
  * event loop). Model sessions live here and are reused from one scan to the next.
  */
-import { parentPort } from 'node:worker_threads';
-import { PulmoLensError } from '../errors';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PulmoLensError } from '../../common/errors';
 import { runAnalysis } from './pipeline';
-import type { RunRequest, WorkerReply } from './worker-protocol';
+import { setOrtVerbose } from './providers';
+import type { InferenceWorkerData, RunRequest, WorkerReply } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
+setOrtVerbose((workerData as InferenceWorkerData | null)?.ortVerbose === true);
 
 let queue = Promise.resolve();
 
@@ -21,7 +23,7 @@ async function run(msg: RunRequest): Promise<void> {
   const flag = new Int32Array(msg.cancel);
   const post = (r: WorkerReply, transfer: ArrayBuffer[] = []) => port!.postMessage(r, transfer);
   try {
-    const result = await runAnalysis(msg.volume, msg.header, msg.options, {
+    const result = await runAnalysis(msg.volume, msg.header, msg.models, msg.options, {
       onProgress: (progress) => post({ type: 'progress', id: msg.id, progress }),
       checkCancelled: () => {
         if (Atomics.load(flag, 0) !== 0) throw new PulmoLensError('CANCELLED', 'analysis cancelled');

@@ -47,24 +47,47 @@ export async function writeReportBundle(
   const writer = opts.writer ?? new OutputWriter(opts);
   // Refuse before the (slow) PDF is built when a file the user did not let us replace is there.
   await writer.checkFree([...wanted].map((k) => join(dir, REPORT_FILES[k])));
+  const built = await buildReportFiles(input, [...wanted]);
+  const written = await writer.writeFiles(
+    dir,
+    built.files.map(([kind, data]) => ({ name: REPORT_FILES[kind], data })),
+  );
+  const paths: ReportBundle['paths'] = {};
+  for (const [i, [kind]] of built.files.entries()) paths[kind] = written[i]!;
+  return {
+    dir,
+    paths,
+    content: built.content,
+    ...(built.srSopInstanceUid ? { srSopInstanceUid: built.srSopInstanceUid } : {}),
+    ...(built.pmapSopInstanceUid ? { pmapSopInstanceUid: built.pmapSopInstanceUid } : {}),
+  };
+}
+
+export interface BuiltReport {
+  /** The formats built, in memory (pmap absent when there was no heatmap). */
+  files: Array<[ReportFormat, string | Uint8Array]>;
+  content: ReportContent;
+  srSopInstanceUid?: string;
+  pmapSopInstanceUid?: string;
+}
+
+/** Builds the asked-for report formats in memory: what the bundle writes and what a PACS receives. */
+export async function buildReportFiles(
+  input: ReportInput,
+  formats: readonly ReportFormat[],
+): Promise<BuiltReport> {
+  const wanted = new Set(formats);
   const content = reportContent(input);
   const sr = wanted.has('sr') ? buildMeasurementReport(input, content) : null;
   const pmap = wanted.has('pmap') && input.heatmap ? buildParametricMap(input, input.heatmap) : null;
-  const files: Array<[ReportFormat, string | Uint8Array]> = [];
+  const files: BuiltReport['files'] = [];
   if (wanted.has('pdf')) files.push(['pdf', await buildPdfReport(input, content)]);
   if (sr) files.push(['sr', sr.bytes]);
   if (pmap) files.push(['pmap', pmap.bytes]);
   if (wanted.has('csv')) files.push(['csv', findingsCsv(content, input.frames)]);
   if (wanted.has('json')) files.push(['json', findingsReviewJson(input, content)]);
-  const written = await writer.writeFiles(
-    dir,
-    files.map(([kind, data]) => ({ name: REPORT_FILES[kind], data })),
-  );
-  const paths: ReportBundle['paths'] = {};
-  for (const [i, [kind]] of files.entries()) paths[kind] = written[i]!;
   return {
-    dir,
-    paths,
+    files,
     content,
     ...(sr ? { srSopInstanceUid: sr.sopInstanceUid } : {}),
     ...(pmap ? { pmapSopInstanceUid: pmap.sopInstanceUid } : {}),

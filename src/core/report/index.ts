@@ -1,5 +1,11 @@
 /** Reports and exports of a reviewed analysis: PDF, DICOM SR (TID 1500), Parametric Map, JSON, CSV. */
-export { REPORT_FILES, writeReportBundle, type ReportBundle } from './bundle';
+export {
+  REPORT_FILES,
+  buildReportFiles,
+  writeReportBundle,
+  type BuiltReport,
+  type ReportBundle,
+} from './bundle';
 export { buildMeasurementReport, COMPREHENSIVE_3D_SR_STORAGE, SR_CODES, type SrResult } from './dicom-sr';
 export { buildParametricMap, PARAMETRIC_MAP_STORAGE, type PmapResult } from './parametric-map';
 export { buildPdfReport, winAnsi } from './pdf-report';
@@ -29,3 +35,4 @@ export {
   type ReaderMeasurement,
 } from './reader-measurements-sr';
 export { buildEncapsulatedPdf, ENCAPSULATED_PDF_STORAGE } from './encapsulated-pdf';
+export { requireReviewed, storedReportInput, type StoredReportParts } from './stored-report';

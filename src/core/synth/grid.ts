@@ -5,7 +5,7 @@
  */
 import type { Vec3 } from '../../common/volume';
 
-export interface Grid {
+export interface WorldGrid {
   dims: Vec3;
   spacing: Vec3;
   origin: Vec3;
@@ -22,7 +22,7 @@ export interface Box {
 }
 
 /** Voxel index box (inclusive) covering the world-space axis-aligned box [lo, hi], clipped to the grid. */
-export function boxFor(g: Grid, lo: Vec3, hi: Vec3): Box | null {
+export function boxFor(g: WorldGrid, lo: Vec3, hi: Vec3): Box | null {
   const r = (w: number, a: 0 | 1 | 2, f: (n: number) => number): number =>
     Math.min(g.dims[a] - 1, Math.max(0, f((w - g.origin[a]) / g.spacing[a])));
   const b = {
@@ -42,7 +42,7 @@ export function boxFor(g: Grid, lo: Vec3, hi: Vec3): Box | null {
  * Sub-slice sample offsets (mm) along z, so thin structures are averaged over the slice
  * thickness (partial volume) instead of appearing or vanishing with the sampling phase.
  */
-function zSubsamples(g: Grid): number[] {
+function zSubsamples(g: WorldGrid): number[] {
   const n = Math.max(1, Math.round(g.spacing[2] / 0.8));
   const out: number[] = [];
   for (let s = 0; s < n; s++) out.push(((s + 0.5) / n - 0.5) * g.spacing[2]);
@@ -55,7 +55,7 @@ function zSubsamples(g: Grid): number[] {
  * vessels); 'min' carves air (airway lumen).
  */
 export function rasterize(
-  g: Grid,
+  g: WorldGrid,
   box: Box,
   edgeMm: number,
   mode: 'max' | 'min',
@@ -110,7 +110,7 @@ export function segmentDistance(
 }
 
 /** Separable Gaussian blur along one axis, sigma in voxels; edges clamp. */
-export function blurAxis(g: Grid, axis: 0 | 1 | 2, sigmaVox: number): void {
+export function blurAxis(g: WorldGrid, axis: 0 | 1 | 2, sigmaVox: number): void {
   if (sigmaVox < 0.25) return;
   const radius = Math.ceil(3 * sigmaVox);
   const w = new Float32Array(2 * radius + 1);

@@ -5,7 +5,7 @@
  */
 import type { Vec3 } from '../../common/volume';
 import { lungAt, type ChestAnatomy } from './anatomy';
-import { boxFor, rasterize, segmentDistance, type Grid } from './grid';
+import { boxFor, rasterize, segmentDistance, type WorldGrid } from './grid';
 import type { Rng } from './prng';
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { TubeSegment } from './trees';
@@ -227,7 +227,7 @@ function spiculeDistance(n: PlacedNodule, x: number, y: number, z: number): numb
 }
 
 /** Draws the nodule into the grid with partial-volume edges. */
-export function drawNodule(g: Grid, n: PlacedNodule): void {
+export function drawNodule(g: WorldGrid, n: PlacedNodule): void {
   const R = n.diameterMm / 2;
   const reach = Math.max(R * 1.3, ...n.spicules.map((s) => s.length + 2)) + 2;
   const box = boxFor(g, add(n.centre, [-reach, -reach, -reach]), add(n.centre, [reach, reach, reach]));

@@ -5,7 +5,7 @@
 import { PulmoLensError } from '../../common/errors';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { anatomyHu, randomAnatomy, type ChestAnatomy } from './anatomy';
-import { blurAxis, boxFor, gaussianNoiseGain, rasterize, segmentDistance, type Grid } from './grid';
+import { blurAxis, boxFor, gaussianNoiseGain, rasterize, segmentDistance, type WorldGrid } from './grid';
 import {
   drawNodule,
   placeNodule,
@@ -80,7 +80,7 @@ function validate(opts: PhantomOptions, dims: Vec3, spacing: Vec3): void {
   if (!spacing.every((s) => s >= 0.2 && s <= 10)) bad('spacing must be 0.2..10 mm');
 }
 
-function drawTube(g: Grid, s: TubeSegment, wallHu: number): void {
+function drawTube(g: WorldGrid, s: TubeSegment, wallHu: number): void {
   const ab = sub(s.b, s.a);
   const len2 = dot(ab, ab);
   const rMax = Math.max(s.ra, s.rb) + (s.kind === 'airway' ? 2 : 0) + 1.5;
@@ -145,7 +145,7 @@ export function generatePhantom(opts: PhantomOptions): Phantom {
     -((ny - 1) * spacing[1]) / 2,
     zMid - ((nz - 1) * spacing[2]) / 2,
   ];
-  const g: Grid = { dims, spacing, origin, data: new Float32Array(nx * ny * nz) };
+  const g: WorldGrid = { dims, spacing, origin, data: new Float32Array(nx * ny * nz) };
 
   for (let k = 0; k < nz; k++) {
     const z = origin[2] + k * spacing[2];
@@ -216,6 +216,6 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-function geometryOf(g: Grid): Omit<Volume, 'hu'> {
+function geometryOf(g: WorldGrid): Omit<Volume, 'hu'> {
   return { dims: g.dims, spacingMm: g.spacing, originLps: g.origin, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
 }

@@ -46,7 +46,8 @@ export type AuditEvent =
   | 'instance-refused'
   | 'study-received'
   | 'study-sent'
-  | 'send-failed';
+  | 'send-failed'
+  | 'analysis-failed';
 
 export interface AuditEntry {
   seq: number;

@@ -21,3 +21,4 @@ export { DEFAULT_KDF_COST, type KdfCost, type KdfParams } from './kdf';
 export { type OsKeyProtector, WEAK_BACKENDS } from './keychain';
 export { ObjectReader, DEFAULT_CHUNK_BYTES } from './object-file';
 export { vaultFileSource } from './vault-file-source';
+export { resolveVaultSeries } from './series-ref';

@@ -7,10 +7,22 @@
 import { isAbsolute } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries } from '../../core/dicom/types';
-import { analyzeSeries, type AnalysisResult, type AnalyzeSeriesOptions } from '../../core/inference';
+import {
+  analyzeSeries,
+  inferenceConfig,
+  type AnalysisResult,
+  type AnalyzeSeriesOptions,
+  type InferenceConfig,
+} from '../../core/inference';
 import { characterizerSaliency } from '../../core/inference/saliency';
 import { DEFAULT_REPORT_THRESHOLD } from '../../core/report/report-input';
-import { REPORT_FILES, writeReportBundle, type ReaderMeasurement } from '../../core/report';
+import {
+  REPORT_FILES,
+  storedReportInput,
+  writeReportBundle,
+  type ReaderMeasurement,
+  type ReportInput,
+} from '../../core/report';
 import { emptyReview, isReviewed } from '../../common/review/review';
 import type { FindingsDocument } from '../../common/findings/findings-document';
 import { stampReview } from '../../core/review/stamp';
@@ -26,8 +38,13 @@ export interface AnalysisDeps {
   /** Who is recorded as reviewer (default: the OS user). */
   reviewer?: () => string;
   /** The pipeline (default: analyzeSeries in the inference worker). */
-  analyze?: (loaded: LoadedSeries, opts: AnalyzeSeriesOptions) => Promise<AnalysisResult>;
-  modelsDir?: string;
+  analyze?: (
+    loaded: LoadedSeries,
+    config: InferenceConfig,
+    opts: AnalyzeSeriesOptions,
+  ) => Promise<AnalysisResult>;
+  /** The entry point's inference configuration (default: the shipped models, provider auto). */
+  inference?: InferenceConfig;
   /**
    * Findings at or above this probability are listed and reviewed (default: the analysis' own
    * operatingThreshold; 0.5 for analyses stored before it existed).
@@ -54,12 +71,39 @@ type AnalysisChannel =
 
 export type AnalysisHandlers = { [C in AnalysisChannel]: Handler<C> };
 
+async function storedAnalysis(deps: AnalysisDeps, key: string): Promise<StoredAnalysisMeta> {
+  const meta = await deps.store.loadAnalysis(key);
+  if (!meta)
+    throw new PulmoLensError('NOT_FOUND', `series ${key} has not been analysed: run analysis.run first`);
+  return meta;
+}
+
+/** The report input of a series' stored analysis (what the export writes and a send transmits). */
+export function reportInputLoader(
+  deps: AnalysisDeps,
+): (key: string, ctx: HandlerContext) => Promise<ReportInput> {
+  const now = deps.now ?? (() => new Date());
+  return async (key, ctx) => {
+    const meta = await storedAnalysis(deps, key);
+    return storedReportInput({
+      loaded: await deps.series(key, ctx),
+      meta,
+      heatmap: await deps.store.loadHeatmap(key),
+      review: await deps.store.loadReview(key),
+      ...(deps.threshold !== undefined ? { threshold: deps.threshold } : {}),
+      createdAt: now(),
+      readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
+    });
+  };
+}
+
 export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
   const thresholdOf = (doc: FindingsDocument) =>
     deps.threshold ?? doc.operatingThreshold ?? DEFAULT_REPORT_THRESHOLD;
   const reviewer = deps.reviewer ?? osUser;
   const now = deps.now ?? (() => new Date());
-  const analyze = deps.analyze ?? ((l, o) => analyzeSeries(l, o));
+  const analyze = deps.analyze ?? analyzeSeries;
+  const inference = deps.inference ?? inferenceConfig();
 
   const summary = async (meta: StoredAnalysisMeta, stored: boolean): Promise<AnalysisSummary> => {
     const review = (await deps.store.loadReview(meta.key)) ?? emptyReview(meta.document.seriesInstanceUid);
@@ -78,21 +122,15 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
     };
   };
 
-  const requireAnalysis = async (key: string): Promise<StoredAnalysisMeta> => {
-    const meta = await deps.store.loadAnalysis(key);
-    if (!meta)
-      throw new PulmoLensError('NOT_FOUND', `series ${key} has not been analysed: run analysis.run first`);
-    return meta;
-  };
+  const requireAnalysis = (key: string) => storedAnalysis(deps, key);
+  const reportInput = reportInputLoader(deps);
 
   return {
     'analysis.run': async ({ key, provider }, ctx) => {
       const loaded = await deps.series(key, ctx);
-      const result = await analyze(loaded, {
+      const result = await analyze(loaded, provider ? { ...inference, provider } : inference, {
         signal: ctx.signal,
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, stage: p.stage ?? 'analysing' }),
-        ...(provider ? { provider } : {}),
-        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
       });
       const { data, ...grid } = result.heatmap;
       const meta: StoredAnalysisMeta = {
@@ -125,9 +163,7 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const loaded = await deps.series(key, ctx);
       if (deps.saliency) return deps.saliency(loaded, findingId, meta, ctx.signal);
       const f = meta.document.findings.find((x) => x.id === findingId)!;
-      const r = await characterizerSaliency(loaded.volume, f.centerVoxel, {
-        ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
-      });
+      const r = await characterizerSaliency(loaded.volume, f.centerVoxel, inference);
       return { findingId, size: r.size[2], hu: [...r.hu], map: [...r.map], baseScore: r.baseScore };
     },
     'review.save': async (req) => {
@@ -152,25 +188,8 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
           path: outDir,
         });
       }
-      const meta = await requireAnalysis(key);
-      const loaded = await deps.series(key, ctx);
-      const heatmap = await deps.store.loadHeatmap(key);
-      const review = (await deps.store.loadReview(key)) ?? emptyReview(meta.document.seriesInstanceUid);
-      const bundle = await writeReportBundle(
-        outDir,
-        {
-          metadata: loaded.series.metadata,
-          frames: loaded.series.frames,
-          volume: loaded.volume,
-          heatmap,
-          document: meta.document,
-          review,
-          minProbability: thresholdOf(meta.document),
-          createdAt: now(),
-          readerMeasurements: (await deps.readerMeasurements?.(key)) ?? [],
-        },
-        { formats, overwrite: overwrite === true },
-      );
+      const input = await reportInput(key, ctx);
+      const bundle = await writeReportBundle(outDir, input, { formats, overwrite: overwrite === true });
       const files = Object.values(bundle.paths).filter((p): p is string => p !== undefined);
       await deps.store.audit(
         'study-exported',

@@ -18,14 +18,15 @@ import {
   type Evaluation,
 } from '../../core/eval';
 import type { UnlockedVault } from '../../core/vault';
-import { analyzeSeries, defaultModelsDir, loadManifest } from '../../core/inference';
+import { analyzeSeries, inferenceConfig, loadManifest, type InferenceConfig } from '../../core/inference';
 import type { EvalRunResult } from '../../shared/analysis-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import type { Handler } from './router';
 
 export interface EvalDeps {
   backend: DicomBackend;
-  modelsDir?: string;
+  /** The entry point's inference configuration (default: the shipped models, provider auto). */
+  inference?: InferenceConfig;
   /** The vault session, for scoring against its reviews and exporting them as labels. */
   vault?: { require(): UnlockedVault };
 }
@@ -75,6 +76,7 @@ function requireExisting(path: string, what: 'file' | 'folder'): void {
 
 export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
   let last: EvalRunResult | null = null;
+  const inference = deps.inference ?? inferenceConfig();
 
   return {
     'eval.run': async (req, ctx) => {
@@ -110,7 +112,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
       });
       let modelSha: string | undefined;
       try {
-        modelSha = (await loadManifest(deps.modelsDir)).detector.sha256;
+        modelSha = (await loadManifest(inference.modelsDir)).detector.sha256;
       } catch {
         modelSha = undefined; // only a problem if some series needs analysing
       }
@@ -124,15 +126,12 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         ...(req.findings ? { findingsDir: req.findings } : {}),
         ...(modelSha ? { currentModelSha256: modelSha } : {}),
         // The manifest's operating point is primary and its training scans are left out (issue 13).
-        modelInfo: await readModelEvalInfo(deps.modelsDir ?? defaultModelsDir()),
+        modelInfo: await readModelEvalInfo(inference.modelsDir),
         ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
         signal: ctx.signal,
         analyze: async (study) => {
           const loaded = await deps.backend.load(study.scanned, { signal: ctx.signal });
-          const r = await analyzeSeries(loaded, {
-            signal: ctx.signal,
-            ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
-          });
+          const r = await analyzeSeries(loaded, inference, { signal: ctx.signal });
           return r.document;
         },
         onProgress: (p) =>
@@ -151,7 +150,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
       const { evaluation } = await evaluateReviews(vault, {
         out: req.outDir,
         ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
-        modelInfo: await readModelEvalInfo(deps.modelsDir ?? defaultModelsDir()),
+        modelInfo: await readModelEvalInfo(inference.modelsDir),
         includeTrainingScans: req.includeTrainingScans === true,
       });
       ctx.progress({ done: 1, total: 1, stage: 'done' });

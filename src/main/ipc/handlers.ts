@@ -5,13 +5,14 @@
 import { summarize } from './series-summary';
 import { PulmoLensError } from '../../common/errors';
 import type { LoadedSeries, ScannedSeries } from '../../core/dicom/types';
+import type { InferenceConfig } from '../../core/inference';
 import { instanceNumbersBySlot } from '../../common/image-number';
 import type { LoadedSeriesInfo } from '../../shared/ipc-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
 import { makeThumbnail } from '../dicom/thumbnail';
 import { listFolder, locateDropped } from './folder-browser';
-import type { HandlerContext, Handlers } from './router';
-import { createAnalysisHandlers } from './analysis-handlers';
+import type { Emit, HandlerContext, Handlers } from './router';
+import { createAnalysisHandlers, reportInputLoader, type AnalysisDeps } from './analysis-handlers';
 import { memoryAnalysisStore, type AnalysisStore } from '../../core/findings/analysis-store';
 import { createEvalHandlers } from './eval-handlers';
 import type { VaultSessionHolder } from '../vault-session';
@@ -24,6 +25,7 @@ import {
 } from './measurement-handlers';
 import { createDimseHandlers } from './dimse-handlers';
 import type { DimseService } from '../dimse-service';
+import { AutoAnalysisQueue } from '../auto-analysis';
 
 export interface HandlerDeps {
   backend: DicomBackend;
@@ -43,10 +45,12 @@ export interface HandlerDeps {
   analysisStore?: AnalysisStore;
   /** Where the reader's measurements are kept (default: the vault when there is one, else memory). */
   measurementStore?: MeasurementStore;
-  /** Models folder for analyses (default: models/ or PULMOLENS_MODELS_DIR). */
-  modelsDir?: string;
+  /** The entry point's inference configuration (default: the shipped models, provider auto). */
+  inference?: InferenceConfig;
   /** The Storage SCP service (the app); absent in hosts without DICOM networking. */
   dimse?: DimseService;
+  /** Pushes events to the renderer (the router's emit): automatic analyses report through it. */
+  emit?: Emit;
 }
 
 function describeLoaded(l: LoadedSeries): LoadedSeriesInfo {
@@ -116,22 +120,59 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
 
   const measurementStore =
     deps.measurementStore ?? (deps.vault ? vaultMeasurementStore(deps.vault) : memoryMeasurementStore());
+  const analysisDeps: AnalysisDeps = {
+    series: loadedSeries,
+    readerMeasurements: (key) => measurementStore.load(key),
+    store: deps.analysisStore ?? memoryAnalysisStore(),
+    // Reviews and reports name the reader who unlocked the vault, not the OS account.
+    ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
+    ...(deps.inference ? { inference: deps.inference } : {}),
+  };
+  const analysis = createAnalysisHandlers(analysisDeps);
+  const autoAnalysis = deps.dimse && deps.vault ? autoAnalyseReceived(deps.dimse, deps.vault) : null;
+
+  /** Received series: stale decoded copies are dropped; with `autoAnalyze` each one is analysed. */
+  function autoAnalyseReceived(dimse: DimseService, vault: VaultSessionHolder): AutoAnalysisQueue {
+    const queue = new AutoAnalysisQueue({
+      run: async (key, ctx) => {
+        const r = await analysis['analysis.run']({ key }, ctx);
+        const listed = r.document.findings.filter((f) => f.probability >= r.threshold).length;
+        return { findings: listed, analysedAt: r.analysedAt };
+      },
+      emit: (a) => deps.emit?.('dimse.autoAnalysis', a),
+      recordFailure: async (key, code, reason) => {
+        const v = vault.current();
+        if (!v) return;
+        const at = v.seriesLocation(key);
+        await v.recordEvent('analysis-failed', at.studyRef, { code, reason, automatic: true }, at.seriesRef);
+      },
+    });
+    vault.onLock(() => queue.clear());
+    dimse.onReceived((s, settings) => {
+      const v = vault.current();
+      if (!v) return;
+      const key = v.getSeries(s.seriesRef).key;
+      // New instances may have joined the series: a volume decoded before lacks them.
+      loaded.delete(key);
+      for (const id of [...thumbs.keys()]) if (id.startsWith(`${key}@`)) thumbs.delete(id);
+      if (settings.autoAnalyze) queue.enqueue(key, s.receivedFrom);
+    });
+    return queue;
+  }
+
   return {
-    ...createAnalysisHandlers({
-      series: loadedSeries,
-      readerMeasurements: (key) => measurementStore.load(key),
-      store: deps.analysisStore ?? memoryAnalysisStore(),
-      // Reviews and reports name the reader who unlocked the vault, not the OS account.
-      ...(deps.vault ? { reviewer: () => deps.vault!.reader() ?? 'unnamed reader' } : {}),
-      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
-    }),
+    ...analysis,
     ...createVaultHandlers({ session: deps.vault, backend: deps.backend, sources }),
     ...createMeasurementHandlers(measurementStore),
-    ...createDimseHandlers(deps.dimse),
+    ...createDimseHandlers(deps.dimse, {
+      reportInput: reportInputLoader(analysisDeps),
+      ...(deps.vault ? { vault: deps.vault } : {}),
+      ...(autoAnalysis ? { autoAnalyses: () => autoAnalysis.list() } : {}),
+    }),
     ...createEvalHandlers({
       backend: deps.backend,
       ...(deps.vault ? { vault: deps.vault } : {}),
-      ...(deps.modelsDir ? { modelsDir: deps.modelsDir } : {}),
+      ...(deps.inference ? { inference: deps.inference } : {}),
     }),
     'app.info': () => ({
       ...deps.appInfo,

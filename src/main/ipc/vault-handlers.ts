@@ -18,7 +18,8 @@ import {
   type VaultStudy,
 } from '../../shared/vault-contract';
 import type { DicomBackend } from '../dicom/dicom-backend';
-import type { Reader, VaultSessionHolder } from '../vault-session';
+import type { Reader } from '../../common/reader';
+import type { VaultSessionHolder } from '../vault-session';
 
 /** zod gives `id: string | undefined`; the session wants it absent. */
 const readerOf = (r: { name: string; id?: string | undefined }): Reader =>

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcError } from '../../shared/ipc-contract';
 import { MIN_PASSPHRASE_LENGTH, passphraseProblem, type VaultStatus } from '../../shared/vault-contract';
 import { purgeViewerCaches, useVault, vaultStore } from '../vault';
-import type { Reader } from '../store/vault-store';
+import type { Reader } from '../../common/reader';
 import './lock-screen.css';
 
 /** What the user should read for an error from create/unlock. */

@@ -6,6 +6,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { IpcError, IpcResult, PulmoLensApi } from '../../shared/ipc-contract';
 import type { VaultLockReason, VaultStatus } from '../../shared/vault-contract';
+import type { Reader } from '../../common/reader';
 
 export type VaultPhase =
   | { kind: 'checking' }
@@ -38,12 +39,6 @@ export interface VaultState {
   /** The main process says the vault locked (any reason). */
   locked(reason: VaultLockReason): void;
   clearError(): void;
-}
-
-/** The reader at the lock screen (name, optional staff ID). */
-export interface Reader {
-  name: string;
-  id?: string;
 }
 
 export interface VaultStoreHooks {

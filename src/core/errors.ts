@@ -1,2 +1,0 @@
-/** @deprecated Moved to src/common/errors.ts; kept only for src/core/inference (being split concurrently). Import from src/common. */
-export * from '../common/errors';
