@@ -31,6 +31,7 @@ TARGET_FP = 1.0
 # U-Net heatmap peak x p_nodule (blob-only candidates then score 0). The shipped one is the better
 # pooled cross-validation CPM: chosen on the validation folds like the threshold.
 SCORE_P = 'characterizer p_nodule'
+TEMPERATURE = [1.0]  # set in main() from the pooled folds
 SCORE_PEAK = 'detector peak x characterizer p_nodule'
 
 
@@ -39,7 +40,31 @@ def unet_of(s):
 
 
 def finding_score(p, s, mode):
-    return p * unet_of(s) if mode == SCORE_PEAK else p
+    """The app's finding score, in float32 as the app computes it (ties at 1.0 stay ties)."""
+    p = np.asarray(p, dtype=np.float32)
+    return (p * unet_of(s).astype(np.float32) if mode == SCORE_PEAK else p).astype(np.float64)
+
+
+def fit_temperature(logits, labels):
+    """Temperature scaling (Guo et al. 2017) on the pooled validation folds: the T minimising the
+    binary cross-entropy of sigmoid(logit / T). Balanced training batches make the raw sigmoid
+    overconfident (p = 1.0 in float32 for many vessels): T > 1 spreads the scores so a threshold can
+    separate them; the ranking, hence every FROC figure, is unchanged by T except for those ties."""
+    z = np.concatenate(logits)
+    y = np.concatenate(labels)
+    keep = y >= 0
+    z, y = z[keep], y[keep].astype(np.float64)
+    best = (math.inf, 1.0)
+    for t in np.exp(np.linspace(0, math.log(100), 400)):
+        q = z / t
+        nll = float(np.mean(np.logaddexp(0, q) - y * q))
+        best = min(best, (nll, float(t)))
+    return best[1]
+
+
+def calibrated(logit, t):
+    """p_nodule as the exported model (head divided by T) computes it: float32 sigmoid."""
+    return (1 / (1 + np.exp(-(np.asarray(logit, dtype=np.float32) / np.float32(t))))).astype(np.float32)
 
 
 def load_net(path):
@@ -68,10 +93,10 @@ def fp_scores(series, scores):
 
 def threshold_for(fp, n_scans, rate=TARGET_FP):
     """Lowest threshold with at most rate FP/scan: just above the (floor(rate*scans)+1)-th highest
-    false-positive score."""
+    false-positive score. Above 1 when that score is 1.0 itself: no threshold reaches the rate."""
     fp = np.sort(fp)[::-1]
     allowed = int(math.floor(rate * n_scans + 1e-9))
-    return float(min(0.999, np.nextafter(fp[allowed], 1))) if allowed < len(fp) else 0.01
+    return float(np.nextafter(np.float32(fp[allowed]), np.float32(2))) if allowed < len(fp) else 0.01
 
 
 def sens_at(rows, fp, n_scans, rate):
@@ -116,9 +141,10 @@ def breakdown(rows, fp, n_scans, thr):
     return out
 
 
-def real_scan_check(net, s, thr, mode=SCORE_P):
+def real_scan_check(net, s, thr, mode=SCORE_P, temperature=None):
     """Findings at the threshold on an original scan; LUNA16 nodules' rank among the candidates."""
-    sc = finding_score(score(net, s.cubes), s, mode)
+    t = TEMPERATURE[0] if temperature is None else temperature
+    sc = finding_score(calibrated(score(net, s.cubes, logits=True), t), s, mode)
     order = np.argsort(-sc)
     from char_data import luna_marks
     nodules = [(p, r) for p, r, kind in luna_marks(s.source_uid) if kind == 'nodule']
@@ -216,12 +242,31 @@ def write_markdown(report, path):
             L.append(f"| {mode}{' (trained on 0002: not held out)' if bg.endswith('0002') else ''} | {bg} | {b['nodules']} | "
                      + ' | '.join(f(b['sensitivity'][r]) for r in rates) + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
     L += ['', f"Finding score (chosen on the pooled folds by CPM): **{report['operatingPoint']['score']}**, "
-          f"operating threshold {report['operatingPoint']['threshold']}.", '',
+          f"operating threshold {report['operatingPoint']['threshold']} (p_nodule temperature-scaled, T = "
+          f"{report['operatingPoint']['temperature']}, fitted on the pooled folds; the exported model carries it).", '',
           '| v2 finding score (pooled folds) | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) |',
           '|---|---|' + '---|' * (len(rates) + 1)]
     for mode, b in report['scoreModes'].items():
         L.append(f"| {mode} | {b['nodules']} | " + ' | '.join(f(b['sensitivity'][r]) for r in rates)
                  + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
+    sh = report['shipped']
+    te = sh['test']
+    L += ['', f"## Shipped: fold {sh['model']} (trained on {sh['trainedOn']} only)", '',
+          f"Temperature and threshold chosen on {', '.join(sh['calibrationSeries'])}; figures on "
+          f"{', '.join(sh['testSeries'])} (neither background nor series seen in training).", '',
+          '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
+          '|---|---|---|' + '---|' * (len(rates) + 2),
+          f"| {sh['validatedOn']} seeds 3-4 | {te['scans']} | {te['nodules']} | " + ' | '.join(f(te['sensitivity'][r]) for r in rates)
+          + f" | {f(te['cpm'])} ({f(te['cpmCI95'][0])}-{f(te['cpmCI95'][1])}) | {f(te['atOperatingThreshold']['sensitivity'])}, "
+          f"{te['atOperatingThreshold']['fpPerScan']:.2f} |", '',
+          '| subgroup (test set) | nodules | at 1 FP/scan | at the threshold | a stage-1 candidate at all |', '|---|---|---|---|---|']
+    for k, v in te['breakdown'].items():
+        L.append(f"| {k} | {v['nodules']} | {f(v['sensAt1FpPerScan'])} | {f(v['sensAtOperatingThreshold'])} | {f(v['candidateFound'])} |")
+    L += ['', '| real scan | candidates | findings at the threshold | false positives | LUNA16 nodule: p_nodule, rank |', '|---|---|---|---|---|']
+    for scan, a in sh['realScans'].items():
+        nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
+        L.append(f"| {scan}{' (its training scan)' if a.get('trainingScan') else ' (held out)'} | {a['candidates']} | "
+                 f"{a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     p = report['pooled']
     L += ['', f"Stage-1 candidates (the miner) hit {f(p['candidateSensitivity'])} of the held-out inserted nodules.", '',
           '| subgroup (both folds) | nodules | v2 sensitivity at 1 FP/scan | a stage-1 candidate at all |', '|---|---|---|---|']
@@ -242,6 +287,55 @@ def write_markdown(report, path):
     open(path, 'w').write('\n'.join(L))
 
 
+SHIP_FOLD = 'cv-0002'
+CALIBRATION_SEEDS = ('-s1', '-s2')
+
+
+def shipped_model(fold_data):
+    """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
+    background only). It is the one model whose temperature and threshold can be chosen on data it
+    never saw and still be reported on other data it never saw: both are fitted on the insertions
+    into LIDC-IDRI-0001 seeds 1-2 (calibration half) and every figure is measured on seeds 3-4 (test
+    half). The fold trained on LIDC-IDRI-0001 generalised worse (see the folds), and the model
+    trained on both backgrounds has no unseen data left to choose its threshold on."""
+    f = fold_data[SHIP_FOLD]
+    cal = [i for i, s in enumerate(f['val']) if s.name.endswith(CALIBRATION_SEEDS)]
+    test = [i for i in range(len(f['val'])) if i not in cal]
+    t = fit_temperature([f['logits'][i] for i in cal], [f['val'][i].labels for i in cal])
+    sc = [finding_score(calibrated(z, t), s, SCORE_P) for s, z in zip(f['val'], f['logits'])]
+    fp_cal = np.concatenate([sc[i][f['val'][i].labels == 0] for i in cal])
+    thr = math.ceil(threshold_for(fp_cal, len(cal)) * 1e4) / 1e4
+    tv = [f['val'][i] for i in test]
+    ts = [sc[i] for i in test]
+    rows = nodule_table(tv, ts)
+    fps = [x[s.labels == 0] for s, x in zip(tv, ts)]
+    fp = np.concatenate(fps)
+    sens, cpm = froc_rows(rows, fp, len(tv))
+    real = {s.name: real_scan_check(f['net'], s, thr, SCORE_P, t) for s in f['original']}
+    train_bg = f['trainBackground']
+    for s in load_backgrounds([train_bg]):
+        if not s.inserted:
+            real[s.name] = {**real_scan_check(f['net'], s, thr, SCORE_P, t), 'trainingScan': True}
+    return {
+        'model': SHIP_FOLD, 'trainedOn': train_bg, 'validatedOn': f['valBackground'],
+        'calibrationSeries': [f['val'][i].name for i in cal], 'testSeries': [s.name for s in tv],
+        'test': {'scans': len(tv), 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm,
+                 'cpmCI95': bootstrap_cpm(rows, fps),
+                 'atOperatingThreshold': {'sensitivity': float(np.mean([r['score'] >= thr for r in rows])),
+                                          'fpPerScan': float((fp >= thr).sum() / len(tv))},
+                 'candidateSensitivity': float(np.mean([r['score'] >= 0 for r in rows])),
+                 'breakdown': breakdown(rows, fp, len(tv), thr)},
+        'realScans': real,
+        'operatingPoint': {
+            'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
+            'chosenOn': (f"insertions into {f['valBackground']} seeds 1-2 ({', '.join(f['val'][i].name for i in cal)}): the "
+                         f"shipped model (fold {SHIP_FOLD}) never saw that background; figures reported on seeds 3-4"),
+            'criterion': (f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the calibration '
+                          f'series, p_nodule temperature-scaled (T = {t:.3f}) on the same series'),
+        },
+    }
+
+
 def main():
     fold_data = {}
     for fold, (train_bg, val_bg) in FOLDS.items():
@@ -252,9 +346,14 @@ def main():
         series = load_backgrounds([val_bg])
         inserted = [s for s in series if s.inserted]
         original = [s for s in series if not s.inserted]
-        raw = [score(net, s.cubes) for s in inserted]
+        raw = [score(net, s.cubes, logits=True) for s in inserted]
         fold_data[fold] = {'net': net, 'val': inserted, 'raw': raw, 'original': original, 'valBackground': val_bg,
                            'trainBackground': train_bg}
+    TEMPERATURE[0] = fit_temperature([z for f in fold_data.values() for z in f['raw']],
+                                      [s.labels for f in fold_data.values() for s in f['val']])
+    for f in fold_data.values():
+        f['logits'] = f['raw']
+        f['raw'] = [calibrated(z, TEMPERATURE[0]) for z in f['raw']]
     by_mode = {}
     for mode in (SCORE_P, SCORE_PEAK):
         rows_m, fps_m = [], []
@@ -286,8 +385,9 @@ def main():
         },
         'scoreModes': by_mode,
         'operatingPoint': {
-            'threshold': round(shipped_thr, 4),
+            'threshold': math.ceil(shipped_thr * 1e4) / 1e4,
             'score': mode,
+            'temperature': round(TEMPERATURE[0], 4),
             'chosenOn': 'cross-validation folds over the real backgrounds: fold models scored on the inserted series of the '
                         'background they were not trained on (LIDC-IDRI-0001 and LIDC-IDRI-0002 insertions, '
                         f'{n_scans} series)',
@@ -324,6 +424,8 @@ def main():
         for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002']):
             if not s.inserted:
                 report['finalOnRealScans'][s.name] = real_scan_check(net, s, shipped_thr, mode)
+    report['shipped'] = shipped_model(fold_data)
+    report['operatingPoint'] = report['shipped']['operatingPoint']
     curves = {}
     for name in ('cv-0001', 'cv-0002', 'final'):
         p = os.path.join(RUNS, 'char', name, 'curve.jsonl')

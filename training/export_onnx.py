@@ -65,6 +65,14 @@ def main():
         char = make_net(arch)
         char.load_state_dict(torch.load(a.char))
         char.eval()
+        # Temperature scaling fitted on the cross-validation folds (cv_report.py): the p_nodule head
+        # divided by T, so the app's p_nodule is the calibrated one and the threshold applies as is.
+        cv = os.path.join(RUNS, 'cv_report.json')
+        t = json.load(open(cv))['operatingPoint'].get('temperature', 1.0) if os.path.exists(cv) else 1.0
+        with torch.no_grad():
+            char.head_nodule.weight /= t
+            char.head_nodule.bias /= t
+        print(f'characterizer p_nodule temperature {t}')
         c = torch.cat([reference_input((3, 1, CUBE, CUBE, CUBE), 23), reference_input((3, 1, CUBE, CUBE, CUBE), 29)], 1)
         torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cubes'],
                           output_names=['p_nodule', 'p_type', 'p_spiculated'],

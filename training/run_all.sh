@@ -39,10 +39,12 @@ $PY training/cv_report.py
 # 4b. While v1 ships: its operating threshold on the validation insertions into LIDC-IDRI-0001
 #     (manifest operatingPoint + trainingSeriesUids, training/operating-point.json, model card).
 [ "${SHIP:-0}" = 1 ] || $PY training/choose_operating_point.py
-# 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the model
-#    trained on both backgrounds, checked against PyTorch; manifest v2 and model card.
+# 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the shipped
+#    fold model, checked against PyTorch; manifest v2, model card, and the app on the real scans.
 if [ "${SHIP:-0}" = 1 ]; then
-  $PY training/export_onnx.py --only char --char training/runs/char/final/model.pt
+  # The shipped characterizer is the fold model cv_report.py names (operatingPoint chosen on data it never saw).
+  shipped=$($PY -c "import json; print(json.load(open('training/runs/cv_report.json'))['shipped']['model'])")
+  $PY training/export_onnx.py --only char --char "training/runs/char/$shipped/model.pt"
   node training/verify_onnx.mjs
   $PY training/write_manifest.py
   sh training/app_check.sh

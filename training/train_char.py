@@ -144,11 +144,13 @@ def make_net(arch):
 
 
 @torch.no_grad()
-def score(net, cubes, batch=128):
+def score(net, cubes, batch=128, logits=False):
+    """p_nodule of every cube, or its logit (no float saturation: cv_report.py calibrates on it)."""
     net.eval()
     out = []
     for i in range(0, len(cubes), batch):
-        p, _, _ = net(torch.from_numpy(cubes[i:i + batch].astype(np.float32)))
+        x = torch.from_numpy(cubes[i:i + batch].astype(np.float32))
+        p = net.logits(x)[0] if logits else net(x)[0]
         out.append(p[:, 0].numpy())
     return np.concatenate(out) if out else np.zeros(0)
 

@@ -254,6 +254,7 @@ def render_v2(manifest, cv):
     op = manifest['operatingPoint']
     f = lambda v: 'n/a' if v is None else f'{v:.3f}'
     pooled = cv['pooled']
+    shipped = cv['shipped']
     rates = list(pooled['sensitivity'].keys())
     t = c['training']
     lines = [
@@ -262,9 +263,31 @@ def render_v2(manifest, cv):
         f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
         f"{c['trainingCounts']['negativeCubes']} negative candidate cubes from the app's own candidate miner. "
         f"Learning curves: [learning-curves.png](learning-curves.png) (left: training loss; right: validation CPM; "
-        f"blue/red = the two cross-validation folds, green = the shipped model, which has no validation set).",
+        f"blue/red = the two cross-validation folds, green = a model trained on both backgrounds, not shipped: it "
+        f"has no unseen data left to choose its threshold on).",
+        '',
+        f"**Shipped characterizer: fold {shipped['model']}**, trained on the {shipped['trainedOn']} background only.",
         '',
         f"**Operating threshold** p_nodule >= {op['threshold']} ({op['criterion']}; chosen on {op['chosenOn']}).",
+        '',
+        '### Held-out test of the shipped model',
+        '',
+        f"Insertions into {shipped['validatedOn']} seeds 3-4 ({', '.join(shipped['testSeries'])}): neither the "
+        'background nor these series were used for training, the temperature or the threshold.',
+        '',
+        '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
+        '|---|---|---|' + '---|' * (len(rates) + 2),
+        f"| {shipped['validatedOn']} seeds 3-4 | {shipped['test']['scans']} | {shipped['test']['nodules']} | "
+        + ' | '.join(f(shipped['test']['sensitivity'][r]) for r in rates)
+        + f" | {f(shipped['test']['cpm'])} ({f(shipped['test']['cpmCI95'][0])}-{f(shipped['test']['cpmCI95'][1])}) | "
+        f"{f(shipped['test']['atOperatingThreshold']['sensitivity'])}, {shipped['test']['atOperatingThreshold']['fpPerScan']:.2f} |",
+        '',
+        '| subgroup (test set) | nodules | sensitivity at 1 FP/scan | at the operating threshold | a candidate at all |',
+        '|---|---|---|---|---|',
+    ]
+    for k, v in shipped['test']['breakdown'].items():
+        lines.append(f"| {k} | {v['nodules']} | {f(v['sensAt1FpPerScan'])} | {f(v['sensAtOperatingThreshold'])} | {f(v['candidateFound'])} |")
+    lines += [
         '',
         '### Cross-validation over the real backgrounds (held-out insertions)',
         '',
@@ -301,10 +324,11 @@ def render_v2(manifest, cv):
             nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
             lines.append(f"| {h['scan']} | fold model trained on {b['trainedOn']} only (held out) | {a['candidates']} | "
                          f"{a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
-    for scan, a in cv.get('finalOnRealScans', {}).items():
+    for scan, a in shipped['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
-        lines.append(f"| {scan} | shipped model (its candidates away from LUNA16 marks were training negatives) | "
-                     f"{a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
+        who = ('shipped model (its training scan: candidates away from LUNA16 marks were training negatives)'
+               if a.get('trainingScan') else 'shipped model (never saw this scan; its background tuned the threshold)')
+        lines.append(f"| {scan} | {who} | {a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
               f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
               f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes."]
@@ -322,7 +346,8 @@ def main_v2():
     if sha256(os.path.join(MODELS, det['file'])) != det['sha256']:
         raise SystemExit('detector.onnx differs from the manifest: retrain/re-export it with the v1 steps first')
     cv = json.load(open(os.path.join(RUNS, 'cv_report.json')))
-    run = json.load(open(os.path.join(RUNS, 'char', 'final', 'train.json')))
+    shipped = cv['shipped']
+    run = json.load(open(os.path.join(RUNS, 'char', shipped['model'], 'train.json')))
     check = json.load(open(os.path.join(RUNS, 'onnx_check.json')))
     if not check.get('pass') or 'characterizer' not in check['models']:
         raise SystemExit('onnx_check.json does not pass for the characterizer: refusing to write a manifest')
@@ -393,7 +418,8 @@ def main_v2():
                              'command': 'training/run_all.sh'},
                 'evaluation': {
                     'crossValidation': {k: cv[k] for k in ('folds', 'pooled')},
-                    'realScans': cv.get('finalOnRealScans'),
+                    'heldOutTest': {k: shipped[k] for k in ('model', 'trainedOn', 'validatedOn', 'calibrationSeries', 'testSeries', 'test')},
+                    'realScans': shipped['realScans'],
                     'onnxVsPytorchMaxAbsDiff': max(o['maxAbsDiff'] for o in check['models']['characterizer']['outputs'].values()),
                     'measuredBy': 'training/cv_report.py',
                 },
