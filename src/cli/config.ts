@@ -17,6 +17,10 @@ export interface CliEnv {
   passphrase: string | undefined;
   /** PULMOLENS_NEW_PASSPHRASE: the replacement passphrase of `vault passphrase`. */
   newPassphrase: string | undefined;
+  /** PULMOLENS_RECOVERY_CODE: the recovery code of `vault recover`. */
+  recoveryCode: string | undefined;
+  /** PULMOLENS_READER: who acts (NAME or NAME:ID) when --reader is not given. */
+  reader: string | undefined;
 }
 
 export type PassphraseSource = 'PULMOLENS_PASSPHRASE' | 'PULMOLENS_NEW_PASSPHRASE';
@@ -28,6 +32,8 @@ export function cliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     vaultDir: nonEmpty(env.PULMOLENS_VAULT),
     passphrase: nonEmpty(env.PULMOLENS_PASSPHRASE),
     newPassphrase: nonEmpty(env.PULMOLENS_NEW_PASSPHRASE),
+    recoveryCode: nonEmpty(env.PULMOLENS_RECOVERY_CODE),
+    reader: nonEmpty(env.PULMOLENS_READER),
   };
 }
 

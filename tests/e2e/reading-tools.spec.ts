@@ -123,6 +123,26 @@ test.describe('reading tools on LIDC-IDRI-0001', () => {
     await page.screenshot({ path: join(repoRoot, 'artifacts/e2e-screens/20-measurements-deleted.png') });
   });
 
+  test('a measurement deleted while the MIP slab switch rebuilds the view stays deleted', async ({
+    app: page,
+  }) => {
+    await openLidc(page);
+    await page.getByRole('button', { name: 'Length' }).click();
+    for (const y of [120, 180, 240, 300, 360]) await dragVoxels(page, [150, y], [250, y]);
+    await expect(rows(page)).toHaveCount(5);
+    await settle(page);
+    // Each switch rebuilds the viewport (stack <-> volume view); the key lands while one or two
+    // rebuilds are still in flight.
+    for (let left = 4; left >= 1; left--) {
+      await page.getByLabel('MIP slab').click();
+      if (left % 2 === 0) await page.getByLabel('MIP slab').click();
+      await page.keyboard.press('Backspace');
+      await settle(page);
+      await expect(rows(page)).toHaveCount(left);
+      await expect.poll(async () => (await measurements(page)).length).toBe(left);
+    }
+  });
+
   test('measurements are kept with the series in the vault across lock and unlock', async ({ app: page }) => {
     await openLidc(page);
     await page.keyboard.press('End');

@@ -24,7 +24,12 @@ const PASS = 'parity test passphrase';
 function cli(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'pulmolens.mjs'), ...args], {
     cwd,
-    env: { ...process.env, PULMOLENS_VAULT: join(work, 'v'), PULMOLENS_PASSPHRASE: PASS },
+    env: {
+      ...process.env,
+      PULMOLENS_VAULT: join(work, 'v'),
+      PULMOLENS_PASSPHRASE: PASS,
+      PULMOLENS_READER: undefined,
+    },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 580_000,
@@ -98,7 +103,7 @@ describe.skipIf(skip !== null)(
       expect(bad.code).toBe(1);
       const report = JSON.parse(bad.out) as { problems: Array<{ code: string }> };
       expect(report.problems.map((p) => p.code)).toEqual(['OBJECT_ORPHANED']);
-      const gc = cli(['vault', 'gc', '--json'], cwd);
+      const gc = cli(['vault', 'gc', '--json', '--reader', 'Dr Parity:P-1'], cwd);
       expect(gc.code, gc.err).toBe(0);
       expect(JSON.parse(gc.out)).toEqual({ removed: 1, reattached: 0 });
       expect(cli(['vault', 'verify'], cwd)).toMatchObject({
@@ -107,17 +112,20 @@ describe.skipIf(skip !== null)(
       });
 
       // Deleting the study removes its series and the analysis stored for it.
-      const del = cli(['vault', 'delete', study.ref, '--json'], cwd);
+      const del = cli(['vault', 'delete', study.ref, '--json', '--reader', 'Dr Parity:P-1'], cwd);
       expect(del.code, del.err).toBe(0);
       expect(JSON.parse(del.out)).toEqual({ objects: 261 + 1 });
       expect(JSON.parse(cli(['vault', 'list', '--json'], cwd).out)).toEqual([]);
       expect(readdirSync(join(work, 'v', 'objects'))).toEqual([]);
       const v = await openVault(join(work, 'v'), PASS, { readOnly: true });
-      const events = (await v.auditEntries()).map((e) => e.event);
+      const entries = await v.auditEntries();
+      const events = entries.map((e) => e.event);
       expect(events).toContain('study-deleted');
       expect(events).toContain('orphans-removed');
+      for (const e of entries.filter((x) => x.event === 'study-deleted' || x.event === 'orphans-removed'))
+        expect(e.user).toBe('Dr Parity (P-1)');
       await v.lock();
-      expect(cli(['vault', 'delete', study.ref], cwd)).toMatchObject({
+      expect(cli(['vault', 'delete', study.ref, '--reader', 'Dr Parity'], cwd)).toMatchObject({
         code: 1,
         err: expect.stringMatching(/NOT_FOUND/),
       });
@@ -130,7 +138,7 @@ describe('vault recover from the command line', () => {
     const dir = join(work, 'rv');
     const run = (args: string[], env: Record<string, string>) => {
       const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'pulmolens.mjs'), 'vault', ...args], {
-        env: { ...process.env, PULMOLENS_VAULT: dir, ...env },
+        env: { ...process.env, PULMOLENS_VAULT: dir, PULMOLENS_READER: 'IT Admin:A-9', ...env },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });

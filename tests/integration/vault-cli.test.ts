@@ -16,7 +16,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const r = spawnSync('node', [join(repoRoot, 'bin', 'pulmolens.mjs'), 'vault', ...args], {
-    env: { ...process.env, PULMOLENS_VAULT: undefined, PULMOLENS_PASSPHRASE: undefined, ...env },
+    env: {
+      ...process.env,
+      PULMOLENS_VAULT: undefined,
+      PULMOLENS_PASSPHRASE: undefined,
+      PULMOLENS_READER: undefined,
+      ...env,
+    },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,11 +91,14 @@ describe.skipIf(skip)('pulmolens vault CLI', () => {
       out: expect.stringMatching(/checked 133 objects.*\n.*vault OK/s),
     });
 
-    expect(cli(['passwd'], env)).toMatchObject({
+    expect(cli(['passwd', '--reader', 'IT Admin:A-9'], env)).toMatchObject({
       code: 1,
       err: expect.stringMatching(/PULMOLENS_NEW_PASSPHRASE/),
     });
-    expect(cli(['passwd'], { ...env, PULMOLENS_NEW_PASSPHRASE: 'second pass' }).code).toBe(0);
+    expect(
+      cli(['passwd'], { ...env, PULMOLENS_NEW_PASSPHRASE: 'second pass', PULMOLENS_READER: 'IT Admin:A-9' })
+        .code,
+    ).toBe(0);
     expect(cli(['list'], env).code).toBe(1);
     expect(cli(['list', '--json'], { ...env, PULMOLENS_PASSPHRASE: 'second pass' }).code).toBe(0);
 

@@ -67,6 +67,8 @@ describe('entry-point configuration', () => {
       vaultDir: '/v',
       passphrase: undefined,
       newPassphrase: 'n',
+      recoveryCode: undefined,
+      reader: undefined,
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   type ClinicalInputs,
 } from '../../core/inference';
 import { cliInferenceConfig } from '../config';
+import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
 import { openVault, resolveVaultSeries, vaultFileSource } from '../../core/vault';
@@ -23,6 +24,8 @@ export interface AnalyzeCliOptions {
   out?: string;
   /** Read the series from this vault and store the analysis there (the app shows it). */
   vault?: string;
+  /** Who runs it, for the vault's audit log: NAME or NAME:ID. */
+  reader?: string;
   provider?: string;
   threshold?: string;
   overlap?: string;
@@ -126,7 +129,7 @@ export async function runAnalyzeCommand(
     ]);
   }
   const vault = o.vault
-    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0 })
+    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0, actor: auditActor(o) })
     : null;
   try {
     const t0 = performance.now();
@@ -226,6 +229,7 @@ export function registerAnalyze(program: Command): void {
       '--vault <dir>',
       'read the series from this vault and store the analysis there (nothing plaintext unless --out)',
     )
+    .option(READER_FLAGS, READER_HELP)
     .option(
       '--provider <name>',
       'execution provider: auto, cuda, tensorrt, dml, coreml, webgpu, cpu (env PULMOLENS_EP)',

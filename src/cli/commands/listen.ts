@@ -12,10 +12,12 @@ import {
   DimseSettings,
   parseOrExplain,
 } from '../../core/dimse';
+import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { currentPassphrase, vaultDir } from './vault-passphrase';
 
 interface ListenFlags {
   vault?: string;
+  reader?: string;
   aet: string;
   port: string;
   host: string;
@@ -28,6 +30,7 @@ export function registerListen(program: Command): void {
     .command('listen')
     .description('Receive CT studies over DICOM (C-STORE SCP, answers C-ECHO) straight into the vault.')
     .option('--vault <dir>', 'vault folder (default: $PULMOLENS_VAULT)')
+    .option(READER_FLAGS, READER_HELP)
     .option('--aet <title>', 'this AE title', 'PULMOLENS')
     .option('--port <n>', 'TCP port (0: any free port, printed)', '11112')
     .option('--host <address>', 'interface address to listen on', '127.0.0.1')
@@ -50,7 +53,10 @@ export function registerListen(program: Command): void {
           timeoutSeconds: Number(flags.timeout),
         }),
       );
-      const vault = await openVault(vaultDir(flags.vault), await currentPassphrase(), { idleLockMs: 0 });
+      const vault = await openVault(vaultDir(flags.vault), await currentPassphrase(), {
+        idleLockMs: 0,
+        actor: auditActor(flags),
+      });
       const receiver = vaultReceiver(
         () => vault,
         (s) =>

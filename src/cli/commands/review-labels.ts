@@ -14,14 +14,20 @@ import {
   type ReviewEvalOptions,
 } from '../../core/eval';
 import { openVault, type UnlockedVault } from '../../core/vault';
+import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { currentPassphrase, vaultDir } from './vault-passphrase';
 
 async function withVault<T>(
   dir: string,
   readOnly: boolean,
   fn: (v: UnlockedVault) => Promise<T>,
+  reader: { reader?: string } = {},
 ): Promise<T> {
-  const v = await openVault(dir, await currentPassphrase(), { idleLockMs: 0, readOnly });
+  const v = await openVault(dir, await currentPassphrase(), {
+    idleLockMs: 0,
+    readOnly,
+    ...(readOnly ? {} : { actor: auditActor(reader) }),
+  });
   try {
     return await fn(v);
   } finally {
@@ -51,11 +57,12 @@ export function registerVaultExportLabels(vault: Command): void {
         'hand-added nodules), annotations_excluded.csv (undecided findings), decisions.csv (every finding). Audit-logged.',
     )
     .option('--vault <dir>', 'vault folder (default: $PULMOLENS_VAULT)')
+    .option(READER_FLAGS, READER_HELP)
     .requiredOption('--out <dir>', 'folder for the CSVs')
     .option('--deidentify-uids', "replace series UIDs by de-identified ones (deidentify's 2.25 UID mapping)")
     .option('--overwrite', 'replace files of the same names in --out')
-    .action(async (o: ExportLabelsOptions & { vault?: string }) => {
-      const r = await withVault(vaultDir(o.vault), false, (v) => exportReviewLabels(v, o));
+    .action(async (o: ExportLabelsOptions & { vault?: string; reader?: string }) => {
+      const r = await withVault(vaultDir(o.vault), false, (v) => exportReviewLabels(v, o), o);
       process.stdout.write(
         `wrote ${r.labels} label(s) of ${r.series} reviewed series: ${r.files.join(', ')}\n`,
       );

@@ -18,9 +18,12 @@ import {
   sendVaultAnalysis,
 } from '../../core/dimse';
 import { openVault, type UnlockedVault } from '../../core/vault';
+import { cliEnv } from '../config';
+import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { currentPassphrase, vaultDir } from './vault-passphrase';
 
 interface SendFlags {
+  reader?: string;
   to?: string;
   aet: string;
   timeout: string;
@@ -29,7 +32,7 @@ interface SendFlags {
 }
 
 function vaultOf(flags: SendFlags): string | undefined {
-  return flags.vault ?? (process.env.PULMOLENS_VAULT || undefined);
+  return flags.vault ?? cliEnv().vaultDir;
 }
 
 function isDirectory(path: string): boolean {
@@ -46,7 +49,10 @@ async function withOptionalVault<T>(
 ): Promise<T> {
   const dir = vaultOf(flags);
   if (!dir) return fn(null);
-  const v = await openVault(vaultDir(dir), await currentPassphrase(), { idleLockMs: 0 });
+  const v = await openVault(vaultDir(dir), await currentPassphrase(), {
+    idleLockMs: 0,
+    actor: auditActor(flags),
+  });
   try {
     return await fn(v);
   } finally {
@@ -67,6 +73,7 @@ export function registerSend(program: Command): void {
     .option('--timeout <seconds>', 'network timeout', '30')
     .option('--vault <dir>', 'vault for the audit log and the retry queue (default: $PULMOLENS_VAULT)')
     .option('--retry', 'send what earlier failed sends left in the vault queue')
+    .option(READER_FLAGS, READER_HELP)
     .action(async (folder: string | undefined, flags: SendFlags) => {
       const callingAeTitle = parseOrExplain('--aet', () => AeTitle.parse(flags.aet));
       const timeoutSeconds = Number(flags.timeout);

@@ -16,7 +16,9 @@ import {
   type UnlockedVault,
   type VerifyReport,
 } from '../../core/vault';
+import { cliEnv } from '../config';
 import { progressBar } from '../progress';
+import { auditActor, READER_FLAGS, READER_HELP, type ReaderFlag } from '../reader';
 import { registerVaultExportLabels } from './review-labels';
 import {
   currentPassphrase,
@@ -26,19 +28,24 @@ import {
   vaultDir,
 } from './vault-passphrase';
 
-interface VaultFlag {
+interface VaultFlag extends ReaderFlag {
   vault?: string;
 }
 
-/** One-shot commands never idle-lock; they lock when done, also on error. */
+/**
+ * One-shot commands never idle-lock; they lock when done, also on error. `mustName`: the command,
+ * when it refuses to run without a named reader (see ../reader.ts).
+ */
 async function withVault<T>(
   flag: VaultFlag,
   fn: (v: UnlockedVault) => Promise<T>,
-  opts: { readOnly?: boolean } = {},
+  opts: { readOnly?: boolean; mustName?: string } = {},
 ): Promise<T> {
+  const actor = auditActor(flag, opts.mustName ?? null);
   const v = await openVault(vaultDir(flag.vault), await currentPassphrase(), {
     idleLockMs: 0,
     readOnly: opts.readOnly === true,
+    actor,
   });
   try {
     return await fn(v);
@@ -153,10 +160,12 @@ export function registerVault(program: Command): void {
     .command('init')
     .description('Create a new vault (passphrase from $PULMOLENS_PASSPHRASE or a prompt).')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .action(async (opts: VaultFlag) => {
       const dir = vaultDir(opts.vault);
+      const actor = auditActor(opts);
       const recoveryCode = newRecoveryCode();
-      const v = await createVault(dir, await newVaultPassphrase(), { idleLockMs: 0, recoveryCode });
+      const v = await createVault(dir, await newVaultPassphrase(), { idleLockMs: 0, recoveryCode, actor });
       const id = v.vaultId;
       await v.lock();
       process.stdout.write(
@@ -172,6 +181,7 @@ export function registerVault(program: Command): void {
     .description('Copy every CT series under the paths into the vault (originals are left untouched).')
     .argument('<paths...>', 'DICOM files, folders or DICOMDIRs')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .option('--json', 'print one JSON object')
     .action(async (paths: string[], opts: VaultFlag & { json?: boolean }) => {
       const ac = new AbortController();
@@ -202,6 +212,7 @@ export function registerVault(program: Command): void {
     .command('list')
     .description('List the studies and series in the vault (shows patient data: audit-logged unlock).')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .option('--json', 'print one JSON array')
     .action(async (opts: VaultFlag & { json?: boolean }) => {
       const studies = await withVault(opts, async (v) => studiesWithResults(v));
@@ -215,6 +226,7 @@ export function registerVault(program: Command): void {
     .requiredOption('--out <dir>', 'folder to write (refused if it holds files of the same names)')
     .option('--overwrite', 'replace files of the same names already in --out')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .action(async (ref: string, opts: VaultFlag & { out: string; overwrite?: boolean }) => {
       const r = await withVault(opts, (v) =>
         v.exportSeries(ref, opts.out, { overwrite: opts.overwrite === true }),
@@ -228,6 +240,7 @@ export function registerVault(program: Command): void {
       'Check every object and the audit chain; reports problems and changes nothing (unless --fix).',
     )
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .option('--json', 'print the report as JSON')
     .option('--fix', 'first remove results whose study is gone (as `vault gc`), then check')
     .action(async (opts: VaultFlag & { json?: boolean; fix?: boolean }) => {
@@ -240,7 +253,7 @@ export function registerVault(program: Command): void {
           }
           return v.verify({ onProgress: (p) => status(progressBar('verifying', p.done, p.total)) });
         },
-        { readOnly: opts.fix !== true },
+        { readOnly: opts.fix !== true, ...(opts.fix ? { mustName: 'vault verify --fix' } : {}) },
       );
       endStatus();
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${verifyText(report)}\n`);
@@ -258,9 +271,10 @@ export function registerVault(program: Command): void {
     )
     .argument('<study>', 'vault ref from `vault list`, a StudyInstanceUID, or a series of the study')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .option('--json', 'print one JSON object')
     .action(async (ref: string, opts: VaultFlag & { json?: boolean }) => {
-      const r = await withVault(opts, (v) => v.deleteStudy(ref));
+      const r = await withVault(opts, (v) => v.deleteStudy(ref), { mustName: 'vault delete' });
       process.stdout.write(
         opts.json ? `${JSON.stringify(r)}\n` : `deleted the study and its ${r.objects} encrypted object(s)\n`,
       );
@@ -272,9 +286,10 @@ export function registerVault(program: Command): void {
       'Remove results (analyses, reviews, reports) whose study was deleted; re-attach those an older version stored without their study (audit-logged).',
     )
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: VaultFlag & { json?: boolean }) => {
-      const gc = await withVault(opts, (v) => v.collectOrphans());
+      const gc = await withVault(opts, (v) => v.collectOrphans(), { mustName: 'vault gc' });
       process.stdout.write(opts.json ? `${JSON.stringify(gc)}\n` : `${gcText(gc)}\n`);
     });
 
@@ -284,16 +299,20 @@ export function registerVault(program: Command): void {
       'Set a new passphrase with the recovery code shown at init ($PULMOLENS_RECOVERY_CODE or a prompt; new passphrase from $PULMOLENS_NEW_PASSPHRASE or prompts).',
     )
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .action(async (opts: VaultFlag) => {
-      if (process.env.PULMOLENS_RECOVERY_CODE === undefined && !process.stdin.isTTY) {
+      const actor = auditActor(opts, 'vault recover');
+      const envCode = cliEnv().recoveryCode;
+      if (envCode === undefined && !process.stdin.isTTY) {
         throw new PulmoLensError(
           'INVALID_INPUT',
           'no terminal to ask for the recovery code: set PULMOLENS_RECOVERY_CODE',
         );
       }
-      const code = process.env.PULMOLENS_RECOVERY_CODE ?? (await promptHidden('Recovery code: '));
+      const code = envCode ?? (await promptHidden('Recovery code: '));
       const v = await recoverVault(vaultDir(opts.vault), code, await replacementPassphrase(), {
         idleLockMs: 0,
+        actor,
       });
       await v.lock();
       process.stdout.write('passphrase set with the recovery code\n');
@@ -303,8 +322,11 @@ export function registerVault(program: Command): void {
     .command('passwd')
     .description('Change the passphrase ($PULMOLENS_PASSPHRASE / $PULMOLENS_NEW_PASSPHRASE or prompts).')
     .option(vaultOpt, vaultHelp)
+    .option(READER_FLAGS, READER_HELP)
     .action(async (opts: VaultFlag) => {
-      await withVault(opts, async (v) => v.changePassphrase(await replacementPassphrase()));
+      await withVault(opts, async (v) => v.changePassphrase(await replacementPassphrase()), {
+        mustName: 'vault passwd',
+      });
       process.stdout.write('passphrase changed\n');
     });
 }

@@ -127,6 +127,8 @@ export class ViewerEngine {
   private readonly layoutListeners = new LayoutListenerScope();
   /** Frames drawn so far over all viewports; tests wait until it stops moving (no fixed sleeps). */
   private frames = 0;
+  /** Measurements the reader deleted (annotation UIDs are never reused): late tool events must not revive them. */
+  private readonly deleted = new Set<string>();
   /** Performance probe for the benchmark: called after each rendered frame of a viewport. */
   onRendered: ((viewportId: ViewportId) => void) | null = null;
 
@@ -539,6 +541,7 @@ export class ViewerEngine {
     const listed = this.store.getState().measurements.map((m) => m.uid);
     const uids = uid ? [uid] : uidsToDelete(cst.annotation.selection.getAnnotationsSelected() ?? [], listed);
     for (const u of uids) {
+      this.deleted.add(u);
       cst.annotation.state.removeAnnotation(u);
       // Also when Cornerstone no longer holds it (a list left over from an earlier view).
       this.store.getState().removeMeasurement(u);
@@ -560,7 +563,7 @@ export class ViewerEngine {
     if (!this.info) return;
     const forUid = this.frameOfReferenceUid();
     for (const m of this.store.getState().measurements) {
-      if (cst.annotation.state.getAnnotation(m.uid)) continue;
+      if (cst.annotation.state.getAnnotation(m.uid) || this.deleted.has(m.uid)) continue;
       const imageId = m.sliceIndex !== null ? this.imageIds[m.sliceIndex] : undefined;
       cst.annotation.state.addAnnotation(
         annotationFromMeasurement(m, forUid, imageId) as unknown as cst.Types.Annotation,
@@ -632,6 +635,9 @@ export class ViewerEngine {
 
   private readAnnotation(a: cst.Types.Annotation | undefined): void {
     if (!a?.annotationUID || !isMeasurementTool(a.metadata?.toolName) || !this.info) return;
+    // A tool can still report an annotation after the reader deleted it (a render or statistics
+    // update of a viewport being rebuilt): that must not bring the measurement back.
+    if (this.deleted.has(a.annotationUID)) return;
     const normal = a.metadata?.viewPlaneNormal;
     const viewportId = (this.viewportIds().find((id) => {
       const n = this.viewport(id)?.getCamera().viewPlaneNormal;
