@@ -1,5 +1,5 @@
 import type { Vec3, Volume } from '../../common/volume';
-import { axisTable } from './grid';
+import { resampleSlab } from './grid';
 
 /**
  * Stage 1a of the detector: a training-free multi-scale 3D blob detector. Scale-normalised
@@ -214,7 +214,16 @@ function octave(
       const row = lz[z]! * lplane + ly[y]! * lung.dims[0];
       for (let x = 0; x < nx; x++, v++) inLung[v] = lung.mask[row + lx[x]!]!;
     }
-  const g = resampleBox(volume, step, first, dims);
+  const g = resampleSlab(
+    volume.hu,
+    volume.dims,
+    { dims, step },
+    first[2],
+    first[2] + dims[2],
+    new Float32Array(nx * ny * nz),
+    undefined,
+    [first[0], first[1]],
+  );
   for (let i = 0; i < g.length; i++) if (inLung[i] === 0) g[i] = lim.fill;
   opts.checkCancelled?.();
 
@@ -313,44 +322,6 @@ export function symmetricEigenvalues(
   const e3 = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3);
   const e2 = 3 * q - e1 - e3;
   return [e3, e2, e1];
-}
-
-/** Trilinear HU on grid voxels first..first+dims-1 of a grid with `step` volume voxels per voxel. */
-function resampleBox(volume: Volume, step: Vec3, first: Vec3, dims: Vec3): Float32Array {
-  const [gx, gy, gz] = dims;
-  const [vx, vy, vz] = volume.dims;
-  const tx = axisTable(gx, step[0], vx, first[0]);
-  const ty = axisTable(gy, step[1], vy, first[1]);
-  const tz = axisTable(gz, step[2], vz, first[2]);
-  const src = volume.hu;
-  const vplane = vx * vy;
-  const out = new Float32Array(gx * gy * gz);
-  let o = 0;
-  for (let z = 0; z < gz; z++) {
-    const k0 = tz.lo[z]! * vplane;
-    const k1 = tz.hi[z]! * vplane;
-    const wz = tz.w[z]!;
-    for (let y = 0; y < gy; y++) {
-      const a00 = k0 + ty.lo[y]! * vx;
-      const a01 = k0 + ty.hi[y]! * vx;
-      const a10 = k1 + ty.lo[y]! * vx;
-      const a11 = k1 + ty.hi[y]! * vx;
-      const wy = ty.w[y]!;
-      for (let x = 0; x < gx; x++) {
-        const i0 = tx.lo[x]!;
-        const i1 = tx.hi[x]!;
-        const wx = tx.w[x]!;
-        const c00 = src[a00 + i0]! + (src[a00 + i1]! - src[a00 + i0]!) * wx;
-        const c01 = src[a01 + i0]! + (src[a01 + i1]! - src[a01 + i0]!) * wx;
-        const c10 = src[a10 + i0]! + (src[a10 + i1]! - src[a10 + i0]!) * wx;
-        const c11 = src[a11 + i0]! + (src[a11 + i1]! - src[a11 + i0]!) * wx;
-        const c0 = c00 + (c01 - c00) * wy;
-        const c1 = c10 + (c11 - c10) * wy;
-        out[o++] = c0 + (c1 - c0) * wz;
-      }
-    }
-  }
-  return out;
 }
 
 /**
