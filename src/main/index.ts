@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import dicomWorkerPath from './dicom/dicom-worker?modulePath';
 import inferenceWorkerPath from '../core/inference/worker?modulePath';
+import decodeWorkerPath from '../core/dicom/decode-worker?modulePath';
 import { createWorkerBackend } from './dicom/worker-backend';
 import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
@@ -37,7 +38,10 @@ async function start(): Promise<void> {
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
-  const backend = createWorkerBackend(() => new Worker(dicomWorkerPath));
+  // The DICOM worker starts the decode workers; it is told where the build put their entry.
+  const backend = createWorkerBackend(
+    () => new Worker(dicomWorkerPath, { workerData: { decodeWorker: decodeWorkerPath } }),
+  );
   // The only place patient data lives on disk; the app opens on its lock screen.
   const vault = new VaultSessionHolder({
     dir: config.vaultDir,

@@ -10,6 +10,23 @@ export interface FileSource {
   readFile(path: string): Promise<Uint8Array>;
   /** Exactly `length` bytes at `offset`, or fewer when the file ends first. */
   readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads `target.length` bytes at `offset` straight into `target` (the decode buffer), returning
+   * how many there were. Optional: `readRangeInto` falls back to `readRange` and a copy.
+   */
+  readInto?(path: string, offset: number, target: Uint8Array): Promise<number>;
+}
+
+export async function readRangeInto(
+  source: FileSource,
+  path: string,
+  offset: number,
+  target: Uint8Array,
+): Promise<number> {
+  if (source.readInto) return source.readInto(path, offset, target);
+  const bytes = await source.readRange(path, offset, target.length);
+  target.set(bytes.subarray(0, target.length));
+  return Math.min(bytes.length, target.length);
 }
 
 export const fsFileSource: FileSource = {
@@ -20,6 +37,20 @@ export const fsFileSource: FileSource = {
       const buf = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await fh.read(buf, 0, length, offset);
       return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  },
+  async readInto(path, offset, target) {
+    const fh = await open(path, 'r');
+    try {
+      let got = 0;
+      while (got < target.length) {
+        const { bytesRead } = await fh.read(target, got, target.length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got;
     } finally {
       await fh.close();
     }

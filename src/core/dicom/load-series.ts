@@ -1,11 +1,13 @@
 import { PulmoLensError } from '../../common/errors';
 import type { Volume } from '../../common/volume';
 import { decodeFrame } from './codecs/decode-frame';
-import { fsFileSource, type FileSource } from './file-source';
+import { decodePool, defaultDecodeWorkers } from './decode-pool';
+import type { BatchStats, DecodeTask } from './decode-protocol';
+import { fsFileSource, readRangeInto, type FileSource } from './file-source';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
 import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
-import type { LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
+import type { FrameRef, LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
 /**
  * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
@@ -20,20 +22,40 @@ function isFatal(e: unknown): boolean {
 export interface LoadOptions extends TaskOptions {
   /** Where the files are read from (default: the file system; the vault passes its own). */
   source?: FileSource;
+  /**
+   * Decode workers for the uncompressed 16-bit frames (default: one per core). 0 decodes
+   * everything on this thread; compressed frames are always decoded on this thread.
+   */
+  workers?: number;
 }
+
+/** Below this many frames a series decodes faster on this thread than by messaging workers. */
+const MIN_FRAMES_FOR_WORKERS = 8;
+const FRAMES_PER_BATCH = 8;
 
 export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
   const nx = series.columns;
   const ny = series.rows;
   const nz = series.slices;
   const sliceSize = nx * ny;
-  const hu = new Int16Array(sliceSize * nz);
+  const source = opts.source ?? fsFileSource;
+
+  // Uncompressed 16-bit frames go to the decode workers, which write into one shared volume;
+  // the rest (compressed, 8-bit) are decoded here meanwhile.
+  const directRefs = series.frames.filter((f) => f.direct);
+  const workers = opts.workers ?? defaultDecodeWorkers();
+  const pooled = directRefs.filter(
+    (f) => f.direct!.bitsAllocated === 16 && f.direct!.length === sliceSize * 2,
+  );
+  const usePool = workers > 0 && pooled.length >= MIN_FRAMES_FOR_WORKERS;
+  const hu = usePool
+    ? new Int16Array(new SharedArrayBuffer(sliceSize * nz * 2))
+    : new Int16Array(sliceSize * nz);
   const filled = new Uint8Array(nz);
   const hist = new HuHistogram();
+  const workerStats: BatchStats = { min: 32767, max: -32768, sum: 0, count: 0 };
   const skipped: SkippedFile[] = [];
 
-  // Uncompressed frames: read just their bytes at the offsets the scan recorded (no re-parse).
-  const directRefs = series.frames.filter((f) => f.direct);
   const byPath = new Map<string, typeof series.frames>();
   for (const f of series.frames.filter((x) => !x.direct)) {
     const list = byPath.get(f.path) ?? [];
@@ -42,23 +64,18 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
   }
   let done = 0;
   const total = series.frames.length;
-  const directQueue = directRefs.slice();
-  const source = opts.source ?? fsFileSource;
+  const frameDone = (): void => {
+    done += 1;
+    opts.onProgress?.({ done, total, stage: 'decoding' });
+  };
+  const directQueue = usePool ? directRefs.filter((f) => !pooled.includes(f)) : directRefs.slice();
   const readDirect = async (): Promise<void> => {
     for (let ref = directQueue.shift(); ref !== undefined; ref = directQueue.shift()) {
       if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
       const d = ref.direct!;
       try {
         const buf = await source.readRange(ref.path, d.offset, d.length);
-        if (buf.length < d.length) {
-          throw new PulmoLensError(
-            'DICOM_PIXEL_ATTRIBUTES',
-            `file ends after ${buf.length} of ${d.length} pixel bytes`,
-            {
-              path: ref.path,
-            },
-          );
-        }
+        if (buf.length < d.length) throw shortFile(ref.path, buf.length, d.length);
         // An aligned view when possible; a copy otherwise, and always before a byte swap.
         const frame =
           buf.byteOffset % 2 === 0 && d.littleEndian
@@ -73,11 +90,10 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
         if (isFatal(e)) throw e;
         skipped.push(toSkipped(ref.path, e));
       }
-      done += 1;
-      opts.onProgress?.({ done, total, stage: 'decoding' });
+      frameDone();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, directQueue.length) }, readDirect));
+  const runDirect = () => Promise.all(Array.from({ length: Math.min(4, directQueue.length) }, readDirect));
 
   const queue = [...byPath.entries()];
   const work = async (): Promise<void> => {
@@ -119,8 +135,7 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
             hist,
           );
           filled[ref.slot] = 1;
-          done += 1;
-          opts.onProgress?.({ done, total, stage: 'decoding' });
+          frameDone();
         }
       } catch (e) {
         if (isFatal(e)) throw e;
@@ -129,12 +144,39 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, work));
+  const runCompressed = () => Promise.all(Array.from({ length: Math.min(4, queue.length) }, work));
+
+  if (usePool) {
+    const [redo] = await Promise.all([
+      fillInWorkers({
+        refs: pooled,
+        source,
+        workers,
+        volume: hu.buffer as SharedArrayBuffer,
+        sliceSize,
+        signal: opts.signal,
+        onFrame: (ref, err) => {
+          if (err) skipped.push(toSkipped(ref.path, err));
+          else filled[ref.slot] = 1;
+          frameDone();
+        },
+        stats: workerStats,
+      }),
+      runCompressed(),
+      runDirect(),
+    ]);
+    // Frames whose worker stopped (it crashed or could not start) are decoded here instead.
+    directQueue.push(...redo);
+    await runDirect();
+  } else {
+    await runDirect();
+    await runCompressed();
+  }
 
   for (let k = 0; k < nz; k++) {
     if (!filled[k]) hu.fill(PADDING_HU, k * sliceSize, (k + 1) * sliceSize);
   }
-  const { min, max, sum, count } = hist.stats();
+  const { min, max, sum, count } = mergeStats(hist.stats(), workerStats);
   if (count === 0) {
     throw new PulmoLensError(
       'DICOM_DECODE_FAILED',
@@ -160,4 +202,126 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
     huMean: sum / count,
     skipped,
   };
+}
+
+function shortFile(path: string, got: number, want: number): PulmoLensError {
+  return new PulmoLensError('DICOM_PIXEL_ATTRIBUTES', `file ends after ${got} of ${want} pixel bytes`, {
+    path,
+  });
+}
+
+function mergeStats(a: BatchStats, b: BatchStats): BatchStats {
+  if (a.count === 0) return b;
+  if (b.count === 0) return a;
+  return {
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
+
+interface WorkerFill {
+  refs: FrameRef[];
+  source: FileSource;
+  workers: number;
+  volume: SharedArrayBuffer;
+  sliceSize: number;
+  signal: AbortSignal | undefined;
+  /** Called once per frame the workers finished: `err` set when that frame failed. */
+  onFrame: (ref: FrameRef, err: unknown) => void;
+  stats: BatchStats;
+}
+
+/**
+ * Has the decode workers fill the frames' slots of `volume`. From the file system the workers read
+ * each frame's bytes into its slot themselves; from any other source (the vault: the keys stay on
+ * this thread) this thread reads them into the slot and the workers convert in place. Returns the
+ * frames a stopped worker left undone. Cancellation and fatal source errors wait for the batches
+ * in flight, then throw.
+ */
+function fillInWorkers(w: WorkerFill): Promise<FrameRef[]> {
+  const fromFiles = w.source === fsFileSource;
+  const ready: DecodeTask[] = [];
+  const redo: FrameRef[] = [];
+  const maxInFlight = w.workers * 2;
+  let inFlight = 0;
+  let readsDone = fromFiles;
+  let fatal: unknown = null;
+  const toRead = fromFiles ? [] : w.refs.map((ref, i) => ({ ref, i }));
+  if (fromFiles) {
+    w.refs.forEach((ref, i) => ready.push({ ref: i, slot: ref.slot, direct: ref.direct!, path: ref.path }));
+  }
+  return new Promise<FrameRef[]>((resolve, reject) => {
+    const pump = (): void => {
+      if (fatal === null && w.signal?.aborted) fatal = new PulmoLensError('CANCELLED', 'loading cancelled');
+      while (
+        fatal === null &&
+        inFlight < maxInFlight &&
+        (ready.length >= FRAMES_PER_BATCH || (readsDone && ready.length > 0))
+      ) {
+        const tasks = ready.splice(0, FRAMES_PER_BATCH);
+        inFlight += 1;
+        decodePool
+          .run(w.workers, { volume: w.volume, sliceSize: w.sliceSize, tasks })
+          .then(
+            (reply) => {
+              const failed = new Map(reply.failures.map((f) => [f.ref, f]));
+              for (const t of tasks) {
+                const f = failed.get(t.ref);
+                const ref = w.refs[t.ref]!;
+                w.onFrame(
+                  ref,
+                  f
+                    ? f.code
+                      ? new PulmoLensError(f.code, f.message, { path: ref.path })
+                      : new Error(f.message)
+                    : null,
+                );
+              }
+              const s = mergeStats(w.stats, reply.stats);
+              Object.assign(w.stats, s);
+            },
+            () => {
+              for (const t of tasks) redo.push(w.refs[t.ref]!);
+            },
+          )
+          .finally(() => {
+            inFlight -= 1;
+            pump();
+          });
+      }
+      const finished = readsDone && ready.length === 0;
+      if (inFlight === 0 && (fatal !== null || finished)) {
+        if (fatal !== null) reject(fatal);
+        else resolve(redo);
+      }
+    };
+    if (fromFiles) {
+      pump();
+      return;
+    }
+    // Reading through the source: a few reads at a time, each straight into its slot.
+    const reader = async (): Promise<void> => {
+      for (let next = toRead.shift(); next !== undefined && fatal === null; next = toRead.shift()) {
+        if (w.signal?.aborted) return;
+        const { ref, i } = next;
+        const d = ref.direct!;
+        try {
+          const slot = new Uint8Array(w.volume, ref.slot * w.sliceSize * 2, d.length);
+          const got = await readRangeInto(w.source, ref.path, d.offset, slot);
+          if (got < d.length) throw shortFile(ref.path, got, d.length);
+          ready.push({ ref: i, slot: ref.slot, direct: d });
+        } catch (e) {
+          if (isFatal(e)) fatal ??= e;
+          else w.onFrame(ref, e);
+        }
+        pump();
+      }
+    };
+    void Promise.all(Array.from({ length: Math.min(4, toRead.length) }, reader)).then(() => {
+      readsDone = true;
+      pump();
+    });
+  });
 }

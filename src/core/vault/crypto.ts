@@ -26,14 +26,26 @@ export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/**
+ * Large values are (de)ciphered in slices this size: buffers this small are recycled by the
+ * allocator instead of being mapped and faulted in afresh for every 1 MiB chunk.
+ */
+const CIPHER_SLICE = 64 * 1024;
+
 /** Layout: nonce | ciphertext | tag, as parts so large values can be written without a copy. */
 export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer[] {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const ct = cipher.update(plaintext);
+  // Enciphered in slices: a 1 MiB output buffer would be mapped and faulted in afresh each time.
+  const parts = [nonce];
+  for (let s = 0; s < plaintext.length; s += CIPHER_SLICE) {
+    parts.push(cipher.update(plaintext.subarray(s, Math.min(plaintext.length, s + CIPHER_SLICE))));
+  }
   const fin = cipher.final();
-  return fin.length === 0 ? [nonce, ct, cipher.getAuthTag()] : [nonce, ct, fin, cipher.getAuthTag()];
+  if (fin.length > 0) parts.push(fin);
+  parts.push(cipher.getAuthTag());
+  return parts;
 }
 
 export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
@@ -56,6 +68,43 @@ export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
   } catch {
     pt.fill(0);
     return null;
+  }
+}
+
+/**
+ * Like `open`, but writes plaintext bytes [from, to) of the sealed value into `target` at `at`
+ * instead of returning a new buffer. Returns false when authentication fails; what was written
+ * to `target` is then unverified and the caller must discard it.
+ */
+export function openInto(
+  key: Buffer,
+  sealed: Buffer,
+  aad: Buffer,
+  target: Uint8Array,
+  at: number,
+  from: number,
+  to: number,
+): boolean {
+  if (sealed.length < SEAL_OVERHEAD) return false;
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  // GCM authenticates the whole ciphertext, so every slice is deciphered; only [from, to) is kept.
+  let pos = 0;
+  for (let s = 0; s < ct.length; s += CIPHER_SLICE) {
+    const pt = decipher.update(ct.subarray(s, Math.min(ct.length, s + CIPHER_SLICE)));
+    const lo = Math.max(from, pos);
+    const hi = Math.min(to, pos + pt.length);
+    if (hi > lo) target.set(pt.subarray(lo - pos, hi - pos), at + lo - from);
+    pt.fill(0);
+    pos += pt.length;
+  }
+  try {
+    decipher.final();
+    return true;
+  } catch {
+    return false;
   }
 }
 

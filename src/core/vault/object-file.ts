@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { PulmoLensError } from '../../common/errors';
-import { aad, open, sealParts, SEAL_OVERHEAD } from './crypto';
+import { aad, open, openInto, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 
 const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
@@ -125,6 +125,20 @@ export async function writeObjectFile(
   return size;
 }
 
+/**
+ * Ciphertext read buffers, reused across objects (ciphertext is not secret, so nothing to wipe):
+ * a fresh 1 MiB buffer per object would be mapped and faulted in each time.
+ */
+const spareSealed: Buffer[] = [];
+
+function takeSealedBuffer(len: number): Buffer {
+  for (let i = spareSealed.length - 1; i >= 0; i--) {
+    if (spareSealed[i]!.length >= len) return spareSealed.splice(i, 1)[0]!;
+  }
+  if (spareSealed.length >= 8) spareSealed.shift();
+  return Buffer.allocUnsafeSlow(len);
+}
+
 /** Opened object for random access; `size` comes from the (authenticated) index. */
 export class ObjectReader {
   private constructor(
@@ -229,6 +243,71 @@ export class ObjectReader {
       parts.push(from === 0 && to === pt.length ? pt : pt.subarray(from, to));
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /**
+   * Decrypts [offset, offset + target.length) straight into `target` (a decode buffer), reading
+   * each chunk's ciphertext into one reused buffer. On an authentication failure `target` is
+   * wiped before the error is thrown, so unverified plaintext never stays behind.
+   */
+  async readRangeInto(offset: number, target: Uint8Array): Promise<void> {
+    const length = target.length;
+    if (offset < 0 || offset + length > this.size) {
+      throw new PulmoLensError(
+        'INVALID_INPUT',
+        `range ${offset}+${length} is outside object ${this.c.objectId} (${this.size} bytes)`,
+      );
+    }
+    if (length === 0) return;
+    const cb = this.c.chunkBytes;
+    const first = Math.floor(offset / cb);
+    const last = Math.floor((offset + length - 1) / cb);
+    const sealed = takeSealedBuffer(cb + SEAL_OVERHEAD);
+    try {
+      for (let i = first; i <= last; i++) {
+        const from = i === first ? offset - i * cb : 0;
+        const to = i === last ? offset + length - i * cb : cb;
+        await this.openChunkInto(i, sealed, from, to, target, i * cb + from - offset);
+      }
+    } finally {
+      spareSealed.push(sealed);
+    }
+  }
+
+  /** Plaintext bytes [from, to) of chunk i into `target` at `at`. */
+  private async openChunkInto(
+    i: number,
+    sealed: Buffer,
+    from: number,
+    to: number,
+    target: Uint8Array,
+    at: number,
+  ): Promise<void> {
+    const n = this.chunks;
+    const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
+    const len = plain + SEAL_OVERHEAD;
+    const buf = sealed.subarray(0, len);
+    const pos = OBJECT_HEADER_BYTES + i * (this.c.chunkBytes + SEAL_OVERHEAD);
+    let got = 0;
+    try {
+      while (got < len) {
+        const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (err) {
+      throw ioError(err, `read object ${this.c.objectId}`, this.path);
+    }
+    if (got < len) throw corrupt(this.c, this.path, i, 'truncated');
+    if (!openInto(this.key, buf, chunkAad(this.header, i, i === n - 1), target, at, from, to)) {
+      target.fill(0);
+      throw corrupt(
+        this.c,
+        this.path,
+        i,
+        'authentication failed (altered, reordered, truncated or from another object)',
+      );
+    }
   }
 
   async readAll(): Promise<Buffer> {

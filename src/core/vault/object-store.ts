@@ -110,6 +110,23 @@ export function readObjectRange(
   });
 }
 
+/** Decrypts [offset, offset + target.length) straight into `target`. */
+export function readObjectRangeInto(
+  state: VaultSessionState,
+  objectId: string,
+  offset: number,
+  target: Uint8Array,
+): Promise<void> {
+  return state.track(async () => {
+    const reader = await openObject(state, objectId);
+    try {
+      await reader.readRangeInto(offset, target);
+    } finally {
+      await reader.close();
+    }
+  });
+}
+
 export async function getJson<T = unknown>(state: VaultSessionState, objectId: string): Promise<T> {
   const b = await getObject(state, objectId);
   return JSON.parse(b.toString('utf8')) as T;

@@ -5,7 +5,7 @@ const PREFIX = 'vault:';
 
 /**
  * Lets the DICOM loader read a stored series straight from the vault: frame paths are
- * `vault:<objectId>`, and a frame's pixel bytes come from `readObjectRange`, which decrypts only
+ * `vault:<objectId>`, and a frame's pixel bytes come from `readObjectRangeInto`, which decrypts only
  * the chunks that hold them. Nothing is written to disk.
  */
 export function vaultFileSource(vault: UnlockedVault): FileSource {
@@ -13,5 +13,10 @@ export function vaultFileSource(vault: UnlockedVault): FileSource {
   return {
     readFile: (path) => vault.readInstance(path),
     readRange: (path, offset, length) => vault.readObjectRange(objectId(path), offset, length),
+    // Decrypted straight into the decode buffer; a range past the object's end is refused there.
+    async readInto(path, offset, target) {
+      await vault.readObjectRangeInto(objectId(path), offset, target);
+      return target.length;
+    },
   };
 }

@@ -127,6 +127,10 @@ export class UnlockedVault implements VaultSession {
     return objects.readObjectRange(this.s, objectId, offset, length);
   }
 
+  readObjectRangeInto(objectId: string, offset: number, target: Uint8Array): Promise<void> {
+    return objects.readObjectRangeInto(this.s, objectId, offset, target);
+  }
+
   getJson<T = unknown>(objectId: string): Promise<T> {
     return objects.getJson<T>(this.s, objectId);
   }

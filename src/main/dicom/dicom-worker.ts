@@ -2,13 +2,17 @@
  * Worker thread that owns all DICOM parsing and pixel decoding, so the process that answers IPC
  * stays responsive. Each job gets its own AbortController; a `cancel` message aborts it.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { bufferFileSource, loadSeries, scanDicomInputs } from '../../core/dicom/index';
+import { configureDecodeWorkers } from '../../core/dicom/decode-pool';
 import { isPulmoLensError } from '../../common/errors';
 import type { DicomWorkerReply, DicomWorkerRequest } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('dicom-worker must run in a worker thread');
+// The app passes its built decode-worker entry; from sources (tests) it is found next to the code.
+const decodeWorker = (workerData as { decodeWorker?: unknown } | null)?.decodeWorker;
+configureDecodeWorkers({ entry: typeof decodeWorker === 'string' ? decodeWorker : null });
 
 const jobs = new Map<number, AbortController>();
 const post = (msg: DicomWorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);

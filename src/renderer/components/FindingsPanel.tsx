@@ -8,13 +8,14 @@ import { ClinicalInputs } from './ClinicalInputs';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
+import { SendToPacs } from './SendToPacs';
 import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
 /**
  * Analyse (hotkey A), the findings of the open series sorted by risk, the review of the selected
- * one, hand-added nodules, the heatmap controls and the report export.
+ * one, hand-added nodules, the heatmap controls, the report export and the send to the PACS.
  */
 export function FindingsPanel({
   store,
@@ -297,6 +298,7 @@ export function FindingsPanel({
               Export failed: {s.exportResult.error.message}
             </div>
           )}
+          {s.key && <SendToPacs key={s.key} seriesKey={s.key} reviewed={reviewed} />}
         </>
       )}
     </aside>
