@@ -34,7 +34,7 @@ function harness(behaviour: (key: string, ctx: HandlerContext) => Promise<void>)
   return { queue, events, failures, order, maxRunning: () => maxRunning };
 }
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 5) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('AutoAnalysisQueue', () => {
   it('runs one analysis at a time, in arrival order, and does not queue a waiting series twice', async () => {
