@@ -24,6 +24,7 @@ for n in 0001 0002; do
   mine "$(dirname "$(find .cache/LIDC-IDRI-$n/ -name '*.dcm' | head -n 1)")" "LIDC-IDRI-$n"
 done
 for j in training/runs/insert/LIDC-IDRI-*.json; do
+  case "$j" in *.sites.json) continue ;; esac
   name=$(basename "$j" .json)
   mine "training/runs/insert/$name" "$name"
 done

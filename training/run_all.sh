@@ -9,7 +9,7 @@ STEPS=${STEPS:-1500}
 MINUTES=${MINUTES:-20}
 mkdir -p training/runs/insert training/runs/logs
 # 1. Synthetic nodules inserted into the real scans on their native DICOM grid.
-for job in "0001 1" "0002 1" "0001 2"; do
+for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4"; do
   set -- $job
   out=training/runs/insert/LIDC-IDRI-$1-s$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count 24 --out "$out"

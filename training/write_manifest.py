@@ -399,7 +399,7 @@ def main_v2():
                 },
             },
         },
-        'operatingPoint': {'threshold': op['threshold'], 'score': 'characterizer p_nodule', 'chosenOn': op['chosenOn'],
+        'operatingPoint': {'threshold': op['threshold'], 'score': op.get('score', 'characterizer p_nodule'), 'chosenOn': op['chosenOn'],
                            'criterion': op['criterion']},
         'trainingSeriesUids': sorted(uids),
     }

@@ -58,7 +58,8 @@ type Source = ArrayLike<number>;
 /**
  * Trilinear resampling of `src` (dims srcDims) onto grid rows z0..z1-1 of `grid`, written through
  * `map` (e.g. HU -> network input) into `out` ([z][y][x], grid x/y dims). The grid may point past
- * the source (it is clamped to the edge), which the callers use for padding.
+ * the source (it is clamped to the edge), which the callers use for padding. `xy0` shifts the
+ * grid's first column and row (grid voxels), for a sub-box of a larger grid.
  */
 export function resampleSlab(
   src: Source,
@@ -68,11 +69,12 @@ export function resampleSlab(
   z1: number,
   out: Float32Array,
   map: (v: number) => number = (v) => v,
+  xy0: readonly [number, number] = [0, 0],
 ): Float32Array {
   const [gx, gy] = grid.dims;
   const [nx, ny, nz] = srcDims;
-  const tx = axisTable(gx, grid.step[0], nx);
-  const ty = axisTable(gy, grid.step[1], ny);
+  const tx = axisTable(gx, grid.step[0], nx, xy0[0]);
+  const ty = axisTable(gy, grid.step[1], ny, xy0[1]);
   const tz = axisTable(z1 - z0, grid.step[2], nz, z0);
   const plane = nx * ny;
   let o = 0;

@@ -243,6 +243,13 @@ export async function discard(state: VaultSessionState, ids: string[]): Promise<
   for (const id of ids) await fsp.rm(objectPath(state.dir, id), { force: true }).catch(() => undefined);
 }
 
+export interface PutObjectOptions {
+  name?: string;
+  seriesRef?: string;
+  /** The audit entry to write instead of the kind's own (e.g. a corrected analysis is not a new one). */
+  audit?: { event: AuditEvent; details: Record<string, string | number | boolean> };
+}
+
 /**
  * Stores a result, review decision, report or cache for a study and series (only `other`
  * objects may belong to the vault as a whole: studyRef null). Deleting the study deletes them.
@@ -253,7 +260,7 @@ export function putObject(
   studyRef: string | null,
   kind: ObjectKind,
   data: Buffer | string | object | { path: string },
-  opts: { name?: string; seriesRef?: string } = {},
+  opts: PutObjectOptions = {},
 ): Promise<StoredObject> {
   return state.exclusive(async () => {
     const k = state.writable();
@@ -294,8 +301,9 @@ export function putObject(
       await discard(state, [rec.id]);
       throw err;
     }
-    const event: AuditEvent | null =
-      kind === 'analysis'
+    const event: AuditEvent | null = opts.audit
+      ? opts.audit.event
+      : kind === 'analysis'
         ? 'study-analysed'
         : kind === 'review'
           ? 'review-saved'
@@ -309,7 +317,7 @@ export function putObject(
         event,
         ...(study ? { studyRef: study.ref } : {}),
         ...(rec.seriesRef ? { seriesRef: rec.seriesRef } : {}),
-        details: { objectId: rec.id, kind },
+        details: { ...opts.audit?.details, objectId: rec.id, kind },
       });
     }
     const { wrappedKey: _w, ...out } = rec;

@@ -149,7 +149,7 @@ export class UnlockedVault implements VaultSession {
     studyRef: string | null,
     kind: ObjectKind,
     data: Buffer | string | object | { path: string },
-    opts: { name?: string; seriesRef?: string } = {},
+    opts: objects.PutObjectOptions = {},
   ): Promise<objects.StoredObject> {
     return objects.putObject(this.s, studyRef, kind, data, opts);
   }
