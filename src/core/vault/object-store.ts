@@ -6,9 +6,12 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
+import type { SlotRead } from '../dicom/decode-protocol';
 import { aad, open, randomId, randomKey, seal, wipe } from './crypto';
 import { fsyncDir } from './atomic-fs';
 import { ObjectReader, writeObjectFile, type ObjectSource } from './object-file';
+import { objectWriterPool } from './object-writer-pool';
+import type { WriteObjectJob, WriteObjectReply } from './object-writer-protocol';
 import { writeIndex, type IndexDoc, type ObjectKind, type ObjectRecord } from './index-file';
 import type { AuditEvent } from './audit-log';
 import { STUDY_OWNED_KINDS } from './orphans';
@@ -110,6 +113,24 @@ export function readObjectRange(
   });
 }
 
+/**
+ * What a decode worker needs to decipher one object itself: its file, coordinates and its own
+ * key (unwrapped here; the vault's keys stay in this thread). The caller wipes the key once handed.
+ */
+export function objectSlotRead(state: VaultSessionState, objectId: string): SlotRead {
+  const k = state.k();
+  const r = record(state, objectId);
+  return {
+    kind: 'vault-object',
+    file: objectPath(state.dir, r.id),
+    vaultId: state.vaultId,
+    objectId: r.id,
+    chunkBytes: r.chunkBytes,
+    size: r.size,
+    key: unwrapKey(state, k, r),
+  };
+}
+
 /** Decrypts [offset, offset + target.length) straight into `target`. */
 export function readObjectRangeInto(
   state: VaultSessionState,
@@ -172,18 +193,20 @@ export async function writeObject(
   source: ObjectSource,
   meta: { kind: ObjectKind; studyRef: string | null; seriesRef: string | null; name: string },
   scratch?: Buffer,
+  /** Encrypt a file source on one of this many object-writer workers (0 or absent: here). */
+  workers = 0,
 ): Promise<ObjectRecord> {
   const id = randomId();
   const key = randomKey();
   try {
-    const size = await writeObjectFile(
-      paths(state.dir).tmp,
-      objectPath(state.dir, id),
-      { vaultId: state.vaultId, objectId: id, chunkBytes: state.header.chunkBytes },
-      key,
-      source,
-      scratch,
-    );
+    const tmpDir = paths(state.dir).tmp;
+    const finalPath = objectPath(state.dir, id);
+    const coords = { vaultId: state.vaultId, objectId: id, chunkBytes: state.header.chunkBytes };
+    let size: number | null = null;
+    if (workers > 0 && 'path' in source) {
+      size = await writeInWorker(workers, { tmpDir, finalPath, coords, key, sourcePath: source.path });
+    }
+    size ??= await writeObjectFile(tmpDir, finalPath, coords, key, source, scratch);
     return {
       id,
       ...meta,
@@ -195,6 +218,25 @@ export async function writeObject(
   } finally {
     wipe(key);
   }
+}
+
+/**
+ * Encrypts on an object-writer worker; null when the worker stopped (the caller then writes here:
+ * the worker's temporary file, if any, is removed at the next unlock).
+ */
+async function writeInWorker(workers: number, job: Omit<WriteObjectJob, 'id'>): Promise<number | null> {
+  let reply: WriteObjectReply;
+  try {
+    reply = await objectWriterPool.run(workers, job);
+  } catch {
+    return null;
+  }
+  const r = reply.result;
+  if ('size' in r) return r.size;
+  throw new PulmoLensError(r.code, r.message, {
+    ...(r.path ? { path: r.path } : {}),
+    ...(r.details ? { details: r.details } : {}),
+  });
 }
 
 export async function discard(state: VaultSessionState, ids: string[]): Promise<void> {

@@ -13,6 +13,7 @@
  * object-key wrapping key --wraps--> one random key per object.
  */
 import type { ScannedSeries, TaskOptions } from '../dicom/types';
+import type { SlotRead } from '../dicom/decode-protocol';
 import type { KdfCost, KdfParams } from './kdf';
 import type { ObjectReader } from './object-file';
 import type { ObjectKind, SeriesRecord, StudyRecord } from './index-file';
@@ -129,6 +130,11 @@ export class UnlockedVault implements VaultSession {
 
   readObjectRangeInto(objectId: string, offset: number, target: Uint8Array): Promise<void> {
     return objects.readObjectRangeInto(this.s, objectId, offset, target);
+  }
+
+  /** Lets a decode worker decipher one object itself (see objectSlotRead). */
+  objectSlotRead(objectId: string): SlotRead {
+    return objects.objectSlotRead(this.s, objectId);
   }
 
   getJson<T = unknown>(objectId: string): Promise<T> {
