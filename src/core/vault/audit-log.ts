@@ -34,6 +34,7 @@ export type AuditEvent =
   | 'study-exported'
   | 'study-deleted'
   | 'review-saved'
+  | 'clinical-inputs-changed'
   | 'report-saved'
   | 'object-stored'
   | 'object-deleted'

@@ -4,6 +4,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { AllCandidates, AnalysisWarnings } from './AllCandidates';
+import { ClinicalInputs } from './ClinicalInputs';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
@@ -106,6 +107,14 @@ export function FindingsPanel({
             {s.analysis.stored ? ' — stored result' : ''}
           </div>
           <AnalysisWarnings warnings={s.analysis.document.warnings ?? []} />
+          <ClinicalInputs
+            // A stored change (or another analysis) resets the form to what the vault holds.
+            key={`${s.key}|${s.analysis.analysedAt}|${JSON.stringify(s.analysis.document.clinical ?? null)}`}
+            clinical={s.analysis.document.clinical}
+            emphysema={s.analysis.document.emphysema}
+            saveState={s.clinicalSave}
+            onSave={(c) => void s.setClinical(c)}
+          />
           <div>
             {reviewed ? (
               <span className="badge reviewed" data-testid="reviewed-badge">
