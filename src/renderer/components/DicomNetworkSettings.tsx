@@ -233,25 +233,33 @@ export function DicomNetworkSettings({ onClose }: { onClose: () => void }) {
           <fieldset>
             <legend>Send results to (C-STORE destination)</legend>
             <div className="dn-row">
-              <input
-                aria-label="Destination AE title"
-                placeholder="AE title"
-                value={form.destAeTitle}
-                onChange={(e) => edit({ destAeTitle: e.target.value })}
-              />
-              <input
-                aria-label="Destination host address"
-                placeholder="IP address"
-                value={form.destHost}
-                onChange={(e) => edit({ destHost: e.target.value })}
-              />
-              <input
-                aria-label="Destination port"
-                placeholder="port"
-                inputMode="numeric"
-                value={form.destPort}
-                onChange={(e) => edit({ destPort: e.target.value })}
-              />
+              <label>
+                AE title
+                <input
+                  aria-label="Destination AE title"
+                  value={form.destAeTitle}
+                  onChange={(e) => edit({ destAeTitle: e.target.value })}
+                />
+              </label>
+              <label>
+                IP address
+                <input
+                  aria-label="Destination host address"
+                  value={form.destHost}
+                  onChange={(e) => edit({ destHost: e.target.value })}
+                />
+              </label>
+              <label>
+                Port
+                <input
+                  aria-label="Destination port"
+                  inputMode="numeric"
+                  value={form.destPort}
+                  onChange={(e) => edit({ destPort: e.target.value })}
+                />
+              </label>
+            </div>
+            <div>
               <button type="button" onClick={() => void runVerify()} disabled={verify.kind === 'running'}>
                 Verify (C-ECHO)
               </button>
