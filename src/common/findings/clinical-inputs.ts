@@ -139,6 +139,37 @@ export function applyClinicalChange(
   };
 }
 
+function factSource(f: ClinicalFact<unknown>): string {
+  if (f.source === 'dicom') return 'DICOM';
+  if (f.source === 'assumed') return 'assumed';
+  return f.enteredBy ? `entered by ${f.enteredBy}` : 'entered';
+}
+
+/** The facts the risks were computed with, each with its source, as the report prints them. */
+export function clinicalInputsText(r: ClinicalRecord): string {
+  const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+  return [
+    `age ${Math.round(r.ageYears.value)} y (${factSource(r.ageYears)})`,
+    `sex ${r.sex.value} (${factSource(r.sex)})`,
+    `family history ${yesNo(r.familyHistory.value)} (${factSource(r.familyHistory)})`,
+    `emphysema ${yesNo(r.emphysema.value)} (${factSource(r.emphysema)})`,
+    `Fleischner risk ${r.fleischnerRisk.value} (${factSource(r.fleischnerRisk)})`,
+  ].join(', ');
+}
+
+/** The record with every 'entered' fact that names nobody stamped as entered by `by` at `at`. */
+export function stampEnteredFacts(r: ClinicalRecord, by: string, at: string): ClinicalRecord {
+  const stamp = <T>(f: ClinicalFact<T>): ClinicalFact<T> =>
+    f.source === 'entered' && f.enteredBy === undefined ? { ...f, enteredBy: by, enteredAt: at } : f;
+  return {
+    ageYears: stamp(r.ageYears),
+    sex: stamp(r.sex),
+    familyHistory: stamp(r.familyHistory),
+    emphysema: stamp(r.emphysema),
+    fleischnerRisk: stamp(r.fleischnerRisk),
+  };
+}
+
 /** The LAA-950 line the workspace shows: the measurement and the cut-off it is judged by. */
 export function emphysemaIndexText(e: EmphysemaIndex): string {
   if (!e.lungFound) return 'LAA-950 not measured: no lung found in this series';

@@ -95,8 +95,6 @@ export function ClinicalInputs({
                   aria-invalid={!ageValid}
                   onChange={(e) => setAge(e.target.value)}
                 />
-              </td>
-              <td>
                 <Source field="ageYears" fact={clinical.ageYears} />
               </td>
             </tr>
@@ -109,8 +107,6 @@ export function ClinicalInputs({
                   <option value="female">female</option>
                   <option value="male">male</option>
                 </select>
-              </td>
-              <td>
                 <Source field="sex" fact={clinical.sex} />
               </td>
             </tr>
@@ -125,8 +121,6 @@ export function ClinicalInputs({
                   checked={family}
                   onChange={(e) => setFamily(e.target.checked)}
                 />
-              </td>
-              <td>
                 <Source field="familyHistory" fact={clinical.familyHistory} />
               </td>
             </tr>
@@ -141,8 +135,6 @@ export function ClinicalInputs({
                   checked={emph}
                   onChange={(e) => setEmph(e.target.checked)}
                 />
-              </td>
-              <td>
                 <Source field="emphysema" fact={clinical.emphysema} />
               </td>
             </tr>
@@ -160,8 +152,6 @@ export function ClinicalInputs({
                   <option value="low">low</option>
                   <option value="high">high</option>
                 </select>
-              </td>
-              <td>
                 <Source field="fleischnerRisk" fact={clinical.fleischnerRisk} />
               </td>
             </tr>
