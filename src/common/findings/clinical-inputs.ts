@@ -157,6 +157,19 @@ export function clinicalInputsText(r: ClinicalRecord): string {
   ].join(', ');
 }
 
+/** The record with every 'entered' fact that names nobody stamped as entered by `by` at `at`. */
+export function stampEnteredFacts(r: ClinicalRecord, by: string, at: string): ClinicalRecord {
+  const stamp = <T>(f: ClinicalFact<T>): ClinicalFact<T> =>
+    f.source === 'entered' && f.enteredBy === undefined ? { ...f, enteredBy: by, enteredAt: at } : f;
+  return {
+    ageYears: stamp(r.ageYears),
+    sex: stamp(r.sex),
+    familyHistory: stamp(r.familyHistory),
+    emphysema: stamp(r.emphysema),
+    fleischnerRisk: stamp(r.fleischnerRisk),
+  };
+}
+
 /** The LAA-950 line the workspace shows: the measurement and the cut-off it is judged by. */
 export function emphysemaIndexText(e: EmphysemaIndex): string {
   if (!e.lungFound) return 'LAA-950 not measured: no lung found in this series';
