@@ -9,11 +9,6 @@ import { toSkipped } from './scan';
 import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
 import type { FrameRef, LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
-/**
- * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
- * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
- * one bad file never costs the rest of the series.
- */
 /** Cancellation and a locked or broken vault end the whole load; anything else is per file. */
 function isFatal(e: unknown): boolean {
   return e instanceof PulmoLensError && (e.code === 'CANCELLED' || e.code.startsWith('VAULT_'));
@@ -33,6 +28,11 @@ export interface LoadOptions extends TaskOptions {
 const MIN_FRAMES_FOR_WORKERS = 8;
 const FRAMES_PER_BATCH = 8;
 
+/**
+ * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
+ * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
+ * one bad file never costs the rest of the series.
+ */
 export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
   const nx = series.columns;
   const ny = series.rows;
@@ -68,7 +68,8 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
     done += 1;
     opts.onProgress?.({ done, total, stage: 'decoding' });
   };
-  const directQueue = usePool ? directRefs.filter((f) => !pooled.includes(f)) : directRefs.slice();
+  const toWorkers = new Set(usePool ? pooled : []);
+  const directQueue = directRefs.filter((f) => !toWorkers.has(f));
   const readDirect = async (): Promise<void> => {
     for (let ref = directQueue.shift(); ref !== undefined; ref = directQueue.shift()) {
       if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
