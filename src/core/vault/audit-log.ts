@@ -48,6 +48,8 @@ export type AuditEvent =
   | 'study-received'
   | 'study-sent'
   | 'send-failed'
+  | 'send-retried'
+  | 'dimse-settings-changed'
   | 'analysis-failed';
 
 export interface AuditEntry {

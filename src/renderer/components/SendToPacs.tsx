@@ -6,6 +6,8 @@
  */
 import { useEffect, useState } from 'react';
 import { Destination, type DimseSettings } from '../../common/dimse-settings';
+import type { SendQueueStatus } from '../../shared/dimse-contract';
+import { queueText } from './dicom-network-form';
 import type { IpcError } from '../../shared/ipc-contract';
 import type { TaskProgress } from '../store/study-store';
 import { ProgressBar } from './ProgressBar';
@@ -32,15 +34,27 @@ export function SendToPacs({ seriesKey, reviewed }: { seriesKey: string; reviewe
   const [form, setForm] = useState({ aeTitle: '', host: '', port: '104' });
   const [formError, setFormError] = useState<string | null>(null);
   const [state, setState] = useState<SendState>({ kind: 'idle' });
+  const [queue, setQueue] = useState<SendQueueStatus | null>(null);
 
   useEffect(() => {
     void window.api.invoke('dimse.settings', {}).then((r) => {
-      if (r.ok) setSettings(r.value.settings);
-      else setUnavailable(r.error.message);
+      if (r.ok) {
+        setSettings(r.value.settings);
+        setQueue(r.value.queue);
+      } else setUnavailable(r.error.message);
     });
-    return window.api.on('task.progress', (p) =>
+    const offState = window.api.on('dimse.state', (s) => {
+      setQueue(s.queue);
+      // Changed in the DICOM network settings: the destination shown here follows.
+      setSettings(s.settings);
+    });
+    const offProgress = window.api.on('task.progress', (p) =>
       setState((s) => (s.kind === 'sending' && s.taskId === p.taskId ? { ...s, progress: p } : s)),
     );
+    return () => {
+      offState();
+      offProgress();
+    };
   }, []);
 
   if (unavailable) return <div className="muted send-pacs">Send to PACS: {unavailable}</div>;
@@ -162,6 +176,11 @@ export function SendToPacs({ seriesKey, reviewed }: { seriesKey: string; reviewe
               </button>
             </div>
           )}
+        </div>
+      )}
+      {queue && queue.queued > 0 && (
+        <div className="muted" data-testid="pacs-queue">
+          {queueText(queue)}
         </div>
       )}
       {state.kind === 'retried' && (
