@@ -184,13 +184,21 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     const victim = stored.frames[Math.floor(stored.frames.length / 2)]!;
     const id = victim.path.slice('vault:'.length);
     const file = join(work, 'vault', 'objects', `${id}.plo`);
-    const bytes = readFileSync(file);
+    const original = readFileSync(file);
+    const bytes = Buffer.from(original);
     bytes[bytes.length - 5000]! ^= 0x01;
     writeFileSync(file, bytes);
     await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
       code: 'VAULT_CORRUPT',
       path: file,
-      message: expect.stringContaining(`object ${id} chunk`),
+      message: expect.stringMatching(new RegExp(`object ${id} chunk \\d+: authentication failed`)),
+    });
+    // Cut short instead: refused before anything is deciphered.
+    writeFileSync(file, original.subarray(0, original.length - 100));
+    await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
+      code: 'VAULT_CORRUPT',
+      path: file,
+      message: expect.stringContaining(`object ${id}: file is ${original.length - 100} bytes`),
     });
     await v.lock();
     await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
