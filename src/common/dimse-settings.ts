@@ -20,16 +20,23 @@ export function isIpAddress(s: string): boolean {
 
 /** PS3.5 AE: 1–16 characters of the default repertoire, no backslash or control characters, not all spaces. */
 export const AeTitle = z
-  .string()
-  .max(16, 'an AE title has at most 16 characters')
+  .string({ error: 'an AE title is text' })
+  .max(16, { error: (i) => `AE title "${String(i.input)}" is longer than 16 characters` })
   .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'an AE title uses printable ASCII without a backslash')
   .refine((s) => s.trim().length > 0, 'an AE title cannot be empty or only spaces')
   .transform((s) => s.trim());
 
 /** An IP address literal (v4 or v6): peers are matched by address, never by a DNS name. */
-export const IpAddress = z.string().refine(isIpAddress, 'must be an IPv4 or IPv6 address (no host names)');
+export const IpAddress = z
+  .string({ error: 'an IP address is text' })
+  .refine(isIpAddress, 'must be an IPv4 or IPv6 address (no host names)');
 
-export const Port = z.number().int().min(1).max(65535);
+const outOfRange = (i: { input?: unknown }) => `port ${String(i.input)} is not between 1 and 65535`;
+export const Port = z
+  .number({ error: 'a port is a number between 1 and 65535' })
+  .int({ error: (i) => `port ${String(i.input)} is not a whole number` })
+  .min(1, { error: outOfRange })
+  .max(65535, { error: outOfRange });
 
 /** A calling AE title the SCP accepts, from one host address. */
 export const AllowedPeer = z.object({ aeTitle: AeTitle, host: IpAddress }).strict();

@@ -8,6 +8,8 @@ import { Worker } from 'node:worker_threads';
 import dicomWorkerPath from './dicom/dicom-worker?modulePath';
 import inferenceWorkerPath from '../core/inference/worker?modulePath';
 import decodeWorkerPath from '../core/dicom/decode-worker?modulePath';
+import objectWriterWorkerPath from '../core/vault/object-writer-worker?modulePath';
+import { configureObjectWriterWorkers } from '../core/vault/object-writer-pool';
 import { createWorkerBackend } from './dicom/worker-backend';
 import { registerAppScheme, handleAppScheme } from './app-protocol';
 import { bindRouterToIpc, eventSender } from './ipc/electron-transport';
@@ -38,6 +40,8 @@ async function start(): Promise<void> {
   handleAppScheme(join(__dirname, '../renderer'));
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
+  // Vault imports encrypt on object-writer workers; the build decides where their entry lies.
+  configureObjectWriterWorkers({ entry: objectWriterWorkerPath });
   // The DICOM worker starts the decode workers; it is told where the build put their entry.
   const backend = createWorkerBackend(
     () => new Worker(dicomWorkerPath, { workerData: { decodeWorker: decodeWorkerPath } }),

@@ -9,6 +9,7 @@ export const viewerStore = createViewerStore();
 window.api.on('task.progress', (p) => studyStore.getState().onProgress(p.taskId, p));
 // A study pushed by a PACS or scanner (Storage SCP) is in the vault: list it.
 window.api.on('dimse.received', () => void studyStore.getState().refresh());
+window.api.on('dimse.autoAnalysis', (a) => studyStore.getState().onAutoAnalysis(a));
 
 export const useStudy = <T>(select: (s: StudyState) => T): T => useStore(studyStore, select);
 export const useViewer = <T>(select: (s: ViewerState) => T): T => useStore(viewerStore, select);

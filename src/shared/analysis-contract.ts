@@ -10,6 +10,7 @@ import { reviewInputParts } from '../common/review/review-schema';
 import type { EvalMetrics, MatchedCandidate } from '../common/eval';
 import type { VolumeGeometry } from '../common/volume';
 import { REPORT_FORMATS } from '../common/report';
+import { CLINICAL_FIELDS, ENTERED_AGE_RANGE } from '../common/findings/clinical-inputs';
 import { optionalTaskId, pathSchema, seriesKeySchema } from './fields';
 
 const taskId = optionalTaskId;
@@ -43,6 +44,31 @@ export const analysisSchemas = {
       decisions: reviewInputParts.decisions,
       manual: z.array(reviewInputParts.manualFinding).max(500).default([]),
       notes: z.array(reviewInputParts.note).max(1000).default([]),
+    })
+    .strict(),
+  /**
+   * The reader's correction of the patient facts the analysis used: stored in the vault as entered
+   * by the reader who unlocked it, audit-logged; every finding's Brock risk and Fleischner advice
+   * follow. Answers the updated analysis.
+   */
+  'analysis.setClinical': z
+    .object({
+      key: seriesKey,
+      change: z
+        .object({
+          ageYears: z
+            .number()
+            .int('age in whole years')
+            .min(ENTERED_AGE_RANGE.min, `age from ${ENTERED_AGE_RANGE.min} years`)
+            .max(ENTERED_AGE_RANGE.max, `age up to ${ENTERED_AGE_RANGE.max} years`)
+            .optional(),
+          sex: z.enum(['female', 'male']).optional(),
+          familyHistory: z.boolean().optional(),
+          emphysema: z.boolean().optional(),
+          fleischnerRisk: z.enum(['low', 'high', 'unknown']).optional(),
+        })
+        .strict()
+        .refine((c) => CLINICAL_FIELDS.some((k) => c[k] !== undefined), 'change at least one clinical input'),
     })
     .strict(),
   /** Writes the report bundle into the folder the user chose; audit-logged. */
@@ -152,6 +178,7 @@ export interface AnalysisResponses {
   'analysis.get': AnalysisSummary | null;
   'analysis.heatmap': ArrayBuffer;
   'analysis.saliency': Saliency;
+  'analysis.setClinical': AnalysisSummary;
   'review.save': { review: StudyReview; reviewed: boolean };
   'report.export': { dir: string; files: string[] };
   'eval.run': EvalRunResult;

@@ -5,7 +5,7 @@
  * validate with.
  */
 import { z } from 'zod';
-import { DimseSettings } from '../common/dimse-settings';
+import { Destination, DimseSettings } from '../common/dimse-settings';
 import type { ErrorCode } from '../common/errors';
 import { optionalTaskId, seriesKeySchema } from './fields';
 
@@ -21,15 +21,41 @@ export const dimseRequestSchemas = {
   'dimse.sendAnalysis': z.object({ key: seriesKeySchema, taskId: optionalTaskId }).strict(),
   /** Tries every send queued in the vault once more (to the destination each was meant for). */
   'dimse.retryQueue': z.object({}).strict(),
+  /** C-ECHO to a destination (saved or not yet): does it answer, to our AE title? */
+  'dimse.verify': z.object({ destination: Destination }).strict(),
   /** The automatic analyses of received series in this session (queued, running, done, failed). */
   'dimse.autoAnalyses': z.object({}).strict(),
 } as const;
+
+/** What the Storage SCP is doing now. */
+export type ListenerState =
+  | { kind: 'off'; why: 'disabled' | 'vault-locked' }
+  | { kind: 'listening'; host: string; port: number; aeTitle: string }
+  | { kind: 'failed'; reason: string };
+
+/** The vault's queue of failed sends and its automatic retries. */
+export interface SendQueueStatus {
+  /** entries waiting in the vault's queue (0 while locked: the queue is in the vault) */
+  queued: number;
+  /** ISO time of the next automatic attempt; null when none is planned */
+  nextAttemptAt: string | null;
+  lastAttempt: {
+    at: string;
+    automatic: boolean;
+    delivered: number;
+    stillQueued: number;
+    /** the first remaining entry's error, or why the attempt itself failed */
+    error: string | null;
+  } | null;
+}
 
 export interface DimseState {
   settings: DimseSettings;
   listening: { host: string; port: number } | null;
   /** why the SCP is not listening although enabled (port in use, bad settings file) */
   error: string | null;
+  listener: ListenerState;
+  queue: SendQueueStatus;
 }
 
 export interface SentAnalysis {
@@ -62,6 +88,7 @@ export interface DimseChannelResponses {
     stillQueued: Array<{ destination: string; objects: number; lastError: string; attempts: number }>;
   };
   'dimse.autoAnalyses': { analyses: AutoAnalysis[] };
+  'dimse.verify': { destination: string; ms: number };
 }
 
 export interface DimseEventPayloads {
@@ -69,4 +96,6 @@ export interface DimseEventPayloads {
   'dimse.received': { studyRef: string; seriesRef: string; receivedFrom: string; autoAnalyze: boolean };
   /** An automatic analysis changed state (queued, progress, done, failed). */
   'dimse.autoAnalysis': AutoAnalysis;
+  /** The listener or the send queue changed (started, stopped, failed; queued, retried). */
+  'dimse.state': DimseState;
 }

@@ -113,7 +113,7 @@ export interface IpcError {
   message: string;
   /** The file or object the error is about, when there is one. */
   path?: string;
-  /** For IPC_INVALID_PAYLOAD: which request fields failed and why. */
+  /** Which request fields failed and why (IPC_INVALID_PAYLOAD, and settings a field makes fail). */
   issues?: { path: string; message: string }[];
 }
 

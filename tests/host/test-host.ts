@@ -21,6 +21,7 @@ import {
 import { createRouter, type Router } from '../../src/main/ipc/router';
 import { vaultAnalysisStore } from '../../src/core/findings/analysis-store';
 import { VaultSessionHolder } from '../../src/main/vault-session';
+import { DimseService } from '../../src/main/dimse-service';
 import { createWorkerBackend } from '../../src/main/dicom/worker-backend';
 import { securityHeaders } from '../../src/main/security';
 import type { DicomBackend } from '../../src/main/dicom/dicom-backend';
@@ -166,10 +167,25 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
   // No OS keychain in a browser host: the lock screen offers the passphrase only.
   const vault = new VaultSessionHolder({ dir: vaultDir });
   vault.onLock((reason) => emit('vault.locked', { reason }));
+  // DICOM networking as in the app: the SCP off until enabled; settings in this host's temp folder.
+  const dimseDir = await mkdtemp(join(tmpdir(), 'pulmolens-dimse-'));
+  const dimse = new DimseService({
+    settingsPath: join(dimseDir, 'dicom-network.json'),
+    vault,
+    onReceived: (s, settings) =>
+      emit('dimse.received', {
+        studyRef: s.studyRef,
+        seriesRef: s.seriesRef,
+        receivedFrom: s.receivedFrom,
+        autoAnalyze: settings.autoAnalyze,
+      }),
+  });
   const router = createRouter(
     createHandlers({
       backend,
       vault,
+      dimse,
+      emit,
       analysisStore: vaultAnalysisStore(vault),
       inference: opts.inference ?? inferenceConfig(inferenceEnvOverrides(process.env)),
       appInfo: { name: 'PulmoLens (browser test host)', version: '0.1.0' },
@@ -280,6 +296,8 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     async close() {
       router.dispose();
       await vault.lock('manual').catch(() => undefined);
+      await dimse.close();
+      await rm(dimseDir, { recursive: true, force: true });
       if (!fixedVaultDir) await rm(vaultDir, { recursive: true, force: true });
       for (const res of sse) res.end();
       server.closeAllConnections();

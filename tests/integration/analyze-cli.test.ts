@@ -64,6 +64,8 @@ const findingsSchema = z.strictObject({
         z.strictObject({
           value: z.union([z.number(), z.string(), z.boolean()]),
           source: z.enum(['dicom', 'entered', 'assumed']),
+          enteredBy: z.string().min(1).optional(),
+          enteredAt: z.iso.datetime().optional(),
         }),
       ]),
     ),
@@ -133,8 +135,22 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
 
   it('writes findings.json per the contract, a NIfTI heatmap in RAS and a PNG montage', async () => {
     const out = join(dir, 'out');
-    const r = await runAnalyzeCommand(seriesDir, { out, models: modelsDir, provider: 'cpu', age: '60' });
+    const r = await runAnalyzeCommand(seriesDir, {
+      out,
+      models: modelsDir,
+      provider: 'cpu',
+      age: '60',
+      reader: 'Dr Ada Reader:R-42',
+    });
     const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath!, 'utf8')));
+    // --age is a fact entered by the person named with --reader; the rest come from DICOM or defaults.
+    expect(r.result.document.clinical!.ageYears).toEqual({
+      value: 60,
+      source: 'entered',
+      enteredBy: 'Dr Ada Reader (R-42)',
+      enteredAt: expect.any(String),
+    });
+    expect(r.result.document.clinical!.familyHistory).toEqual({ value: false, source: 'assumed' });
     expect(doc.timingsMs.decode).toBeGreaterThanOrEqual(0);
     checkDocument(doc, r.result.heatmap);
     const top = doc.findings[0]!;

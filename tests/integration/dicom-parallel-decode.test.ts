@@ -2,15 +2,26 @@
  * The decode workers (uncompressed frames read straight into one shared volume, converted in
  * place) give exactly the volume the one-thread path gives: on LIDC-IDRI-0001/0002, on a series
  * that mixes compressed WG04 slices (decoded on the calling thread) with uncompressed ones, and
- * when a file in the middle of the series is broken or gone after the scan.
+ * when a file in the middle of the series is broken or gone after the scan; and reading a stored
+ * series from the vault, each worker deciphering objects with their own keys.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs, type LoadedSeries } from '../../src/core/dicom';
 import { PADDING_HU } from '../../src/core/dicom/stored-to-hu';
+import { createVault, vaultFileSource } from '../../src/core/vault';
 import { lidcStudy, missingData, sharedPath } from '../support/shared-data';
 
 const work = mkdtempSync(join(tmpdir(), 'plv-parallel-'));
@@ -150,4 +161,48 @@ describe('decode workers', () => {
       await expect(load).rejects.toMatchObject({ code: 'CANCELLED' });
     },
   );
+});
+
+describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading the vault', () => {
+  it('decipher each object straight into the volume: the same volume as one thread and as the plain files; a damaged object stops the load naming it', async () => {
+    const scan = await scanDicomInputs([lidcStudy('0001').seriesDir]);
+    const plain = await loadSeries(scan.series[0]!, { workers: 0 });
+    const v = await createVault(join(work, 'vault'), 'pw', {
+      kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
+      allowWeakKdf: true,
+      idleLockMs: 0,
+      chunkBytes: 64 * 1024,
+    });
+    const { seriesRef } = await v.importSeries(scan.series[0]!);
+    const stored = v.getSeries(seriesRef).scanned;
+    const parallel = await loadSeries(stored, { source: vaultFileSource(v), workers: 2 });
+    const single = await loadSeries(stored, { source: vaultFileSource(v), workers: 0 });
+    expectSameVolume(parallel, single);
+    expect(Buffer.from(parallel.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
+
+    // One flipped byte inside the pixel data of a slice in the middle.
+    const victim = stored.frames[Math.floor(stored.frames.length / 2)]!;
+    const id = victim.path.slice('vault:'.length);
+    const file = join(work, 'vault', 'objects', `${id}.plo`);
+    const original = readFileSync(file);
+    const bytes = Buffer.from(original);
+    bytes[bytes.length - 5000]! ^= 0x01;
+    writeFileSync(file, bytes);
+    await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
+      code: 'VAULT_CORRUPT',
+      path: file,
+      message: expect.stringMatching(new RegExp(`object ${id} chunk \\d+: authentication failed`)),
+    });
+    // Cut short instead: refused before anything is deciphered.
+    writeFileSync(file, original.subarray(0, original.length - 100));
+    await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
+      code: 'VAULT_CORRUPT',
+      path: file,
+      message: expect.stringContaining(`object ${id}: file is ${original.length - 100} bytes`),
+    });
+    await v.lock();
+    await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
+      code: 'VAULT_LOCKED',
+    });
+  });
 });

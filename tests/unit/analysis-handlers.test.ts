@@ -216,3 +216,93 @@ describe.skipIf(missingData(CT_SMALL))('analyses in the vault', () => {
     await vault.lock('manual');
   });
 });
+
+describe.skipIf(missingData(CT_SMALL))('clinical inputs in the vault', () => {
+  const clinical: NonNullable<FindingsDocument['clinical']> = {
+    ageYears: { value: 62, source: 'assumed' },
+    sex: { value: 'male', source: 'dicom' },
+    familyHistory: { value: false, source: 'assumed' },
+    emphysema: { value: false, source: 'assumed' },
+    fleischnerRisk: { value: 'low', source: 'entered' },
+  };
+  const withClinical: FindingsDocument = {
+    ...document,
+    clinical,
+    emphysema: {
+      laaPercent: 7.3,
+      thresholdHu: -950,
+      cutoffPercent: 5,
+      suggested: true,
+      lungVoxels: 9000,
+      lungFound: true,
+    },
+  };
+
+  it('an edit is stored as entered by the reader, changes the stored risk, survives lock/unlock and is audit-logged', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pl-clinical-')), 'vault');
+    dirs.push(join(dir, '..'));
+    let vault: UnlockedVault = await createVault(dir, 'correct horse battery', WEAK);
+    const scanned = (await scanDicomInputs([sharedPath(CT_SMALL)])).series[0]!;
+    await vault.importSeries(scanned);
+    const key = scanned.key;
+    const deps = () => ({
+      series: noSeries,
+      store: vaultAnalysisStore({ require: () => vault }),
+      reviewer: () => 'Dr Ada Reader (R-42)',
+      now: () => new Date('2026-12-02T02:00:00.000Z'),
+    });
+    await deps().store.saveAnalysis({ ...meta, key, document: withClinical }, heat);
+    const h = createAnalysisHandlers(deps());
+
+    // The request is validated before the handler: whole years in range, known fields, one at least.
+    const schema = requestSchemas['analysis.setClinical'];
+    expect(schema.safeParse({ key, change: { ageYears: 71 } }).success).toBe(true);
+    expect(schema.safeParse({ key, change: { ageYears: 71.5 } }).success).toBe(false);
+    expect(schema.safeParse({ key, change: { ageYears: 130 } }).success).toBe(false);
+    expect(schema.safeParse({ key, change: { smoker: true } }).success).toBe(false);
+    expect(schema.safeParse({ key, change: {} }).success).toBe(false);
+
+    // The reader confirms the LAA-950 suggestion and corrects the age.
+    const r = await h['analysis.setClinical']({ key, change: { ageYears: 74, emphysema: true } }, ctx);
+    expect(r.document.clinical!.emphysema).toEqual({
+      value: true,
+      source: 'entered',
+      enteredBy: 'Dr Ada Reader (R-42)',
+      enteredAt: '2026-12-02T02:00:00.000Z',
+    });
+    expect(r.document.findings[0]!.malignancyRisk).toBeGreaterThan(0.08);
+
+    await vault.lock('manual');
+    vault = await openVault(dir, 'correct horse battery', { idleLockMs: 0 });
+    const got = (await createAnalysisHandlers(deps())['analysis.get']({ key }, ctx))!;
+    expect(got.document.clinical!.ageYears).toMatchObject({ value: 74, enteredBy: 'Dr Ada Reader (R-42)' });
+    expect(got.document.clinical!.sex).toEqual(clinical.sex);
+    expect(got.document.findings.map((f) => f.malignancyRisk)).toEqual(
+      r.document.findings.map((f) => f.malignancyRisk),
+    );
+    // Brock logit moved by exactly the patient terms: 12 years x 0.0287 + emphysema 0.2953.
+    const logit = (p: number) => Math.log(p / (1 - p));
+    expect(logit(got.document.findings[1]!.malignancyRisk) - logit(0.2)).toBeCloseTo(12 * 0.0287 + 0.2953, 3);
+    // The Fleischner risk did not change: neither did the advice; the heatmap is untouched.
+    expect(got.document.findings[0]!.fleischner).toBe(document.findings[0]!.fleischner);
+    expect([
+      ...new Uint8Array(await createAnalysisHandlers(deps())['analysis.heatmap']({ key }, ctx)),
+    ]).toEqual([...heat]);
+    const entry = (await vault.auditEntries()).find((e) => e.event === 'clinical-inputs-changed');
+    expect(entry).toMatchObject({ details: { fields: 'ageYears,emphysema', kind: 'analysis' } });
+    expect(entry!.studyRef).toBe(vault.seriesLocation(key).studyRef);
+    // Which facts changed, never their values.
+    expect(entry!.details).toEqual({
+      fields: 'ageYears,emphysema',
+      objectId: expect.any(String),
+      kind: 'analysis',
+    });
+
+    // An analysis stored before the facts were recorded cannot be rescaled: named, nothing stored.
+    await deps().store.saveAnalysis({ ...meta, key, document }, heat);
+    await expect(
+      createAnalysisHandlers(deps())['analysis.setClinical']({ key, change: { ageYears: 60 } }, ctx),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/analyse it again/) });
+    await vault.lock('manual');
+  });
+});

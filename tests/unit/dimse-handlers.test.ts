@@ -84,21 +84,21 @@ describe.skipIf(skip)('dimse.* channels and the in-app Storage SCP', () => {
     expect(bad.ok ? null : bad.error.code).toBe('IPC_INVALID_PAYLOAD');
 
     const port = await freePort();
-    const saved = await call<DimseState>('dimse.saveSettings', {
-      settings: {
-        ...initial.settings,
-        enabled: true,
-        port,
-        allowedPeers: [{ aeTitle: 'TESTSCU', host: '127.0.0.1' }],
-      },
-    });
-    // Enabled, but the vault is locked: not listening (nothing could be stored).
-    expect(saved.listening).toBeNull();
-    expect(JSON.parse(readFileSync(settingsPath, 'utf8'))).toMatchObject({ enabled: true, port });
+    const enabled = {
+      ...initial.settings,
+      enabled: true,
+      port,
+      allowedPeers: [{ aeTitle: 'TESTSCU', host: '127.0.0.1' }],
+    };
+    // Settings decide who may push data into the vault: changed only by a reader who unlocked it.
+    const locked = await invoke('dimse.saveSettings', { settings: enabled });
+    expect(locked.ok ? null : locked.error.code).toBe('VAULT_LOCKED');
 
     await call('vault.create', { passphrase: PASS, confirm: PASS, reader: { name: 'Dr DIMSE Test' } });
-    await dimse.apply();
-    expect((await call<DimseState>('dimse.settings')).listening).toEqual({ host: '127.0.0.1', port });
+    const saved = await call<DimseState>('dimse.saveSettings', { settings: enabled });
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8'))).toMatchObject({ enabled: true, port });
+    expect(saved.listening).toEqual({ host: '127.0.0.1', port });
+    expect(saved.listener).toEqual({ kind: 'listening', host: '127.0.0.1', port, aeTitle: 'PULMOLENS' });
     expect(
       (await run('echoscu', ['-aet', 'TESTSCU', '-aec', 'PULMOLENS', '127.0.0.1', String(port)])).status,
     ).toBe(0);
@@ -124,7 +124,9 @@ describe.skipIf(skip)('dimse.* channels and the in-app Storage SCP', () => {
 
     await call('vault.lock');
     await dimse.apply();
-    expect((await call<DimseState>('dimse.settings')).listening).toBeNull();
+    const off = await call<DimseState>('dimse.settings');
+    expect(off.listening).toBeNull();
+    expect(off.listener).toEqual({ kind: 'off', why: 'vault-locked' });
     expect(
       (await run('echoscu', ['-aet', 'TESTSCU', '-aec', 'PULMOLENS', '127.0.0.1', String(port)])).status,
     ).not.toBe(0);

@@ -14,6 +14,7 @@ import { brockRisk } from '../../src/common/findings/brock';
 import type { Finding, FindingsDocument } from '../../src/common/findings/findings-document';
 import { fleischnerRecommendation } from '../../src/common/findings/fleischner';
 import { lungRadsCategory } from '../../src/common/findings/lung-rads';
+import { applyClinicalChange } from '../../src/common/findings/clinical-inputs';
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { buildPdfReport, findingsCsv, reportContent, type ReportInput } from '../../src/core/report';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../src/common/image-number';
@@ -283,6 +284,48 @@ describe.skipIf(!hasPoppler)(
       const col = head!.split(',').indexOf('image_number');
       expect(col).toBeGreaterThan(0);
       expect(row!.split(',')[col]).toBe('30');
+    });
+
+    it("prints the risk inputs with their sources and the risks recomputed from the reader's inputs", async () => {
+      const stored: FindingsDocument = {
+        ...doc,
+        clinical: {
+          ageYears: { value: 62, source: 'dicom' },
+          sex: { value: 'male', source: 'dicom' },
+          familyHistory: { value: false, source: 'assumed' },
+          emphysema: { value: false, source: 'assumed' },
+          fleischnerRisk: { value: 'unknown', source: 'assumed' },
+        },
+        emphysema: {
+          laaPercent: 7.3,
+          thresholdHu: -950,
+          cutoffPercent: 5,
+          suggested: true,
+          lungVoxels: 9000,
+          lungFound: true,
+        },
+      };
+      const changed = applyClinicalChange(
+        stored,
+        { ageYears: 74, emphysema: true },
+        'Dr Ada Reader (R-42)',
+        't',
+      );
+      const text = (await pdfText('clinical', { ...input(reviewKeeping(['F001'])), document: changed })).join(
+        '\n',
+      );
+      expect(text.replace(/\s+/g, ' ')).toContain(
+        'Risk inputs (Brock, Fleischner): age 74 y (entered by Dr Ada Reader (R-42)), sex male (DICOM), ' +
+          'family history no (assumed), emphysema yes (entered by Dr Ada Reader (R-42)), Fleischner risk unknown (assumed)',
+      );
+      expect(text).toContain('LAA-950 = 7.3 % of lung voxels below -950 HU; emphysema if >= 5 %');
+      // The kept finding's risk in the table is the one recomputed for a 74-year-old with emphysema.
+      const kept = reviewedFindings(changed, reviewKeeping(['F001'])).find((r) => r.finding.id === 'F001')!;
+      expect(kept.finding.malignancyRisk).toBeGreaterThan(
+        reviewedFindings(stored, reviewKeeping(['F001'])).find((r) => r.finding.id === 'F001')!.finding
+          .malignancyRisk,
+      );
+      expect(text).toMatch(new RegExp(`F001\\s.*\\s${(kept.finding.malignancyRisk * 100).toFixed(1)}\\s`));
     });
 
     it('a draft says DRAFT on every page', async () => {

@@ -11,6 +11,7 @@ import {
   type ClinicalInputs,
 } from '../../core/inference';
 import { cliInferenceConfig } from '../config';
+import { stampEnteredFacts } from '../../common/findings/clinical-inputs';
 import { auditActor, READER_FLAGS, READER_HELP } from '../reader';
 import { REPORT_FILES, writeReportBundle, type ReportBundle } from '../../core/report';
 import { OutputWriter } from '../../core/io/safe-writer';
@@ -97,6 +98,7 @@ export async function runAnalyzeCommand(
   log: (line: string) => void = () => undefined,
 ): Promise<AnalyzeOutputs> {
   const inference = cliInferenceConfig(o);
+  const actor = auditActor(o);
   let threshold: number | undefined;
   if (o.threshold !== undefined) {
     threshold = Number(o.threshold);
@@ -129,7 +131,7 @@ export async function runAnalyzeCommand(
     ]);
   }
   const vault = o.vault
-    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0, actor: auditActor(o) })
+    ? await openVault(vaultDir(o.vault), await currentPassphrase(), { idleLockMs: 0, actor })
     : null;
   try {
     const t0 = performance.now();
@@ -164,6 +166,8 @@ export async function runAnalyzeCommand(
       },
     });
     const doc = result.document;
+    // --age, --sex, ... were given by whoever runs this: the workspace shows them as entered by them.
+    if (doc.clinical) doc.clinical = stampEnteredFacts(doc.clinical, actor, new Date().toISOString());
     doc.timingsMs = { scan: Math.round(t1 - t0), decode: Math.round(t2 - t1), ...doc.timingsMs };
     let stored: AnalyzeOutputs['stored'];
     if (vault) {

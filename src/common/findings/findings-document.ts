@@ -82,6 +82,12 @@ export type ClinicalSource = 'dicom' | 'entered' | 'assumed';
 export interface ClinicalFact<T> {
   value: T;
   source: ClinicalSource;
+  /**
+   * With source 'entered': who entered it (the reader's name, as audit entries carry it) and when
+   * (ISO 8601). Absent for values given on the command line and in older documents.
+   */
+  enteredBy?: string;
+  enteredAt?: string;
 }
 
 export interface ClinicalRecord {

@@ -8,11 +8,27 @@ export interface DecodeTask {
   slot: number;
   direct: DirectFrame;
   /**
-   * The file the worker reads the frame's bytes from, straight into the slot. Absent when the
-   * caller already wrote the raw bytes there (a vault or in-memory source): convert only.
+   * Where the worker reads the frame's bytes from, straight into the slot. Absent when the caller
+   * already wrote the raw bytes there (an in-memory source): convert only.
    */
-  path?: string;
+  read?: SlotRead;
 }
+
+/**
+ * How a worker reads a frame's bytes itself: from a plain file, or from a vault object, deciphered
+ * with that object's own key (never the vault's keys), which the worker wipes after use.
+ */
+export type SlotRead =
+  | { kind: 'file'; path: string }
+  | {
+      kind: 'vault-object';
+      file: string;
+      vaultId: string;
+      objectId: string;
+      chunkBytes: number;
+      size: number;
+      key: Uint8Array;
+    };
 
 export interface DecodeBatch {
   id: number;
@@ -23,8 +39,11 @@ export interface DecodeBatch {
 
 export interface TaskFailure {
   ref: number;
+  /** null for an error that was not a PulmoLensError (an fs error, say) */
   code: ErrorCode | null;
   message: string;
+  path?: string;
+  details?: Record<string, unknown>;
 }
 
 /** HU statistics of the voxels this batch wrote (exact integer sums, so merging is exact). */

@@ -1,12 +1,14 @@
 /**
  * Decode worker: fills slots of the series' shared Int16 volume. For each uncompressed 16-bit
- * frame it reads the pixel bytes from the file straight into the frame's slot (or finds them
- * already there) and turns them into HU in place: one pass over the bytes, no buffer in between.
+ * frame it reads the pixel bytes from the file, or deciphers them from the vault object, straight
+ * into the frame's slot (or finds them already there) and turns them into HU in place: one pass
+ * over the bytes, no buffer in between.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
-import type { DecodeBatch, DecodeReply, TaskFailure } from './decode-protocol';
+import { readObjectRangeIntoSync } from '../vault/object-file';
+import type { DecodeBatch, DecodeReply, SlotRead, TaskFailure } from './decode-protocol';
 import { HuHistogram, storedToHu } from './stored-to-hu';
 
 const port = parentPort;
@@ -33,6 +35,17 @@ function readInto(path: string, position: number, target: Uint8Array): void {
   }
 }
 
+function readSlot(read: SlotRead, position: number, target: Uint8Array): void {
+  if (read.kind === 'file') {
+    readInto(read.path, position, target);
+    return;
+  }
+  const key = Buffer.from(read.key.buffer, read.key.byteOffset, read.key.length);
+  readObjectRangeIntoSync(read.file, read, key, read.size, position, target);
+}
+
+// Blocking reads: a worker has nothing else to do meanwhile, and they skip the asynchronous
+// round trips.
 port.on('message', (b: DecodeBatch) => {
   const hu = new Int16Array(b.volume);
   const hist = new HuHistogram();
@@ -41,7 +54,7 @@ port.on('message', (b: DecodeBatch) => {
     const d = t.direct;
     const byteOffset = t.slot * b.sliceSize * 2;
     try {
-      if (t.path !== undefined) readInto(t.path, d.offset, new Uint8Array(b.volume, byteOffset, d.length));
+      if (t.read) readSlot(t.read, d.offset, new Uint8Array(b.volume, byteOffset, d.length));
       if (!d.littleEndian) Buffer.from(b.volume, byteOffset, d.length).swap16();
       storedToHu(new Uint16Array(b.volume, byteOffset, d.length / 2), d, hu, t.slot * b.sliceSize, hist);
     } catch (e) {
@@ -49,7 +62,11 @@ port.on('message', (b: DecodeBatch) => {
         ref: t.ref,
         code: e instanceof PulmoLensError ? e.code : null,
         message: e instanceof Error ? e.message : String(e),
+        ...(e instanceof PulmoLensError && e.path ? { path: e.path } : {}),
+        ...(e instanceof PulmoLensError && e.details ? { details: e.details } : {}),
       });
+    } finally {
+      if (t.read?.kind === 'vault-object') t.read.key.fill(0);
     }
   }
   const { min, max, sum, count } = hist.stats();

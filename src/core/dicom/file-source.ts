@@ -1,5 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { PulmoLensError } from '../../common/errors';
+import type { SlotRead } from './decode-protocol';
 
 /**
  * Where a series' files are read from. The default is the file system; the vault provides one
@@ -15,6 +16,11 @@ export interface FileSource {
    * how many there were. Optional: `readRangeInto` falls back to `readRange` and a copy.
    */
   readInto?(path: string, offset: number, target: Uint8Array): Promise<number>;
+  /**
+   * How a decode worker can read the file itself (throws as `readRange` would). Without it, this
+   * thread reads each frame into the shared volume and the workers only convert.
+   */
+  slotRead?(path: string): SlotRead;
 }
 
 export async function readRangeInto(
@@ -31,6 +37,7 @@ export async function readRangeInto(
 
 export const fsFileSource: FileSource = {
   readFile: (path) => readFile(path),
+  slotRead: (path) => ({ kind: 'file', path }),
   async readRange(path, offset, length) {
     const fh = await open(path, 'r');
     try {

@@ -9,11 +9,6 @@ import { toSkipped } from './scan';
 import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
 import type { FrameRef, LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
-/**
- * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
- * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
- * one bad file never costs the rest of the series.
- */
 /** Cancellation and a locked or broken vault end the whole load; anything else is per file. */
 function isFatal(e: unknown): boolean {
   return e instanceof PulmoLensError && (e.code === 'CANCELLED' || e.code.startsWith('VAULT_'));
@@ -33,6 +28,11 @@ export interface LoadOptions extends TaskOptions {
 const MIN_FRAMES_FOR_WORKERS = 8;
 const FRAMES_PER_BATCH = 8;
 
+/**
+ * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
+ * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
+ * one bad file never costs the rest of the series.
+ */
 export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
   const nx = series.columns;
   const ny = series.rows;
@@ -68,7 +68,8 @@ export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}):
     done += 1;
     opts.onProgress?.({ done, total, stage: 'decoding' });
   };
-  const directQueue = usePool ? directRefs.filter((f) => !pooled.includes(f)) : directRefs.slice();
+  const toWorkers = new Set(usePool ? pooled : []);
+  const directQueue = directRefs.filter((f) => !toWorkers.has(f));
   const readDirect = async (): Promise<void> => {
     for (let ref = directQueue.shift(); ref !== undefined; ref = directQueue.shift()) {
       if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'loading cancelled');
@@ -234,24 +235,39 @@ interface WorkerFill {
 }
 
 /**
- * Has the decode workers fill the frames' slots of `volume`. From the file system the workers read
- * each frame's bytes into its slot themselves; from any other source (the vault: the keys stay on
- * this thread) this thread reads them into the slot and the workers convert in place. Returns the
- * frames a stopped worker left undone. Cancellation and fatal source errors wait for the batches
- * in flight, then throw.
+ * Has the decode workers fill the frames' slots of `volume`. A source that tells workers how to
+ * read (files; vault objects, each with its own key) is read by the workers, straight into the
+ * slots; any other is read into the slots by this thread, and the workers convert in place.
+ * Returns the frames a stopped worker left undone. Cancellation and fatal source errors (a locked
+ * or damaged vault) wait for the batches in flight, then throw.
  */
 function fillInWorkers(w: WorkerFill): Promise<FrameRef[]> {
-  const fromFiles = w.source === fsFileSource;
+  const workersRead = w.source.slotRead !== undefined;
   const ready: DecodeTask[] = [];
   const redo: FrameRef[] = [];
   const maxInFlight = w.workers * 2;
   let inFlight = 0;
-  let readsDone = fromFiles;
+  let readsDone = workersRead;
   let fatal: unknown = null;
-  const toRead = fromFiles ? [] : w.refs.map((ref, i) => ({ ref, i }));
-  if (fromFiles) {
-    w.refs.forEach((ref, i) => ready.push({ ref: i, slot: ref.slot, direct: ref.direct!, path: ref.path }));
-  }
+  const toRead = workersRead ? [] : w.refs.map((ref, i) => ({ ref, i }));
+  if (workersRead) w.refs.forEach((ref, i) => ready.push({ ref: i, slot: ref.slot, direct: ref.direct! }));
+
+  /** Read specs are made just before dispatch, so a vault locked meanwhile stops the load there. */
+  const withReads = (tasks: DecodeTask[]): DecodeTask[] => {
+    if (!workersRead) return tasks;
+    const out: DecodeTask[] = [];
+    for (const t of tasks) {
+      const ref = w.refs[t.ref]!;
+      try {
+        out.push({ ...t, read: w.source.slotRead!(ref.path) });
+      } catch (e) {
+        if (isFatal(e)) fatal ??= e;
+        else w.onFrame(ref, e);
+      }
+    }
+    return out;
+  };
+
   return new Promise<FrameRef[]>((resolve, reject) => {
     const pump = (): void => {
       if (fatal === null && w.signal?.aborted) fatal = new PulmoLensError('CANCELLED', 'loading cancelled');
@@ -260,27 +276,31 @@ function fillInWorkers(w: WorkerFill): Promise<FrameRef[]> {
         inFlight < maxInFlight &&
         (ready.length >= FRAMES_PER_BATCH || (readsDone && ready.length > 0))
       ) {
-        const tasks = ready.splice(0, FRAMES_PER_BATCH);
+        const tasks = withReads(ready.splice(0, FRAMES_PER_BATCH));
+        if (tasks.length === 0) continue;
         inFlight += 1;
-        decodePool
-          .run(w.workers, { volume: w.volume, sliceSize: w.sliceSize, tasks })
+        const reply = decodePool.run(w.workers, { volume: w.volume, sliceSize: w.sliceSize, tasks });
+        // The worker got its own copy of each object key.
+        for (const t of tasks) if (t.read?.kind === 'vault-object') t.read.key.fill(0);
+        reply
           .then(
-            (reply) => {
-              const failed = new Map(reply.failures.map((f) => [f.ref, f]));
+            (r) => {
+              const failed = new Map(r.failures.map((f) => [f.ref, f]));
               for (const t of tasks) {
-                const f = failed.get(t.ref);
                 const ref = w.refs[t.ref]!;
-                w.onFrame(
-                  ref,
-                  f
-                    ? f.code
-                      ? new PulmoLensError(f.code, f.message, { path: ref.path })
-                      : new Error(f.message)
-                    : null,
-                );
+                const f = failed.get(t.ref);
+                const err = f
+                  ? f.code
+                    ? new PulmoLensError(f.code, f.message, {
+                        path: f.path ?? ref.path,
+                        ...(f.details ? { details: f.details } : {}),
+                      })
+                    : new Error(f.message)
+                  : null;
+                if (err && isFatal(err)) fatal ??= err;
+                else w.onFrame(ref, err);
               }
-              const s = mergeStats(w.stats, reply.stats);
-              Object.assign(w.stats, s);
+              Object.assign(w.stats, mergeStats(w.stats, r.stats));
             },
             () => {
               for (const t of tasks) redo.push(w.refs[t.ref]!);
@@ -297,11 +317,11 @@ function fillInWorkers(w: WorkerFill): Promise<FrameRef[]> {
         else resolve(redo);
       }
     };
-    if (fromFiles) {
+    if (workersRead) {
       pump();
       return;
     }
-    // Reading through the source: a few reads at a time, each straight into its slot.
+    // This thread reads: a few reads at a time, each straight into its slot.
     const reader = async (): Promise<void> => {
       for (let next = toRead.shift(); next !== undefined && fatal === null; next = toRead.shift()) {
         if (w.signal?.aborted) return;

@@ -11,6 +11,8 @@ export {
 } from './storage-scp';
 export { vaultReceiver, type ReceivedSeries } from './vault-receiver';
 export { toPart10 } from './part10';
+export { echo, type EchoResult } from './echo-scu';
+export { DEFAULT_RETRY_DELAYS_MS, retryDelayMs } from './retry-schedule';
 export { sendObjects, type OutgoingObject, type SendResult } from './store-scu';
 export { enqueue, readOutbox, retryOutbox, type OutboxEntry, type RetryReport } from './outbox';
 export { reportObjects, reportObjectsOf } from './report-objects';

@@ -38,6 +38,22 @@ export async function readOutbox(v: UnlockedVault): Promise<OutboxEntry[]> {
   return OutboxDoc.parse(await v.getJson(latest.id)).entries;
 }
 
+/**
+ * The queue is read, changed and written back: two changes at once (a failed send queued while a
+ * retry runs) would each write their own copy and lose the other's entries, so every change runs
+ * alone, per vault.
+ */
+const changing = new WeakMap<UnlockedVault, Promise<unknown>>();
+function changeOutbox(v: UnlockedVault, change: (entries: OutboxEntry[]) => OutboxEntry[]): Promise<void> {
+  const job = async () => writeOutbox(v, change(await readOutbox(v)));
+  const next = (changing.get(v) ?? Promise.resolve()).then(job, job);
+  changing.set(
+    v,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
 /** Writes the new queue, then removes the previous versions (a crash in between keeps both; the newest wins). */
 async function writeOutbox(v: UnlockedVault, entries: OutboxEntry[]): Promise<void> {
   const old = outboxObjects(v);
@@ -66,7 +82,7 @@ export async function enqueue(
     lastError: error,
     studyRef,
   };
-  await writeOutbox(v, [...(await readOutbox(v)), entry]);
+  await changeOutbox(v, (entries) => [...entries, entry]);
   return entry;
 }
 
@@ -81,8 +97,7 @@ export async function retryOutbox(
   opts: { callingAeTitle: string; timeoutSeconds: number },
 ): Promise<RetryReport> {
   const entries = await readOutbox(v);
-  const remaining: OutboxEntry[] = [];
-  let delivered = 0;
+  const tried = new Map<string, OutboxEntry | null>();
   for (const e of entries) {
     const where = `${peerLabel(e.destination)}:${e.destination.port}`;
     try {
@@ -90,22 +105,34 @@ export async function retryOutbox(
         e.objects.map(async (o) => ({ name: o.name, bytes: new Uint8Array(await v.getObject(o.objectId)) })),
       );
       await sendObjects(objects, e.destination, opts);
-      delivered += 1;
+      tried.set(e.id, null);
       await v.recordEvent('study-sent', e.studyRef ?? undefined, {
         to: where,
         objects: e.objects.length,
         fromQueue: true,
       });
-      for (const o of e.objects) await v.deleteObject(o.objectId);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      remaining.push({ ...e, attempts: e.attempts + 1, lastError: msg });
+      tried.set(e.id, { ...e, attempts: e.attempts + 1, lastError: msg });
       await v.recordEvent('send-failed', e.studyRef ?? undefined, { to: where, reason: msg, queued: true });
     }
   }
-  if (entries.length > 0) await writeOutbox(v, remaining);
+  // Entries queued while this ran are kept as they are.
+  let remaining: OutboxEntry[] = [];
+  if (entries.length > 0) {
+    await changeOutbox(v, (now) => {
+      remaining = now.flatMap((e) => {
+        const t = tried.get(e.id);
+        return t === undefined ? [e] : t === null ? [] : [t];
+      });
+      return remaining;
+    });
+  } else remaining = await readOutbox(v);
+  // The queue no longer names them: now their copies can go.
+  const delivered = entries.filter((e) => tried.get(e.id) === null);
+  for (const e of delivered) for (const o of e.objects) await v.deleteObject(o.objectId);
   return {
-    delivered,
+    delivered: delivered.length,
     stillQueued: remaining.map((e) => ({
       destination: `${peerLabel(e.destination)}:${e.destination.port}`,
       objects: e.objects.length,

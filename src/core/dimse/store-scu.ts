@@ -22,7 +22,7 @@ export interface SendResult {
   destination: string;
 }
 
-const REJECT_REASONS: Record<number, string> = {
+export const REJECT_REASONS: Record<number, string> = {
   [RejectReason.CallingAeNotRecognized]: 'our AE title is not known to it',
   [RejectReason.CalledAeNotRecognized]: 'its AE title is not the one configured',
   [RejectReason.TemporaryCongestion]: 'it is busy (temporary congestion)',

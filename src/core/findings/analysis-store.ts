@@ -9,6 +9,7 @@ import type { Heatmap } from '../inference/pipeline';
 import type { StudyReview } from '../../common/review/review';
 import { parseStudyReview } from '../../common/review/review-schema';
 import type { AuditEvent, ObjectKind, UnlockedVault } from '../vault';
+import type { PutObjectOptions } from '../vault/object-store';
 import { seriesObjectName, type SeriesObjectPart } from '../vault/object-names';
 import type { VolumeGeometry } from '../../common/volume';
 
@@ -23,6 +24,14 @@ export interface StoredAnalysisMeta {
 export interface AnalysisStore {
   saveAnalysis(meta: StoredAnalysisMeta, heatmap: Uint8Array): Promise<void>;
   loadAnalysis(key: string): Promise<StoredAnalysisMeta | null>;
+  /**
+   * Replaces the findings document of a stored analysis (the heatmap stays), with `change` as its
+   * audit entry: the reader's correction of the clinical inputs, not a new analysis.
+   */
+  saveCorrectedAnalysis(
+    meta: StoredAnalysisMeta,
+    change: { event: AuditEvent; details: Record<string, string | number | boolean> },
+  ): Promise<void>;
   loadHeatmap(key: string): Promise<Heatmap | null>;
   saveReview(key: string, review: StudyReview): Promise<void>;
   loadReview(key: string): Promise<StudyReview | null>;
@@ -47,6 +56,11 @@ export function memoryAnalysisStore(): AnalysisStore & {
     async loadAnalysis(key) {
       const m = metas.get(key);
       return m ? structuredClone(m) : null;
+    },
+    async saveCorrectedAnalysis(meta, change) {
+      if (!metas.has(meta.key)) throw new PulmoLensError('NOT_FOUND', `series ${meta.key} has no analysis`);
+      metas.set(meta.key, structuredClone(meta));
+      auditLog.push({ event: change.event, details: { key: meta.key, ...change.details } });
     },
     async loadHeatmap(key) {
       const m = metas.get(key);
@@ -94,9 +108,14 @@ export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
     kind: ObjectKind,
     part: SeriesObjectPart,
     data: Buffer | string,
+    audit?: PutObjectOptions['audit'],
   ) => {
     const { studyRef, seriesRef } = vault.seriesLocation(key);
-    return vault.putObject(studyRef, kind, data, { name: seriesObjectName(part, key), seriesRef });
+    return vault.putObject(studyRef, kind, data, {
+      name: seriesObjectName(part, key),
+      seriesRef,
+      ...(audit ? { audit } : {}),
+    });
   };
   return {
     async saveAnalysis(meta, heatmap) {
@@ -115,6 +134,14 @@ export function vaultAnalysisStore(session: VaultAccess): AnalysisStore {
       const vault = session.require();
       const o = newest(vault, key, 'analysis', 'findings');
       return o ? vault.getJson<StoredAnalysisMeta>(o.id) : null;
+    },
+    async saveCorrectedAnalysis(meta, change) {
+      const vault = session.require();
+      // Objects are immutable: the corrected document is the newest findings object of the series.
+      if (!newest(vault, meta.key, 'analysis', 'findings')) {
+        throw new PulmoLensError('NOT_FOUND', `series ${meta.key} has no stored analysis`);
+      }
+      await put(vault, meta.key, 'analysis', 'findings', JSON.stringify(meta), change);
     },
     async loadHeatmap(key) {
       const vault = session.require();

@@ -6,6 +6,7 @@
  */
 import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
+import { clinicalInputsText, emphysemaIndexText } from '../../common/findings/clinical-inputs';
 import { encodePng, renderKeyImages } from './key-image';
 import { DEFAULT_SOFTWARE, DISCLAIMER, type ReportContent, type ReportInput } from './report-input';
 
@@ -177,6 +178,12 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   w.para(reviewerLine, { bold: !content.isReviewed });
   w.text(`Model: ${doc.model.name} ${doc.model.version} (execution provider ${doc.executionProvider})`);
   w.text(`Model sha256: ${doc.model.sha256}`, { size: 8 });
+  if (doc.clinical)
+    w.para(`Risk inputs (Brock, Fleischner): ${clinicalInputsText(doc.clinical)}`, { size: 8 });
+  // The PDF's standard fonts have no minus sign or >=: plain ASCII for those two.
+  if (doc.emphysema) {
+    w.text(emphysemaIndexText(doc.emphysema).replace('\u2212', '-').replace('\u2265', '>='), { size: 8 });
+  }
   w.gap(4);
   w.rule();
 

@@ -34,6 +34,7 @@ export type AuditEvent =
   | 'study-exported'
   | 'study-deleted'
   | 'review-saved'
+  | 'clinical-inputs-changed'
   | 'report-saved'
   | 'object-stored'
   | 'object-deleted'
@@ -47,6 +48,8 @@ export type AuditEvent =
   | 'study-received'
   | 'study-sent'
   | 'send-failed'
+  | 'send-retried'
+  | 'dimse-settings-changed'
   | 'analysis-failed';
 
 export interface AuditEntry {

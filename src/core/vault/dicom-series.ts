@@ -18,6 +18,7 @@ import {
   writeObject,
 } from './object-store';
 import type { VaultSessionState } from './session';
+import { defaultWorkerCount } from '../workers/worker-pool';
 
 const IMPORT_CONCURRENCY = 4;
 
@@ -30,6 +31,11 @@ export interface ImportOptions extends TaskOptions {
   files?: ReadonlyMap<string, Uint8Array>;
   /** "AET@host" of the DICOM peer that sent the series */
   receivedFrom?: string;
+  /**
+   * Object-writer workers that encrypt files while reading them (default: one per core; 0: all
+   * on this thread). Instances in memory are always encrypted on this thread.
+   */
+  workers?: number;
 }
 
 export interface ImportResult {
@@ -83,6 +89,7 @@ export function importSeries(
     let next = 0;
     const total = files.length;
     opts.onProgress?.({ done, total, stage: 'encrypting' });
+    const workers = opts.workers ?? defaultWorkerCount();
     const scratches: Buffer[] = [];
     // The first failure stops every worker; cleanup waits until none is still writing.
     let failure: unknown = null;
@@ -106,6 +113,7 @@ export function importSeries(
               : { path: files[i]!.path },
             { kind: 'dicom', studyRef, seriesRef, name: '' },
             scratch,
+            workers,
           );
           written[i] = rec;
           writtenIds.push(rec.id);

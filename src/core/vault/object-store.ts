@@ -6,9 +6,12 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
+import type { SlotRead } from '../dicom/decode-protocol';
 import { aad, open, randomId, randomKey, seal, wipe } from './crypto';
 import { fsyncDir } from './atomic-fs';
 import { ObjectReader, writeObjectFile, type ObjectSource } from './object-file';
+import { objectWriterPool } from './object-writer-pool';
+import type { WriteObjectJob, WriteObjectReply } from './object-writer-protocol';
 import { writeIndex, type IndexDoc, type ObjectKind, type ObjectRecord } from './index-file';
 import type { AuditEvent } from './audit-log';
 import { STUDY_OWNED_KINDS } from './orphans';
@@ -110,6 +113,24 @@ export function readObjectRange(
   });
 }
 
+/**
+ * What a decode worker needs to decipher one object itself: its file, coordinates and its own
+ * key (unwrapped here; the vault's keys stay in this thread). The caller wipes the key once handed.
+ */
+export function objectSlotRead(state: VaultSessionState, objectId: string): SlotRead {
+  const k = state.k();
+  const r = record(state, objectId);
+  return {
+    kind: 'vault-object',
+    file: objectPath(state.dir, r.id),
+    vaultId: state.vaultId,
+    objectId: r.id,
+    chunkBytes: r.chunkBytes,
+    size: r.size,
+    key: unwrapKey(state, k, r),
+  };
+}
+
 /** Decrypts [offset, offset + target.length) straight into `target`. */
 export function readObjectRangeInto(
   state: VaultSessionState,
@@ -172,18 +193,20 @@ export async function writeObject(
   source: ObjectSource,
   meta: { kind: ObjectKind; studyRef: string | null; seriesRef: string | null; name: string },
   scratch?: Buffer,
+  /** Encrypt a file source on one of this many object-writer workers (0 or absent: here). */
+  workers = 0,
 ): Promise<ObjectRecord> {
   const id = randomId();
   const key = randomKey();
   try {
-    const size = await writeObjectFile(
-      paths(state.dir).tmp,
-      objectPath(state.dir, id),
-      { vaultId: state.vaultId, objectId: id, chunkBytes: state.header.chunkBytes },
-      key,
-      source,
-      scratch,
-    );
+    const tmpDir = paths(state.dir).tmp;
+    const finalPath = objectPath(state.dir, id);
+    const coords = { vaultId: state.vaultId, objectId: id, chunkBytes: state.header.chunkBytes };
+    let size: number | null = null;
+    if (workers > 0 && 'path' in source) {
+      size = await writeInWorker(workers, { tmpDir, finalPath, coords, key, sourcePath: source.path });
+    }
+    size ??= await writeObjectFile(tmpDir, finalPath, coords, key, source, scratch);
     return {
       id,
       ...meta,
@@ -197,8 +220,34 @@ export async function writeObject(
   }
 }
 
+/**
+ * Encrypts on an object-writer worker; null when the worker stopped (the caller then writes here:
+ * the worker's temporary file, if any, is removed at the next unlock).
+ */
+async function writeInWorker(workers: number, job: Omit<WriteObjectJob, 'id'>): Promise<number | null> {
+  let reply: WriteObjectReply;
+  try {
+    reply = await objectWriterPool.run(workers, job);
+  } catch {
+    return null;
+  }
+  const r = reply.result;
+  if ('size' in r) return r.size;
+  throw new PulmoLensError(r.code, r.message, {
+    ...(r.path ? { path: r.path } : {}),
+    ...(r.details ? { details: r.details } : {}),
+  });
+}
+
 export async function discard(state: VaultSessionState, ids: string[]): Promise<void> {
   for (const id of ids) await fsp.rm(objectPath(state.dir, id), { force: true }).catch(() => undefined);
+}
+
+export interface PutObjectOptions {
+  name?: string;
+  seriesRef?: string;
+  /** The audit entry to write instead of the kind's own (e.g. a corrected analysis is not a new one). */
+  audit?: { event: AuditEvent; details: Record<string, string | number | boolean> };
 }
 
 /**
@@ -211,7 +260,7 @@ export function putObject(
   studyRef: string | null,
   kind: ObjectKind,
   data: Buffer | string | object | { path: string },
-  opts: { name?: string; seriesRef?: string } = {},
+  opts: PutObjectOptions = {},
 ): Promise<StoredObject> {
   return state.exclusive(async () => {
     const k = state.writable();
@@ -252,8 +301,9 @@ export function putObject(
       await discard(state, [rec.id]);
       throw err;
     }
-    const event: AuditEvent | null =
-      kind === 'analysis'
+    const event: AuditEvent | null = opts.audit
+      ? opts.audit.event
+      : kind === 'analysis'
         ? 'study-analysed'
         : kind === 'review'
           ? 'review-saved'
@@ -267,7 +317,7 @@ export function putObject(
         event,
         ...(study ? { studyRef: study.ref } : {}),
         ...(rec.seriesRef ? { seriesRef: rec.seriesRef } : {}),
-        details: { objectId: rec.id, kind },
+        details: { ...opts.audit?.details, objectId: rec.id, kind },
       });
     }
     const { wrappedKey: _w, ...out } = rec;

@@ -13,6 +13,7 @@
  * object-key wrapping key --wraps--> one random key per object.
  */
 import type { ScannedSeries, TaskOptions } from '../dicom/types';
+import type { SlotRead } from '../dicom/decode-protocol';
 import type { KdfCost, KdfParams } from './kdf';
 import type { ObjectReader } from './object-file';
 import type { ObjectKind, SeriesRecord, StudyRecord } from './index-file';
@@ -131,6 +132,11 @@ export class UnlockedVault implements VaultSession {
     return objects.readObjectRangeInto(this.s, objectId, offset, target);
   }
 
+  /** Lets a decode worker decipher one object itself (see objectSlotRead). */
+  objectSlotRead(objectId: string): SlotRead {
+    return objects.objectSlotRead(this.s, objectId);
+  }
+
   getJson<T = unknown>(objectId: string): Promise<T> {
     return objects.getJson<T>(this.s, objectId);
   }
@@ -143,7 +149,7 @@ export class UnlockedVault implements VaultSession {
     studyRef: string | null,
     kind: ObjectKind,
     data: Buffer | string | object | { path: string },
-    opts: { name?: string; seriesRef?: string } = {},
+    opts: objects.PutObjectOptions = {},
   ): Promise<objects.StoredObject> {
     return objects.putObject(this.s, studyRef, kind, data, opts);
   }

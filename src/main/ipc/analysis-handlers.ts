@@ -25,6 +25,7 @@ import {
 } from '../../core/report';
 import { emptyReview, isReviewed } from '../../common/review/review';
 import type { FindingsDocument } from '../../common/findings/findings-document';
+import { applyClinicalChange, CLINICAL_FIELDS } from '../../common/findings/clinical-inputs';
 import { stampReview } from '../../core/review/stamp';
 import { osUser } from '../../core/vault/audit-log';
 import type { AnalysisSummary, Saliency } from '../../shared/analysis-contract';
@@ -66,6 +67,7 @@ type AnalysisChannel =
   | 'analysis.get'
   | 'analysis.heatmap'
   | 'analysis.saliency'
+  | 'analysis.setClinical'
   | 'review.save'
   | 'report.export';
 
@@ -165,6 +167,18 @@ export function createAnalysisHandlers(deps: AnalysisDeps): AnalysisHandlers {
       const f = meta.document.findings.find((x) => x.id === findingId)!;
       const r = await characterizerSaliency(loaded.volume, f.centerVoxel, inference);
       return { findingId, size: r.size[2], hu: [...r.hu], map: [...r.map], baseScore: r.baseScore };
+    },
+    'analysis.setClinical': async ({ key, change }) => {
+      const meta = await requireAnalysis(key);
+      const document = applyClinicalChange(meta.document, change, reviewer(), now().toISOString());
+      const corrected: StoredAnalysisMeta = { ...meta, document };
+      // Which facts changed, never their values: the audit log names no patient data.
+      const fields = CLINICAL_FIELDS.filter((k) => change[k] !== undefined).join(',');
+      await deps.store.saveCorrectedAnalysis(corrected, {
+        event: 'clinical-inputs-changed',
+        details: { fields },
+      });
+      return summary(corrected, true);
     },
     'review.save': async (req) => {
       const meta = await requireAnalysis(req.key);

@@ -5,7 +5,7 @@
  */
 import { PulmoLensError } from '../../common/errors';
 import { peerLabel } from '../../common/dimse-settings';
-import { reportObjectsOf, retryOutbox, sendOrQueue } from '../../core/dimse';
+import { echo, reportObjectsOf, sendOrQueue } from '../../core/dimse';
 import { requireReviewed, type ReportInput } from '../../core/report';
 import type { AutoAnalysis, DimseState } from '../../shared/dimse-contract';
 import type { DimseService } from '../dimse-service';
@@ -18,6 +18,7 @@ export type DimseHandlers = {
   'dimse.sendAnalysis': Handler<'dimse.sendAnalysis'>;
   'dimse.retryQueue': Handler<'dimse.retryQueue'>;
   'dimse.autoAnalyses': Handler<'dimse.autoAnalyses'>;
+  'dimse.verify': Handler<'dimse.verify'>;
 };
 
 export interface DimseHandlerDeps {
@@ -28,7 +29,13 @@ export interface DimseHandlerDeps {
   autoAnalyses?: () => AutoAnalysis[];
 }
 
-const RETRY_HINT = 'use "Retry queued sends" in the workspace (or `pulmolens send --retry`)';
+const RETRY_HINT =
+  'it is retried automatically while the vault is unlocked; "Retry queued sends" in the workspace (or `pulmolens send --retry`) tries at once';
+
+/** The settings, the listener and the send queue, as the settings screen shows them. */
+export async function dimseState(s: DimseService): Promise<DimseState> {
+  return { settings: await s.getSettings(), ...s.status() };
+}
 
 export function createDimseHandlers(
   service: DimseService | undefined,
@@ -38,10 +45,7 @@ export function createDimseHandlers(
     if (!service) throw new PulmoLensError('NOT_FOUND', 'DICOM networking is not available in this host');
     return service;
   };
-  const state = async (s: DimseService): Promise<DimseState> => ({
-    settings: await s.getSettings(),
-    ...s.status(),
-  });
+  const state = (s: DimseService) => dimseState(s);
   return {
     'dimse.settings': async () => state(require()),
     'dimse.saveSettings': async ({ settings }) => {
@@ -67,26 +71,33 @@ export function createDimseHandlers(
       const vault = deps.vault?.current() ?? null;
       const location = vault?.seriesLocation(key);
       ctx.progress({ done: 1, total: 2, stage: `sending to ${where}` });
-      await sendOrQueue(objects, to, {
-        callingAeTitle: settings.aeTitle,
-        timeoutSeconds: settings.timeoutSeconds,
-        vault,
-        studyRef: location?.studyRef,
-        seriesRef: location?.seriesRef,
-        retryHint: RETRY_HINT,
-      });
+      try {
+        await sendOrQueue(objects, to, {
+          callingAeTitle: settings.aeTitle,
+          timeoutSeconds: settings.timeoutSeconds,
+          vault,
+          studyRef: location?.studyRef,
+          seriesRef: location?.seriesRef,
+          retryHint: RETRY_HINT,
+        });
+      } catch (e) {
+        if (e instanceof PulmoLensError && e.details?.['queued'] === true) await require().retry.queuedOne();
+        throw e;
+      }
       ctx.progress({ done: 2, total: 2, stage: 'sent' });
       return { destination: where, objects: objects.map((o) => o.name) };
     },
     'dimse.retryQueue': async () => {
-      const settings = await require().getSettings();
-      const vault = deps.vault?.current();
-      if (!vault) throw new PulmoLensError('VAULT_LOCKED', 'unlock the vault to send its queued results');
-      return retryOutbox(vault, {
-        callingAeTitle: settings.aeTitle,
-        timeoutSeconds: settings.timeoutSeconds,
-      });
+      const s = require();
+      if (!deps.vault?.current()) {
+        throw new PulmoLensError('VAULT_LOCKED', 'unlock the vault to send its queued results');
+      }
+      return s.retryQueue();
     },
     'dimse.autoAnalyses': () => ({ analyses: deps.autoAnalyses?.() ?? [] }),
+    'dimse.verify': async ({ destination }) => {
+      const settings = await require().getSettings();
+      return echo(destination, { callingAeTitle: settings.aeTitle, timeoutSeconds: settings.timeoutSeconds });
+    },
   };
 }

@@ -23,7 +23,7 @@ import {
   vaultMeasurementStore,
   type MeasurementStore,
 } from './measurement-handlers';
-import { createDimseHandlers } from './dimse-handlers';
+import { createDimseHandlers, dimseState } from './dimse-handlers';
 import type { DimseService } from '../dimse-service';
 import { AutoAnalysisQueue } from '../auto-analysis';
 
@@ -130,6 +130,17 @@ export function createHandlers(depsIn: HandlerDeps): Handlers {
   };
   const analysis = createAnalysisHandlers(analysisDeps);
   const autoAnalysis = deps.dimse && deps.vault ? autoAnalyseReceived(deps.dimse, deps.vault) : null;
+  // The settings screen and the findings panel follow the listener and the send queue live.
+  if (deps.dimse && deps.emit) {
+    const { dimse } = deps;
+    const emit = deps.emit;
+    dimse.onChange(() => {
+      void dimseState(dimse).then(
+        (s) => emit('dimse.state', s),
+        () => undefined,
+      );
+    });
+  }
 
   /** Received series: stale decoded copies are dropped; with `autoAnalyze` each one is analysed. */
   function autoAnalyseReceived(dimse: DimseService, vault: VaultSessionHolder): AutoAnalysisQueue {

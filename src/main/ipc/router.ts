@@ -112,7 +112,14 @@ export function toIpcError(channel: string, err: unknown): IpcError {
     };
   }
   if (isPulmoLensError(err)) {
-    return { code: err.code, message: err.message, ...(err.path ? { path: err.path } : {}) };
+    // A settings error names the field to change, so the form can show it there.
+    const field = err.details?.['field'];
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.path ? { path: err.path } : {}),
+      ...(typeof field === 'string' ? { issues: [{ path: field, message: err.message }] } : {}),
+    };
   }
   if (err instanceof Error && err.name === 'AbortError') {
     return { code: 'CANCELLED', message: `${channel}: cancelled` };

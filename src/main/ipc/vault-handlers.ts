@@ -88,8 +88,10 @@ export function vaultAwareBackend(
       for (const [i, path] of paths.entries()) {
         if (opts.signal?.aborted) throw new PulmoLensError('CANCELLED', 'opening cancelled');
         const bytes = await v.readInstance(path);
-        // A private copy whose buffer can be transferred to the worker without copying again.
-        files.set(path, new Uint8Array(bytes));
+        // Handed to the worker by transferring its buffer: only a buffer shared with other
+        // values (a small pooled one) is copied first.
+        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+        files.set(path, own ? bytes : new Uint8Array(bytes));
         opts.onProgress?.({ done: i + 1, total: paths.length, stage: 'decrypting' });
       }
       try {

@@ -4,16 +4,18 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { AllCandidates, AnalysisWarnings } from './AllCandidates';
+import { ClinicalInputs } from './ClinicalInputs';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
 import { Saliency } from './Saliency';
+import { SendToPacs } from './SendToPacs';
 import { hotkeyAction, isTypingTarget } from '../viewer/hotkeys';
 
 const pct = (p: number) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 
 /**
  * Analyse (hotkey A), the findings of the open series sorted by risk, the review of the selected
- * one, hand-added nodules, the heatmap controls and the report export.
+ * one, hand-added nodules, the heatmap controls, the report export and the send to the PACS.
  */
 export function FindingsPanel({
   store,
@@ -105,6 +107,14 @@ export function FindingsPanel({
             {s.analysis.stored ? ' — stored result' : ''}
           </div>
           <AnalysisWarnings warnings={s.analysis.document.warnings ?? []} />
+          <ClinicalInputs
+            // A stored change (or another analysis) resets the form to what the vault holds.
+            key={`${s.key}|${s.analysis.analysedAt}|${JSON.stringify(s.analysis.document.clinical ?? null)}`}
+            clinical={s.analysis.document.clinical}
+            emphysema={s.analysis.document.emphysema}
+            saveState={s.clinicalSave}
+            onSave={(c) => void s.setClinical(c)}
+          />
           <div>
             {reviewed ? (
               <span className="badge reviewed" data-testid="reviewed-badge">
@@ -288,6 +298,7 @@ export function FindingsPanel({
               Export failed: {s.exportResult.error.message}
             </div>
           )}
+          {s.key && <SendToPacs key={s.key} seriesKey={s.key} reviewed={reviewed} />}
         </>
       )}
     </aside>

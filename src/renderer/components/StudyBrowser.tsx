@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { groupByStudy } from '../store/study-store';
+import type { AutoAnalysisState } from '../../shared/dimse-contract';
 import { studyStore, useStudy } from '../stores';
 import { ProgressBar } from './ProgressBar';
 import { Thumb } from './Thumb';
@@ -13,6 +14,7 @@ export function StudyBrowser() {
   const open = useStudy((s) => s.open);
   const [path, setPath] = useState('');
   const problems = useStudy((s) => s.problems);
+  const autoAnalyses = useStudy((s) => s.autoAnalyses);
   const [dialogs, setDialogs] = useState(false);
   const [browser, setBrowser] = useState(false);
   const [browsing, setBrowsing] = useState(false);
@@ -136,6 +138,7 @@ export function StudyBrowser() {
                     {s.warnings.length > 0 && <span className="warn">{s.warnings.length} warning(s)</span>}
                   </span>
                 </button>
+                {autoAnalyses[s.key] && <AutoAnalysisNote state={autoAnalyses[s.key]!} />}
               </li>
             ))}
           </ul>
@@ -156,6 +159,37 @@ export function StudyBrowser() {
       )}
     </div>
   );
+}
+
+/** Where the automatic analysis of a received series stands; a failure is an alert on the series. */
+function AutoAnalysisNote({ state }: { state: AutoAnalysisState }) {
+  switch (state.kind) {
+    case 'queued':
+      return (
+        <div className="muted auto-analysis" data-auto-analysis="queued">
+          automatic analysis queued
+        </div>
+      );
+    case 'running':
+      return (
+        <div className="auto-analysis" data-auto-analysis="running">
+          <ProgressBar progress={state} label="Automatic analysis" />
+        </div>
+      );
+    case 'done':
+      return (
+        <div className="muted auto-analysis" data-auto-analysis="done">
+          analysed automatically: {state.findings} finding(s) to review
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="error auto-analysis" role="alert" data-auto-analysis="failed">
+          automatic analysis failed ({state.code}): {state.message}. Open the series and press Analyse to try
+          again.
+        </div>
+      );
+  }
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '?');

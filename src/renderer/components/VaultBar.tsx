@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useVault, vaultStore } from '../vault';
 import { VaultPanel } from './VaultPanel';
+import { DicomNetworkSettings } from './DicomNetworkSettings';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
@@ -11,6 +12,7 @@ export function VaultBar() {
   const busy = useVault((s) => s.busy);
   const error = useVault((s) => s.error);
   const [acceptWeak, setAcceptWeak] = useState(false);
+  const [network, setNetwork] = useState(false);
   if (phase.kind !== 'unlocked') return null;
   const { idleMinutes, keychain } = phase.status;
   const choices = IDLE_CHOICES.includes(idleMinutes) ? IDLE_CHOICES : [...IDLE_CHOICES, idleMinutes];
@@ -58,12 +60,16 @@ export function VaultBar() {
             </button>
           </>
         )}
+        <button type="button" aria-expanded={network} onClick={() => setNetwork((n) => !n)}>
+          DICOM network
+        </button>
         {error && (
           <span className="error" role="alert">
             {error.message}
           </span>
         )}
       </div>
+      {network && <DicomNetworkSettings onClose={() => setNetwork(false)} />}
       <VaultPanel />
     </>
   );

@@ -21,6 +21,7 @@ import {
   type ReviewedFinding,
 } from '../../common/review';
 import type { LungRadsCategory } from '../../common/findings/findings-document';
+import type { ClinicalChange } from '../../common/findings/clinical-inputs';
 import type { OverlaySettings } from '../viewer/heatmap-overlay';
 
 export type AnalysisStatus =
@@ -48,6 +49,8 @@ export interface FindingsState {
   /** Per finding id: a change still being saved, or one the main process refused (rolled back). */
   rowSaves: Record<string, RowSaveState>;
   exportResult: { dir: string; files: string[] } | { error: IpcError } | null;
+  /** The clinical inputs being stored, or why the last change was refused. */
+  clinicalSave: { kind: 'saving' } | { kind: 'failed'; error: IpcError } | null;
 
   /** Shows the stored analysis of a series, if any (no re-run). */
   open(key: string): Promise<void>;
@@ -60,6 +63,8 @@ export interface FindingsState {
   decide(findingId: string, decision: DecisionInput): Promise<void>;
   addManual(m: Omit<ManualFinding, 'reviewer' | 'at'>): Promise<void>;
   addNote(text: string, findingId?: string): Promise<void>;
+  /** Stores the reader's clinical inputs; the analysis comes back with every risk recomputed. */
+  setClinical(change: ClinicalChange): Promise<void>;
   setOverlay(patch: Partial<OverlaySettings>): void;
   /** `overwrite` only after the user confirmed replacing the files named by an OUTPUT_EXISTS error. */
   exportReport(outDir: string, overwrite?: boolean): Promise<void>;
@@ -161,6 +166,7 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
       saveError: null,
       rowSaves: {},
       exportResult: null,
+      clinicalSave: null,
 
       async open(key) {
         if (get().key === key && get().status.kind !== 'none') return;
@@ -174,6 +180,7 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
           saveError: null,
           rowSaves: {},
           exportResult: null,
+          clinicalSave: null,
         });
         const r = await api.invoke('analysis.get', { key });
         if (get().key !== key) return;
@@ -243,6 +250,16 @@ export function createFindingsStore(api: PulmoLensApi): StoreApi<FindingsState> 
         const review = get().review;
         if (!review || !text.trim()) return;
         await save(addNote(review, { text: text.trim(), ...(findingId ? { findingId } : {}), ...author() }));
+      },
+
+      async setClinical(change) {
+        const key = get().key;
+        if (!key || !get().analysis) return;
+        set({ clinicalSave: { kind: 'saving' } });
+        const r = await api.invoke('analysis.setClinical', { key, change });
+        if (get().key !== key) return;
+        if (r.ok) set({ analysis: r.value, clinicalSave: null });
+        else set({ clinicalSave: { kind: 'failed', error: r.error } });
       },
 
       setOverlay(patch) {

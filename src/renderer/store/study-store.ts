@@ -7,6 +7,7 @@ import type { IpcError, LoadedSeriesInfo, PulmoLensApi, Thumbnail } from '../../
 import type { ScannedSeriesSummary } from '../../shared/series';
 import type { SkippedFile } from '../../common/dicom';
 import type { VaultStudy } from '../../shared/vault-contract';
+import type { AutoAnalysis, AutoAnalysisState } from '../../shared/dimse-contract';
 import { importFailure, importProblems, seriesFailure, type ImportProblem } from './import-problems';
 
 export interface TaskProgress {
@@ -45,6 +46,9 @@ export interface StudyState {
   open: SeriesState;
   /** What went wrong getting studies in or opening a series, each naming the path and reason. */
   problems: ImportProblem[];
+  /** Automatic analyses of received series, by series key (queued, running, done, failed). */
+  autoAnalyses: Record<string, AutoAnalysisState>;
+  onAutoAnalysis(a: AutoAnalysis): void;
   /** A problem found outside an import (a drop that gives no path). */
   addProblem(p: ImportProblem): void;
   dismissProblems(): void;
@@ -104,6 +108,7 @@ const emptyState = () => ({
   thumbnails: {} as Record<string, Thumbnail>,
   open: { kind: 'none' } as SeriesState,
   problems: [] as ImportProblem[],
+  autoAnalyses: {} as Record<string, AutoAnalysisState>,
 });
 
 const vaultSeries = (studies: VaultStudy[]): ScannedSeriesSummary[] => studies.flatMap((st) => st.series);
@@ -151,6 +156,13 @@ export function createStudyStore(api: PulmoLensApi) {
         if (!r.ok) return;
         const series = vaultSeries(r.value.studies);
         set({ series, scan: series.length > 0 ? { kind: 'done', paths: [] } : { kind: 'idle' } });
+        // Hosts without DICOM networking answer NOT_FOUND: there are simply none.
+        const auto = await api.invoke('dimse.autoAnalyses', {});
+        if (auto.ok) {
+          const autoAnalyses = { ...get().autoAnalyses };
+          for (const a of auto.value.analyses) autoAnalyses[a.key] = a.state;
+          set({ autoAnalyses });
+        }
         await loadThumbnails(series);
       },
 
@@ -200,6 +212,10 @@ export function createStudyStore(api: PulmoLensApi) {
 
       addProblem(p) {
         set({ problems: [...get().problems, p] });
+      },
+
+      onAutoAnalysis(a) {
+        set({ autoAnalyses: { ...get().autoAnalyses, [a.key]: a.state } });
       },
 
       dismissProblems() {

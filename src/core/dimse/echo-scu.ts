@@ -1,0 +1,93 @@
+/**
+ * C-ECHO SCU: the "Verify" of a destination before any result is sent to it. The outcomes are the
+ * same typed errors as a send (refused association and why, no answer in time, cannot connect),
+ * so a person can tell a wrong AE title from a wrong port.
+ */
+import { PulmoLensError } from '../../common/errors';
+import { dimse } from './dimse-lib';
+import { peerLabel, type Destination } from './settings';
+import { REJECT_REASONS } from './store-scu';
+
+const { Client } = dimse;
+const { CEchoRequest } = dimse.requests;
+const { Status } = dimse.constants;
+
+export interface EchoResult {
+  /** "AET@host:port" */
+  destination: string;
+  /** round trip from connecting to the echo response, in milliseconds */
+  ms: number;
+}
+
+export function echo(
+  to: Destination,
+  opts: { callingAeTitle: string; timeoutSeconds: number },
+): Promise<EchoResult> {
+  const where = `${peerLabel(to)}:${to.port}`;
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let status: number | null = null;
+    let settled = false;
+    const finish = (err: PulmoLensError | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (err) reject(err);
+      else resolve({ destination: where, ms: Math.round(performance.now() - started) });
+    };
+    const req = new CEchoRequest();
+    req.on('response', (r: InstanceType<typeof dimse.responses.CEchoResponse>) => {
+      status = r.getStatus();
+    });
+    client.addRequest(req);
+    const deadline = setTimeout(
+      () =>
+        finish(
+          new PulmoLensError('DIMSE_TIMEOUT', `${where} did not answer within ${opts.timeoutSeconds} s`, {
+            details: { destination: where },
+          }),
+        ),
+      opts.timeoutSeconds * 1000 * 2,
+    );
+    client.on('associationRejected', (e: { reason: number }) =>
+      finish(
+        new PulmoLensError(
+          'DIMSE_REFUSED',
+          `${where} refused the association: ${REJECT_REASONS[e.reason] ?? `reason ${e.reason}`}`,
+          { details: { destination: where, reason: e.reason } },
+        ),
+      ),
+    );
+    client.on('networkError', (e: Error) =>
+      finish(
+        new PulmoLensError(
+          /timeout/i.test(e.message) ? 'DIMSE_TIMEOUT' : 'DIMSE_NETWORK',
+          `cannot reach ${where}: ${e.message}`,
+          { details: { destination: where } },
+        ),
+      ),
+    );
+    client.on('closed', () => {
+      if (status === Status.Success) finish(null);
+      else
+        finish(
+          new PulmoLensError(
+            status === null ? 'DIMSE_NETWORK' : 'DIMSE_REFUSED',
+            status === null
+              ? `${where} closed the connection without answering the echo`
+              : `${where} answered the echo with status 0x${status.toString(16).padStart(4, '0')}`,
+            { details: { destination: where } },
+          ),
+        );
+    });
+    const ms = opts.timeoutSeconds * 1000;
+    client.send(to.host, to.port, opts.callingAeTitle, to.aeTitle, {
+      connectTimeout: ms,
+      associationTimeout: ms,
+      pduTimeout: ms,
+      logCommandDatasets: false,
+      logDatasets: false,
+    });
+  });
+}
