@@ -41,6 +41,16 @@ export interface MeasuredNodule {
   upperLobe: boolean;
 }
 
+/**
+ * A finding score as findings.json and the screen show it: cut (not rounded) to 4 decimals, so a
+ * candidate just below the operating threshold (at most 4 decimals) never shows the threshold
+ * itself, and a finding at or above it never shows less. The epsilon keeps a score equal to the
+ * threshold from falling a step below it through binary rounding (0.9802 * 1e4 = 9801.999...).
+ */
+export function shownProbability(p: number): number {
+  return Math.floor(p * 1e4 + 1e-9) / 1e4;
+}
+
 const round = (v: number, d: number) => {
   const f = 10 ** d;
   return Math.round(v * f) / f;
@@ -67,7 +77,7 @@ export function assembleFindings(
     id: '',
     centerLps: f.centerLps,
     centerVoxel: f.centerVoxel,
-    probability: round(f.probability, 4),
+    probability: shownProbability(f.probability),
     diameterMm: round(f.m.meanDiameterMm, 1),
     longAxisMm: round(f.m.longAxisMm, 1),
     shortAxisMm: round(f.m.shortAxisMm, 1),

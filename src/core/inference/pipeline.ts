@@ -6,7 +6,7 @@
  */
 import type { Progress, SeriesMetadata } from '../dicom/types';
 import { PulmoLensError } from '../../common/errors';
-import { assembleFindings, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
+import { assembleFindings, shownProbability, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
 import type { BelowThresholdCandidate, FindingsDocument } from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
@@ -253,7 +253,7 @@ export async function runAnalysis(
   const candidates: BelowThresholdCandidate[] = below.map(({ c, score }, i) => ({
     id: `C${String(i + 1).padStart(3, '0')}`,
     ...(({ centerLps, centerVoxel }) => ({ centerLps, centerVoxel }))(located(c.centre)),
-    probability: round(score, 4),
+    probability: shownProbability(score),
     source: c.source,
     scaleMm: round(c.scaleMm, 1),
   }));
