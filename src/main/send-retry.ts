@@ -5,6 +5,7 @@
  * step. Attempts never overlap (the manual "Retry queued sends" waits for a running one), since
  * two at once would send the same objects twice.
  */
+import { PulmoLensError } from '../common/errors';
 import { DEFAULT_RETRY_DELAYS_MS, retryDelayMs } from '../core/dimse/retry-schedule';
 import type { SendQueueStatus } from '../shared/dimse-contract';
 
@@ -73,7 +74,7 @@ export class SendRetryScheduler<V> {
       if (outcome && automatic) return outcome;
     }
     const v = this.opts.session.current();
-    if (!v) throw new Error('the vault is locked');
+    if (!v) throw new PulmoLensError('VAULT_LOCKED', 'unlock the vault to send its queued results');
     const gen = this.generation;
     const run = this.opts.attempt(v, automatic);
     this.running = run;
@@ -127,8 +128,16 @@ export class SendRetryScheduler<V> {
     const gen = this.generation;
     try {
       this.queued = await this.opts.count(v);
-    } catch {
+    } catch (e) {
+      // An unreadable queue is shown, not taken for an empty one.
       this.queued = 0;
+      this.last = {
+        at: new Date().toISOString(),
+        automatic: true,
+        delivered: 0,
+        stillQueued: 0,
+        error: `cannot read the queue of sends: ${e instanceof Error ? e.message : String(e)}`,
+      };
     }
     if (gen !== this.generation) return;
     if (this.queued > 0) await this.retryNow(true).catch(() => undefined);

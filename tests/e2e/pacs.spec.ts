@@ -51,6 +51,7 @@ test.describe('Send to PACS from the workspace', () => {
     const inbox = mkdtempSync(join(tmpdir(), 'pulmolens-e2e-pacs-'));
     const port = await freePort();
     const pacs = await storescp(port, inbox);
+    let late: ChildProcess | null = null;
     try {
       await page.getByLabel('Folder path').fill(lidcStudy('0001').root);
       await page.getByRole('button', { name: 'Import' }).click();
@@ -104,7 +105,15 @@ test.describe('Send to PACS from the workspace', () => {
       await expect(error).toContainText('Cannot connect to the PACS', { timeout: 120_000 });
       await expect(error).toContainText('queued in the vault');
       await expect(error.getByRole('button', { name: 'Retry queued sends' })).toBeVisible();
+      await expect(panel.getByTestId('pacs-queue')).toContainText('1 send(s) queued; next automatic try at');
+
+      // The PACS comes up: the button delivers the queue (an empty queue for the tests after this).
+      late = await storescp(closed, inbox);
+      await error.getByRole('button', { name: 'Retry queued sends' }).click();
+      await expect(panel.getByText('Delivered 1 queued send(s).')).toBeVisible({ timeout: 60_000 });
+      await expect(panel.getByTestId('pacs-queue')).toHaveCount(0);
     } finally {
+      late?.kill('SIGTERM');
       pacs.kill('SIGTERM');
       rmSync(inbox, { recursive: true, force: true });
     }

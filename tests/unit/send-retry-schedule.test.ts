@@ -149,4 +149,18 @@ describe('SendRetryScheduler', () => {
     expect(q.attempts.map((a) => a.automatic)).toEqual([true, false]);
     expect(s.status()).toMatchObject({ queued: 0, nextAttemptAt: null, lastAttempt: { automatic: false } });
   });
+
+  it('shows an unreadable queue instead of taking it for an empty one', async () => {
+    const session = new Session();
+    const q = queue(1);
+    const s = new SendRetryScheduler({
+      session,
+      attempt: q.attempt,
+      count: () => Promise.reject(new Error('vault object damaged')),
+    });
+    session.doUnlock();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(q.attempts).toHaveLength(0);
+    expect(s.status().lastAttempt?.error).toBe('cannot read the queue of sends: vault object damaged');
+  });
 });
