@@ -6,7 +6,12 @@
  */
 import type { Progress, SeriesMetadata } from '../dicom/types';
 import { PulmoLensError } from '../../common/errors';
-import { assembleFindings, shownProbability, type ClinicalInputs, type MeasuredNodule } from '../findings/assemble';
+import {
+  assembleFindings,
+  shownProbability,
+  type ClinicalInputs,
+  type MeasuredNodule,
+} from '../findings/assemble';
 import type { BelowThresholdCandidate, FindingsDocument } from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
