@@ -262,7 +262,7 @@ def render_v2(manifest, cv):
         f"seed {t['seed']}; {c['trainingCounts']['insertedNodules']} inserted nodules in "
         f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
         f"{c['trainingCounts']['negativeCubes']} negative candidate cubes from the app's own candidate miner. "
-        f"Learning curves: [learning-curves.png](learning-curves.png) (left: training loss; right: validation CPM; "
+        f"Learning curves: [v2-learning-curves.png](../training/v2-learning-curves.png) (left: training loss; right: validation CPM; "
         f"blue/red = the two cross-validation folds, green = a model trained on both backgrounds, not shipped: it "
         f"has no unseen data left to choose its threshold on).",
         '',
@@ -329,6 +329,19 @@ def render_v2(manifest, cv):
         who = ('shipped model (its training scan: candidates away from LUNA16 marks were training negatives)'
                if a.get('trainingScan') else 'shipped model (never saw this scan; its background tuned the threshold)')
         lines.append(f"| {scan} | {who} | {a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
+    app = os.path.join(RUNS, 'app', 'summary.json')
+    if os.path.exists(app):
+        summary = json.load(open(app))
+        if summary.get('characterizerSha256') != sha256(os.path.join(MODELS, 'characterizer.onnx')):
+            raise SystemExit('training/runs/app/summary.json measured another characterizer: rerun training/app_check.sh')
+        scans = summary['scans']
+        lines += ['', 'Through the app itself (`pulmolens analyze` with these model files, training/app_check.sh): findings '
+                  'listed at the operating threshold after the app merges duplicates.', '',
+                  '| scan | candidates | findings | false positives | LUNA16 nodule rank | findings (p, kind, diameter) |', '|---|---|---|---|---|---|']
+        for scan, a in scans.items():
+            rows = '; '.join(f"{r['probability']:.4f} {r['kind']} {r['diameterMm']} mm" for r in a.get('rows', []))
+            lines.append(f"| LIDC-IDRI-{scan} | {a['candidates']} | {a['findings']} | {a['falsePositives']} | "
+                         f"{a['lunaNoduleRank'] if a['lunaNoduleRank'] is not None else 'no LUNA16 nodule'} | {rows} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
               f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
               f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes."]
