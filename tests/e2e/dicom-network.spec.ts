@@ -4,37 +4,17 @@
  * (dcmtk's echoscu gets an answer at the new port and AE title), a port another program holds is
  * refused there while the running listener stays, and "Verify (C-ECHO)" echoes a real storescp.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, screenshotDir, test } from './fixtures';
+import { freePort, startStorescp } from '../support/dcmtk-peers';
 
 const skipReason = spawnSync('storescp', ['--version']).status === 0 ? null : 'dcmtk is not installed';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function storescp(port: number, dir: string): Promise<ChildProcess> {
-  const p = spawn('storescp', ['-aet', 'ARCHIVE', '-od', dir, String(port)]);
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return p;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  p.kill();
-  throw new Error('storescp did not start');
-}
+const storescp = (port: number, dir: string): Promise<ChildProcess> => startStorescp(port, dir);
 
 const echoscu = (aec: string, port: number) =>
   spawnSync('echoscu', ['-to', '5', '-aet', 'TESTSCU', '-aec', aec, '127.0.0.1', String(port)]).status;

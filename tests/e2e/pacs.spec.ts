@@ -4,14 +4,14 @@
  * panel, and dcmtk's storescp receives the SR, the parametric map and the Encapsulated PDF. A
  * destination where nobody listens gives an error a person can act on and a retry button.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lidcStudy, missingData } from '../support/shared-data';
 import { ensureTestModels } from '../support/test-models';
 import { expect, test } from './fixtures';
+import { freePort, startStorescp } from '../support/dcmtk-peers';
 
 const models = ensureTestModels();
 const noDcmtk =
@@ -20,28 +20,7 @@ const skipReason =
   missingData('ct/LIDC-IDRI-0001.tar.xz') ?? noDcmtk ?? ('skip' in models ? models.skip : null);
 test.use({ modelsDir: 'dir' in models ? models.dir : undefined });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function storescp(port: number, dir: string): Promise<ChildProcess> {
-  const p = spawn('storescp', ['-aet', 'ARCHIVE', '-od', dir, String(port)]);
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return p;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  p.kill();
-  throw new Error('storescp did not start');
-}
+const storescp = (port: number, dir: string): Promise<ChildProcess> => startStorescp(port, dir);
 
 test.describe('Send to PACS from the workspace', () => {
   test.skip(skipReason !== null, skipReason ?? '');

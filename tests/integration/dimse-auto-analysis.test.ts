@@ -7,7 +7,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import type { AutoAnalysis, DimseState } from '../../src/shared/dimse-contract';
 import type { IpcResult } from '../../src/shared/ipc-contract';
 import { lidcStudy, missingData } from '../support/shared-data';
 import { ensureTestModels } from '../support/test-models';
+import { freePort } from '../support/dcmtk-peers';
 
 const models = ensureTestModels();
 const noDcmtk = spawnSync('storescu', ['--version']).status === 0 ? null : 'dcmtk is not installed';
@@ -40,14 +40,6 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null; out:
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     p.once('close', (status) => resolve({ status, out }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** The app's wiring (src/main/index.ts) with a fresh vault, the SCP listening, autoAnalyze as given. */

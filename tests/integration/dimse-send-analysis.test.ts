@@ -7,8 +7,7 @@
  * can act on, and the unreachable one waits in the vault's retry queue until `dimse.retryQueue`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +25,7 @@ import type { DimseState, SentAnalysis } from '../../src/shared/dimse-contract';
 import type { IpcResult } from '../../src/shared/ipc-contract';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';
+import { freePort, startStorescp } from '../support/dcmtk-peers';
 
 const noData = missingData('ct/LIDC-IDRI-0001.tar.xz');
 const noDcmtk =
@@ -83,28 +83,8 @@ async function review(): Promise<void> {
   await v.lock();
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 async function storescp(port: number, dir: string, extra: string[] = []): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const p = spawn('storescp', ['-aet', 'ARCHIVE', '-od', dir, ...extra, String(port)]);
-  peers.push(p);
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('storescp did not start');
+  peers.push(await startStorescp(port, dir, extra));
 }
 
 function cli(args: string[], cwd: string, tmp: string) {

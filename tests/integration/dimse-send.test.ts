@@ -5,8 +5,8 @@
  * waits encrypted in the vault until `send --retry` delivers it (a new process: survives restart).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { createVault, openVault } from '../../src/core/vault';
 import { reportObjects, sendObjects } from '../../src/core/dimse';
 import { missingData, repoRoot } from '../support/shared-data';
 import { lidcFixture } from './report-lidc-fixture';
+import { freePort, startStorescp } from '../support/dcmtk-peers';
 
 const noData = missingData('ct/LIDC-IDRI-0001.tar.xz');
 const noDcmtk =
@@ -57,30 +58,8 @@ beforeAll(async () => {
   });
 }, 300_000);
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** dcmtk's storescp on 127.0.0.1:port, writing what it receives into `dir`. */
 async function storescp(port: number, dir: string, extra: string[] = []): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const p = spawn('storescp', ['-aet', 'ARCHIVE', '-od', dir, ...extra, String(port)]);
-  peers.push(p);
-  // Ready when the port accepts connections.
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('storescp did not start');
+  peers.push(await startStorescp(port, dir, extra));
 }
 
 function cli(

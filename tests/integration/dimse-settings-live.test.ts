@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { createRouter } from '../../src/main/ipc/router';
 import { VaultSessionHolder } from '../../src/main/vault-session';
 import type { DimseState } from '../../src/shared/dimse-contract';
 import type { IpcResult } from '../../src/shared/ipc-contract';
+import { freePort, startStorescp } from '../support/dcmtk-peers';
 
 const skip = spawnSync('storescp', ['--version']).status === 0 ? null : 'dcmtk is not installed';
 const work = mkdtempSync(join(tmpdir(), 'pulmolens-dimse-live-'));
@@ -46,28 +47,10 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null; out:
 const echoscu = (aec: string, port: number) =>
   run('echoscu', ['-to', '5', '-aet', 'TESTSCU', '-aec', aec, '127.0.0.1', String(port)]);
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 async function storescp(port: number, dir: string): Promise<ChildProcess> {
-  const p = spawn('storescp', ['-aet', 'ARCHIVE', '-od', dir, String(port)]);
+  const p = await startStorescp(port, dir);
   children.push(p);
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return p;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  p.kill();
-  throw new Error('storescp did not start');
+  return p;
 }
 
 function stop(p: ChildProcess): Promise<void> {

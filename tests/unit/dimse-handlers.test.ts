@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import type { DimseState } from '../../src/shared/dimse-contract';
 import type { IpcResult } from '../../src/shared/ipc-contract';
 import type { VaultStudy } from '../../src/shared/vault-contract';
 import { lidcStudy, missingData } from '../support/shared-data';
+import { freePort } from '../support/dcmtk-peers';
 
 const noDcmtk = spawnSync('storescu', ['--version']).status === 0 ? null : 'dcmtk is not installed';
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz') ?? noDcmtk;
@@ -33,14 +33,6 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null; out:
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     p.once('close', (status) => resolve({ status, out }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe.skipIf(skip)('dimse.* channels and the in-app Storage SCP', () => {

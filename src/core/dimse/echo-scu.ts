@@ -6,7 +6,7 @@
 import { PulmoLensError } from '../../common/errors';
 import { dimse } from './dimse-lib';
 import { peerLabel, type Destination } from './settings';
-import { REJECT_REASONS } from './store-scu';
+import { watchAssociation } from './store-scu';
 
 const { Client } = dimse;
 const { CEchoRequest } = dimse.requests;
@@ -41,33 +41,7 @@ export function echo(
       status = r.getStatus();
     });
     client.addRequest(req);
-    const deadline = setTimeout(
-      () =>
-        finish(
-          new PulmoLensError('DIMSE_TIMEOUT', `${where} did not answer within ${opts.timeoutSeconds} s`, {
-            details: { destination: where },
-          }),
-        ),
-      opts.timeoutSeconds * 1000 * 2,
-    );
-    client.on('associationRejected', (e: { reason: number }) =>
-      finish(
-        new PulmoLensError(
-          'DIMSE_REFUSED',
-          `${where} refused the association: ${REJECT_REASONS[e.reason] ?? `reason ${e.reason}`}`,
-          { details: { destination: where, reason: e.reason } },
-        ),
-      ),
-    );
-    client.on('networkError', (e: Error) =>
-      finish(
-        new PulmoLensError(
-          /timeout/i.test(e.message) ? 'DIMSE_TIMEOUT' : 'DIMSE_NETWORK',
-          `cannot reach ${where}: ${e.message}`,
-          { details: { destination: where } },
-        ),
-      ),
-    );
+    const deadline = watchAssociation(client, where, opts.timeoutSeconds, 2, finish);
     client.on('closed', () => {
       if (status === Status.Success) finish(null);
       else

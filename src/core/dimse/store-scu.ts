@@ -31,6 +31,48 @@ export const REJECT_REASONS: Record<number, string> = {
   [RejectReason.ProtocolVersionNotSupported]: 'it does not support the protocol version',
 };
 
+/**
+ * What every SCU association shares: a deadline for the whole exchange (`rounds` times the
+ * per-step timeout), a refused association with the reason a person can act on, and a network
+ * failure, each handed to `finish` as a typed error. Returns the deadline for `finish` to clear.
+ */
+export function watchAssociation(
+  client: InstanceType<typeof Client>,
+  where: string,
+  timeoutSeconds: number,
+  rounds: number,
+  finish: (err: PulmoLensError) => void,
+): ReturnType<typeof setTimeout> {
+  const deadline = setTimeout(
+    () =>
+      finish(
+        new PulmoLensError('DIMSE_TIMEOUT', `${where} did not answer within ${timeoutSeconds} s`, {
+          details: { destination: where },
+        }),
+      ),
+    timeoutSeconds * 1000 * rounds,
+  );
+  client.on('associationRejected', (e: { reason: number }) =>
+    finish(
+      new PulmoLensError(
+        'DIMSE_REFUSED',
+        `${where} refused the association: ${REJECT_REASONS[e.reason] ?? `reason ${e.reason}`}`,
+        { details: { destination: where, reason: e.reason } },
+      ),
+    ),
+  );
+  client.on('networkError', (e: Error) =>
+    finish(
+      new PulmoLensError(
+        /timeout/i.test(e.message) ? 'DIMSE_TIMEOUT' : 'DIMSE_NETWORK',
+        `cannot reach ${where}: ${e.message}`,
+        { details: { destination: where } },
+      ),
+    ),
+  );
+  return deadline;
+}
+
 type DatasetFactory = { _fromP10Buffer(buffer: Buffer): InstanceType<typeof Dataset> };
 
 export function sendObjects(
@@ -74,32 +116,12 @@ export function sendObjects(
       client.addRequest(req);
     }
     // The library's own timeouts cover idle peers; this one covers the whole exchange.
-    const deadline = setTimeout(
-      () =>
-        finish(
-          new PulmoLensError('DIMSE_TIMEOUT', `${where} did not answer within ${opts.timeoutSeconds} s`, {
-            details: { destination: where },
-          }),
-        ),
-      opts.timeoutSeconds * 1000 * Math.max(2, objects.length),
-    );
-    client.on('associationRejected', (e: { reason: number }) =>
-      finish(
-        new PulmoLensError(
-          'DIMSE_REFUSED',
-          `${where} refused the association: ${REJECT_REASONS[e.reason] ?? `reason ${e.reason}`}`,
-          { details: { destination: where, reason: e.reason } },
-        ),
-      ),
-    );
-    client.on('networkError', (e: Error) =>
-      finish(
-        new PulmoLensError(
-          /timeout/i.test(e.message) ? 'DIMSE_TIMEOUT' : 'DIMSE_NETWORK',
-          `cannot reach ${where}: ${e.message}`,
-          { details: { destination: where } },
-        ),
-      ),
+    const deadline = watchAssociation(
+      client,
+      where,
+      opts.timeoutSeconds,
+      Math.max(2, objects.length),
+      finish,
     );
     client.on('closed', () => {
       if (failures.length > 0) {

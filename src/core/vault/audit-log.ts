@@ -70,11 +70,15 @@ export interface AuditProblem {
   message: string;
 }
 
+/**
+ * The operating-system account, from the system's own user database (not the environment, which
+ * any caller can set): the fallback label of entries no reader signed.
+ */
 export function osUser(): string {
   try {
     return userInfo().username;
   } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+    return 'unknown account';
   }
 }
 
