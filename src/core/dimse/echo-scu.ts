@@ -6,7 +6,7 @@
 import { PulmoLensError } from '../../common/errors';
 import { dimse } from './dimse-lib';
 import { peerLabel, type Destination } from './settings';
-import { watchAssociation } from './store-scu';
+import { associate, watchAssociation } from './store-scu';
 
 const { Client } = dimse;
 const { CEchoRequest } = dimse.requests;
@@ -55,13 +55,6 @@ export function echo(
           ),
         );
     });
-    const ms = opts.timeoutSeconds * 1000;
-    client.send(to.host, to.port, opts.callingAeTitle, to.aeTitle, {
-      connectTimeout: ms,
-      associationTimeout: ms,
-      pduTimeout: ms,
-      logCommandDatasets: false,
-      logDatasets: false,
-    });
+    associate(client, to, opts);
   });
 }

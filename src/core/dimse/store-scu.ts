@@ -73,6 +73,22 @@ export function watchAssociation(
   return deadline;
 }
 
+/** Opens the association: every step (connect, association, each PDU) limited to the timeout. */
+export function associate(
+  client: InstanceType<typeof Client>,
+  to: Destination,
+  opts: { callingAeTitle: string; timeoutSeconds: number },
+): void {
+  const ms = opts.timeoutSeconds * 1000;
+  client.send(to.host, to.port, opts.callingAeTitle, to.aeTitle, {
+    connectTimeout: ms,
+    associationTimeout: ms,
+    pduTimeout: ms,
+    logCommandDatasets: false,
+    logDatasets: false,
+  });
+}
+
 type DatasetFactory = { _fromP10Buffer(buffer: Buffer): InstanceType<typeof Dataset> };
 
 export function sendObjects(
@@ -140,13 +156,6 @@ export function sendObjects(
         );
       } else finish(null);
     });
-    const ms = opts.timeoutSeconds * 1000;
-    client.send(to.host, to.port, opts.callingAeTitle, to.aeTitle, {
-      connectTimeout: ms,
-      associationTimeout: ms,
-      pduTimeout: ms,
-      logCommandDatasets: false,
-      logDatasets: false,
-    });
+    associate(client, to, opts);
   });
 }

@@ -287,15 +287,10 @@ export class ObjectReader {
     return chunkCount(this.size, this.c.chunkBytes);
   }
 
-  async readChunk(i: number): Promise<Buffer> {
-    const n = this.chunks;
-    if (i < 0 || i >= n)
-      throw new PulmoLensError('INVALID_INPUT', `object ${this.c.objectId} has no chunk ${i}`);
-    const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
-    const len = plain + SEAL_OVERHEAD;
+  /** Sealed chunk i into `buf` (exactly its sealed length), or a typed error naming the object. */
+  private async readSealed(i: number, buf: Uint8Array): Promise<void> {
+    const len = buf.length;
     const pos = OBJECT_HEADER_BYTES + i * (this.c.chunkBytes + SEAL_OVERHEAD);
-    // Filled completely by the reads below, or rejected as truncated.
-    const buf = Buffer.allocUnsafe(len);
     let got = 0;
     try {
       while (got < len) {
@@ -307,6 +302,17 @@ export class ObjectReader {
       throw ioError(err, `read object ${this.c.objectId}`, this.path);
     }
     if (got < len) throw corrupt(this.c, this.path, i, 'truncated');
+  }
+
+  async readChunk(i: number): Promise<Buffer> {
+    const n = this.chunks;
+    if (i < 0 || i >= n)
+      throw new PulmoLensError('INVALID_INPUT', `object ${this.c.objectId} has no chunk ${i}`);
+    const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
+    const len = plain + SEAL_OVERHEAD;
+    // Filled completely by the read, or rejected as truncated.
+    const buf = Buffer.allocUnsafe(len);
+    await this.readSealed(i, buf);
     const pt = open(this.key, buf, chunkAad(this.header, i, i === n - 1));
     if (!pt) {
       throw corrupt(
@@ -382,18 +388,7 @@ export class ObjectReader {
     const plain = i === n - 1 ? this.size - i * this.c.chunkBytes : this.c.chunkBytes;
     const len = plain + SEAL_OVERHEAD;
     const buf = sealed.subarray(0, len);
-    const pos = OBJECT_HEADER_BYTES + i * (this.c.chunkBytes + SEAL_OVERHEAD);
-    let got = 0;
-    try {
-      while (got < len) {
-        const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-    } catch (err) {
-      throw ioError(err, `read object ${this.c.objectId}`, this.path);
-    }
-    if (got < len) throw corrupt(this.c, this.path, i, 'truncated');
+    await this.readSealed(i, buf);
     if (!openInto(this.key, buf, chunkAad(this.header, i, i === n - 1), target, at, from, to)) {
       target.fill(0);
       throw corrupt(
