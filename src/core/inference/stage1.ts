@@ -6,7 +6,8 @@
  */
 import type { CandidateSource } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { detectBlobs, type BlobCandidate } from './blobs';
+import { detectBlobsOnCores } from './blob-pool';
+import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
@@ -35,6 +36,8 @@ export interface Stage1Options {
   blobQuota?: (scaleMm: number) => number;
   /** Smallest nodule diameter the blob detector tunes to, mm (default 4; raised for thick slices). */
   minBlobDiameterMm?: number;
+  /** Cores the blob detector uses (default: one per core; 1: this thread alone). */
+  blobThreads?: number;
   progress?: (stage: string, done: number, total: number) => void;
   check?: () => void;
   /** Called after each sub-stage with its name, for timings. */
@@ -83,13 +86,16 @@ export async function runStage1(
   progress('lung mask', 1, 1);
   lap('lungMask');
 
-  progress('blob detection', 0, 1);
-  const blobs = detectBlobs(
+  const blobs = await detectBlobsOnCores(
     volume,
     { mask: lung.core, dims: coarse.dims, step: coarse.step },
-    { minDiameterMm: opts.minBlobDiameterMm ?? 4, checkCancelled: check },
+    {
+      minDiameterMm: opts.minBlobDiameterMm ?? 4,
+      checkCancelled: check,
+      onProgress: (done, total) => progress('blob detection', done, total),
+      ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
+    },
   );
-  progress('blob detection', 1, 1);
   lap('blobs');
 
   const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.overlap, progress, check);

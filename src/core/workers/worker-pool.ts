@@ -95,6 +95,11 @@ export class WorkerPool<Req, Rep extends { id: number }> {
     return w!.run({ ...req, id: this.nextId++ });
   }
 
+  /** Jobs sent and not yet answered. */
+  get busy(): number {
+    return this.workers.reduce((n, w) => n + w.pending.size, 0);
+  }
+
   /** Stops every worker; the next job starts new ones. */
   async close(): Promise<void> {
     const all = this.workers.splice(0);
