@@ -29,6 +29,11 @@ const blobPool = new WorkerPool<Omit<BlobJob, 'id'>, BlobReply>(() =>
   spawnEntry(configuredEntry, 'blob-worker', import.meta.url),
 );
 
+/** Starts the blob workers a run on `threads` cores will use, ahead of it (e.g. before the lung mask). */
+export function warmBlobWorkers(threads: number = defaultWorkerCount()): void {
+  if (threads > 1) blobPool.warm(threads - 1);
+}
+
 /** Blob jobs of this thread's workers still running (0 once a run has returned or thrown). */
 export function blobWorkersBusy(): number {
   return blobPool.busy;
@@ -136,7 +141,7 @@ export function splitBlobPlan(plan: BlobPlan, n: number): BlobSlabSpec[][] {
   let work = 0;
   for (const o of octaves) {
     const nz = o.dims[2];
-    for (let z = 0; z < nz; ) {
+    for (let z = 0; z < nz;) {
       const last = shares.length === n - 1;
       const fit = last ? nz - z : Math.round((target - work) / perPlane(o));
       if (fit <= 0 && current.length > 0) {

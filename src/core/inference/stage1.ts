@@ -6,7 +6,7 @@
  */
 import type { CandidateSource } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { detectBlobsOnCores } from './blob-pool';
+import { detectBlobsOnCores, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
@@ -75,6 +75,8 @@ export async function runStage1(
   const lap = opts.lap ?? (() => undefined);
   const det = rt.manifest.detector;
 
+  // The blob workers start while the lung mask is made.
+  warmBlobWorkers(opts.blobThreads);
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
