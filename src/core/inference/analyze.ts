@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedSeries, Progress } from '../dicom/types';
 import { PulmoLensError } from '../../common/errors';
 import type { Volume } from '../../common/volume';
-import { configureBlobWorkers, shutdownBlobWorkers } from './blob-pool';
+import { configureBlobWorkers, inSharedMemory, shutdownBlobWorkers } from './blob-pool';
 import type { InferenceConfig, ModelChoice } from './config';
 import { runAnalysis, type AnalysisResult, type AnalyzeOptions, type SeriesHeader } from './pipeline';
 import { setOrtVerbose } from './providers';
@@ -191,9 +191,18 @@ class InferenceWorker {
   }
 }
 
-/** Only the geometry and voxels cross the thread boundary (structured clone copies them). */
+/**
+ * Only the geometry and voxels cross the thread boundary, the voxels in shared memory: the worker
+ * and its blob workers then read one copy (a plain array is copied once, as a message would be).
+ */
 function plainVolume(v: Volume): Volume {
-  return { dims: v.dims, spacingMm: v.spacingMm, originLps: v.originLps, direction: v.direction, hu: v.hu };
+  return {
+    dims: v.dims,
+    spacingMm: v.spacingMm,
+    originLps: v.originLps,
+    direction: v.direction,
+    hu: inSharedMemory(v.hu),
+  };
 }
 
 /**

@@ -71,7 +71,7 @@ export async function detectBlobsOnCores(
     reported = done;
   };
   report();
-  const hu = shares.length > 1 ? sharedCopy(volume.hu) : volume.hu;
+  const hu = shares.length > 1 ? inSharedMemory(volume.hu) : volume.hu;
   const source = { hu, dims: volume.dims };
   const runHere = (share: BlobSlabSpec[]) =>
     share.map((s) =>
@@ -160,8 +160,11 @@ export function splitBlobPlan(plan: BlobPlan, n: number): BlobSlabSpec[][] {
   return shares;
 }
 
-/** The scan's HU in shared memory, so every worker reads the one copy (copied once if need be). */
-function sharedCopy(hu: Int16Array): Int16Array {
+/**
+ * The scan's HU in shared memory, so that every worker reads one copy: the same array when it is
+ * shared already (a loaded series is), else a copy.
+ */
+export function inSharedMemory(hu: Int16Array): Int16Array {
   if (hu.buffer instanceof SharedArrayBuffer) return hu;
   const out = new Int16Array(new SharedArrayBuffer(hu.byteLength));
   out.set(hu);
