@@ -3,7 +3,8 @@
  * with a halo of their blur chain (blobSlab), so the slabs give exactly the blobs of the whole
  * octave; one share of slabs per core, the calling thread runs the first share and blob workers
  * (./blob-worker) the others, all reading one shared copy of the scan. The joined lists are the
- * one-thread detectBlobs result, blob for blob and in the same order.
+ * one-thread detectBlobs result, blob for blob and in the same order. The workers live for one
+ * stage (started ahead of it by warmBlobWorkers).
  */
 import type { Volume } from '../../common/volume';
 import { defaultWorkerCount, spawnEntry, WorkerPool } from '../workers/worker-pool';
@@ -105,11 +106,15 @@ export async function detectBlobsOnCores(
       check();
       report();
     });
+    // The helpers end with the stage: an idle worker never collects its slab buffers (hundreds of
+    // MB on a thin-slice scan), and the next analysis starts new ones during its lung mask.
+    if (helpers.length > 0) await blobPool.close();
     found = [own, ...theirs.map((f, i) => f ?? runHere(shares[i + 1]!))];
   } catch (e) {
     // Cancelled (or failed) here: the helpers stop at their next plane; none is left running.
     Atomics.store(shared, 0, 1);
     await Promise.allSettled(helpers);
+    await blobPool.close();
     throw e;
   }
   report();
