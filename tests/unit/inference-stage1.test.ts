@@ -6,9 +6,11 @@ import {
   detectBlobs,
   gaussianBlur,
   mergeBlobs,
+  planBlobs,
   symmetricEigenvalues,
   type BlobCandidate,
 } from '../../src/core/inference/blobs';
+import { detectBlobsOnCores, shutdownBlobWorkers, splitBlobPlan } from '../../src/core/inference/blob-pool';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../../src/core/inference/cubes';
 import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { FALLBACK_OPERATING_THRESHOLD, loadManifest } from '../../src/core/inference/manifest';
@@ -55,6 +57,7 @@ describe('blob detector', () => {
   const vol = syntheticChest({ nodules, spacingMm: spacing });
   const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
   const blobs = detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step });
+  afterAll(() => shutdownBlobWorkers());
 
   it('puts a blob on each nodule, with a scale near its size, round, and the solid one strongest', () => {
     for (const n of nodules) {
@@ -68,6 +71,38 @@ describe('blob detector', () => {
       expect(best.sphericity).toBeGreaterThan(0.5);
     }
     expect(blobs[0]!.response).toBe(Math.max(...blobs.map((b) => b.response)));
+  });
+
+  it('cut into z slabs on 3 cores, gives the one-thread blobs exactly, in the same order', async () => {
+    const onCores = await detectBlobsOnCores(
+      vol,
+      { mask: lung.core, dims: coarse.dims, step: coarse.step },
+      { threads: 3 },
+    );
+    expect(onCores.length).toBeGreaterThan(0);
+    expect(onCores).toEqual(blobs);
+  }, 120_000);
+
+  it('splits the octaves into shares whose slabs tile each octave once', () => {
+    const plan = planBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step })!;
+    for (const n of [1, 2, 3, 7, 500]) {
+      const shares = splitBlobPlan(plan, n);
+      expect(shares.length).toBeGreaterThan(0);
+      expect(shares.length).toBeLessThanOrEqual(n);
+      for (const o of plan.octaves) {
+        const slabs = shares
+          .flat()
+          .filter((s) => s.octave === o)
+          .sort((a, b) => a.z0 - b.z0);
+        expect(slabs[0]!.z0).toBe(0);
+        expect(slabs.at(-1)!.z1).toBe(o.dims[2]);
+        slabs.forEach((s, i) => {
+          expect(s.z1).toBeGreaterThan(s.z0);
+          if (i > 0) expect(s.z0).toBe(slabs[i - 1]!.z1);
+        });
+      }
+    }
+    expect(splitBlobPlan(plan, 1)).toHaveLength(1);
   });
 
   it('merges maxima within the stronger blob radius, keeps separate ones', () => {
