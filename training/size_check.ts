@@ -5,10 +5,15 @@
  * <series>.sites.json where it exists, and the app's own lung mask), segmented at its true centre
  * with its true type and its true diameter as the stage-1 scale, measured with the app's calipers.
  * Reports the mean absolute error (and mean signed error) of the equivalent diameter
- * (6V/pi)^(1/3) and of the long axis against diameterMm, by type.
+ * (6V/pi)^(1/3) and of the long axis against diameterMm, by type and by attachment (free,
+ * juxtapleural, juxtavascular: where segmentation leaks).
  *
  *   node --import tsx training/size_check.ts [--insert training/runs/insert] \
- *     [--series LIDC-IDRI-0001-s1,LIDC-IDRI-0002-s1,...] [--out training/runs/size-check.json]
+ *     [--series LIDC-IDRI-0001-s1,LIDC-IDRI-0002-s1,...] [--out training/runs/size-check.json] \
+ *     [--scale 1]
+ *
+ * --scale multiplies the true diameter passed as the stage-1 scale (e.g. 0.7 or 1.3), to check how
+ * much the outline depends on that estimate, which in the app comes from the detector.
  *
  * The inserted series are insert_nodules.py's output (<name>/ DICOM + <name>.json truth).
  */
@@ -29,6 +34,8 @@ const arg = (name: string, dflt: string): string => {
 const insertDir = resolve(arg('insert', 'training/runs/insert'));
 const out = resolve(arg('out', 'training/runs/size-check.json'));
 // The insertion runs keep adding series: --series pins the set so two runs compare like with like.
+const scale = Number(arg('scale', '1'));
+if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${arg('scale', '1')}`);
 const only = arg('series', '')
   .split(',')
   .filter((s) => s.length > 0);
@@ -39,11 +46,13 @@ interface Inserted {
   diameterMm: number;
   type: NoduleType;
   margin: string;
+  attachment: 'free' | 'juxtapleural' | 'juxtavascular';
 }
 
 interface Row {
   id: string;
   type: NoduleType;
+  attachment: Inserted['attachment'];
   diameterMm: number;
   eqDiameterMm: number;
   longAxisMm: number;
@@ -80,12 +89,13 @@ for (const f of manifests) {
     const [i, j, k] = centre.map(Math.round) as Vec3;
     if (!inLung(i, j, k)) continue;
     const m = measureRegion(
-      segmentCandidate(volume, { centre, type: n.type, extentMm: n.diameterMm, inLung }),
+      segmentCandidate(volume, { centre, type: n.type, extentMm: n.diameterMm * scale, inLung }),
       volume,
     );
     rows.push({
       id: n.id,
       type: n.type,
+      attachment: n.attachment,
       diameterMm: n.diameterMm,
       eqDiameterMm: Math.cbrt((6 * m.volumeMm3) / Math.PI),
       longAxisMm: m.longAxisMm,
@@ -112,6 +122,12 @@ const summary = (rs: Row[]) => {
 const byType = Object.fromEntries(
   (['solid', 'part-solid', 'ground-glass'] as const).map((t) => [t, summary(rows.filter((r) => r.type === t))]),
 );
-const report = { series: manifests.map((f) => f.replace(/\.json$/, '')), all: summary(rows), byType, rows: rows.map((r) => ({ ...r, eqDiameterMm: round(r.eqDiameterMm), longAxisMm: round(r.longAxisMm), shortAxisMm: round(r.shortAxisMm) })) };
+const byAttachment = Object.fromEntries(
+  (['free', 'juxtapleural', 'juxtavascular'] as const).map((a) => [
+    a,
+    summary(rows.filter((r) => r.attachment === a)),
+  ]),
+);
+const report = { scale, series: manifests.map((f) => f.replace(/\.json$/, '')), all: summary(rows), byType, byAttachment, rows: rows.map((r) => ({ ...r, eqDiameterMm: round(r.eqDiameterMm), longAxisMm: round(r.longAxisMm), shortAxisMm: round(r.shortAxisMm) })) };
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify({ all: report.all, byType }, null, 2));
+console.log(JSON.stringify({ all: report.all, byType, byAttachment }, null, 2));

@@ -38,6 +38,46 @@ describe('Gaussian blur and Hessian eigenvalues', () => {
     expect(m2 / m0).toBeCloseTo(1.5 ** 2, 1);
   });
 
+  it('blurring only the rows that can differ from the fill gives the full blur bit for bit', () => {
+    for (const dims of [
+      [23, 17, 19],
+      [9, 7, 1],
+      [12, 30, 4],
+    ] as Vec3[]) {
+      const [nx, ny, nz] = dims;
+      // A lumpy "lung" region of random HU in fill -900, touching the x edge on some rows.
+      let seed = 7;
+      const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      // A fill whose blurred values round differently in float32 and double sums.
+      const fill = Math.fround(-873.37);
+      const full = new Float32Array(nx * ny * nz).fill(fill);
+      const extent = {
+        lo: new Int32Array(ny * nz).fill(nx),
+        hi: new Int32Array(ny * nz).fill(-1),
+        outside: fill,
+      };
+      for (let z = 0; z < nz; z++)
+        for (let y = 0; y < ny; y++) {
+          if ((y * 7 + z * 3) % 5 === 0) continue;
+          const r = y + z * ny;
+          const a = Math.floor(rand() * nx);
+          const b = Math.min(nx - 1, a + Math.floor(rand() * nx));
+          for (let x = a; x <= b; x++) full[x + r * nx] = fill + rand() * 1000;
+          extent.lo[r] = a;
+          extent.hi[r] = b;
+        }
+      const part = full.slice();
+      for (const sigma of [0.97, 0.97, 1.37, 1.94, 3.88]) {
+        gaussianBlur(full, dims, sigma);
+        gaussianBlur(part, dims, sigma, undefined, extent);
+        expect(part).toEqual(full);
+        for (let r = 0; r < ny * nz; r++)
+          for (let x = 0; x < nx; x++)
+            if (x < extent.lo[r]! || x > extent.hi[r]!) expect(full[x + r * nx]).toBe(extent.outside);
+      }
+    }
+  });
+
   it('eigenvalues of a symmetric matrix, ascending', () => {
     expect(symmetricEigenvalues(3, 1, 2, 0, 0, 0)).toEqual([1, 2, 3]);
     // [[2,1,0],[1,2,0],[0,0,5]] -> 1, 3, 5

@@ -305,6 +305,20 @@ export function blobSlab(
     [first[0], first[1]],
   );
   for (let i = 0; i < g.length; i++) if (inLung[i] === 0) g[i] = lim.fill;
+  // Outside each row's lung voxels the grid holds exactly the fill.
+  const extent: RowExtent = {
+    lo: new Int32Array(ny * nz).fill(nx),
+    hi: new Int32Array(ny * nz).fill(-1),
+    outside: lim.fill,
+  };
+  for (let r = 0; r < ny * nz; r++) {
+    const base = r * nx;
+    for (let x = 0; x < nx; x++)
+      if (inLung[base + x] !== 0) {
+        extent.lo[r] = Math.min(extent.lo[r]!, x);
+        extent.hi[r] = x;
+      }
+  }
   check?.();
 
   // Peaks on the octave's own first and last planes are never taken (no neighbour beyond).
@@ -312,14 +326,15 @@ export function blobSlab(
   const zHi = Math.min(z1, o.dims[2] - 1) - s0;
   const out: BlobCandidate[][] = levels.map(() => []);
   const sigmas = blurSigmas(Math.max(...levels) + 1);
-  gaussianBlur(g, dims, sigmas[0]!, check);
+  gaussianBlur(g, dims, sigmas[0]!, check, extent);
   onBlur?.();
   // Two buffers in turn: the smoothed level and the next one (the response overwrites the first).
   let prev: Float32Array = g;
   let cur: Float32Array = new Float32Array(g.length);
   for (let l = 0; l + 1 < sigmas.length; l++) {
     cur.set(prev);
-    gaussianBlur(cur, dims, sigmas[l + 1]!, check);
+    // The next level's extent grows from this one's (which the response no longer needs).
+    gaussianBlur(cur, dims, sigmas[l + 1]!, check, extent);
     onBlur?.();
     check?.();
     const li = levels.indexOf(l);
@@ -420,12 +435,41 @@ function blurRadius(sigma: number): number {
 }
 
 /**
+ * Which voxels of a grid ([z][y][x]) can differ from one value: per row (y + z * ny) the x range
+ * lo..hi (empty when lo > hi); every other voxel holds exactly `outside`. The blob stage fills
+ * everything outside the lung with one HU, and most of its grid box is outside the lung: blurring
+ * only these ranges (grown by the kernel radius each pass) and writing what the blur makes of
+ * `outside` elsewhere gives bit for bit the values of blurring everything.
+ */
+export interface RowExtent {
+  lo: Int32Array;
+  hi: Int32Array;
+  outside: number;
+}
+
+/** Every voxel of every row may differ (a plain blur). */
+function wholeRows(dims: Vec3): RowExtent {
+  return {
+    lo: new Int32Array(dims[1] * dims[2]),
+    hi: new Int32Array(dims[1] * dims[2]).fill(dims[0] - 1),
+    outside: 0,
+  };
+}
+
+/**
  * In-place separable Gaussian blur (sigma in grid voxels), edges clamped. Each pass walks memory
  * in order (x along rows, y as whole rows, z as whole planes), which matters far more than the
  * arithmetic on volumes of tens of millions of voxels. `check` runs once per plane and pass, so a
- * cancelled analysis stops within milliseconds.
+ * cancelled analysis stops within milliseconds. With `extent`, only the rows' ranges that can
+ * differ from `extent.outside` are computed; the extent is updated to the blurred volume's.
  */
-export function gaussianBlur(data: Float32Array, dims: Vec3, sigma: number, check?: () => void): void {
+export function gaussianBlur(
+  data: Float32Array,
+  dims: Vec3,
+  sigma: number,
+  check?: () => void,
+  extent: RowExtent = wholeRows(dims),
+): void {
   const radius = blurRadius(sigma);
   // Half a symmetric kernel: half[0] is the centre tap, half[t] the weight at +-t. Folding the
   // pairs halves the multiplications, and this blur is most of the blob stage's time.
@@ -439,41 +483,92 @@ export function gaussianBlur(data: Float32Array, dims: Vec3, sigma: number, chec
   const w0 = half[0]!;
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
+  const { lo: eLo, hi: eHi } = extent;
+  // What each pass makes of a run of `outside`, by the very arithmetic of the pass: the x pass
+  // sums in double, the y and z passes in the float32 buffer.
+  const f32 = new Float32Array(1);
+  const v0 = extent.outside;
+  let sx = w0 * v0;
+  for (let t = 1; t <= radius; t++) sx += half[t]! * (v0 + v0);
+  f32[0] = sx;
+  const cx = f32[0];
+  const sumF32 = (v: number) => {
+    f32[0] = w0 * v;
+    for (let t = 1; t <= radius; t++) f32[0] += half[t]! * (v + v);
+    return f32[0];
+  };
+  const cy = sumF32(cx);
+  const cz = nz < 2 ? cy : sumF32(cy);
   // x: one padded row at a time.
   const line = new Float32Array(nx + 2 * radius);
   for (let r = 0; r < ny * nz; r++) {
     if (r % ny === 0) check?.();
     const base = r * nx;
+    if (eHi[r]! < eLo[r]!) {
+      data.fill(cx, base, base + nx);
+      continue;
+    }
+    const a = Math.max(0, eLo[r]! - radius);
+    const b = Math.min(nx - 1, eHi[r]! + radius);
     line.set(data.subarray(base, base + nx), radius);
     line.fill(data[base]!, 0, radius);
     line.fill(data[base + nx - 1]!, radius + nx);
-    for (let x = 0; x < nx; x++) {
+    for (let x = a; x <= b; x++) {
       const c = x + radius;
       let s = w0 * line[c]!;
       for (let t = 1; t <= radius; t++) s += half[t]! * (line[c - t]! + line[c + t]!);
       data[base + x] = s;
     }
+    data.fill(cx, base, base + a);
+    data.fill(cx, base + b + 1, base + nx);
+    eLo[r] = a;
+    eHi[r] = b;
   }
-  // y: rows of one plane accumulated into a plane buffer.
+  // y: rows of one plane accumulated into a plane buffer. A row's range is the union of the
+  // ranges of the rows its kernel reaches.
   const buf = new Float32Array(plane);
+  const rowLo = new Int32Array(ny);
+  const rowHi = new Int32Array(ny);
   for (let z = 0; z < nz; z++) {
     check?.();
     const base = z * plane;
+    const er = z * ny;
     for (let y = 0; y < ny; y++) {
+      let a = nx;
+      let b = -1;
+      for (let t = Math.max(0, y - radius); t <= Math.min(ny - 1, y + radius); t++) {
+        if (eHi[er + t]! < eLo[er + t]!) continue;
+        a = Math.min(a, eLo[er + t]!);
+        b = Math.max(b, eHi[er + t]!);
+      }
+      rowLo[y] = a;
+      rowHi[y] = b;
       const o = y * nx;
+      if (b < a) {
+        buf.fill(cy, o, o + nx);
+        continue;
+      }
       const src0 = base + o;
-      for (let x = 0; x < nx; x++) buf[o + x] = w0 * data[src0 + x]!;
+      for (let x = a; x <= b; x++) buf[o + x] = w0 * data[src0 + x]!;
       for (let t = 1; t <= radius; t++) {
         const w = half[t]!;
         const lo = base + Math.max(0, y - t) * nx;
         const hi = base + Math.min(ny - 1, y + t) * nx;
-        for (let x = 0; x < nx; x++) buf[o + x]! += w * (data[lo + x]! + data[hi + x]!);
+        for (let x = a; x <= b; x++) buf[o + x]! += w * (data[lo + x]! + data[hi + x]!);
       }
+      buf.fill(cy, o, o + a);
+      buf.fill(cy, o + b + 1, o + nx);
     }
+    eLo.set(rowLo, er);
+    eHi.set(rowHi, er);
     data.set(buf, base);
   }
   // z: whole planes; a ring of the last 2 radius + 1 input planes keeps the pass in place.
-  if (nz < 2) return;
+  if (nz < 2) {
+    extent.outside = cy;
+    return;
+  }
+  const before = { lo: eLo.slice(), hi: eHi.slice() };
   const taps = 2 * radius + 1;
   const ring = Array.from({ length: taps }, () => new Float32Array(plane));
   const planeAt = (z: number) => ring[((z % taps) + taps) % taps]!;
@@ -483,13 +578,35 @@ export function gaussianBlur(data: Float32Array, dims: Vec3, sigma: number, chec
     check?.();
     if (z + radius < nz && z + radius > radius) load(z + radius);
     const mid = planeAt(z);
-    for (let p = 0; p < plane; p++) buf[p] = w0 * mid[p]!;
-    for (let t = 1; t <= radius; t++) {
-      const a = planeAt(Math.max(0, z - t));
-      const b = planeAt(Math.min(nz - 1, z + t));
-      const w = half[t]!;
-      for (let p = 0; p < plane; p++) buf[p]! += w * (a[p]! + b[p]!);
+    const z0 = Math.max(0, z - radius);
+    const z1 = Math.min(nz - 1, z + radius);
+    for (let y = 0; y < ny; y++) {
+      let a = nx;
+      let b = -1;
+      for (let k = z0; k <= z1; k++) {
+        const r = k * ny + y;
+        if (before.hi[r]! < before.lo[r]!) continue;
+        a = Math.min(a, before.lo[r]!);
+        b = Math.max(b, before.hi[r]!);
+      }
+      eLo[z * ny + y] = a;
+      eHi[z * ny + y] = b;
+      const o = y * nx;
+      if (b < a) {
+        buf.fill(cz, o, o + nx);
+        continue;
+      }
+      for (let x = a; x <= b; x++) buf[o + x] = w0 * mid[o + x]!;
+      for (let t = 1; t <= radius; t++) {
+        const pa = planeAt(Math.max(0, z - t));
+        const pb = planeAt(Math.min(nz - 1, z + t));
+        const w = half[t]!;
+        for (let x = a; x <= b; x++) buf[o + x]! += w * (pa[o + x]! + pb[o + x]!);
+      }
+      buf.fill(cz, o, o + a);
+      buf.fill(cz, o + b + 1, o + nx);
     }
     data.set(buf, z * plane);
   }
+  extent.outside = cz;
 }
