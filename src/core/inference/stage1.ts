@@ -6,7 +6,7 @@
  */
 import type { CandidateSource } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { detectBlobsOnCores, warmBlobWorkers } from './blob-pool';
+import { detectBlobsOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
@@ -86,7 +86,13 @@ export async function runStage1(
     det.spacingMm[2] * 2,
   ]);
   progress('lung mask', 1, 1);
-  lap('lungMask');
+  try {
+    lap('lungMask');
+  } catch (e) {
+    // Cancelled before the blob stage: its started workers go too.
+    await shutdownBlobWorkers();
+    throw e;
+  }
 
   const blobs = await detectBlobsOnCores(
     volume,
