@@ -42,11 +42,19 @@ export function openingRadiusMm(rinMm: number): number {
  */
 export const REACH_IN_INSCRIBED_RADII = 1.75;
 
+/** Half the side of the largest box a nodule is looked for in (mm): room for a 30 mm mass and more. */
+const MAX_HALF_MM = 40;
+
+function distanceMm(p: Vec3, q: Vec3, sp: Vec3): number {
+  return Math.hypot((p[0] - q[0]) * sp[0], (p[1] - q[1]) * sp[1], (p[2] - q[2]) * sp[2]);
+}
+
 /**
  * The nodule around a candidate centre, without the vessels and pleura it touches:
  * 1. voxels at or above segmentationHu(type) inside the lung;
  * 2. its inscribed radius: the largest distance from a dense voxel to the nearest non-dense one,
- *    within half the expected radius (at least 2 mm) of the centre;
+ *    within half the expected radius (at least 2 mm) of the centre, then climbed to the distance
+ *    map's local maximum (a candidate near the nodule's edge still finds the nodule's centre);
  * 3. a morphological opening with a ball of openingRadiusMm(inscribed radius) cuts the bridges to
  *    vessels and the pleura, which are thinner than the nodule; the opened component at the
  *    centre is the core;
@@ -61,11 +69,11 @@ export const REACH_IN_INSCRIBED_RADII = 1.75;
  * (tests/integration/segmentation-lidc.test.ts) and on inserted nodules of known size
  * (training/size_check.ts).
  */
-export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegion {
+export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred = false): MaskRegion {
   const [vx, vy, vz] = volume.dims;
   const sp = volume.spacingMm;
   // Room for the nodule and a margin; the region may not be larger than the box.
-  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 15), 40);
+  const halfMm = Math.min(Math.max(opts.extentMm * 1.5, 15), MAX_HALF_MM);
   const lo: Vec3 = [0, 0, 0];
   const size: Vec3 = [0, 0, 0];
   const n = [vx, vy, vz];
@@ -110,6 +118,19 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
     return m ? { origin: lo, size, mask: m } : empty;
   };
   if (rinAt < 0) return plain();
+  // The best-scoring candidate may sit near the nodule's edge (a small-scale blob or U-Net peak):
+  // climb the distance map to its maximum, the centre of the nodule's own inscribed ball, so the
+  // opening and the reach follow the nodule and not the spot the candidate happened to hit.
+  rinAt = climbDistanceMap(inside, size, rinAt);
+  rin = inside[rinAt]!;
+  const inscribed: Vec3 = [rinAt % bx, ((rinAt / bx) | 0) % by, (rinAt / bplane) | 0];
+  // A nodule larger than the box stage 1 asked for: once, again around its own centre with room
+  // for its reach (the box must hold every voxel the outline may take, or the outline is cut).
+  const reachMm = REACH_IN_INSCRIBED_RADII * rin + 2;
+  if (!recentred && reachMm > halfMm - distanceMm(inscribed, centre, sp) && halfMm < MAX_HALF_MM) {
+    const at: Vec3 = [inscribed[0] + lo[0], inscribed[1] + lo[1], inscribed[2] + lo[2]];
+    return segmentCandidate(volume, { ...opts, centre: at, extentMm: reachMm / 1.5 }, true);
+  }
   const r = openingRadiusMm(rin);
   // Opening by a ball: erosion keeps the voxels deeper than r, dilation returns everything
   // within r of them (distance maps make any radius cost the same).
@@ -121,13 +142,33 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
   const seedMm = Math.max(3, r * 2);
   const core = componentAt(opened, size, seedNear(opened, box, centre, seedMm));
   if (core) {
-    const inscribed: Vec3 = [rinAt % bx, ((rinAt / bx) | 0) % by, (rinAt / bplane) | 0];
-    const reach = { mm: REACH_IN_INSCRIBED_RADII * rin, from: [centre, inscribed] };
+    const reach = { mm: REACH_IN_INSCRIBED_RADII * rin, from: [inscribed] };
     const grown = growBack(core, dense, box, 0.6 * r, reach);
     const mask = componentAt(grown, size, seedNear(grown, box, centre, seedMm));
     if (mask) return { origin: lo, size, mask };
   }
   return plain();
+}
+
+/** From voxel v, steps to the 26-neighbour deepest inside until none is deeper: a local maximum. */
+function climbDistanceMap(inside: Float64Array, size: Vec3, v: number): number {
+  const [bx, by, bz] = size;
+  for (;;) {
+    const a = v % bx;
+    const b = ((v / bx) | 0) % by;
+    const c = (v / (bx * by)) | 0;
+    let best = v;
+    for (let dc = -1; dc <= 1; dc++)
+      for (let db = -1; db <= 1; db++)
+        for (let da = -1; da <= 1; da++) {
+          const [x, y, z] = [a + da, b + db, c + dc];
+          if (x < 0 || y < 0 || z < 0 || x >= bx || y >= by || z >= bz) continue;
+          const u = x + y * bx + z * bx * by;
+          if (inside[u]! > inside[best]!) best = u;
+        }
+    if (best === v) return v;
+    v = best;
+  }
 }
 
 /** The dense voxels within byMm of the core and within reach.mm of one of reach.from. */
