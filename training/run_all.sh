@@ -5,11 +5,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
-STEPS=${STEPS:-1500}
-MINUTES=${MINUTES:-20}
+STEPS=${STEPS:-3000}
+MINUTES=${MINUTES:-50}
 mkdir -p training/runs/insert training/runs/logs
 # 1. Synthetic nodules inserted into the real scans on their native DICOM grid.
-for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4"; do
+# LIDC-IDRI-0002 (the shipped fold's training background): seeds 1-10; LIDC-IDRI-0001 (its
+# held-out background): seeds 1-4 choose the temperature and threshold, seeds 5-8 measure it.
+for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4" \
+  "0002 5" "0002 6" "0002 7" "0002 8" "0002 9" "0002 10" "0001 5" "0001 6" "0001 7" "0001 8"; do
   set -- $job
   out=training/runs/insert/LIDC-IDRI-$1-s$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count 24 --out "$out"

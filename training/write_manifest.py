@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER
+from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
 
 VERSION = '0.1.0'
 
@@ -272,12 +272,12 @@ def render_v2(manifest, cv):
         '',
         '### Held-out test of the shipped model',
         '',
-        f"Insertions into {shipped['validatedOn']} seeds 3-4 ({', '.join(shipped['testSeries'])}): neither the "
+        f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): neither the "
         'background nor these series were used for training, the temperature or the threshold.',
         '',
         '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
         '|---|---|---|' + '---|' * (len(rates) + 2),
-        f"| {shipped['validatedOn']} seeds 3-4 | {shipped['test']['scans']} | {shipped['test']['nodules']} | "
+        f"| {shipped['validatedOn']} {seed_span(shipped['testSeries'])} | {shipped['test']['scans']} | {shipped['test']['nodules']} | "
         + ' | '.join(f(shipped['test']['sensitivity'][r]) for r in rates)
         + f" | {f(shipped['test']['cpm'])} ({f(shipped['test']['cpmCI95'][0])}-{f(shipped['test']['cpmCI95'][1])}) | "
         f"{f(shipped['test']['atOperatingThreshold']['sensitivity'])}, {shipped['test']['atOperatingThreshold']['fpPerScan']:.2f} |",
