@@ -68,6 +68,15 @@ def calibrated(logit, t):
 
 
 def load_net(path):
+    """One trained characterizer (runs/char/<name>/model.pt), or an ensemble when the run folder
+    name joins several with '+' (runs/char/a+b/model.pt: the mean of a's and b's logits)."""
+    run = os.path.basename(os.path.dirname(path))
+    if '+' in run:
+        from models import CharacterizerEnsemble
+        root = os.path.dirname(os.path.dirname(path))
+        net = CharacterizerEnsemble([load_net(os.path.join(root, r, 'model.pt')) for r in run.split('+')])
+        net.eval()
+        return net
     arch = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args'].get('arch', 'cnn')
     net = make_net(arch)
     net.load_state_dict(torch.load(path))
@@ -435,7 +444,8 @@ def main():
     report['operatingPoint'] = report['shipped']['operatingPoint']
     curves = {}
     for name in ('cv-0001', 'cv-0002', 'final'):
-        p = os.path.join(RUNS, 'char', FOLD_DIRS[name], 'curve.jsonl')
+        # An ensemble's curve is its first member's (the members train alike, seeds apart).
+        p = os.path.join(RUNS, 'char', FOLD_DIRS[name].split('+')[0], 'curve.jsonl')
         if os.path.exists(p):
             curves[name] = [json.loads(l) for l in open(p)]
     plot_curves(curves, os.path.join(HERE, 'v2-learning-curves.png'))
