@@ -12,7 +12,7 @@ export interface MainConfig {
   /** DICOM network settings (AE titles, ports, peers; no patient data). */
   dimseSettingsPath: string;
   /**
-   * Models next to the app, the built worker entry, provider auto; overrides PULMOLENS_MODELS_DIR,
+   * Models next to the app, the built worker entries, provider auto; overrides PULMOLENS_MODELS_DIR,
    * PULMOLENS_INFERENCE_WORKER, PULMOLENS_EP, PULMOLENS_ORT_VERBOSE.
    */
   inference: InferenceConfig;
@@ -22,6 +22,7 @@ export interface AppPaths {
   userData: string;
   appPath: string;
   inferenceWorker: string;
+  blobWorker: string;
 }
 
 export function mainConfig(paths: AppPaths, env: NodeJS.ProcessEnv = process.env): MainConfig {
@@ -31,6 +32,7 @@ export function mainConfig(paths: AppPaths, env: NodeJS.ProcessEnv = process.env
     inference: inferenceConfig({
       modelsDir: join(paths.appPath, 'models'),
       workerEntry: paths.inferenceWorker,
+      blobWorkerEntry: paths.blobWorker,
       ...inferenceEnvOverrides(env),
     }),
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import dicomWorkerPath from './dicom/dicom-worker?modulePath';
 import inferenceWorkerPath from '../core/inference/worker?modulePath';
+import blobWorkerPath from '../core/inference/blob-worker?modulePath';
 import decodeWorkerPath from '../core/dicom/decode-worker?modulePath';
 import objectWriterWorkerPath from '../core/vault/object-writer-worker?modulePath';
 import { configureObjectWriterWorkers } from '../core/vault/object-writer-pool';
@@ -35,6 +36,7 @@ async function start(): Promise<void> {
     userData: app.getPath('userData'),
     appPath: app.getAppPath(),
     inferenceWorker: inferenceWorkerPath,
+    blobWorker: blobWorkerPath,
   });
   hardenSession();
   handleAppScheme(join(__dirname, '../renderer'));

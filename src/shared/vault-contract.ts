@@ -52,6 +52,14 @@ const absolutePath = z
   .max(4096)
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path');
 
+/** A new passphrase and its confirmation (create, recover): the strength rule, then the match. */
+function newPassphraseIssues(r: { passphrase: string; confirm: string }, ctx: z.RefinementCtx): void {
+  const problem = passphraseProblem(r.passphrase);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: problem });
+  else if (r.confirm !== r.passphrase)
+    ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'the two passphrases differ' });
+}
+
 /** Who is reading: entered at the lock screen; reviews, reports and audit entries carry it. */
 const reader = z
   .object({
@@ -71,12 +79,7 @@ export const vaultRequestSchemas = {
       reader,
     })
     .strict()
-    .superRefine((r, ctx) => {
-      const problem = passphraseProblem(r.passphrase);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: problem });
-      else if (r.confirm !== r.passphrase)
-        ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'the two passphrases differ' });
-    }),
+    .superRefine(newPassphraseIssues),
   /** Wrong passphrase: VAULT_WRONG_PASSPHRASE, nothing changed. */
   'vault.unlock': z.object({ passphrase, reader }).strict(),
   /** Unlock with the data key wrapped by the OS keychain (see docs/vault.md). */
@@ -90,12 +93,7 @@ export const vaultRequestSchemas = {
       reader,
     })
     .strict()
-    .superRefine((r, ctx) => {
-      const problem = passphraseProblem(r.passphrase);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: problem });
-      else if (r.confirm !== r.passphrase)
-        ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'the two passphrases differ' });
-    }),
+    .superRefine(newPassphraseIssues),
   /** Wrap the data key with the OS keychain too; `basic_text` needs acceptWeakBackend. */
   'vault.enableKeychain': z.object({ acceptWeakBackend: z.boolean().default(false) }).strict(),
   'vault.lock': z.object({}).strict(),

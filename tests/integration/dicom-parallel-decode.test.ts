@@ -3,11 +3,13 @@
  * place) give exactly the volume the one-thread path gives: on LIDC-IDRI-0001/0002, on a series
  * that mixes compressed WG04 slices (decoded on the calling thread) with uncompressed ones, and
  * when a file in the middle of the series is broken or gone after the scan; and reading a stored
- * series from the vault, each worker deciphering objects with their own keys.
+ * series from the vault, each worker deciphering objects with their own keys (big-endian slices
+ * included: each deciphered slice is byte-swapped before it is converted).
  */
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -204,5 +206,39 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
       code: 'VAULT_LOCKED',
     });
+  });
+
+  it('explicit VR big endian slices (rewritten by dcmtk) give the little-endian volume from the vault too', async () => {
+    const src = join(work, 'le');
+    const be = join(work, 'be');
+    for (const d of [src, be]) mkdirSync(d, { recursive: true });
+    const names = readdirSync(lidcStudy('0001').seriesDir)
+      .filter((f) => f.endsWith('.dcm'))
+      .sort()
+      .slice(0, 12);
+    for (const f of names) {
+      copyFileSync(join(lidcStudy('0001').seriesDir, f), join(src, f));
+      execFileSync('dcmconv', ['+tb', join(src, f), join(be, f)]);
+    }
+    const plain = await loadSeries((await scanDicomInputs([src])).series[0]!, { workers: 0 });
+    const scanBe = (await scanDicomInputs([be])).series[0]!;
+    expect(scanBe.transferSyntaxes).toEqual(['1.2.840.10008.1.2.2']);
+    expect(scanBe.frames.every((f) => f.direct && !f.direct.littleEndian)).toBe(true);
+    const v = await createVault(join(work, 'vault-be'), 'pw', {
+      kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
+      allowWeakKdf: true,
+      idleLockMs: 0,
+      chunkBytes: 64 * 1024,
+    });
+    const stored = v.getSeries((await v.importSeries(scanBe)).seriesRef).scanned;
+    const fromVault = await loadSeries(stored, { source: vaultFileSource(v), workers: 2 });
+    expect(fromVault.skipped).toEqual([]);
+    expect(Buffer.from(fromVault.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
+    expect([fromVault.huMin, fromVault.huMax, fromVault.huMean]).toEqual([
+      plain.huMin,
+      plain.huMax,
+      plain.huMean,
+    ]);
+    await v.lock();
   });
 });

@@ -3,7 +3,7 @@ import { groupSeries } from '../../src/core/dicom';
 import type { InstanceHeader } from '../../src/core/dicom';
 import type { FrameHeader } from '../../src/core/dicom/parse-instance';
 import { layoutSlices } from '../../src/core/dicom/series-geometry';
-import { storedToHu } from '../../src/core/dicom/stored-to-hu';
+import { HuHistogram, storedToHu, uncountStored } from '../../src/core/dicom/stored-to-hu';
 import type { SkippedFile } from '../../src/core/dicom';
 
 const axial: FrameHeader['orientation'] = [1, 0, 0, 0, 1, 0];
@@ -147,5 +147,27 @@ describe('stored values to HU', () => {
     storedToHu(raw, params, odd, 0); // odd length: scalar loop
     expect(Array.from(even)).toEqual(Array.from(odd.subarray(0, 1000)));
     expect(new Set(even).size).toBeGreaterThan(100);
+  });
+
+  it('takes back the counts of a frame converted in part before its source failed', () => {
+    const params = {
+      slope: 1,
+      intercept: -1024,
+      bitsStored: 12,
+      pixelRepresentation: 0 as const,
+      paddingValue: null,
+      paddingRangeLimit: null,
+    };
+    const good = new Uint16Array([0, 1024, 3000, 40]);
+    const failed = new Uint16Array([4000, 4000, 7, 2]);
+    const out = new Int16Array(8);
+    const hist = new HuHistogram();
+    storedToHu(good, params, out, 0, hist);
+    const before = hist.stats();
+    expect(before).toEqual({ min: -1024, max: 1976, sum: -1024 + 0 + 1976 - 984, count: 4 });
+    storedToHu(failed, params, out, 4, hist);
+    expect(hist.stats().max).toBe(2976);
+    uncountStored(failed, params, hist);
+    expect(hist.stats()).toEqual(before);
   });
 });

@@ -13,6 +13,7 @@ const paths = {
   userData: '/home/r/.config/PulmoLens',
   appPath: '/opt/pulmolens/app',
   inferenceWorker: '/opt/w.js',
+  blobWorker: '/opt/b.js',
 };
 
 describe('entry-point configuration', () => {
@@ -23,6 +24,7 @@ describe('entry-point configuration', () => {
       inference: {
         modelsDir: '/opt/pulmolens/app/models',
         workerEntry: '/opt/w.js',
+        blobWorkerEntry: '/opt/b.js',
         provider: 'auto',
         ortVerbose: false,
       },
@@ -36,6 +38,7 @@ describe('entry-point configuration', () => {
     expect(c.inference).toEqual({
       modelsDir: '/data/models',
       workerEntry: '/x/w.js',
+      blobWorkerEntry: '/opt/b.js',
       provider: 'cpu',
       ortVerbose: true,
     });
@@ -49,6 +52,7 @@ describe('entry-point configuration', () => {
       modelsDir: shippedModelsDir(),
       provider: 'auto',
       workerEntry: null,
+      blobWorkerEntry: null,
       ortVerbose: false,
     });
     const env = { PULMOLENS_MODELS_DIR: '/env/models', PULMOLENS_EP: 'webgpu' };

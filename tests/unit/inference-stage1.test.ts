@@ -6,9 +6,11 @@ import {
   detectBlobs,
   gaussianBlur,
   mergeBlobs,
+  planBlobs,
   symmetricEigenvalues,
   type BlobCandidate,
 } from '../../src/core/inference/blobs';
+import { detectBlobsOnCores, shutdownBlobWorkers, splitBlobPlan } from '../../src/core/inference/blob-pool';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../../src/core/inference/cubes';
 import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { FALLBACK_OPERATING_THRESHOLD, loadManifest } from '../../src/core/inference/manifest';
@@ -36,6 +38,46 @@ describe('Gaussian blur and Hessian eigenvalues', () => {
     expect(m2 / m0).toBeCloseTo(1.5 ** 2, 1);
   });
 
+  it('blurring only the rows that can differ from the fill gives the full blur bit for bit', () => {
+    for (const dims of [
+      [23, 17, 19],
+      [9, 7, 1],
+      [12, 30, 4],
+    ] as Vec3[]) {
+      const [nx, ny, nz] = dims;
+      // A lumpy "lung" region of random HU in fill -900, touching the x edge on some rows.
+      let seed = 7;
+      const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      // A fill whose blurred values round differently in float32 and double sums.
+      const fill = Math.fround(-873.37);
+      const full = new Float32Array(nx * ny * nz).fill(fill);
+      const extent = {
+        lo: new Int32Array(ny * nz).fill(nx),
+        hi: new Int32Array(ny * nz).fill(-1),
+        outside: fill,
+      };
+      for (let z = 0; z < nz; z++)
+        for (let y = 0; y < ny; y++) {
+          if ((y * 7 + z * 3) % 5 === 0) continue;
+          const r = y + z * ny;
+          const a = Math.floor(rand() * nx);
+          const b = Math.min(nx - 1, a + Math.floor(rand() * nx));
+          for (let x = a; x <= b; x++) full[x + r * nx] = fill + rand() * 1000;
+          extent.lo[r] = a;
+          extent.hi[r] = b;
+        }
+      const part = full.slice();
+      for (const sigma of [0.97, 0.97, 1.37, 1.94, 3.88]) {
+        gaussianBlur(full, dims, sigma);
+        gaussianBlur(part, dims, sigma, undefined, extent);
+        expect(part).toEqual(full);
+        for (let r = 0; r < ny * nz; r++)
+          for (let x = 0; x < nx; x++)
+            if (x < extent.lo[r]! || x > extent.hi[r]!) expect(full[x + r * nx]).toBe(extent.outside);
+      }
+    }
+  });
+
   it('eigenvalues of a symmetric matrix, ascending', () => {
     expect(symmetricEigenvalues(3, 1, 2, 0, 0, 0)).toEqual([1, 2, 3]);
     // [[2,1,0],[1,2,0],[0,0,5]] -> 1, 3, 5
@@ -55,6 +97,7 @@ describe('blob detector', () => {
   const vol = syntheticChest({ nodules, spacingMm: spacing });
   const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
   const blobs = detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step });
+  afterAll(() => shutdownBlobWorkers());
 
   it('puts a blob on each nodule, with a scale near its size, round, and the solid one strongest', () => {
     for (const n of nodules) {
@@ -68,6 +111,38 @@ describe('blob detector', () => {
       expect(best.sphericity).toBeGreaterThan(0.5);
     }
     expect(blobs[0]!.response).toBe(Math.max(...blobs.map((b) => b.response)));
+  });
+
+  it('cut into z slabs on 3 cores, gives the one-thread blobs exactly, in the same order', async () => {
+    const onCores = await detectBlobsOnCores(
+      vol,
+      { mask: lung.core, dims: coarse.dims, step: coarse.step },
+      { threads: 3 },
+    );
+    expect(onCores.length).toBeGreaterThan(0);
+    expect(onCores).toEqual(blobs);
+  }, 120_000);
+
+  it('splits the octaves into shares whose slabs tile each octave once', () => {
+    const plan = planBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step })!;
+    for (const n of [1, 2, 3, 7, 500]) {
+      const shares = splitBlobPlan(plan, n);
+      expect(shares.length).toBeGreaterThan(0);
+      expect(shares.length).toBeLessThanOrEqual(n);
+      for (const o of plan.octaves) {
+        const slabs = shares
+          .flat()
+          .filter((s) => s.octave === o)
+          .sort((a, b) => a.z0 - b.z0);
+        expect(slabs[0]!.z0).toBe(0);
+        expect(slabs.at(-1)!.z1).toBe(o.dims[2]);
+        slabs.forEach((s, i) => {
+          expect(s.z1).toBeGreaterThan(s.z0);
+          if (i > 0) expect(s.z0).toBe(slabs[i - 1]!.z1);
+        });
+      }
+    }
+    expect(splitBlobPlan(plan, 1)).toHaveLength(1);
   });
 
   it('merges maxima within the stronger blob radius, keeps separate ones', () => {

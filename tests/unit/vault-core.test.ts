@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVault, openVault, openVaultWithOsKey, type OsKeyProtector } from '../../src/core/vault';
 import { PulmoLensError } from '../../src/common/errors';
+import { readObjectRangeSync } from '../../src/core/vault/object-file';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
@@ -191,6 +192,65 @@ describe('vault objects', () => {
     const report = await v.verify();
     expect(report.problems).toHaveLength(1);
     expect(report.problems[0]).toMatchObject({ code: 'OBJECT_CORRUPT', objectId: o.id, chunk: 3 });
+    await v.lock();
+  });
+
+  it('a worker-side range read hands aligned slices as it deciphers; a damaged chunk is named after the bytes handed are given again for discarding', async () => {
+    const cb = 96 * 1024;
+    const dir = freshDir();
+    const v = await createVault(dir, 'pw', { ...WEAK, chunkBytes: cb });
+    const data = randomBytes(5 * cb + 1000);
+    const o = await v.putObject(null, 'other', data);
+    const offset = cb - 4094; // even, aligned to neither a chunk nor a slice
+    const length = 3 * cb + 6000;
+    type Piece = [Buffer, number];
+    const read = (pieces: Piece[], discarded: Piece[]): void => {
+      const spec = v.objectSlotRead(o.id);
+      if (spec.kind !== 'vault-object') throw new Error('expected a vault object');
+      try {
+        readObjectRangeSync(spec.file, spec, Buffer.from(spec.key), spec.size, offset, length, {
+          piece: (p, at) => pieces.push([Buffer.from(p), at]),
+          discard: (p, at) => discarded.push([Buffer.from(p), at]),
+        });
+      } finally {
+        spec.key.fill(0);
+      }
+    };
+    const pieces: Piece[] = [];
+    read(pieces, []);
+    expect(Buffer.concat(pieces.map(([p]) => p)).equals(data.subarray(offset, offset + length))).toBe(true);
+    let next = 0;
+    for (const [p, at] of pieces) {
+      expect(at).toBe(next); // in order, back to back, every one starting on an even byte
+      expect(at % 2).toBe(0);
+      next += p.length;
+    }
+
+    const file = join(dir, 'objects', `${o.id}.plo`);
+    const bytes = readFileSync(file);
+    bytes[48 + 2 * (cb + 28) + 12 + 488]! ^= 0x01; // ciphertext byte 488 of chunk 2, the range's second
+    writeFileSync(file, bytes);
+    const handed: Piece[] = [];
+    const discarded: Piece[] = [];
+    let err: unknown = null;
+    try {
+      read(handed, discarded);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PulmoLensError);
+    expect(err).toMatchObject({
+      code: 'VAULT_CORRUPT',
+      path: file,
+      message: expect.stringContaining(`object ${o.id} chunk 2: authentication failed`),
+    });
+    // Chunks 1 and 2 were handed (chunk 2 unverified, with the flipped bit) before its tag
+    // failed; discard got exactly those bytes again, at the same places.
+    const unverified = Buffer.from(data.subarray(offset, 3 * cb));
+    unverified[2 * cb + 488 - offset]! ^= 0x01;
+    expect(Buffer.concat(handed.map(([p]) => p)).equals(unverified)).toBe(true);
+    expect(discarded.map(([, at]) => at)).toEqual(handed.map(([, at]) => at));
+    expect(Buffer.concat(discarded.map(([p]) => p)).equals(unverified)).toBe(true);
     await v.lock();
   });
 

@@ -7,9 +7,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
-import { readObjectRangeIntoSync } from '../vault/object-file';
+import { readObjectRangeIntoSync, readObjectRangeSync } from '../vault/object-file';
 import type { DecodeBatch, DecodeReply, SlotRead, TaskFailure } from './decode-protocol';
-import { HuHistogram, storedToHu } from './stored-to-hu';
+import type { DirectFrame } from './types';
+import { HuHistogram, storedToHu, uncountStored } from './stored-to-hu';
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker must run in a worker thread');
@@ -44,6 +45,38 @@ function readSlot(read: SlotRead, position: number, target: Uint8Array): void {
   readObjectRangeIntoSync(read.file, read, key, read.size, position, target);
 }
 
+/**
+ * Deciphers a vault object's frame bytes and turns each deciphered slice into HU in the frame's
+ * slot while the slice is still in cache: no raw copy of the frame in between. The slices are
+ * unverified until the object's last tag is checked, so when the read fails the frame's counts are
+ * taken back and its slot wiped before the error goes on. An even pixel offset and chunk size
+ * (always, in practice) keep every slice voxel-aligned.
+ */
+function convertFromVault(
+  read: Extract<SlotRead, { kind: 'vault-object' }>,
+  d: DirectFrame,
+  hu: Int16Array,
+  voxel: number,
+  hist: HuHistogram,
+): void {
+  const key = Buffer.from(read.key.buffer, read.key.byteOffset, read.key.length);
+  // Each slice starts its own buffer; copied only if that ever stops being 2-byte aligned.
+  const pixels = (piece: Buffer): Uint16Array => {
+    const bytes = piece.byteOffset % 2 === 0 ? piece : new Uint8Array(piece);
+    if (!d.littleEndian) Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).swap16();
+    return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  };
+  try {
+    readObjectRangeSync(read.file, read, key, read.size, d.offset, d.length, {
+      piece: (piece, at) => storedToHu(pixels(piece), d, hu, voxel + at / 2, hist),
+      discard: (piece) => uncountStored(pixels(piece), d, hist),
+    });
+  } catch (e) {
+    hu.fill(0, voxel, voxel + d.length / 2);
+    throw e;
+  }
+}
+
 // Blocking reads: a worker has nothing else to do meanwhile, and they skip the asynchronous
 // round trips.
 port.on('message', (b: DecodeBatch) => {
@@ -54,6 +87,11 @@ port.on('message', (b: DecodeBatch) => {
     const d = t.direct;
     const byteOffset = t.slot * b.sliceSize * 2;
     try {
+      const read = t.read;
+      if (read?.kind === 'vault-object' && d.offset % 2 === 0 && read.chunkBytes % 2 === 0) {
+        convertFromVault(read, d, hu, t.slot * b.sliceSize, hist);
+        continue;
+      }
       if (t.read) readSlot(t.read, d.offset, new Uint8Array(b.volume, byteOffset, d.length));
       if (!d.littleEndian) Buffer.from(b.volume, byteOffset, d.length).swap16();
       storedToHu(new Uint16Array(b.volume, byteOffset, d.length / 2), d, hu, t.slot * b.sliceSize, hist);

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedSeries, Progress } from '../dicom/types';
 import { PulmoLensError } from '../../common/errors';
 import type { Volume } from '../../common/volume';
+import { configureBlobWorkers, inSharedMemory, shutdownBlobWorkers } from './blob-pool';
 import type { InferenceConfig, ModelChoice } from './config';
 import { runAnalysis, type AnalysisResult, type AnalyzeOptions, type SeriesHeader } from './pipeline';
 import { setOrtVerbose } from './providers';
@@ -38,6 +39,7 @@ export async function analyzeSeries(
   if (signal?.aborted) throw cancelled();
   if (inProcess) {
     setOrtVerbose(config.ortVerbose);
+    configureBlobWorkers({ entry: config.blobWorkerEntry });
     return runAnalysis(loaded.volume, header, models, options, {
       onProgress,
       checkCancelled: () => {
@@ -69,7 +71,10 @@ function cancelled(): PulmoLensError {
  * not honoured by Node 20 workers).
  */
 function spawnWorker(config: InferenceConfig): Worker {
-  const workerData: InferenceWorkerData = { ortVerbose: config.ortVerbose };
+  const workerData: InferenceWorkerData = {
+    ortVerbose: config.ortVerbose,
+    blobWorkerEntry: config.blobWorkerEntry,
+  };
   if (config.workerEntry) return new Worker(config.workerEntry, { workerData });
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./worker.js', import.meta.url), { workerData });
@@ -186,9 +191,18 @@ class InferenceWorker {
   }
 }
 
-/** Only the geometry and voxels cross the thread boundary (structured clone copies them). */
+/**
+ * Only the geometry and voxels cross the thread boundary, the voxels in shared memory: the worker
+ * and its blob workers then read one copy (a plain array is copied once, as a message would be).
+ */
 function plainVolume(v: Volume): Volume {
-  return { dims: v.dims, spacingMm: v.spacingMm, originLps: v.originLps, direction: v.direction, hu: v.hu };
+  return {
+    dims: v.dims,
+    spacingMm: v.spacingMm,
+    originLps: v.originLps,
+    direction: v.direction,
+    hu: inSharedMemory(v.hu),
+  };
 }
 
 /**
@@ -197,7 +211,7 @@ function plainVolume(v: Volume): Volume {
  */
 const workers = new Map<string, InferenceWorker>();
 function inferenceWorker(config: InferenceConfig): InferenceWorker {
-  const key = JSON.stringify([config.workerEntry, config.ortVerbose]);
+  const key = JSON.stringify([config.workerEntry, config.blobWorkerEntry, config.ortVerbose]);
   let w = workers.get(key);
   if (!w) {
     w = new InferenceWorker(config);
@@ -206,9 +220,13 @@ function inferenceWorker(config: InferenceConfig): InferenceWorker {
   return w;
 }
 
-/** Stops the workers (app quit, end of a test file); the next analysis starts a fresh one. */
+/**
+ * Stops the workers (app quit, end of a test file); the next analysis starts a fresh one. The blob
+ * workers of an inference worker end with it; those of in-process runs are stopped here.
+ */
 export async function shutdownInference(): Promise<void> {
   const all = [...workers.values()];
   workers.clear();
   for (const w of all) await w.terminate();
+  await shutdownBlobWorkers();
 }

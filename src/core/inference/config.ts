@@ -26,6 +26,8 @@ export interface ModelChoice {
 export interface InferenceConfig extends ModelChoice {
   /** The built inference worker entry (the bundled app); null: the worker next to these sources. */
   workerEntry: string | null;
+  /** The built blob worker entry (the bundled app); null: the worker next to these sources. */
+  blobWorkerEntry: string | null;
   /** Let onnxruntime print its own log; off, failed GPU attempts are reported by us alone. */
   ortVerbose: boolean;
 }
@@ -41,6 +43,7 @@ export function inferenceConfig(overrides: Partial<InferenceConfig> = {}): Infer
     modelsDir: shippedModelsDir(),
     provider: 'auto',
     workerEntry: null,
+    blobWorkerEntry: null,
     ortVerbose: false,
     ...overrides,
   };

@@ -22,22 +22,44 @@ export function segmentationHu(type: NoduleType): number {
   return type === 'solid' ? -500 : type === 'part-solid' ? -600 : -750;
 }
 
-/** Opening radius: 12% of the expected diameter, 0.8 to 2.5 mm (vessel bridges are 1-3 mm wide). */
-export function openingRadiusMm(extentMm: number): number {
-  return Math.min(2.5, Math.max(0.8, 0.12 * extentMm));
+/**
+ * Opening radius for a nodule whose inscribed radius is rinMm: 0.6 of it, so the ball fits well
+ * inside a round nodule and cuts every vessel narrower than 1.2 x its radius, at most 2.5 mm: a
+ * vessel wider than 5 mm is left to the outline's radial limit, because a larger ball also cuts
+ * the vessel bases that readers count as part of a spiculated nodule (LIDC-IDRI-0001's anterior
+ * margin, tests/integration/segmentation-lidc.test.ts).
+ */
+export function openingRadiusMm(rinMm: number): number {
+  return Math.min(2.5, Math.max(0.6, 0.6 * rinMm));
 }
+
+/**
+ * How far, as a multiple of the inscribed radius, the outline may reach from the nodule's
+ * centre or from its inscribed ball's centre. A vessel or pleural ridge as wide as the opening
+ * ball survives the opening; this stops it at 1.75 radii, which still holds a nodule 1.75 times
+ * longer than it is thick (LIDC-IDRI-0001: 33 x 27 mm in-plane around a 9.8 mm inscribed radius;
+ * 1.5 would cut its long axis below the readers').
+ */
+export const REACH_IN_INSCRIBED_RADII = 1.75;
 
 /**
  * The nodule around a candidate centre, without the vessels and pleura it touches:
  * 1. voxels at or above segmentationHu(type) inside the lung;
- * 2. a morphological opening with a ball of openingRadiusMm cuts the bridges to vessels and the
- *    pleura, which are thinner than the nodule; the opened component at the centre is the core;
- * 3. the core grows back by 0.6 x that radius into the dense voxels, so the nodule's own margin
- *    (lobulations, short spicules) returns but no vessel beyond it.
- * When the opening leaves nothing at the centre (a nodule not much wider than the ball), the
- * radius halves, and at last the plain dense component is used.
+ * 2. its inscribed radius: the largest distance from a dense voxel to the nearest non-dense one,
+ *    within half the expected radius (at least 2 mm) of the centre;
+ * 3. a morphological opening with a ball of openingRadiusMm(inscribed radius) cuts the bridges to
+ *    vessels and the pleura, which are thinner than the nodule; the opened component at the
+ *    centre is the core;
+ * 4. the core grows back by 0.6 x that radius into the dense voxels, so the nodule's own margin
+ *    (lobulations, short spicules) returns but no vessel beyond it, and never further than
+ *    REACH_IN_INSCRIBED_RADII from the centre, so a vessel as wide as the ball stops there.
+ * The opening and the reach follow the nodule's own thickness, not stage 1's expected diameter
+ * (which only sets the box and where to look for the inscribed ball): an estimate 30% off gives
+ * the same outline (training/size_check.ts --scale).
+ * When nothing survives the opening near the centre, the plain dense component is used.
  * Validated on LIDC-IDRI-0001 against the four readers' contours
- * (tests/integration/segmentation-lidc.test.ts).
+ * (tests/integration/segmentation-lidc.test.ts) and on inserted nodules of known size
+ * (training/size_check.ts).
  */
 export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegion {
   const [vx, vy, vz] = volume.dims;
@@ -71,78 +93,187 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
         dense[a + b * bx + c * bplane] = 1;
       }
     }
-  const box = { size, spacing: sp };
+  const box: Box = { size, spacing: sp };
   const centre: Vec3 = [opts.centre[0] - lo[0], opts.centre[1] - lo[1], opts.centre[2] - lo[2]];
-  for (let r = openingRadiusMm(opts.extentMm); r >= 0.6; r /= 2) {
-    const opened = dilate(erode(dense, box, r), box, r);
-    const core = componentAt(opened, size, seedNear(opened, box, centre, Math.max(3, r * 2)));
-    if (!core) continue;
-    const grown = dilate(core, box, 0.6 * r);
-    for (let v = 0; v < grown.length; v++) grown[v] = grown[v]! & dense[v]!;
-    const mask = componentAt(grown, size, seedNear(core, box, centre, Math.max(3, r * 2)));
+  const inside = distanceToOutside(dense, box);
+  let rin = 0;
+  let rinAt = -1;
+  forEachNear(box, centre, Math.max(2, opts.extentMm / 4), (v) => {
+    if (inside[v]! > rin) {
+      rin = inside[v]!;
+      rinAt = v;
+    }
+  });
+  // The plain dense component, for when nothing is thick enough near the centre to open.
+  const plain = () => {
+    const m = componentAt(dense, size, seedNear(dense, box, centre, 3));
+    return m ? { origin: lo, size, mask: m } : empty;
+  };
+  if (rinAt < 0) return plain();
+  const r = openingRadiusMm(rin);
+  // Opening by a ball: erosion keeps the voxels deeper than r, dilation returns everything
+  // within r of them (distance maps make any radius cost the same).
+  const eroded = new Uint8Array(dense.length);
+  for (let v = 0; v < dense.length; v++) eroded[v] = inside[v]! > r ? 1 : 0;
+  const toEroded = distanceTo(eroded, box);
+  const opened = new Uint8Array(dense.length);
+  for (let v = 0; v < dense.length; v++) opened[v] = toEroded[v]! <= r + EPS_MM ? 1 : 0;
+  const seedMm = Math.max(3, r * 2);
+  const core = componentAt(opened, size, seedNear(opened, box, centre, seedMm));
+  if (core) {
+    const inscribed: Vec3 = [rinAt % bx, ((rinAt / bx) | 0) % by, (rinAt / bplane) | 0];
+    const reach = { mm: REACH_IN_INSCRIBED_RADII * rin, from: [centre, inscribed] };
+    const grown = growBack(core, dense, box, 0.6 * r, reach);
+    const mask = componentAt(grown, size, seedNear(grown, box, centre, seedMm));
     if (mask) return { origin: lo, size, mask };
   }
-  const plain = componentAt(dense, size, seedNear(dense, box, centre, 3));
-  return plain ? { origin: lo, size, mask: plain } : empty;
+  return plain();
 }
+
+/** The dense voxels within byMm of the core and within reach.mm of one of reach.from. */
+function growBack(
+  core: Uint8Array,
+  dense: Uint8Array,
+  box: Box,
+  byMm: number,
+  reach: { mm: number; from: Vec3[] },
+): Uint8Array {
+  const [bx, by, bz] = box.size;
+  const toCore = distanceTo(core, box);
+  const grown = new Uint8Array(dense.length);
+  for (let c = 0; c < bz; c++)
+    for (let b = 0; b < by; b++)
+      for (let a = 0; a < bx; a++) {
+        const v = a + b * bx + c * bx * by;
+        if (dense[v] !== 1 || toCore[v]! > byMm + EPS_MM) continue;
+        const p: Vec3 = [a, b, c];
+        if (reach.from.every((q) => mmBetween(p, q, box.spacing) > reach.mm)) continue;
+        grown[v] = 1;
+      }
+  return grown;
+}
+
+/** Distances equal up to rounding count as equal (a ball's rim voxels belong to it). */
+const EPS_MM = 1e-6;
 
 interface Box {
   size: Vec3;
   spacing: Vec3;
 }
 
-/** Voxel offsets [da, db, dc] of a ball of radius r mm on an anisotropic grid. */
-function ball(spacing: Vec3, r: number): Int32Array {
-  const out: number[] = [];
-  const [sx, sy, sz] = spacing;
-  const ra = Math.floor(r / sx);
-  const rb = Math.floor(r / sy);
-  const rc = Math.floor(r / sz);
-  for (let c = -rc; c <= rc; c++)
-    for (let b = -rb; b <= rb; b++)
-      for (let a = -ra; a <= ra; a++)
-        if ((a * sx) ** 2 + (b * sy) ** 2 + (c * sz) ** 2 <= r * r) out.push(a, b, c);
-  return Int32Array.from(out);
+function mmBetween(p: Vec3, q: Vec3, spacing: Vec3): number {
+  return Math.hypot((p[0] - q[0]) * spacing[0], (p[1] - q[1]) * spacing[1], (p[2] - q[2]) * spacing[2]);
 }
 
-/** Erosion by a ball; outside the box counts as background. */
-function erode(m: Uint8Array, box: Box, r: number): Uint8Array {
-  return morph(m, box, r, true);
-}
-
-function dilate(m: Uint8Array, box: Box, r: number): Uint8Array {
-  return morph(m, box, r, false);
-}
-
-function morph(m: Uint8Array, { size, spacing }: Box, r: number, erosion: boolean): Uint8Array {
+/** Calls fn for every box voxel within maxMm of the centre. */
+function forEachNear({ size, spacing }: Box, centre: Vec3, maxMm: number, fn: (v: number) => void): void {
   const [bx, by, bz] = size;
-  const offs = ball(spacing, r);
-  const out = new Uint8Array(m.length);
-  const bplane = bx * by;
+  const [sx, sy, sz] = spacing;
+  const lim = [Math.ceil(maxMm / sx), Math.ceil(maxMm / sy), Math.ceil(maxMm / sz)];
+  for (
+    let c = Math.max(0, Math.floor(centre[2] - lim[2]!));
+    c <= Math.min(bz - 1, Math.ceil(centre[2] + lim[2]!));
+    c++
+  )
+    for (
+      let b = Math.max(0, Math.floor(centre[1] - lim[1]!));
+      b <= Math.min(by - 1, Math.ceil(centre[1] + lim[1]!));
+      b++
+    )
+      for (
+        let a = Math.max(0, Math.floor(centre[0] - lim[0]!));
+        a <= Math.min(bx - 1, Math.ceil(centre[0] + lim[0]!));
+        a++
+      ) {
+        const d = ((a - centre[0]) * sx) ** 2 + ((b - centre[1]) * sy) ** 2 + ((c - centre[2]) * sz) ** 2;
+        if (d <= maxMm * maxMm) fn(a + b * bx + c * bx * by);
+      }
+}
+
+/** Euclidean distance (mm) from every voxel to the nearest voxel of m (Infinity when m is empty). */
+function distanceTo(m: Uint8Array, box: Box): Float64Array {
+  const d2 = squaredDistance(m, box, 1);
+  for (let v = 0; v < d2.length; v++) d2[v] = Math.sqrt(d2[v]!);
+  return d2;
+}
+
+/**
+ * Distance (mm) from every voxel of m to the nearest voxel off it, where everything outside the
+ * box is off; 0 off m.
+ */
+function distanceToOutside(m: Uint8Array, box: Box): Float64Array {
+  const d2 = squaredDistance(m, box, 0);
+  const [bx, by, bz] = box.size;
+  const [sx, sy, sz] = box.spacing;
   for (let c = 0; c < bz; c++)
     for (let b = 0; b < by; b++)
       for (let a = 0; a < bx; a++) {
-        const v = a + b * bx + c * bplane;
-        // Erosion only matters on the mask, dilation only off it.
-        if (erosion ? m[v] === 0 : m[v] === 1) {
-          out[v] = m[v]!;
-          continue;
-        }
-        let hit = false;
-        for (let o = 0; o < offs.length; o += 3) {
-          const aa = a + offs[o]!;
-          const bb = b + offs[o + 1]!;
-          const cc = c + offs[o + 2]!;
-          const inside = aa >= 0 && bb >= 0 && cc >= 0 && aa < bx && bb < by && cc < bz;
-          const x = inside ? m[aa + bb * bx + cc * bplane]! : 0;
-          if (erosion ? x === 0 : x === 1) {
-            hit = true;
-            break;
-          }
-        }
-        out[v] = erosion ? (hit ? 0 : 1) : hit ? 1 : 0;
+        const v = a + b * bx + c * bx * by;
+        const face = Math.min(
+          Math.min(a + 1, bx - a) * sx,
+          Math.min(b + 1, by - b) * sy,
+          Math.min(c + 1, bz - c) * sz,
+        );
+        d2[v] = Math.sqrt(Math.min(d2[v]!, face * face));
       }
-  return out;
+  return d2;
+}
+
+/**
+ * Squared Euclidean distance (mm^2) from every voxel to the nearest voxel whose m equals target:
+ * the exact separable transform (Felzenszwalb & Huttenlocher), one lower envelope of parabolas per
+ * row, column and pillar.
+ */
+function squaredDistance(m: Uint8Array, { size, spacing }: Box, target: 0 | 1): Float64Array {
+  const [bx, by, bz] = size;
+  const INF = 1e20;
+  const d = new Float64Array(m.length);
+  for (let v = 0; v < m.length; v++) d[v] = m[v] === target ? 0 : INF;
+  const n = Math.max(bx, by, bz);
+  const f = new Float64Array(n);
+  const out = new Float64Array(n);
+  const vIdx = new Int32Array(n);
+  const z = new Float64Array(n + 1);
+  const pass = (len: number, stride: number, starts: number[], s: number) => {
+    const s2 = s * s;
+    for (const start of starts) {
+      for (let i = 0; i < len; i++) f[i] = d[start + i * stride]!;
+      let k = 0;
+      vIdx[0] = 0;
+      z[0] = -Infinity;
+      z[1] = Infinity;
+      for (let q = 1; q < len; q++) {
+        let x = 0;
+        for (;;) {
+          const p = vIdx[k]!;
+          x = (f[q]! + q * q * s2 - (f[p]! + p * p * s2)) / (2 * s2 * (q - p));
+          if (x <= z[k]! && k > 0) k--;
+          else break;
+        }
+        k++;
+        vIdx[k] = q;
+        z[k] = x;
+        z[k + 1] = Infinity;
+      }
+      k = 0;
+      for (let q = 0; q < len; q++) {
+        while (z[k + 1]! < q) k++;
+        const p = vIdx[k]!;
+        out[q] = (q - p) * (q - p) * s2 + f[p]!;
+      }
+      for (let i = 0; i < len; i++) d[start + i * stride] = out[i]!;
+    }
+  };
+  const rows: number[] = [];
+  for (let c = 0; c < bz; c++) for (let b = 0; b < by; b++) rows.push(b * bx + c * bx * by);
+  pass(bx, 1, rows, spacing[0]);
+  const cols: number[] = [];
+  for (let c = 0; c < bz; c++) for (let a = 0; a < bx; a++) cols.push(a + c * bx * by);
+  pass(by, bx, cols, spacing[1]);
+  const pillars: number[] = [];
+  for (let b = 0; b < by; b++) for (let a = 0; a < bx; a++) pillars.push(a + b * bx);
+  pass(bz, bx * by, pillars, spacing[2]);
+  return d;
 }
 
 /** The mask voxel nearest the centre within maxMm, or -1. */

@@ -6,7 +6,8 @@
  */
 import type { CandidateSource } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { detectBlobs, type BlobCandidate } from './blobs';
+import { detectBlobsOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
+import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
@@ -35,6 +36,8 @@ export interface Stage1Options {
   blobQuota?: (scaleMm: number) => number;
   /** Smallest nodule diameter the blob detector tunes to, mm (default 4; raised for thick slices). */
   minBlobDiameterMm?: number;
+  /** Cores the blob detector uses (default: one per core; 1: this thread alone). */
+  blobThreads?: number;
   progress?: (stage: string, done: number, total: number) => void;
   check?: () => void;
   /** Called after each sub-stage with its name, for timings. */
@@ -72,6 +75,8 @@ export async function runStage1(
   const lap = opts.lap ?? (() => undefined);
   const det = rt.manifest.detector;
 
+  // The blob workers start while the lung mask is made.
+  warmBlobWorkers(opts.blobThreads);
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
@@ -81,15 +86,24 @@ export async function runStage1(
     det.spacingMm[2] * 2,
   ]);
   progress('lung mask', 1, 1);
-  lap('lungMask');
+  try {
+    lap('lungMask');
+  } catch (e) {
+    // Cancelled before the blob stage: its started workers go too.
+    await shutdownBlobWorkers();
+    throw e;
+  }
 
-  progress('blob detection', 0, 1);
-  const blobs = detectBlobs(
+  const blobs = await detectBlobsOnCores(
     volume,
     { mask: lung.core, dims: coarse.dims, step: coarse.step },
-    { minDiameterMm: opts.minBlobDiameterMm ?? 4, checkCancelled: check },
+    {
+      minDiameterMm: opts.minBlobDiameterMm ?? 4,
+      checkCancelled: check,
+      onProgress: (done, total) => progress('blob detection', done, total),
+      ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
+    },
   );
-  progress('blob detection', 1, 1);
   lap('blobs');
 
   const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.overlap, progress, check);

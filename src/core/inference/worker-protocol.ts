@@ -7,6 +7,8 @@ import type { AnalysisResult, AnalyzeOptions, SeriesHeader } from './pipeline';
 /** What the worker thread needs before its first job (the rest of the InferenceConfig comes per job). */
 export interface InferenceWorkerData {
   ortVerbose: boolean;
+  /** Where the blob workers' built entry lies (null: next to the sources). */
+  blobWorkerEntry: string | null;
 }
 
 /** Messages between analyzeSeries (caller thread) and the inference worker. */

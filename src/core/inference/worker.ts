@@ -4,13 +4,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
+import { configureBlobWorkers } from './blob-pool';
 import { runAnalysis } from './pipeline';
 import { setOrtVerbose } from './providers';
 import type { InferenceWorkerData, RunRequest, WorkerReply } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
-setOrtVerbose((workerData as InferenceWorkerData | null)?.ortVerbose === true);
+const data = workerData as InferenceWorkerData | null;
+setOrtVerbose(data?.ortVerbose === true);
+configureBlobWorkers({ entry: typeof data?.blobWorkerEntry === 'string' ? data.blobWorkerEntry : null });
 
 let queue = Promise.resolve();
 

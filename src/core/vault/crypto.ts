@@ -72,6 +72,45 @@ export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
 }
 
 /**
+ * Deciphers a sealed value slice by slice and hands plaintext bytes [from, to) to `sink` as they
+ * come: `sink(piece, at)` gets bytes [from + at, from + at + piece.length). Slices after `from`
+ * start at `from` plus a multiple of `CIPHER_SLICE` and each piece starts its own output buffer,
+ * so an even `from` gives every piece an even `at` and an aligned buffer. Each piece is wiped once
+ * `sink` returns. Returns false when authentication fails: the tag is only checked at the end, so
+ * everything `sink` was given is then unverified and the caller must discard what it made of it.
+ */
+export function openEach(
+  key: Buffer,
+  sealed: Buffer,
+  aad: Buffer,
+  from: number,
+  to: number,
+  sink: (piece: Buffer, at: number) => void,
+): boolean {
+  if (sealed.length < SEAL_OVERHEAD) return false;
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  // GCM authenticates the whole ciphertext, so every slice is deciphered; only [from, to) is kept.
+  for (let pos = 0; pos < ct.length;) {
+    const end = Math.min(pos < from ? from : ct.length, pos + CIPHER_SLICE);
+    const pt = decipher.update(ct.subarray(pos, end));
+    const lo = Math.max(from, pos);
+    const hi = Math.min(to, end);
+    if (hi > lo) sink(hi - lo === pt.length ? pt : pt.subarray(lo - pos, hi - pos), lo - from);
+    pt.fill(0);
+    pos = end;
+  }
+  try {
+    decipher.final();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Like `open`, but writes plaintext bytes [from, to) of the sealed value into `target` at `at`
  * instead of returning a new buffer. Returns false when authentication fails; what was written
  * to `target` is then unverified and the caller must discard it.
@@ -85,27 +124,7 @@ export function openInto(
   from: number,
   to: number,
 ): boolean {
-  if (sealed.length < SEAL_OVERHEAD) return false;
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
-  // GCM authenticates the whole ciphertext, so every slice is deciphered; only [from, to) is kept.
-  let pos = 0;
-  for (let s = 0; s < ct.length; s += CIPHER_SLICE) {
-    const pt = decipher.update(ct.subarray(s, Math.min(ct.length, s + CIPHER_SLICE)));
-    const lo = Math.max(from, pos);
-    const hi = Math.min(to, pos + pt.length);
-    if (hi > lo) target.set(pt.subarray(lo - pos, hi - pos), at + lo - from);
-    pt.fill(0);
-    pos += pt.length;
-  }
-  try {
-    decipher.final();
-    return true;
-  } catch {
-    return false;
-  }
+  return openEach(key, sealed, aad, from, to, (piece, off) => target.set(piece, at + off));
 }
 
 /** Independent subkeys from the data key, one per purpose, so no key ever serves two roles. */

@@ -11,7 +11,7 @@
  */
 import fs, { promises as fsp } from 'node:fs';
 import { PulmoLensError } from '../../common/errors';
-import { aad, open, openInto, sealParts, SEAL_OVERHEAD } from './crypto';
+import { aad, open, openEach, openInto, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 
 const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
@@ -175,7 +175,7 @@ function checkObjectFile(
 /**
  * `ObjectReader.open(...).readRangeInto(offset, target)` in blocking calls, for a worker thread
  * (where blocking costs nothing and saves the asynchronous round trips); the same checks and
- * errors. Wipes `key` when done.
+ * errors. Wipes `key` when done, and `target` when the read fails.
  */
 export function readObjectRangeIntoSync(
   path: string,
@@ -185,8 +185,46 @@ export function readObjectRangeIntoSync(
   offset: number,
   target: Uint8Array,
 ): void {
+  try {
+    readObjectRangeSync(path, c, key, size, offset, target.length, {
+      piece: (piece, at) => target.set(piece, at),
+    });
+  } catch (err) {
+    target.fill(0);
+    throw err;
+  }
+}
+
+/** What a blocking range read hands its plaintext to (see `readObjectRangeSync`). */
+export interface RangeSink {
+  /** Bytes [at, at + piece.length) of the range, in order, unverified until the read returns. */
+  piece(piece: Buffer, at: number): void;
+  /**
+   * On an authentication failure, before the error is thrown: the same bytes again, for every
+   * piece already handed, so the caller can take back what it made of them.
+   */
+  discard?(piece: Buffer, at: number): void;
+}
+
+/**
+ * Deciphers bytes [offset, offset + length) of an object in blocking calls and hands them to
+ * `sink.piece(piece, at)` (`at` counted from `offset`) slice by slice, while they are still in
+ * cache: a worker converts them on the spot instead of copying them first. All the chunks are read
+ * (and checked for truncation) before any is deciphered, so once a piece has been handed the only
+ * error left is a chunk failing authentication: a typed error naming the object and chunk, after
+ * `sink.discard`. With an even `offset` and chunk size every `at` is even (see `openEach`).
+ * Wipes `key` when done.
+ */
+export function readObjectRangeSync(
+  path: string,
+  c: ObjectCoords,
+  key: Buffer,
+  size: number,
+  offset: number,
+  length: number,
+  sink: RangeSink,
+): void {
   const cb = c.chunkBytes;
-  const length = target.length;
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -195,7 +233,7 @@ export function readObjectRangeIntoSync(
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(c, path, null, 'file is missing');
     throw ioError(err, `read object ${c.objectId}`, path);
   }
-  const sealed = takeSealedBuffer(cb + SEAL_OVERHEAD);
+  let sealed: Buffer | null = null;
   try {
     const readFully = (buf: Buffer, pos: number): number => {
       let got = 0;
@@ -218,7 +256,7 @@ export function readObjectRangeIntoSync(
       head.subarray(0, readFully(head, 0)),
       fs.fstatSync(fd).size,
     );
-    if (offset < 0 || offset + length > size) {
+    if (offset < 0 || length < 0 || offset + length > size) {
       throw new PulmoLensError(
         'INVALID_INPUT',
         `range ${offset}+${length} is outside object ${c.objectId} (${size} bytes)`,
@@ -228,26 +266,45 @@ export function readObjectRangeIntoSync(
     const n = chunkCount(size, cb);
     const first = Math.floor(offset / cb);
     const last = Math.floor((offset + length - 1) / cb);
-    for (let i = first; i <= last; i++) {
+    // Chunks lie back to back, so the range's chunks are one read.
+    const start = OBJECT_HEADER_BYTES + first * (cb + SEAL_OVERHEAD);
+    const end =
+      OBJECT_HEADER_BYTES +
+      last * (cb + SEAL_OVERHEAD) +
+      (last === n - 1 ? size - last * cb : cb) +
+      SEAL_OVERHEAD;
+    sealed = takeSealedBuffer(Math.max(end - start, cb + SEAL_OVERHEAD));
+    const all = sealed.subarray(0, end - start);
+    const got = readFully(all, start);
+    if (got < all.length) throw corrupt(c, path, first + Math.floor(got / (cb + SEAL_OVERHEAD)), 'truncated');
+    const openChunk = (i: number, hand: (piece: Buffer, at: number) => void): boolean => {
       const plain = i === n - 1 ? size - i * cb : cb;
-      const buf = sealed.subarray(0, plain + SEAL_OVERHEAD);
-      if (readFully(buf, OBJECT_HEADER_BYTES + i * (cb + SEAL_OVERHEAD)) < buf.length) {
-        throw corrupt(c, path, i, 'truncated');
-      }
+      const at = (i - first) * (cb + SEAL_OVERHEAD);
       const from = i === first ? offset - i * cb : 0;
       const to = i === last ? offset + length - i * cb : cb;
-      if (!openInto(key, buf, chunkAad(header, i, i === n - 1), target, i * cb + from - offset, from, to)) {
-        target.fill(0);
-        throw corrupt(
-          c,
-          path,
-          i,
-          'authentication failed (altered, reordered, truncated or from another object)',
-        );
-      }
+      const base = i * cb + from - offset;
+      return openEach(
+        key,
+        all.subarray(at, at + plain + SEAL_OVERHEAD),
+        chunkAad(header, i, i === n - 1),
+        from,
+        to,
+        (p, pos) => hand(p, base + pos),
+      );
+    };
+    for (let i = first; i <= last; i++) {
+      if (openChunk(i, (p, at) => sink.piece(p, at))) continue;
+      // Deciphering is deterministic: the same keystream gives back the very bytes handed.
+      if (sink.discard) for (let j = first; j <= i; j++) openChunk(j, (p, at) => sink.discard!(p, at));
+      throw corrupt(
+        c,
+        path,
+        i,
+        'authentication failed (altered, reordered, truncated or from another object)',
+      );
     }
   } finally {
-    spareSealed.push(sealed);
+    if (sealed) spareSealed.push(sealed);
     key.fill(0);
     fs.closeSync(fd);
   }

@@ -76,23 +76,46 @@ export class WorkerPool<Req, Rep extends { id: number }> {
 
   constructor(private readonly spawn: () => Worker) {}
 
+  private start(): PooledWorker<Rep> {
+    const w = new PooledWorker<Rep>(this.spawn(), (gone) => {
+      const i = this.workers.indexOf(gone);
+      if (i >= 0) this.workers.splice(i, 1);
+    });
+    this.workers.push(w);
+    return w;
+  }
+
+  /**
+   * Starts workers until `size` run, so that a job soon to come does not wait for a start (a
+   * worker from TypeScript sources takes a good part of a second). A start that fails is left to
+   * run(), whose caller then does the work itself.
+   */
+  warm(size: number): void {
+    try {
+      while (this.workers.length < size) this.start();
+    } catch {
+      // run() reports it.
+    }
+  }
+
   /** Runs a job on the least busy of `size` workers, starting one while fewer run. */
   run(size: number, req: Req): Promise<Rep> {
     let w: PooledWorker<Rep> | undefined;
     if (this.workers.length < size) {
       try {
-        w = new PooledWorker<Rep>(this.spawn(), (gone) => {
-          const i = this.workers.indexOf(gone);
-          if (i >= 0) this.workers.splice(i, 1);
-        });
+        w = this.start();
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
-      this.workers.push(w);
     } else {
       for (const c of this.workers.slice(0, size)) if (!w || c.pending.size < w.pending.size) w = c;
     }
     return w!.run({ ...req, id: this.nextId++ });
+  }
+
+  /** Jobs sent and not yet answered. */
+  get busy(): number {
+    return this.workers.reduce((n, w) => n + w.pending.size, 0);
   }
 
   /** Stops every worker; the next job starts new ones. */

@@ -66,6 +66,47 @@ function useReader() {
   return { reader, ready: name.trim() !== '', fields };
 }
 
+/**
+ * A new passphrase typed twice (create, recover): the strength rule and the match are said as the
+ * reader types, before the round trip (the main process checks both again).
+ */
+function useNewPassphrase(label: string, autoFocus: boolean) {
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const problem = passphrase ? passphraseProblem(passphrase) : null;
+  const mismatch = confirm !== '' && confirm !== passphrase;
+  const fields = (
+    <>
+      <label>
+        {label}
+        <input
+          type="password"
+          autoFocus={autoFocus}
+          autoComplete="new-password"
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
+        />
+      </label>
+      {problem && <div className="lock-hint warn">{problem}</div>}
+      <label>
+        Confirm {label.charAt(0).toLowerCase() + label.slice(1)}
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+        />
+      </label>
+      {mismatch && <div className="lock-hint warn">The two passphrases differ.</div>}
+    </>
+  );
+  const clear = () => {
+    setPassphrase('');
+    setConfirm('');
+  };
+  return { passphrase, confirm, filled: passphrase !== '' && confirm !== '', fields, clear };
+}
+
 /** Shown once after creation; the workspace opens when the reader confirms they wrote it down. */
 function RecoveryNotice({ code }: { code: string }) {
   return (
@@ -92,13 +133,11 @@ function RecoveryNotice({ code }: { code: string }) {
 function RecoverForm({ onCancel }: { onCancel: () => void }) {
   const busy = useVault((s) => s.busy);
   const [code, setCode] = useState('');
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const pass = useNewPassphrase('New passphrase', false);
   const { reader, ready, fields } = useReader();
-  const problem = passphrase ? passphraseProblem(passphrase) : null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void vaultStore.getState().recover(code, passphrase, confirm, reader);
+    void vaultStore.getState().recover(code, pass.passphrase, pass.confirm, reader);
   };
   return (
     <form className="lock-form" onSubmit={submit}>
@@ -108,27 +147,9 @@ function RecoverForm({ onCancel }: { onCancel: () => void }) {
         Recovery code
         <input autoComplete="off" autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
       </label>
-      <label>
-        New passphrase
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={passphrase}
-          onChange={(e) => setPassphrase(e.target.value)}
-        />
-      </label>
-      {problem && <div className="lock-hint warn">{problem}</div>}
-      <label>
-        Confirm new passphrase
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-        />
-      </label>
+      {pass.fields}
       {fields}
-      <button type="submit" disabled={busy || !code || !passphrase || !confirm || !ready}>
+      <button type="submit" disabled={busy || !code || !pass.filled || !ready}>
         {busy ? 'Setting…' : 'Set new passphrase and unlock'}
       </button>
       <button type="button" onClick={onCancel}>
@@ -141,21 +162,13 @@ function RecoverForm({ onCancel }: { onCancel: () => void }) {
 function CreateForm() {
   const busy = useVault((s) => s.busy);
   const { reader, ready, fields } = useReader();
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const problem = passphrase ? passphraseProblem(passphrase) : null;
-  const mismatch = confirm !== '' && confirm !== passphrase;
+  const pass = useNewPassphrase('Passphrase', true);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void vaultStore
       .getState()
-      .create(passphrase, confirm, reader)
-      .then((ok) => {
-        if (ok) {
-          setPassphrase('');
-          setConfirm('');
-        }
-      });
+      .create(pass.passphrase, pass.confirm, reader)
+      .then((ok) => ok && pass.clear());
   };
   return (
     <form className="lock-form" onSubmit={submit}>
@@ -165,29 +178,9 @@ function CreateForm() {
         of at least {MIN_PASSPHRASE_LENGTH} characters. Next you get a one-time recovery code: without the
         passphrase and that code the data is gone.
       </p>
-      <label>
-        Passphrase
-        <input
-          type="password"
-          autoFocus
-          autoComplete="new-password"
-          value={passphrase}
-          onChange={(e) => setPassphrase(e.target.value)}
-        />
-      </label>
-      {problem && <div className="lock-hint warn">{problem}</div>}
-      <label>
-        Confirm passphrase
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-        />
-      </label>
-      {mismatch && <div className="lock-hint warn">The two passphrases differ.</div>}
+      {pass.fields}
       {fields}
-      <button type="submit" disabled={busy || !passphrase || !confirm || !ready}>
+      <button type="submit" disabled={busy || !pass.filled || !ready}>
         {busy ? 'Creating…' : 'Create vault'}
       </button>
     </form>

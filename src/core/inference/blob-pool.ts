@@ -1,0 +1,196 @@
+/**
+ * The blob stage (stage 1a) on every core. The octaves of the blob detector are cut into z slabs
+ * with a halo of their blur chain (blobSlab), so the slabs give exactly the blobs of the whole
+ * octave; one share of slabs per core, the calling thread runs the first share and blob workers
+ * (./blob-worker) the others, all reading one shared copy of the scan. The joined lists are the
+ * one-thread detectBlobs result, blob for blob and in the same order. The workers live for one
+ * stage (started ahead of it by warmBlobWorkers).
+ */
+import type { Volume } from '../../common/volume';
+import { defaultWorkerCount, spawnEntry, WorkerPool } from '../workers/worker-pool';
+import type { BlobJob, BlobReply, BlobSlabSpec } from './blob-protocol';
+import {
+  blobSlab,
+  mergeBlobs,
+  planBlobs,
+  type BlobCandidate,
+  type BlobOptions,
+  type BlobPlan,
+  type GridMask,
+} from './blobs';
+
+let configuredEntry: string | null = null;
+
+/** A bundled app passes the built worker entry here; from sources it is found next to this module. */
+export function configureBlobWorkers(opts: { entry: string | null }): void {
+  configuredEntry = opts.entry;
+}
+
+const blobPool = new WorkerPool<Omit<BlobJob, 'id'>, BlobReply>(() =>
+  spawnEntry(configuredEntry, 'blob-worker', import.meta.url),
+);
+
+/** Starts the blob workers a run on `threads` cores will use, ahead of it (e.g. before the lung mask). */
+export function warmBlobWorkers(threads: number = defaultWorkerCount()): void {
+  if (threads > 1) blobPool.warm(threads - 1);
+}
+
+/** Blob jobs of this thread's workers still running (0 once a run has returned or thrown). */
+export function blobWorkersBusy(): number {
+  return blobPool.busy;
+}
+
+/** Stops the idle blob workers of this thread (end of a test file, a worker's exit). */
+export function shutdownBlobWorkers(): Promise<void> {
+  return blobPool.close();
+}
+
+export interface BlobStageOptions extends BlobOptions {
+  /** Shares the stage is cut into: one per core by default; 1 runs it in the calling thread alone. */
+  threads?: number;
+  /** Blur passes done of all, as they finish. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** detectBlobs on `threads` cores: the same blobs in the same order. */
+export async function detectBlobsOnCores(
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
+  lung: GridMask,
+  opts: BlobStageOptions = {},
+): Promise<BlobCandidate[]> {
+  const plan = planBlobs(volume, lung, opts);
+  if (!plan) return [];
+  const shares = splitBlobPlan(plan, Math.max(1, Math.floor(opts.threads ?? defaultWorkerCount())));
+  const check = opts.checkCancelled ?? (() => undefined);
+  // [cancel flag, blur passes done]
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const total = shares.flat().reduce((n, s) => n + s.octave.blurs, 0);
+  let reported = -1;
+  const report = () => {
+    const done = Atomics.load(shared, 1);
+    if (done !== reported) opts.onProgress?.(done, total);
+    reported = done;
+  };
+  report();
+  const hu = shares.length > 1 ? inSharedMemory(volume.hu) : volume.hu;
+  const source = { hu, dims: volume.dims };
+  const runHere = (share: BlobSlabSpec[]) =>
+    share.map((s) =>
+      blobSlab(source, lung, s.octave, plan.limits, s.z0, s.z1, check, () => {
+        Atomics.add(shared, 1, 1);
+        report();
+      }),
+    );
+
+  // The helpers start first, so they work while this thread runs its own share. A helper that
+  // could not start or died leaves its share to this thread (null).
+  const helpers = shares.slice(1).map((share) =>
+    blobPool
+      .run(shares.length - 1, {
+        hu,
+        dims: volume.dims,
+        lung: { mask: lung.mask, dims: lung.dims, step: lung.step },
+        limits: plan.limits,
+        slabs: share,
+        shared: shared.buffer as SharedArrayBuffer,
+      })
+      .then(
+        (r) => (r.ok ? r.found : null),
+        () => null,
+      ),
+  );
+  let found: BlobCandidate[][][][];
+  try {
+    const own = runHere(shares[0]!);
+    const theirs = await awaitChecking(Promise.all(helpers), () => {
+      check();
+      report();
+    });
+    // The helpers end with the stage: an idle worker never collects its slab buffers (hundreds of
+    // MB on a thin-slice scan), and the next analysis starts new ones during its lung mask.
+    if (helpers.length > 0) await blobPool.close();
+    found = [own, ...theirs.map((f, i) => f ?? runHere(shares[i + 1]!))];
+  } catch (e) {
+    // Cancelled (or failed) here: the helpers stop at their next plane; none is left running.
+    Atomics.store(shared, 0, 1);
+    await Promise.allSettled(helpers);
+    await blobPool.close();
+    throw e;
+  }
+  report();
+
+  // Back into detectBlobs' order: octave by octave, level by level, slabs bottom to top.
+  const bySlab = new Map<BlobSlabSpec, BlobCandidate[][]>();
+  shares.forEach((share, i) => share.forEach((s, j) => bySlab.set(s, found[i]![j]!)));
+  const slabs = shares.flat();
+  const all: BlobCandidate[] = [];
+  for (const o of plan.octaves) {
+    const mine = slabs.filter((s) => s.octave === o).sort((a, b) => a.z0 - b.z0);
+    for (let li = 0; li < o.levels.length; li++)
+      for (const s of mine) for (const b of bySlab.get(s)![li]!) all.push(b);
+  }
+  return mergeBlobs(all, volume.spacingMm);
+}
+
+/**
+ * Cuts the octaves into `n` shares of about equal work (voxels x work per voxel), coarsest octave
+ * first: its halo is widest, so it is better kept whole in one share than cut.
+ */
+export function splitBlobPlan(plan: BlobPlan, n: number): BlobSlabSpec[][] {
+  const octaves = [...plan.octaves].reverse();
+  const perPlane = (o: (typeof octaves)[number]) => o.dims[0] * o.dims[1] * o.workPerVoxel;
+  const total = octaves.reduce((sum, o) => sum + perPlane(o) * o.dims[2], 0);
+  const target = total / n;
+  const shares: BlobSlabSpec[][] = [];
+  let current: BlobSlabSpec[] = [];
+  let work = 0;
+  for (const o of octaves) {
+    const nz = o.dims[2];
+    for (let z = 0; z < nz;) {
+      const last = shares.length === n - 1;
+      const fit = last ? nz - z : Math.round((target - work) / perPlane(o));
+      if (fit <= 0 && current.length > 0) {
+        shares.push(current);
+        current = [];
+        work = 0;
+        continue;
+      }
+      const take = Math.min(nz - z, Math.max(1, fit));
+      current.push({ octave: o, z0: z, z1: z + take });
+      work += take * perPlane(o);
+      z += take;
+    }
+  }
+  if (current.length > 0) shares.push(current);
+  return shares;
+}
+
+/**
+ * The scan's HU in shared memory, so that every worker reads one copy: the same array when it is
+ * shared already (a loaded series is), else a copy.
+ */
+export function inSharedMemory(hu: Int16Array): Int16Array {
+  if (hu.buffer instanceof SharedArrayBuffer) return hu;
+  const out = new Int16Array(new SharedArrayBuffer(hu.byteLength));
+  out.set(hu);
+  return out;
+}
+
+/** Awaits `p`, running `tick` every 50 ms meanwhile; a throw from `tick` rejects at once. */
+async function awaitChecking<T>(p: Promise<T>, tick: () => void): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      try {
+        tick();
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }, 50);
+  });
+  try {
+    return await Promise.race([p, stopped]);
+  } finally {
+    clearInterval(timer);
+  }
+}

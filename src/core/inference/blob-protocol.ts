@@ -1,0 +1,26 @@
+import type { Vec3 } from '../../common/volume';
+import type { BlobCandidate, BlobLimits, GridMask, OctavePlan } from './blobs';
+
+/** One octave's grid planes [z0, z1) (see blobSlab). */
+export interface BlobSlabSpec {
+  octave: OctavePlan;
+  z0: number;
+  z1: number;
+}
+
+/** Messages between the blob stage (the analysis thread) and a blob worker. */
+export interface BlobJob {
+  id: number;
+  /** The scan's HU, shared with the analysis thread (never copied per job). */
+  hu: Int16Array;
+  dims: Vec3;
+  lung: GridMask;
+  limits: BlobLimits;
+  slabs: BlobSlabSpec[];
+  /** Int32 [cancel flag, blur passes done by all workers of this run]. */
+  shared: SharedArrayBuffer;
+}
+
+export type BlobReply =
+  | { id: number; ok: true; /** Per slab, one list per level of its octave. */ found: BlobCandidate[][][] }
+  | { id: number; ok: false; cancelled: boolean; message: string };

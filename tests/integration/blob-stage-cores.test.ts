@@ -1,0 +1,63 @@
+/**
+ * The blob stage on both cores (blob-pool.ts) against the one-thread detector on the bench scan,
+ * LIDC-IDRI-0002: the same candidates, blob for blob; progress to the end; and a cancelled run
+ * stops its workers before it throws.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
+import { PulmoLensError } from '../../src/common/errors';
+import type { Volume } from '../../src/common/volume';
+import { blobWorkersBusy, detectBlobsOnCores, shutdownBlobWorkers } from '../../src/core/inference/blob-pool';
+import { detectBlobs, type GridMask } from '../../src/core/inference/blobs';
+import { coarseLungMask } from '../../src/core/inference/lung-mask';
+import { lidcStudy, missingData } from '../support/shared-data';
+
+const missing = missingData('ct/LIDC-IDRI-0002.tar.xz');
+
+describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () => {
+  let volume: Volume;
+  let lung: GridMask;
+  beforeAll(async () => {
+    const scan = await scanDicomInputs([lidcStudy('0002').seriesDir]);
+    volume = (await loadSeries(scan.series[0]!)).volume;
+    const m = coarseLungMask(volume, [2, 2, 2]);
+    lung = { mask: m.lung.core, dims: m.coarse.dims, step: m.coarse.step };
+  }, 300_000);
+  afterAll(() => shutdownBlobWorkers());
+
+  it('finds exactly the one-thread candidates, in the same order, and reports progress to the end', async () => {
+    const opts = { minDiameterMm: 4 };
+    const seen: Array<[number, number]> = [];
+    const onCores = await detectBlobsOnCores(volume, lung, {
+      ...opts,
+      threads: 2,
+      onProgress: (done, total) => seen.push([done, total]),
+    });
+    const oneThread = detectBlobs(volume, lung, opts);
+    expect(oneThread.length).toBeGreaterThan(1000);
+    expect(onCores).toEqual(oneThread);
+    const total = seen[0]![1];
+    expect(seen[0]![0]).toBe(0);
+    expect(seen.at(-1)).toEqual([total, total]);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThanOrEqual(seen[i - 1]![0]);
+  }, 900_000);
+
+  it('a cancelled run throws CANCELLED only once no blob worker is still running', async () => {
+    let cancelled = false;
+    const run = detectBlobsOnCores(volume, lung, {
+      minDiameterMm: 4,
+      threads: 2,
+      // Cancel once both threads are under way (a few blur passes done).
+      onProgress: (done) => {
+        if (done >= 3) cancelled = true;
+      },
+      checkCancelled: () => {
+        if (cancelled) throw new PulmoLensError('CANCELLED', 'analysis cancelled');
+      },
+    });
+    const e = await run.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PulmoLensError);
+    expect((e as PulmoLensError).code).toBe('CANCELLED');
+    expect(blobWorkersBusy()).toBe(0);
+  }, 900_000);
+});

@@ -1,0 +1,133 @@
+/**
+ * Size check of the nodule segmentation on the inserted nodules of known size: every nodule
+ * >= 6 mm with a round margin (a sphere of diameterMm, so its true long axis and equivalent
+ * diameter are both diameterMm) whose centre lies inside the lung (site_check.py's verdict in
+ * <series>.sites.json where it exists, and the app's own lung mask), segmented at its true centre
+ * with its true type and its true diameter as the stage-1 scale, measured with the app's calipers.
+ * Reports the mean absolute error (and mean signed error) of the equivalent diameter
+ * (6V/pi)^(1/3) and of the long axis against diameterMm, by type and by attachment (free,
+ * juxtapleural, juxtavascular: where segmentation leaks).
+ *
+ *   node --import tsx training/size_check.ts [--insert training/runs/insert] \
+ *     [--series LIDC-IDRI-0001-s1,LIDC-IDRI-0002-s1,...] [--out training/runs/size-check.json] \
+ *     [--scale 1]
+ *
+ * --scale multiplies the true diameter passed as the stage-1 scale (e.g. 0.7 or 1.3), to check how
+ * much the outline depends on that estimate, which in the app comes from the detector.
+ *
+ * The inserted series are insert_nodules.py's output (<name>/ DICOM + <name>.json truth).
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { measureRegion } from '../src/core/findings/measurements';
+import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { segmentCandidate } from '../src/core/inference/segment';
+import type { NoduleType } from '../src/common/findings/findings-document';
+import { worldToVoxel, type Vec3 } from '../src/common/volume';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const insertDir = resolve(arg('insert', 'training/runs/insert'));
+const out = resolve(arg('out', 'training/runs/size-check.json'));
+// The insertion runs keep adding series: --series pins the set so two runs compare like with like.
+const scale = Number(arg('scale', '1'));
+if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${arg('scale', '1')}`);
+const only = arg('series', '')
+  .split(',')
+  .filter((s) => s.length > 0);
+
+interface Inserted {
+  id: string;
+  worldLps: Vec3;
+  diameterMm: number;
+  type: NoduleType;
+  margin: string;
+  attachment: 'free' | 'juxtapleural' | 'juxtavascular';
+}
+
+interface Row {
+  id: string;
+  type: NoduleType;
+  attachment: Inserted['attachment'];
+  diameterMm: number;
+  eqDiameterMm: number;
+  longAxisMm: number;
+  shortAxisMm: number;
+}
+
+const rows: Row[] = [];
+const manifests = readdirSync(insertDir)
+  .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
+  .filter((f) => only.length === 0 || only.includes(f.replace(/\.json$/, '')))
+  .sort();
+for (const f of manifests) {
+  const doc = JSON.parse(readFileSync(join(insertDir, f), 'utf8')) as { nodules: Inserted[] };
+  const sitesPath = join(insertDir, f.replace(/\.json$/, '.sites.json'));
+  const inAeratedLung = existsSync(sitesPath)
+    ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
+    : null;
+  const picked = doc.nodules.filter(
+    (n) => n.diameterMm >= 6 && n.margin === 'round' && (inAeratedLung?.[n.id] ?? true),
+  );
+  if (picked.length === 0) continue;
+  const scan = await scanDicomInputs([join(insertDir, f.replace(/\.json$/, ''))]);
+  const { volume } = await loadSeries(scan.series[0]!);
+  const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+  const [cx, cy, cz] = coarse.dims;
+  const inLung = (i: number, j: number, k: number) =>
+    lung.core[
+      Math.min(cx - 1, Math.round(i / coarse.step[0])) +
+        Math.min(cy - 1, Math.round(j / coarse.step[1])) * cx +
+        Math.min(cz - 1, Math.round(k / coarse.step[2])) * cx * cy
+    ] === 1;
+  for (const n of picked) {
+    const centre = worldToVoxel(volume, n.worldLps);
+    const [i, j, k] = centre.map(Math.round) as Vec3;
+    if (!inLung(i, j, k)) continue;
+    const m = measureRegion(
+      segmentCandidate(volume, { centre, type: n.type, extentMm: n.diameterMm * scale, inLung }),
+      volume,
+    );
+    rows.push({
+      id: n.id,
+      type: n.type,
+      attachment: n.attachment,
+      diameterMm: n.diameterMm,
+      eqDiameterMm: Math.cbrt((6 * m.volumeMm3) / Math.PI),
+      longAxisMm: m.longAxisMm,
+      shortAxisMm: m.shortAxisMm,
+    });
+  }
+  process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+const summary = (rs: Row[]) => {
+  if (rs.length === 0) return { n: 0 };
+  const err = (k: 'eqDiameterMm' | 'longAxisMm') => rs.map((r) => r[k] - r.diameterMm);
+  const mae = (e: number[]) => round(e.reduce((s, v) => s + Math.abs(v), 0) / e.length);
+  const bias = (e: number[]) => round(e.reduce((s, v) => s + v, 0) / e.length);
+  return {
+    n: rs.length,
+    eqDiameterMaeMm: mae(err('eqDiameterMm')),
+    eqDiameterBiasMm: bias(err('eqDiameterMm')),
+    longAxisMaeMm: mae(err('longAxisMm')),
+    longAxisBiasMm: bias(err('longAxisMm')),
+  };
+};
+const byType = Object.fromEntries(
+  (['solid', 'part-solid', 'ground-glass'] as const).map((t) => [t, summary(rows.filter((r) => r.type === t))]),
+);
+const byAttachment = Object.fromEntries(
+  (['free', 'juxtapleural', 'juxtavascular'] as const).map((a) => [
+    a,
+    summary(rows.filter((r) => r.attachment === a)),
+  ]),
+);
+const report = { scale, series: manifests.map((f) => f.replace(/\.json$/, '')), all: summary(rows), byType, byAttachment, rows: rows.map((r) => ({ ...r, eqDiameterMm: round(r.eqDiameterMm), longAxisMm: round(r.longAxisMm), shortAxisMm: round(r.shortAxisMm) })) };
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify({ all: report.all, byType, byAttachment }, null, 2));
