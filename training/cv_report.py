@@ -291,6 +291,14 @@ def write_markdown(report, path):
     for scan, a in (report.get('finalOnRealScans') or {}).items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
         L.append(f"| {scan} | v2 trained on both (saw this scan's negatives) | {a['candidates']} | {nod} |")
+    sel = os.path.join(RUNS, 'selection.json')
+    if os.path.exists(sel):
+        L += ['', '### Model selection (calibration half only: training/select_char.py)', '',
+              'Single seeds and ensembles (mean of logits) of the fold trained on LIDC-IDRI-0002, scored on the insertions '
+              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds 5-8 never read); the best CPM is shipped.', '',
+              '| variant | CPM | sensitivity at 1 FP/scan |', '| --- | --- | --- |']
+        for name, v in json.load(open(sel)).items():
+            L.append(f"| {name} | {v['cpm']:.3f} | {v['sensitivity']['1']:.3f} |")
     L += ['', 'Learning curves: [v2-learning-curves.png](v2-learning-curves.png) (left: training loss; right: validation CPM; '
           'blue = fold cv-0001, red = fold cv-0002, green = model trained on both).', '']
     open(path, 'w').write('\n'.join(L))
@@ -298,7 +306,10 @@ def write_markdown(report, path):
 
 SHIP_FOLD = 'cv-0002'
 # Which run folder under runs/char/ holds each fold's model (CHAR_DIRS=cv-0002=cv-0002b,... to score another run).
-FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': 'cv-0002', 'final': 'final'}
+# The shipped fold is an ensemble of 6 seeds (runs/char/cv-0002-seed0 ... -seed5): the ensemble size
+# with the best CPM on the calibration half (training/select_char.py, runs/selection.json).
+SHIP_SEEDS = 6
+FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'cv-0002-seed{i}' for i in range(SHIP_SEEDS)), 'final': 'final'}
 for _kv in filter(None, os.environ.get('CHAR_DIRS', '').split(',')):
     _k, _v = _kv.split('=')
     FOLD_DIRS[_k] = _v
@@ -356,8 +367,9 @@ def main():
     fold_data = {}
     for fold, (train_bg, val_bg) in FOLDS.items():
         path = os.path.join(RUNS, 'char', FOLD_DIRS[fold], 'model.pt')
-        if not os.path.exists(path):
-            raise SystemExit(f'{path} missing: run train_char.py --name {fold}')
+        missing = [m for m in FOLD_DIRS[fold].split('+') if not os.path.exists(os.path.join(RUNS, 'char', m, 'model.pt'))]
+        if missing:
+            raise SystemExit(f"{', '.join(missing)}: no model.pt under {os.path.join(RUNS, 'char')}: run train_char.py --name {fold}")
         net = load_net(path)
         series = load_backgrounds([val_bg])
         inserted = [s for s in series if s.inserted]
