@@ -207,3 +207,9 @@ def draw_nodule(patch, centre_zyx, nod, rng):
 
 def list_synthetic(folder):
     return sorted(f[:-5] for f in glob.glob(os.path.join(folder, 'seed-*.json')))
+
+
+def seed_span(names):
+    """'seeds 1-4' for LIDC-IDRI-0001-s1 ... -s4 (the inserted series' seed suffixes)."""
+    seeds = sorted(int(n.rsplit('-s', 1)[1]) for n in names)
+    return f'seeds {seeds[0]}-{seeds[-1]}' if len(seeds) > 1 else f'seed {seeds[0]}'

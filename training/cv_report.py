@@ -18,7 +18,7 @@ import os
 import numpy as np
 import torch
 
-from common import HERE, MODELS, RUNS
+from common import HERE, MODELS, RUNS, seed_span
 from png import write_png
 from train_char import froc, load_backgrounds, make_net, score
 
@@ -68,6 +68,15 @@ def calibrated(logit, t):
 
 
 def load_net(path):
+    """One trained characterizer (runs/char/<name>/model.pt), or an ensemble when the run folder
+    name joins several with '+' (runs/char/a+b/model.pt: the mean of a's and b's logits)."""
+    run = os.path.basename(os.path.dirname(path))
+    if '+' in run:
+        from models import CharacterizerEnsemble
+        root = os.path.dirname(os.path.dirname(path))
+        net = CharacterizerEnsemble([load_net(os.path.join(root, r, 'model.pt')) for r in run.split('+')])
+        net.eval()
+        return net
     arch = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args'].get('arch', 'cnn')
     net = make_net(arch)
     net.load_state_dict(torch.load(path))
@@ -256,7 +265,7 @@ def write_markdown(report, path):
           f"{', '.join(sh['testSeries'])} (neither background nor series seen in training).", '',
           '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
           '|---|---|---|' + '---|' * (len(rates) + 2),
-          f"| {sh['validatedOn']} seeds 3-4 | {te['scans']} | {te['nodules']} | " + ' | '.join(f(te['sensitivity'][r]) for r in rates)
+          f"| {sh['validatedOn']} {seed_span(sh['testSeries'])} | {te['scans']} | {te['nodules']} | " + ' | '.join(f(te['sensitivity'][r]) for r in rates)
           + f" | {f(te['cpm'])} ({f(te['cpmCI95'][0])}-{f(te['cpmCI95'][1])}) | {f(te['atOperatingThreshold']['sensitivity'])}, "
           f"{te['atOperatingThreshold']['fpPerScan']:.2f} |", '',
           '| subgroup (test set) | nodules | at 1 FP/scan | at the threshold | a stage-1 candidate at all |', '|---|---|---|---|---|']
@@ -282,20 +291,37 @@ def write_markdown(report, path):
     for scan, a in (report.get('finalOnRealScans') or {}).items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
         L.append(f"| {scan} | v2 trained on both (saw this scan's negatives) | {a['candidates']} | {nod} |")
+    sel = os.path.join(RUNS, 'selection.json')
+    if os.path.exists(sel):
+        L += ['', '### Model selection (calibration half only: training/select_char.py)', '',
+              'Single seeds and ensembles (mean of logits) of the fold trained on LIDC-IDRI-0002, scored on the insertions '
+              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds 5-8 never read); the best CPM is shipped.', '',
+              '| variant | CPM | sensitivity at 1 FP/scan |', '| --- | --- | --- |']
+        for name, v in json.load(open(sel)).items():
+            L.append(f"| {name} | {v['cpm']:.3f} | {v['sensitivity']['1']:.3f} |")
     L += ['', 'Learning curves: [v2-learning-curves.png](v2-learning-curves.png) (left: training loss; right: validation CPM; '
           'blue = fold cv-0001, red = fold cv-0002, green = model trained on both).', '']
     open(path, 'w').write('\n'.join(L))
 
 
 SHIP_FOLD = 'cv-0002'
-CALIBRATION_SEEDS = ('-s1', '-s2')
+# Which run folder under runs/char/ holds each fold's model (CHAR_DIRS=cv-0002=cv-0002b,... to score another run).
+# The shipped fold is an ensemble of 6 seeds (runs/char/cv-0002-seed0 ... -seed5): the ensemble size
+# with the best CPM on the calibration half (training/select_char.py, runs/selection.json).
+SHIP_SEEDS = 6
+FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'cv-0002-seed{i}' for i in range(SHIP_SEEDS)), 'final': 'final'}
+for _kv in filter(None, os.environ.get('CHAR_DIRS', '').split(',')):
+    _k, _v = _kv.split('=')
+    FOLD_DIRS[_k] = _v
+CALIBRATION_SEEDS = ('-s1', '-s2', '-s3', '-s4')
+
 
 
 def shipped_model(fold_data):
     """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
     background only). It is the one model whose temperature and threshold can be chosen on data it
     never saw and still be reported on other data it never saw: both are fitted on the insertions
-    into LIDC-IDRI-0001 seeds 1-2 (calibration half) and every figure is measured on seeds 3-4 (test
+    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on seeds 5-8 (test
     half). The fold trained on LIDC-IDRI-0001 generalised worse (see the folds), and the model
     trained on both backgrounds has no unseen data left to choose its threshold on."""
     f = fold_data[SHIP_FOLD]
@@ -317,7 +343,7 @@ def shipped_model(fold_data):
         if not s.inserted:
             real[s.name] = {**real_scan_check(f['net'], s, thr, SCORE_P, t), 'trainingScan': True}
     return {
-        'model': SHIP_FOLD, 'trainedOn': train_bg, 'validatedOn': f['valBackground'],
+        'model': FOLD_DIRS[SHIP_FOLD], 'trainedOn': train_bg, 'validatedOn': f['valBackground'],
         'calibrationSeries': [f['val'][i].name for i in cal], 'testSeries': [s.name for s in tv],
         'test': {'scans': len(tv), 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm,
                  'cpmCI95': bootstrap_cpm(rows, fps),
@@ -328,8 +354,9 @@ def shipped_model(fold_data):
         'realScans': real,
         'operatingPoint': {
             'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
-            'chosenOn': (f"insertions into {f['valBackground']} seeds 1-2 ({', '.join(f['val'][i].name for i in cal)}): the "
-                         f"shipped model (fold {SHIP_FOLD}) never saw that background; figures reported on seeds 3-4"),
+            'chosenOn': (f"insertions into {f['valBackground']} {seed_span([f['val'][i].name for i in cal])} "
+                         f"({', '.join(f['val'][i].name for i in cal)}): the shipped model (fold {SHIP_FOLD}) never saw "
+                         f"that background; figures reported on {seed_span([s.name for s in tv])}"),
             'criterion': (f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the calibration '
                           f'series, p_nodule temperature-scaled (T = {t:.3f}) on the same series'),
         },
@@ -339,9 +366,10 @@ def shipped_model(fold_data):
 def main():
     fold_data = {}
     for fold, (train_bg, val_bg) in FOLDS.items():
-        path = os.path.join(RUNS, 'char', fold, 'model.pt')
-        if not os.path.exists(path):
-            raise SystemExit(f'{path} missing: run train_char.py --name {fold}')
+        path = os.path.join(RUNS, 'char', FOLD_DIRS[fold], 'model.pt')
+        missing = [m for m in FOLD_DIRS[fold].split('+') if not os.path.exists(os.path.join(RUNS, 'char', m, 'model.pt'))]
+        if missing:
+            raise SystemExit(f"{', '.join(missing)}: no model.pt under {os.path.join(RUNS, 'char')}: run train_char.py --name {fold}")
         net = load_net(path)
         series = load_backgrounds([val_bg])
         inserted = [s for s in series if s.inserted]
@@ -417,7 +445,7 @@ def main():
             fold_rep['heldOutRealScan'] = {'scan': s.name, 'atShippedThreshold': real_scan_check(f['net'], s, shipped_thr, mode)}
         report['folds'][name] = fold_rep
     # Final model (trained on both backgrounds) on the real scans, at the shipped threshold.
-    final_path = os.path.join(RUNS, 'char', 'final', 'model.pt')
+    final_path = os.path.join(RUNS, 'char', FOLD_DIRS['final'], 'model.pt')
     if os.path.exists(final_path):
         net = load_net(final_path)
         report['finalOnRealScans'] = {}
@@ -428,7 +456,8 @@ def main():
     report['operatingPoint'] = report['shipped']['operatingPoint']
     curves = {}
     for name in ('cv-0001', 'cv-0002', 'final'):
-        p = os.path.join(RUNS, 'char', name, 'curve.jsonl')
+        # An ensemble's curve is its first member's (the members train alike, seeds apart).
+        p = os.path.join(RUNS, 'char', FOLD_DIRS[name].split('+')[0], 'curve.jsonl')
         if os.path.exists(p):
             curves[name] = [json.loads(l) for l in open(p)]
     plot_curves(curves, os.path.join(HERE, 'v2-learning-curves.png'))

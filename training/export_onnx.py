@@ -41,7 +41,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', default=RUNS, help='folder with detector.pt (v1 pipeline)')
     ap.add_argument('--char', default=os.path.join(RUNS, 'char', 'final', 'model.pt'),
-                    help='characterizer v2 weights (training/train_char.py)')
+                    help='characterizer v2 weights (training/train_char.py); runs/char/a+b/model.pt = ensemble of runs a and b')
     ap.add_argument('--only', choices=['det', 'char'], default=None,
                     help='export one network; the other ONNX file in models/ is left as it is')
     a = ap.parse_args()
@@ -60,18 +60,19 @@ def main():
         spec['detector'] = {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}}
     if a.only in (None, 'char'):
         # Characterizer v2 (model contract v2): input `cubes` [N, 2, 32, 32, 32].
-        from train_char import make_net
-        arch = json.load(open(os.path.join(os.path.dirname(a.char), 'train.json')))['args'].get('arch', 'cnn')
-        char = make_net(arch)
-        char.load_state_dict(torch.load(a.char))
-        char.eval()
-        # Temperature scaling fitted on the cross-validation folds (cv_report.py): the p_nodule head
+        from cv_report import load_net
+        from models import CharacterizerEnsemble
+        char = load_net(a.char)  # runs/char/a+b/model.pt names an ensemble of runs a and b
+        # Temperature scaling fitted on the calibration series (cv_report.py): the p_nodule logit
         # divided by T, so the app's p_nodule is the calibrated one and the threshold applies as is.
         cv = os.path.join(RUNS, 'cv_report.json')
         t = json.load(open(cv))['operatingPoint'].get('temperature', 1.0) if os.path.exists(cv) else 1.0
-        with torch.no_grad():
-            char.head_nodule.weight /= t
-            char.head_nodule.bias /= t
+        if isinstance(char, CharacterizerEnsemble):
+            char.temperature = float(t)
+        else:
+            with torch.no_grad():
+                char.head_nodule.weight /= t
+                char.head_nodule.bias /= t
         print(f'characterizer p_nodule temperature {t}')
         c = torch.cat([reference_input((3, 1, CUBE, CUBE, CUBE), 23), reference_input((3, 1, CUBE, CUBE, CUBE), 29)], 1)
         torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cubes'],

@@ -212,3 +212,29 @@ class RayCharacterizer(nn.Module):
     def forward(self, x):
         a, b, c = self.logits(x)
         return torch.sigmoid(a), torch.softmax(b, dim=1), torch.sigmoid(c)
+
+
+class CharacterizerEnsemble(nn.Module):
+    """Several characterizers trained alike with different seeds, as one network: the mean of
+    their logits per head (the p_nodule head divided by the temperature T fitted afterwards), so
+    the exported file keeps the single-model contract (inputs `cubes`, outputs p_nodule, p_type,
+    p_spiculated). Averaging seeds lowers the variance a small training set leaves in one model."""
+
+    def __init__(self, members, temperature=1.0):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.temperature = float(temperature)
+
+    def logits(self, x):
+        if all(isinstance(m, RayCharacterizer) for m in self.members):
+            # The ray stem is fixed and the same in every member: sample the rays once.
+            rays = self.members[0].rays(x)
+            outs = [m.logits_from_rays(*rays) for m in self.members]
+        else:
+            outs = [m.logits(x) for m in self.members]
+        a, b, c = (torch.stack([o[k] for o in outs]).mean(0) for k in range(3))
+        return a / self.temperature, b, c
+
+    def forward(self, x):
+        a, b, c = self.logits(x)
+        return torch.sigmoid(a), torch.softmax(b, dim=1), torch.sigmoid(c)

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER
+from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
 
 VERSION = '0.1.0'
 
@@ -258,8 +258,9 @@ def render_v2(manifest, cv):
     rates = list(pooled['sensitivity'].keys())
     t = c['training']
     lines = [
-        f"Characterizer v2 trained on CPU ({t['device']}): {t['steps']} steps in {t['seconds']} s, batch {t['batch']}, "
-        f"seed {t['seed']}; {c['trainingCounts']['insertedNodules']} inserted nodules in "
+        f"Characterizer v2 trained on CPU ({t['device']}): {t['steps']} steps per model, {t['seconds']} s in all, batch "
+        f"{t['batch']}, seed{'s' if len(t['seeds']) > 1 else ''} {', '.join(map(str, t['seeds']))}"
+        f"{ENSEMBLE_NOTE if len(t['seeds']) > 1 else ''}; {c['trainingCounts']['insertedNodules']} inserted nodules in "
         f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
         f"{c['trainingCounts']['negativeCubes']} negative candidate cubes from the app's own candidate miner. "
         f"Learning curves: [v2-learning-curves.png](../training/v2-learning-curves.png) (left: training loss; right: validation CPM; "
@@ -272,12 +273,12 @@ def render_v2(manifest, cv):
         '',
         '### Held-out test of the shipped model',
         '',
-        f"Insertions into {shipped['validatedOn']} seeds 3-4 ({', '.join(shipped['testSeries'])}): neither the "
+        f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): neither the "
         'background nor these series were used for training, the temperature or the threshold.',
         '',
         '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
         '|---|---|---|' + '---|' * (len(rates) + 2),
-        f"| {shipped['validatedOn']} seeds 3-4 | {shipped['test']['scans']} | {shipped['test']['nodules']} | "
+        f"| {shipped['validatedOn']} {seed_span(shipped['testSeries'])} | {shipped['test']['scans']} | {shipped['test']['nodules']} | "
         + ' | '.join(f(shipped['test']['sensitivity'][r]) for r in rates)
         + f" | {f(shipped['test']['cpm'])} ({f(shipped['test']['cpmCI95'][0])}-{f(shipped['test']['cpmCI95'][1])}) | "
         f"{f(shipped['test']['atOperatingThreshold']['sensitivity'])}, {shipped['test']['atOperatingThreshold']['fpPerScan']:.2f} |",
@@ -360,7 +361,15 @@ def main_v2():
         raise SystemExit('detector.onnx differs from the manifest: retrain/re-export it with the v1 steps first')
     cv = json.load(open(os.path.join(RUNS, 'cv_report.json')))
     shipped = cv['shipped']
-    run = json.load(open(os.path.join(RUNS, 'char', shipped['model'], 'train.json')))
+    # The shipped model is one run folder, or an ensemble 'a+b+...' of runs trained alike (seeds).
+    members = shipped['model'].split('+')
+    member_runs = [json.load(open(os.path.join(RUNS, 'char', m, 'train.json'))) for m in members]
+    run = member_runs[0]
+    if any(r['data']['series'] != run['data']['series'] or r['steps'] != run['steps'] for r in member_runs):
+        raise SystemExit(f"ensemble members {members} were not trained on the same data and steps")
+    seeds = [r['args']['seed'] for r in member_runs]
+    ensemble = (f"mean of the logits of {len(members)} models trained alike with seeds {', '.join(map(str, seeds))}, each: "
+                if len(members) > 1 else '')
     check = json.load(open(os.path.join(RUNS, 'onnx_check.json')))
     if not check.get('pass') or 'characterizer' not in check['models']:
         raise SystemExit('onnx_check.json does not pass for the characterizer: refusing to write a manifest')
@@ -419,11 +428,12 @@ def main_v2():
                     f"nodule was never a positive and its surroundings never a negative."),
                 'trainingCounts': counts,
                 'opset': 17,
-                'architecture': (f"fixed ray-casting stem (26 rays x 14 trilinear samples per channel from the cube centre) + "
+                'architecture': ensemble + (f"fixed ray-casting stem (26 rays x 14 trilinear samples per channel from the cube centre) + "
                                  f"2-layer Transformer over the ray tokens (dim 32, 4 heads, class token with the centre values) + 3 heads, "
                                  f"{run['params']} trained parameters" if run['args'].get('arch', 'cnn') == 'ray' else
                                  f"2-channel conv stem (32^3 -> 4^3 x 64) + 2-layer Transformer encoder (4 heads, class token) + 3 heads, {run['params']} parameters"),
-                'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['args']['batch'], 'seed': run['args']['seed'],
+                'training': {'steps': run['steps'], 'seconds': sum(r['seconds'] for r in member_runs),
+                             'batch': run['args']['batch'], 'seeds': seeds,
                              'device': 'CPU, 1 thread on a shared 2-core machine',
                              'augmentation': '90-degree in-plane rotations, flips, scale +-15%, HU offset +-28 HU, noise; extra positives jittered by up to a third of the radius',
                              'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
@@ -452,6 +462,9 @@ def main_v2():
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
     if total > 30 * 1024 * 1024:
         raise SystemExit('models exceed 30 MB')
+
+
+ENSEMBLE_NOTE = " (an ensemble: the mean of the models' logits)"
 
 
 def main():
