@@ -52,9 +52,6 @@ $PY training/select_char.py $(for n in 1 2 3 4 5 6; do seeds $n; done)
 git show 78f848f:models/characterizer.onnx > training/runs/characterizer.v1.onnx
 node training/score_v1.mjs training/runs/characterizer.v1.onnx $(for j in training/runs/mined/LIDC-IDRI-*.json; do echo "${j%.json}"; done)
 $PY training/cv_report.py
-# 4b. While v1 ships: its operating threshold on the validation insertions into LIDC-IDRI-0001
-#     (manifest operatingPoint + trainingSeriesUids, training/operating-point.json, model card).
-[ "${SHIP:-0}" = 1 ] || $PY training/choose_operating_point.py
 # 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the shipped
 #    fold model, checked against PyTorch; manifest v2, model card, and the app on the real scans.
 if [ "${SHIP:-0}" = 1 ]; then
