@@ -21,7 +21,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { measureRegion } from '../src/core/findings/measurements';
-import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { segmentCandidate } from '../src/core/inference/segment';
 import type { NoduleType } from '../src/common/findings/findings-document';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
@@ -77,13 +77,7 @@ for (const f of manifests) {
   const scan = await scanDicomInputs([join(insertDir, f.replace(/\.json$/, ''))]);
   const { volume } = await loadSeries(scan.series[0]!);
   const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
-  const [cx, cy, cz] = coarse.dims;
-  const inLung = (i: number, j: number, k: number) =>
-    lung.core[
-      Math.min(cx - 1, Math.round(i / coarse.step[0])) +
-        Math.min(cy - 1, Math.round(j / coarse.step[1])) * cx +
-        Math.min(cz - 1, Math.round(k / coarse.step[2])) * cx * cy
-    ] === 1;
+  const inLung = inLungCore(coarse, lung);
   for (const n of picked) {
     const centre = worldToVoxel(volume, n.worldLps);
     const [i, j, k] = centre.map(Math.round) as Vec3;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { measureRegion } from '../../src/core/findings/measurements';
-import { coarseLungMask } from '../../src/core/inference/lung-mask';
+import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
 import { segmentCandidate } from '../../src/core/inference/segment';
 import { worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { readerOutlines } from '../support/lidc-contours';
@@ -38,13 +38,7 @@ describe.skipIf(missing !== null)('segmentation of LIDC-IDRI-0001 against its re
     expect(vol[1]).toBeCloseTo(7869, -1);
 
     const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
-    const [cx, cy, cz] = coarse.dims;
-    const inLung = (i: number, j: number, k: number) =>
-      lung.core[
-        Math.min(cx - 1, Math.round(i / coarse.step[0])) +
-          Math.min(cy - 1, Math.round(j / coarse.step[1])) * cx +
-          Math.min(cz - 1, Math.round(k / coarse.step[2])) * cx * cy
-      ] === 1;
+    const inLung = inLungCore(coarse, lung);
     // The centre and scale stage 1 gives this nodule (blob peak within 1 mm of LUNA16, 22.6 mm scale).
     const m = measureRegion(
       segmentCandidate(volume, {

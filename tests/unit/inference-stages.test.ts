@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { measureRegion } from '../../src/core/findings/measurements';
 import { findCandidates } from '../../src/core/inference/candidates';
 import { gridFor, resampleSlab, sampleAt } from '../../src/core/inference/grid';
-import { coarseLungMask, lungMaskFromHu } from '../../src/core/inference/lung-mask';
+import { coarseLungMask, inLungCore, lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { heatmapMontage, hottestSlices } from '../../src/core/inference/montage';
 import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference/nifti';
 import type { Heatmap } from '../../src/core/inference/pipeline';
@@ -225,13 +225,7 @@ describe('segmentation of a juxtapleural nodule', () => {
     const centre: Vec3 = [14, 48, 24];
     const vol = syntheticChest({ nodules: [{ centre, diameterMm: 10, hu: 30 }] });
     const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
-    const [cx, cy, cz] = coarse.dims;
-    const inLung = (i: number, j: number, k: number) =>
-      lung.core[
-        Math.min(cx - 1, Math.round(i / coarse.step[0])) +
-          Math.min(cy - 1, Math.round(j / coarse.step[1])) * cx +
-          Math.min(cz - 1, Math.round(k / coarse.step[2])) * cx * cy
-      ] === 1;
+    const inLung = inLungCore(coarse, lung);
     const free = measureRegion(segmentCandidate(vol, { centre, type: 'solid', extentMm: 10 }), vol);
     const bounded = measureRegion(
       segmentCandidate(vol, { centre, type: 'solid', extentMm: 10, inLung }),

@@ -126,3 +126,21 @@ export function coarseLungMask(
   );
   return { coarse, lung: lungMaskFromHu(hu, coarse.dims, spacingMm) };
 }
+
+/**
+ * Whether volume voxel (i, j, k) lies in the lung core (closed, not dilated) of a coarse mask:
+ * the nearest coarse voxel decides. What a segmentation may fill.
+ */
+export function inLungCore(
+  coarse: ResampleGrid,
+  lung: LungMask,
+): (i: number, j: number, k: number) => boolean {
+  const [cx, cy, cz] = coarse.dims;
+  const [sx, sy, sz] = coarse.step;
+  return (i, j, k) =>
+    lung.core[
+      Math.min(cx - 1, Math.round(i / sx)) +
+        Math.min(cy - 1, Math.round(j / sy)) * cx +
+        Math.min(cz - 1, Math.round(k / sz)) * cx * cy
+    ] === 1;
+}

@@ -18,7 +18,7 @@ import { measureEmphysema } from './emphysema';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
-import { lungHeightRange } from './lung-mask';
+import { inLungCore, lungHeightRange } from './lung-mask';
 import { SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
 import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
@@ -164,13 +164,7 @@ export async function runAnalysis(
   const below = scored.filter((s) => s.score < op.threshold);
 
   const { coarse, lung } = s1;
-  const [lcx, lcy] = coarse.dims;
-  const inLung = (i: number, j: number, k: number) =>
-    lung.core[
-      Math.min(lcx - 1, Math.round(i / coarse.step[0])) +
-        Math.min(lcy - 1, Math.round(j / coarse.step[1])) * lcx +
-        Math.min(coarse.dims[2] - 1, Math.round(k / coarse.step[2])) * lcx * lcy
-    ] === 1;
+  const inLung = inLungCore(coarse, lung);
   const superior = lungHeightRange(lung.mask, coarse, volume);
   const measured: Array<{
     centre: Vec3;
