@@ -250,9 +250,11 @@ def write_markdown(report, path):
         for bg, b in per.items():
             L.append(f"| {mode}{' (trained on 0002: not held out)' if bg.endswith('0002') else ''} | {bg} | {b['nodules']} | "
                      + ' | '.join(f(b['sensitivity'][r]) for r in rates) + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
-    L += ['', f"Finding score (chosen on the pooled folds by CPM): **{report['operatingPoint']['score']}**, "
-          f"operating threshold {report['operatingPoint']['threshold']} (p_nodule temperature-scaled, T = "
-          f"{report['operatingPoint']['temperature']}, fitted on the pooled folds; the exported model carries it).", '',
+    L += ['', f"Fold tables: the finding score with the better CPM on the pooled folds, **{report['pooled']['score']}** "
+          f"(p_nodule temperature-scaled with one T fitted on the pooled folds). The shipped model is scored by "
+          f"**{report['operatingPoint']['score']}** at the operating threshold {report['operatingPoint']['threshold']} "
+          f"(T = {report['operatingPoint']['temperature']}), both chosen on its calibration series (below); the "
+          f"exported model carries T.", '',
           '| v2 finding score (pooled folds) | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) |',
           '|---|---|' + '---|' * (len(rates) + 1)]
     for mode, b in report['scoreModes'].items():
@@ -407,7 +409,7 @@ def main():
     sens, cpm = froc_rows(rows, fp, n_scans)
     report = {
         'folds': {}, 'pooled': {
-            'scans': n_scans, 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm, 'cpmCI95': bootstrap_cpm(rows, fp_by_scan),
+            'score': mode, 'scans': n_scans, 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm, 'cpmCI95': bootstrap_cpm(rows, fp_by_scan),
             'candidateSensitivity': float(np.mean([r['score'] >= 0 for r in rows])),
             'breakdown': breakdown(rows, fp, n_scans, shipped_thr),
         },
