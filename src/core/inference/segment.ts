@@ -45,10 +45,6 @@ export const REACH_IN_INSCRIBED_RADII = 1.75;
 /** Half the side of the largest box a nodule is looked for in (mm): room for a 30 mm mass and more. */
 const MAX_HALF_MM = 40;
 
-function distanceMm(p: Vec3, q: Vec3, sp: Vec3): number {
-  return Math.hypot((p[0] - q[0]) * sp[0], (p[1] - q[1]) * sp[1], (p[2] - q[2]) * sp[2]);
-}
-
 /**
  * The nodule around a candidate centre, without the vessels and pleura it touches:
  * 1. voxels at or above segmentationHu(type) inside the lung;
@@ -127,7 +123,7 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred
   // A nodule larger than the box stage 1 asked for: once, again around its own centre with room
   // for its reach (the box must hold every voxel the outline may take, or the outline is cut).
   const reachMm = REACH_IN_INSCRIBED_RADII * rin + 2;
-  if (!recentred && reachMm > halfMm - distanceMm(inscribed, centre, sp) && halfMm < MAX_HALF_MM) {
+  if (!recentred && reachMm > halfMm - mmBetween(inscribed, centre, sp) && halfMm < MAX_HALF_MM) {
     const at: Vec3 = [inscribed[0] + lo[0], inscribed[1] + lo[1], inscribed[2] + lo[2]];
     return segmentCandidate(volume, { ...opts, centre: at, extentMm: reachMm / 1.5 }, true);
   }
@@ -206,8 +202,13 @@ function mmBetween(p: Vec3, q: Vec3, spacing: Vec3): number {
   return Math.hypot((p[0] - q[0]) * spacing[0], (p[1] - q[1]) * spacing[1], (p[2] - q[2]) * spacing[2]);
 }
 
-/** Calls fn for every box voxel within maxMm of the centre. */
-function forEachNear({ size, spacing }: Box, centre: Vec3, maxMm: number, fn: (v: number) => void): void {
+/** Calls fn for every box voxel within maxMm of the centre, with its squared distance (mm^2). */
+function forEachNear(
+  { size, spacing }: Box,
+  centre: Vec3,
+  maxMm: number,
+  fn: (v: number, d2: number) => void,
+): void {
   const [bx, by, bz] = size;
   const [sx, sy, sz] = spacing;
   const lim = [Math.ceil(maxMm / sx), Math.ceil(maxMm / sy), Math.ceil(maxMm / sz)];
@@ -227,7 +228,7 @@ function forEachNear({ size, spacing }: Box, centre: Vec3, maxMm: number, fn: (v
         a++
       ) {
         const d = ((a - centre[0]) * sx) ** 2 + ((b - centre[1]) * sy) ** 2 + ((c - centre[2]) * sz) ** 2;
-        if (d <= maxMm * maxMm) fn(a + b * bx + c * bx * by);
+        if (d <= maxMm * maxMm) fn(a + b * bx + c * bx * by, d);
       }
 }
 
@@ -317,36 +318,16 @@ function squaredDistance(m: Uint8Array, { size, spacing }: Box, target: 0 | 1): 
   return d;
 }
 
-/** The mask voxel nearest the centre within maxMm, or -1. */
-function seedNear(m: Uint8Array, { size, spacing }: Box, centre: Vec3, maxMm: number): number {
-  const [bx, by, bz] = size;
-  const [sx, sy, sz] = spacing;
+/** The mask voxel nearest the centre within maxMm, or -1 (the last of equals in scan order). */
+function seedNear(m: Uint8Array, box: Box, centre: Vec3, maxMm: number): number {
   let best = -1;
-  let bestD = maxMm * maxMm;
-  const r = [Math.ceil(maxMm / sx), Math.ceil(maxMm / sy), Math.ceil(maxMm / sz)];
-  for (
-    let c = Math.max(0, Math.floor(centre[2] - r[2]!));
-    c <= Math.min(bz - 1, Math.ceil(centre[2] + r[2]!));
-    c++
-  )
-    for (
-      let b = Math.max(0, Math.floor(centre[1] - r[1]!));
-      b <= Math.min(by - 1, Math.ceil(centre[1] + r[1]!));
-      b++
-    )
-      for (
-        let a = Math.max(0, Math.floor(centre[0] - r[0]!));
-        a <= Math.min(bx - 1, Math.ceil(centre[0] + r[0]!));
-        a++
-      ) {
-        const v = a + b * bx + c * bx * by;
-        if (m[v] !== 1) continue;
-        const d = ((a - centre[0]) * sx) ** 2 + ((b - centre[1]) * sy) ** 2 + ((c - centre[2]) * sz) ** 2;
-        if (d <= bestD) {
-          bestD = d;
-          best = v;
-        }
-      }
+  let bestD = Infinity;
+  forEachNear(box, centre, maxMm, (v, d2) => {
+    if (m[v] === 1 && d2 <= bestD) {
+      bestD = d2;
+      best = v;
+    }
+  });
   return best;
 }
 
