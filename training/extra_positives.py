@@ -101,6 +101,9 @@ def main():
                 cubes.append(two_channel(hu, c, spacing).astype(np.float16))
                 types.append(TYPE_ORDER.index(n['type']))
                 spic.append(int(n['spiculated']))
+        if not cubes:
+            print(f'{name}: no inserted nodule in the lung (a nodule-free series); nothing to add', flush=True)
+            continue
         np.savez(out, cubes=np.stack(cubes), types=np.array(types), spic=np.array(spic), study=meta['study'])
         print(f'{name}: {len(cubes)} extra positive cubes', flush=True)
 

@@ -65,6 +65,23 @@ def load_series(folder):
     return files, ds, raw, hu, (dx, dy, dz), thick, origin, zs
 
 
+def thicken(files, ds, hu, dz, thick, zs, k):
+    """The same patient as a thick-slice protocol: every k adjacent slices averaged into one slice
+    k x as thick (contiguous slices: the sum of their sensitivity profiles), centred at their mean
+    position. Vessels crossing a thick slice then look like blobs, the way they do on 2.5-5 mm
+    scans. Returns load_series' tuple on the new grid (raw in the original stored units)."""
+    n = len(zs) // k
+    slope, icpt = float(ds[0].RescaleSlope), float(ds[0].RescaleIntercept)
+    hu_t = hu[:n * k].reshape(n, k, *hu.shape[1:]).mean(axis=1)
+    zs_t = zs[:n * k].reshape(n, k).mean(axis=1)
+    raw_t = np.round((hu_t - icpt) / slope).astype(np.int32)
+    hu_t = (raw_t * slope + icpt).astype(np.float32)
+    ds_t = [ds[i * k] for i in range(n)]
+    files_t = [files[i * k] for i in range(n)]
+    origin = [float(v) for v in ds_t[0].ImagePositionPatient[:2]] + [float(zs_t[0])]
+    return files_t, ds_t, raw_t, hu_t, dz * k, thick * k, origin, zs_t
+
+
 # ------------------------------------------------------------------------------- scan measurements
 
 
@@ -371,9 +388,14 @@ def main():
     ap.add_argument('--seed', type=int, required=True)
     ap.add_argument('--count', type=int, default=24)
     ap.add_argument('--out', required=True)
+    ap.add_argument('--thicken', type=int, default=1,
+                    help='first average every K adjacent slices into one K x thicker slice (a thick-slice '
+                         'scanner protocol from the same patient; the nodules are then rendered on that grid)')
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed * 1000 + int(a.study))
     files, ds, raw, hu, (dx, dy, dz), thick, origin, zs = load_series(series_dir(a.study))
+    if a.thicken > 1:
+        files, ds, raw, hu, dz, thick, origin, zs = thicken(files, ds, hu, dz, thick, zs, a.thicken)
     uid = str(ds[0].SeriesInstanceUID)
     psf = measure_psf(hu, (dx, dy, dz))
     noise_info, kernel = measure_noise(hu)
@@ -451,11 +473,20 @@ def main():
         d.file_meta.MediaStorageSOPInstanceUID = sop
         d.SeriesDescription = f'{d.get("SeriesDescription", "")} + synthetic nodules (PulmoLens training, seed {a.seed})'.strip()
         d.SeriesNumber = int(d.get('SeriesNumber', 1) or 1) + 1000 + a.seed
+        if a.thicken > 1:
+            ipp = [float(v) for v in d.ImagePositionPatient]
+            d.ImagePositionPatient = [ipp[0], ipp[1], round(float(zs[n]), 4)]
+            if 'SliceLocation' in d:
+                d.SliceLocation = round(float(zs[n]), 4)
+            d.SliceThickness = round(thick, 4)
+            if 'SpacingBetweenSlices' in d:
+                d.SpacingBetweenSlices = round(dz, 4)
+            d.InstanceNumber = n + 1
         d.PixelData = new_raw[n].astype(dtype).tobytes()
         d.save_as(os.path.join(a.out, f'{n:04d}.dcm'))
     meta = {
         'study': f'LIDC-IDRI-{a.study}', 'seed': a.seed, 'sourceSeriesInstanceUid': uid,
-        'seriesInstanceUid': series_uid, 'spacingMm': [dx, dy, dz], 'sliceThicknessMm': thick,
+        'seriesInstanceUid': series_uid, 'spacingMm': [dx, dy, dz], 'sliceThicknessMm': thick, 'thickenedBy': a.thicken,
         'psf': psf, 'noise': noise_info, 'subSamples': list(sub), 'nodules': placed,
     }
     json.dump(meta, open(a.out.rstrip('/') + '.json', 'w'), indent=2)

@@ -9,13 +9,26 @@ STEPS=${STEPS:-3000}
 MINUTES=${MINUTES:-50}
 mkdir -p training/runs/insert training/runs/logs
 # 1. Synthetic nodules inserted into the real scans on their native DICOM grid.
-# LIDC-IDRI-0002 (the shipped fold's training background): seeds 1-10; LIDC-IDRI-0001 (its
-# held-out background): seeds 1-4 choose the temperature and threshold, seeds 5-8 measure it.
+# LIDC-IDRI-0002 (the shipped fold's training background): seeds 1-10 at its own 1.25 mm; seeds
+# 21-30 plus a nodule-free copy (seed 20) as a 2.5 mm protocol of the same patient (every two
+# slices averaged: vessels crossing a thick slice look like blobs, as on LIDC-IDRI-0001); seeds
+# 31-40 plus a nodule-free copy (seed 30) as a 3.75 mm protocol (three slices averaged).
+# LIDC-IDRI-0001 (its held-out background): seeds 1-4 choose the ensemble, temperature and
+# threshold; seeds 9-12 measure it (seeds 5-8 measured the session-4 model and were looked at).
 for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4" \
-  "0002 5" "0002 6" "0002 7" "0002 8" "0002 9" "0002 10" "0001 5" "0001 6" "0001 7" "0001 8"; do
+  "0002 5" "0002 6" "0002 7" "0002 8" "0002 9" "0002 10" "0001 5" "0001 6" "0001 7" "0001 8" \
+  "0002 20 2 0" "0002 21 2" "0002 22 2" "0002 23 2" "0002 24 2" "0002 25 2" "0002 26 2" "0002 27 2" \
+  "0002 28 2" "0002 29 2" "0002 30 2" "0002 30 3 0" "0002 31 3" "0002 32 3" "0002 33 3" "0002 34 3" \
+  "0002 35 3" "0002 36 3" "0002 37 3" "0002 38 3" "0002 39 3" "0002 40 3" \
+  "0001 9" "0001 10" "0001 11" "0001 12"; do
   set -- $job
-  out=training/runs/insert/LIDC-IDRI-$1-s$2
-  [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count 24 --out "$out"
+  if [ $# -ge 3 ]; then
+    out=training/runs/insert/LIDC-IDRI-$1-t$3-s$2
+    [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count "${4:-24}" --thicken "$3" --out "$out"
+  else
+    out=training/runs/insert/LIDC-IDRI-$1-s$2
+    [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count 24 --out "$out"
+  fi
 done
 # Nodules whose centre fell outside the aerated lung are flagged (char_data.py ignores them).
 $PY training/site_check.py
@@ -27,7 +40,8 @@ $PY training/extra_positives.py --per-nodule 8
 # 3. Two cross-validation folds and the model trained on both, one thread each (--arch ray, the
 #    default: fixed ray-casting stem + trained Transformer; see models.py). The fold trained on
 #    LIDC-IDRI-0002 is trained with 6 seeds: the shipped characterizer is their ensemble (mean of
-#    logits), the size chosen on the calibration half (select_char.py; cv_report.SHIP_SEEDS).
+#    logits), the size chosen on the calibration half (select_char.py; cv_report.SHIP_SEEDS). Its
+#    runs are named cvt3-0002-seed<i>: all three slice thicknesses of LIDC-IDRI-0002 are in them.
 A="--steps $STEPS --max-minutes $MINUTES --batch 64 --eval-every 100 --hnm-every 300"
 train() {
   n=$1
@@ -36,14 +50,14 @@ train() {
 }
 for pair in "0 1" "2 3" "4 5"; do
   set -- $pair
-  [ -f "training/runs/char/cv-0002-seed$1/model.pt" ] || train "cv-0002-seed$1" --seed "$1" --train LIDC-IDRI-0002 --val LIDC-IDRI-0001 &
-  [ -f "training/runs/char/cv-0002-seed$2/model.pt" ] || train "cv-0002-seed$2" --seed "$2" --train LIDC-IDRI-0002 --val LIDC-IDRI-0001
+  [ -f "training/runs/char/cvt3-0002-seed$1/model.pt" ] || train "cvt3-0002-seed$1" --seed "$1" --train LIDC-IDRI-0002 --val LIDC-IDRI-0001 &
+  [ -f "training/runs/char/cvt3-0002-seed$2/model.pt" ] || train "cvt3-0002-seed$2" --seed "$2" --train LIDC-IDRI-0002 --val LIDC-IDRI-0001
   wait
 done
 [ -f training/runs/char/cv-0001/model.pt ] || train cv-0001 --train LIDC-IDRI-0001 --val LIDC-IDRI-0002 &
 [ -f training/runs/char/final/model.pt ] || train final --train LIDC-IDRI-0001 LIDC-IDRI-0002
 wait
-seeds() { echo $(for i in $(seq 0 $(($1 - 1))); do printf 'cv-0002-seed%s+' "$i"; done) | sed 's/+$//'; }
+seeds() { echo $(for i in $(seq 0 $(($1 - 1))); do printf 'cvt3-0002-seed%s+' "$i"; done) | sed 's/+$//'; }
 for n in 1 2 3 4 5 6; do mkdir -p "training/runs/char/$(seeds $n)"; done
 $PY training/select_char.py $(for n in 1 2 3 4 5 6; do seeds $n; done)
 # 4. The v1 characterizer on the same candidates (the baseline v2 must beat), then the
