@@ -37,7 +37,8 @@ export interface SliceLayout {
 
 /**
  * Places sorted slice positions (mm along the normal) on a regular grid. Missing slices become
- * empty slots so that voxel <-> world stays exact; uneven spacing is reported.
+ * empty slots so that voxel <-> world stays exact; uneven spacing is reported. Slices too unevenly
+ * spaced for any two to keep their own slot on that grid are stacked in order instead (reported).
  */
 export function layoutSlices(positions: number[], fallbackSpacing: number | null): SliceLayout {
   const warnings: string[] = [];
@@ -63,6 +64,21 @@ export function layoutSlices(positions: number[], fallbackSpacing: number | null
     };
   }
   const slots = positions.map((p) => Math.round((p - positions[0]!) / spacing));
+  const clash = slots.findIndex((slot, i) => i > 0 && slot === slots[i - 1]);
+  if (clash > 0) {
+    // Two slices in one slot: one would be lost, and which one would depend on which decode
+    // finished last. Every slice is kept, in order, between the true first and last positions.
+    const first = positions[0]!;
+    const last = positions[positions.length - 1]!;
+    return {
+      spacing: (last - first) / (positions.length - 1),
+      slots: positions.map((_, i) => i),
+      slices: positions.length,
+      warnings: [
+        `slices at ${positions[clash - 1]!.toFixed(2)} and ${positions[clash]!.toFixed(2)} mm fall on one slot of the median spacing (${spacing.toFixed(3)} mm; gaps ${sorted[0]!.toFixed(3)} to ${sorted[sorted.length - 1]!.toFixed(3)} mm): they are stacked in order, distances along the normal are approximate`,
+      ],
+    };
+  }
   let missing = 0;
   let uneven = 0;
   gaps.forEach((g, i) => {
