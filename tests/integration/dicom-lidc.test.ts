@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
+import { loadSeries, scanDicomInputs, type LoadedSeries, type ScannedSeries } from '../../src/core/dicom';
 import { voxelToWorld, worldToVoxel } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
 
@@ -95,6 +95,66 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('series assembly on rea
     const full = await scanDicomInputs([seriesDir]);
     expect(s.originLps).toEqual(full.series[0]!.originLps);
     expect(s.spacingMm).toEqual(full.series[0]!.spacingMm);
+  });
+
+  /** The first 12 file names of LIDC-IDRI-0001: slices 5 to 57.5 mm apart, not in slice order. */
+  async function scatteredSlices(): Promise<ScannedSeries> {
+    const { seriesDir } = lidcStudy('0001');
+    const tmp = mkdtempSync(join(tmpdir(), 'pl-scattered-'));
+    for (const f of readdirSync(seriesDir).sort().slice(0, 12)) symlinkSync(join(seriesDir, f), join(tmp, f));
+    return (await scanDicomInputs([tmp])).series[0]!;
+  }
+
+  /** Each frame's slot of `loaded` holds that file's own slice of the whole series. */
+  async function expectOwnPixels(loaded: LoadedSeries): Promise<void> {
+    const fullScan = (await scanDicomInputs([lidcStudy('0001').seriesDir])).series[0]!;
+    const full = await loadSeries(fullScan, { workers: 0 });
+    const s = loaded.series;
+    const slice = s.rows * s.columns;
+    expect(new Set(s.frames.map((f) => f.slot)).size).toBe(s.frames.length);
+    expect(loaded.volume.dims[2]).toBe(s.slices);
+    const slotOf = new Map(fullScan.frames.map((f) => [f.sopInstanceUid, f.slot]));
+    for (const f of s.frames) {
+      const own = slotOf.get(f.sopInstanceUid)!;
+      const got = loaded.volume.hu.subarray(f.slot * slice, (f.slot + 1) * slice);
+      const want = full.volume.hu.subarray(own * slice, (own + 1) * slice);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `${f.path} in slot ${f.slot}`).toBe(true);
+    }
+  }
+
+  it('slices scattered along the series (the first 12 file names) each keep a slot and their own pixels', async () => {
+    // On a grid of their median gap two pairs of these rounded onto one slot, one slice of each
+    // pair lost and which one depending on which decode finished last.
+    const s = await scatteredSlices();
+    expect(s.frames).toHaveLength(12);
+    expect(new Set(s.frames.map((f) => f.slot)).size).toBe(12);
+    expect(s.warnings.join('\n')).toMatch(/stacked in order/);
+    await expectOwnPixels(await loadSeries(s, { workers: 0 }));
+  });
+
+  it('a series stored with two slices in one slot (by the earlier layout) is laid out again when loaded', async () => {
+    const s = await scatteredSlices();
+    // What the earlier layout gave (and a vault keeps): the median-gap grid, clashes included.
+    const z = s.frames.map((f) => f.positionLps[2]);
+    const gaps = z.slice(1).map((v, i) => v - z[i]!);
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+    const frames = s.frames.map((f) => ({ ...f, slot: Math.round((f.positionLps[2] - z[0]!) / median) }));
+    const stored: ScannedSeries = {
+      ...s,
+      frames,
+      slices: frames[frames.length - 1]!.slot + 1,
+      spacingMm: [s.spacingMm[0], s.spacingMm[1], median],
+      warnings: ['uneven slice spacing: 10 gap(s) differ from the median 25.000 mm (min 5.000, max 57.500)'],
+    };
+    expect(new Set(frames.map((f) => f.slot)).size).toBeLessThan(12);
+    for (const workers of [0, 2]) {
+      const loaded = await loadSeries(stored, { workers });
+      expect(loaded.series.frames.map((f) => f.slot)).toEqual(s.frames.map((f) => f.slot));
+      expect(loaded.series.slices).toBe(12);
+      expect(loaded.series.spacingMm).toEqual(s.spacingMm);
+      expect(loaded.series.warnings).toEqual(s.warnings);
+      await expectOwnPixels(loaded);
+    }
   });
 
   it('a corrupt file in the series is skipped by name and the rest still imports', async () => {

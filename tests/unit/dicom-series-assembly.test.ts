@@ -90,6 +90,19 @@ describe('slice layout', () => {
     const l = layoutSlices([0, 1, 2, 3.4, 4.4, 5.4], null);
     expect(l.warnings.join(' ')).toMatch(/uneven slice spacing/);
   });
+
+  it('never puts two slices in one slot: too uneven for the grid, they are stacked in order', () => {
+    // 2.4 rounds onto the slot of 2 on the 1 mm grid: one of the two would be lost, which one
+    // depending on which decode finished last.
+    const l = layoutSlices([0, 1, 2, 2.4, 3.4, 4.4], null);
+    expect(l.slots).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(l.slices).toBe(6);
+    // First and last slice keep their true positions.
+    expect(l.spacing).toBeCloseTo(0.88, 10);
+    expect(l.warnings.join(' ')).toMatch(
+      /slices at 2\.00 and 2\.40 mm fall on one slot of the median spacing \(1\.000 mm.*stacked in order/,
+    );
+  });
 });
 
 describe('stored values to HU', () => {

@@ -6,6 +6,7 @@ import type { BatchStats, DecodeTask } from './decode-protocol';
 import { fsFileSource, readRangeInto, type FileSource } from './file-source';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
+import { withOwnSlots } from './series-geometry';
 import { HuHistogram, PADDING_HU, storedToHu } from './stored-to-hu';
 import type { FrameRef, LoadedSeries, ScannedSeries, SkippedFile, TaskOptions } from './types';
 
@@ -30,10 +31,13 @@ const FRAMES_PER_BATCH = 8;
 
 /**
  * Decodes a scanned series into an Int16 HU volume. Each file is read and parsed once, its
- * frames decoded into their slots. A frame that fails is listed in `skipped` and left as air, so
+ * frames decoded into their slots (a series stored with two frames in one slot is laid out again
+ * first; `series` in the result says how). A frame that fails is listed in `skipped` and left as air, so
  * one bad file never costs the rest of the series.
  */
-export async function loadSeries(series: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
+export async function loadSeries(scanned: ScannedSeries, opts: LoadOptions = {}): Promise<LoadedSeries> {
+  // Two frames in one slot would leave whichever decode finished last.
+  const series = withOwnSlots(scanned);
   const nx = series.columns;
   const ny = series.rows;
   const nz = series.slices;

@@ -1,5 +1,6 @@
 import type { DirectionCosines, Vec3 } from '../../common/volume';
 import type { FrameHeader } from './parse-instance';
+import type { ScannedSeries } from './types';
 
 export const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 export const cross = (a: Vec3, b: Vec3): Vec3 => [
@@ -37,7 +38,8 @@ export interface SliceLayout {
 
 /**
  * Places sorted slice positions (mm along the normal) on a regular grid. Missing slices become
- * empty slots so that voxel <-> world stays exact; uneven spacing is reported.
+ * empty slots so that voxel <-> world stays exact; uneven spacing is reported. Slices too unevenly
+ * spaced for any two to keep their own slot on that grid are stacked in order instead (reported).
  */
 export function layoutSlices(positions: number[], fallbackSpacing: number | null): SliceLayout {
   const warnings: string[] = [];
@@ -63,6 +65,21 @@ export function layoutSlices(positions: number[], fallbackSpacing: number | null
     };
   }
   const slots = positions.map((p) => Math.round((p - positions[0]!) / spacing));
+  const clash = slots.findIndex((slot, i) => i > 0 && slot === slots[i - 1]);
+  if (clash > 0) {
+    // Two slices in one slot: one would be lost, and which one would depend on which decode
+    // finished last. Every slice is kept, in order, between the true first and last positions.
+    const first = positions[0]!;
+    const last = positions[positions.length - 1]!;
+    return {
+      spacing: (last - first) / (positions.length - 1),
+      slots: positions.map((_, i) => i),
+      slices: positions.length,
+      warnings: [
+        `slices at ${positions[clash - 1]!.toFixed(2)} and ${positions[clash]!.toFixed(2)} mm fall on one slot of the median spacing (${spacing.toFixed(3)} mm; gaps ${sorted[0]!.toFixed(3)} to ${sorted[sorted.length - 1]!.toFixed(3)} mm): they are stacked in order, distances along the normal are approximate`,
+      ],
+    };
+  }
   let missing = 0;
   let uneven = 0;
   gaps.forEach((g, i) => {
@@ -84,4 +101,29 @@ export function layoutSlices(positions: number[], fallbackSpacing: number | null
   }
   if (missing > 0) warnings.push(`${missing} missing slice(s) are filled with air (-1024 HU) in the volume`);
   return { spacing, slots, slices: slots[slots.length - 1]! + 1, warnings };
+}
+
+/** Warnings `layoutSlices` gives, replaced when a series is laid out again. */
+const LAYOUT_WARNING =
+  /^(uneven slice spacing|missing \d+ slice|\d+ missing slice|slices at .* fall on one slot)/;
+
+/**
+ * The series itself when every frame has its own slot; else (a series laid out before
+ * `layoutSlices` kept every slice apart, as a vault may have stored it) the series laid out again
+ * from its frames' positions, so that no slice is lost.
+ */
+export function withOwnSlots(series: ScannedSeries): ScannedSeries {
+  if (new Set(series.frames.map((f) => f.slot)).size === series.frames.length) return series;
+  const normal: Vec3 = [series.direction[6], series.direction[7], series.direction[8]];
+  const layout = layoutSlices(
+    series.frames.map((f) => dot(f.positionLps, normal)),
+    series.spacingMm[2],
+  );
+  return {
+    ...series,
+    frames: series.frames.map((f, i) => ({ ...f, slot: layout.slots[i]! })),
+    slices: layout.slices,
+    spacingMm: [series.spacingMm[0], series.spacingMm[1], layout.spacing],
+    warnings: [...series.warnings.filter((w) => !LAYOUT_WARNING.test(w)), ...layout.warnings],
+  };
 }
