@@ -378,16 +378,22 @@ def main_v2():
     series = run['data']['series']
     names = {s['series'] for s in series}
     uids = set()
+    thick = set()
     for name in names:
         mined = json.load(open(os.path.join(RUNS, 'mined', name + '.json')))
         uids.add(mined['seriesInstanceUid'])
         sidecar = os.path.join(RUNS, 'insert', name + '.json')
         if os.path.exists(sidecar):
-            uids.add(json.load(open(sidecar))['sourceSeriesInstanceUid'])
+            side = json.load(open(sidecar))
+            uids.add(side['sourceSeriesInstanceUid'])
+            thick.add(float(side['sliceThicknessMm']))
     counts = {
         'insertedSeries': sum(1 for s in series if s['inserted']),
         'insertedNodules': run['data']['insertedNodules'],
-        'realScans': sorted({n.split('-s')[0] for n in names}),
+        # A thick-slice copy (insert_nodules.py --thicken, series LIDC-IDRI-0002-t2-s21 ...) is the
+        # same real scan as another protocol, not another patient.
+        'realScans': sorted({n.split('-t')[0].split('-s')[0] for n in names}),
+        'sliceThicknessesMm': sorted(thick),
         'positiveCubes': run['data']['positiveCubes'],
         'negativeCubes': run['data']['negativeCubes'],
         'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
@@ -416,7 +422,9 @@ def main_v2():
                                  'is a nodule (the finding score, compared with operatingPoint.threshold); p_type [N,3] softmax '
                                  'over typeOrder; p_spiculated [N,1]. Type and spiculation are only meaningful when p_nodule is high.',
                 'trainingData': (
-                    f"Synthetic nodules inserted into the real scans {' and '.join(counts['realScans'])} on their native DICOM "
+                    f"Synthetic nodules inserted into the real scan{'s' if len(counts['realScans']) > 1 else ''} "
+                    f"{' and '.join(counts['realScans'])} (slice thickness {', '.join(f'{t:g}' for t in counts['sliceThicknessesMm'])} mm: "
+                    f"the scan's own and thick-slice copies of it, adjacent slices averaged, insert_nodules.py --thicken) on their native DICOM "
                     f"grid (training/insert_nodules.py: rendered at <= 0.25 mm and integrated over each voxel's footprint, the "
                     f"scan's own PSF measured at the body edge, its own noise texture; solid, part-solid, ground-glass; round, "
                     f"lobulated, spiculated; juxtavascular, juxtapleural, free; 3-30 mm) - {counts['insertedNodules']} nodules "
