@@ -379,6 +379,7 @@ def main_v2():
     names = {s['series'] for s in series}
     uids = set()
     thick = set()
+    scans = set()
     for name in names:
         mined = json.load(open(os.path.join(RUNS, 'mined', name + '.json')))
         uids.add(mined['seriesInstanceUid'])
@@ -387,12 +388,14 @@ def main_v2():
             side = json.load(open(sidecar))
             uids.add(side['sourceSeriesInstanceUid'])
             thick.add(float(side['sliceThicknessMm']))
+            # A thick-slice copy (insert_nodules.py --thicken) is its study as another protocol.
+            scans.add(side['study'])
+        else:
+            scans.add(name)
     counts = {
         'insertedSeries': sum(1 for s in series if s['inserted']),
         'insertedNodules': run['data']['insertedNodules'],
-        # A thick-slice copy (insert_nodules.py --thicken, series LIDC-IDRI-0002-t2-s21 ...) is the
-        # same real scan as another protocol, not another patient.
-        'realScans': sorted({n.split('-t')[0].split('-s')[0] for n in names}),
+        'realScans': sorted(scans),
         'sliceThicknessesMm': sorted(thick),
         'positiveCubes': run['data']['positiveCubes'],
         'negativeCubes': run['data']['negativeCubes'],
