@@ -71,6 +71,7 @@ class Series:
 
     def __init__(self, name, prefix, sidecar=None, source_uid=None):
         self.name = name
+        self.prefix = prefix
         self.meta, cubes = load_mined(prefix)
         self.cubes = cubes.astype(np.float16)
         ins = json.load(open(sidecar)) if sidecar else None

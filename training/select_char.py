@@ -16,9 +16,9 @@ import sys
 import numpy as np
 
 from common import RUNS
-from cv_report import (CALIBRATION_SEEDS, SCORE_P, calibrated, finding_score, fit_temperature, froc_rows, load_net,
+from cv_report import (CALIBRATION_SEEDS, SCORE_P, calibrated, exact_logits, finding_score, fit_temperature, froc_rows, load_net,
                        nodule_table, threshold_for)
-from train_char import load_backgrounds, score
+from train_char import load_backgrounds
 
 VAL_BACKGROUND = 'LIDC-IDRI-0001'
 
@@ -34,7 +34,7 @@ def main(variants):
             for name in v.split('+'):
                 if name not in cache:
                     cache[name] = load_net(os.path.join(RUNS, 'char', name, 'model.pt'))
-                zs.append(score(cache[name], s.cubes, logits=True))
+                zs.append(exact_logits(cache[name], s))
             logits.append(np.mean(zs, axis=0))
         t = fit_temperature(logits, [s.labels for s in cal])
         sc = [finding_score(calibrated(z, t), s, SCORE_P) for s, z in zip(cal, logits)]

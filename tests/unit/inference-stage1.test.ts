@@ -195,6 +195,29 @@ describe('union of blob and U-Net candidates', () => {
   });
 });
 
+describe('union of blob and U-Net candidates: duplicates', () => {
+  const blob: BlobCandidate = {
+    centre: [0, 0, 0],
+    scaleMm: 22.6,
+    response: 300,
+    sphericity: 0.1,
+    smoothedHu: -100,
+  };
+  it('merges U-Net candidates whose centroids nearly coincide, keeping the stronger', () => {
+    const u = [
+      { centre: [40, 0, 0] as Vec3, peak: 0.5, regionVoxels: 20, extentMm: 4 },
+      { centre: [40.3, 0, 0] as Vec3, peak: 0.9, regionVoxels: 20, extentMm: 4 },
+      { centre: [48, 0, 0] as Vec3, peak: 0.4, regionVoxels: 20, extentMm: 4 },
+    ];
+    const c = unionCandidates([blob], u, [1, 1, 1]);
+    expect(c.map((x) => [x.source, x.unetScore])).toEqual([
+      ['blob', null],
+      ['unet', 0.9],
+      ['unet', 0.4],
+    ]);
+  });
+});
+
 describe('characterizer v2 cubes', () => {
   it('writes both channels centred on the candidate: 1 mm then 2 mm', () => {
     const vol = syntheticChest({ nodules: [{ centre: [48, 48, 24], diameterMm: 10, hu: 40 }] });

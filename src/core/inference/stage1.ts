@@ -155,8 +155,10 @@ export function selectBlobs(blobs: BlobCandidate[], quota: (scaleMm: number) => 
 /**
  * Blob candidates and U-Net candidates (centres in volume voxels) as one list: a U-Net candidate
  * whose centre lies within a blob's radius (at least 3 mm), or a blob within the U-Net region's
- * radius, is the same object (source 'both', kept at the blob peak). Order: blobs by blobScore,
- * then the U-Net-only ones by peak.
+ * radius, is the same object (source 'both', kept at the blob peak); a U-Net candidate within 3 mm
+ * of a stronger U-Net-only one is that one (two regions whose centroids nearly coincide: on
+ * LIDC-IDRI-0001 two peaks 0.3 mm apart were listed twice among the candidates). Order: blobs by
+ * blobScore, then the U-Net-only ones by peak.
  */
 export function unionCandidates(
   blobs: BlobCandidate[],
@@ -190,7 +192,8 @@ export function unionCandidates(
     } else if (hit) {
       // A second U-Net peak on the same blob: keep the stronger one's score.
       hit.unetScore = Math.max(hit.unetScore!, u.peak);
-    } else {
+    } else if (!out.some((o) => o.source === 'unet' && dist(u.centre, o.centre) <= 3)) {
+      // Two U-Net regions whose centroids nearly coincide are one object (the stronger came first).
       out.push({ centre: u.centre, source: 'unet', scaleMm: u.extentMm, blobScore: null, unetScore: u.peak });
     }
   }

@@ -1,0 +1,100 @@
+/**
+ * Stage-1 miss diagnosis on inserted series (insert_nodules.py output: <dir>/ DICOM + <dir>.json
+ * truth): for every inserted nodule, one JSON line saying whether stage 1 (the app's runStage1 steps:
+ * lung mask, blob detector, U-Net peaks, quotas, union) makes a candidate within its radius, and
+ * if not why: the raw blob maxima within the radius before merging (best by blobScore, whether it
+ * survived mergeBlobs and, if not, which blob absorbed it), the merged blobs' rank within their
+ * scale against BLOB_QUOTA, the U-Net candidates within the radius and the heatmap maximum there.
+ * UCAP overrides the U-Net candidate cap (200). Per-series totals go to stderr.
+ *
+ *   node --import tsx training/stage1_misses.ts training/runs/insert/<name> [...] > misses.jsonl
+ */
+import { readFileSync } from 'node:fs';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { shippedModelsDir } from '../src/core/inference/config';
+import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
+import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { planBlobs, blobSlab, mergeBlobs, type BlobCandidate } from '../src/core/inference/blobs';
+import { blobScore, BLOB_QUOTA, selectBlobs, unionCandidates } from '../src/core/inference/stage1';
+import { detectHeatmap } from '../src/core/inference/detect';
+import { findCandidates } from '../src/core/inference/candidates';
+import { gridFor, gridToVolume } from '../src/core/inference/grid';
+import { worldToVoxel, type Vec3 } from '../src/common/volume';
+import { THICK_SLICE_MM } from '../src/core/inference/pipeline';
+
+async function main() {
+  const rt = await getRuntime(shippedModelsDir(), 'cpu');
+  const det = rt.manifest.detector;
+  for (const dir of process.argv.slice(2)) {
+    const meta = JSON.parse(readFileSync(dir.replace(/\/$/, '') + '.json', 'utf8'));
+    const scan = await scanDicomInputs([dir]);
+    const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;
+    const { volume } = await loadSeries(series);
+    const sp = volume.spacingMm;
+    const thick = sp[2] > THICK_SLICE_MM;
+    const grid = gridFor(volume, det.spacingMm);
+    const { coarse, lung } = coarseLungMask(volume, [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2]);
+    const gm = { mask: lung.core, dims: coarse.dims, step: coarse.step };
+    const plan = planBlobs(volume, gm, { minDiameterMm: thick ? Math.max(4, 1.5 * sp[2]) : 4 })!;
+    const raw: BlobCandidate[] = [];
+    for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
+    const merged = mergeBlobs(raw, sp);
+    const selected = selectBlobs(merged, BLOB_QUOTA);
+    const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
+    const unet = findCandidates(prob, grid.dims, { threshold: 0.1, spacingMm: det.spacingMm, maxCandidates: Number(process.env.UCAP ?? 200) });
+    const unetV = unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) }));
+    const cands = unionCandidates(selected, unetV, sp);
+    // rank of each merged blob within its scale
+    const byScale = new Map<number, BlobCandidate[]>();
+    for (const b of merged) (byScale.get(b.scaleMm) ?? byScale.set(b.scaleMm, []).get(b.scaleMm)!).push(b);
+    const rank = new Map<BlobCandidate, number>();
+    for (const list of byScale.values()) {
+      list.sort((a, b) => blobScore(b) - blobScore(a));
+      list.forEach((b, i) => rank.set(b, i));
+    }
+    const mm = (a: Vec3, b: Vec3) => Math.hypot(...a.map((x, i) => (x - b[i]!) * sp[i]!));
+    const mergedSet = new Set(merged);
+    for (const n of meta.nodules) {
+      const v = worldToVoxel(volume, n.worldLps);
+      const r = n.diameterMm / 2;
+      const near = (c: Vec3) => mm(c, v) <= r;
+      const hit = cands.some((c) => near(c.centre));
+      const rawNear = raw.filter((b) => near(b.centre)).sort((a, b) => blobScore(b) - blobScore(a));
+      const best = rawNear[0];
+      // who absorbed the best raw blob, if merged away
+      let absorber: unknown = null;
+      if (best && !mergedSet.has(best)) {
+        const a = merged.find((m) => m.response >= best.response && mm(m.centre, best.centre) < Math.max(m.scaleMm / 2, 2));
+        if (a) absorber = { scale: +a.scaleMm.toFixed(1), distToNodule: +mm(a.centre, v).toFixed(1), sph: +a.sphericity.toFixed(2), resp: +a.response.toFixed(0), rank: rank.get(a) };
+      }
+      const mNear = merged.filter((b) => near(b.centre)).sort((a, b) => rank.get(a)! - rank.get(b)!);
+      const uNear = unetV.filter((u) => near(u.centre));
+      // heatmap max within radius
+      let hmax = 0;
+      const g = volumeToGridApprox(grid, v);
+      const rg = det.spacingMm.map((s) => Math.ceil(r / s));
+      for (let dz = -rg[2]!; dz <= rg[2]!; dz++)
+        for (let dy = -rg[1]!; dy <= rg[1]!; dy++)
+          for (let dx = -rg[0]!; dx <= rg[0]!; dx++) {
+            const x = Math.round(g[0]) + dx, y = Math.round(g[1]) + dy, z = Math.round(g[2]) + dz;
+            if (x < 0 || y < 0 || z < 0 || x >= grid.dims[0] || y >= grid.dims[1] || z >= grid.dims[2]) continue;
+            if (Math.hypot(dx * det.spacingMm[0], dy * det.spacingMm[1], dz * det.spacingMm[2]) > r) continue;
+            hmax = Math.max(hmax, prob[x + y * grid.dims[0] + z * grid.dims[0] * grid.dims[1]]!);
+          }
+      console.log(JSON.stringify({
+        series: dir.split('/').pop(), id: n.id, d: n.diameterMm, type: n.type, att: n.attachment, hit,
+        raw: rawNear.length,
+        best: best ? { scale: +best.scaleMm.toFixed(1), resp: +best.response.toFixed(0), sph: +best.sphericity.toFixed(2), hu: +best.smoothedHu.toFixed(0), survived: mergedSet.has(best), rank: rank.get(best) } : null,
+        absorber,
+        mergedNear: mNear.slice(0, 3).map((b) => ({ scale: +b.scaleMm.toFixed(1), rank: rank.get(b), sph: +b.sphericity.toFixed(2), resp: +b.response.toFixed(0), quota: BLOB_QUOTA(b.scaleMm) })),
+        unet: uNear.map((u) => +u.peak.toFixed(3)), hmax: +hmax.toFixed(3),
+      }));
+    }
+    console.error(`${dir}: raw ${raw.length} merged ${merged.length} selected ${selected.length} unet ${unet.length} (lowest ${unet.at(-1)?.peak.toFixed(3)}) cands ${cands.length}`);
+  }
+  await releaseRuntimes();
+}
+function volumeToGridApprox(g: { step: Vec3 }, v: Vec3): Vec3 {
+  return [v[0] / g.step[0], v[1] / g.step[1], v[2] / g.step[2]];
+}
+main().catch((e) => { console.error(e); process.exit(1); });
