@@ -173,14 +173,14 @@ describe('blob detector', () => {
 });
 
 describe('union of blob and U-Net candidates', () => {
+  const blob: BlobCandidate = {
+    centre: [10, 10, 10],
+    scaleMm: 8,
+    response: 300,
+    sphericity: 0.8,
+    smoothedHu: -100,
+  };
   it('marks a U-Net peak on a blob as both, keeps U-Net-only ones, blob peak stays the centre', () => {
-    const blob: BlobCandidate = {
-      centre: [10, 10, 10],
-      scaleMm: 8,
-      response: 300,
-      sphericity: 0.8,
-      smoothedHu: -100,
-    };
     const far: BlobCandidate = { ...blob, centre: [50, 10, 10] };
     const u = [
       { centre: [11, 10, 10] as Vec3, peak: 0.9, regionVoxels: 100, extentMm: 6 },
@@ -193,21 +193,12 @@ describe('union of blob and U-Net candidates', () => {
     expect(c[1]!.unetScore).toBeNull();
     expect(c[2]!.blobScore).toBeNull();
   });
-});
 
-describe('union of blob and U-Net candidates: duplicates', () => {
-  const blob: BlobCandidate = {
-    centre: [0, 0, 0],
-    scaleMm: 22.6,
-    response: 300,
-    sphericity: 0.1,
-    smoothedHu: -100,
-  };
   it('merges U-Net candidates whose centroids nearly coincide, keeping the stronger', () => {
     const u = [
-      { centre: [40, 0, 0] as Vec3, peak: 0.5, regionVoxels: 20, extentMm: 4 },
-      { centre: [40.3, 0, 0] as Vec3, peak: 0.9, regionVoxels: 20, extentMm: 4 },
-      { centre: [48, 0, 0] as Vec3, peak: 0.4, regionVoxels: 20, extentMm: 4 },
+      { centre: [40, 10, 10] as Vec3, peak: 0.5, regionVoxels: 20, extentMm: 4 },
+      { centre: [40.3, 10, 10] as Vec3, peak: 0.9, regionVoxels: 20, extentMm: 4 },
+      { centre: [48, 10, 10] as Vec3, peak: 0.4, regionVoxels: 20, extentMm: 4 },
     ];
     const c = unionCandidates([blob], u, [1, 1, 1]);
     expect(c.map((x) => [x.source, x.unetScore])).toEqual([
