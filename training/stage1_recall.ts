@@ -7,7 +7,7 @@
  *   node --import tsx training/stage1_recall.ts --out stage1-recall.json [--seeds 9000-9005] [--models DIR] [--lidc DIR]
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     const frac = (k: 'union' | 'blob' | 'unet') => (all.length ? all.filter((n) => n[k]).length / all.length : null);
     const summary = {
       measuredBy: 'training/stage1_recall.ts (runStage1 of src/core/inference, LUNA16 hit rule)',
-      models: rt.manifest.dir,
+      // Relative to the working directory: the file is committed, a machine's absolute path means nothing.
+      models: relative(process.cwd(), rt.manifest.dir) || '.',
       nodulesAtLeast4mm: all.length,
       recall: { union: frac('union'), blobOnly: frac('blob'), unetOnly: frac('unet') },
       candidatesPerScan: scans.length ? scans.reduce((a, s) => a + (s.candidates as number), 0) / scans.length : null,

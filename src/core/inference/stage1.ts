@@ -61,7 +61,13 @@ export const DEFAULT_UNET_THRESHOLD = 0.1;
  * Blob candidates kept per scale, best blobScore first. Per scale, because the small scales hold
  * thousands of vessel cross-sections whose response outranks a faint ground-glass nodule at a
  * larger scale; measured on held-out phantoms (training/stage1_recall.ts), 60 per scale kept every
- * nodule >= 4 mm but a small juxtavascular one at rank 58 of the 4 mm scale, hence 100 there.
+ * nodule >= 4 mm but a small juxtavascular one at rank 58 of the 4 mm scale, hence 100 there. That
+ * was with blobs ranked by response alone; ranked by response x sphericity (blobScore) the same
+ * phantoms keep 37 of their 42 nodules >= 4 mm (that juxtavascular one and four ground-glass ones
+ * beside a vessel or the pleura are lost; training/stage1-recall.json), while on real-background
+ * insertions the new ranking kept more (see blobScore). Quotas of 120 at 5.7-11.3 mm were tried on
+ * LIDC-IDRI-0001 insertions (session 6): two more nodules >= 6 mm became candidates, none survived
+ * the characterizer, and 190 more candidates per scan cost false positives: not kept.
  */
 export const BLOB_QUOTA = (scaleMm: number): number => (scaleMm < 5 ? 100 : 60);
 
