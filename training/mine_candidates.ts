@@ -19,7 +19,6 @@ import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../s
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { runStage1 } from '../src/core/inference/stage1';
-import { THICK_SLICE_MM } from '../src/core/inference/pipeline';
 import { voxelToWorld } from '../src/common/volume';
 
 /** The contract's HU window for the characterizer cubes. */
@@ -62,11 +61,8 @@ async function main(): Promise<void> {
   lap('load');
   const rt = await getRuntime(args.models ?? shippedModelsDir(), 'cpu');
   lap('loadModels');
-  const thick = volume.spacingMm[2] > THICK_SLICE_MM;
   const s1 = await runStage1(volume, rt, {
     overlap: 0.25,
-    // The same blob scale limit as the runtime pipeline on thick slices.
-    minBlobDiameterMm: thick ? Math.max(4, 1.5 * volume.spacingMm[2]) : 4,
     lap,
   });
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);

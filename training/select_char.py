@@ -26,16 +26,19 @@ VAL_BACKGROUND = 'LIDC-IDRI-0001'
 def main(variants):
     cal = [s for s in load_backgrounds([VAL_BACKGROUND]) if s.inserted and s.name.endswith(CALIBRATION_SEEDS)]
     print('calibration series:', ', '.join(s.name for s in cal))
-    cache, out = {}, {}
+    # Each run's logits per series, once: the ensembles of 1-6 seeds share their members, and each
+    # scoring re-reads the series' float32 cubes from disk.
+    member, out = {}, {}
+
+    def member_logits(name, s):
+        if (name, s.name) not in member:
+            net = load_net(os.path.join(RUNS, 'char', name, 'model.pt'))
+            for c in cal:
+                member[(name, c.name)] = exact_logits(net, c)
+        return member[(name, s.name)]
+
     for v in variants:
-        logits = []
-        for s in cal:
-            zs = []
-            for name in v.split('+'):
-                if name not in cache:
-                    cache[name] = load_net(os.path.join(RUNS, 'char', name, 'model.pt'))
-                zs.append(exact_logits(cache[name], s))
-            logits.append(np.mean(zs, axis=0))
+        logits = [np.mean([member_logits(name, s) for name in v.split('+')], axis=0) for s in cal]
         t = fit_temperature(logits, [s.labels for s in cal])
         sc = [finding_score(calibrated(z, t), s, SCORE_P) for s, z in zip(cal, logits)]
         rows = nodule_table(cal, sc)

@@ -15,12 +15,18 @@ import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { coarseLungMask } from '../src/core/inference/lung-mask';
 import { planBlobs, blobSlab, mergeBlobs, type BlobCandidate } from '../src/core/inference/blobs';
-import { blobScore, BLOB_QUOTA, selectBlobs, unionCandidates } from '../src/core/inference/stage1';
+import {
+  blobScore,
+  BLOB_QUOTA,
+  DEFAULT_UNET_THRESHOLD,
+  minBlobDiameterFor,
+  selectBlobs,
+  unionCandidates,
+} from '../src/core/inference/stage1';
 import { detectHeatmap } from '../src/core/inference/detect';
 import { findCandidates } from '../src/core/inference/candidates';
-import { gridFor, gridToVolume } from '../src/core/inference/grid';
+import { gridFor, gridToVolume, volumeToGrid } from '../src/core/inference/grid';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
-import { THICK_SLICE_MM } from '../src/core/inference/pipeline';
 
 async function main() {
   const rt = await getRuntime(shippedModelsDir(), 'cpu');
@@ -31,17 +37,16 @@ async function main() {
     const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;
     const { volume } = await loadSeries(series);
     const sp = volume.spacingMm;
-    const thick = sp[2] > THICK_SLICE_MM;
     const grid = gridFor(volume, det.spacingMm);
     const { coarse, lung } = coarseLungMask(volume, [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2]);
     const gm = { mask: lung.core, dims: coarse.dims, step: coarse.step };
-    const plan = planBlobs(volume, gm, { minDiameterMm: thick ? Math.max(4, 1.5 * sp[2]) : 4 })!;
+    const plan = planBlobs(volume, gm, { minDiameterMm: minBlobDiameterFor(sp[2]) })!;
     const raw: BlobCandidate[] = [];
     for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
     const merged = mergeBlobs(raw, sp);
     const selected = selectBlobs(merged, BLOB_QUOTA);
     const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
-    const unet = findCandidates(prob, grid.dims, { threshold: 0.1, spacingMm: det.spacingMm, maxCandidates: Number(process.env.UCAP ?? 200) });
+    const unet = findCandidates(prob, grid.dims, { threshold: DEFAULT_UNET_THRESHOLD, spacingMm: det.spacingMm, maxCandidates: Number(process.env.UCAP ?? 200) });
     const unetV = unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) }));
     const cands = unionCandidates(selected, unetV, sp);
     // rank of each merged blob within its scale
@@ -71,7 +76,7 @@ async function main() {
       const uNear = unetV.filter((u) => near(u.centre));
       // heatmap max within radius
       let hmax = 0;
-      const g = volumeToGridApprox(grid, v);
+      const g = volumeToGrid(grid, v);
       const rg = det.spacingMm.map((s) => Math.ceil(r / s));
       for (let dz = -rg[2]!; dz <= rg[2]!; dz++)
         for (let dy = -rg[1]!; dy <= rg[1]!; dy++)
@@ -93,8 +98,5 @@ async function main() {
     console.error(`${dir}: raw ${raw.length} merged ${merged.length} selected ${selected.length} unet ${unet.length} (lowest ${unet.at(-1)?.peak.toFixed(3)}) cands ${cands.length}`);
   }
   await releaseRuntimes();
-}
-function volumeToGridApprox(g: { step: Vec3 }, v: Vec3): Vec3 {
-  return [v[0] / g.step[0], v[1] / g.step[1], v[2] / g.step[2]];
 }
 main().catch((e) => { console.error(e); process.exit(1); });

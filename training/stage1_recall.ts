@@ -48,7 +48,6 @@ async function main(): Promise<void> {
     let last = t0;
     const s1 = await runStage1(volume, rt, {
       overlap: 0.25,
-      minBlobDiameterMm: volume.spacingMm[2] > 2.5 ? Math.max(4, 1.5 * volume.spacingMm[2]) : 4,
       lap: (n) => {
         const now = performance.now();
         timings[n] = Math.round(now - last);

@@ -24,7 +24,7 @@ import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
 import { segmentCandidate } from './segment';
-import { DEFAULT_UNET_THRESHOLD, runStage1, type Stage1Candidate } from './stage1';
+import { DEFAULT_UNET_THRESHOLD, runStage1, THICK_SLICE_MM, type Stage1Candidate } from './stage1';
 
 export type { ClinicalInputs } from '../findings/assemble';
 export type { Heatmap } from './detect';
@@ -65,8 +65,6 @@ export interface PipelineContext {
 
 export const DEFAULT_THRESHOLD = DEFAULT_UNET_THRESHOLD;
 const SOLID_COMPONENT_HU = -300;
-/** Lung-RADS and most of the detection literature assume slices of at most this thickness. */
-export const THICK_SLICE_MM = 2.5;
 export const THICK_SLICE_WARNING =
   'slices thicker than 2.5 mm: Lung-RADS assumes 2.5 mm or less and small nodules may be missed';
 
@@ -134,14 +132,12 @@ export async function runAnalysis(
     throw new PulmoLensError('INVALID_INPUT', `overlap must be in [0, 1), got ${overlap}`);
   }
   const sliceMm = volume.spacingMm[2];
-  const thick = sliceMm > THICK_SLICE_MM;
-  if (thick) warnings.push(`${THICK_SLICE_WARNING} (this series: ${round(sliceMm, 2)} mm)`);
+  if (sliceMm > THICK_SLICE_MM)
+    warnings.push(`${THICK_SLICE_WARNING} (this series: ${round(sliceMm, 2)} mm)`);
   const s1 = await runStage1(volume, rt, {
     overlap,
     unetThreshold: threshold,
     maxUnetCandidates: opts.maxCandidates ?? 200,
-    // Thick slices blur small vessels into dots along z: no blob smaller than 1.5 slices.
-    minBlobDiameterMm: thick ? Math.max(4, 1.5 * sliceMm) : 4,
     progress,
     check,
     lap,

@@ -34,7 +34,7 @@ export interface Stage1Options {
   maxUnetCandidates?: number;
   /** Most blob candidates kept per blob scale, best blobScore first (default BLOB_QUOTA). */
   blobQuota?: (scaleMm: number) => number;
-  /** Smallest nodule diameter the blob detector tunes to, mm (default 4; raised for thick slices). */
+  /** Smallest nodule diameter the blob detector tunes to, mm (default minBlobDiameterFor the slices). */
   minBlobDiameterMm?: number;
   /** Cores the blob detector uses (default: one per core; 1: this thread alone). */
   blobThreads?: number;
@@ -57,6 +57,16 @@ export interface Stage1Result {
 }
 
 export const DEFAULT_UNET_THRESHOLD = 0.1;
+/** Lung-RADS and most of the detection literature assume slices of at most this thickness. */
+export const THICK_SLICE_MM = 2.5;
+
+/**
+ * Smallest blob diameter stage 1 tunes to on slices `sliceMm` apart: 4 mm, and on thick slices no
+ * blob smaller than 1.5 slices (they blur small vessels into dots along z).
+ */
+export function minBlobDiameterFor(sliceMm: number): number {
+  return sliceMm > THICK_SLICE_MM ? Math.max(4, 1.5 * sliceMm) : 4;
+}
 /**
  * Blob candidates kept per scale, best blobScore first. Per scale, because the small scales hold
  * thousands of vessel cross-sections whose response outranks a faint ground-glass nodule at a
@@ -104,7 +114,7 @@ export async function runStage1(
     volume,
     { mask: lung.core, dims: coarse.dims, step: coarse.step },
     {
-      minDiameterMm: opts.minBlobDiameterMm ?? 4,
+      minDiameterMm: opts.minBlobDiameterMm ?? minBlobDiameterFor(volume.spacingMm[2]),
       checkCancelled: check,
       onProgress: (done, total) => progress('blob detection', done, total),
       ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
