@@ -69,7 +69,18 @@ install_electron_binary() {
   fi
 }
 
+build_native_addon() {
+  # The vault's native AES-256-GCM decipher (native/vault_gcm.c): optional, the vault falls back to
+  # Node's crypto without it.
+  if node scripts/build-native.mjs; then
+    say "native vault decipher: ready"
+  else
+    say "NOTICE: the native vault decipher was not built (see above); decoding from the vault uses Node's crypto, slower"
+  fi
+}
+
 install_system_packages
 install_node_packages
+build_native_addon
 install_electron_binary
 say "done"

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createVault, openVault, openVaultWithOsKey, type OsKeyProtector } from '../../src/core/vault';
 import { PulmoLensError } from '../../src/common/errors';
 import { readObjectRangeSync } from '../../src/core/vault/object-file';
+import { nativeGcmStatus, useNativeGcm } from '../../src/core/vault/native-gcm';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
@@ -195,7 +196,25 @@ describe('vault objects', () => {
     await v.lock();
   });
 
-  it('a worker-side range read hands aligned slices as it deciphers; a damaged chunk is named after the bytes handed are given again for discarding', async () => {
+  // Both decipher paths: Node's (slices handed before the tag is checked) and the native one
+  // (each chunk checked before it is handed); the native one only where it was built.
+  const native = nativeGcmStatus();
+  const rangeRead =
+    'a worker-side range read hands aligned pieces in order; a damaged chunk is named after the bytes handed are given again for discarding';
+  it(`${rangeRead} (Node crypto)`, async () => {
+    useNativeGcm(false);
+    try {
+      await rangeReadCase(false);
+    } finally {
+      useNativeGcm(true);
+    }
+  });
+  it.skipIf(!native.native)(
+    `${rangeRead} (native decipher${native.native ? '' : `; skipped: ${native.why}`})`,
+    () => rangeReadCase(true),
+  );
+
+  async function rangeReadCase(verifiedFirst: boolean): Promise<void> {
     const cb = 96 * 1024;
     const dir = freshDir();
     const v = await createVault(dir, 'pw', { ...WEAK, chunkBytes: cb });
@@ -244,15 +263,16 @@ describe('vault objects', () => {
       path: file,
       message: expect.stringContaining(`object ${o.id} chunk 2: authentication failed`),
     });
-    // Chunks 1 and 2 were handed (chunk 2 unverified, with the flipped bit) before its tag
-    // failed; discard got exactly those bytes again, at the same places.
-    const unverified = Buffer.from(data.subarray(offset, 3 * cb));
-    unverified[2 * cb + 488 - offset]! ^= 0x01;
+    // Node's decipher handed chunks 1 and 2 (chunk 2 unverified, with the flipped bit) before its
+    // tag failed; the native one only chunk 1, checked. Discard got exactly the bytes handed
+    // again, at the same places.
+    const unverified = Buffer.from(data.subarray(offset, (verifiedFirst ? 2 : 3) * cb));
+    if (!verifiedFirst) unverified[2 * cb + 488 - offset]! ^= 0x01;
     expect(Buffer.concat(handed.map(([p]) => p)).equals(unverified)).toBe(true);
     expect(discarded.map(([, at]) => at)).toEqual(handed.map(([, at]) => at));
     expect(Buffer.concat(discarded.map(([p]) => p)).equals(unverified)).toBe(true);
     await v.lock();
-  });
+  }
 
   it('stores vault-wide JSON objects (kind other) and deletes them with their key', async () => {
     const dir = freshDir();

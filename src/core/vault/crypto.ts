@@ -11,6 +11,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { nativeGcm, type NativeGcm } from './native-gcm';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -58,6 +59,12 @@ export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  const gcm = nativeGcm();
+  if (gcm) {
+    // Uninitialised is fine: every byte is written, or wiped when the tag fails.
+    const out = Buffer.allocUnsafeSlow(ct.length);
+    return gcm.openInto(key, nonce, aad, ct, tag, out) ? out : null;
+  }
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
@@ -72,12 +79,16 @@ export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
 }
 
 /**
- * Deciphers a sealed value slice by slice and hands plaintext bytes [from, to) to `sink` as they
- * come: `sink(piece, at)` gets bytes [from + at, from + at + piece.length). Slices after `from`
- * start at `from` plus a multiple of `CIPHER_SLICE` and each piece starts its own output buffer,
- * so an even `from` gives every piece an even `at` and an aligned buffer. Each piece is wiped once
- * `sink` returns. Returns false when authentication fails: the tag is only checked at the end, so
- * everything `sink` was given is then unverified and the caller must discard what it made of it.
+ * Deciphers a sealed value and hands plaintext bytes [from, to) to `sink` as they come:
+ * `sink(piece, at)` gets bytes [from + at, from + at + piece.length), and each piece starts its own
+ * buffer at offset 0 or at `from` plus a multiple of `CIPHER_SLICE`, so an even `from` gives every
+ * piece an even `at` and an aligned buffer. Each piece is wiped once `sink` returns. Returns false
+ * when authentication fails.
+ *
+ * With the native decipher (native-gcm.ts) the tag is checked first and `sink` only ever sees
+ * verified bytes, in one piece from a reused per-thread buffer that stays in cache. Without it,
+ * Node's decipher hands out slices as it goes and checks the tag only at the end: everything `sink`
+ * was given is then unverified and the caller must discard what it made of it.
  */
 export function openEach(
   key: Buffer,
@@ -88,6 +99,8 @@ export function openEach(
   sink: (piece: Buffer, at: number) => void,
 ): boolean {
   if (sealed.length < SEAL_OVERHEAD) return false;
+  const gcm = nativeGcm();
+  if (gcm) return openEachNative(gcm, key, sealed, aad, from, to, sink);
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
@@ -110,6 +123,33 @@ export function openEach(
   }
 }
 
+/** This thread's plaintext buffer for the native decipher: reused, so it stays mapped and cached. */
+let scratch: Buffer | null = null;
+
+function openEachNative(
+  gcm: NativeGcm,
+  key: Buffer,
+  sealed: Buffer,
+  aad: Buffer,
+  from: number,
+  to: number,
+  sink: (piece: Buffer, at: number) => void,
+): boolean {
+  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  if (scratch === null || scratch.length < ct.length)
+    scratch = Buffer.alloc(Math.max(ct.length, CIPHER_SLICE));
+  const out = scratch.subarray(0, ct.length);
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  if (!gcm.openInto(key, nonce, aad, ct, sealed.subarray(sealed.length - TAG_BYTES), out)) return false;
+  try {
+    const hi = Math.min(to, ct.length);
+    if (hi > from) sink(out.subarray(from, hi), 0);
+  } finally {
+    out.fill(0);
+  }
+  return true;
+}
+
 /**
  * Like `open`, but writes plaintext bytes [from, to) of the sealed value into `target` at `at`
  * instead of returning a new buffer. Returns false when authentication fails; what was written
@@ -124,6 +164,19 @@ export function openInto(
   from: number,
   to: number,
 ): boolean {
+  const gcm = nativeGcm();
+  if (gcm && from === 0 && to >= sealed.length - SEAL_OVERHEAD && sealed.length >= SEAL_OVERHEAD) {
+    // The whole value: straight into the target (wiped there if the tag fails).
+    const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+    return gcm.openInto(
+      key,
+      sealed.subarray(0, NONCE_BYTES),
+      aad,
+      ct,
+      sealed.subarray(sealed.length - TAG_BYTES),
+      target.subarray(at, at + ct.length),
+    );
+  }
   return openEach(key, sealed, aad, from, to, (piece, off) => target.set(piece, at + off));
 }
 

@@ -1,0 +1,76 @@
+/**
+ * The optional native AES-256-GCM decipher (`native/vault_gcm.c`, built by `npm run build:native`,
+ * which setup runs): it deciphers a sealed chunk into a buffer the caller owns and checks the tag
+ * before returning, where Node's `decipher.update()` hands back fresh, zero-filled memory on every
+ * call. Same algorithm, same bytes: the vault format does not depend on it, and without it (no C
+ * compiler on the machine, an unsupported platform) the vault falls back to Node's crypto.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeGcm {
+  /**
+   * Deciphers `ciphertext` into `out` and checks `tag`; false (and `out` wiped over the
+   * ciphertext's length) when authentication fails.
+   */
+  openInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    out: Uint8Array,
+  ): boolean;
+}
+
+export const NATIVE_GCM_FILE = join('build', 'native', 'vault-gcm.node');
+
+/** The built addon above this module (source tree or bundle), or null. */
+export function findNativeGcm(from: string): string | null {
+  for (let dir = from, up = 0; up < 6; up++, dir = dirname(dir)) {
+    const p = join(dir, NATIVE_GCM_FILE);
+    if (existsSync(p)) return p;
+    if (dirname(dir) === dir) break;
+  }
+  return null;
+}
+
+type State = { gcm: NativeGcm; path: string } | { gcm: null; why: string };
+
+function load(): State {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const path = findNativeGcm(here);
+  if (!path) return { gcm: null, why: `${NATIVE_GCM_FILE} not built (npm run build:native)` };
+  try {
+    const mod = createRequire(import.meta.url)(path) as Partial<NativeGcm>;
+    if (typeof mod.openInto !== 'function') return { gcm: null, why: `${path} has no openInto` };
+    return { gcm: mod as NativeGcm, path };
+  } catch (e) {
+    return { gcm: null, why: `${path} does not load: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+let state: State | undefined;
+let enabled = true;
+
+/** The addon when built and enabled in this thread, else null. */
+export function nativeGcm(): NativeGcm | null {
+  if (!enabled) return null;
+  state ??= load();
+  return state.gcm;
+}
+
+/** What the vault deciphers with here, for diagnostics and the bench. */
+export function nativeGcmStatus(): { native: true; path: string } | { native: false; why: string } {
+  state ??= load();
+  if (state.gcm === null) return { native: false, why: state.why };
+  if (!enabled) return { native: false, why: 'turned off in this thread' };
+  return { native: true, path: state.path };
+}
+
+/** Turns the addon off (or back on) in the calling thread: tests and the bench compare both paths. */
+export function useNativeGcm(on: boolean): void {
+  enabled = on;
+}

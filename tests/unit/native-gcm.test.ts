@@ -1,0 +1,120 @@
+/**
+ * The native AES-256-GCM decipher (native/vault_gcm.c) against Node's own AES-256-GCM and a
+ * published test vector; runs where setup built it and says why where not.
+ */
+import { describe, expect, it } from 'vitest';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findNativeGcm, nativeGcm, nativeGcmStatus } from '../../src/core/vault/native-gcm';
+
+const status = nativeGcmStatus();
+
+function seal(key: Buffer, nonce: Buffer, aad: Buffer, pt: Buffer) {
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(aad);
+  const ct = Buffer.concat([c.update(pt), c.final()]);
+  return { ct, tag: c.getAuthTag() };
+}
+
+describe.skipIf(!status.native)(
+  `native AES-256-GCM decipher${status.native ? '' : ` (skipped: ${status.why})`}`,
+  () => {
+    const gcm = nativeGcm()!;
+
+    it('matches the McGrew-Viega test case 16 (AES-256, 60 bytes, 20 bytes of AAD)', () => {
+      const key = Buffer.from('feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308', 'hex');
+      const nonce = Buffer.from('cafebabefacedbaddecaf888', 'hex');
+      const aad = Buffer.from('feedfacedeadbeeffeedfacedeadbeefabaddad2', 'hex');
+      const pt = Buffer.from(
+        'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39',
+        'hex',
+      );
+      const ct = Buffer.from(
+        '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662',
+        'hex',
+      );
+      const tag = Buffer.from('76fc6ece0f4e1768cddf8853bb2d551b', 'hex');
+      const out = Buffer.alloc(ct.length);
+      expect(gcm.openInto(key, nonce, aad, ct, tag, out)).toBe(true);
+      expect(out.equals(pt)).toBe(true);
+    });
+
+    it('gives back what Node enciphered, for every length around the block size and chunk sizes', () => {
+      for (const n of [0, 1, 15, 16, 17, 255, 65536, 65537, 1024 * 1024]) {
+        const key = randomBytes(32);
+        const nonce = randomBytes(12);
+        const aad = randomBytes(n % 50);
+        const pt = randomBytes(n);
+        const { ct, tag } = seal(key, nonce, aad, pt);
+        const out = Buffer.alloc(n + 3, 0xaa);
+        expect(gcm.openInto(key, nonce, aad, ct, tag, out), `${n} bytes`).toBe(true);
+        expect(out.subarray(0, n).equals(pt)).toBe(true);
+        expect(out.subarray(n).equals(Buffer.alloc(3, 0xaa))).toBe(true); // nothing past the plaintext
+      }
+    });
+
+    it('refuses a changed tag, ciphertext, nonce, associated data or key, and wipes what it wrote', () => {
+      const key = randomBytes(32);
+      const nonce = randomBytes(12);
+      const aad = Buffer.from('vault object 7 chunk 3');
+      const pt = randomBytes(5000);
+      const { ct, tag } = seal(key, nonce, aad, pt);
+      const flip = (b: Buffer, i: number) => {
+        const c = Buffer.from(b);
+        c[i]! ^= 1;
+        return c;
+      };
+      const cases: Array<[string, Parameters<typeof gcm.openInto>]> = [
+        ['tag', [key, nonce, aad, ct, flip(tag, 15), Buffer.alloc(5000)]],
+        ['ciphertext', [key, nonce, aad, flip(ct, 4999), tag, Buffer.alloc(5000)]],
+        ['nonce', [key, flip(nonce, 0), aad, ct, tag, Buffer.alloc(5000)]],
+        ['aad', [key, nonce, flip(aad, 3), ct, tag, Buffer.alloc(5000)]],
+        ['key', [flip(key, 31), nonce, aad, ct, tag, Buffer.alloc(5000)]],
+      ];
+      for (const [what, args] of cases) {
+        expect(gcm.openInto(...args), what).toBe(false);
+        expect(
+          args[5].every((b) => b === 0),
+          `${what}: output wiped`,
+        ).toBe(true);
+      }
+    });
+
+    it('throws a TypeError for wrong arguments instead of reading or writing out of bounds', () => {
+      const k = Buffer.alloc(32);
+      const n = Buffer.alloc(12);
+      const t = Buffer.alloc(16);
+      expect(() =>
+        gcm.openInto(Buffer.alloc(16), n, Buffer.alloc(0), Buffer.alloc(4), t, Buffer.alloc(4)),
+      ).toThrow(TypeError);
+      expect(() =>
+        gcm.openInto(k, Buffer.alloc(8), Buffer.alloc(0), Buffer.alloc(4), t, Buffer.alloc(4)),
+      ).toThrow(TypeError);
+      expect(() => gcm.openInto(k, n, Buffer.alloc(0), Buffer.alloc(4), t, Buffer.alloc(3))).toThrow(
+        TypeError,
+      );
+      expect(() =>
+        gcm.openInto(k, n, Buffer.alloc(0), Buffer.alloc(4), Buffer.alloc(15), Buffer.alloc(4)),
+      ).toThrow(TypeError);
+      expect(() =>
+        gcm.openInto(k, n, Buffer.alloc(0), new Uint16Array(2) as unknown as Uint8Array, t, Buffer.alloc(4)),
+      ).toThrow(TypeError);
+      expect(() => (gcm.openInto as (...a: unknown[]) => boolean)(k, n)).toThrow(TypeError);
+    });
+  },
+);
+
+describe('finding the native decipher', () => {
+  it('finds the built file above a module, and nothing where none was built', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pulmolens-native-'));
+    try {
+      expect(findNativeGcm(join(empty, 'a', 'b'))).toBeNull();
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    if (status.native)
+      expect(findNativeGcm(join(__dirname, '..', '..', 'src', 'core', 'vault'))).toBe(status.path);
+  });
+});
