@@ -152,6 +152,7 @@ function runCases(job: Job): Row[] {
       const r = reads[i]!;
       const k = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length);
       readObjectRangeSync(r.file, r, k, r.size, d.offset, d.length, {
+        into: (at, length) => new Uint8Array(hu.buffer, hu.byteOffset + i * sliceVoxels * 2 + at, length),
         piece: (piece, at) => {
           const px = new Uint16Array(piece.buffer, piece.byteOffset, piece.length / 2);
           storedToHu(px, d, hu, i * sliceVoxels + at / 2, hist);
@@ -164,7 +165,16 @@ function runCases(job: Job): Row[] {
     });
   };
 
+  const vaultReadOnly = () => {
+    const reads = job.vaultReads[nextReads++]!;
+    vaultFrames.forEach((d, i) => {
+      const r = reads[i]!;
+      const k = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length);
+      readObjectRangeSync(r.file, r, k, r.size, d.offset, d.length, { piece: () => {} });
+    });
+  };
   const cases: Array<[string, () => void]> = [
+    ['vault objects read and deciphered, nothing converted', vaultReadOnly],
     ['plain read into a reused buffer', plainRead],
     ['decipher 64 KiB slices, outputs discarded', () => decipher(SLICE, false, 0)],
     ['decipher 64 KiB slices, outputs wiped (as the vault)', () => decipher(SLICE, true, 0)],
@@ -215,7 +225,7 @@ async function main(): Promise<void> {
     const plain = (await scanDicomInputs([seriesDir])).series[0]!;
     const stored = vault.getSeries((await vault.importSeries(plain)).seriesRef).scanned;
     const source = vaultFileSource(vault);
-    const vaultCalls = (passes + 1) * 4; // the vault-object cases below
+    const vaultCalls = (passes + 1) * 5; // the vault-object cases below
     const job: Job = {
       files,
       sliceVoxels: plain.rows * plain.columns,

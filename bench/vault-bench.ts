@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { createVault, vaultFileSource } from '../src/core/vault';
 import { aad, open, randomKey, seal } from '../src/core/vault/crypto';
+import { nativeGcmStatus, useNativeGcm } from '../src/core/vault/native-gcm';
 import { cacheDir, lidcStudy, missingData } from '../tests/support/shared-data';
 import { median, type BenchResult } from './bench-util';
 
@@ -214,13 +215,27 @@ export async function benchVault(): Promise<BenchResult> {
       () => loadSeries(stored, { source: vaultFileSource(v) }),
     );
     timeRow(`decode ${files.length} files to HU volume: plain files vs vault objects`, fromVault);
+    // The same with the vault deciphering through Node's crypto (the addon turned off, in the
+    // decode workers too): what the native decipher saves, in the same run.
+    const native = nativeGcmStatus();
+    useNativeGcm(false);
+    const viaNode = await pair(
+      () => loadSeries(plainScan),
+      () => loadSeries(stored, { source: vaultFileSource(v) }),
+    );
+    useNativeGcm(true);
+    if (native.native) {
+      timeRow(`decode ${files.length} files: plain files vs vault objects with Node's decipher`, viaNode);
+    }
     await v.deleteStudy(kept.studyRef);
     await v.lock();
     return {
       title: `Vault: AES-256-GCM on ${mb.toFixed(0)} MB of LIDC-IDRI-0002 (median of ${RUNS}, plain and vault alternating)`,
       rows,
       note:
-        `targets: vault import and vault decode <= +20% over plain. Decode from the vault: ` +
+        `targets: vault import and vault decode <= +20% over plain. Vault decipher: ` +
+        (native.native ? `native (${native.path}). ` : `Node's crypto (${native.why}). `) +
+        `Decode from the vault: ` +
         `wall ${pct(fromVault.plain.wall, fromVault.vault.wall)}, CPU ${pct(fromVault.plain.cpu, fromVault.vault.cpu)}. ` +
         `Import against a durable read/write copy: ` +
         `wall ${pct(storeRw.plain.wall, storeRw.vault.wall)}, CPU ${pct(storeRw.plain.cpu, storeRw.vault.cpu)}; ` +

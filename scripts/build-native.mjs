@@ -86,7 +86,13 @@ for (const n of [0, 1, 15, 16, 17, 4096, 65537, 1 << 20]) {
   const ct = Buffer.concat([c.update(pt), c.final()]), tag = c.getAuthTag();
   const out = Buffer.alloc(n);
   if (!g.openInto(key, nonce, aad, ct, tag, out) || !out.equals(pt)) throw new Error('wrong plaintext for ' + n + ' bytes');
-  if (n > 0) { tag[0] ^= 1; if (g.openInto(key, nonce, aad, ct, tag, out) || out.some((b) => b !== 0)) throw new Error('a wrong tag was accepted'); }
+  const from = n >> 2, part = Buffer.alloc(n >> 1);
+  if (!g.openRangeInto(key, nonce, aad, ct, tag, from, part) || !part.equals(pt.subarray(from, from + part.length))) throw new Error('wrong range for ' + n + ' bytes');
+  if (n > 0) {
+    tag[0] ^= 1;
+    if (g.openInto(key, nonce, aad, ct, tag, out) || out.some((b) => b !== 0)) throw new Error('a wrong tag was accepted');
+    if (g.openRangeInto(key, nonce, aad, ct, tag, from, part) || part.some((b) => b !== 0)) throw new Error('a wrong tag was accepted');
+  }
 }`;
 const r = spawnSync(process.execPath, ['-e', check], { encoding: 'utf8' });
 if (r.status !== 0) {

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs, type LoadedSeries } from '../../src/core/dicom';
 import { PADDING_HU } from '../../src/core/dicom/stored-to-hu';
+import { useNativeGcm } from '../../src/core/vault/native-gcm';
 import { createVault, vaultFileSource } from '../../src/core/vault';
 import { lidcStudy, missingData, sharedPath } from '../support/shared-data';
 
@@ -181,6 +182,13 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     const single = await loadSeries(stored, { source: vaultFileSource(v), workers: 0 });
     expectSameVolume(parallel, single);
     expect(Buffer.from(parallel.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
+    // Node's decipher (no native addon, in the workers too) gives the very same volume.
+    useNativeGcm(false);
+    try {
+      expectSameVolume(await loadSeries(stored, { source: vaultFileSource(v), workers: 2 }), single);
+    } finally {
+      useNativeGcm(true);
+    }
 
     // One flipped byte inside the pixel data of a slice in the middle.
     const victim = stored.frames[Math.floor(stored.frames.length / 2)]!;
@@ -190,11 +198,18 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     const bytes = Buffer.from(original);
     bytes[bytes.length - 5000]! ^= 0x01;
     writeFileSync(file, bytes);
-    await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
-      code: 'VAULT_CORRUPT',
-      path: file,
-      message: expect.stringMatching(new RegExp(`object ${id} chunk \\d+: authentication failed`)),
-    });
+    for (const native of [true, false]) {
+      useNativeGcm(native);
+      try {
+        await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
+          code: 'VAULT_CORRUPT',
+          path: file,
+          message: expect.stringMatching(new RegExp(`object ${id} chunk \\d+: authentication failed`)),
+        });
+      } finally {
+        useNativeGcm(true);
+      }
+    }
     // Cut short instead: refused before anything is deciphered.
     writeFileSync(file, original.subarray(0, original.length - 100));
     await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({

@@ -35,6 +35,8 @@ export interface DecodeBatch {
   volume: SharedArrayBuffer;
   sliceSize: number;
   tasks: DecodeTask[];
+  /** Vault objects are deciphered the way the loading thread would: natively or with Node's crypto. */
+  nativeDecipher: boolean;
 }
 
 export interface TaskFailure {

@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
+import { useNativeGcm } from '../vault/native-gcm';
 import { readObjectRangeIntoSync, readObjectRangeSync } from '../vault/object-file';
 import type { DecodeBatch, DecodeReply, SlotRead, TaskFailure } from './decode-protocol';
 import type { DirectFrame } from './types';
@@ -46,8 +47,9 @@ function readSlot(read: SlotRead, position: number, target: Uint8Array): void {
 }
 
 /**
- * Deciphers a vault object's frame bytes and turns each deciphered slice into HU in the frame's
- * slot while the slice is still in cache: no raw copy of the frame in between. The slices are
+ * Deciphers a vault object's frame bytes and turns them into HU in the frame's slot while they
+ * are still in cache: with the native decipher straight into the slot and converted in place,
+ * with Node's crypto slice by slice from its output buffers. The slices are
  * unverified until the object's last tag is checked, so when the read fails the frame's counts are
  * taken back and its slot wiped before the error goes on. An even pixel offset and chunk size
  * (always, in practice) keep every slice voxel-aligned.
@@ -68,6 +70,8 @@ function convertFromVault(
   };
   try {
     readObjectRangeSync(read.file, read, key, read.size, d.offset, d.length, {
+      // With the native decipher the bytes land in the slot itself and are converted in place.
+      into: (at, length) => new Uint8Array(hu.buffer, hu.byteOffset + voxel * 2 + at, length),
       piece: (piece, at) => storedToHu(pixels(piece), d, hu, voxel + at / 2, hist),
       discard: (piece) => uncountStored(pixels(piece), d, hist),
     });
@@ -80,6 +84,7 @@ function convertFromVault(
 // Blocking reads: a worker has nothing else to do meanwhile, and they skip the asynchronous
 // round trips.
 port.on('message', (b: DecodeBatch) => {
+  useNativeGcm(b.nativeDecipher);
   const hu = new Int16Array(b.volume);
   const hist = new HuHistogram();
   const failures: TaskFailure[] = [];

@@ -4,6 +4,7 @@ import { decodeFrame } from './codecs/decode-frame';
 import { decodePool, defaultDecodeWorkers } from './decode-pool';
 import type { BatchStats, DecodeTask } from './decode-protocol';
 import { fsFileSource, readRangeInto, type FileSource } from './file-source';
+import { nativeGcm } from '../vault/native-gcm';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
 import { withOwnSlots } from './series-geometry';
@@ -283,7 +284,12 @@ function fillInWorkers(w: WorkerFill): Promise<FrameRef[]> {
         const tasks = withReads(ready.splice(0, FRAMES_PER_BATCH));
         if (tasks.length === 0) continue;
         inFlight += 1;
-        const reply = decodePool.run(w.workers, { volume: w.volume, sliceSize: w.sliceSize, tasks });
+        const reply = decodePool.run(w.workers, {
+          volume: w.volume,
+          sliceSize: w.sliceSize,
+          tasks,
+          nativeDecipher: nativeGcm() !== null,
+        });
         // The worker got its own copy of each object key.
         for (const t of tasks) if (t.read?.kind === 'vault-object') t.read.key.fill(0);
         reply

@@ -151,6 +151,32 @@ function openEachNative(
 }
 
 /**
+ * With the native decipher only (null without it): deciphers a sealed value, writes plaintext
+ * bytes [from, from + target.length) straight into `target` and checks the tag before returning
+ * true; false, with `target` wiped, when authentication fails.
+ */
+export function openRangeInto(
+  key: Buffer,
+  sealed: Buffer,
+  aad: Buffer,
+  from: number,
+  target: Uint8Array,
+): boolean | null {
+  const gcm = nativeGcm();
+  if (gcm === null) return null;
+  if (sealed.length < SEAL_OVERHEAD) return false;
+  return gcm.openRangeInto(
+    key,
+    sealed.subarray(0, NONCE_BYTES),
+    aad,
+    sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES),
+    sealed.subarray(sealed.length - TAG_BYTES),
+    from,
+    target,
+  );
+}
+
+/**
  * Like `open`, but writes plaintext bytes [from, to) of the sealed value into `target` at `at`
  * instead of returning a new buffer. Returns false when authentication fails; what was written
  * to `target` is then unverified and the caller must discard it.

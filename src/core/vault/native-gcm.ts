@@ -23,6 +23,20 @@ export interface NativeGcm {
     tag: Uint8Array,
     out: Uint8Array,
   ): boolean;
+  /**
+   * Deciphers all of `ciphertext` but writes only plaintext bytes [from, from + out.length) to
+   * `out` (the rest goes through a wiped scratch buffer) and checks `tag`; false (and `out`
+   * wiped) when authentication fails.
+   */
+  openRangeInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    from: number,
+    out: Uint8Array,
+  ): boolean;
 }
 
 export const NATIVE_GCM_FILE = join('build', 'native', 'vault-gcm.node');
@@ -45,7 +59,9 @@ function load(): State {
   if (!path) return { gcm: null, why: `${NATIVE_GCM_FILE} not built (npm run build:native)` };
   try {
     const mod = createRequire(import.meta.url)(path) as Partial<NativeGcm>;
-    if (typeof mod.openInto !== 'function') return { gcm: null, why: `${path} has no openInto` };
+    if (typeof mod.openInto !== 'function' || typeof mod.openRangeInto !== 'function') {
+      return { gcm: null, why: `${path} is out of date (npm run build:native)` };
+    }
     return { gcm: mod as NativeGcm, path };
   } catch (e) {
     return { gcm: null, why: `${path} does not load: ${e instanceof Error ? e.message : String(e)}` };

@@ -11,7 +11,7 @@
  */
 import fs, { promises as fsp } from 'node:fs';
 import { PulmoLensError } from '../../common/errors';
-import { aad, open, openEach, openInto, sealParts, SEAL_OVERHEAD } from './crypto';
+import { aad, open, openEach, openInto, openRangeInto, sealParts, SEAL_OVERHEAD } from './crypto';
 import { ioError, writeDurable } from './atomic-fs';
 
 const OBJECT_MAGIC = Buffer.from('PLVOBJ01', 'ascii');
@@ -187,7 +187,12 @@ export function readObjectRangeIntoSync(
 ): void {
   try {
     readObjectRangeSync(path, c, key, size, offset, target.length, {
-      piece: (piece, at) => target.set(piece, at),
+      into: (at, length) => target.subarray(at, at + length),
+      // Already in place when deciphered into the target.
+      piece: (piece, at) => {
+        if (piece.buffer !== target.buffer || piece.byteOffset !== target.byteOffset + at)
+          target.set(piece, at);
+      },
     });
   } catch (err) {
     target.fill(0);
@@ -204,6 +209,12 @@ export interface RangeSink {
    * piece already handed, so the caller can take back what it made of them.
    */
   discard?(piece: Buffer, at: number): void;
+  /**
+   * Where bytes [at, at + length) of the range should be deciphered to, when the caller has a
+   * place for them (a decode slot): with the native decipher they are then written there and
+   * checked before `piece` is called with that very view, instead of passing through a buffer.
+   */
+  into?(at: number, length: number): Uint8Array;
 }
 
 /**
@@ -277,23 +288,30 @@ export function readObjectRangeSync(
     const all = sealed.subarray(0, end - start);
     const got = readFully(all, start);
     if (got < all.length) throw corrupt(c, path, first + Math.floor(got / (cb + SEAL_OVERHEAD)), 'truncated');
-    const openChunk = (i: number, hand: (piece: Buffer, at: number) => void): boolean => {
+    const openChunk = (
+      i: number,
+      hand: (piece: Buffer, at: number) => void,
+      into?: RangeSink['into'],
+    ): boolean => {
       const plain = i === n - 1 ? size - i * cb : cb;
       const at = (i - first) * (cb + SEAL_OVERHEAD);
       const from = i === first ? offset - i * cb : 0;
       const to = i === last ? offset + length - i * cb : cb;
       const base = i * cb + from - offset;
-      return openEach(
-        key,
-        all.subarray(at, at + plain + SEAL_OVERHEAD),
-        chunkAad(header, i, i === n - 1),
-        from,
-        to,
-        (p, pos) => hand(p, base + pos),
-      );
+      const chunk = all.subarray(at, at + plain + SEAL_OVERHEAD);
+      const ad = chunkAad(header, i, i === n - 1);
+      if (into) {
+        const view = into(base, to - from);
+        const ok = openRangeInto(key, chunk, ad, from, view);
+        if (ok !== null) {
+          if (ok) hand(Buffer.from(view.buffer, view.byteOffset, view.length), base);
+          return ok;
+        }
+      }
+      return openEach(key, chunk, ad, from, to, (p, pos) => hand(p, base + pos));
     };
     for (let i = first; i <= last; i++) {
-      if (openChunk(i, (p, at) => sink.piece(p, at))) continue;
+      if (openChunk(i, (p, at) => sink.piece(p, at), sink.into)) continue;
       // Deciphering is deterministic: the same keystream gives back the very bytes handed.
       if (sink.discard) for (let j = first; j <= i; j++) openChunk(j, (p, at) => sink.discard!(p, at));
       throw corrupt(
