@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { createVault, vaultFileSource } from '../src/core/vault';
 import { aad, open, randomKey, seal } from '../src/core/vault/crypto';
-import { nativeGcmStatus, useNativeGcm } from '../src/core/vault/native-gcm';
+import { nativeGcmStatus, setNativeGcm } from '../src/core/vault/native-gcm';
 import { cacheDir, lidcStudy, missingData } from '../tests/support/shared-data';
 import { median, type BenchResult } from './bench-util';
 
@@ -218,12 +218,12 @@ export async function benchVault(): Promise<BenchResult> {
     // The same with the vault deciphering through Node's crypto (the addon turned off, in the
     // decode workers too): what the native decipher saves, in the same run.
     const native = nativeGcmStatus();
-    useNativeGcm(false);
+    setNativeGcm(false);
     const viaNode = await pair(
       () => loadSeries(plainScan),
       () => loadSeries(stored, { source: vaultFileSource(v) }),
     );
-    useNativeGcm(true);
+    setNativeGcm(true);
     if (native.native) {
       timeRow(`decode ${files.length} files: plain files vs vault objects with Node's decipher`, viaNode);
     }

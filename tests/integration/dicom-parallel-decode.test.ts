@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs, type LoadedSeries } from '../../src/core/dicom';
 import { PADDING_HU } from '../../src/core/dicom/stored-to-hu';
-import { useNativeGcm } from '../../src/core/vault/native-gcm';
+import { setNativeGcm } from '../../src/core/vault/native-gcm';
 import { createVault, vaultFileSource } from '../../src/core/vault';
 import { lidcStudy, missingData, sharedPath } from '../support/shared-data';
 
@@ -183,11 +183,11 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     expectSameVolume(parallel, single);
     expect(Buffer.from(parallel.volume.hu.buffer).equals(Buffer.from(plain.volume.hu.buffer))).toBe(true);
     // Node's decipher (no native addon, in the workers too) gives the very same volume.
-    useNativeGcm(false);
+    setNativeGcm(false);
     try {
       expectSameVolume(await loadSeries(stored, { source: vaultFileSource(v), workers: 2 }), single);
     } finally {
-      useNativeGcm(true);
+      setNativeGcm(true);
     }
 
     // One flipped byte inside the pixel data of a slice in the middle.
@@ -199,7 +199,7 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
     bytes[bytes.length - 5000]! ^= 0x01;
     writeFileSync(file, bytes);
     for (const native of [true, false]) {
-      useNativeGcm(native);
+      setNativeGcm(native);
       try {
         await expect(loadSeries(stored, { source: vaultFileSource(v), workers: 2 })).rejects.toMatchObject({
           code: 'VAULT_CORRUPT',
@@ -207,7 +207,7 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('decode workers reading
           message: expect.stringMatching(new RegExp(`object ${id} chunk \\d+: authentication failed`)),
         });
       } finally {
-        useNativeGcm(true);
+        setNativeGcm(true);
       }
     }
     // Cut short instead: refused before anything is deciphered.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createVault, openVault, openVaultWithOsKey, type OsKeyProtector } from '../../src/core/vault';
 import { PulmoLensError } from '../../src/common/errors';
 import { readObjectRangeSync } from '../../src/core/vault/object-file';
-import { nativeGcmStatus, useNativeGcm } from '../../src/core/vault/native-gcm';
+import { nativeGcmStatus, setNativeGcm } from '../../src/core/vault/native-gcm';
 
 const WEAK = {
   kdf: { memoryKiB: 256, iterations: 1, parallelism: 1 },
@@ -202,11 +202,11 @@ describe('vault objects', () => {
   const rangeRead =
     'a worker-side range read hands aligned pieces in order; a damaged chunk is named after the bytes handed are given again for discarding';
   it(`${rangeRead} (Node crypto)`, async () => {
-    useNativeGcm(false);
+    setNativeGcm(false);
     try {
       await rangeReadCase(false);
     } finally {
-      useNativeGcm(true);
+      setNativeGcm(true);
     }
   });
   it.skipIf(!native.native)(

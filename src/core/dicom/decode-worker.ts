@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
-import { useNativeGcm } from '../vault/native-gcm';
+import { setNativeGcm } from '../vault/native-gcm';
 import { readObjectRangeIntoSync, readObjectRangeSync } from '../vault/object-file';
 import type { DecodeBatch, DecodeReply, SlotRead, TaskFailure } from './decode-protocol';
 import type { DirectFrame } from './types';
@@ -84,7 +84,7 @@ function convertFromVault(
 // Blocking reads: a worker has nothing else to do meanwhile, and they skip the asynchronous
 // round trips.
 port.on('message', (b: DecodeBatch) => {
-  useNativeGcm(b.nativeDecipher);
+  setNativeGcm(b.nativeDecipher);
   const hu = new Int16Array(b.volume);
   const hist = new HuHistogram();
   const failures: TaskFailure[] = [];

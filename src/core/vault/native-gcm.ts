@@ -87,6 +87,6 @@ export function nativeGcmStatus(): { native: true; path: string } | { native: fa
 }
 
 /** Turns the addon off (or back on) in the calling thread: tests and the bench compare both paths. */
-export function useNativeGcm(on: boolean): void {
+export function setNativeGcm(on: boolean): void {
   enabled = on;
 }
