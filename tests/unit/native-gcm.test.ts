@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findNativeGcm, nativeGcm, nativeGcmStatus } from '../../src/core/vault/native-gcm';
+import { findNativeGcm, NATIVE_GCM_FILE, nativeGcm, nativeGcmStatus } from '../../src/core/vault/native-gcm';
 
 const status = nativeGcmStatus();
 
@@ -107,12 +107,22 @@ describe.skipIf(!status.native)(
 );
 
 describe('finding the native decipher', () => {
-  it('finds the built file above a module, and nothing where none was built', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'pulmolens-native-'));
+  it("looks only in the application's own folder (the nearest package.json above), never above it", () => {
+    const root = mkdtempSync(join(tmpdir(), 'pulmolens-native-'));
     try {
-      expect(findNativeGcm(join(empty, 'a', 'b'))).toBeNull();
+      // A planted addon above the application folder is not picked up...
+      mkdirSync(join(root, 'build', 'native'), { recursive: true });
+      writeFileSync(join(root, NATIVE_GCM_FILE), 'planted');
+      const app = join(root, 'app');
+      mkdirSync(join(app, 'out', 'main'), { recursive: true });
+      writeFileSync(join(app, 'package.json'), '{}');
+      expect(findNativeGcm(join(app, 'out', 'main'))).toBeNull();
+      // ...the application's own is.
+      mkdirSync(join(app, 'build', 'native'), { recursive: true });
+      writeFileSync(join(app, NATIVE_GCM_FILE), 'built');
+      expect(findNativeGcm(join(app, 'out', 'main'))).toBe(join(app, NATIVE_GCM_FILE));
     } finally {
-      rmSync(empty, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
     if (status.native)
       expect(findNativeGcm(join(__dirname, '..', '..', 'src', 'core', 'vault'))).toBe(status.path);

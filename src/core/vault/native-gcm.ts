@@ -41,14 +41,19 @@ export interface NativeGcm {
 
 export const NATIVE_GCM_FILE = join('build', 'native', 'vault-gcm.node');
 
-/** The built addon above this module (source tree or bundle), or null. */
+/**
+ * The built addon of the application this module belongs to (source tree or bundle): looked for
+ * only in the nearest folder above `from` that holds a package.json, never further up, so that a
+ * file planted in a shared folder above the installation (/tmp, say) is never loaded.
+ */
 export function findNativeGcm(from: string): string | null {
-  for (let dir = from, up = 0; up < 6; up++, dir = dirname(dir)) {
-    const p = join(dir, NATIVE_GCM_FILE);
-    if (existsSync(p)) return p;
-    if (dirname(dir) === dir) break;
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      const p = join(dir, NATIVE_GCM_FILE);
+      return existsSync(p) ? p : null;
+    }
+    if (dirname(dir) === dir) return null;
   }
-  return null;
 }
 
 type State = { gcm: NativeGcm; path: string } | { gcm: null; why: string };
