@@ -16,6 +16,9 @@
  *     plaintext bytes [from, from + out.length) into out, the rest deciphered into a scratch
  *     buffer that is wiped: GCM authenticates the whole ciphertext, so all of it is deciphered,
  *     but only the wanted bytes are written where the caller wants them (a decode slot).
+ *     sealInto(key[32], nonce[12], aad, plaintext, out) -> true
+ *     ciphertext then the 16-byte tag into out (out.length >= plaintext.length + 16): an import
+ *     enciphers into one reused buffer per writer instead of fresh ones.
  */
 #include <limits.h>
 #include <string.h>
@@ -130,11 +133,44 @@ static napi_value open_range_into(napi_env env, napi_callback_info info) {
   return boolean(env, decipher(a.key, a.nonce, a.aad, a.aad_len, a.ct, a.ct_len, a.tag, (size_t)from, (size_t)from + a.out_len, a.out));
 }
 
+static napi_value seal_into(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  unsigned char *key, *nonce, *aad, *pt, *out;
+  size_t key_len, nonce_len, aad_len, pt_len, out_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
+    return fail_type(env, "sealInto(key, nonce, aad, plaintext, out) takes 5 Uint8Arrays");
+  if (!bytes_of(env, argv[0], &key, &key_len) || key_len != 32) return fail_type(env, "key must be 32 bytes");
+  if (!bytes_of(env, argv[1], &nonce, &nonce_len) || nonce_len != 12) return fail_type(env, "nonce must be 12 bytes");
+  if (!bytes_of(env, argv[2], &aad, &aad_len) || aad_len > INT_MAX) return fail_type(env, "aad must be a Uint8Array");
+  if (!bytes_of(env, argv[3], &pt, &pt_len) || pt_len > INT_MAX) return fail_type(env, "plaintext must be a Uint8Array under 2 GiB");
+  if (!bytes_of(env, argv[4], &out, &out_len) || out_len < pt_len + 16) return fail_type(env, "out must hold the plaintext and a 16-byte tag");
+  pthread_once(&aes_gcm_once, fetch_aes_gcm);
+  int ok = 0, n = 0;
+  EVP_CIPHER_CTX *ctx = aes_gcm ? EVP_CIPHER_CTX_new() : NULL;
+  if (ctx && EVP_EncryptInit_ex2(ctx, aes_gcm, NULL, NULL, NULL) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+      EVP_EncryptInit_ex2(ctx, NULL, key, nonce, NULL) == 1 &&
+      (aad_len == 0 || EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1) &&
+      (pt_len == 0 || (EVP_EncryptUpdate(ctx, out, &n, pt, (int)pt_len) == 1 && (size_t)n == pt_len)) &&
+      EVP_EncryptFinal_ex(ctx, out + pt_len, &n) == 1 && n == 0 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + pt_len) == 1)
+    ok = 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) {
+    napi_throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "AES-256-GCM encryption failed");
+    return NULL;
+  }
+  return boolean(env, 1);
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "openInto", NAPI_AUTO_LENGTH, open_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "openInto", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openRangeInto", NAPI_AUTO_LENGTH, open_range_into, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "openRangeInto", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "sealInto", NAPI_AUTO_LENGTH, seal_into, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "sealInto", fn) != napi_ok) return NULL;
   return exports;
 }

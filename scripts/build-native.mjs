@@ -84,6 +84,9 @@ for (const n of [0, 1, 15, 16, 17, 4096, 65537, 1 << 20]) {
   const key = randomBytes(32), nonce = randomBytes(12), aad = randomBytes(n % 40), pt = randomBytes(n);
   const c = createCipheriv('aes-256-gcm', key, nonce); c.setAAD(aad);
   const ct = Buffer.concat([c.update(pt), c.final()]), tag = c.getAuthTag();
+  const sealed = Buffer.alloc(n + 16);
+  g.sealInto(key, nonce, aad, pt, sealed);
+  if (!sealed.equals(Buffer.concat([ct, tag]))) throw new Error('sealInto differs from Node for ' + n + ' bytes');
   const out = Buffer.alloc(n);
   if (!g.openInto(key, nonce, aad, ct, tag, out) || !out.equals(pt)) throw new Error('wrong plaintext for ' + n + ' bytes');
   const from = n >> 2, part = Buffer.alloc(n >> 1);

@@ -33,9 +33,22 @@ export function randomId(bytes = 16): string {
  */
 const CIPHER_SLICE = 64 * 1024;
 
-/** Layout: nonce | ciphertext | tag, as parts so large values can be written without a copy. */
-export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer[] {
+/**
+ * Layout: nonce | ciphertext | tag, as parts so large values can be written without a copy. With
+ * the native cipher and `out` (at least plaintext + 16 bytes) the ciphertext and tag are written
+ * into `out` and the parts view it: write them before `out` is used again.
+ */
+export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer, out?: Buffer): Buffer[] {
   const nonce = randomBytes(NONCE_BYTES);
+  const gcm = nativeGcm();
+  if (gcm) {
+    const sealed =
+      out && out.length >= plaintext.length + TAG_BYTES
+        ? out
+        : Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
+    gcm.sealInto(key, nonce, aad, plaintext, sealed);
+    return [nonce, sealed.subarray(0, plaintext.length + TAG_BYTES)];
+  }
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
   // Enciphered in slices: a 1 MiB output buffer would be mapped and faulted in afresh each time.

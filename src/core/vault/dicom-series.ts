@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { PulmoLensError } from '../../common/errors';
 import type { FrameRef, ScannedSeries, TaskOptions } from '../dicom/types';
 import { randomId } from './crypto';
+import { objectScratchBytes } from './object-file';
 import { fsyncDir } from './atomic-fs';
 import type { InstanceRecord, ObjectRecord, SeriesRecord } from './index-file';
 import { findSeries, requireStudy } from './catalogue';
@@ -94,8 +95,8 @@ export function importSeries(
     // The first failure stops every worker; cleanup waits until none is still writing.
     let failure: unknown = null;
     const worker = async () => {
-      // One read buffer per worker, reused for every file and wiped at the end.
-      const scratch = Buffer.allocUnsafe(state.header.chunkBytes);
+      // One read and cipher buffer per worker, reused for every file and wiped at the end.
+      const scratch = Buffer.allocUnsafe(objectScratchBytes(state.header.chunkBytes));
       scratches.push(scratch);
       while (next < files.length && failure === null) {
         if (opts.signal?.aborted) {

@@ -37,6 +37,8 @@ export interface NativeGcm {
     from: number,
     out: Uint8Array,
   ): boolean;
+  /** Enciphers `plaintext` into `out`: the ciphertext, then the 16-byte tag. */
+  sealInto(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): true;
 }
 
 export const NATIVE_GCM_FILE = join('build', 'native', 'vault-gcm.node');
@@ -64,7 +66,9 @@ function load(): State {
   if (!path) return { gcm: null, why: `${NATIVE_GCM_FILE} not built (npm run build:native)` };
   try {
     const mod = createRequire(import.meta.url)(path) as Partial<NativeGcm>;
-    if (typeof mod.openInto !== 'function' || typeof mod.openRangeInto !== 'function') {
+    if (
+      ['openInto', 'openRangeInto', 'sealInto'].some((f) => typeof mod[f as keyof NativeGcm] !== 'function')
+    ) {
       return { gcm: null, why: `${path} is out of date (npm run build:native)` };
     }
     return { gcm: mod as NativeGcm, path };

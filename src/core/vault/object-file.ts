@@ -53,13 +53,22 @@ function corrupt(c: ObjectCoords, path: string, chunk: number | null, reason: st
   });
 }
 
+/**
+ * The `scratch` a writer of objects with this chunk size reuses (see writeObjectFile): a chunk of
+ * plaintext read from the file and the chunk enciphered, with its tag.
+ */
+export function objectScratchBytes(chunkBytes: number): number {
+  return 2 * chunkBytes + SEAL_OVERHEAD;
+}
+
 /** A source of plaintext: bytes in memory, or a file streamed chunk by chunk. */
 export type ObjectSource = { bytes: Buffer } | { path: string };
 
 /**
  * Encrypts `source` under `key` into `finalPath` via a temporary file in `tmpDir`. Returns the
  * plaintext size. The destination directory is not synced (the caller batches that). `scratch`
- * (at least one chunk long) is reused for file reads; its owner wipes it when done.
+ * (`objectScratchBytes` long) is reused for file reads and their ciphertext; its owner wipes it
+ * when done.
  */
 export async function writeObjectFile(
   tmpDir: string,
@@ -97,8 +106,11 @@ export async function writeObjectFile(
       try {
         size = (await src.stat()).size;
         const n = chunkCount(size, c.chunkBytes);
-        const own = scratch === undefined || scratch.length < c.chunkBytes;
-        const buf = own ? Buffer.allocUnsafe(Math.min(c.chunkBytes, Math.max(size, 1))) : scratch;
+        const own = scratch === undefined || scratch.length < objectScratchBytes(c.chunkBytes);
+        const part = own ? Math.min(c.chunkBytes, Math.max(size, 1)) : c.chunkBytes;
+        const work = own ? Buffer.allocUnsafe(objectScratchBytes(part)) : scratch;
+        const buf = work.subarray(0, part);
+        const sealedOut = work.subarray(part);
         for (let i = 0; i < n; i++) {
           const want = Math.min(c.chunkBytes, size - i * c.chunkBytes);
           let got = 0;
@@ -111,11 +123,11 @@ export async function writeObjectFile(
             }
             got += bytesRead;
           }
-          const sealed = sealParts(key, buf.subarray(0, want), chunkAad(header, i, i === n - 1));
+          const sealed = sealParts(key, buf.subarray(0, want), chunkAad(header, i, i === n - 1), sealedOut);
           await write(i === 0 ? [header, ...sealed] : sealed);
         }
         // Plaintext must not linger in freed memory.
-        if (own) buf.fill(0);
+        if (own) work.fill(0);
       } finally {
         await src.close();
       }

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
-import { DEFAULT_CHUNK_BYTES, writeObjectFile } from './object-file';
+import { DEFAULT_CHUNK_BYTES, objectScratchBytes, writeObjectFile } from './object-file';
 import type { WriteObjectJob, WriteObjectReply } from './object-writer-protocol';
 
 const port = parentPort;
@@ -13,7 +13,9 @@ if (!port) throw new Error('object-writer-worker must run in a worker thread');
 
 port.on('message', async (job: WriteObjectJob) => {
   const key = Buffer.from(job.key.buffer, job.key.byteOffset, job.key.length);
-  const scratch = Buffer.allocUnsafe(Math.max(job.coords.chunkBytes, DEFAULT_CHUNK_BYTES));
+  const scratch = Buffer.allocUnsafe(
+    objectScratchBytes(Math.max(job.coords.chunkBytes, DEFAULT_CHUNK_BYTES)),
+  );
   let result: WriteObjectReply['result'];
   try {
     const size = await writeObjectFile(
