@@ -11,7 +11,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { nativeGcm, type NativeGcm } from './native-gcm';
+import { nativeGcm } from './native-gcm';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -112,12 +112,24 @@ export function openEach(
   sink: (piece: Buffer, at: number) => void,
 ): boolean {
   if (sealed.length < SEAL_OVERHEAD) return false;
-  const gcm = nativeGcm();
-  if (gcm) return openEachNative(gcm, key, sealed, aad, from, to, sink);
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  const gcm = nativeGcm();
+  if (gcm) {
+    const lo = Math.min(from, ct.length);
+    const out = nativeScratch(Math.max(0, Math.min(to, ct.length) - lo));
+    if (!gcm.openRangeInto(key, nonce, aad, ct, tag, lo, out)) return false;
+    try {
+      if (out.length > 0) sink(out, 0);
+    } finally {
+      out.fill(0);
+    }
+    return true;
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
   // GCM authenticates the whole ciphertext, so every slice is deciphered; only [from, to) is kept.
   for (let pos = 0; pos < ct.length;) {
     const end = Math.min(pos < from ? from : ct.length, pos + CIPHER_SLICE);
@@ -139,28 +151,9 @@ export function openEach(
 /** This thread's plaintext buffer for the native decipher: reused, so it stays mapped and cached. */
 let scratch: Buffer | null = null;
 
-function openEachNative(
-  gcm: NativeGcm,
-  key: Buffer,
-  sealed: Buffer,
-  aad: Buffer,
-  from: number,
-  to: number,
-  sink: (piece: Buffer, at: number) => void,
-): boolean {
-  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
-  if (scratch === null || scratch.length < ct.length)
-    scratch = Buffer.alloc(Math.max(ct.length, CIPHER_SLICE));
-  const out = scratch.subarray(0, ct.length);
-  const nonce = sealed.subarray(0, NONCE_BYTES);
-  if (!gcm.openInto(key, nonce, aad, ct, sealed.subarray(sealed.length - TAG_BYTES), out)) return false;
-  try {
-    const hi = Math.min(to, ct.length);
-    if (hi > from) sink(out.subarray(from, hi), 0);
-  } finally {
-    out.fill(0);
-  }
-  return true;
+function nativeScratch(bytes: number): Buffer {
+  if (scratch === null || scratch.length < bytes) scratch = Buffer.alloc(Math.max(bytes, CIPHER_SLICE));
+  return scratch.subarray(0, bytes);
 }
 
 /**
