@@ -49,9 +49,9 @@ function readSlot(read: SlotRead, position: number, target: Uint8Array): void {
 /**
  * Deciphers a vault object's frame bytes and turns them into HU in the frame's slot while they
  * are still in cache: with the native decipher straight into the slot and converted in place,
- * with Node's crypto slice by slice from its output buffers. The slices are
- * unverified until the object's last tag is checked, so when the read fails the frame's counts are
- * taken back and its slot wiped before the error goes on. An even pixel offset and chunk size
+ * with Node's crypto slice by slice from its output buffers. A chunk is converted only once its tag
+ * is checked (native) or before (Node's crypto: the tag comes last), so when a read fails the
+ * counts of what was converted are taken back and the slot wiped before the error goes on. An even pixel offset and chunk size
  * (always, in practice) keep every slice voxel-aligned.
  */
 function convertFromVault(
