@@ -196,19 +196,17 @@ export function openInto(
   from: number,
   to: number,
 ): boolean {
-  const gcm = nativeGcm();
-  if (gcm && from === 0 && to >= sealed.length - SEAL_OVERHEAD && sealed.length >= SEAL_OVERHEAD) {
-    // The whole value: straight into the target (wiped there if the tag fails).
-    const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
-    return gcm.openInto(
-      key,
-      sealed.subarray(0, NONCE_BYTES),
-      aad,
-      ct,
-      sealed.subarray(sealed.length - TAG_BYTES),
-      target.subarray(at, at + ct.length),
-    );
-  }
+  // Natively, any range goes straight into the target (wiped there if the tag fails).
+  const n = sealed.length - SEAL_OVERHEAD;
+  const lo = Math.min(from, n);
+  const direct = openRangeInto(
+    key,
+    sealed,
+    aad,
+    lo,
+    target.subarray(at, at + Math.max(0, Math.min(to, n) - lo)),
+  );
+  if (direct !== null) return direct;
   return openEach(key, sealed, aad, from, to, (piece, off) => target.set(piece, at + off));
 }
 
