@@ -329,7 +329,7 @@ def write_markdown(report, path):
     if os.path.exists(sel):
         L += ['', '### Model selection (calibration half only: training/select_char.py)', '',
               'Single seeds and ensembles (mean of logits) of the fold trained on LIDC-IDRI-0002, scored on the insertions '
-              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds 9-12 never read); the best CPM is shipped.', '',
+              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds 25-28 never read); the best CPM is shipped.', '',
               '| variant | CPM | sensitivity at 1 FP/scan |', '| --- | --- | --- |']
         for name, v in json.load(open(sel)).items():
             L.append(f"| {name} | {v['cpm']:.3f} | {v['sensitivity']['1']:.3f} |")
@@ -340,19 +340,20 @@ def write_markdown(report, path):
 
 SHIP_FOLD = 'cv-0002'
 # Which run folder under runs/char/ holds each fold's model (CHAR_DIRS=cv-0002=cv-0002b,... to score another run).
-# The shipped fold is an ensemble of 5 seeds (runs/char/cvt3-0002-seed0 ... -seed4, trained on
-# LIDC-IDRI-0002 at 1.25, 2.5 and 3.75 mm): the ensemble size with the best CPM on the calibration
-# half (training/select_char.py, runs/selection.json: 1-6 seeds 0.603, 0.679, 0.683, 0.705, 0.718,
-# 0.712).
-SHIP_SEEDS = 5
-FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'cvt3-0002-seed{i}' for i in range(SHIP_SEEDS)), 'final': 'final'}
+# The shipped fold is an ensemble of 2 seeds (runs/char/rc-0002-seed0 and -seed1, trained on
+# LIDC-IDRI-0002 at 1.25, 2.5 and 3.75 mm, on stage-1 candidates re-centred by
+# src/core/inference/recentre.ts): the ensemble size with the best CPM on the calibration half
+# (training/select_char.py, runs/selection.json: 1-5 seeds 0.720, 0.736, 0.729, 0.729, 0.729).
+SHIP_SEEDS = 2
+FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'rc-0002-seed{i}' for i in range(SHIP_SEEDS)), 'final': 'final'}
 for _kv in filter(None, os.environ.get('CHAR_DIRS', '').split(',')):
     _k, _v = _kv.split('=')
     FOLD_DIRS[_k] = _v
 CALIBRATION_SEEDS = ('-s1', '-s2', '-s3', '-s4')
-# Seeds 5-8 measured the session-4 model and were looked at then; the model chosen since is
-# reported on seeds 9-12, inserted after that choice's data was fixed and never read before.
-TEST_SEEDS = ('-s9', '-s10', '-s11', '-s12')
+# Seeds 5-24 measured earlier models or decided between pipelines and were looked at (session 8:
+# seeds 21-24 compared re-centred candidates with the previous shipped pipeline); the model chosen
+# since is reported on seeds 25-28, inserted after that choice and never read before.
+TEST_SEEDS = ('-s25', '-s26', '-s27', '-s28')
 
 
 
@@ -360,7 +361,7 @@ def shipped_model(fold_data):
     """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
     background only). It is the one model whose temperature and threshold can be chosen on data it
     never saw and still be reported on other data it never saw: both are fitted on the insertions
-    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on seeds 9-12 (test
+    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on seeds 25-28 (test
     half). The fold trained on LIDC-IDRI-0001 generalised worse (see the folds), and the model
     trained on both backgrounds has no unseen data left to choose its threshold on."""
     f = fold_data[SHIP_FOLD]

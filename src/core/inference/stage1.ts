@@ -12,10 +12,14 @@ import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
+import { recentreCandidate } from './recentre';
 import type { ModelRuntime } from './runtime';
 
 export interface Stage1Candidate {
-  /** Continuous volume voxel (i, j, k): the blob peak when the blob detector found it. */
+  /**
+   * Continuous volume voxel (i, j, k): where the blob peak or U-Net region was, moved to the
+   * centre of the object it sits on (recentre.ts).
+   */
   centre: Vec3;
   source: CandidateSource;
   /** Blob scale (diameter the blob filter is tuned to), else the U-Net region's extent, mm. */
@@ -136,11 +140,16 @@ export async function runStage1(
     spacingMm: det.spacingMm,
     maxCandidates: opts.maxUnetCandidates ?? 200,
   });
-  const candidates = unionCandidates(
+  const union = unionCandidates(
     selectBlobs(blobs, opts.blobQuota ?? BLOB_QUOTA),
     unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) })),
     volume.spacingMm,
   );
+  const onLung = { core: lung.core, grid: coarse };
+  const candidates = union.map((c) => ({
+    ...c,
+    centre: recentreCandidate(volume, onLung, c.centre, c.scaleMm),
+  }));
   progress('candidates', 1, 1);
   lap('candidates');
   return { grid, coarse, lung, heatmap, candidates, unet, blobs };
