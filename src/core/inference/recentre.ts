@@ -62,6 +62,18 @@ function edt1d(f: Float64Array, n: number, s: number, v: Int32Array, z: Float64A
 }
 
 /**
+ * One distance buffer per thread, grown as needed and reused: a stage 1 re-centres ~500
+ * candidates, and a fresh zeroed box each (up to ~2 MB) cost more than the transform itself.
+ * Every element a call reads it writes first.
+ */
+let box = new Float64Array(0);
+
+function scratch(len: number): Float64Array {
+  if (box.length < len) box = new Float64Array(len);
+  return box;
+}
+
+/**
  * The candidate's new centre (continuous volume voxel), or the old one when no dense voxel lies
  * within reach. Pure: reads the volume and mask only.
  */
@@ -89,7 +101,7 @@ export function recentreCandidate(
   if (bx === 0 || by === 0 || bz === 0) return centre;
   const len = bx * by * bz;
   // Squared distance (mm^2) to the nearest background voxel; the box's outside counts as background.
-  const dist = new Float64Array(len);
+  const dist = scratch(len);
   const { hu } = volume;
   // The lung mask's coarse index of each box column, row and slice (-1: no mask).
   const coarse = (a: 0 | 1 | 2, size: number): Int32Array => {
@@ -138,7 +150,14 @@ export function recentreCandidate(
         const base = q1 * stride[o1]! + q2 * stride[o2]!;
         // Padded with background on both ends: the box's outside.
         f[0] = 0;
-        for (let q = 0; q < na; q++) f[q + 1] = dist[base + q * stride[a]!]!;
+        let dense = false;
+        for (let q = 0; q < na; q++) {
+          const x = dist[base + q * stride[a]!]!;
+          f[q + 1] = x;
+          if (x !== 0) dense = true;
+        }
+        // A line of background (most of them, in aerated lung) stays zero.
+        if (!dense) continue;
         f[na + 1] = 0;
         edt1d(f, na + 2, sp[a]!, v, z, d);
         for (let q = 0; q < na; q++) dist[base + q * stride[a]!] = f[q + 1]!;
