@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectBlobs } from '../../src/core/inference/blobs';
-import { coarseLungMask } from '../../src/core/inference/lung-mask';
+import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
 import { BLOB_QUOTA, selectBlobs } from '../../src/core/inference/stage1';
 import { generatePhantom } from '../../src/core/synth/index';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
@@ -23,6 +23,35 @@ const modelsMissing = existsSync(join(shippedModels, 'manifest.json')) ? null : 
 // LUNA16: centre (56.2, 86.3, -115.9) mm, 23.4 mm; a hit is a centre within the radius.
 const LUNA_0001: Vec3 = [56.20840547, 86.34341278, -115.8675792];
 const LUNA_0001_DIAMETER = 23.35064438;
+
+describe.skipIf(lidcMissing !== null)('lung mask on LIDC-IDRI-0001', () => {
+  it('holds the LUNA16 nodule but not the mediastinum between the lungs', async () => {
+    const { seriesDir } = lidcStudy('0001');
+    const scan = await scanDicomInputs([seriesDir]);
+    const { volume } = await loadSeries(scan.series[0]!);
+    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+    const inCore = inLungCore(coarse, lung);
+    const nodule = worldToVoxel(volume, LUNA_0001).map(Math.round) as Vec3;
+    expect(inCore(...nodule)).toBe(true);
+    // Contrast-filled heart at the level where the lungs meet in front of it (HU ~340): once the
+    // whole mediastinum was an enclosed "hole" filled into the lung, and a finding 55 mm wide.
+    const [nx, ny] = volume.dims;
+    const heart: Vec3 = [242, 255, 81];
+    expect(volume.hu[heart[0] + heart[1] * nx + heart[2] * nx * ny]).toBeGreaterThan(200);
+    expect(inCore(...heart)).toBe(false);
+    // Soft tissue or denser (> -100 HU) is a small share of the lung: vessels, nodules, pleura.
+    let dense = 0;
+    let all = 0;
+    for (let k = 0; k < volume.dims[2]; k += 2)
+      for (let j = 0; j < ny; j += 4)
+        for (let i = 0; i < nx; i += 4) {
+          if (!inCore(i, j, k)) continue;
+          all++;
+          if (volume.hu[i + j * nx + k * nx * ny]! > -100) dense++;
+        }
+    expect(dense / all).toBeLessThan(0.07);
+  }, 120_000);
+});
 
 describe.skipIf(lidcMissing !== null)('stage-1 blob candidates on LIDC-IDRI-0001', () => {
   it('the LUNA16 nodule is a blob candidate, among a few hundred', async () => {

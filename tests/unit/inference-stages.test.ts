@@ -6,6 +6,7 @@ import { findCandidates } from '../../src/core/inference/candidates';
 import { gridFor, resampleSlab, sampleAt } from '../../src/core/inference/grid';
 import { coarseLungMask, inLungCore, lungMaskFromHu } from '../../src/core/inference/lung-mask';
 import { heatmapMontage, hottestSlices } from '../../src/core/inference/montage';
+import { fillHolesAxial } from '../../src/core/inference/morphology';
 import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference/nifti';
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
@@ -94,6 +95,27 @@ describe('lung mask', () => {
       Math.round(24 / coarse.step[2]),
     ];
     expect(m.mask[c[0]! + c[1]! * coarse.dims[0] + c[2]! * coarse.dims[0] * coarse.dims[1]]).toBe(1);
+  });
+
+  it('fills small enclosed holes (vessels, nodules) but not a large enclosed region (the mediastinum)', () => {
+    // One 40 x 40 slice of "lung" (1) with a 4 x 4 hole and a 20 x 20 hole, both enclosed.
+    const n = 40;
+    const m = new Uint8Array(n * n).fill(0);
+    for (let y = 2; y < 38; y++) for (let x = 2; x < 38; x++) m[x + y * n] = 1;
+    const hole = (x0: number, y0: number, w: number) => {
+      for (let y = y0; y < y0 + w; y++) for (let x = x0; x < x0 + w; x++) m[x + y * n] = 0;
+    };
+    hole(5, 5, 4);
+    hole(14, 14, 20);
+    const all = fillHolesAxial(m, [n, n, 1]);
+    const limited = fillHolesAxial(m, [n, n, 1], 100);
+    expect(all[6 + 6 * n]).toBe(1);
+    expect(all[20 + 20 * n]).toBe(1);
+    expect(limited[6 + 6 * n]).toBe(1);
+    expect(limited[20 + 20 * n]).toBe(0);
+    // The outside stays outside either way.
+    expect(limited[0]).toBe(0);
+    expect(all[0]).toBe(0);
   });
 
   it('reports when there is no lung and then covers everything', () => {

@@ -21,6 +21,9 @@ export interface LungMask {
   voxels: number;
 }
 
+/** Largest enclosed region (axial area) the lung mask fills: a 45 mm disc. */
+export const MAX_HOLE_MM2 = Math.PI * 22.5 * 22.5;
+
 /**
  * A classical lung mask from HU on a coarse grid: air below ~-400 HU, 6-connected components,
  * drop the air outside the body (it touches the in-plane border of the image), keep the large
@@ -54,7 +57,9 @@ export function lungMaskFromHu(
     const all = new Uint8Array(hu.length).fill(1);
     return { mask: all, core: all, found: false, voxels: hu.length };
   }
-  mask = fillHolesAxial(mask, dims);
+  // Holes up to a 45 mm disc: a 30 mm nodule inside the lung is filled, the mediastinum is not.
+  const maxHole = Math.round(MAX_HOLE_MM2 / (spacingMm[0] * spacingMm[1]));
+  mask = fillHolesAxial(mask, dims, maxHole);
   const r = (mm: number): Vec3 => [
     Math.round(mm / spacingMm[0]),
     Math.round(mm / spacingMm[1]),
@@ -62,7 +67,7 @@ export function lungMaskFromHu(
   ];
   const close = r(opts.closeMm ?? 10);
   mask = boxFilter(boxFilter(mask, dims, close, false), dims, close, true);
-  const core = fillHolesAxial(mask, dims);
+  const core = fillHolesAxial(mask, dims, maxHole);
   mask = boxFilter(core, dims, r(opts.dilateMm ?? 4), false);
   voxels = 0;
   for (let v = 0; v < mask.length; v++) voxels += mask[v]!;

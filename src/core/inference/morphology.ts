@@ -74,13 +74,19 @@ export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
   return { labels, sizes, touchesSide };
 }
 
-/** Fills, slice by slice, background regions that do not reach the slice border (vessels, nodules). */
-export function fillHolesAxial(mask: Uint8Array, dims: Vec3): Uint8Array {
+/**
+ * Fills, slice by slice, background regions that do not reach the slice border (vessels, nodules),
+ * those of at most `maxHolePixels` pixels when given: where the two lungs meet in a slice (at the
+ * carina, or bridged by a closing along the anterior junction) the whole mediastinum between them
+ * is such a region, and it is not lung.
+ */
+export function fillHolesAxial(mask: Uint8Array, dims: Vec3, maxHolePixels = Infinity): Uint8Array {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const out = mask.slice();
   const outside = new Uint8Array(plane);
   const stack = new Int32Array(plane);
+  const hole = new Int32Array(maxHolePixels === Infinity ? 0 : plane);
   for (let z = 0; z < nz; z++) {
     const base = z * plane;
     outside.fill(0);
@@ -108,7 +114,36 @@ export function fillHolesAxial(mask: Uint8Array, dims: Vec3): Uint8Array {
       if (y > 0) seed(p - nx);
       if (y < ny - 1) seed(p + nx);
     }
-    for (let p = 0; p < plane; p++) if (outside[p] === 0) out[base + p] = 1;
+    if (maxHolePixels === Infinity) {
+      for (let p = 0; p < plane; p++) if (outside[p] === 0) out[base + p] = 1;
+      continue;
+    }
+    // Each hole on its own: `outside` marks it 2 while it is flooded, filled only if small.
+    for (let p0 = 0; p0 < plane; p0++) {
+      if (outside[p0] !== 0 || mask[base + p0] !== 0) continue;
+      outside[p0] = 2;
+      stack[0] = p0;
+      top = 1;
+      let n = 0;
+      while (top > 0) {
+        const p = stack[--top]!;
+        hole[n++] = p;
+        const x = p % nx;
+        const y = (p - x) / nx;
+        for (const q of [
+          x > 0 ? p - 1 : -1,
+          x < nx - 1 ? p + 1 : -1,
+          y > 0 ? p - nx : -1,
+          y < ny - 1 ? p + nx : -1,
+        ]) {
+          if (q >= 0 && outside[q] === 0 && mask[base + q] === 0) {
+            outside[q] = 2;
+            stack[top++] = q;
+          }
+        }
+      }
+      if (n <= maxHolePixels) for (let h = 0; h < n; h++) out[base + hole[h]!] = 1;
+    }
   }
   return out;
 }
