@@ -8,6 +8,7 @@
  * lung counts as background, so a juxtapleural nodule is not pulled into the chest wall.
  */
 import type { Vec3, Volume } from '../../common/volume';
+import { lineScratch, squaredDistanceLine } from './distance-transform';
 import type { ResampleGrid } from './grid';
 
 /** Dense enough to be nodule: ground glass starts around -700 HU, aerated lung is ~-850. */
@@ -22,43 +23,6 @@ export interface RecentreMask {
 /** How far a candidate of this scale may move, mm. */
 export function recentreReachMm(scaleMm: number): number {
   return Math.min(8, Math.max(2.5, 0.75 * scaleMm));
-}
-
-/**
- * Squared 1D distance transform (Felzenszwalb & Huttenlocher) with sample spacing `s`, in place;
- * f[0] must be finite (the callers pad every line with background).
- */
-function edt1d(f: Float64Array, n: number, s: number, v: Int32Array, z: Float64Array, d: Float64Array): void {
-  const s2 = s * s;
-  let k = 0;
-  v[0] = 0;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  for (let q = 1; q < n; q++) {
-    if (f[q] === Infinity) continue;
-    let sx: number;
-    for (;;) {
-      const p = v[k]!;
-      sx = (f[q]! + s2 * q * q - (f[p]! + s2 * p * p)) / (2 * s2 * (q - p));
-      if (sx <= z[k]! && k > 0) k--;
-      else break;
-    }
-    if (sx <= z[k]!) {
-      v[k] = q;
-      continue;
-    }
-    k++;
-    v[k] = q;
-    z[k] = sx;
-    z[k + 1] = Infinity;
-  }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1]! < q) k++;
-    const p = v[k]!;
-    d[q] = s2 * (q - p) * (q - p) + f[p]!;
-  }
-  for (let q = 0; q < n; q++) f[q] = d[q]!;
 }
 
 /**
@@ -127,11 +91,7 @@ export function recentreCandidate(
       }
     }
   }
-  const m = Math.max(bx, by, bz) + 2;
-  const f = new Float64Array(m);
-  const d = new Float64Array(m);
-  const v = new Int32Array(m);
-  const z = new Float64Array(m + 1);
+  const line = lineScratch(Math.max(bx, by, bz) + 2);
   const stride = [1, bx, bx * by];
   // Box indices within reach along each axis: only there are distances needed in the end, so each
   // pass computes whole lines only where a later pass or the search reads them (exact all the same).
@@ -149,6 +109,7 @@ export function recentreCandidate(
       for (let q1 = lo1; q1 <= hi1; q1++) {
         const base = q1 * stride[o1]! + q2 * stride[o2]!;
         // Padded with background on both ends: the box's outside.
+        const { f, out } = line;
         f[0] = 0;
         let dense = false;
         for (let q = 0; q < na; q++) {
@@ -159,8 +120,8 @@ export function recentreCandidate(
         // A line of background (most of them, in aerated lung) stays zero.
         if (!dense) continue;
         f[na + 1] = 0;
-        edt1d(f, na + 2, sp[a]!, v, z, d);
-        for (let q = 0; q < na; q++) dist[base + q * stride[a]!] = f[q + 1]!;
+        squaredDistanceLine(line, na + 2, sp[a]!);
+        for (let q = 0; q < na; q++) dist[base + q * stride[a]!] = out[q + 1]!;
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { MaskRegion } from '../findings/measurements';
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
+import { lineScratch, squaredDistanceLine } from './distance-transform';
 
 export interface SegmentOptions {
   /** Candidate centre in continuous volume voxels. */
@@ -262,48 +263,19 @@ function distanceToOutside(m: Uint8Array, box: Box): Float64Array {
 }
 
 /**
- * Squared Euclidean distance (mm^2) from every voxel to the nearest voxel whose m equals target:
- * the exact separable transform (Felzenszwalb & Huttenlocher), one lower envelope of parabolas per
- * row, column and pillar.
+ * Squared Euclidean distance (mm^2) from every voxel to the nearest voxel whose m equals target
+ * (Infinity when none does): the exact separable transform, along rows, columns and pillars.
  */
 function squaredDistance(m: Uint8Array, { size, spacing }: Box, target: 0 | 1): Float64Array {
   const [bx, by, bz] = size;
-  const INF = 1e20;
   const d = new Float64Array(m.length);
-  for (let v = 0; v < m.length; v++) d[v] = m[v] === target ? 0 : INF;
-  const n = Math.max(bx, by, bz);
-  const f = new Float64Array(n);
-  const out = new Float64Array(n);
-  const vIdx = new Int32Array(n);
-  const z = new Float64Array(n + 1);
+  for (let v = 0; v < m.length; v++) d[v] = m[v] === target ? 0 : Infinity;
+  const line = lineScratch(Math.max(bx, by, bz));
   const pass = (len: number, stride: number, starts: number[], s: number) => {
-    const s2 = s * s;
     for (const start of starts) {
-      for (let i = 0; i < len; i++) f[i] = d[start + i * stride]!;
-      let k = 0;
-      vIdx[0] = 0;
-      z[0] = -Infinity;
-      z[1] = Infinity;
-      for (let q = 1; q < len; q++) {
-        let x = 0;
-        for (;;) {
-          const p = vIdx[k]!;
-          x = (f[q]! + q * q * s2 - (f[p]! + p * p * s2)) / (2 * s2 * (q - p));
-          if (x <= z[k]! && k > 0) k--;
-          else break;
-        }
-        k++;
-        vIdx[k] = q;
-        z[k] = x;
-        z[k + 1] = Infinity;
-      }
-      k = 0;
-      for (let q = 0; q < len; q++) {
-        while (z[k + 1]! < q) k++;
-        const p = vIdx[k]!;
-        out[q] = (q - p) * (q - p) * s2 + f[p]!;
-      }
-      for (let i = 0; i < len; i++) d[start + i * stride] = out[i]!;
+      for (let i = 0; i < len; i++) line.f[i] = d[start + i * stride]!;
+      squaredDistanceLine(line, len, s);
+      for (let i = 0; i < len; i++) d[start + i * stride] = line.out[i]!;
     }
   };
   const rows: number[] = [];
