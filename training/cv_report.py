@@ -342,8 +342,9 @@ SHIP_FOLD = 'cv-0002'
 # Which run folder under runs/char/ holds each fold's model (CHAR_DIRS=cv-0002=cv-0002b,... to score another run).
 # The shipped fold is an ensemble of 2 seeds (runs/char/rc-0002-seed0 and -seed1, trained on
 # LIDC-IDRI-0002 at 1.25, 2.5 and 3.75 mm, on stage-1 candidates re-centred by
-# src/core/inference/recentre.ts): the ensemble size with the best CPM on the calibration half
-# (training/select_char.py, runs/selection.json: 1-5 seeds 0.720, 0.736, 0.729, 0.729, 0.729).
+# src/core/inference/recentre.ts inside the lung mask that leaves the mediastinum out): the
+# ensemble size with the best CPM on the calibration half (training/select_char.py,
+# runs/selection.json: 1-5 seeds 0.647, 0.734, 0.733, 0.731, 0.725).
 SHIP_SEEDS = 2
 FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'rc-0002-seed{i}' for i in range(SHIP_SEEDS)), 'final': 'final'}
 for _kv in filter(None, os.environ.get('CHAR_DIRS', '').split(',')):
