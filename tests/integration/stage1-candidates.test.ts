@@ -24,12 +24,16 @@ const modelsMissing = existsSync(join(shippedModels, 'manifest.json')) ? null : 
 const LUNA_0001: Vec3 = [56.20840547, 86.34341278, -115.8675792];
 const LUNA_0001_DIAMETER = 23.35064438;
 
+/** LIDC-IDRI-0001's volume and its lung mask on the 2 mm grid stage 1 uses. */
+async function lidc0001WithLungMask() {
+  const scan = await scanDicomInputs([lidcStudy('0001').seriesDir]);
+  const { volume } = await loadSeries(scan.series[0]!);
+  return { volume, ...coarseLungMask(volume, [2, 2, 2]) };
+}
+
 describe.skipIf(lidcMissing !== null)('lung mask on LIDC-IDRI-0001', () => {
   it('holds the LUNA16 nodule but not the mediastinum between the lungs', async () => {
-    const { seriesDir } = lidcStudy('0001');
-    const scan = await scanDicomInputs([seriesDir]);
-    const { volume } = await loadSeries(scan.series[0]!);
-    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+    const { volume, coarse, lung } = await lidc0001WithLungMask();
     const inCore = inLungCore(coarse, lung);
     const nodule = worldToVoxel(volume, LUNA_0001).map(Math.round) as Vec3;
     expect(inCore(...nodule)).toBe(true);
@@ -55,10 +59,7 @@ describe.skipIf(lidcMissing !== null)('lung mask on LIDC-IDRI-0001', () => {
 
 describe.skipIf(lidcMissing !== null)('stage-1 blob candidates on LIDC-IDRI-0001', () => {
   it('the LUNA16 nodule is a blob candidate, among a few hundred', async () => {
-    const { seriesDir } = lidcStudy('0001');
-    const scan = await scanDicomInputs([seriesDir]);
-    const { volume } = await loadSeries(scan.series[0]!);
-    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+    const { volume, coarse, lung } = await lidc0001WithLungMask();
     const blobs = selectBlobs(
       detectBlobs(volume, { mask: lung.core, dims: coarse.dims, step: coarse.step }),
       BLOB_QUOTA,
