@@ -51,8 +51,8 @@ function readSlot(read: SlotRead, position: number, target: Uint8Array): void {
  * are still in cache: with the native decipher straight into the slot and converted in place,
  * with Node's crypto slice by slice from its output buffers. A chunk is converted only once its tag
  * is checked (native) or before (Node's crypto: the tag comes last), so when a read fails the
- * counts of what was converted are taken back and the slot wiped before the error goes on. An even pixel offset and chunk size
- * (always, in practice) keep every slice voxel-aligned.
+ * counts of what was converted are taken back and the slot wiped before the error goes on. An
+ * even pixel offset and chunk size (always, in practice) keep every slice voxel-aligned.
  */
 function convertFromVault(
   read: Extract<SlotRead, { kind: 'vault-object' }>,

@@ -84,65 +84,48 @@ export function fillHolesAxial(mask: Uint8Array, dims: Vec3, maxHolePixels = Inf
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const out = mask.slice();
-  const outside = new Uint8Array(plane);
+  // 1: reached from the slice border; 2: in a hole already flooded.
+  const seen = new Uint8Array(plane);
   const stack = new Int32Array(plane);
-  const hole = new Int32Array(maxHolePixels === Infinity ? 0 : plane);
   for (let z = 0; z < nz; z++) {
     const base = z * plane;
-    outside.fill(0);
+    seen.fill(0);
     let top = 0;
-    const seed = (p: number) => {
-      if (mask[base + p] === 0 && outside[p] === 0) {
-        outside[p] = 1;
+    const seed = (p: number, mark: 1 | 2) => {
+      if (mask[base + p] === 0 && seen[p] === 0) {
+        seen[p] = mark;
         stack[top++] = p;
       }
     };
-    for (let x = 0; x < nx; x++) {
-      seed(x);
-      seed(x + (ny - 1) * nx);
-    }
-    for (let y = 0; y < ny; y++) {
-      seed(y * nx);
-      seed(nx - 1 + y * nx);
-    }
-    while (top > 0) {
-      const p = stack[--top]!;
-      const x = p % nx;
-      const y = (p - x) / nx;
-      if (x > 0) seed(p - 1);
-      if (x < nx - 1) seed(p + 1);
-      if (y > 0) seed(p - nx);
-      if (y < ny - 1) seed(p + nx);
-    }
-    if (maxHolePixels === Infinity) {
-      for (let p = 0; p < plane; p++) if (outside[p] === 0) out[base + p] = 1;
-      continue;
-    }
-    // Each hole on its own: `outside` marks it 2 while it is flooded, filled only if small.
-    for (let p0 = 0; p0 < plane; p0++) {
-      if (outside[p0] !== 0 || mask[base + p0] !== 0) continue;
-      outside[p0] = 2;
-      stack[0] = p0;
-      top = 1;
+    /** Floods the background region(s) seeded so far; the pixels visited end on stack[0, n). */
+    const flood = (mark: 1 | 2): number => {
       let n = 0;
-      while (top > 0) {
-        const p = stack[--top]!;
-        hole[n++] = p;
+      while (top > n) {
+        const p = stack[n++]!;
         const x = p % nx;
         const y = (p - x) / nx;
-        for (const q of [
-          x > 0 ? p - 1 : -1,
-          x < nx - 1 ? p + 1 : -1,
-          y > 0 ? p - nx : -1,
-          y < ny - 1 ? p + nx : -1,
-        ]) {
-          if (q >= 0 && outside[q] === 0 && mask[base + q] === 0) {
-            outside[q] = 2;
-            stack[top++] = q;
-          }
-        }
+        if (x > 0) seed(p - 1, mark);
+        if (x < nx - 1) seed(p + 1, mark);
+        if (y > 0) seed(p - nx, mark);
+        if (y < ny - 1) seed(p + nx, mark);
       }
-      if (n <= maxHolePixels) for (let h = 0; h < n; h++) out[base + hole[h]!] = 1;
+      return n;
+    };
+    for (let x = 0; x < nx; x++) {
+      seed(x, 1);
+      seed(x + (ny - 1) * nx, 1);
+    }
+    for (let y = 0; y < ny; y++) {
+      seed(y * nx, 1);
+      seed(nx - 1 + y * nx, 1);
+    }
+    flood(1);
+    for (let p0 = 0; p0 < plane; p0++) {
+      if (seen[p0] !== 0 || mask[base + p0] !== 0) continue;
+      top = 0;
+      seed(p0, 2);
+      const n = flood(2);
+      if (n <= maxHolePixels) for (let h = 0; h < n; h++) out[base + stack[h]!] = 1;
     }
   }
   return out;
