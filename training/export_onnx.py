@@ -42,18 +42,21 @@ def main():
     ap.add_argument('--runs', default=RUNS, help='folder with detector.pt (v1 pipeline)')
     ap.add_argument('--char', default=os.path.join(RUNS, 'char', 'final', 'model.pt'),
                     help='characterizer v2 weights (training/train_char.py); runs/char/a+b/model.pt = ensemble of runs a and b')
+    ap.add_argument('--det', default=None, help='detector weights (default <runs>/detector.pt; v2: runs/det/<name>/detector.pt)')
+    ap.add_argument('--models', default=MODELS, help='folder the ONNX files go to (default models/)')
     ap.add_argument('--only', choices=['det', 'char'], default=None,
                     help='export one network; the other ONNX file in models/ is left as it is')
     a = ap.parse_args()
     os.makedirs(CHECK, exist_ok=True)
-    os.makedirs(MODELS, exist_ok=True)
+    os.makedirs(a.models, exist_ok=True)
     spec = {}
     if a.only in (None, 'det'):
         det = Detector()
-        det.load_state_dict(torch.load(os.path.join(a.runs, 'detector.pt')))
+        state = torch.load(a.det or os.path.join(a.runs, 'detector.pt'))
+        det.load_state_dict(state.get('net', state))  # a train_det.py checkpoint holds {'net', 'opt', 'step'}
         det.eval()
         x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
-        torch.onnx.export(det, x, os.path.join(MODELS, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
+        torch.onnx.export(det, x, os.path.join(a.models, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
                           dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
         with torch.no_grad():
             prob = det(x)
@@ -75,7 +78,7 @@ def main():
                 char.head_nodule.bias /= t
         print(f'characterizer p_nodule temperature {t}')
         c = torch.cat([reference_input((3, 1, CUBE, CUBE, CUBE), 23), reference_input((3, 1, CUBE, CUBE, CUBE), 29)], 1)
-        torch.onnx.export(char, c, os.path.join(MODELS, 'characterizer.onnx'), input_names=['cubes'],
+        torch.onnx.export(char, c, os.path.join(a.models, 'characterizer.onnx'), input_names=['cubes'],
                           output_names=['p_nodule', 'p_type', 'p_spiculated'],
                           dynamic_axes={'cubes': {0: 'N'}, 'p_nodule': {0: 'N'}, 'p_type': {0: 'N'}, 'p_spiculated': {0: 'N'}},
                           opset_version=17, do_constant_folding=True)
@@ -86,7 +89,7 @@ def main():
                                              'p_spiculated': save('char_p_spiculated', ps)}}
     json.dump(spec, open(os.path.join(CHECK, 'spec.json'), 'w'), indent=2)
     for f in ('detector.onnx', 'characterizer.onnx'):
-        print(f, os.path.getsize(os.path.join(MODELS, f)), 'bytes')
+        print(f, os.path.getsize(os.path.join(a.models, f)), 'bytes')
 
 
 if __name__ == '__main__':
