@@ -2,9 +2,11 @@
 # Mines stage-1 candidates and the app's own characterizer cubes (training/mine_candidates.ts)
 # from every inserted series under training/runs/insert/ and from the original LIDC-IDRI-0001
 # and -0002 series (extracted into .cache/ like the tests do). Resumable: a finished prefix is kept.
+# PULMOLENS_MINED names another output folder, MINE_MODELS another models folder (a trial detector:
+# training/stage_models.py).
 set -eu
 cd "$(dirname "$0")/.."
-OUT=training/runs/mined
+OUT=${PULMOLENS_MINED:-training/runs/mined}
 mkdir -p "$OUT"
 for n in 0001 0002; do
   d=.cache/LIDC-IDRI-$n
@@ -16,7 +18,7 @@ done
 mine() {
   [ -f "$OUT/$2.json" ] && return 0
   echo "mining $2 from $1"
-  node --import tsx training/mine_candidates.ts "$1" --out "$OUT/$2.tmp"
+  node --import tsx training/mine_candidates.ts "$1" --out "$OUT/$2.tmp" ${MINE_MODELS:+--models "$MINE_MODELS"}
   mv "$OUT/$2.tmp.cubes.f32" "$OUT/$2.cubes.f32"
   mv "$OUT/$2.tmp.json" "$OUT/$2.json"
 }

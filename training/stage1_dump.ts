@@ -4,7 +4,8 @@
  * (volume voxels) and the inserted nodules' centres in volume voxels, one JSON per series.
  *
  *   node --import tsx training/stage1_dump.ts <out dir> training/runs/insert/<name> [...]
- * MODELS=<dir> scores another models folder (training/stage_models.py) instead of models/.
+ * MODELS=<dir> scores another models folder (training/stage_models.py) instead of models/; UTHR
+ * (default 0.05) is the lowest U-Net peak dumped.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ async function main() {
     const raw: BlobCandidate[] = [];
     for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
     const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
-    const unet = findCandidates(prob, grid.dims, { threshold: 0.05, spacingMm: det.spacingMm, maxCandidates: 1000 });
+    const unet = findCandidates(prob, grid.dims, { threshold: Number(process.env.UTHR ?? 0.05), spacingMm: det.spacingMm, maxCandidates: 1000 });
     const r = (x: number) => Math.round(x * 1000) / 1000;
     writeFileSync(join(out!, name + '.json'), JSON.stringify({
       name, spacing: sp, nodules, unetThreshold: DEFAULT_UNET_THRESHOLD,

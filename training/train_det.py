@@ -94,7 +94,7 @@ class Series:
             r = 15.0 if d <= 0 else max(1.5 * d / 2, d / 2 + 10)
             self.ignore.append((g[::-1], r))
 
-    def sample(self, rng, kind):
+    def sample(self, rng, kind, small_weight=0.0):
         if kind == 'pos' and self.pos:
             c, r = self.pos[rng.integers(len(self.pos))]
             jit = min(CROP / 2 - r - 2, 14)
@@ -115,7 +115,12 @@ class Series:
         w = np.ones_like(x)
         for cc, r in self.pos:
             if np.all(np.abs(cc - (lo + CROP / 2)) < CROP / 2 + r):
-                t[(z - cc[0]) ** 2 + (y - cc[1]) ** 2 + (xg - cc[2]) ** 2 <= max(r, 1.5) ** 2] = 1
+                inside = (z - cc[0]) ** 2 + (y - cc[1]) ** 2 + (xg - cc[2]) ** 2 <= max(r, 1.5) ** 2
+                t[inside] = 1
+                if small_weight > 0:
+                    # A 4 mm nodule has 1/300 of the voxels of a 25 mm one: weight its voxels up so
+                    # small nodules are not a rounding error of the loss.
+                    w[inside] = min(small_weight, max(1.0, (5.0 / max(r, 1.5)) ** 2))
         for cc, r in self.ignore:
             if np.all(np.abs(cc - (lo + CROP / 2)) < CROP / 2 + r):
                 w[(z - cc[0]) ** 2 + (y - cc[1]) ** 2 + (xg - cc[2]) ** 2 <= r * r] = 0
@@ -146,6 +151,8 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--pos-weight', type=float, default=3.0)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--small-weight', type=float, default=0.0,
+                    help='up-weight the voxels of nodules under 10 mm by (5 mm / r)^2, at most this (0: off)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--max-minutes', type=float, default=60)
     a = ap.parse_args()
@@ -196,7 +203,7 @@ def main():
             u = i / a.batch
             kind = 'pos' if u < 0.5 else 'dense' if u < 0.8 else 'lung'
             s = with_pos[rng.integers(len(with_pos))] if kind == 'pos' else series[rng.integers(len(series))]
-            x, t, w = augment(*s.sample(rng, kind), rng)
+            x, t, w = augment(*s.sample(rng, kind, a.small_weight), rng)
             xs.append(x); ts.append(t); ws.append(w)
         x = torch.from_numpy(np.stack(xs))[:, None]
         y = torch.from_numpy(np.stack(ts))[:, None]
@@ -222,7 +229,7 @@ def main():
             print(f'wall-clock guard at step {step}', flush=True)
             break
     torch.save(net.state_dict(), os.path.join(out, 'detector.pt'))
-    json.dump({'name': a.name, 'steps': step, 'batch': a.batch, 'crop': CROP, 'lr': a.lr, 'posWeight': a.pos_weight,
+    json.dump({'name': a.name, 'steps': step, 'batch': a.batch, 'crop': CROP, 'lr': a.lr, 'posWeight': a.pos_weight, 'smallWeight': a.small_weight,
                'seed': a.seed, 'series': [s.name for s in series], 'nodules': n_pos, 'excludedMarks': len(marks),
                'seconds': round(time.time() - t0), 'finalLossEma': round(ema, 5) if ema else None},
               open(os.path.join(out, 'train.json'), 'w'), indent=1)
