@@ -14,15 +14,16 @@ mkdir -p training/runs/insert training/runs/logs
 # slices averaged: vessels crossing a thick slice look like blobs, as on LIDC-IDRI-0001); seeds
 # 31-40 plus a nodule-free copy (seed 30) as a 3.75 mm protocol (three slices averaged).
 # LIDC-IDRI-0001 (its held-out background): seeds 1-4 choose the ensemble, temperature and
-# threshold; seeds 25-28 measure it (seeds 5-24 measured earlier models or decided between
-# pipelines, and were looked at).
+# threshold; seeds 25-32 measure it (25-28 inserted in session 8, 29-32 in session 9; seeds 5-24
+# measured earlier models or decided between pipelines, and were looked at).
 for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4" \
   "0002 5" "0002 6" "0002 7" "0002 8" "0002 9" "0002 10" "0001 5" "0001 6" "0001 7" "0001 8" \
   "0002 20 2 0" "0002 21 2" "0002 22 2" "0002 23 2" "0002 24 2" "0002 25 2" "0002 26 2" "0002 27 2" \
   "0002 28 2" "0002 29 2" "0002 30 2" "0002 30 3 0" "0002 31 3" "0002 32 3" "0002 33 3" "0002 34 3" \
   "0002 35 3" "0002 36 3" "0002 37 3" "0002 38 3" "0002 39 3" "0002 40 3" \
   "0001 9" "0001 10" "0001 11" "0001 12" "0001 13" "0001 14" "0001 15" "0001 16" "0001 17" "0001 18" \
-  "0001 19" "0001 20" "0001 21" "0001 22" "0001 23" "0001 24" "0001 25" "0001 26" "0001 27" "0001 28"; do
+  "0001 19" "0001 20" "0001 21" "0001 22" "0001 23" "0001 24" "0001 25" "0001 26" "0001 27" "0001 28" \
+  "0001 29" "0001 30" "0001 31" "0001 32"; do
   set -- $job
   if [ $# -ge 3 ]; then
     out=training/runs/insert/LIDC-IDRI-$1-t$3-s$2
