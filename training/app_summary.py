@@ -9,7 +9,19 @@ import sys
 import numpy as np
 
 from char_data import luna_marks
-from common import MODELS
+from common import MODELS, RUNS
+
+
+def source_uid(uid):
+    """A series made from a real scan by insert_nodules.py (a thick-slice copy) has a new UID: its
+    sidecar names the scan it came from, whose LUNA16 marks apply."""
+    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')) + glob.glob(os.path.join(RUNS, 'insert', '*.json')):
+        if side.endswith('.sites.json'):
+            continue
+        meta = json.load(open(side))
+        if meta.get('seriesInstanceUid') == uid:
+            return meta['sourceSeriesInstanceUid']
+    return uid
 
 
 def main():
@@ -23,7 +35,7 @@ def main():
         doc = json.load(open(f))
         thr = doc.get('operatingThreshold')
         listed = sorted(doc['findings'], key=lambda x: -x['probability'])
-        marks = luna_marks(doc['seriesInstanceUid'])
+        marks = luna_marks(source_uid(doc['seriesInstanceUid']))
         fp, rows = 0, []
         for i, fnd in enumerate(listed):
             c = np.array(fnd['centerLps'])
@@ -34,6 +46,7 @@ def main():
         res['scans'][os.path.basename(os.path.dirname(f))] = {
             'seriesInstanceUid': doc['seriesInstanceUid'], 'operatingThreshold': thr, 'findings': len(listed),
             'falsePositives': fp, 'candidates': len(doc.get('candidates', [])), 'rows': rows[:10],
+            'thickSliceWarning': any(w.startswith('slices thicker than') for w in doc.get('warnings', [])),
             'lunaNoduleRank': next((r['rank'] for r in rows if r['kind'] == 'nodule'), None),
         }
     json.dump(res, open(os.path.join(out, 'summary.json'), 'w'), indent=2)

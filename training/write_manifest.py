@@ -288,6 +288,22 @@ def render_v2(manifest, cv):
     ]
     for k, v in shipped['test']['breakdown'].items():
         lines.append(f"| {k} | {v['nodules']} | {f(v['sensAt1FpPerScan'])} | {f(v['sensAtOperatingThreshold'])} | {f(v['candidateFound'])} |")
+    tk = shipped.get('thickSliceValidation')
+    if tk:
+        lines += [
+            '',
+            f"**5 mm slices**: insertions into {shipped['validatedOn']} with every two 2.5 mm slices averaged into one "
+            f"({', '.join(tk['series'])}). For a series thicker than 2.5 mm the app lowers every p_nodule logit by "
+            f"{tk['logitOffset']} (manifest `operatingPoint.thickSlice`, chosen on "
+            f"{shipped['operatingPoint'].get('thickSlice', {}).get('chosenOn', '-')}) and warns that Lung-RADS assumes <= 2.5 mm.",
+            '',
+            '| series | scans | nodules | 1 FP/scan | CPM (95% CI) | at the threshold: sensitivity, FP/scan | >= 6 mm at the threshold | 3-6 mm at the threshold |',
+            '|---|---|---|---|---|---|---|---|',
+            f"| {shipped['validatedOn']} at 5 mm | {tk['scans']} | {tk['nodules']} | {f(tk['sensitivity']['1'])} | "
+            f"{f(tk['cpm'])} ({f(tk['cpmCI95'][0])}-{f(tk['cpmCI95'][1])}) | "
+            f"{f(tk['atOperatingThreshold']['sensitivity'])}, {tk['atOperatingThreshold']['fpPerScan']:.2f} | "
+            f"{f(tk['breakdown']['diameter >= 6 mm']['sensAtOperatingThreshold'])} | {f(tk['breakdown']['diameter 3-6 mm']['sensAtOperatingThreshold'])} |",
+        ]
     lines += [
         '',
         '### Cross-validation over the real backgrounds (held-out insertions)',
@@ -341,7 +357,9 @@ def render_v2(manifest, cv):
                   '| scan | candidates | findings | false positives | LUNA16 nodule rank | findings (p, kind, diameter) |', '|---|---|---|---|---|---|']
         for scan, a in scans.items():
             rows = '; '.join(f"{r['probability']:.4f} {r['kind']} {r['diameterMm']} mm" for r in a.get('rows', []))
-            lines.append(f"| LIDC-IDRI-{scan} | {a['candidates']} | {a['findings']} | {a['falsePositives']} | "
+            label = (f"LIDC-IDRI-{scan[:-3]} as 5 mm slices (two averaged; thick-slice warning: "
+                     f"{'yes' if a.get('thickSliceWarning') else 'NO'})" if scan.endswith('-t2') else f"LIDC-IDRI-{scan}")
+            lines.append(f"| {label} | {a['candidates']} | {a['findings']} | {a['falsePositives']} | "
                          f"{a['lunaNoduleRank'] if a['lunaNoduleRank'] is not None else 'no LUNA16 nodule'} | {rows} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
               f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
@@ -515,7 +533,7 @@ def main_v2():
             },
         },
         'operatingPoint': {'threshold': op['threshold'], 'score': op.get('score', 'characterizer p_nodule'), 'chosenOn': op['chosenOn'],
-                           'criterion': op['criterion']},
+                           'criterion': op['criterion'], **({'thickSlice': op['thickSlice']} if op.get('thickSlice') else {})},
         'trainingSeriesUids': sorted(uids),
     }
     for fold in manifest['models']['characterizer']['evaluation']['crossValidation']['folds'].values():

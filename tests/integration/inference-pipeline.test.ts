@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import {
   type AnalyzableSeries,
 } from '../../src/core/inference';
 import { FALLBACK_OPERATING_THRESHOLD } from '../../src/core/inference/manifest';
-import { THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
+import { THICK_SLICE_RECALIBRATED, THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
 import { EXECUTION_PROVIDERS } from '../../src/core/inference/config';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
@@ -90,15 +90,16 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     expect(det.done).toBe(det.total);
   });
 
+  const thick: AnalyzableSeries = {
+    volume: syntheticChest({
+      nodules: [{ centre: [66, 50, 12], diameterMm: 8, hu: 30 }],
+      dims: [96, 96, 24],
+      spacingMm: [0.8, 0.8, 3],
+    }),
+    series: series.series,
+  };
+
   it('analyses 3 mm slices with a thick-slice warning and no flood of findings', async () => {
-    const thick: AnalyzableSeries = {
-      volume: syntheticChest({
-        nodules: [{ centre: [66, 50, 12], diameterMm: 8, hu: 30 }],
-        dims: [96, 96, 24],
-        spacingMm: [0.8, 0.8, 3],
-      }),
-      series: series.series,
-    };
     const r = await analyzeSeries(thick, onCpu);
     const w = r.document.warnings!.filter((x) => x.startsWith(THICK_SLICE_WARNING));
     expect(w).toHaveLength(1);
@@ -110,6 +111,42 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     expect(r.document.findings.length).toBeLessThanOrEqual(thin.document.findings.length);
     expect(r.document.candidates!.length).toBeLessThan(thin.document.candidates!.length);
     expect(r.document.findings[0]!.diameterMm).toBeGreaterThan(6.5);
+  });
+
+  it("recalibrates a thick series' p_nodule as the manifest says, and only a thick series'", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pulmolens-thickcal-'));
+    try {
+      for (const f of ['detector.onnx', 'characterizer.onnx']) copyFileSync(join(modelsDir, f), join(d, f));
+      const m = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      m.operatingPoint = {
+        threshold: FALLBACK_OPERATING_THRESHOLD,
+        score: 'detector peak x characterizer p_nodule',
+        thickSlice: { logitOffset: 12, chosenOn: 'this test' },
+      };
+      writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+      const calibrated = inferenceConfig({ modelsDir: d, provider: 'cpu' });
+      const plain = await analyzeSeries(thick, onCpu);
+      expect(plain.document.findings.length).toBeGreaterThan(0);
+      const r = await analyzeSeries(thick, calibrated);
+      expect(r.document.warnings!.find((w) => w.startsWith(THICK_SLICE_WARNING))).toContain(
+        `(this series: 3 mm; ${THICK_SLICE_RECALIBRATED})`,
+      );
+      // Every logit lowered by 12: none left at the threshold, the former findings among the candidates.
+      expect(r.document.findings).toEqual([]);
+      expect(r.document.candidates!.length).toBeGreaterThanOrEqual(
+        plain.document.candidates!.length + plain.document.findings.length,
+      );
+      expect(Math.max(...r.document.candidates!.map((c) => c.probability))).toBeLessThan(0.01);
+      // A thin series is scored as before under the same manifest.
+      const thin = await analyzeSeries(series, calibrated);
+      const thinPlain = await analyzeSeries(series, onCpu);
+      expect(thin.document.findings.map((f) => f.probability)).toEqual(
+        thinPlain.document.findings.map((f) => f.probability),
+      );
+      expect(thin.document.warnings!.some((w) => w.startsWith(THICK_SLICE_WARNING))).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('cancels through an AbortSignal and keeps working afterwards', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulmoLensError } from '../../src/common/errors';
-import { loadManifest, sha256Hex } from '../../src/core/inference/manifest';
+import { loadManifest, recalibratePNodule, sha256Hex } from '../../src/core/inference/manifest';
 import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
 import { ensureTestModels } from '../support/test-models';
 
@@ -102,5 +102,23 @@ describe.skipIf(skip !== null)('model manifest and sessions (test models)', () =
     const b = await getRuntime(dir, 'cpu');
     expect(b).toBe(a);
     expect(a.detector.session).toBe(b.detector.session);
+  });
+});
+
+describe('thick-slice recalibration of p_nodule', () => {
+  it('lowers the logit by the offset, keeps order, and leaves p alone at offset 0', () => {
+    expect(recalibratePNodule(0.9, 0)).toBe(0.9);
+    expect(recalibratePNodule(0.5, Math.log(3))).toBeCloseTo(0.25, 12);
+    expect(recalibratePNodule(0.75, Math.log(3))).toBeCloseTo(0.5, 12);
+    const ps = [0.01, 0.3, 0.9, 0.995, 0.99999];
+    const q = ps.map((p) => recalibratePNodule(p, 2));
+    for (let i = 1; i < q.length; i++) expect(q[i]!).toBeGreaterThan(q[i - 1]!);
+  });
+
+  it('keeps a saturated p_nodule finite and still the strongest', () => {
+    const top = recalibratePNodule(1, 3);
+    expect(top).toBeLessThan(1);
+    expect(top).toBeGreaterThan(recalibratePNodule(0.9999, 3));
+    expect(recalibratePNodule(0, 3)).toBeGreaterThanOrEqual(0);
   });
 });

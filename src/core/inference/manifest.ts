@@ -48,11 +48,22 @@ const characterizerSpec = z.looseObject({
 /** What the operating threshold applies to: the model contract's p_nodule, or v1's product. */
 export const SCORE_P_NODULE = 'characterizer p_nodule';
 export const SCORE_PEAK_X_P_NODULE = 'detector peak x characterizer p_nodule';
+/**
+ * p_nodule of a series with slices thicker than 2.5 mm, recalibrated: its logit lowered by
+ * `logitOffset`, chosen on thick-slice validation series so that the one operating threshold keeps
+ * its false-positive rate there (vessels crossing a thick slice look like blobs to the model).
+ */
+const thickSliceCalibration = z.looseObject({
+  logitOffset: z.number().min(0).max(20),
+  chosenOn: z.string().optional(),
+  criterion: z.string().optional(),
+});
 const operatingPoint = z.looseObject({
   threshold: z.number().gt(0).lt(1),
   score: z.enum([SCORE_P_NODULE, SCORE_PEAK_X_P_NODULE]).default(SCORE_P_NODULE),
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
+  thickSlice: thickSliceCalibration.optional(),
 });
 const manifestSchema = z.looseObject({
   schemaVersion: z.literal(1),
@@ -76,6 +87,17 @@ export type CharacterizerSpec = z.infer<typeof characterizerSpec> & {
 };
 export type ModelSpec = DetectorSpec | CharacterizerSpec;
 export type ModelOperatingPoint = z.infer<typeof operatingPoint>;
+export type ThickSliceCalibration = z.infer<typeof thickSliceCalibration>;
+
+/** float32's largest p below 1 bounds the logit, so a saturated p_nodule stays finite. */
+const P_EDGE = 6e-8;
+
+/** p_nodule with its logit lowered by `offset` (thick-slice recalibration); 0 leaves p as is. */
+export function recalibratePNodule(p: number, offset: number): number {
+  if (offset === 0) return p;
+  const q = Math.min(Math.max(p, P_EDGE), 1 - P_EDGE);
+  return 1 / (1 + Math.exp(-(Math.log(q / (1 - q)) - offset)));
+}
 
 /**
  * The finding threshold on p_nodule used when the manifest has no operatingPoint (the v1 models,

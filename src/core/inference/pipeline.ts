@@ -19,7 +19,7 @@ import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
 import { inLungCore, lungHeightRange } from './lung-mask';
-import { SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
+import { recalibratePNodule, SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
 import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
@@ -67,6 +67,7 @@ export const DEFAULT_THRESHOLD = DEFAULT_UNET_THRESHOLD;
 const SOLID_COMPONENT_HU = -300;
 export const THICK_SLICE_WARNING =
   'slices thicker than 2.5 mm: Lung-RADS assumes 2.5 mm or less and small nodules may be missed';
+export const THICK_SLICE_RECALIBRATED = 'p_nodule recalibrated for thick slices (model manifest)';
 
 const round = (v: number, d: number) => {
   const f = 10 ** d;
@@ -132,8 +133,12 @@ export async function runAnalysis(
     throw new PulmoLensError('INVALID_INPUT', `overlap must be in [0, 1), got ${overlap}`);
   }
   const sliceMm = volume.spacingMm[2];
+  const thickCalibration = sliceMm > THICK_SLICE_MM ? op.thickSlice : undefined;
   if (sliceMm > THICK_SLICE_MM)
-    warnings.push(`${THICK_SLICE_WARNING} (this series: ${round(sliceMm, 2)} mm)`);
+    warnings.push(
+      `${THICK_SLICE_WARNING} (this series: ${round(sliceMm, 2)} mm` +
+        (thickCalibration ? `; ${THICK_SLICE_RECALIBRATED})` : ')'),
+    );
   const s1 = await runStage1(volume, rt, {
     overlap,
     unetThreshold: threshold,
@@ -144,13 +149,15 @@ export async function runAnalysis(
   });
   if (!s1.lung.found) warnings.push('no lung found by the HU lung mask; the whole volume was searched');
 
-  const chars = await characterize(
+  const raw = await characterize(
     volume,
     s1.candidates.map((c) => c.centre),
     rt,
     progress,
     check,
   );
+  const offset = thickCalibration?.logitOffset ?? 0;
+  const chars = raw.map((ch) => ({ ...ch, pNodule: recalibratePNodule(ch.pNodule, offset) }));
   lap('characterize');
 
   const scored = s1.candidates
