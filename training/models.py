@@ -15,6 +15,18 @@ def conv_bn(cin, cout, stride=1):
     )
 
 
+def heatmap_loss(logits, y, pos_weight, w=None):
+    """The detector's loss (v1 train.py and v2 train_det.py): BCE with positive voxels weighted by
+    pos_weight, plus soft Dice; w weights voxels (0: ignored), None weighs them all 1.
+    Returns (loss, bce, dice)."""
+    if w is None:
+        w = torch.ones_like(y)
+    p = torch.sigmoid(logits) * w
+    bce = (F.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight, reduction='none') * w).sum() / w.sum().clamp(min=1)
+    dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + (y * w).sum() + 1)
+    return bce + dice, bce, dice
+
+
 class Detector(nn.Module):
     """Compact 3D U-Net: full-resolution stem, three stride-2 levels (most compute at 1/2..1/8
     resolution), transposed-convolution decoder with additive skips, per-voxel sigmoid.

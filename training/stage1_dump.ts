@@ -12,12 +12,10 @@ import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
-import { coarseLungMask } from '../src/core/inference/lung-mask';
-import { planBlobs, blobSlab, type BlobCandidate } from '../src/core/inference/blobs';
-import { DEFAULT_UNET_THRESHOLD, minBlobDiameterFor } from '../src/core/inference/stage1';
-import { detectHeatmap } from '../src/core/inference/detect';
 import { findCandidates } from '../src/core/inference/candidates';
-import { gridFor, gridToVolume } from '../src/core/inference/grid';
+import { gridToVolume } from '../src/core/inference/grid';
+import { DEFAULT_UNET_THRESHOLD } from '../src/core/inference/stage1';
+import { rawStage1 } from './stage1_raw';
 import { worldToVoxel } from '../src/common/volume';
 
 async function main() {
@@ -45,13 +43,7 @@ async function main() {
         }));
     } catch {}
     const sp = volume.spacingMm;
-    const grid = gridFor(volume, det.spacingMm);
-    const { coarse, lung } = coarseLungMask(volume, [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2]);
-    const gm = { mask: lung.core, dims: coarse.dims, step: coarse.step };
-    const plan = planBlobs(volume, gm, { minDiameterMm: minBlobDiameterFor(sp[2]) })!;
-    const raw: BlobCandidate[] = [];
-    for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
-    const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
+    const { grid, raw, prob } = await rawStage1(volume, rt);
     const unet = findCandidates(prob, grid.dims, { threshold: Number(process.env.UTHR ?? 0.05), spacingMm: det.spacingMm, maxCandidates: 1000 });
     const r = (x: number) => Math.round(x * 1000) / 1000;
     writeFileSync(join(out!, name + '.json'), JSON.stringify({

@@ -13,19 +13,11 @@ import { readFileSync } from 'node:fs';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
-import { coarseLungMask } from '../src/core/inference/lung-mask';
-import { planBlobs, blobSlab, mergeBlobs, type BlobCandidate } from '../src/core/inference/blobs';
-import {
-  blobScore,
-  BLOB_QUOTA,
-  DEFAULT_UNET_THRESHOLD,
-  minBlobDiameterFor,
-  selectBlobs,
-  unionCandidates,
-} from '../src/core/inference/stage1';
-import { detectHeatmap } from '../src/core/inference/detect';
+import { mergeBlobs, type BlobCandidate } from '../src/core/inference/blobs';
+import { blobScore, BLOB_QUOTA, DEFAULT_UNET_THRESHOLD, selectBlobs, unionCandidates } from '../src/core/inference/stage1';
 import { findCandidates } from '../src/core/inference/candidates';
-import { gridFor, gridToVolume, volumeToGrid } from '../src/core/inference/grid';
+import { gridToVolume, volumeToGrid } from '../src/core/inference/grid';
+import { rawStage1 } from './stage1_raw';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
 
 async function main() {
@@ -37,15 +29,9 @@ async function main() {
     const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;
     const { volume } = await loadSeries(series);
     const sp = volume.spacingMm;
-    const grid = gridFor(volume, det.spacingMm);
-    const { coarse, lung } = coarseLungMask(volume, [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2]);
-    const gm = { mask: lung.core, dims: coarse.dims, step: coarse.step };
-    const plan = planBlobs(volume, gm, { minDiameterMm: minBlobDiameterFor(sp[2]) })!;
-    const raw: BlobCandidate[] = [];
-    for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
+    const { grid, raw, prob } = await rawStage1(volume, rt);
     const merged = mergeBlobs(raw, sp);
     const selected = selectBlobs(merged, BLOB_QUOTA);
-    const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
     const unet = findCandidates(prob, grid.dims, { threshold: DEFAULT_UNET_THRESHOLD, spacingMm: det.spacingMm, maxCandidates: Number(process.env.UCAP ?? 200) });
     const unetV = unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) }));
     const cands = unionCandidates(selected, unetV, sp);

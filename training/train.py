@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from common import DATA, RUNS, seed_everything
-from models import Characterizer, Detector, count_params
+from models import Characterizer, Detector, count_params, heatmap_loss
 
 torch.set_num_threads(2)
 CROP = 40
@@ -71,11 +71,7 @@ def train_detector(args, rng, log):
         x = torch.from_numpy(np.stack([b[0] for b in batch]))[:, None]
         y = torch.from_numpy(np.stack([b[1] for b in batch]))[:, None]
         net.train()
-        logits = net.logits(x)
-        p = torch.sigmoid(logits)
-        bce = F.binary_cross_entropy_with_logits(logits, y, pos_weight=torch.tensor(args.pos_weight))
-        dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
-        loss = bce + dice
+        loss, bce, dice = heatmap_loss(net.logits(x), y, torch.tensor(args.pos_weight))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -26,10 +26,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from common import HU_WINDOW, RUNS, SHARED
-from models import Detector
+from models import Detector, heatmap_loss
 
 CROP = 48
 
@@ -209,11 +208,7 @@ def main():
         y = torch.from_numpy(np.stack(ts))[:, None]
         w = torch.from_numpy(np.stack(ws))[:, None]
         net.train()
-        logits = net.logits(x)
-        p = torch.sigmoid(logits) * w
-        bce = (F.binary_cross_entropy_with_logits(logits, y, pos_weight=pw, reduction='none') * w).sum() / w.sum().clamp(min=1)
-        dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + (y * w).sum() + 1)
-        loss = bce + dice
+        loss, bce, dice = heatmap_loss(net.logits(x), y, pw, w)
         opt.zero_grad()
         loss.backward()
         opt.step()
