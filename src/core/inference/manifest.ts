@@ -87,7 +87,6 @@ export type CharacterizerSpec = z.infer<typeof characterizerSpec> & {
 };
 export type ModelSpec = DetectorSpec | CharacterizerSpec;
 export type ModelOperatingPoint = z.infer<typeof operatingPoint>;
-export type ThickSliceCalibration = z.infer<typeof thickSliceCalibration>;
 
 /** float32's largest p below 1 bounds the logit, so a saturated p_nodule stays finite. */
 const P_EDGE = 6e-8;
