@@ -13,10 +13,12 @@ Checkpoints every 100 steps to runs/char/<name>/ckpt.pt; re-running the same com
 Writes runs/char/<name>/{model.pt, curve.jsonl, train.json, val_scores.json}.
 """
 import argparse
+import copy
 import glob
 import json
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -190,6 +192,11 @@ def main():
     ap.add_argument('--eval-every', type=int, default=100)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--max-minutes', type=float, default=60)
+    ap.add_argument('--val-seeds', default='',
+                    help="e.g. 5-24: validate only on the --val insertions with these seeds at the scan's own slices "
+                         '(keeps calibration and test seeds out of the curves)')
+    ap.add_argument('--keep-best', action='store_true',
+                    help='save the weights of the evaluation with the best validation CPM, not the last step')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
                     help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
     a = ap.parse_args()
@@ -202,6 +209,11 @@ def main():
     val = load_backgrounds(a.val) if a.val else []
     # Validation scans are the inserted series only (the original scan duplicates their background).
     val = [s for s in val if s.inserted]
+    if a.val_seeds:
+        lo, hi = (int(x) for x in a.val_seeds.split('-'))
+        val = [s for s in val if re.fullmatch(r'LIDC-IDRI-\d{4}-s(\d+)', s.name) and lo <= int(s.name.rsplit('-s', 1)[1]) <= hi]
+    if a.keep_best and not val:
+        raise SystemExit('--keep-best needs validation series (--val, --val-seeds)')
     if not train:
         raise SystemExit(f'no mined series for {a.train} under {MINED}')
     cubes = np.concatenate([s.cubes for s in train])
@@ -246,6 +258,7 @@ def main():
         os.remove(curve_path)
     t0 = time.time() - elapsed
     ema = None
+    best = st.get('best') if os.path.exists(ckpt) else None  # {'step', 'cpm', 'state'}
     while step < a.steps:
         if a.hnm_every and step > 0 and step % a.hnm_every == 0 and (hard is None or hard[0] != step):
             if a.arch == 'ray':
@@ -295,15 +308,22 @@ def main():
                 eps = 1e-6
                 vloss = -(np.log(allpos + eps).sum() + np.log(1 - allneg + eps).sum()) / max(1, len(allpos) + len(allneg))
                 rec.update({'valCpm': round(f['cpm'], 4), 'valSens1': f['sensitivity']['1'], 'valLoss': round(float(vloss), 4)})
+                if a.keep_best and (best is None or f['cpm'] > best['cpm']):
+                    best = {'step': step, 'cpm': f['cpm'], 'state': copy.deepcopy(net.state_dict())}
             open(curve_path, 'a').write(json.dumps(rec) + '\n')
             print(json.dumps(rec), flush=True)
-            torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': time.time() - t0, 'hard': hard}, ckpt + '.tmp')
+            torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': time.time() - t0, 'hard': hard,
+                        'best': best}, ckpt + '.tmp')
             os.replace(ckpt + '.tmp', ckpt)
         if time.time() - t0 > a.max_minutes * 60:
             print(f'wall-clock guard at step {step}', flush=True)
             break
+    if best is not None:
+        net.load_state_dict(best['state'])
     torch.save(net.state_dict(), os.path.join(out, 'model.pt'))
     res = {'args': vars(a), 'steps': step, 'seconds': round(time.time() - t0), 'params': count_params(net), 'data': counts}
+    if best is not None:
+        res['keptStep'] = best['step']
     if val:
         sc = [score(net, s.cubes) for s in val]
         res['val'] = froc(val, sc)

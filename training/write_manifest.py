@@ -258,7 +258,9 @@ def render_v2(manifest, cv):
     rates = list(pooled['sensitivity'].keys())
     t = c['training']
     lines = [
-        f"Characterizer v2 trained on CPU ({t['device']}): {t['steps']} steps per model, {t['seconds']} s in all, batch "
+        f"Characterizer v2 trained on CPU ({t['device']}): {t['steps']} steps per model"
+        + (f" (kept: the weights at steps {', '.join(map(str, t['keptSteps']))}, chosen by {t['keptBy']})" if t.get('keptSteps') else '')
+        + f", {t['seconds']} s in all, batch "
         f"{t['batch']}, seed{'s' if len(t['seeds']) > 1 else ''} {', '.join(map(str, t['seeds']))}"
         f"{ENSEMBLE_NOTE if len(t['seeds']) > 1 else ''}; {c['trainingCounts']['insertedNodules']} inserted nodules in "
         f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
@@ -517,6 +519,11 @@ def main_v2():
                                  f"{run['params']} trained parameters" if run['args'].get('arch', 'cnn') == 'ray' else
                                  f"2-channel conv stem (32^3 -> 4^3 x 64) + 2-layer Transformer encoder (4 heads, class token) + 3 heads, {run['params']} parameters"),
                 'training': {'steps': run['steps'], 'seconds': sum(r['seconds'] for r in member_runs),
+                             **({'keptSteps': [r['keptStep'] for r in member_runs],
+                                 'keptBy': f"validation CPM on the {run['args']['val'][0]} insertions seeds {run['args']['val_seeds']} "
+                                           '(neither the calibration nor the test seeds), evaluated every '
+                                           f"{run['args']['eval_every']} steps"}
+                                if all('keptStep' in r for r in member_runs) else {}),
                              'batch': run['args']['batch'], 'seeds': seeds,
                              'device': 'CPU, 1 thread on a shared 2-core machine',
                              'augmentation': '90-degree in-plane rotations, flips, scale +-15%, HU offset +-28 HU, noise; extra positives jittered by up to a third of the radius',
