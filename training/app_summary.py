@@ -12,16 +12,14 @@ from char_data import luna_marks
 from common import MODELS, RUNS
 
 
-def source_uid(uid):
-    """A series made from a real scan by insert_nodules.py (a thick-slice copy) has a new UID: its
-    sidecar names the scan it came from, whose LUNA16 marks apply."""
-    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')) + glob.glob(os.path.join(RUNS, 'insert', '*.json')):
-        if side.endswith('.sites.json'):
-            continue
+def derived_sources():
+    """A real scan's thick-slice copy (insert_nodules.py --count 0, under runs/thick/; app_check.sh)
+    has a new UID: its sidecar names the scan it came from, whose LUNA16 marks apply."""
+    out = {}
+    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')):
         meta = json.load(open(side))
-        if meta.get('seriesInstanceUid') == uid:
-            return meta['sourceSeriesInstanceUid']
-    return uid
+        out[meta['seriesInstanceUid']] = meta['sourceSeriesInstanceUid']
+    return out
 
 
 def main():
@@ -31,11 +29,13 @@ def main():
     res = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
            'characterizerSha256': char_sha, 'command': 'training/app_check.sh (node bin/pulmolens.mjs analyze <series> --models models)',
            'scans': {}}
+    sources = derived_sources()
     for f in sorted(glob.glob(os.path.join(out, '*', 'findings.json'))):
         doc = json.load(open(f))
         thr = doc.get('operatingThreshold')
         listed = sorted(doc['findings'], key=lambda x: -x['probability'])
-        marks = luna_marks(source_uid(doc['seriesInstanceUid']))
+        uid = doc['seriesInstanceUid']
+        marks = luna_marks(sources.get(uid, uid))
         fp, rows = 0, []
         for i, fnd in enumerate(listed):
             c = np.array(fnd['centerLps'])

@@ -61,12 +61,6 @@ def main():
         with torch.no_grad():
             prob = det(x)
         spec['detector'] = {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}}
-        if a.det and os.path.abspath(a.models) == os.path.abspath(MODELS):
-            # Which training run the shipped detector.onnx came from: write_manifest.py describes it.
-            import hashlib
-            digest = hashlib.sha256(open(os.path.join(MODELS, 'detector.onnx'), 'rb').read()).hexdigest()
-            json.dump({'weights': os.path.relpath(a.det, RUNS), 'sha256': digest},
-                      open(os.path.join(RUNS, 'detector_export.json'), 'w'), indent=1)
     if a.only in (None, 'char'):
         # Characterizer v2 (model contract v2): input `cubes` [N, 2, 32, 32, 32].
         from cv_report import load_net

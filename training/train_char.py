@@ -244,21 +244,20 @@ def main():
         # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
         all_prof, all_centre = rays_of(net, cubes)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
-    step, elapsed, hard = 0, 0.0, None
+    step, elapsed, hard, best = 0, 0.0, None, None  # best: {'step', 'cpm', 'state'} with --keep-best
     ckpt = os.path.join(out, 'ckpt.pt')
     curve_path = os.path.join(out, 'curve.jsonl')
     if os.path.exists(ckpt):
         st = torch.load(ckpt, weights_only=False)
         net.load_state_dict(st['net'])
         opt.load_state_dict(st['opt'])
-        step, elapsed, hard = st['step'], st['elapsed'], st['hard']
+        step, elapsed, hard, best = st['step'], st['elapsed'], st['hard'], st.get('best')
         rng = np.random.default_rng([a.seed, step])
         print(f'resumed at step {step}', flush=True)
     elif os.path.exists(curve_path):
         os.remove(curve_path)
     t0 = time.time() - elapsed
     ema = None
-    best = st.get('best') if os.path.exists(ckpt) else None  # {'step', 'cpm', 'state'}
     while step < a.steps:
         if a.hnm_every and step > 0 and step % a.hnm_every == 0 and (hard is None or hard[0] != step):
             if a.arch == 'ray':

@@ -365,67 +365,10 @@ def render_v2(manifest, cv):
                          f"{a['lunaNoduleRank'] if a['lunaNoduleRank'] is not None else 'no LUNA16 nodule'} | {rows} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
               f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
-              f"Sizes: detector.onnx {d['sizeBytes']} bytes ({'v2 U-Net, trained on the real background' if d['version'] != '0.1.0' else 'unchanged v1 U-Net'}), characterizer.onnx {c['sizeBytes']} bytes."]
+              f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes."]
     a = text.index(begin) + len(begin)
     b = text.index(end)
     open(path, 'w').write(text[:a] + '\n' + '\n'.join(lines) + '\n' + text[b:])
-
-
-def detector_block(det, cv):
-    """The detector's manifest block: kept as it is when models/detector.onnx is the file it names;
-    written anew for a detector v2 that export_onnx.py --det exported from a train_det.py run
-    (runs/detector_export.json names the run and the file's sha256)."""
-    det_file = os.path.join(MODELS, 'detector.onnx')
-    digest = sha256(det_file)
-    if digest == det['sha256']:
-        return det
-    export = os.path.join(RUNS, 'detector_export.json')
-    if not os.path.exists(export) or json.load(open(export))['sha256'] != digest:
-        raise SystemExit('detector.onnx differs from the manifest and from runs/detector_export.json: re-export it')
-    weights = json.load(open(export))['weights']
-    run = json.load(open(os.path.join(RUNS, os.path.dirname(weights), 'train.json')))
-    check = json.load(open(os.path.join(RUNS, 'onnx_check.json')))
-    if not check.get('pass') or 'detector' not in check['models']:
-        raise SystemExit('onnx_check.json does not pass for the detector: refusing to write a manifest')
-    test = cv['shipped']['test']
-    return {
-        'name': 'pulmolens-detector',
-        'version': '0.2.0',
-        'file': 'detector.onnx',
-        'sha256': digest,
-        'sizeBytes': os.path.getsize(det_file),
-        'inputName': 'ct',
-        'outputName': 'prob',
-        'spacingMm': [1.0, 1.0, 1.0],
-        'patchSize': [PATCH] * 3,
-        'huWindow': list(HU_WINDOW),
-        'outputMeaning': det['outputMeaning'],
-        'trainingData': (
-            f"The real scan LIDC-IDRI-0002 with synthetic nodules inserted on its native DICOM grid (training/insert_nodules.py; "
-            f"its own 1.25 mm slices and thick-slice copies at 2.5 and 3.75 mm, the standard and the harder mix) and the "
-            f"original scan, {len(run['series'])} series, {run['nodules']} inserted nodules centred in the aerated lung, "
-            f"resampled to the model grid by the app itself (training/dump_grid.ts). Patches of {run['crop']}^3: half around a "
-            f"nodule, 30% on dense tissue inside the lung mask (vessels, airway walls, pleura), 20% anywhere in the lung mask; "
-            f"target the nodule's sphere, loss weight 0 around the {run['excludedMarks']} LUNA16 excluded marks and nodules "
-            f"centred outside the aerated lung. LIDC-IDRI-0001 was not used."),
-        'opset': 17,
-        'architecture': det['architecture'],
-        'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['batch'], 'seed': run['seed'],
-                     'smallNoduleWeight': run.get('smallWeight', 0), 'posWeight': run['posWeight'],
-                     'device': 'CPU, 1 thread on a shared 2-core machine',
-                     'augmentation': 'flips, x/y transpose, HU offset +-40, noise 0-20 HU',
-                     'loss': 'weighted BCE + soft Dice', 'command': f"training/train_det.py --name {run['name']}"},
-        'evaluation': {
-            'stage1CandidateRecall': {
-                'testSeries': cv['shipped']['testSeries'],
-                'byGroup': {k: v['candidateFound'] for k, v in test['breakdown'].items()},
-                'note': 'share of the inserted nodules with a stage-1 candidate (blob detector UNION this U-Net) within '
-                        'their radius, on the held-out test series of the characterizer',
-            },
-            'onnxVsPytorchMaxAbsDiff': max(o['maxAbsDiff'] for o in check['models']['detector']['outputs'].values()),
-            'measuredBy': 'training/cv_report.py',
-        },
-    }
 
 
 def main_v2():
@@ -433,8 +376,10 @@ def main_v2():
     checked), writes the characterizer block, operatingPoint and trainingSeriesUids."""
     path = os.path.join(MODELS, 'manifest.json')
     old = json.load(open(path))
+    det = old['models']['detector']
+    if sha256(os.path.join(MODELS, det['file'])) != det['sha256']:
+        raise SystemExit('detector.onnx differs from the manifest: retrain/re-export it with the v1 steps first')
     cv = json.load(open(os.path.join(RUNS, 'cv_report.json')))
-    det = detector_block(old['models']['detector'], cv)
     shipped = cv['shipped']
     # The shipped model is one run folder, or an ensemble 'a+b+...' of runs trained alike (seeds).
     members = shipped['model'].split('+')

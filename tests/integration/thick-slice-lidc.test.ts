@@ -8,9 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
+import type { ScanAnnotations } from '../../src/common/eval';
+import { voxelToWorld, type Volume } from '../../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../../src/core/inference';
+import { readLuna16Annotations, readLuna16Excluded } from '../../src/core/eval/luna16-csv';
+import { matchScan } from '../../src/core/eval/luna16-match';
 import { THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
@@ -44,22 +47,15 @@ function thicken(v: Volume, k: number): Volume {
   };
 }
 
-/** LUNA16 marks of one series: its nodules and its excluded marks (15 mm without a diameter). */
-function lunaMarks(uid: string) {
-  const rows = (file: string) =>
-    readFileSync(sharedPath('ct', file), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((r) => r.split(','))
-      .filter((r) => r[0] === uid)
-      .map((r) => ({ centre: [Number(r[1]), Number(r[2]), Number(r[3])] as Vec3, diameter: Number(r[4]) }));
+/** LUNA16's reference standard for one series, read by the evaluation's own CSV readers. */
+function lunaAnnotations(uid: string): ScanAnnotations {
+  const source = (file: string) => ({
+    path: sharedPath('ct', file),
+    text: readFileSync(sharedPath('ct', file), 'utf8'),
+  });
   return {
-    nodules: rows('luna16-annotations.csv'),
-    marks: [...rows('luna16-annotations.csv'), ...rows('luna16-annotations-excluded.csv')].map((m) => ({
-      centre: m.centre,
-      radius: m.diameter > 0 ? m.diameter / 2 : 15,
-    })),
+    nodules: readLuna16Annotations(source('luna16-annotations.csv')).get(uid) ?? [],
+    excluded: readLuna16Excluded(source('luna16-annotations-excluded.csv')).get(uid) ?? [],
   };
 }
 
@@ -80,14 +76,18 @@ describe.skipIf(skip !== null)('shipped models on LIDC-IDRI-0001 as 5 mm slices'
     expect(thick).toHaveLength(1);
     expect(thick[0]).toContain('(this series: 5 mm');
 
-    const { nodules, marks } = lunaMarks(doc.seriesInstanceUid);
-    expect(nodules).toHaveLength(1);
-    const dist = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    const first = doc.findings[0]!;
-    expect(dist(first.centerLps, nodules[0]!.centre)).toBeLessThanOrEqual(nodules[0]!.diameter / 2);
-    const falsePositives = doc.findings.filter((f) =>
-      marks.every((m) => dist(f.centerLps, m.centre) > m.radius),
-    );
+    const annotations = lunaAnnotations(doc.seriesInstanceUid);
+    expect(annotations.nodules).toHaveLength(1);
+    // The LUNA16 rules, as `pulmolens eval` applies them (excluded marks are neither hits nor FPs).
+    const match = matchScan({
+      seriesInstanceUid: doc.seriesInstanceUid,
+      model: doc.model,
+      candidates: doc.findings.map((f) => ({ id: f.id, centerLps: f.centerLps, probability: f.probability })),
+      annotations,
+    });
+    const kindOf = (id: string) => match.candidates.find((c) => c.candidate.id === id)!.match.kind;
+    expect(kindOf(doc.findings[0]!.id)).toBe('TP');
+    const falsePositives = doc.findings.filter((f) => kindOf(f.id) === 'FP');
     console.log(
       `[report] LIDC-IDRI-0001 at 5 mm: ${doc.findings.length} findings, ${falsePositives.length} false positive(s): ` +
         falsePositives.map((f) => `p ${f.probability.toFixed(3)} ${f.diameterMm} mm`).join('; '),
