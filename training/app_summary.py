@@ -13,10 +13,11 @@ from common import MODELS, RUNS
 
 
 def derived_sources():
-    """A real scan's thick-slice copy (insert_nodules.py --count 0, under runs/thick/; app_check.sh)
-    has a new UID: its sidecar names the scan it came from, whose LUNA16 marks apply."""
+    """A real scan's thick-slice or sharp-kernel copy (insert_nodules.py --count 0, under runs/thick/
+    and runs/sharp/; app_check.sh) has a new UID: its sidecar names the scan it came from, whose
+    LUNA16 marks apply."""
     out = {}
-    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')):
+    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')) + glob.glob(os.path.join(RUNS, 'sharp', '*.json')):
         meta = json.load(open(side))
         out[meta['seriesInstanceUid']] = meta['sourceSeriesInstanceUid']
     return out

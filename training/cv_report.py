@@ -304,6 +304,16 @@ def write_markdown(report, path):
         L += ['', f"**5 mm slices**: logit offset {tk['logitOffset']} for series thicker than 2.5 mm, chosen on "
               f"{ts.get('chosenOn', '-')}. Test series {', '.join(tk['series'])}:", '',
               *test_tables(f"{sh['validatedOn']} at 5 mm", tk, '5 mm test set', rates)]
+    sk = sh.get('sharpKernelValidation')
+    if sk:
+        L += ['', f"**Sharp reconstruction kernels** (insert_nodules.py --sharpen 1.5 and 3: the same acquisition "
+              f"through an in-plane unsharp mask, noise x1.9 and x2.8), no recalibration. Test series {', '.join(sk['series'])}:", '',
+              *test_tables(f"{sh['validatedOn']}, sharp kernels", sk, 'sharp-kernel test set', rates)]
+    pv = sh.get('previousTest')
+    if pv:
+        L += ['', f"**The previous test set** ({', '.join(pv['series'])}; it measured the session-8 and session-10 "
+              'models, so it chose nothing since and is kept to compare with their figures):', '',
+              *test_tables(f"{sh['validatedOn']} {seed_span(pv['series'])}", pv, 'previous test set', rates)]
     L += ['', '| real scan | candidates | findings at the threshold | false positives | LUNA16 nodule: p_nodule, rank |', '|---|---|---|---|---|']
     for scan, a in sh['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
@@ -361,7 +371,15 @@ CALIBRATION_SEEDS = ('-s1', '-s2', '-s3', '-s4')
 # since is reported on seeds 25-32: 25-28 were inserted after that choice (session 8), 29-32 after
 # the model was fixed (session 9); both sets are read only to measure the shipped model, and they
 # are pooled because four scans alone swing by +-0.1 CPM (0.654 on 25-28, 0.767 on 29-32).
-TEST_SEEDS = tuple(f'-s{i}' for i in range(25, 33))
+PREVIOUS_TEST_SEEDS = tuple(f'-s{i}' for i in range(25, 33))
+# Session 11: seeds 25-32 had measured the session-8 and session-10 models, so the model chosen in
+# session 11 is measured on seeds 33-40, inserted before it was trained and read once it was
+# chosen; 25-32 stay in the report (previousTest) to compare with the earlier figures.
+TEST_SEEDS = tuple(f'-s{i}' for i in range(33, 41))
+# Insertions into LIDC-IDRI-0001 as if reconstructed with a sharp kernel (insert_nodules.py
+# --sharpen 1.5 and 3; session 11): seeds 81-84, read only to measure the shipped model (85-88
+# compared session 11's candidates: sharp_check.py).
+SHARP_TEST = ('LIDC-IDRI-0001-k15-s81', 'LIDC-IDRI-0001-k15-s82', 'LIDC-IDRI-0001-k3-s83', 'LIDC-IDRI-0001-k3-s84')
 # Insertions into LIDC-IDRI-0001 as 5 mm slices (insert_nodules.py --thicken 2; session 10): seeds
 # 71-74 measured the session-8 model's thick-slice flood and choose the thick-slice logit offset;
 # seeds 75-78 (inserted after) measure it.
@@ -400,6 +418,22 @@ def test_tables(label, t, what, rates):
     return L
 
 
+def protocol_block(f, sc, idx, thr, offset=0.0):
+    """FROC, CPM, figures at the threshold and subgroups of the shipped model on some of its
+    validation series (thick slices: p_nodule recalibrated by the app's logit offset first)."""
+    tk = [f['val'][i] for i in idx]
+    tks = [np.where(sc[i] >= 0, recalibrate(sc[i], offset), sc[i]) for i in idx]
+    rows = nodule_table(tk, tks)
+    fps = [x[s.labels == 0] for s, x in zip(tk, tks)]
+    fp = np.concatenate(fps)
+    sens, cpm = froc_rows(rows, fp, len(tk))
+    return {'logitOffset': offset, 'series': [s.name for s in tk], 'scans': len(tk), 'nodules': len(rows),
+            'sensitivity': sens, 'cpm': cpm, 'cpmCI95': bootstrap_cpm(rows, fps),
+            'atOperatingThreshold': {'sensitivity': float(np.mean([r['score'] >= thr for r in rows])),
+                                     'fpPerScan': float((fp >= thr).sum() / len(tk))},
+            'breakdown': breakdown(rows, fp, len(tk), thr)}
+
+
 def shipped_model(fold_data):
     """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
     background only). It is the one model whose temperature and threshold can be chosen on data it
@@ -411,8 +445,10 @@ def shipped_model(fold_data):
     cal = [i for i, s in enumerate(f['val']) if s.name.endswith(CALIBRATION_SEEDS)]
     test = [i for i, s in enumerate(f['val']) if s.name.endswith(TEST_SEEDS)]
     thick = [i for i, s in enumerate(f['val']) if s.name.startswith(THICK_PREFIX)]
-    # The calibration, test and thick-slice series are scored on float32 cubes, as the app scores them.
-    exact = {i: exact_logits(f['net'], f['val'][i]) for i in cal + test + thick}
+    sharp = [i for i, s in enumerate(f['val']) if s.name in SHARP_TEST]
+    previous = [i for i, s in enumerate(f['val']) if s.name.endswith(PREVIOUS_TEST_SEEDS)]
+    # The calibration, test and derived-protocol series are scored on float32 cubes, as the app scores them.
+    exact = {i: exact_logits(f['net'], f['val'][i]) for i in cal + test + thick + sharp + previous}
     logits = [exact.get(i, z) for i, z in enumerate(f['logits'])]
     t = fit_temperature([logits[i] for i in cal], [f['val'][i].labels for i in cal])
     sc = [finding_score(calibrated(z, t), s, SCORE_P) for s, z in zip(f['val'], logits)]
@@ -443,22 +479,12 @@ def shipped_model(fold_data):
                           'threshold on those series'),
         }
     if thick_test:
-        tk = [f['val'][i] for i in thick_test]
-        tks = [np.where(sc[i] >= 0, recalibrate(sc[i], thick_op['logitOffset'] if thick_op else 0.0), sc[i]) for i in thick_test]
-        trows = nodule_table(tk, tks)
-        tfps = [x[s.labels == 0] for s, x in zip(tk, tks)]
-        tfp = np.concatenate(tfps)
-        tsens, tcpm = froc_rows(trows, tfp, len(tk))
-        thick_block = {
-            'logitOffset': thick_op['logitOffset'] if thick_op else 0.0,
-            'series': [s.name for s in tk], 'scans': len(tk), 'nodules': len(trows), 'sensitivity': tsens, 'cpm': tcpm,
-            'cpmCI95': bootstrap_cpm(trows, tfps),
-            'atOperatingThreshold': {'sensitivity': float(np.mean([r['score'] >= thr for r in trows])),
-                                     'fpPerScan': float((tfp >= thr).sum() / len(tk))},
-            'breakdown': breakdown(trows, tfp, len(tk), thr)}
+        thick_block = protocol_block(f, sc, thick_test, thr, thick_op['logitOffset'] if thick_op else 0.0)
+    sharp_block = protocol_block(f, sc, sharp, thr) if sharp else None
+    prev_block = protocol_block(f, sc, previous, thr) if previous else None
     real = {s.name: real_scan_check(f['net'], s, thr, SCORE_P, t) for s in f['original']}
     train_bg = f['trainBackground']
-    for s in load_backgrounds([train_bg]):
+    for s in load_backgrounds([train_bg], sharp=False):
         if not s.inserted:
             real[s.name] = {**real_scan_check(f['net'], s, thr, SCORE_P, t), 'trainingScan': True}
     return {
@@ -471,6 +497,8 @@ def shipped_model(fold_data):
                  'candidateSensitivity': float(np.mean([r['score'] >= 0 for r in rows])),
                  'breakdown': breakdown(rows, fp, len(tv), thr)},
         'thickSliceValidation': thick_block,
+        'sharpKernelValidation': sharp_block,
+        'previousTest': prev_block,
         'realScans': real,
         'operatingPoint': {
             'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
@@ -573,7 +601,7 @@ def main():
     if os.path.exists(final_path):
         net = load_net(final_path)
         report['finalOnRealScans'] = {}
-        for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002']):
+        for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002'], sharp=False):
             if not s.inserted:
                 report['finalOnRealScans'][s.name] = real_scan_check(net, s, shipped_thr, mode)
     report['shipped'] = shipped_model(fold_data)

@@ -82,6 +82,19 @@ def thicken(files, ds, hu, dz, thick, zs, k):
     return files_t, ds_t, raw_t, hu_t, dz * k, thick * k, origin, zs_t
 
 
+def sharpen(ds, hu, amount, sigma_px=1.0):
+    """The same acquisition as if reconstructed with a sharper (lung / bone) kernel: an in-plane
+    unsharp mask, hu + amount * (hu - G_sigma * hu), which lifts the mid frequencies the way a
+    sharp kernel's MTF does, with its edge overshoot and amplified noise texture. Returns (raw, hu)
+    on the same grid (raw in the original stored units)."""
+    slope, icpt = float(ds[0].RescaleSlope), float(ds[0].RescaleIntercept)
+    hu_s = hu + amount * (hu - gaussian_blur(hu, (0.0, sigma_px, sigma_px)))
+    raw_s = np.round((hu_s - icpt) / slope).astype(np.int32)
+    signed = int(ds[0].PixelRepresentation) == 1
+    raw_s = np.clip(raw_s, *((-32768, 32767) if signed else (0, 65535)))
+    return raw_s, (raw_s * slope + icpt).astype(np.float32)
+
+
 # ------------------------------------------------------------------------------- scan measurements
 
 
@@ -135,10 +148,13 @@ def measure_psf(hu, spacing):
             'sigmaMm': round(sigma_psf_px * spacing[0], 3)}
 
 
-def measure_noise(hu):
+def measure_noise(hu, select=None):
     """Noise power spectrum of this scan from 32x32 soft-tissue patches (all pixels in
     [-150, 150] HU, the most homogeneous third after removing a plane), as a 2D shaping kernel
-    whose filtered unit white noise has the measured standard deviation."""
+    whose filtered unit white noise has the measured standard deviation. `select`: the HU that
+    choose the patches (a sharpened scan's noise overshoots the range: its patches are chosen
+    where the unsharpened scan has them)."""
+    select = hu if select is None else select
     nz, ny, nx = hu.shape
     patches = []
     yy, xx = np.mgrid[0:32, 0:32]
@@ -146,9 +162,10 @@ def measure_noise(hu):
     for k in range(nz // 5, 4 * nz // 5, max(1, nz // 30)):
         for j in range(64, ny - 96, 24):
             for i in range(64, nx - 96, 24):
-                p = hu[k, j:j + 32, i:i + 32]
-                if p.min() < -150 or p.max() > 150:
+                q = select[k, j:j + 32, i:i + 32]
+                if q.min() < -150 or q.max() > 150:
                     continue
+                p = hu[k, j:j + 32, i:i + 32]
                 coef, *_ = np.linalg.lstsq(A, p.ravel(), rcond=None)
                 r = (p.ravel() - A @ coef).reshape(32, 32)
                 patches.append(r)
@@ -406,14 +423,20 @@ def main():
     ap.add_argument('--thicken', type=int, default=1,
                     help='first average every K adjacent slices into one K x thicker slice (a thick-slice '
                          'scanner protocol from the same patient; the nodules are then rendered on that grid)')
+    ap.add_argument('--sharpen', type=float, default=0.0,
+                    help='then re-render the scan as if reconstructed with a sharp kernel: in-plane unsharp mask of '
+                         'this amount (sigma 1 pixel; 1.5 ~ a lung kernel from a standard one)')
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed * 1000 + int(a.study))
     files, ds, raw, hu, (dx, dy, dz), thick, origin, zs = load_series(series_dir(a.study))
     if a.thicken > 1:
         files, ds, raw, hu, dz, thick, origin, zs = thicken(files, ds, hu, dz, thick, zs, a.thicken)
+    hu_plain = hu
+    if a.sharpen > 0:
+        raw, hu = sharpen(ds, hu, a.sharpen)
     uid = str(ds[0].SeriesInstanceUID)
     psf = measure_psf(hu, (dx, dy, dz))
-    noise_info, kernel = measure_noise(hu)
+    noise_info, kernel = measure_noise(hu, hu_plain)
     print(f'{a.study}: spacing {dx:.3f} x {dy:.3f} x {dz:.3f} mm, thickness {thick} mm; PSF {psf}; noise {noise_info}', flush=True)
     lung, filled, airway = lung_masks(hu)
     grid = (dx, dy, dz, thick, origin[0], origin[1], zs)
@@ -478,7 +501,10 @@ def main():
     lo_v, hi_v = (-32768, 32767) if signed else (0, 65535)
     new_raw = np.where(changed, np.clip(new_raw, lo_v, hi_v), raw)
     os.makedirs(a.out, exist_ok=True)
-    series_uid = generate_uid(entropy_srcs=[uid, a.study, str(a.seed), 'pulmolens-insert'])
+    # Derived protocols get their own entropy (the same seed sharpened is another series); the
+    # plain and thickened series keep the UIDs they always had.
+    extra = [f'sharpen {a.sharpen}'] if a.sharpen > 0 else []
+    series_uid = generate_uid(entropy_srcs=[uid, a.study, str(a.seed), 'pulmolens-insert', *extra])
     dtype = np.int16 if signed else np.uint16
     for n, (f, d) in enumerate(zip(files, ds)):
         d = pydicom.dcmread(f)
@@ -497,11 +523,14 @@ def main():
             if 'SpacingBetweenSlices' in d:
                 d.SpacingBetweenSlices = round(dz, 4)
             d.InstanceNumber = n + 1
+        if a.sharpen > 0:
+            d.ConvolutionKernel = f'PL-UNSHARP{a.sharpen:g}'  # SH: 16 characters at most
         d.PixelData = new_raw[n].astype(dtype).tobytes()
         d.save_as(os.path.join(a.out, f'{n:04d}.dcm'))
     meta = {
         'study': f'LIDC-IDRI-{a.study}', 'seed': a.seed, 'mix': a.mix, 'sourceSeriesInstanceUid': uid,
         'seriesInstanceUid': series_uid, 'spacingMm': [dx, dy, dz], 'sliceThicknessMm': thick, 'thickenedBy': a.thicken,
+        'sharpenedBy': a.sharpen,
         'psf': psf, 'noise': noise_info, 'subSamples': list(sub), 'nodules': placed,
     }
     json.dump(meta, open(a.out.rstrip('/') + '.json', 'w'), indent=2)

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from char_data import Series
-from common import RUNS, seed_everything
+from common import HU_WINDOW, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
 # One thread: on the shared 2-core machine (load ~20) two OpenMP threads spin-wait and run
@@ -37,17 +37,20 @@ INSERT = os.path.join(RUNS, 'insert')
 EXTRA = os.path.join(RUNS, 'extra')
 
 
-def load_backgrounds(names):
+def load_backgrounds(names, keep=lambda name: True, sharp=True):
     """Every mined series of the given backgrounds: inserted series (with their sidecars) and the
-    original scans (no insertions: negatives only)."""
+    original scans (no insertions: negatives only). keep(name) chooses before the cubes are read;
+    sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen)."""
     out = []
     for prefix in sorted(glob.glob(os.path.join(MINED, '*.json'))):
         prefix = prefix[:-5]
         name = os.path.basename(prefix)
+        if not keep(name):
+            continue
         sidecar = os.path.join(INSERT, name + '.json')
         if os.path.exists(sidecar):
-            bg = json.load(open(sidecar))['study']
-            if bg in names:
+            meta = json.load(open(sidecar))
+            if meta['study'] in names and (sharp or not meta.get('sharpenedBy')):
                 out.append(Series(name, prefix, sidecar))
         elif name in names:
             out.append(Series(name, prefix))
@@ -103,9 +106,22 @@ def symmetry_perms():
 PERMS = None
 
 
-def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008):
+# Where "dense" starts for --dense-gain: -100 HU on the [-1000, 400] HU window.
+DENSE_FROM = (-100.0 - HU_WINDOW[0]) / (HU_WINDOW[1] - HU_WINDOW[0])
+
+
+def dense_gain(x, g):
+    """Scales what lies above DENSE_FROM by g (per cube): contrast-enhanced vessels (+200..+300 HU)
+    come down towards soft tissue, unenhanced ones go up, so the absolute HU of dense tissue stops
+    telling a vessel from a nodule (a model trained on the contrast-enhanced LIDC-IDRI-0001 took
+    the unenhanced vessels of LIDC-IDRI-0002 for nodules)."""
+    return torch.where(x > DENSE_FROM, DENSE_FROM + (x - DENSE_FROM) * g, x)
+
+
+def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008, gain=0.0):
     """Ray-profile augmentation: random cube symmetry (token permutation), scale +-15 % along the
-    rays, HU offset and noise. prof [B, 26, 28] (two channels x 14 radii), centre [B, 1, 2]."""
+    rays, dense-tissue gain 1 +- gain (--dense-gain), HU offset and noise. prof [B, 26, 28] (two
+    channels x 14 radii), centre [B, 1, 2]."""
     global PERMS
     if PERMS is None:
         PERMS = symmetry_perms()
@@ -124,6 +140,9 @@ def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008):
         bb = torch.gather(full, 2, (q0 + 1).clamp(max=r).expand(-1, 26, -1))
         out.append(a + (bb - a) * w)
     prof = torch.cat(out, 2)
+    if gain > 0:
+        g = torch.from_numpy(rng.uniform(1 - gain, 1 + gain, (b, 1, 1)).astype(np.float32))
+        prof, centre = dense_gain(prof, g), dense_gain(centre, g)
     off = torch.from_numpy(rng.uniform(-hu_offset, hu_offset, (b, 1, 1)).astype(np.float32))
     sd = torch.from_numpy(rng.uniform(0, noise, (b, 1, 1)).astype(np.float32))
     prof = (prof + off * (prof > 0.01) + sd * torch.randn_like(prof)).clamp(0, 1)
@@ -197,6 +216,10 @@ def main():
                          '(keeps calibration and test seeds out of the curves)')
     ap.add_argument('--keep-best', action='store_true',
                     help='save the weights of the evaluation with the best validation CPM, not the last step')
+    ap.add_argument('--sharp-kernels', action='store_true',
+                    help="train on the backgrounds' sharp-kernel copies too (insert_nodules.py --sharpen; session 11, not shipped)")
+    ap.add_argument('--dense-gain', type=float, default=0.0,
+                    help='ray arch: scale the HU above -100 by a random 1 +- this per cube (0: off; see dense_gain)')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
                     help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
     a = ap.parse_args()
@@ -205,13 +228,15 @@ def main():
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
 
-    train = load_backgrounds(a.train)
-    val = load_backgrounds(a.val) if a.val else []
-    # Validation scans are the inserted series only (the original scan duplicates their background).
-    val = [s for s in val if s.inserted]
+    train = load_backgrounds(a.train, sharp=a.sharp_kernels)
+    in_val_seeds = lambda name: True
     if a.val_seeds:
         lo, hi = (int(x) for x in a.val_seeds.split('-'))
-        val = [s for s in val if re.fullmatch(r'LIDC-IDRI-\d{4}-s(\d+)', s.name) and lo <= int(s.name.rsplit('-s', 1)[1]) <= hi]
+        in_val_seeds = lambda name: bool(re.fullmatch(r'LIDC-IDRI-\d{4}-s(\d+)', name)) and lo <= int(name.rsplit('-s', 1)[1]) <= hi
+    # Only the validation series are read (all of a background's series outgrow 24 GB beside a second run).
+    val = load_backgrounds(a.val, in_val_seeds) if a.val else []
+    # Validation scans are the inserted series only (the original scan duplicates their background).
+    val = [s for s in val if s.inserted]
     if a.keep_best and not val:
         raise SystemExit('--keep-best needs validation series (--val, --val-seeds)')
     if not train:
@@ -285,7 +310,7 @@ def main():
         net.train()
         if a.arch == 'ray':
             ti = torch.from_numpy(idx)
-            ln, lt, ls = net.logits_from_rays(*augment_rays(all_prof[ti], all_centre[ti], rng))
+            ln, lt, ls = net.logits_from_rays(*augment_rays(all_prof[ti], all_centre[ti], rng, gain=a.dense_gain))
         else:
             ln, lt, ls = net.logits(augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng))
         loss = F.binary_cross_entropy_with_logits(ln[:, 0], y)

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Session 11's sharp-kernel comparison of characterizer variants ('+'-joined run folders under
+runs/char/, each with its operating threshold): FROC, CPM and the figures at the threshold on the
+calibration insertions into LIDC-IDRI-0001 (seeds 1-4, 2.5 mm) and on its sharp-kernel calibration
+insertions (seeds 85-88: insert_nodules.py --sharpen 1.5 and 3), and the false positives at the
+threshold on the real LIDC-IDRI-0001 and its two sharp-kernel copies (runs/sharp/, mined by
+mine_candidates.ts into runs/sharp-mined/), as the app would list them (app_merge).
+
+  /usr/bin/python3 training/sharp_check.py rc-0002-seed0+rc-0002-seed1@0.8427 kd-0002-seed0@0.6174 ...
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+from char_data import Series, load_mined
+from common import RUNS
+from cv_report import (CALIBRATION_SEEDS, SCORE_P, calibrated, exact_logits, finding_score, froc_rows, load_net,
+                       nodule_table)
+from train_char import load_backgrounds
+
+SHARP_CAL = ('LIDC-IDRI-0001-k15-s85', 'LIDC-IDRI-0001-k15-s86', 'LIDC-IDRI-0001-k3-s87', 'LIDC-IDRI-0001-k3-s88')
+
+
+def real_copies():
+    out = [Series('LIDC-IDRI-0001', os.path.join(RUNS, 'mined', 'LIDC-IDRI-0001'))]
+    for k in ('15', '3'):
+        side = json.load(open(os.path.join(RUNS, 'sharp', f'LIDC-IDRI-0001-k{k}.json')))
+        out.append(Series(f'LIDC-IDRI-0001-k{k}', os.path.join(RUNS, 'sharp-mined', f'LIDC-IDRI-0001-k{k}'), None,
+                          source_uid=side['sourceSeriesInstanceUid']))
+    return out
+
+
+def main(specs):
+    sets = {
+        'calibration (2.5 mm)': [s for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n.endswith(CALIBRATION_SEEDS) and '-k' not in n and '-t' not in n) if s.inserted],
+        'sharp-kernel calibration': [s for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n in SHARP_CAL) if s.inserted],
+    }
+    real = real_copies()
+    for spec in specs:
+        run, thr = spec.split('@')
+        thr = float(thr)
+        nets = [load_net(os.path.join(RUNS, 'char', m, 'model.pt')) for m in run.split('+')]
+        score = lambda s: finding_score(calibrated(np.mean([exact_logits(n, s) for n in nets], axis=0), 1.0), s, SCORE_P)
+        print(f'{run} @ {thr}')
+        for name, ser in sets.items():
+            sc = [score(s) for s in ser]
+            rows = nodule_table(ser, sc)
+            fp = np.concatenate([x[s.labels == 0] for s, x in zip(ser, sc)])
+            sens, cpm = froc_rows(rows, fp, len(ser))
+            at = np.mean([r['score'] >= thr for r in rows])
+            print(f"  {name}: {len(ser)} scans, {len(rows)} nodules, CPM {cpm:.3f}, at 1 FP/scan {sens['1']:.3f}; "
+                  f"at the threshold sensitivity {at:.3f}, {(fp >= thr).sum() / len(ser):.2f} FP/scan")
+        for s in real:
+            neg = score(s)[s.labels == 0]
+            print(f"  real {s.name}: {(neg >= thr).sum()} false positives at the threshold (top {np.round(np.sort(neg)[-3:], 3).tolist()})")
+
+
+if __name__ == '__main__':
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    main(sys.argv[1:])
