@@ -338,7 +338,7 @@ def write_markdown(report, path):
     if os.path.exists(sel):
         L += ['', '### Model selection (calibration half only: training/select_char.py)', '',
               'Single seeds and ensembles (mean of logits) of the fold trained on LIDC-IDRI-0002, scored on the insertions '
-              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds 25-32 never read); the best CPM is shipped.', '',
+              'into LIDC-IDRI-0001 seeds 1-4 only (the test seeds never read); the best CPM is shipped.', '',
               '| variant | CPM | sensitivity at 1 FP/scan |', '| --- | --- | --- |']
         for name, v in json.load(open(sel)).items():
             L.append(f"| {name} | {v['cpm']:.3f} | {v['sensitivity']['1']:.3f} |")
@@ -438,7 +438,7 @@ def shipped_model(fold_data):
     """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
     background only). It is the one model whose temperature and threshold can be chosen on data it
     never saw and still be reported on other data it never saw: both are fitted on the insertions
-    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on seeds 25-32 (test
+    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on the test seeds (TEST_SEEDS, test
     half). The fold trained on LIDC-IDRI-0001 generalised worse (see the folds), and the model
     trained on both backgrounds has no unseen data left to choose its threshold on."""
     f = fold_data[SHIP_FOLD]
