@@ -14,13 +14,11 @@ import sys
 
 import numpy as np
 
-from char_data import Series, load_mined
+from char_data import Series
 from common import RUNS
-from cv_report import (CALIBRATION_SEEDS, SCORE_P, calibrated, exact_logits, finding_score, froc_rows, load_net,
-                       nodule_table)
+from cv_report import (CALIBRATION_SEEDS, SCORE_P, SHARP_CAL, calibrated, exact_logits, finding_score, froc_rows,
+                       load_net, nodule_table)
 from train_char import load_backgrounds
-
-SHARP_CAL = ('LIDC-IDRI-0001-k15-s85', 'LIDC-IDRI-0001-k15-s86', 'LIDC-IDRI-0001-k3-s87', 'LIDC-IDRI-0001-k3-s88')
 
 
 def real_copies():
