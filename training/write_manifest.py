@@ -11,6 +11,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sys
 
 from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
@@ -375,8 +376,15 @@ def render_v2(manifest, cv):
                   '| scan | candidates | findings | false positives | LUNA16 nodule rank | findings (p, kind, diameter) |', '|---|---|---|---|---|---|']
         for scan, a in scans.items():
             rows = '; '.join(f"{r['probability']:.4f} {r['kind']} {r['diameterMm']} mm" for r in a.get('rows', []))
-            label = (f"LIDC-IDRI-{scan[:-3]} as 5 mm slices (two averaged; thick-slice warning: "
-                     f"{'yes' if a.get('thickSliceWarning') else 'NO'})" if scan.endswith('-t2') else f"LIDC-IDRI-{scan}")
+            sharp = re.fullmatch(r'(\d{4})-k(\d)(\d?)', scan)
+            if scan.endswith('-t2'):
+                label = (f"LIDC-IDRI-{scan[:-3]} as 5 mm slices (two averaged; thick-slice warning: "
+                         f"{'yes' if a.get('thickSliceWarning') else 'NO'})")
+            elif sharp:
+                amount = sharp[2] + (f'.{sharp[3]}' if sharp[3] else '')
+                label = f"LIDC-IDRI-{sharp[1]} through a sharp kernel (unsharp mask {amount})"
+            else:
+                label = f"LIDC-IDRI-{scan}"
             lines.append(f"| {label} | {a['candidates']} | {a['findings']} | {a['falsePositives']} | "
                          f"{a['lunaNoduleRank'] if a['lunaNoduleRank'] is not None else 'no LUNA16 nodule'} | {rows} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
