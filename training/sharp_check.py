@@ -30,23 +30,38 @@ def real_copies():
     return out
 
 
-def main(specs):
-    sets = {
+def calibration_sets():
+    """The calibration insertions into LIDC-IDRI-0001: its own 2.5 mm slices and sharp kernels."""
+    return {
         'calibration (2.5 mm)': [s for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n.endswith(CALIBRATION_SEEDS) and '-k' not in n and '-t' not in n) if s.inserted],
         'sharp-kernel calibration': [s for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n in SHARP_CAL) if s.inserted],
     }
+
+
+def ensemble_scorer(run):
+    """The app's finding score of a '+'-joined ensemble (mean of logits) on a series' float32 cubes."""
+    nets = [load_net(os.path.join(RUNS, 'char', m, 'model.pt')) for m in run.split('+')]
+    return lambda s: finding_score(calibrated(np.mean([exact_logits(n, s) for n in nets], axis=0), 1.0), s, SCORE_P)
+
+
+def set_figures(series, scores, keep=lambda row: True):
+    """Nodule rows (those keep() accepts), the negatives' scores, FROC sensitivities and CPM."""
+    rows = [r for r in nodule_table(series, scores) if keep(r)]
+    fp = np.concatenate([x[s.labels == 0] for s, x in zip(series, scores)])
+    sens, cpm = froc_rows(rows, fp, len(series))
+    return rows, fp, sens, cpm
+
+
+def main(specs):
+    sets = calibration_sets()
     real = real_copies()
     for spec in specs:
         run, thr = spec.split('@')
         thr = float(thr)
-        nets = [load_net(os.path.join(RUNS, 'char', m, 'model.pt')) for m in run.split('+')]
-        score = lambda s: finding_score(calibrated(np.mean([exact_logits(n, s) for n in nets], axis=0), 1.0), s, SCORE_P)
+        score = ensemble_scorer(run)
         print(f'{run} @ {thr}')
         for name, ser in sets.items():
-            sc = [score(s) for s in ser]
-            rows = nodule_table(ser, sc)
-            fp = np.concatenate([x[s.labels == 0] for s, x in zip(ser, sc)])
-            sens, cpm = froc_rows(rows, fp, len(ser))
+            rows, fp, sens, cpm = set_figures(ser, [score(s) for s in ser])
             at = np.mean([r['score'] >= thr for r in rows])
             print(f"  {name}: {len(ser)} scans, {len(rows)} nodules, CPM {cpm:.3f}, at 1 FP/scan {sens['1']:.3f}; "
                   f"at the threshold sensitivity {at:.3f}, {(fp >= thr).sum() / len(ser):.2f} FP/scan")

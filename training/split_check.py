@@ -9,16 +9,12 @@ positive of the shipped model lies in the right lung.
 
   /usr/bin/python3 training/split_check.py right rc-0002-seed0+rc-0002-seed1 sp-0002-seed0 ...
 """
-import os
 import sys
 
 import numpy as np
 
-from common import RUNS
-from cv_report import (CALIBRATION_SEEDS, SCORE_P, SHARP_CAL, calibrated, exact_logits, finding_score, froc_rows,
-                       load_net, nodule_table, threshold_for)
-from sharp_check import real_copies
-from train_char import load_backgrounds
+from cv_report import threshold_for
+from sharp_check import calibration_sets, ensemble_scorer, real_copies, set_figures
 
 
 def on_side(x, side):
@@ -32,21 +28,15 @@ def restrict(s, side):
 
 
 def main(side, runs):
-    sets = {
-        'calibration (2.5 mm)': [restrict(s, side) for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n.endswith(CALIBRATION_SEEDS) and '-k' not in n and '-t' not in n) if s.inserted],
-        'sharp-kernel calibration': [restrict(s, side) for s in load_backgrounds(['LIDC-IDRI-0001'], lambda n: n in SHARP_CAL) if s.inserted],
-    }
+    sets = {name: [restrict(s, side) for s in ser] for name, ser in calibration_sets().items()}
     real = [restrict(s, side) for s in real_copies()]
+    in_lung = lambda row: on_side(np.array([row['worldLps'][0]]), side)[0]
     for run in runs:
-        nets = [load_net(os.path.join(RUNS, 'char', m, 'model.pt')) for m in run.split('+')]
-        score = lambda s: finding_score(calibrated(np.mean([exact_logits(n, s) for n in nets], axis=0), 1.0), s, SCORE_P)
+        score = ensemble_scorer(run)
         thr = None
         print(f'{run} ({side} lung)')
         for name, ser in sets.items():
-            sc = [score(s) for s in ser]
-            rows = [r for r in nodule_table(ser, sc) if on_side(np.array([r['worldLps'][0]]), side)[0]]
-            fp = np.concatenate([x[s.labels == 0] for s, x in zip(ser, sc)])
-            sens, cpm = froc_rows(rows, fp, len(ser))
+            rows, fp, sens, cpm = set_figures(ser, [score(s) for s in ser], in_lung)
             if thr is None:
                 thr = threshold_for(fp, len(ser), 0.5)
             at = np.mean([r['score'] >= thr for r in rows])
