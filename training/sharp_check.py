@@ -44,12 +44,22 @@ def ensemble_scorer(run):
     return lambda s: finding_score(calibrated(np.mean([exact_logits(n, s) for n in nets], axis=0), 1.0), s, SCORE_P)
 
 
-def set_figures(series, scores, keep=lambda row: True):
-    """Nodule rows (those keep() accepts), the negatives' scores, FROC sensitivities and CPM."""
-    rows = [r for r in nodule_table(series, scores) if keep(r)]
-    fp = np.concatenate([x[s.labels == 0] for s, x in zip(series, scores)])
-    sens, cpm = froc_rows(rows, fp, len(series))
-    return rows, fp, sens, cpm
+def report(score, sets, real, thr, rate='1', unit='scan', keep=lambda row: True):
+    """Prints each set's figures and the real scans' false positives at the threshold: a number,
+    or a function of the first set's negative scores and scan count that chooses it."""
+    for name, ser in sets.items():
+        sc = [score(s) for s in ser]
+        rows = [r for r in nodule_table(ser, sc) if keep(r)]
+        fp = np.concatenate([x[s.labels == 0] for s, x in zip(ser, sc)])
+        sens, cpm = froc_rows(rows, fp, len(ser))
+        if callable(thr):
+            thr = thr(fp, len(ser))
+        at = np.mean([r['score'] >= thr for r in rows])
+        print(f"  {name}: {len(ser)} scans, {len(rows)} nodules, CPM {cpm:.3f}, at {rate} FP/{unit} {sens[rate]:.3f}; "
+              f"threshold {thr:.4f}: sensitivity {at:.3f}, {(fp >= thr).sum() / len(ser):.2f} FP/{unit}")
+    for s in real:
+        neg = score(s)[s.labels == 0]
+        print(f"  real {s.name}: {(neg >= thr).sum()} false positives at the threshold (top {np.round(np.sort(neg)[-3:], 3).tolist()})")
 
 
 def main(specs):
@@ -57,17 +67,8 @@ def main(specs):
     real = real_copies()
     for spec in specs:
         run, thr = spec.split('@')
-        thr = float(thr)
-        score = ensemble_scorer(run)
         print(f'{run} @ {thr}')
-        for name, ser in sets.items():
-            rows, fp, sens, cpm = set_figures(ser, [score(s) for s in ser])
-            at = np.mean([r['score'] >= thr for r in rows])
-            print(f"  {name}: {len(ser)} scans, {len(rows)} nodules, CPM {cpm:.3f}, at 1 FP/scan {sens['1']:.3f}; "
-                  f"at the threshold sensitivity {at:.3f}, {(fp >= thr).sum() / len(ser):.2f} FP/scan")
-        for s in real:
-            neg = score(s)[s.labels == 0]
-            print(f"  real {s.name}: {(neg >= thr).sum()} false positives at the threshold (top {np.round(np.sort(neg)[-3:], 3).tolist()})")
+        report(ensemble_scorer(run), sets, real, float(thr))
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from cv_report import threshold_for
-from sharp_check import calibration_sets, ensemble_scorer, real_copies, set_figures
+from sharp_check import calibration_sets, ensemble_scorer, real_copies, report
 
 
 def on_side(x, side):
@@ -32,19 +32,8 @@ def main(side, runs):
     real = [restrict(s, side) for s in real_copies()]
     in_lung = lambda row: on_side(np.array([row['worldLps'][0]]), side)[0]
     for run in runs:
-        score = ensemble_scorer(run)
-        thr = None
         print(f'{run} ({side} lung)')
-        for name, ser in sets.items():
-            rows, fp, sens, cpm = set_figures(ser, [score(s) for s in ser], in_lung)
-            if thr is None:
-                thr = threshold_for(fp, len(ser), 0.5)
-            at = np.mean([r['score'] >= thr for r in rows])
-            print(f"  {name}: {len(rows)} nodules, CPM {cpm:.3f}, at 0.5 FP/half-scan {sens['0.5']:.3f}; threshold {thr:.4f}: "
-                  f"sensitivity {at:.3f}, {(fp >= thr).sum() / len(ser):.2f} FP/half-scan")
-        for s in real:
-            neg = score(s)[s.labels == 0]
-            print(f"  real {s.name}: {(neg >= thr).sum()} false positives (top {np.round(np.sort(neg)[-3:], 3).tolist()})")
+        report(ensemble_scorer(run), sets, real, lambda fp, n: threshold_for(fp, n, 0.5), '0.5', 'half-scan', in_lung)
 
 
 if __name__ == '__main__':
