@@ -11,15 +11,18 @@ for n in ${STUDIES:-0001 0002}; do
   dir=$(dirname "$(find .cache/LIDC-IDRI-$n/ -name '*.dcm' | head -n 1)")
   [ -f "$OUT/$n/findings.json" ] || node bin/pulmolens.mjs analyze "$dir" --out "$OUT/$n" --models models
 done
-# The held-out LIDC-IDRI-0001 as a 5 mm protocol (every two of its 2.5 mm slices averaged, nothing
+# LIDC-IDRI-0001 (the validation background; since session 12 its real candidates are training
+# negatives of the shipped members, one cranio-caudal side each: cv_report.py has the cross-fitted
+# counts) as a 5 mm protocol (every two of its 2.5 mm slices averaged, nothing
 # inserted; a new SeriesInstanceUID, app_summary.py maps it back to the scan's LUNA16 marks): the
 # thick-slice check (Lung-RADS assumes <= 2.5 mm; a thick series must not flood the list).
 thick=training/runs/thick/LIDC-IDRI-0001-t2
 [ -f "$thick.json" ] || /usr/bin/python3 training/insert_nodules.py --study 0001 --seed 0 --count 0 --thicken 2 --out "$thick"
 [ -f "$OUT/0001-t2/findings.json" ] || node bin/pulmolens.mjs analyze "$thick" --out "$OUT/0001-t2" --models models
-# The held-out LIDC-IDRI-0001 as if reconstructed with a sharp (lung / bone) kernel: an in-plane
+# LIDC-IDRI-0001 as if reconstructed with a sharp (lung / bone) kernel: an in-plane
 # unsharp mask of amount 1.5 and 3 (insert_nodules.py --sharpen; noise x1.9 and x2.8, nothing
-# inserted; session 11: 3 and 2 false positives at the session-10 threshold, 2 and 2 at 0.853).
+# inserted; session 11: 3 and 2 false positives at the session-10 threshold, 2 and 2 at 0.853,
+# with a model that had never seen LIDC-IDRI-0001).
 for k in 15 3; do
   sharp=training/runs/sharp/LIDC-IDRI-0001-k$k
   amount=$(echo "$k" | sed 's/^\(.\)\(.\)$/\1.\2/')

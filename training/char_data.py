@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from common import SHARED, TYPE_ORDER
+from common import RUNS, SHARED, TYPE_ORDER
 
 CUBE_SHAPE = (2, 32, 32, 32)
 
@@ -97,3 +97,36 @@ class Series:
         return {'series': self.name, 'candidates': int(len(self.labels)), 'positives': int((self.labels == 1).sum()),
                 'negatives': int((self.labels == 0).sum()), 'ignored': int((self.labels == -1).sum()),
                 'inserted': len(self.inserted), 'insertedOutsideLungIgnored': len(self.off_site), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}
+
+
+def real_copies(study='LIDC-IDRI-0001', thick=False):
+    """The real scan's own candidates and those of its derived real copies, nothing inserted: the
+    sharp-kernel renderings (runs/sharp/, mined into runs/sharp-mined/) and, with thick, the 5 mm
+    copy (runs/thick/, mined into runs/thick-mined/)."""
+    out = [Series(study, os.path.join(RUNS, 'mined', study))]
+    copies = [('sharp', f'{study}-k15'), ('sharp', f'{study}-k3')] + ([('thick', f'{study}-t2')] if thick else [])
+    for folder, name in copies:
+        side = json.load(open(os.path.join(RUNS, folder, name + '.json')))
+        out.append(Series(name, os.path.join(RUNS, folder + '-mined', name), None, source_uid=side['sourceSeriesInstanceUid']))
+    return out
+
+
+# Cranio-caudal split of one background (session 12): its real negatives train on one side of the
+# plane z = zc (LPS mm), everything is measured on the other. Training keeps a guard band so that
+# one vessel crossing the plane is not on both sides.
+SPLIT_GUARD_MM = 10.0
+
+
+def candidate_z(s):
+    return np.array([c['world'][2] for c in s.meta['candidates']], dtype=np.float64)
+
+
+def on_half(z, half, zc, guard=0.0):
+    """upper: z > zc + guard (cranial); lower: z <= zc - guard (caudal)."""
+    return z > zc + guard if half == 'upper' else z <= zc - guard
+
+
+def keep_half(s, half, zc, guard=0.0):
+    """Series s with every candidate off the half ignored (label -1)."""
+    s.labels = np.where(on_half(candidate_z(s), half, zc, guard), s.labels, -1).astype(np.int8)
+    return s

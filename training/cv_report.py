@@ -20,7 +20,8 @@ import torch
 
 from common import HERE, MODELS, RUNS, seed_span
 from png import write_png
-from char_data import load_mined
+from char_data import load_mined, real_copies
+from cross_fit import CrossFitted
 from train_char import froc, load_backgrounds, make_net, score
 
 torch.set_num_threads(1)
@@ -178,13 +179,17 @@ def exact_logits(net, s):
     float32 cubes: 1.5e-6), enough to move a threshold set at one false positive per scan: chosen on
     float16 cubes, the session-6 experiment's threshold gave 2 false positives per scan on its own
     calibration series in the app. So the threshold, and every figure at it, uses these."""
+    if isinstance(net, CrossFitted):
+        return net.series_logits(s)
     return score(net, load_mined(s.prefix)[1], logits=True)
 
 
-def real_scan_check(net, s, thr, mode=SCORE_P, temperature=None):
-    """Findings at the threshold on an original scan; LUNA16 nodules' rank among the candidates."""
+def real_scan_check(net, s, thr, mode=SCORE_P, temperature=None, offset=0.0):
+    """Findings at the threshold on an original scan (p_nodule lowered by the thick-slice logit
+    offset first where given); LUNA16 nodules' rank among the candidates."""
     t = TEMPERATURE[0] if temperature is None else temperature
     sc = finding_score(calibrated(exact_logits(net, s), t), s, mode)
+    sc = np.where(sc >= 0, recalibrate(sc, offset), sc)
     order = np.argsort(-sc)
     from char_data import luna_marks
     nodules = [(p, r) for p, r, kind in luna_marks(s.source_uid) if kind == 'nodule']
@@ -294,9 +299,13 @@ def write_markdown(report, path):
                  + f" | {f(b['cpm'])} ({f(b['cpmCI95'][0])}-{f(b['cpmCI95'][1])}) |")
     sh = report['shipped']
     te = sh['test']
-    L += ['', f"## Shipped: fold {sh['model']} (trained on {sh['trainedOn']} only)", '',
+    L += ['', f"## Shipped: {sh['model']} (trained on {sh['trainedOn']})", '',
+          f"Fold cv-0002's recipe plus the real candidates of {sh['validatedOn']} as negatives: the members "
+          f"{sh['split']['upper']} learned them above z = {sh['split']['zc']:g} mm only, {sh['split']['lower']} below "
+          f"only (10 mm guard band); the app averages all of them. Every {sh['validatedOn']} candidate below is scored "
+          f"by the members that never saw its side (cross-fitted), and its inserted nodules were never training data. "
           f"Temperature and threshold chosen on {', '.join(sh['calibrationSeries'])}; figures on "
-          f"{', '.join(sh['testSeries'])} (neither background nor series seen in training).", '',
+          f"{', '.join(sh['testSeries'])}.", '',
           *test_tables(f"{sh['validatedOn']} {seed_span(sh['testSeries'])}", te, 'test set', rates)]
     tk = sh.get('thickSliceValidation')
     if tk:
@@ -317,7 +326,8 @@ def write_markdown(report, path):
     L += ['', '| real scan | candidates | findings at the threshold | false positives | LUNA16 nodule: p_nodule, rank |', '|---|---|---|---|---|']
     for scan, a in sh['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
-        L.append(f"| {scan}{' (its training scan)' if a.get('trainingScan') else ' (held out)'} | {a['candidates']} | "
+        who = ' (a training scan)' if a.get('trainingScan') else ' (cross-fitted: each side by the members that never saw it)' if a.get('crossFitted') else ' (held out)'
+        L.append(f"| {scan}{who} | {a['candidates']} | "
                  f"{a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     p = report['pooled']
     L += ['', f"Stage-1 candidates (the miner) hit {f(p['candidateSensitivity'])} of the held-out inserted nodules.", '',
@@ -365,21 +375,26 @@ FOLD_DIRS = {'cv-0001': 'cv-0001', 'cv-0002': '+'.join(f'rc-0002-seed{i}' for i 
 for _kv in filter(None, os.environ.get('CHAR_DIRS', '').split(',')):
     _k, _v = _kv.split('=')
     FOLD_DIRS[_k] = _v
+# Session 12: the shipped ensemble also learns LIDC-IDRI-0001's real negatives, each half of its
+# members from one side of z = zc only (cross_fit.py); measured cross-fitted.
+SPLIT_SEEDS = 4
+SHIP_SPLIT = {'zc': -140.0, 'upper': '+'.join(f'zs-up-seed{i}' for i in range(SPLIT_SEEDS)),
+              'lower': '+'.join(f'zs-lo-seed{i}' for i in range(SPLIT_SEEDS))}
 CALIBRATION_SEEDS = ('-s1', '-s2', '-s3', '-s4')
 # Seeds 5-24 measured earlier models or decided between pipelines and were looked at (session 8:
-# seeds 21-24 compared re-centred candidates with the previous shipped pipeline); the model chosen
-# since is reported on seeds 25-32: 25-28 were inserted after that choice (session 8), 29-32 after
-# the model was fixed (session 9); both sets are read only to measure the shipped model, and they
-# are pooled because four scans alone swing by +-0.1 CPM (0.654 on 25-28, 0.767 on 29-32).
-PREVIOUS_TEST_SEEDS = tuple(f'-s{i}' for i in range(25, 33))
-# Session 11: seeds 25-32 had measured the session-8 and session-10 models, so the model chosen in
-# session 11 is measured on seeds 33-40, inserted before it was trained and read once it was
-# chosen; 25-32 stay in the report (previousTest) to compare with the earlier figures.
-TEST_SEEDS = tuple(f'-s{i}' for i in range(33, 41))
+# seeds 21-24 compared re-centred candidates with the previous shipped pipeline); seeds 25-32
+# measured the session-8 and session-10 models, seeds 33-40 (inserted in session 11) the session-10
+# model and compared session 12's cross-fitted split with it (split_cv.py), so they are the
+# previous test set now (previousTest).
+PREVIOUS_TEST_SEEDS = tuple(f'-s{i}' for i in range(33, 41))
+# Session 12: seeds 41-48, inserted before the split models were compared and read only once the
+# shipped model was chosen.
+TEST_SEEDS = tuple(f'-s{i}' for i in range(41, 49))
 # Insertions into LIDC-IDRI-0001 as if reconstructed with a sharp kernel (insert_nodules.py
-# --sharpen 1.5 and 3; session 11): seeds 81-84, read only to measure the shipped model (85-88
-# compared session 11's candidates: sharp_check.py).
-SHARP_TEST = ('LIDC-IDRI-0001-k15-s81', 'LIDC-IDRI-0001-k15-s82', 'LIDC-IDRI-0001-k3-s83', 'LIDC-IDRI-0001-k3-s84')
+# --sharpen 1.5 and 3): seeds 81-84 measured session 11's model and compared session 12's split
+# (SHARP_PREVIOUS_TEST); seeds 89-92 (session 12) measure the shipped model.
+SHARP_PREVIOUS_TEST = ('LIDC-IDRI-0001-k15-s81', 'LIDC-IDRI-0001-k15-s82', 'LIDC-IDRI-0001-k3-s83', 'LIDC-IDRI-0001-k3-s84')
+SHARP_TEST = ('LIDC-IDRI-0001-k15-s89', 'LIDC-IDRI-0001-k15-s90', 'LIDC-IDRI-0001-k3-s91', 'LIDC-IDRI-0001-k3-s92')
 # Seeds 85-88 with sharp kernels are calibration: the one threshold must keep TARGET_FP on them too
 # (session 11: at the 2.5 mm threshold they had 1.5 FP/scan, and the real scan sharpened 3 and 2).
 SHARP_CAL = ('LIDC-IDRI-0001-k15-s85', 'LIDC-IDRI-0001-k15-s86', 'LIDC-IDRI-0001-k3-s87', 'LIDC-IDRI-0001-k3-s88')
@@ -438,13 +453,17 @@ def protocol_block(f, sc, idx, thr, offset=0.0):
 
 
 def shipped_model(fold_data):
-    """The shipped characterizer is a fold model: fold cv-0002 (trained on the LIDC-IDRI-0002
-    background only). It is the one model whose temperature and threshold can be chosen on data it
-    never saw and still be reported on other data it never saw: both are fitted on the insertions
-    into LIDC-IDRI-0001 seeds 1-4 (calibration half) and every figure is measured on the test seeds (TEST_SEEDS, test
-    half). The fold trained on LIDC-IDRI-0001 generalised worse (see the folds), and the model
-    trained on both backgrounds has no unseen data left to choose its threshold on."""
+    """The shipped characterizer (session 12): fold cv-0002's recipe (trained on the LIDC-IDRI-0002
+    background) plus LIDC-IDRI-0001's own real negatives, one cranio-caudal side per ensemble
+    (cross_fit.py, SHIP_SPLIT). The app runs the mean of all members; here every LIDC-IDRI-0001
+    candidate is scored by the members that never saw its side, so the temperature and threshold
+    are still fitted on unseen ground, the insertions into LIDC-IDRI-0001 seeds 1-4 (calibration),
+    and every figure is measured on the test seeds (TEST_SEEDS). The inserted positives of
+    LIDC-IDRI-0001 stay out of training. The fold trained on LIDC-IDRI-0001 generalised worse (see
+    the folds), and a model trained on all of both backgrounds has no unseen data left to choose
+    its threshold on."""
     f = fold_data[SHIP_FOLD]
+    ship = CrossFitted(SHIP_SPLIT['zc'], SHIP_SPLIT['upper'], SHIP_SPLIT['lower'], load_net, exact_logits)
     cal = [i for i, s in enumerate(f['val']) if s.name.endswith(CALIBRATION_SEEDS)]
     test = [i for i, s in enumerate(f['val']) if s.name.endswith(TEST_SEEDS)]
     thick = [i for i, s in enumerate(f['val']) if s.name.startswith(THICK_PREFIX)]
@@ -452,10 +471,10 @@ def shipped_model(fold_data):
     sharp_cal = [i for i, s in enumerate(f['val']) if s.name in SHARP_CAL]
     previous = [i for i, s in enumerate(f['val']) if s.name.endswith(PREVIOUS_TEST_SEEDS)]
     # The calibration, test and derived-protocol series are scored on float32 cubes, as the app scores them.
-    exact = {i: exact_logits(f['net'], f['val'][i]) for i in cal + test + thick + sharp + sharp_cal + previous}
-    logits = [exact.get(i, z) for i, z in enumerate(f['logits'])]
-    t = fit_temperature([logits[i] for i in cal], [f['val'][i].labels for i in cal])
-    sc = [finding_score(calibrated(z, t), s, SCORE_P) for s, z in zip(f['val'], logits)]
+    idx = cal + test + thick + sharp + sharp_cal + previous
+    exact = {i: exact_logits(ship, f['val'][i]) for i in idx}
+    t = fit_temperature([exact[i] for i in cal], [f['val'][i].labels for i in cal])
+    sc = {i: finding_score(calibrated(z, t), f['val'][i], SCORE_P) for i, z in exact.items()}
     thr_at = lambda idx: math.ceil(threshold_for(np.concatenate([sc[i][f['val'][i].labels == 0] for i in idx]), len(idx)) * 1e4) / 1e4
     thr_by = {'own slices': thr_at(cal), **({'sharp kernels': thr_at(sharp_cal)} if sharp_cal else {})}
     thr = max(thr_by.values())
@@ -487,13 +506,17 @@ def shipped_model(fold_data):
         thick_block = protocol_block(f, sc, thick_test, thr, thick_op['logitOffset'] if thick_op else 0.0)
     sharp_block = protocol_block(f, sc, sharp, thr) if sharp else None
     prev_block = protocol_block(f, sc, previous, thr) if previous else None
-    real = {s.name: real_scan_check(f['net'], s, thr, SCORE_P, t) for s in f['original']}
+    # The held-out scan and its real copies, each side scored by the members that never saw it.
+    offset = thick_op['logitOffset'] if thick_op else 0.0
+    real = {s.name: {**real_scan_check(ship, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
+            for s in real_copies(f['valBackground'], thick=True)}
     train_bg = f['trainBackground']
     for s in load_backgrounds([train_bg], sharp=False):
         if not s.inserted:
-            real[s.name] = {**real_scan_check(f['net'], s, thr, SCORE_P, t), 'trainingScan': True}
+            real[s.name] = {**real_scan_check(ship, s, thr, SCORE_P, t), 'trainingScan': True}
     return {
-        'model': FOLD_DIRS[SHIP_FOLD], 'trainedOn': train_bg, 'validatedOn': f['valBackground'],
+        'model': ship.members, 'split': SHIP_SPLIT, 'trainedOn': f"{train_bg} + {f['valBackground']} real negatives",
+        'validatedOn': f['valBackground'],
         'calibrationSeries': [f['val'][i].name for i in cal], 'testSeries': [s.name for s in tv],
         'test': {'scans': len(tv), 'nodules': len(rows), 'sensitivity': sens, 'cpm': cpm,
                  'cpmCI95': bootstrap_cpm(rows, fps),
@@ -508,8 +531,9 @@ def shipped_model(fold_data):
         'operatingPoint': {
             'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
             'chosenOn': (f"insertions into {f['valBackground']} {seed_span([f['val'][i].name for i in cal])} "
-                         f"({', '.join(f['val'][i].name for i in cal + sharp_cal)}): the shipped model (fold {SHIP_FOLD}) never saw "
-                         f"that background; figures reported on {seed_span([s.name for s in tv])}"),
+                         f"({', '.join(f['val'][i].name for i in cal + sharp_cal)}), every candidate scored by the shipped members that never "
+                         f"saw its side of the scan (z above or below {SHIP_SPLIT['zc']:g} mm; its inserted nodules were never "
+                         f"training data); figures reported on {seed_span([s.name for s in tv])}"),
             'criterion': (f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the calibration '
                           f'series at the scan\'s own slices and on its sharp-kernel calibration series (the higher of '
                           f"the two: {', '.join(f'{k} {v}' for k, v in thr_by.items())}), p_nodule temperature-scaled "

@@ -15,10 +15,11 @@ mkdir -p training/runs/insert training/runs/logs
 # 31-40 plus a nodule-free copy (seed 30) as a 3.75 mm protocol (three slices averaged); seeds 41-50
 # plus a nodule-free copy (seed 40) as a 5 mm protocol (four slices averaged; session 10: without
 # them LIDC-IDRI-0001 as 5 mm slices listed 8 false positives).
-# LIDC-IDRI-0001 (its held-out background): seeds 1-4 choose the ensemble, temperature and
-# threshold; seeds 25-32 measure it (25-28 inserted in session 8, 29-32 in session 9; seeds 5-24
-# measured earlier models or decided between pipelines, and were looked at). As 5 mm slices (two
-# averaged): seeds 71-74 choose the thick-slice logit offset, seeds 75-78 measure it.
+# LIDC-IDRI-0001 (its validation background; nothing inserted into it is ever trained on): seeds
+# 1-4 choose the ensemble, temperature and threshold; seeds 41-48 (session 12) measure it; seeds
+# 5-40 measured earlier models or decided between pipelines (cv_report.py: 33-40 are the previous
+# test set). As 5 mm slices (two averaged): seeds 71-74 choose the thick-slice logit offset, seeds
+# 75-78 measure it.
 for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 4" \
   "0002 5" "0002 6" "0002 7" "0002 8" "0002 9" "0002 10" "0001 5" "0001 6" "0001 7" "0001 8" \
   "0002 20 2 0" "0002 21 2" "0002 22 2" "0002 23 2" "0002 24 2" "0002 25 2" "0002 26 2" "0002 27 2" \
@@ -44,16 +45,18 @@ done
 # LIDC-IDRI-0002 at its own 1.25 mm: a nodule-free copy (seeds 60, 65) and 4 inserted series per
 # amount (seeds 61-64, 66-69), the training data of the session-11 experiments (not shipped).
 # LIDC-IDRI-0001 (held out): seeds 81-84 measure the shipped model on sharp kernels; seeds 85-88
-# compared the session-11 candidates on sharp kernels (calibration only). And LIDC-IDRI-0001 seeds 33-40 at its own 2.5 mm: session 11's
-# fresh test set (seeds 25-32 had measured two models).
+# compared the session-11 candidates on sharp kernels and choose the threshold with seeds 1-4;
+# seeds 89-92 (session 12) measure the shipped model. And LIDC-IDRI-0001 seeds 33-40 at its own
+# 2.5 mm (session 11's test set, now the previous one) and 41-48 (session 12's test set).
 for job in "0002 60 1.5 0" "0002 61 1.5" "0002 62 1.5" "0002 63 1.5" "0002 64 1.5" \
   "0002 65 3 0" "0002 66 3" "0002 67 3" "0002 68 3" "0002 69 3" \
-  "0001 81 1.5" "0001 82 1.5" "0001 83 3" "0001 84 3" "0001 85 1.5" "0001 86 1.5" "0001 87 3" "0001 88 3"; do
+  "0001 81 1.5" "0001 82 1.5" "0001 83 3" "0001 84 3" "0001 85 1.5" "0001 86 1.5" "0001 87 3" "0001 88 3" \
+  "0001 89 1.5" "0001 90 1.5" "0001 91 3" "0001 92 3"; do
   set -- $job
   out=training/runs/insert/LIDC-IDRI-$1-k$(echo "$3" | tr -d .)-s$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count "${4:-24}" --sharpen "$3" --out "$out"
 done
-for seed in 33 34 35 36 37 38 39 40; do
+for seed in 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48; do
   out=training/runs/insert/LIDC-IDRI-0001-s$seed
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed $seed --count 24 --out "$out"
 done
@@ -66,6 +69,21 @@ out=training/runs/insert/LIDC-IDRI-0002-h-s51
 $PY training/site_check.py
 # 2. The app's own stage-1 candidates and cubes for every series.
 sh training/mine_all.sh
+# Real copies of LIDC-IDRI-0001, nothing inserted: as 5 mm slices (two averaged) and through sharp
+# kernels (unsharp mask 1.5 and 3). Training negatives of the shipped members (session 12: one
+# cranio-caudal side each, below) and the app check's scans (app_check.sh makes the same ones).
+for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen 3"; do
+  set -- $spec
+  out=training/runs/$1/LIDC-IDRI-0001-$2
+  mined=training/runs/$1-mined/LIDC-IDRI-0001-$2
+  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed 0 --count 0 "$3" "$4" --out "$out"
+  if [ ! -f "$mined.json" ]; then
+    mkdir -p "training/runs/$1-mined"
+    node --import tsx training/mine_candidates.ts "$out" --out "$mined.tmp"
+    mv "$mined.tmp.cubes.f32" "$mined.cubes.f32"
+    mv "$mined.tmp.json" "$mined.json"
+  fi
+done
 # Extra positive cubes around every inserted nodule, sampled exactly like the app's extractCube
 # (checked against the miner's cubes: extra_positives.py --check). Training only.
 $PY training/extra_positives.py --per-nodule 8
@@ -88,6 +106,14 @@ seed() { [ -f "training/runs/char/rc-0002-seed$1/model.pt" ] || train "rc-0002-s
 seed 0 & seed 1; wait
 seed 2 & seed 3; wait
 seed 4
+# The shipped members (session 12): the same recipe plus LIDC-IDRI-0001's own real candidates (the
+# scan and its real copies above, nothing inserted) as negatives, one cranio-caudal side of
+# z = -140 mm per member set (cv_report.SHIP_SPLIT; --real-negatives keeps a 10 mm guard band):
+# cv_report.py scores every LIDC-IDRI-0001 candidate with the members that never saw its side.
+split() { [ -f "training/runs/char/zs-$1-seed$3/model.pt" ] || train "zs-$1-seed$3" --seed "$3" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:$2:-140"; }
+for i in 0 1 2 3; do
+  split up upper "$i" & split lo lower "$i"; wait
+done
 # One at a time: with the 5 mm copies two of these outgrow 24 GB together (one was killed).
 [ -f training/runs/char/cv-0001/model.pt ] || train cv-0001 --train LIDC-IDRI-0001 --val LIDC-IDRI-0002
 [ -f training/runs/char/final/model.pt ] || train final --train LIDC-IDRI-0001 LIDC-IDRI-0002
@@ -103,8 +129,9 @@ $PY training/cv_report.py
 # 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the shipped
 #    fold model, checked against PyTorch; manifest v2, model card, and the app on the real scans.
 if [ "${SHIP:-0}" = 1 ]; then
-  # The shipped characterizer is the fold model cv_report.py names (operatingPoint chosen on data it never saw).
+  # The shipped characterizer is the ensemble cv_report.py names (operatingPoint chosen on data its scoring members never saw).
   shipped=$($PY -c "import json; print(json.load(open('training/runs/cv_report.json'))['shipped']['model'])")
+  mkdir -p "training/runs/char/$shipped"
   $PY training/export_onnx.py --only char --char "training/runs/char/$shipped/model.pt"
   node training/verify_onnx.mjs
   # The app check needs the new manifest (it verifies the model's hash), and the manifest takes the

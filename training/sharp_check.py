@@ -8,26 +8,16 @@ mine_candidates.ts into runs/sharp-mined/), as the app would list them (app_merg
 
   /usr/bin/python3 training/sharp_check.py rc-0002-seed0+rc-0002-seed1@0.8427 kd-0002-seed0@0.6174 ...
 """
-import json
 import os
 import sys
 
 import numpy as np
 
-from char_data import Series
+from char_data import real_copies
 from common import RUNS
 from cv_report import (CALIBRATION_SEEDS, SCORE_P, SHARP_CAL, calibrated, exact_logits, finding_score, froc_rows,
                        load_net, nodule_table)
 from train_char import load_backgrounds
-
-
-def real_copies():
-    out = [Series('LIDC-IDRI-0001', os.path.join(RUNS, 'mined', 'LIDC-IDRI-0001'))]
-    for k in ('15', '3'):
-        side = json.load(open(os.path.join(RUNS, 'sharp', f'LIDC-IDRI-0001-k{k}.json')))
-        out.append(Series(f'LIDC-IDRI-0001-k{k}', os.path.join(RUNS, 'sharp-mined', f'LIDC-IDRI-0001-k{k}'), None,
-                          source_uid=side['sourceSeriesInstanceUid']))
-    return out
 
 
 def calibration_sets():

@@ -14,7 +14,8 @@ import sys
 import numpy as np
 
 from cv_report import threshold_for
-from sharp_check import calibration_sets, ensemble_scorer, real_copies, report
+from char_data import real_copies
+from sharp_check import calibration_sets, ensemble_scorer, report
 
 
 def on_side(x, side):

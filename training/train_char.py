@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from char_data import Series
+from char_data import SPLIT_GUARD_MM, Series, keep_half, real_copies
 from common import HU_WINDOW, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
@@ -220,6 +220,12 @@ def main():
                     help="train on the backgrounds' sharp-kernel copies too (insert_nodules.py --sharpen; session 11, not shipped)")
     ap.add_argument('--dense-gain', type=float, default=0.0,
                     help='ray arch: scale the HU above -100 by a random 1 +- this per cube (0: off; see dense_gain)')
+    ap.add_argument('--real-negatives', default='',
+                    help='STUDY:upper|lower:ZC (session 12): that real scan\'s own candidates and its derived real copies '
+                         '(5 mm, sharp kernels) as extra negatives, only on one side of the plane z = ZC (LPS mm, with a '
+                         f'{SPLIT_GUARD_MM:g} mm guard band); the other side stays for validation (split_cv.py)')
+    ap.add_argument('--real-negative-share', type=float, default=0.25,
+                    help='share of the random negative draws taken from --real-negatives (hard-negative draws pick from all)')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
                     help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
     a = ap.parse_args()
@@ -241,11 +247,20 @@ def main():
         raise SystemExit('--keep-best needs validation series (--val, --val-seeds)')
     if not train:
         raise SystemExit(f'no mined series for {a.train} under {MINED}')
+    n_train = len(train)
+    if a.real_negatives:
+        study, half, zc = a.real_negatives.split(':')
+        if study in a.train or half not in ('upper', 'lower'):
+            raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper or lower')
+        # Nothing inserted in these: only their negatives (labels 0) are drawn.
+        train += [keep_half(s, half, float(zc), SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
     cubes = np.concatenate([s.cubes for s in train])
     labels = np.concatenate([s.labels for s in train])
     types = np.concatenate([s.type_idx for s in train])
     spic = np.concatenate([s.spic for s in train])
     pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    n_base = sum(len(s.labels) for s in train[:n_train])
+    neg_real = neg[neg >= n_base]
     # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
     extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
     pos_extra = np.zeros(0, np.int64)
@@ -258,7 +273,7 @@ def main():
         pos_extra = np.arange(n0, len(cubes))
     counts = {'series': [s.summary() for s in train], 'positiveCubes': int(len(pos)), 'negativeCubes': int(len(neg)),
               'extraPositiveCubes': int(len(pos_extra)),
-              'insertedNodules': int(sum(len(s.inserted) for s in train)),
+              'insertedNodules': int(sum(len(s.inserted) for s in train)), 'realNegativeCubes': int(len(neg_real)),
               'valSeries': [s.summary() for s in val]}
     print(json.dumps(counts), flush=True)
     tcounts = np.bincount(types[labels == 1], minlength=3).astype(np.float32)
@@ -302,7 +317,10 @@ def main():
         n_hard = nb // 2 if hard is not None else 0
         n_pos = a.batch - nb
         n_px = n_pos // 2 if len(pos_extra) else 0
-        idx = list(rng.choice(pos, n_pos - n_px)) + list(rng.choice(pos_extra, n_px) if n_px else []) + list(rng.choice(neg, nb - n_hard))
+        n_real = int(round(a.real_negative_share * (nb - n_hard))) if len(neg_real) else 0
+        idx = list(rng.choice(pos, n_pos - n_px)) + list(rng.choice(pos_extra, n_px) if n_px else []) + list(rng.choice(neg, nb - n_hard - n_real))
+        if n_real:
+            idx += list(rng.choice(neg_real, n_real))
         if n_hard:
             idx += list(rng.choice(hard[1], n_hard))
         idx = np.array(idx)

@@ -270,14 +270,22 @@ def render_v2(manifest, cv):
         f"blue/red = the two cross-validation folds, green = a model trained on both backgrounds, not shipped: it "
         f"has no unseen data left to choose its threshold on).",
         '',
-        f"**Shipped characterizer: fold {shipped['model']}**, trained on the {shipped['trainedOn']} background only.",
+        (f"**Shipped characterizer: {shipped['model']}**, trained on {shipped['trainedOn']}: fold cv-0002's recipe (the "
+         f"{shipped['trainedOn'].split(' ')[0]} insertions) plus the real candidates of {shipped['validatedOn']} as negatives, the members "
+         f"{shipped['split']['upper']} from above z = {shipped['split']['zc']:g} mm only and {shipped['split']['lower']} from below "
+         f"only (10 mm guard band); the app averages all of them. On {shipped['validatedOn']} every candidate is scored by the "
+         f"members that never saw its side (cross-fitted: training/cross_fit.py), so its threshold and figures are measured "
+         f"on ground none of those members trained on; its inserted nodules were never training data."
+         if shipped.get('split') else f"**Shipped characterizer: fold {shipped['model']}**, trained on the {shipped['trainedOn']} background only."),
         '',
         f"**Operating threshold** p_nodule >= {op['threshold']} ({op['criterion']}; chosen on {op['chosenOn']}).",
         '',
         '### Held-out test of the shipped model',
         '',
-        f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): neither the "
-        'background nor these series were used for training, the temperature or the threshold.',
+        f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): these "
+        'series were not used for training, the temperature or the threshold'
+        + (', and every candidate is scored by the members that never saw its side of the scan.' if shipped.get('split') else
+           ', nor was their background.'),
         '',
         '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
         '|---|---|---|' + '---|' * (len(rates) + 2),
@@ -363,7 +371,8 @@ def render_v2(manifest, cv):
     for scan, a in shipped['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
         who = ('shipped model (its training scan: candidates away from LUNA16 marks were training negatives)'
-               if a.get('trainingScan') else 'shipped model (never saw this scan; its background tuned the threshold)')
+               if a.get('trainingScan') else 'shipped model, cross-fitted (each side scored by the members that never saw it)'
+               if a.get('crossFitted') else 'shipped model (never saw this scan; its background tuned the threshold)')
         lines.append(f"| {scan} | {who} | {a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     app = os.path.join(RUNS, 'app', 'summary.json')
     if os.path.exists(app):
@@ -372,7 +381,11 @@ def render_v2(manifest, cv):
             raise SystemExit('training/runs/app/summary.json measured another characterizer: rerun training/app_check.sh')
         scans = summary['scans']
         lines += ['', 'Through the app itself (`pulmolens analyze` with these model files, training/app_check.sh): findings '
-                  'listed at the operating threshold after the app merges duplicates.', '',
+                  'listed at the operating threshold after the app merges duplicates.'
+                  + (f" Every member of the shipped ensemble learned one side of {shipped['validatedOn']}'s real negatives "
+                     '(and its 5 mm and sharp-kernel copies), so its rows here check the app end to end (the real nodule, its '
+                     'size), not how many false positives an unseen scan gets: for that, the cross-fitted rows above.'
+                     if shipped.get('split') else ''), '',
                   '| scan | candidates | findings | false positives | LUNA16 nodule rank | findings (p, kind, diameter) |', '|---|---|---|---|---|---|']
         for scan, a in scans.items():
             rows = '; '.join(f"{r['probability']:.4f} {r['kind']} {r['diameterMm']} mm" for r in a.get('rows', []))
@@ -409,7 +422,10 @@ def main_v2():
     members = shipped['model'].split('+')
     member_runs = [json.load(open(os.path.join(RUNS, 'char', m, 'train.json'))) for m in members]
     run = member_runs[0]
-    if any(r['data']['series'] != run['data']['series'] or r['steps'] != run['steps'] for r in member_runs):
+    # Members train alike: the same series and steps; they may differ in which side of the held-out
+    # scan's real negatives they learned (train_char.py --real-negatives, cross_fit.py).
+    names_of = lambda r: [s['series'] for s in r['data']['series']]
+    if any(names_of(r) != names_of(run) or r['steps'] != run['steps'] for r in member_runs):
         raise SystemExit(f"ensemble members {members} were not trained on the same data and steps")
     seeds = [r['args']['seed'] for r in member_runs]
     ensemble = (f"mean of the logits of {len(members)} models trained alike with seeds {', '.join(map(str, seeds))}, each: "
@@ -423,26 +439,33 @@ def main_v2():
     names = {s['series'] for s in series}
     uids = set()
     thick = set()
-    scans = set()
+    inserted_into, negatives_only = set(), set()
     for name in names:
-        mined = json.load(open(os.path.join(RUNS, 'mined', name + '.json')))
+        # A training series is an inserted series (insert/), a real scan (mined/) or a real copy of
+        # one without insertions (sharp/ or thick/: insert_nodules.py --sharpen / --thicken --count 0).
+        folder = next(f for f in ('insert', 'sharp', 'thick', None) if f is None or os.path.exists(os.path.join(RUNS, f, name + '.json')))
+        mined = json.load(open(os.path.join(RUNS, 'mined' if folder in ('insert', None) else folder + '-mined', name + '.json')))
         uids.add(mined['seriesInstanceUid'])
-        sidecar = os.path.join(RUNS, 'insert', name + '.json')
-        if os.path.exists(sidecar):
-            side = json.load(open(sidecar))
-            uids.add(side['sourceSeriesInstanceUid'])
-            thick.add(float(side['sliceThicknessMm']))
-            # A thick-slice copy (insert_nodules.py --thicken) is its study as another protocol.
-            scans.add(side['study'])
-        else:
-            scans.add(name)
+        if folder is None:
+            negatives_only.add(name)
+            continue
+        side = json.load(open(os.path.join(RUNS, folder, name + '.json')))
+        uids.add(side['sourceSeriesInstanceUid'])
+        thick.add(float(side['sliceThicknessMm']))
+        # A thick-slice or sharp-kernel copy is its study as another protocol.
+        (inserted_into if side['nodules'] else negatives_only).add(side['study'])
+    negatives_only -= inserted_into
+    real_negatives = {r['args']['real_negatives']: r['data']['realNegativeCubes'] for r in member_runs if r['args'].get('real_negatives')}
     counts = {
         'insertedSeries': sum(1 for s in series if s['inserted']),
         'insertedNodules': run['data']['insertedNodules'],
-        'realScans': sorted(scans),
+        'realScans': sorted(inserted_into | negatives_only),
+        'insertedInto': sorted(inserted_into),
+        'realNegativesOnly': sorted(negatives_only),
         'sliceThicknessesMm': sorted(thick),
         'positiveCubes': run['data']['positiveCubes'],
-        'negativeCubes': run['data']['negativeCubes'],
+        'negativeCubes': run['data']['negativeCubes'] - run['data'].get('realNegativeCubes', 0),
+        **({'realNegativeCubes': real_negatives} if real_negatives else {}),
         'extraPositiveCubes': run['data'].get('extraPositiveCubes', 0),
         'perSeries': series,
     }
@@ -469,15 +492,20 @@ def main_v2():
                                  'is a nodule (the finding score, compared with operatingPoint.threshold); p_type [N,3] softmax '
                                  'over typeOrder; p_spiculated [N,1]. Type and spiculation are only meaningful when p_nodule is high.',
                 'trainingData': (
-                    f"Synthetic nodules inserted into the real scan{'s' if len(counts['realScans']) > 1 else ''} "
-                    f"{' and '.join(counts['realScans'])} (slice thickness {', '.join(f'{t:g}' for t in counts['sliceThicknessesMm'])} mm: "
+                    f"Synthetic nodules inserted into the real scan{'s' if len(counts['insertedInto']) > 1 else ''} "
+                    f"{' and '.join(counts['insertedInto'])} (slice thickness {', '.join(f'{t:g}' for t in counts['sliceThicknessesMm'])} mm: "
                     f"the scan's own and thick-slice copies of it, adjacent slices averaged, insert_nodules.py --thicken) on their native DICOM "
                     f"grid (training/insert_nodules.py: rendered at <= 0.25 mm and integrated over each voxel's footprint, the "
                     f"scan's own PSF measured at the body edge, its own noise texture; solid, part-solid, ground-glass; round, "
                     f"lobulated, spiculated; juxtavascular, juxtapleural, free; 3-30 mm) - {counts['insertedNodules']} nodules "
                     f"in {counts['insertedSeries']} series - and the real scans' own stage-1 candidates away from every inserted "
                     f"nodule and LUNA16 mark as negatives; cubes from the app's candidate miner (training/mine_candidates.ts). "
-                    f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative miner cubes, plus "
+                    + (f"The real scan{'s' if len(counts['realNegativesOnly']) > 1 else ''} {' and '.join(counts['realNegativesOnly'])} "
+                       f"(with real copies of it as 5 mm slices and through sharp kernels, nothing inserted) gave negatives only, "
+                       f"each half of the ensemble learning one cranio-caudal side of it ("
+                       + ', '.join(f"{k}: {v} cubes" for k, v in counts.get('realNegativeCubes', {}).items())
+                       + "; training/cross_fit.py). " if counts['realNegativesOnly'] else '')
+                    + f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative miner cubes, plus "
                     f"{counts['extraPositiveCubes']} positive cubes around the inserted nodules sampled like the app's extractCube "
                     f"(training/extra_positives.py). LIDC-IDRI-0001's real "
                     f"nodule was never a positive and its surroundings never a negative."),
