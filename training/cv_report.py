@@ -359,7 +359,8 @@ def write_markdown(report, path):
 
 SHIP_FOLD = 'cv-0002'
 # Which run folder under runs/char/ holds each fold's model (CHAR_DIRS=cv-0002=cv-0002b,... to score another run).
-# The shipped fold is an ensemble of 4 seeds (runs/char/rc-0002-seed0 ... -seed3, trained on
+# Fold cv-0002 (session 10's shipped model; since session 12 the shipped ensemble is SHIP_SPLIT,
+# this recipe plus LIDC-IDRI-0001's real negatives) is an ensemble of 4 seeds (runs/char/rc-0002-seed0 ... -seed3, trained on
 # LIDC-IDRI-0002 at 1.25, 2.5, 3.75 and 5 mm, on stage-1 candidates re-centred by
 # src/core/inference/recentre.ts inside the lung mask that leaves the mediastinum out): the
 # ensemble size with the best CPM on the calibration half (training/select_char.py,

@@ -44,8 +44,8 @@ done
 # kernel (insert_nodules.py --sharpen: in-plane unsharp mask, noise x1.9 at 1.5 and x2.8 at 3).
 # LIDC-IDRI-0002 at its own 1.25 mm: a nodule-free copy (seeds 60, 65) and 4 inserted series per
 # amount (seeds 61-64, 66-69), the training data of the session-11 experiments (not shipped).
-# LIDC-IDRI-0001 (held out): seeds 81-84 measure the shipped model on sharp kernels; seeds 85-88
-# compared the session-11 candidates on sharp kernels and choose the threshold with seeds 1-4;
+# LIDC-IDRI-0001: seeds 81-84 measured session 11's model on sharp kernels and compared session
+# 12's split; seeds 85-88 compared the session-11 candidates and choose the threshold with 1-4;
 # seeds 89-92 (session 12) measure the shipped model. And LIDC-IDRI-0001 seeds 33-40 at its own
 # 2.5 mm (session 11's test set, now the previous one) and 41-48 (session 12's test set).
 for job in "0002 60 1.5 0" "0002 61 1.5" "0002 62 1.5" "0002 63 1.5" "0002 64 1.5" \
