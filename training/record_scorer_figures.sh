@@ -40,13 +40,15 @@ echo "+ ${SYNTH_CMD[*]}"
 "${SYNTH_CMD[@]}"
 
 # 2. The two real scans: LIDC-IDRI-0002 (training background, no LUNA16 nodule) and
-#    LIDC-IDRI-0001 (validation, never trained on).
+#    LIDC-IDRI-0001 (validation; since session 12 its real candidates are training negatives of
+#    the characterizer, one cranio-caudal side per member). Both are in the manifest's
+#    trainingSeriesUids, so they are scored with --include-training-scans (flagged either way).
 mkdir -p "$RUN/lidc"
 for n in 0001 0002; do
   [ -d "$RUN/lidc/LIDC-IDRI-$n/series" ] || tar xJf "$DATA/LIDC-IDRI-$n.tar.xz" -C "$RUN/lidc"
 done
 LIDC_CMD=(node bin/pulmolens.mjs eval --studies "$RUN/lidc" --annotations "$DATA/luna16-annotations.csv"
-  --excluded "$DATA/luna16-annotations-excluded.csv" --ignore-unknown-series --out "$RUN/eval-lidc")
+  --excluded "$DATA/luna16-annotations-excluded.csv" --ignore-unknown-series --include-training-scans --out "$RUN/eval-lidc")
 echo "+ ${LIDC_CMD[*]}"
 "${LIDC_CMD[@]}"
 
