@@ -19,8 +19,10 @@ const skipReason =
   (existsSync(join(shipped, 'manifest.json')) ? null : `no models in ${shipped}`);
 
 // The reading mechanics need several marks: at the shipped operating threshold LIDC-IDRI-0001
-// lists one finding (its nodule), at 0.5 it lists the nodule and the vessels the reader rejects.
-test.use({ modelsDir: skipReason === null ? modelsWithThreshold(0.5) : undefined });
+// lists one finding (its nodule), at 0.3 it lists the nodule and the vessels the reader rejects
+// (since session 12 the characterizer learned this scan's vessels as negatives: the strongest
+// score 0.35-0.45, so 0.5 listed the nodule alone).
+test.use({ modelsDir: skipReason === null ? modelsWithThreshold(0.3) : undefined });
 
 type Vec3 = [number, number, number];
 
