@@ -18,13 +18,15 @@ import { ensureTestModels } from '../support/test-models';
 const run = promisify(execFile);
 const vec3 = z.tuple([z.number(), z.number(), z.number()]);
 /** findings.json exactly as issue 5 specifies it (no extra keys). */
+const modelRef = z.strictObject({
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 const findingsSchema = z.strictObject({
   seriesInstanceUid: z.string().min(1),
-  model: z.strictObject({
-    name: z.string(),
-    version: z.string(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  }),
+  model: modelRef,
+  characterizer: modelRef,
   executionProvider: z.string().min(1),
   timingsMs: z.record(z.string(), z.number().nonnegative()),
   findings: z.array(
@@ -219,10 +221,14 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
     const r = await runAnalyzeCommand(study.seriesDir, { out, provider: 'cpu' });
     const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath!, 'utf8')));
     checkDocument(doc, r.result.heatmap);
-    expect(doc.model.sha256).toBe(
-      (JSON.parse(readFileSync(shipped, 'utf8')) as { models: { detector: { sha256: string } } }).models
-        .detector.sha256,
-    );
+    const models = (
+      JSON.parse(readFileSync(shipped, 'utf8')) as {
+        models: { detector: { sha256: string }; characterizer: { sha256: string } };
+      }
+    ).models;
+    expect(doc.model.sha256).toBe(models.detector.sha256);
+    // The probabilities are the characterizer's: the document says which one made them.
+    expect(doc.characterizer.sha256).toBe(models.characterizer.sha256);
     const rows = readFileSync(sharedPath('ct', 'luna16-annotations.csv'), 'utf8').trim().split('\n').slice(1);
     for (const row of rows) {
       const [uid, x, y, zc, d] = row.split(',');

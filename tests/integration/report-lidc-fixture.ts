@@ -108,6 +108,11 @@ export function lidcFixture(): Promise<LidcFixture> {
         version: '0.1.0',
         sha256: '3f1c9a0b7d2e4f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a',
       },
+      characterizer: {
+        name: 'pulmolens-characterizer',
+        version: '0.2.0',
+        sha256: '7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b',
+      },
       executionProvider: 'cpu',
       timingsMs: {},
       findings: [nodule, other],

@@ -68,6 +68,10 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('report bundle on LIDC-
     expect(text.toLowerCase()).toContain('research use, not for diagnosis');
     expect(text).toContain(fx.document.model.sha256);
     expect(text).toContain('pulmolens-detector 0.1.0');
+    // The probabilities are the characterizer's: the report names it (pdftotext may wrap the hash).
+    expect(text).toContain(
+      `Characterizer: pulmolens-characterizer 0.2.0, sha256 ${fx.document.characterizer!.sha256}`,
+    );
     expect(text).toContain('Reviewed by Reader^Rita');
     expect(text).toMatch(/Exam Lung-RADS \(v2022\): 4B/);
     expect(text).toContain('LIDC-IDRI-0001');

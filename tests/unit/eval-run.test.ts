@@ -152,6 +152,56 @@ describe('eval run: resume and caching', () => {
     expect(b.evaluation.metrics.model).toEqual(MODEL_B);
   });
 
+  it('recomputes cached scans when the characterizer changed under the same detector', async () => {
+    // The finding scores are the characterizer's: findings it did not make are stale even though
+    // the detector (findings.json `model`) is the same one.
+    const CHAR_1: ModelRef = { name: 'char', version: '1', sha256: 'c'.repeat(64) };
+    const CHAR_2: ModelRef = { name: 'char', version: '2', sha256: 'd'.repeat(64) };
+    const withChar = (ref: ModelRef, calls: string[]) => {
+      const make = detector(MODEL_A, calls);
+      return async (study: EvalStudy) => ({ ...(await make(study)), characterizer: ref });
+    };
+    const out = tmp();
+    const current = { currentModelSha256: MODEL_A.sha256 };
+    await runEvaluation({
+      ...base,
+      outDir: out,
+      analyze: withChar(CHAR_1, []),
+      ...current,
+      currentCharacterizerSha256: CHAR_1.sha256,
+    });
+    const same: string[] = [];
+    await runEvaluation({
+      ...base,
+      outDir: out,
+      analyze: withChar(CHAR_1, same),
+      ...current,
+      currentCharacterizerSha256: CHAR_1.sha256,
+    });
+    expect(same).toEqual([]);
+    const changed: string[] = [];
+    await runEvaluation({
+      ...base,
+      outDir: out,
+      analyze: withChar(CHAR_2, changed),
+      ...current,
+      currentCharacterizerSha256: CHAR_2.sha256,
+    });
+    expect(changed).toHaveLength(7);
+    // A cached document that does not say which characterizer made it is not taken as fresh either.
+    const legacy = tmp();
+    await runEvaluation({ ...base, outDir: legacy, analyze: detector(MODEL_A, []), ...current });
+    const again: string[] = [];
+    await runEvaluation({
+      ...base,
+      outDir: legacy,
+      analyze: withChar(CHAR_2, again),
+      ...current,
+      currentCharacterizerSha256: CHAR_2.sha256,
+    });
+    expect(again).toHaveLength(7);
+  });
+
   it('takes precomputed findings (<uid>.json or <uid>/findings.json) before analysing', async () => {
     const pre = tmp();
     const make = detector(MODEL_A, []);

@@ -156,6 +156,7 @@ interface Analyser {
   analyze: (study: CliStudy) => Promise<FindingsDocument>;
   /** Known when the model manifest loads; cached findings from another model are then recomputed. */
   currentModelSha256: string | undefined;
+  currentCharacterizerSha256: string | undefined;
 }
 
 /**
@@ -166,8 +167,11 @@ interface Analyser {
 async function realAnalyser(inference: InferenceConfig, onStage: (line: string) => void): Promise<Analyser> {
   let manifestError: unknown = null;
   let currentModelSha256: string | undefined;
+  let currentCharacterizerSha256: string | undefined;
   try {
-    currentModelSha256 = (await loadManifest(inference.modelsDir)).detector.sha256;
+    const manifest = await loadManifest(inference.modelsDir);
+    currentModelSha256 = manifest.detector.sha256;
+    currentCharacterizerSha256 = manifest.characterizer.sha256;
   } catch (e) {
     manifestError = e;
   }
@@ -187,7 +191,7 @@ async function realAnalyser(inference: InferenceConfig, onStage: (line: string) 
     });
     return result.document;
   };
-  return { analyze, currentModelSha256 };
+  return { analyze, currentModelSha256, currentCharacterizerSha256 };
 }
 
 export function summary(m: EvalMetrics, out: string): string {
@@ -361,6 +365,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     findingsDir: opts.findings,
     analyze: analyser.analyze,
     currentModelSha256: analyser.currentModelSha256,
+    currentCharacterizerSha256: analyser.currentCharacterizerSha256,
     bootstrapSamples,
     bootstrapSeed,
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),

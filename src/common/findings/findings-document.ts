@@ -52,7 +52,13 @@ export interface BelowThresholdCandidate {
 
 export interface FindingsDocument {
   seriesInstanceUid: string;
+  /** The detector (stage 1). */
   model: ModelRef;
+  /**
+   * The characterizer whose p_nodule every probability here is: findings of another one are other
+   * scores (absent in documents written before it was recorded).
+   */
+  characterizer?: ModelRef;
   executionProvider: string;
   timingsMs: Record<string, number>;
   /**

@@ -63,6 +63,11 @@ export interface RunEvalOptions<S extends EvalStudy> {
   /** sha256 of the model `analyze` runs: cached findings from another model are recomputed. */
   currentModelSha256?: string;
   /**
+   * sha256 of the characterizer `analyze` runs: the finding scores are its own, so cached findings
+   * of another one (or of an unrecorded one) are recomputed even under the same detector.
+   */
+  currentCharacterizerSha256?: string;
+  /**
    * Folder of findings.json files per series (`<uid>.json` or `<uid>/findings.json`, as written by
    * `pulmolens analyze --out <dir>/<uid>`); the analyser runs only for series without fresh ones.
    */
@@ -101,7 +106,10 @@ async function findingsFor<S extends EvalStudy>(
   };
   // Cached results count only if the current model made them (unknown model: taken as they are).
   const fresh = (doc: FindingsDocument | null): doc is FindingsDocument =>
-    doc !== null && (opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256);
+    doc !== null &&
+    (opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256) &&
+    (opts.currentCharacterizerSha256 === undefined ||
+      doc.characterizer?.sha256 === opts.currentCharacterizerSha256);
   // Precomputed files first, taken as given: the user chose them explicitly (another model's output,
   // a reference run), so they are scored whatever model made them.
   const precomputed = opts.findingsDir ? await read(precomputedFindingsPath(opts.findingsDir, uid)) : null;

@@ -266,6 +266,7 @@ export async function runAnalysis(
     document: {
       seriesInstanceUid: header.seriesInstanceUid,
       model: { name: det.name, version: det.version, sha256: det.sha256 },
+      characterizer: (({ name, version, sha256 }) => ({ name, version, sha256 }))(rt.manifest.characterizer),
       executionProvider: rt.detector.provider,
       timingsMs: timings,
       operatingThreshold: op.threshold,

@@ -178,6 +178,15 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   w.para(reviewerLine, { bold: !content.isReviewed });
   w.text(`Model: ${doc.model.name} ${doc.model.version} (execution provider ${doc.executionProvider})`);
   w.text(`Model sha256: ${doc.model.sha256}`, { size: 8 });
+  // The finding probabilities are the characterizer's: the report names it too (older documents lack it).
+  if (doc.characterizer) {
+    w.text(
+      `Characterizer: ${doc.characterizer.name} ${doc.characterizer.version}, sha256 ${doc.characterizer.sha256}`,
+      {
+        size: 8,
+      },
+    );
+  }
   if (doc.clinical)
     w.para(`Risk inputs (Brock, Fleischner): ${clinicalInputsText(doc.clinical)}`, { size: 8 });
   // The PDF's standard fonts have no minus sign or >=: plain ASCII for those two.

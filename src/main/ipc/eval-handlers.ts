@@ -111,8 +111,11 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         knownSeries: new Set(byUid.keys()),
       });
       let modelSha: string | undefined;
+      let characterizerSha: string | undefined;
       try {
-        modelSha = (await loadManifest(inference.modelsDir)).detector.sha256;
+        const manifest = await loadManifest(inference.modelsDir);
+        modelSha = manifest.detector.sha256;
+        characterizerSha = manifest.characterizer.sha256;
       } catch {
         modelSha = undefined; // only a problem if some series needs analysing
       }
@@ -125,6 +128,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
         ...(req.findings ? { findingsDir: req.findings } : {}),
         ...(modelSha ? { currentModelSha256: modelSha } : {}),
+        ...(characterizerSha ? { currentCharacterizerSha256: characterizerSha } : {}),
         // The manifest's operating point is primary and its training scans are left out (issue 13).
         modelInfo: await readModelEvalInfo(inference.modelsDir),
         ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
