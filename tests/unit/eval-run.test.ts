@@ -157,49 +157,32 @@ describe('eval run: resume and caching', () => {
     // the detector (findings.json `model`) is the same one.
     const CHAR_1: ModelRef = { name: 'char', version: '1', sha256: 'c'.repeat(64) };
     const CHAR_2: ModelRef = { name: 'char', version: '2', sha256: 'd'.repeat(64) };
-    const withChar = (ref: ModelRef, calls: string[]) => {
+    /** One evaluation into `outDir` by a pipeline with characterizer `ref`; the series it analysed. */
+    const runWith = async (outDir: string, ref: ModelRef) => {
+      const calls: string[] = [];
       const make = detector(MODEL_A, calls);
-      return async (study: EvalStudy) => ({ ...(await make(study)), characterizer: ref });
+      await runEvaluation({
+        ...base,
+        outDir,
+        analyze: async (study) => ({ ...(await make(study)), characterizer: ref }),
+        currentModelSha256: MODEL_A.sha256,
+        currentCharacterizerSha256: ref.sha256,
+      });
+      return calls;
     };
     const out = tmp();
-    const current = { currentModelSha256: MODEL_A.sha256 };
-    await runEvaluation({
-      ...base,
-      outDir: out,
-      analyze: withChar(CHAR_1, []),
-      ...current,
-      currentCharacterizerSha256: CHAR_1.sha256,
-    });
-    const same: string[] = [];
-    await runEvaluation({
-      ...base,
-      outDir: out,
-      analyze: withChar(CHAR_1, same),
-      ...current,
-      currentCharacterizerSha256: CHAR_1.sha256,
-    });
-    expect(same).toEqual([]);
-    const changed: string[] = [];
-    await runEvaluation({
-      ...base,
-      outDir: out,
-      analyze: withChar(CHAR_2, changed),
-      ...current,
-      currentCharacterizerSha256: CHAR_2.sha256,
-    });
-    expect(changed).toHaveLength(7);
+    expect(await runWith(out, CHAR_1)).toHaveLength(7);
+    expect(await runWith(out, CHAR_1)).toEqual([]);
+    expect(await runWith(out, CHAR_2)).toHaveLength(7);
     // A cached document that does not say which characterizer made it is not taken as fresh either.
     const legacy = tmp();
-    await runEvaluation({ ...base, outDir: legacy, analyze: detector(MODEL_A, []), ...current });
-    const again: string[] = [];
     await runEvaluation({
       ...base,
       outDir: legacy,
-      analyze: withChar(CHAR_2, again),
-      ...current,
-      currentCharacterizerSha256: CHAR_2.sha256,
+      analyze: detector(MODEL_A, []),
+      currentModelSha256: MODEL_A.sha256,
     });
-    expect(again).toHaveLength(7);
+    expect(await runWith(legacy, CHAR_2)).toHaveLength(7);
   });
 
   it('takes precomputed findings (<uid>.json or <uid>/findings.json) before analysing', async () => {
