@@ -131,6 +131,19 @@ def threshold_for(fp, n_scans, rate=TARGET_FP):
     return float(np.nextafter(np.float32(fp[allowed]), np.float32(2))) if allowed < len(fp) else 0.01
 
 
+def operating_threshold(fp, n_scans):
+    """The manifest's threshold from one calibration set: threshold_for at TARGET_FP, rounded up to
+    4 decimals."""
+    return math.ceil(threshold_for(fp, n_scans) * 1e4) / 1e4
+
+
+def thick_slice_offset(fp_thick, n_scans, thr):
+    """The smallest logit offset (3 decimals, rounded up) leaving TARGET_FP on the thick-slice
+    calibration series at the threshold thr."""
+    t_k = min(threshold_for(fp_thick, n_scans), 1 - P_EDGE)
+    return math.ceil(max(0.0, p_logit(t_k) - p_logit(thr)) * 1e3) / 1e3
+
+
 def sens_at(rows, fp, n_scans, rate):
     if not rows:
         return None
@@ -179,16 +192,15 @@ def exact_logits(net, s):
     float32 cubes: 1.5e-6), enough to move a threshold set at one false positive per scan: chosen on
     float16 cubes, the session-6 experiment's threshold gave 2 false positives per scan on its own
     calibration series in the app. So the threshold, and every figure at it, uses these."""
-    if isinstance(net, CrossFitted):
-        return net.series_logits(s)
     return score(net, load_mined(s.prefix)[1], logits=True)
 
 
-def real_scan_check(net, s, thr, mode=SCORE_P, temperature=None, offset=0.0):
-    """Findings at the threshold on an original scan (p_nodule lowered by the thick-slice logit
-    offset first where given); LUNA16 nodules' rank among the candidates."""
+def real_scan_check(logits_of, s, thr, mode=SCORE_P, temperature=None, offset=0.0):
+    """Findings at the threshold on an original scan, scored by logits_of(series) (p_nodule
+    lowered by the thick-slice logit offset first where given); LUNA16 nodules' rank among the
+    candidates."""
     t = TEMPERATURE[0] if temperature is None else temperature
-    sc = finding_score(calibrated(exact_logits(net, s), t), s, mode)
+    sc = finding_score(calibrated(logits_of(s), t), s, mode)
     sc = np.where(sc >= 0, recalibrate(sc, offset), sc)
     order = np.argsort(-sc)
     from char_data import luna_marks
@@ -476,10 +488,10 @@ def shipped_model(fold_data):
     previous = [i for i, s in enumerate(f['val']) if s.name.endswith(PREVIOUS_TEST_SEEDS)]
     # The calibration, test and derived-protocol series are scored on float32 cubes, as the app scores them.
     idx = cal + test + thick + sharp + sharp_cal + previous
-    exact = {i: exact_logits(ship, f['val'][i]) for i in idx}
+    exact = {i: ship.series_logits(f['val'][i]) for i in idx}
     t = fit_temperature([exact[i] for i in cal], [f['val'][i].labels for i in cal])
     sc = {i: finding_score(calibrated(z, t), f['val'][i], SCORE_P) for i, z in exact.items()}
-    thr_at = lambda idx: math.ceil(threshold_for(np.concatenate([sc[i][f['val'][i].labels == 0] for i in idx]), len(idx)) * 1e4) / 1e4
+    thr_at = lambda idx: operating_threshold(np.concatenate([sc[i][f['val'][i].labels == 0] for i in idx]), len(idx))
     thr_by = {'own slices': thr_at(cal), **({'sharp kernels': thr_at(sharp_cal)} if sharp_cal else {})}
     thr = max(thr_by.values())
     tv = [f['val'][i] for i in test]
@@ -496,8 +508,7 @@ def shipped_model(fold_data):
     thick_op, thick_block = None, None
     if thick_cal:
         fp_k = np.concatenate([sc[i][f['val'][i].labels == 0] for i in thick_cal])
-        t_k = min(threshold_for(fp_k, len(thick_cal)), 1 - P_EDGE)
-        offset = math.ceil(max(0.0, p_logit(t_k) - p_logit(thr)) * 1e3) / 1e3
+        offset = thick_slice_offset(fp_k, len(thick_cal), thr)
         thick_op = {
             'logitOffset': offset,
             'chosenOn': (f"insertions into {f['valBackground']} as 5 mm slices (two 2.5 mm slices averaged), "
@@ -512,12 +523,12 @@ def shipped_model(fold_data):
     prev_block = protocol_block(f, sc, previous, thr) if previous else None
     # The held-out scan and its real copies, each side scored by the members that never saw it.
     offset = thick_op['logitOffset'] if thick_op else 0.0
-    real = {s.name: {**real_scan_check(ship, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
+    real = {s.name: {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
             for s in real_copies(f['valBackground'], thick=True)}
     train_bg = f['trainBackground']
     for s in load_backgrounds([train_bg], sharp=False):
         if not s.inserted:
-            real[s.name] = {**real_scan_check(ship, s, thr, SCORE_P, t), 'trainingScan': True}
+            real[s.name] = {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t), 'trainingScan': True}
     return {
         'model': ship.members, 'split': SHIP_SPLIT, 'trainedOn': f"{train_bg} + {f['valBackground']} real negatives",
         'validatedOn': f['valBackground'],
@@ -629,7 +640,7 @@ def main():
         }
         # Held-out real scan: the original scan of the validation background, scored by a model that never saw it.
         for s in f['original']:
-            fold_rep['heldOutRealScan'] = {'scan': s.name, 'atShippedThreshold': real_scan_check(f['net'], s, shipped_thr, mode)}
+            fold_rep['heldOutRealScan'] = {'scan': s.name, 'atShippedThreshold': real_scan_check(lambda s: exact_logits(f['net'], s), s, shipped_thr, mode)}
         report['folds'][name] = fold_rep
     # Final model (trained on both backgrounds) on the real scans, at the shipped threshold.
     final_path = os.path.join(RUNS, 'char', FOLD_DIRS['final'], 'model.pt')
@@ -638,7 +649,7 @@ def main():
         report['finalOnRealScans'] = {}
         for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002'], sharp=False):
             if not s.inserted:
-                report['finalOnRealScans'][s.name] = real_scan_check(net, s, shipped_thr, mode)
+                report['finalOnRealScans'][s.name] = real_scan_check(lambda s: exact_logits(net, s), s, shipped_thr, mode)
     report['shipped'] = shipped_model(fold_data)
     report['operatingPoint'] = report['shipped']['operatingPoint']
     curves = {}

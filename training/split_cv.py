@@ -21,7 +21,6 @@ scans. The shipped model's own test seeds (cv_report.TEST_SEEDS, SHARP_TEST) are
 """
 import argparse
 import json
-import math
 import os
 
 import numpy as np
@@ -30,8 +29,8 @@ from char_data import real_copies
 from common import RUNS
 from cross_fit import CrossFitted
 from cv_report import (CALIBRATION_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SHARP_CAL, SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_PREFIX,
-                       THICK_TEST_SEEDS, P_EDGE, bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net,
-                       nodule_table, p_logit, recalibrate, threshold_for)
+                       THICK_TEST_SEEDS, bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net,
+                       nodule_table, operating_threshold, recalibrate, thick_slice_offset)
 from train_char import load_backgrounds
 
 
@@ -92,12 +91,11 @@ def figures(ser, sc, thr, offset=0.0):
 
 
 def operating_point(score, sets):
-    thr_of = lambda ser: math.ceil(threshold_for(np.concatenate([score(s)[s.labels == 0] for s in ser]), len(ser)) * 1e4) / 1e4
-    thr = max(thr_of(sets['calibration']), thr_of(sets['sharp calibration']))
-    ser = sets['thick calibration']
-    t_k = min(threshold_for(np.concatenate([score(s)[s.labels == 0] for s in ser]), len(ser)), 1 - P_EDGE)
-    offset = math.ceil(max(0.0, p_logit(t_k) - p_logit(thr)) * 1e3) / 1e3
-    return thr, offset
+    """cv_report.shipped_model's rules: the higher of the calibration and sharp-calibration
+    thresholds, then the thick-slice offset against it."""
+    fp = lambda ser: np.concatenate([score(s)[s.labels == 0] for s in ser])
+    thr = max(operating_threshold(fp(sets[k]), len(sets[k])) for k in ('calibration', 'sharp calibration'))
+    return thr, thick_slice_offset(fp(sets['thick calibration']), len(sets['thick calibration']), thr)
 
 
 def main():

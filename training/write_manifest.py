@@ -86,27 +86,19 @@ def write(manifest):
         render_figures(manifest)
 
 
-def pipeline_scorer(models, old_models):
-    """The scorer blocks of the previous manifest that still describe these model files: the app's
-    scorer measured the whole pipeline, so a block holds only while every model it ran is
-    unchanged (pipelineSha256; a block without it predates the check and is dropped)."""
-    shas = {k: m['sha256'] for k, m in models.items()}
-    out = {}
-    for key in models:
-        block = old_models.get(key, {}).get('evaluation', {}).get('scorer')
-        if block and block.get('pipelineSha256') == shas:
-            out[key] = block
-    return out
-
-
 def keep_scorer_blocks(manifest):
-    """Carries the scorer's figures over from the previous manifest while they still describe the
-    same model files; a retrained model drops them until the scorer has measured it."""
+    """Carries the scorer's figures over from the previous manifest while they still describe these
+    model files: the app's scorer measured the whole pipeline, so a block holds only while every
+    model it ran is unchanged (pipelineSha256; a block without it predates the check and is
+    dropped). Any other block is removed: a retrained model has none until the scorer measures it."""
     path = os.path.join(MODELS, 'manifest.json')
-    if not os.path.exists(path):
-        return
-    for key, block in pipeline_scorer(manifest['models'], json.load(open(path))['models']).items():
-        manifest['models'][key]['evaluation']['scorer'] = block
+    old = json.load(open(path))['models'] if os.path.exists(path) else {}
+    shas = {k: m['sha256'] for k, m in manifest['models'].items()}
+    for key, m in manifest['models'].items():
+        m.setdefault('evaluation', {}).pop('scorer', None)
+        block = old.get(key, {}).get('evaluation', {}).get('scorer')
+        if block and block.get('pipelineSha256') == shas:
+            m['evaluation']['scorer'] = block
 
 
 def series_uid(series_dir):
@@ -565,16 +557,8 @@ def main_v2():
     }
     for fold in manifest['models']['characterizer']['evaluation']['crossValidation']['folds'].values():
         fold.pop('net', None)
-    # The app scorer's figures hold only while every model it ran is unchanged.
-    carried = pipeline_scorer(manifest['models'], old['models'])
-    for key, m in manifest['models'].items():
-        m['evaluation'].pop('scorer', None)
-        if key in carried:
-            m['evaluation']['scorer'] = carried[key]
-    with open(path, 'w') as fh:
-        json.dump(manifest, fh, indent=2)
-        fh.write('\n')
-    render_v2(manifest, cv)
+    keep_scorer_blocks(manifest)
+    write(manifest)
     total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
     if total > 30 * 1024 * 1024:

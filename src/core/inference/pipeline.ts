@@ -12,7 +12,11 @@ import {
   type ClinicalInputs,
   type MeasuredNodule,
 } from '../findings/assemble';
-import type { BelowThresholdCandidate, FindingsDocument } from '../../common/findings/findings-document';
+import type {
+  BelowThresholdCandidate,
+  FindingsDocument,
+  ModelRef,
+} from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
@@ -265,8 +269,8 @@ export async function runAnalysis(
   return {
     document: {
       seriesInstanceUid: header.seriesInstanceUid,
-      model: { name: det.name, version: det.version, sha256: det.sha256 },
-      characterizer: (({ name, version, sha256 }) => ({ name, version, sha256 }))(rt.manifest.characterizer),
+      model: modelRef(det),
+      characterizer: modelRef(rt.manifest.characterizer),
       executionProvider: rt.detector.provider,
       timingsMs: timings,
       operatingThreshold: op.threshold,
@@ -281,6 +285,11 @@ export async function runAnalysis(
     warnings,
     peakRssBytes: peakRss,
   };
+}
+
+/** A manifest model as findings.json names it. */
+function modelRef({ name, version, sha256 }: ModelRef): ModelRef {
+  return { name, version, sha256 };
 }
 
 export type { ModelOperatingPoint };
