@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from common import RUNS, SHARED, TYPE_ORDER
+from common import MINED, RUNS, SHARED, TYPE_ORDER, mined_copy
 
 CUBE_SHAPE = (2, 32, 32, 32)
 
@@ -103,11 +103,11 @@ def real_copies(study='LIDC-IDRI-0001', thick=False):
     """The real scan's own candidates and those of its derived real copies, nothing inserted: the
     sharp-kernel renderings (runs/sharp/, mined into runs/sharp-mined/) and, with thick, the 5 mm
     copy (runs/thick/, mined into runs/thick-mined/)."""
-    out = [Series(study, os.path.join(RUNS, 'mined', study))]
+    out = [Series(study, os.path.join(MINED, study))]
     copies = [('sharp', f'{study}-k15'), ('sharp', f'{study}-k3')] + ([('thick', f'{study}-t2')] if thick else [])
     for folder, name in copies:
         side = json.load(open(os.path.join(RUNS, folder, name + '.json')))
-        out.append(Series(name, os.path.join(RUNS, folder + '-mined', name), None, source_uid=side['sourceSeriesInstanceUid']))
+        out.append(Series(name, mined_copy(folder, name), None, source_uid=side['sourceSeriesInstanceUid']))
     return out
 
 

@@ -15,6 +15,16 @@ RUNS = os.path.join(HERE, 'runs')
 DATA = os.path.join(RUNS, 'data')
 MODELS = os.path.join(os.path.dirname(HERE), 'models')
 SHARED = os.environ.get('PULMOLENS_SHARED_DATA', os.path.join(os.path.dirname(HERE), '..', 'shared', 'data'))
+# Stage-1 candidates and cubes of every series (training/mine_candidates.ts). PULMOLENS_MINED names an
+# experiment's folder (e.g. another blob quota: mine_candidates.ts --blob-quota) that holds them all,
+# the real copies (runs/sharp/, runs/thick/) included; by default those are in runs/<folder>-mined/.
+MINED_OVERRIDE = os.environ.get('PULMOLENS_MINED')
+MINED = MINED_OVERRIDE or os.path.join(RUNS, 'mined')
+
+
+def mined_copy(folder, name):
+    """Where the mined candidates of a real copy (folder 'sharp' or 'thick') are."""
+    return os.path.join(MINED_OVERRIDE, name) if MINED_OVERRIDE else os.path.join(RUNS, folder + '-mined', name)
 
 SPACING_MM = 1.0
 HU_WINDOW = (-1000.0, 400.0)

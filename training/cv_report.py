@@ -420,6 +420,15 @@ SHARP_CAL = ('LIDC-IDRI-0001-k15-s85', 'LIDC-IDRI-0001-k15-s86', 'LIDC-IDRI-0001
 THICK_PREFIX = 'LIDC-IDRI-0001-t2-'
 THICK_CAL_SEEDS = ('-s71', '-s72', '-s73', '-s74')
 THICK_TEST_SEEDS = ('-s75', '-s76', '-s77', '-s78')
+# Session 13 (training/runs/ was lost with the machine and regenerated from the scripts): the
+# stage-1 blob quota is chosen on the calibration seeds above plus seeds 5-12 (DEV_SEEDS: looked at
+# in sessions 5-8, they measure nothing now), and measured on seeds inserted this session and read
+# once: 49-56 at 2.5 mm, 93-96 through sharp kernels, and 5 mm seeds 75-80 (75-78 measured the
+# session-10 to -12 thick-slice offsets and chose nothing; 79-80 are new).
+DEV_SEEDS = tuple(f'-s{i}' for i in range(5, 13))
+FRESH_TEST_SEEDS = tuple(f'-s{i}' for i in range(49, 57))
+SHARP_FRESH_TEST = ('LIDC-IDRI-0001-k15-s93', 'LIDC-IDRI-0001-k15-s94', 'LIDC-IDRI-0001-k3-s95', 'LIDC-IDRI-0001-k3-s96')
+THICK_FRESH_TEST_SEEDS = tuple(f'-s{i}' for i in range(75, 81))
 P_EDGE = 6e-8  # as src/core/inference/manifest.ts recalibratePNodule
 
 

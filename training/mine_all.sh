@@ -28,5 +28,15 @@ done
 for j in training/runs/insert/LIDC-IDRI-*.json; do
   case "$j" in *.sites.json) continue ;; esac
   name=$(basename "$j" .json)
+  # Only the recipe's series (run_all.sh): a stray experiment series left under insert/ would join
+  # every training run of its background once mined (session 7's hard-mix series 52-66 nearly did).
+  case "$name" in
+    *-h-s51) ;;
+    *-h-s*)
+      if [ "${MINE_EXPERIMENTS:-0}" != 1 ]; then
+        echo "skipping $name: a hard-mix experiment series, not in run_all.sh's recipe (MINE_EXPERIMENTS=1 mines it)"
+        continue
+      fi ;;
+  esac
   mine "training/runs/insert/$name" "$name"
 done

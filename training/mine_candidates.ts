@@ -24,24 +24,49 @@ import { voxelToWorld } from '../src/common/volume';
 /** The contract's HU window for the characterizer cubes. */
 const HU_WINDOW: [number, number] = [-1000, 400];
 
-function parseArgs(argv: string[]): { folder: string; out: string; models?: string } {
+interface MineArgs {
+  folder: string;
+  out: string;
+  models?: string;
+  /** Blob quota per scale (below 5 mm, from 5 mm) instead of the app's BLOB_QUOTA: stage-1 experiments. */
+  blobQuota?: [number, number];
+}
+
+function parseArgs(argv: string[]): MineArgs {
   let folder: string | undefined;
   let out: string | undefined;
   let models: string | undefined;
+  let blobQuota: [number, number] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--out') out = argv[++i];
     else if (a === '--models') models = argv[++i];
+    else if (a === '--blob-quota') {
+      const q = (argv[++i] ?? '').split(',').map(Number);
+      if (q.length !== 2 || !q.every((n) => Number.isInteger(n) && n > 0))
+        throw new PulmoLensError('INVALID_INPUT', '--blob-quota wants SMALL,LARGE (two positive integers)');
+      blobQuota = [q[0]!, q[1]!];
+    }
     else if (a.startsWith('--')) throw new PulmoLensError('INVALID_INPUT', `unknown option ${a}`);
     else folder = a;
   }
   if (!folder || !out) {
     throw new PulmoLensError(
       'INVALID_INPUT',
-      'usage: mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR]',
+      'usage: mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR] [--blob-quota SMALL,LARGE]',
     );
   }
-  return { folder: resolve(folder), out: resolve(out), ...(models ? { models: resolve(models) } : {}) };
+  return {
+    folder: resolve(folder),
+    out: resolve(out),
+    ...(models ? { models: resolve(models) } : {}),
+    ...(blobQuota ? { blobQuota } : {}),
+  };
+}
+
+/** The same split as BLOB_QUOTA (the 4 mm scale against the larger ones). */
+function quotaOf([small, large]: [number, number]): (scaleMm: number) => number {
+  return (scaleMm) => (scaleMm < 5 ? small : large);
 }
 
 async function main(): Promise<void> {
@@ -64,6 +89,7 @@ async function main(): Promise<void> {
   const s1 = await runStage1(volume, rt, {
     overlap: 0.25,
     lap,
+    ...(args.blobQuota ? { blobQuota: quotaOf(args.blobQuota) } : {}),
   });
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });

@@ -56,9 +56,20 @@ for job in "0002 60 1.5 0" "0002 61 1.5" "0002 62 1.5" "0002 63 1.5" "0002 64 1.
   out=training/runs/insert/LIDC-IDRI-$1-k$(echo "$3" | tr -d .)-s$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count "${4:-24}" --sharpen "$3" --out "$out"
 done
-for seed in 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48; do
+for seed in 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56; do
   out=training/runs/insert/LIDC-IDRI-0001-s$seed
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed $seed --count 24 --out "$out"
+done
+# Session 13's test sets (cv_report.FRESH_TEST_SEEDS, SHARP_FRESH_TEST, THICK_FRESH_TEST_SEEDS):
+# seeds 49-56 above, 93-96 through sharp kernels and 79-80 as 5 mm slices.
+for job in "93 1.5" "94 1.5" "95 3" "96 3"; do
+  set -- $job
+  out=training/runs/insert/LIDC-IDRI-0001-k$(echo "$2" | tr -d .)-s$1
+  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed "$1" --count 24 --sharpen "$2" --out "$out"
+done
+for seed in 79 80; do
+  out=training/runs/insert/LIDC-IDRI-0001-t2-s$seed
+  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed $seed --count 24 --thicken 2 --out "$out"
 done
 # One series of the harder mix (mostly ground-glass and part-solid, 60% juxtavascular) at 1.25 mm:
 # session 7's experiment with 15 of them was not kept, but this one was in the data the shipped

@@ -28,8 +28,8 @@ import numpy as np
 from char_data import real_copies
 from common import RUNS
 from cross_fit import CrossFitted
-from cv_report import (CALIBRATION_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SHARP_CAL, SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_PREFIX,
-                       THICK_TEST_SEEDS, bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net,
+from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SHARP_CAL, SHARP_FRESH_TEST,
+                       SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_FRESH_TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS, bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net,
                        nodule_table, operating_threshold, recalibrate, thick_slice_offset)
 from train_char import load_backgrounds
 
@@ -54,23 +54,60 @@ def scorers(a):
     def wrap(key, f):
         def score(s):
             if (key, s.name) not in memo:
-                memo[(key, s.name)] = finding_score(calibrated(f(s), 1.0), s, SCORE_P)
+                p = calibrated(f(s), 1.0)
+                if a.quota_emulate:
+                    p = np.where(within_quota(s, a.quota_emulate), p, -1.0)
+                memo[(key, s.name)] = finding_score(p, s, SCORE_P)
             return memo[(key, s.name)]
         return score
     return {k: (wrap((k, 0), f), wrap((k, 1), g)) for k, (f, g) in out.items()}
 
 
-def series_sets():
+# Which seeds measure: 'previous' (session 12's comparison of the split with the baseline) or
+# 'fresh' (session 13's, inserted this session and read once) with the dev seeds beside them.
+TEST_SETS = {
+    'previous': (PREVIOUS_TEST_SEEDS, SHARP_PREVIOUS_TEST, THICK_TEST_SEEDS),
+    'fresh': (FRESH_TEST_SEEDS, SHARP_FRESH_TEST, THICK_FRESH_TEST_SEEDS),
+}
+
+
+def within_quota(s, quota):
+    """Which candidates of a series mined with a larger blob quota the app would have with
+    `quota` (below 5 mm, from 5 mm; stage1.ts selectBlobs): a blob-only candidate within its
+    scale's best `quota` by blobScore, and every candidate with a U-Net peak (a blob beyond the quota
+    that absorbed a U-Net peak would have left a U-Net-only candidate within a few mm of it). An
+    emulation for choosing a quota: the chosen one is mined for real and measured on that."""
+    cands = s.meta['candidates']
+    keep = np.ones(len(cands), dtype=bool)
+    by_scale = {}
+    for i, c in enumerate(cands):
+        if c['blobScore'] is not None:
+            by_scale.setdefault(round(c['scaleMm'], 1), []).append(i)
+    for scale, idx in by_scale.items():
+        q = quota[0] if scale < 5 else quota[1]
+        order = sorted(idx, key=lambda i: -cands[i]['blobScore'])
+        keep[[i for i in order[q:] if cands[i]['source'] == 'blob']] = False
+    return keep
+
+
+def series_sets(test='previous'):
     pick = lambda keep: [s for s in load_backgrounds(['LIDC-IDRI-0001'], keep) if s.inserted]
     plain = lambda n: '-k' not in n and '-t' not in n
-    return {
+    seeds, sharp, thick = TEST_SETS[test]
+    sets = {
         'calibration': pick(lambda n: plain(n) and n.endswith(CALIBRATION_SEEDS)),
         'sharp calibration': pick(lambda n: n in SHARP_CAL),
         'thick calibration': pick(lambda n: n.startswith(THICK_PREFIX) and n.endswith(THICK_CAL_SEEDS)),
-        'test': pick(lambda n: plain(n) and n.endswith(PREVIOUS_TEST_SEEDS)),
-        'sharp test': pick(lambda n: n in SHARP_PREVIOUS_TEST),
-        'thick test': pick(lambda n: n.startswith(THICK_PREFIX) and n.endswith(THICK_TEST_SEEDS)),
     }
+    if test == 'fresh':
+        sets['dev'] = pick(lambda n: plain(n) and n.endswith(DEV_SEEDS))
+    sets.update({
+        'test': pick(lambda n: plain(n) and n.endswith(seeds)),
+        'sharp test': pick(lambda n: n in sharp),
+        'thick test': pick(lambda n: n.startswith(THICK_PREFIX) and n.endswith(thick)),
+    })
+    # A set whose series are not mined (yet) is left out rather than reported as empty.
+    return {k: v for k, v in sets.items() if v}
 
 
 def figures(ser, sc, thr, offset=0.0):
@@ -105,10 +142,13 @@ def main():
     ap.add_argument('--lower', required=True)
     ap.add_argument('--baseline', default='')
     ap.add_argument('--out', default=os.path.join(RUNS, 'split_cv.json'))
+    ap.add_argument('--test', choices=sorted(TEST_SETS), default='previous')
+    ap.add_argument('--quota-emulate', type=lambda v: tuple(int(x) for x in v.split(',')), default=None,
+                    help='SMALL,LARGE: score series mined with a larger --blob-quota as if mined with this one')
     ap.add_argument('--select', action='store_true',
                     help='only the calibration CPM of the ensembles of the first 1..n members of each side (the ensemble size)')
     a = ap.parse_args()
-    sets = series_sets()
+    sets = series_sets(a.test)
     if a.select:
         up, lo = a.upper.split('+'), a.lower.split('+')
         for k in range(1, min(len(up), len(lo)) + 1):
@@ -137,24 +177,31 @@ def main():
             top = np.argsort(-np.where(s.labels == 0, x, -2))[:3]
             res['realScans'][s.name] = {'falsePositives': int((neg >= thr).sum()),
                                         'top': [[round(float(x[i]), 3), [round(v, 1) for v in s.meta['candidates'][i]['world']]] for i in top]}
-        sc = [app_score(s) for s in shift]
-        rows = nodule_table([s for s in shift if s.inserted], [x for s, x in zip(shift, sc) if s.inserted])
-        res['trainingBackgroundSharpKernels'] = {
-            'series': [s.name for s in shift], 'nodules': len(rows),
-            'falsePositivesPerSeries': [int((x[s.labels == 0] >= thr).sum()) for s, x in zip(shift, sc)],
-            'sensitivityAtThreshold': round(float(np.mean([r['score'] >= thr for r in rows])), 4)}
+        # Session 13: the LIDC-IDRI-0002 sharp series were not regenerated (runs/ was lost); then left out.
+        if shift:
+            sc = [app_score(s) for s in shift]
+            rows = nodule_table([s for s in shift if s.inserted], [x for s, x in zip(shift, sc) if s.inserted])
+            res['trainingBackgroundSharpKernels'] = {
+                'series': [s.name for s in shift], 'nodules': len(rows),
+                'falsePositivesPerSeries': [int((x[s.labels == 0] >= thr).sum()) for s, x in zip(shift, sc)],
+                'sensitivityAtThreshold': round(float(np.mean([r['score'] >= thr for r in rows])), 4)}
         report['models'][name] = res
         print(f'{name}: threshold {thr}, thick offset {offset}')
-        for k, v in res['sets'].items():
-            print(f"  {k}: CPM {v['cpm']:.3f} {v['cpmCI95']}, 1 FP/scan {v['sensAt1Fp']:.3f}, at threshold {v['atThreshold']['sensitivity']:.3f} "
-                  f"/ {v['atThreshold']['fpPerScan']:.2f} FP; >=6 mm {v['>=6 mm']['sensAt1Fp']:.3f} ({v['>=6 mm']['atThreshold']:.3f}), "
-                  f"3-6 mm {v['3-6 mm']['sensAt1Fp']:.3f} ({v['3-6 mm']['atThreshold']:.3f})")
-        b = res['trainingBackgroundSharpKernels']
-        print(f"  LIDC-IDRI-0002 through sharp kernels ({len(b['series'])} series, {b['nodules']} nodules; not trained on): "
-              f"{np.mean(b['falsePositivesPerSeries']):.2f} FP/scan {b['falsePositivesPerSeries']}, sensitivity {b['sensitivityAtThreshold']:.3f}")
-        for k, v in res['realScans'].items():
-            print(f"  real {k}: {v['falsePositives']} FP, top {v['top']}")
+        print_sets(res)
+        b = res.get('trainingBackgroundSharpKernels')
+        if b:
+            print(f"  LIDC-IDRI-0002 through sharp kernels ({len(b['series'])} series, {b['nodules']} nodules; not trained on): "
+                  f"{np.mean(b['falsePositivesPerSeries']):.2f} FP/scan {b['falsePositivesPerSeries']}, sensitivity {b['sensitivityAtThreshold']:.3f}")
     json.dump(report, open(a.out, 'w'), indent=1)
+
+
+def print_sets(res):
+    for k, v in res['sets'].items():
+        print(f"  {k}: CPM {v['cpm']:.3f} {v['cpmCI95']}, 1 FP/scan {v['sensAt1Fp']:.3f}, at threshold {v['atThreshold']['sensitivity']:.3f} "
+              f"/ {v['atThreshold']['fpPerScan']:.2f} FP; >=6 mm {v['>=6 mm']['sensAt1Fp']:.3f} ({v['>=6 mm']['atThreshold']:.3f}), "
+              f"3-6 mm {v['3-6 mm']['sensAt1Fp']:.3f} ({v['3-6 mm']['atThreshold']:.3f})")
+    for k, v in res['realScans'].items():
+        print(f"  real {k}: {v['falsePositives']} FP, top {v['top']}")
 
 
 if __name__ == '__main__':

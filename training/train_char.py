@@ -26,13 +26,12 @@ import torch
 import torch.nn.functional as F
 
 from char_data import SPLIT_GUARD_MM, Series, keep_half, real_copies
-from common import HU_WINDOW, RUNS, seed_everything
+from common import HU_WINDOW, MINED, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
 # One thread: on the shared 2-core machine (load ~20) two OpenMP threads spin-wait and run
 # 5x slower than one (measured: 13 s vs 2.7 s per batch of 32).
 torch.set_num_threads(1)
-MINED = os.environ.get('PULMOLENS_MINED', os.path.join(RUNS, 'mined'))
 INSERT = os.path.join(RUNS, 'insert')
 EXTRA = os.path.join(RUNS, 'extra')
 

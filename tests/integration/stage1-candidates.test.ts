@@ -181,3 +181,36 @@ describe('blob candidates on a held-out phantom', () => {
     }
   }, 900_000);
 });
+
+describe('candidate miner options', () => {
+  it('refuses a malformed --blob-quota by name, before reading anything, and writes nothing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pulmolens-mine-quota-'));
+    try {
+      const prefix = join(out, 'never');
+      let stderr = '';
+      try {
+        execFileSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(repoRoot, 'training', 'mine_candidates.ts'),
+            out,
+            '--out',
+            prefix,
+            '--blob-quota',
+            '600',
+          ],
+          { cwd: repoRoot, stdio: 'pipe' },
+        );
+      } catch (e) {
+        stderr = String((e as { stderr?: Buffer }).stderr ?? '');
+      }
+      expect(stderr).toContain('--blob-quota wants SMALL,LARGE');
+      expect(existsSync(`${prefix}.json`)).toBe(false);
+      expect(existsSync(`${prefix}.cubes.f32`)).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
