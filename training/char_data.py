@@ -12,6 +12,7 @@ app's own cubes). Labels per candidate:
 import csv
 import json
 import os
+import zlib
 
 import numpy as np
 
@@ -92,6 +93,20 @@ class Series:
             self.labels[(off != 0) & (self.labels == 0)] = -1
         self.type_idx = np.array([TYPE_ORDER.index(self.inserted[h]['type']) if h >= 0 else -1 for h in self.hit], np.int64)
         self.spic = np.array([int(self.inserted[h]['spiculated']) if h >= 0 else -1 for h in self.hit], np.int64)
+
+    def subsample_negatives(self, cap, seed=0):
+        """Keeps at most `cap` negatives (a fixed random draw per series name), every positive and
+        ignored candidate: a larger stage-1 quota (mine_candidates.ts --blob-quota) mines ~3x the
+        candidates, and all their cubes would not fit a trainer in 24 GB."""
+        neg = np.flatnonzero(self.labels == 0)
+        if cap is None or len(neg) <= cap:
+            return self
+        rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])
+        keep = np.sort(np.concatenate([np.flatnonzero(self.labels != 0), rng.choice(neg, cap, replace=False)]))
+        self.cubes, self.labels, self.hit = self.cubes[keep], self.labels[keep], self.hit[keep]
+        self.type_idx, self.spic = self.type_idx[keep], self.spic[keep]
+        self.meta = {**self.meta, 'candidates': [self.meta['candidates'][i] for i in keep]}
+        return self
 
     def summary(self):
         return {'series': self.name, 'candidates': int(len(self.labels)), 'positives': int((self.labels == 1).sum()),

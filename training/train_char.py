@@ -36,10 +36,11 @@ INSERT = os.path.join(RUNS, 'insert')
 EXTRA = os.path.join(RUNS, 'extra')
 
 
-def load_backgrounds(names, keep=lambda name: True, sharp=True):
+def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=None):
     """Every mined series of the given backgrounds: inserted series (with their sidecars) and the
     original scans (no insertions: negatives only). keep(name) chooses before the cubes are read;
-    sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen)."""
+    sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen); max_negatives
+    subsamples each series' negatives as it is read (Series.subsample_negatives)."""
     out = []
     for prefix in sorted(glob.glob(os.path.join(MINED, '*.json'))):
         prefix = prefix[:-5]
@@ -50,9 +51,9 @@ def load_backgrounds(names, keep=lambda name: True, sharp=True):
         if os.path.exists(sidecar):
             meta = json.load(open(sidecar))
             if meta['study'] in names and (sharp or not meta.get('sharpenedBy')):
-                out.append(Series(name, prefix, sidecar))
+                out.append(Series(name, prefix, sidecar).subsample_negatives(max_negatives))
         elif name in names:
-            out.append(Series(name, prefix))
+            out.append(Series(name, prefix).subsample_negatives(max_negatives))
     return out
 
 
@@ -219,6 +220,8 @@ def main():
                     help="train on the backgrounds' sharp-kernel copies too (insert_nodules.py --sharpen; session 11, not shipped)")
     ap.add_argument('--dense-gain', type=float, default=0.0,
                     help='ray arch: scale the HU above -100 by a random 1 +- this per cube (0: off; see dense_gain)')
+    ap.add_argument('--max-negatives', type=int, default=None,
+                    help='at most this many negatives per training series (a fixed random draw): for candidates mined with a larger --blob-quota')
     ap.add_argument('--real-negatives', default='',
                     help='STUDY:upper|lower:ZC (session 12): that real scan\'s own candidates and its derived real copies '
                          '(5 mm, sharp kernels) as extra negatives, only on one side of the plane z = ZC (LPS mm, with a '
@@ -233,7 +236,7 @@ def main():
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
 
-    train = load_backgrounds(a.train, sharp=a.sharp_kernels)
+    train = load_backgrounds(a.train, sharp=a.sharp_kernels, max_negatives=a.max_negatives)
     in_val_seeds = lambda name: True
     if a.val_seeds:
         lo, hi = (int(x) for x in a.val_seeds.split('-'))
