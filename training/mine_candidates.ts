@@ -18,7 +18,7 @@ import { PulmoLensError } from '../src/common/errors';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../src/core/inference/cubes';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
-import { runStage1 } from '../src/core/inference/stage1';
+import { blobQuotaOf, runStage1 } from '../src/core/inference/stage1';
 import { voxelToWorld } from '../src/common/volume';
 
 /** The contract's HU window for the characterizer cubes. */
@@ -64,11 +64,6 @@ function parseArgs(argv: string[]): MineArgs {
   };
 }
 
-/** The same split as BLOB_QUOTA (the 4 mm scale against the larger ones). */
-function quotaOf([small, large]: [number, number]): (scaleMm: number) => number {
-  return (scaleMm) => (scaleMm < 5 ? small : large);
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const timingsMs: Record<string, number> = {};
@@ -89,7 +84,7 @@ async function main(): Promise<void> {
   const s1 = await runStage1(volume, rt, {
     overlap: 0.25,
     lap,
-    ...(args.blobQuota ? { blobQuota: quotaOf(args.blobQuota) } : {}),
+    ...(args.blobQuota ? { blobQuota: blobQuotaOf(...args.blobQuota) } : {}),
   });
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });

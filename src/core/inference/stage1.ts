@@ -83,7 +83,16 @@ export function minBlobDiameterFor(sliceMm: number): number {
  * LIDC-IDRI-0001 insertions (session 6): two more nodules >= 6 mm became candidates, none survived
  * the characterizer, and 190 more candidates per scan cost false positives: not kept.
  */
-export const BLOB_QUOTA = (scaleMm: number): number => (scaleMm < 5 ? 100 : 60);
+export const BLOB_QUOTA = blobQuotaOf(100, 60);
+
+/**
+ * A per-scale blob quota: `small` at the 4 mm scale, `large` at every larger one (session 13:
+ * 600/400 and 200/120 give stage 1 more of the juxtavascular nodules, but the characterizer,
+ * never trained on what they add, then scores worse; training/README.md).
+ */
+export function blobQuotaOf(small: number, large: number): (scaleMm: number) => number {
+  return (scaleMm) => (scaleMm < 5 ? small : large);
+}
 
 export async function runStage1(
   volume: Volume,
