@@ -28,6 +28,7 @@ for job in "0001 1" "0002 1" "0001 2" "0002 2" "0001 3" "0002 3" "0001 4" "0002 
   "0002 40 4 0" "0002 41 4" "0002 42 4" "0002 43 4" "0002 44 4" "0002 45 4" "0002 46 4" "0002 47 4" \
   "0002 48 4" "0002 49 4" "0002 50 4" \
   "0001 71 2" "0001 72 2" "0001 73 2" "0001 74 2" "0001 75 2" "0001 76 2" "0001 77 2" "0001 78 2" \
+  "0001 79 2" "0001 80 2" \
   "0001 9" "0001 10" "0001 11" "0001 12" "0001 13" "0001 14" "0001 15" "0001 16" "0001 17" "0001 18" \
   "0001 19" "0001 20" "0001 21" "0001 22" "0001 23" "0001 24" "0001 25" "0001 26" "0001 27" "0001 28" \
   "0001 29" "0001 30" "0001 31" "0001 32"; do
@@ -47,11 +48,13 @@ done
 # LIDC-IDRI-0001: seeds 81-84 measured session 11's model on sharp kernels and compared session
 # 12's split; seeds 85-88 compared the session-11 candidates and choose the threshold with 1-4;
 # seeds 89-92 (session 12) measure the shipped model. And LIDC-IDRI-0001 seeds 33-40 at its own
-# 2.5 mm (session 11's test set, now the previous one) and 41-48 (session 12's test set).
+# 2.5 mm (session 11's test set, now the previous one) and 41-48 (session 12's test set). Session
+# 13's test sets (cv_report.FRESH_TEST_SEEDS, SHARP_FRESH_TEST, THICK_FRESH_TEST_SEEDS): seeds
+# 49-56, 93-96 through sharp kernels and 75-80 as 5 mm slices (79-80 in the first loop).
 for job in "0002 60 1.5 0" "0002 61 1.5" "0002 62 1.5" "0002 63 1.5" "0002 64 1.5" \
   "0002 65 3 0" "0002 66 3" "0002 67 3" "0002 68 3" "0002 69 3" \
   "0001 81 1.5" "0001 82 1.5" "0001 83 3" "0001 84 3" "0001 85 1.5" "0001 86 1.5" "0001 87 3" "0001 88 3" \
-  "0001 89 1.5" "0001 90 1.5" "0001 91 3" "0001 92 3"; do
+  "0001 89 1.5" "0001 90 1.5" "0001 91 3" "0001 92 3" "0001 93 1.5" "0001 94 1.5" "0001 95 3" "0001 96 3"; do
   set -- $job
   out=training/runs/insert/LIDC-IDRI-$1-k$(echo "$3" | tr -d .)-s$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study "$1" --seed "$2" --count "${4:-24}" --sharpen "$3" --out "$out"
@@ -59,17 +62,6 @@ done
 for seed in 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56; do
   out=training/runs/insert/LIDC-IDRI-0001-s$seed
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed $seed --count 24 --out "$out"
-done
-# Session 13's test sets (cv_report.FRESH_TEST_SEEDS, SHARP_FRESH_TEST, THICK_FRESH_TEST_SEEDS):
-# seeds 49-56 above, 93-96 through sharp kernels and 79-80 as 5 mm slices.
-for job in "93 1.5" "94 1.5" "95 3" "96 3"; do
-  set -- $job
-  out=training/runs/insert/LIDC-IDRI-0001-k$(echo "$2" | tr -d .)-s$1
-  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed "$1" --count 24 --sharpen "$2" --out "$out"
-done
-for seed in 79 80; do
-  out=training/runs/insert/LIDC-IDRI-0001-t2-s$seed
-  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed $seed --count 24 --thicken 2 --out "$out"
 done
 # One series of the harder mix (mostly ground-glass and part-solid, 60% juxtavascular) at 1.25 mm:
 # session 7's experiment with 15 of them was not kept, but this one was in the data the shipped

@@ -29,8 +29,9 @@ from char_data import real_copies
 from common import RUNS
 from cross_fit import CrossFitted
 from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SHARP_CAL, SHARP_FRESH_TEST,
-                       SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_FRESH_TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS, bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net,
-                       nodule_table, operating_threshold, recalibrate, thick_slice_offset)
+                       SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_FRESH_TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS,
+                       bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net, nodule_table,
+                       operating_threshold, recalibrate, thick_slice_offset)
 from train_char import load_backgrounds
 
 
