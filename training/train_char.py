@@ -14,6 +14,7 @@ Writes runs/char/<name>/{model.pt, curve.jsonl, train.json, val_scores.json}.
 """
 import argparse
 import copy
+import fcntl
 import glob
 import json
 import math
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from char_data import SPLIT_GUARD_MM, Series, keep_half, real_copies
+from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, keep_half, real_copies
 from common import HU_WINDOW, MINED, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
@@ -54,6 +55,24 @@ def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=No
                 out.append(Series(name, prefix, sidecar).subsample_negatives(max_negatives))
         elif name in names:
             out.append(Series(name, prefix).subsample_negatives(max_negatives))
+    return out
+
+
+def stack_releasing(series, more=()):
+    """The cubes of every series, then the arrays of `more`, in one float16 array filled in place;
+    each series' own copy is released once copied (s.cubes = None). np.concatenate held the series'
+    copies, the joined array and the extra positives at once (~12 GB per trainer at the 600/400
+    quota), so two trainers could not run side by side on 24 GB."""
+    n = sum(len(s.cubes) for s in series) + sum(len(m) for m in more)
+    out = np.empty((n,) + CUBE_SHAPE, np.float16)
+    i = 0
+    for s in series:
+        out[i:i + len(s.cubes)] = s.cubes
+        i += len(s.cubes)
+        s.cubes = None
+    for m in more:
+        out[i:i + len(m)] = m
+        i += len(m)
     return out
 
 
@@ -235,6 +254,11 @@ def main():
     os.makedirs(out, exist_ok=True)
     seed_everything(a.seed)
     rng = np.random.default_rng(a.seed)
+    # One trainer reads its cubes at a time: loading peaks at about twice the cubes' size (~10 GB
+    # at the 600/400 quota), training then holds only the ray profiles (~1 GB), so trainers run side
+    # by side once each has loaded (two loading together were killed by the kernel).
+    load_lock = open(os.path.join(RUNS, '.train-load.lock'), 'w')
+    fcntl.flock(load_lock, fcntl.LOCK_EX)
 
     train = load_backgrounds(a.train, sharp=a.sharp_kernels, max_negatives=a.max_negatives)
     in_val_seeds = lambda name: True
@@ -256,23 +280,25 @@ def main():
             raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper or lower')
         # Nothing inserted in these: only their negatives (labels 0) are drawn.
         train += [keep_half(s, half, float(zc), SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
-    cubes = np.concatenate([s.cubes for s in train])
+    # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
+    extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
+    extra_cubes = [e['cubes'] for e in extra]
+    n_all = sum(len(s.labels) for s in train)
+    cubes = stack_releasing(train, extra_cubes)
     labels = np.concatenate([s.labels for s in train])
     types = np.concatenate([s.type_idx for s in train])
     spic = np.concatenate([s.spic for s in train])
     pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
     n_base = sum(len(s.labels) for s in train[:n_train])
     neg_real = neg[neg >= n_base]
-    # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
-    extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
     pos_extra = np.zeros(0, np.int64)
     if extra:
-        n0 = len(cubes)
-        cubes = np.concatenate([cubes] + [e['cubes'] for e in extra])
+        n0 = n_all
         labels = np.concatenate([labels] + [np.ones(len(e['types']), labels.dtype) for e in extra])
         types = np.concatenate([types] + [e['types'] for e in extra])
         spic = np.concatenate([spic] + [e['spic'] for e in extra])
         pos_extra = np.arange(n0, len(cubes))
+    del extra, extra_cubes
     counts = {'series': [s.summary() for s in train], 'positiveCubes': int(len(pos)), 'negativeCubes': int(len(neg)),
               'extraPositiveCubes': int(len(pos_extra)),
               'insertedNodules': int(sum(len(s.inserted) for s in train)), 'realNegativeCubes': int(len(neg_real)),
@@ -285,6 +311,9 @@ def main():
     if a.arch == 'ray':
         # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
         all_prof, all_centre = rays_of(net, cubes)
+        # Training reads only the profiles: the cubes (GBs) go.
+        del cubes
+    load_lock.close()
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
     step, elapsed, hard, best = 0, 0.0, None, None  # best: {'step', 'cpm', 'state'} with --keep-best
     ckpt = os.path.join(out, 'ckpt.pt')
