@@ -70,11 +70,16 @@ def label_series(meta, inserted, source_uid):
 class Series:
     """One mined series with labels; cubes kept as float16 to halve memory."""
 
-    def __init__(self, name, prefix, sidecar=None, source_uid=None):
+    def __init__(self, name, prefix, sidecar=None, source_uid=None, cubes=True):
         self.name = name
         self.prefix = prefix
-        self.meta, cubes = load_mined(prefix)
-        self.cubes = cubes.astype(np.float16)
+        if cubes:
+            self.meta, c = load_mined(prefix)
+            self.cubes = c.astype(np.float16)
+        else:
+            # Scorers that re-read the float32 cubes (cv_report.exact_logits) need only the labels:
+            # at the 600/400 quota every LIDC-IDRI-0001 series' cubes together outgrow 24 GB.
+            self.meta, self.cubes = json.load(open(prefix + '.json')), None
         ins = json.load(open(sidecar)) if sidecar else None
         nodules = ins['nodules'] if ins else []
         # Nodules centred outside the aerated lung (site_check.py) are not training material:
@@ -103,6 +108,8 @@ class Series:
             return self
         rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])
         keep = np.sort(np.concatenate([np.flatnonzero(self.labels != 0), rng.choice(neg, cap, replace=False)]))
+        if self.cubes is None:
+            raise ValueError(f'{self.name}: negatives subsampled on a series read without its cubes')
         self.cubes, self.labels, self.hit = self.cubes[keep], self.labels[keep], self.hit[keep]
         self.type_idx, self.spic = self.type_idx[keep], self.spic[keep]
         self.meta = {**self.meta, 'candidates': [self.meta['candidates'][i] for i in keep]}
@@ -114,15 +121,15 @@ class Series:
                 'inserted': len(self.inserted), 'insertedOutsideLungIgnored': len(self.off_site), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}
 
 
-def real_copies(study='LIDC-IDRI-0001', thick=False):
+def real_copies(study='LIDC-IDRI-0001', thick=False, cubes=True):
     """The real scan's own candidates and those of its derived real copies, nothing inserted: the
     sharp-kernel renderings (runs/sharp/, mined into runs/sharp-mined/) and, with thick, the 5 mm
-    copy (runs/thick/, mined into runs/thick-mined/)."""
-    out = [Series(study, os.path.join(MINED, study))]
+    copy (runs/thick/, mined into runs/thick-mined/). cubes=False: labels only (Series)."""
+    out = [Series(study, os.path.join(MINED, study), cubes=cubes)]
     copies = [('sharp', f'{study}-k15'), ('sharp', f'{study}-k3')] + ([('thick', f'{study}-t2')] if thick else [])
     for folder, name in copies:
         side = json.load(open(os.path.join(RUNS, folder, name + '.json')))
-        out.append(Series(name, mined_copy(folder, name), None, source_uid=side['sourceSeriesInstanceUid']))
+        out.append(Series(name, mined_copy(folder, name), None, source_uid=side['sourceSeriesInstanceUid'], cubes=cubes))
     return out
 
 

@@ -533,9 +533,9 @@ def shipped_model(fold_data):
     # The held-out scan and its real copies, each side scored by the members that never saw it.
     offset = thick_op['logitOffset'] if thick_op else 0.0
     real = {s.name: {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
-            for s in real_copies(f['valBackground'], thick=True)}
+            for s in real_copies(f['valBackground'], thick=True, cubes=False)}
     train_bg = f['trainBackground']
-    for s in load_backgrounds([train_bg], sharp=False):
+    for s in load_backgrounds([train_bg], sharp=False, cubes=False):
         if not s.inserted:
             real[s.name] = {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t), 'trainingScan': True}
     return {
@@ -575,10 +575,10 @@ def main():
         if missing:
             raise SystemExit(f"{', '.join(missing)}: no model.pt under {os.path.join(RUNS, 'char')}: run train_char.py --name {fold}")
         net = load_net(path)
-        series = load_backgrounds([val_bg])
+        series = load_backgrounds([val_bg], cubes=False)
         inserted = [s for s in series if s.inserted]
         original = [s for s in series if not s.inserted]
-        raw = [score(net, s.cubes, logits=True) for s in inserted]
+        raw = [exact_logits(net, s) for s in inserted]
         fold_data[fold] = {'net': net, 'val': inserted, 'raw': raw, 'original': original, 'valBackground': val_bg,
                            'trainBackground': train_bg}
     TEMPERATURE[0] = fit_temperature([z for f in fold_data.values() for z in f['raw']],
@@ -656,7 +656,7 @@ def main():
     if os.path.exists(final_path):
         net = load_net(final_path)
         report['finalOnRealScans'] = {}
-        for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002'], sharp=False):
+        for s in load_backgrounds(['LIDC-IDRI-0001', 'LIDC-IDRI-0002'], sharp=False, cubes=False):
             if not s.inserted:
                 report['finalOnRealScans'][s.name] = real_scan_check(lambda s: exact_logits(net, s), s, shipped_thr, mode)
     report['shipped'] = shipped_model(fold_data)

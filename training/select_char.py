@@ -24,7 +24,7 @@ VAL_BACKGROUND = 'LIDC-IDRI-0001'
 
 
 def main(variants):
-    cal = [s for s in load_backgrounds([VAL_BACKGROUND]) if s.inserted and s.name.endswith(CALIBRATION_SEEDS)]
+    cal = [s for s in load_backgrounds([VAL_BACKGROUND], lambda n: n.endswith(CALIBRATION_SEEDS), cubes=False) if s.inserted]
     print('calibration series:', ', '.join(s.name for s in cal))
     # Each run's logits per series, once: the ensembles of 1-6 seeds share their members, and each
     # scoring re-reads the series' float32 cubes from disk.

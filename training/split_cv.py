@@ -92,7 +92,7 @@ def within_quota(s, quota):
 
 
 def series_sets(test='previous'):
-    pick = lambda keep: [s for s in load_backgrounds(['LIDC-IDRI-0001'], keep) if s.inserted]
+    pick = lambda keep: [s for s in load_backgrounds(['LIDC-IDRI-0001'], keep, cubes=False) if s.inserted]
     plain = lambda n: '-k' not in n and '-t' not in n
     seeds, sharp, thick = TEST_SETS[test]
     sets = {
@@ -153,18 +153,18 @@ def main():
     if a.select:
         up, lo = a.upper.split('+'), a.lower.split('+')
         for k in range(1, min(len(up), len(lo)) + 1):
-            b = argparse.Namespace(zc=a.zc, upper='+'.join(up[:k]), lower='+'.join(lo[:k]), baseline='')
+            b = argparse.Namespace(zc=a.zc, upper='+'.join(up[:k]), lower='+'.join(lo[:k]), baseline='', quota_emulate=a.quota_emulate)
             score = scorers(b)['cross-fitted'][0]
             cpm = {name: figures(sets[name], [score(s) for s in sets[name]], 1.0)['cpm'] for name in ('calibration', 'sharp calibration')}
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)
         return
-    real = real_copies(thick=True)
+    real = real_copies(thick=True, cubes=False)
     report = {'zc': a.zc, 'upper': a.upper, 'lower': a.lower, 'baseline': a.baseline, 'models': {}}
     # A protocol none of the models trained on, on their training background: LIDC-IDRI-0002 through
     # sharp kernels (runs/insert/LIDC-IDRI-0002-k*: session 11's experiment data; train_char.py
     # leaves sharp copies out unless --sharp-kernels), scored as the app scores it, each model at its
     # own threshold: does a threshold measured cross-fitted hold where nothing was fitted?
-    shift = load_backgrounds(['LIDC-IDRI-0002'], lambda n: '-k' in n)
+    shift = load_backgrounds(['LIDC-IDRI-0002'], lambda n: '-k' in n, cubes=False)
     for name, (score, app_score) in scorers(a).items():
         thr, offset = operating_point(score, sets)
         res = {'threshold': thr, 'thickLogitOffset': offset, 'sets': {}, 'realScans': {}}

@@ -37,11 +37,12 @@ INSERT = os.path.join(RUNS, 'insert')
 EXTRA = os.path.join(RUNS, 'extra')
 
 
-def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=None):
+def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=None, cubes=True):
     """Every mined series of the given backgrounds: inserted series (with their sidecars) and the
     original scans (no insertions: negatives only). keep(name) chooses before the cubes are read;
     sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen); max_negatives
-    subsamples each series' negatives as it is read (Series.subsample_negatives)."""
+    subsamples each series' negatives as it is read (Series.subsample_negatives); cubes=False reads
+    labels only (for scorers that re-read the float32 cubes)."""
     out = []
     for prefix in sorted(glob.glob(os.path.join(MINED, '*.json'))):
         prefix = prefix[:-5]
@@ -52,9 +53,9 @@ def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=No
         if os.path.exists(sidecar):
             meta = json.load(open(sidecar))
             if meta['study'] in names and (sharp or not meta.get('sharpenedBy')):
-                out.append(Series(name, prefix, sidecar).subsample_negatives(max_negatives))
+                out.append(Series(name, prefix, sidecar, cubes=cubes).subsample_negatives(max_negatives))
         elif name in names:
-            out.append(Series(name, prefix).subsample_negatives(max_negatives))
+            out.append(Series(name, prefix, cubes=cubes).subsample_negatives(max_negatives))
     return out
 
 
