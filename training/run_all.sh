@@ -96,7 +96,9 @@ $PY training/extra_positives.py --per-nodule 8
 #    logits) of the first few, the size chosen on the calibration half (select_char.py;
 #    cv_report.SHIP_SEEDS). Its runs are named rc-0002-seed<i> (rc: stage-1 candidates re-centred,
 #    src/core/inference/recentre.ts; all three slice thicknesses of LIDC-IDRI-0002 are in them).
-A="--steps $STEPS --max-minutes $MINUTES --batch 64 --eval-every 100 --hnm-every 300"
+# --max-negatives 450 (session 14): at the 600/400 blob quota a LIDC-IDRI-0001 series has ~1,500
+# candidates; a fixed random 450 negatives per series are kept (LIDC-IDRI-0002's have ~480).
+A="--steps $STEPS --max-minutes $MINUTES --batch 64 --eval-every 100 --hnm-every 300 --max-negatives 450"
 train() {
   n=$1
   shift
@@ -115,7 +117,8 @@ seed 4
 # cv_report.py scores every LIDC-IDRI-0001 candidate with the members that never saw its side.
 # Half of the random negative draws come from them (--real-negative-share 0.5; a quarter, zs-*, tied
 # on calibration but left 2 false positives on the real scan through a sharp kernel; split_cv.py).
-split() { [ -f "training/runs/char/zs5-$1-seed$3/model.pt" ] || train "zs5-$1-seed$3" --seed "$3" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:$2:-140" --real-negative-share 0.5; }
+# Session 14: named q6-* (the 600/400 quota's candidates; session 12-13's zs5-* had the 100/60 ones).
+split() { [ -f "training/runs/char/q6-$1-seed$3/model.pt" ] || train "q6-$1-seed$3" --seed "$3" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:$2:-140" --real-negative-share 0.5; }
 for i in 0 1 2 3; do
   split up upper "$i" & split lo lower "$i"; wait
 done

@@ -58,14 +58,14 @@ describe.skipIf(lidcMissing !== null)('lung mask on LIDC-IDRI-0001', () => {
 });
 
 describe.skipIf(lidcMissing !== null)('stage-1 blob candidates on LIDC-IDRI-0001', () => {
-  it('the LUNA16 nodule is a blob candidate, among a few hundred', async () => {
+  it('the LUNA16 nodule is a blob candidate, among well under two thousand', async () => {
     const { volume, coarse, lung } = await lidc0001WithLungMask();
     const blobs = selectBlobs(
       detectBlobs(volume, { mask: lung.core, dims: coarse.dims, step: coarse.step }),
       BLOB_QUOTA,
     );
     expect(blobs.length).toBeGreaterThan(50);
-    expect(blobs.length).toBeLessThan(700);
+    expect(blobs.length).toBeLessThan(2000);
     const hits = blobs.filter(
       (b) =>
         Math.hypot(...voxelToWorld(volume, b.centre).map((v, a) => v - LUNA_0001[a]!)) <=
@@ -125,7 +125,7 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     expect(doc.sliceThicknessMm).toBe(2.5);
     const n = doc.candidates.length;
     expect(n).toBeGreaterThan(10);
-    expect(n).toBeLessThan(1000);
+    expect(n).toBeLessThan(2000);
     expect(statSync(`${prefix}.cubes.f32`).size).toBe(n * 2 * 32 ** 3 * 4);
     const hits = doc.candidates.filter(
       (c) => Math.hypot(...c.world.map((v, a) => v - LUNA_0001[a]!)) <= LUNA_0001_DIAMETER / 2,
@@ -160,7 +160,7 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
 });
 
 describe('blob candidates on a held-out phantom', () => {
-  it('every nodule >= 4 mm becomes a blob candidate, a few hundred candidates in all', () => {
+  it('every nodule >= 4 mm becomes a blob candidate, under 2,500 candidates in all', () => {
     const p = generatePhantom({ seed: 9002, nodules: 8, dims: [320, 320, 150], spacingMm: [1.1, 1.1, 2] });
     const vol = p.volume;
     const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
@@ -168,7 +168,7 @@ describe('blob candidates on a held-out phantom', () => {
       detectBlobs(vol, { mask: lung.core, dims: coarse.dims, step: coarse.step }),
       BLOB_QUOTA,
     );
-    expect(blobs.length).toBeLessThan(700);
+    expect(blobs.length).toBeLessThan(2500);
     const big = p.nodules.filter((n) => n.diameterMm >= 4);
     expect(big.length).toBeGreaterThanOrEqual(5);
     for (const n of big) {
