@@ -18,7 +18,8 @@ import os
 import subprocess
 import sys
 
-from common import RUNS, SHARED
+from char_data import luna_marks
+from common import RUNS
 
 INSERT = os.path.join(RUNS, 'insert')
 FIELDS = ['seriesuid', 'coordX', 'coordY', 'coordZ', 'diameter_mm']
@@ -32,10 +33,6 @@ def main():
     studies = os.path.join(a.out, 'studies')
     os.makedirs(studies, exist_ok=True)
     nodules, excluded = [], []
-    luna = []
-    for name in ('luna16-annotations.csv', 'luna16-annotations-excluded.csv'):
-        with open(os.path.join(SHARED, 'ct', name)) as f:
-            luna += list(csv.DictReader(f))
     for name in a.series:
         side = os.path.join(INSERT, name + '.json')
         sites = os.path.join(INSERT, name + '.sites.json')
@@ -48,8 +45,7 @@ def main():
             os.symlink(os.path.abspath(os.path.join(INSERT, name)), link)
         for n in meta['nodules']:
             (nodules if ok[n['id']] else excluded).append([uid, *n['worldLps'], n['diameterMm']])
-        excluded += [[uid, m['coordX'], m['coordY'], m['coordZ'], m['diameter_mm']]
-                     for m in luna if m['seriesuid'] == meta['sourceSeriesInstanceUid']]
+        excluded += [[uid, *p, 2 * r if r else -1] for p, r, _ in luna_marks(meta['sourceSeriesInstanceUid'])]
     for path, rows in (('annotations.csv', nodules), ('excluded.csv', excluded)):
         with open(os.path.join(a.out, path), 'w', newline='') as f:
             w = csv.writer(f)

@@ -96,8 +96,8 @@ $PY training/extra_positives.py --per-nodule 8
 #    logits) of the first few, the size chosen on the calibration half (select_char.py;
 #    cv_report.SHIP_SEEDS). Its runs are named rc-0002-seed<i> (rc: stage-1 candidates re-centred,
 #    src/core/inference/recentre.ts; all three slice thicknesses of LIDC-IDRI-0002 are in them).
-# --max-negatives 450 (session 14): at the 600/400 blob quota a LIDC-IDRI-0001 series has ~1,500
-# candidates; a fixed random 450 negatives per series are kept (LIDC-IDRI-0002's have ~480).
+# --max-negatives 450 (session 14): at the 600/400 blob quota a series has ~1,500 candidates, ~1,400
+# of them negatives; a fixed random 450 per series are kept (all cubes would not fit in 24 GB).
 A="--steps $STEPS --max-minutes $MINUTES --batch 64 --eval-every 100 --hnm-every 300 --max-negatives 450"
 train() {
   n=$1

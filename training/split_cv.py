@@ -153,7 +153,7 @@ def main():
     if a.select:
         up, lo = a.upper.split('+'), a.lower.split('+')
         for k in range(1, min(len(up), len(lo)) + 1):
-            b = argparse.Namespace(zc=a.zc, upper='+'.join(up[:k]), lower='+'.join(lo[:k]), baseline='', quota_emulate=a.quota_emulate)
+            b = argparse.Namespace(**{**vars(a), 'upper': '+'.join(up[:k]), 'lower': '+'.join(lo[:k]), 'baseline': ''})
             score = scorers(b)['cross-fitted'][0]
             cpm = {name: figures(sets[name], [score(s) for s in sets[name]], 1.0)['cpm'] for name in ('calibration', 'sharp calibration')}
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)

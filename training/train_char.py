@@ -294,11 +294,10 @@ def main():
     neg_real = neg[neg >= n_base]
     pos_extra = np.zeros(0, np.int64)
     if extra:
-        n0 = n_all
         labels = np.concatenate([labels] + [np.ones(len(e['types']), labels.dtype) for e in extra])
         types = np.concatenate([types] + [e['types'] for e in extra])
         spic = np.concatenate([spic] + [e['spic'] for e in extra])
-        pos_extra = np.arange(n0, len(cubes))
+        pos_extra = np.arange(n_all, len(cubes))
     del extra, extra_cubes
     counts = {'series': [s.summary() for s in train], 'positiveCubes': int(len(pos)), 'negativeCubes': int(len(neg)),
               'extraPositiveCubes': int(len(pos_extra)),
