@@ -11,28 +11,47 @@ import os
 
 import numpy as np
 
-from char_data import candidate_z, on_half
+from char_data import candidate_z, in_slab, slab_edges
 from common import RUNS
 
 
+def folds_of(split):
+    """A split spec -> [(zlo, zhi, members)]: the '+'-joined members that never saw the slab
+    zlo < z <= zhi. Halves (session 12): {'zc', 'upper', 'lower'} (the upper members learned z > zc,
+    so they score z <= zc); slabs (session 15): {'bounds': 'b1,b2,...', 'slabs': [members of slab 0,
+    ...]} (the members of slab k learned everything outside it)."""
+    if 'bounds' in split:
+        edges = slab_edges(split['bounds'])
+        if len(edges) != len(split['slabs']):
+            raise ValueError(f"{len(edges)} slabs but {len(split['slabs'])} member sets")
+        return [(lo, hi, m) for (lo, hi), m in zip(edges, split['slabs'])]
+    zc = float(split['zc'])
+    return [(-np.inf, zc, split['upper']), (zc, np.inf, split['lower'])]
+
+
 class CrossFitted:
-    def __init__(self, zc, upper, lower, load_net, exact_logits):
+    def __init__(self, split, load_net, exact_logits):
         nets = lambda spec: [load_net(os.path.join(RUNS, 'char', m, 'model.pt')) for m in spec.split('+')]
-        self.zc, self.upper, self.lower = zc, upper, lower
-        self._up, self._lo = nets(upper), nets(lower)
+        self.split = split
+        self._folds = [(lo, hi, spec, nets(spec)) for lo, hi, spec in folds_of(split)]
         self._exact = exact_logits
 
     @property
     def members(self):
-        """The '+'-joined run folders of the shipped ensemble (all members of both sides)."""
-        return f'{self.upper}+{self.lower}'
+        """The '+'-joined run folders of the shipped ensemble (every member of every fold)."""
+        return '+'.join(spec for _, _, spec, _ in self._folds)
 
     def app_logits(self, s):
         """Logits as the app computes them on any series: the mean over all members."""
-        return np.mean([self._exact(n, s) for n in self._up + self._lo], axis=0)
+        return np.mean([self._exact(n, s) for *_, nets in self._folds for n in nets], axis=0)
 
     def series_logits(self, s):
-        """Logits on the series' float32 cubes: the ensemble trained on the upper side's negatives
-        scores the lower side, and vice versa."""
-        mean = lambda nets: np.mean([self._exact(n, s) for n in nets], axis=0)
-        return np.where(on_half(candidate_z(s), 'lower', self.zc), mean(self._up), mean(self._lo))
+        """Logits on the series' float32 cubes: each candidate scored by the members that never
+        learned the slab it lies in."""
+        z = candidate_z(s)
+        out = np.full(len(z), np.nan)
+        for lo, hi, _, nets in self._folds:
+            at = in_slab(z, lo, hi)
+            if at.any():
+                out[at] = np.mean([self._exact(n, s) for n in nets], axis=0)[at]
+        return out

@@ -490,7 +490,7 @@ def shipped_model(fold_data):
     the folds), and a model trained on all of both backgrounds has no unseen data left to choose
     its threshold on."""
     f = fold_data[SHIP_FOLD]
-    ship = CrossFitted(SHIP_SPLIT['zc'], SHIP_SPLIT['upper'], SHIP_SPLIT['lower'], load_net, exact_logits)
+    ship = CrossFitted(SHIP_SPLIT, load_net, exact_logits)
     cal = [i for i, s in enumerate(f['val']) if s.name.endswith(CALIBRATION_SEEDS)]
     test = [i for i, s in enumerate(f['val']) if s.name.endswith(TEST_SEEDS)]
     thick = [i for i, s in enumerate(f['val']) if s.name.startswith(THICK_PREFIX)]

@@ -35,6 +35,13 @@ from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_
 from train_char import load_backgrounds
 
 
+def split_of(a):
+    """The cross-fitting spec (cross_fit.folds_of) the arguments name: halves or slabs."""
+    if a.slabs:
+        return {'bounds': a.bounds, 'slabs': a.slabs.split(',')}
+    return {'zc': a.zc, 'upper': a.upper, 'lower': a.lower}
+
+
 def mean_logits(run, s):
     return np.mean([exact_logits(n, s) for n in run], axis=0)
 
@@ -48,7 +55,7 @@ def scorers(a):
     if a.baseline:
         base = nets(a.baseline)
         out['baseline'] = (lambda s: mean_logits(base, s),) * 2
-    ship = CrossFitted(a.zc, a.upper, a.lower, load_net, exact_logits)
+    ship = CrossFitted(split_of(a), load_net, exact_logits)
     out['cross-fitted'] = (ship.series_logits, ship.app_logits)
     memo = {}
 
@@ -138,9 +145,11 @@ def operating_point(score, sets):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--zc', type=float, required=True)
-    ap.add_argument('--upper', required=True, help="'+'-joined runs trained with --real-negatives ...:upper:ZC")
-    ap.add_argument('--lower', required=True)
+    ap.add_argument('--zc', type=float)
+    ap.add_argument('--upper', help="'+'-joined runs trained with --real-negatives ...:upper:ZC")
+    ap.add_argument('--lower')
+    ap.add_argument('--bounds', help='B1,B2,...: slab boundaries (session 15; train_char.py --real-negatives STUDY:slab:K:B1,...)')
+    ap.add_argument('--slabs', help="comma-separated, per slab K: the '+'-joined runs trained with --real-negatives ...:slab:K:BOUNDS")
     ap.add_argument('--baseline', default='')
     ap.add_argument('--out', default=os.path.join(RUNS, 'split_cv.json'))
     ap.add_argument('--test', choices=sorted(TEST_SETS), default='previous')
@@ -149,7 +158,11 @@ def main():
     ap.add_argument('--select', action='store_true',
                     help='only the calibration CPM of the ensembles of the first 1..n members of each side (the ensemble size)')
     a = ap.parse_args()
+    if not (a.slabs and a.bounds) and None in (a.zc, a.upper, a.lower):
+        ap.error('either --zc --upper --lower (halves) or --bounds --slabs')
     sets = series_sets(a.test)
+    if a.select and a.slabs:
+        ap.error('--select: halves only')
     if a.select:
         up, lo = a.upper.split('+'), a.lower.split('+')
         for k in range(1, min(len(up), len(lo)) + 1):
@@ -159,7 +172,7 @@ def main():
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)
         return
     real = real_copies(thick=True, cubes=False)
-    report = {'zc': a.zc, 'upper': a.upper, 'lower': a.lower, 'baseline': a.baseline, 'models': {}}
+    report = {'split': split_of(a), 'baseline': a.baseline, 'models': {}}
     # A protocol none of the models trained on, on their training background: LIDC-IDRI-0002 through
     # sharp kernels (runs/insert/LIDC-IDRI-0002-k*: session 11's experiment data; train_char.py
     # leaves sharp copies out unless --sharp-kernels), scored as the app scores it, each model at its

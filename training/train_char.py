@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, keep_half, real_copies
+from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, keep_half, keep_off_slab, real_copies, slab_edges
 from common import HU_WINDOW, MINED, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
@@ -245,7 +245,9 @@ def main():
     ap.add_argument('--real-negatives', default='',
                     help='STUDY:upper|lower:ZC (session 12): that real scan\'s own candidates and its derived real copies '
                          '(5 mm, sharp kernels) as extra negatives, only on one side of the plane z = ZC (LPS mm, with a '
-                         f'{SPLIT_GUARD_MM:g} mm guard band); the other side stays for validation (split_cv.py)')
+                         f'{SPLIT_GUARD_MM:g} mm guard band); the other side stays for validation (split_cv.py). '
+                         'STUDY:slab:K:B1,B2,... (session 15): all but slab K of the slabs the boundaries B cut (guard bands '
+                         'on both sides of it)')
     ap.add_argument('--real-negative-share', type=float, default=0.25,
                     help='share of the random negative draws taken from --real-negatives (hard-negative draws pick from all)')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
@@ -276,11 +278,15 @@ def main():
         raise SystemExit(f'no mined series for {a.train} under {MINED}')
     n_train = len(train)
     if a.real_negatives:
-        study, half, zc = a.real_negatives.split(':')
-        if study in a.train or half not in ('upper', 'lower'):
-            raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper or lower')
+        study, half, *rest = a.real_negatives.split(':')
+        if study in a.train or half not in ('upper', 'lower', 'slab'):
+            raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper, lower or slab')
         # Nothing inserted in these: only their negatives (labels 0) are drawn.
-        train += [keep_half(s, half, float(zc), SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
+        if half == 'slab':
+            zlo, zhi = slab_edges(rest[1])[int(rest[0])]
+            train += [keep_off_slab(s, zlo, zhi, SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
+        else:
+            train += [keep_half(s, half, float(rest[0]), SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
     # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
     extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
     extra_cubes = [e['cubes'] for e in extra]
