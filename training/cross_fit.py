@@ -6,6 +6,8 @@ scan and its real 5 mm and sharp-kernel copies, nothing inserted) from one side 
 z = zc only (`train_char.py --real-negatives LIDC-IDRI-0001:upper|lower:zc`). The app ships the
 mean of all their members; on LIDC-IDRI-0001 every candidate is scored by the ensemble that never
 saw its side (cross-fitting), so thresholds and figures stay measured on unseen ground.
+Session 15: the same over K cranio-caudal slabs (`--real-negatives LIDC-IDRI-0001:slab:k:b1,...`):
+the members of slab k learned everything outside it and score the candidates inside it.
 """
 import os
 
@@ -27,6 +29,28 @@ def folds_of(split):
         return [(lo, hi, m) for (lo, hi), m in zip(edges, split['slabs'])]
     zc = float(split['zc'])
     return [(-np.inf, zc, split['upper']), (zc, np.inf, split['lower'])]
+
+
+def _mm(z):
+    return f'{z:g} mm'
+
+
+def describe_split(split):
+    """Which real negatives each member set learned, in words (reports, model card)."""
+    if 'bounds' in split:
+        parts = []
+        for lo, hi, m in folds_of(split):
+            where = (f'z <= {_mm(hi)}' if lo == -np.inf else f'z > {_mm(lo)}' if hi == np.inf else f'{lo:g} < z <= {_mm(hi)}')
+            parts.append(f'{m} all but {where}')
+        return (f"each member set learned them outside one of {len(parts)} cranio-caudal slabs (10 mm guard bands): "
+                + '; '.join(parts))
+    return (f"the members {split['upper']} learned them above z = {float(split['zc']):g} mm only, {split['lower']} below "
+            f"only (10 mm guard band)")
+
+
+def part_word(split):
+    """What one fold leaves out: a side (halves) or a slab."""
+    return 'slab' if 'bounds' in split else 'side'
 
 
 class CrossFitted:

@@ -21,7 +21,7 @@ import torch
 from common import HERE, MODELS, RUNS, seed_span
 from png import write_png
 from char_data import load_mined, real_copies
-from cross_fit import CrossFitted
+from cross_fit import CrossFitted, describe_split, part_word
 from train_char import froc, load_backgrounds, make_net, score
 
 torch.set_num_threads(1)
@@ -312,10 +312,9 @@ def write_markdown(report, path):
     sh = report['shipped']
     te = sh['test']
     L += ['', f"## Shipped: {sh['model']} (trained on {sh['trainedOn']})", '',
-          f"Fold cv-0002's recipe plus the real candidates of {sh['validatedOn']} as negatives: the members "
-          f"{sh['split']['upper']} learned them above z = {sh['split']['zc']:g} mm only, {sh['split']['lower']} below "
-          f"only (10 mm guard band); the app averages all of them. Every {sh['validatedOn']} candidate below is scored "
-          f"by the members that never saw its side (cross-fitted), and its inserted nodules were never training data. "
+          f"Fold cv-0002's recipe plus the real candidates of {sh['validatedOn']} as negatives: "
+          f"{describe_split(sh['split'])}; the app averages all of them. Every {sh['validatedOn']} candidate below is scored "
+          f"by the members that never saw its {part_word(sh['split'])} (cross-fitted), and its inserted nodules were never training data. "
           f"Temperature and threshold chosen on {', '.join(sh['calibrationSeries'])}; figures on "
           f"{', '.join(sh['testSeries'])}.", '',
           *test_tables(f"{sh['validatedOn']} {seed_span(sh['testSeries'])}", te, 'test set', rates)]
@@ -338,7 +337,7 @@ def write_markdown(report, path):
     L += ['', '| real scan | candidates | findings at the threshold | false positives | LUNA16 nodule: p_nodule, rank |', '|---|---|---|---|---|']
     for scan, a in sh['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'no LUNA16 nodule'
-        who = ' (a training scan)' if a.get('trainingScan') else ' (cross-fitted: each side by the members that never saw it)' if a.get('crossFitted') else ' (held out)'
+        who = ' (a training scan)' if a.get('trainingScan') else f" (cross-fitted: each {part_word(sh['split'])} by the members that never saw it)" if a.get('crossFitted') else ' (held out)'
         L.append(f"| {scan}{who} | {a['candidates']} | "
                  f"{a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     p = report['pooled']
@@ -558,7 +557,7 @@ def shipped_model(fold_data):
             'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
             'chosenOn': (f"insertions into {f['valBackground']} {seed_span([f['val'][i].name for i in cal])} "
                          f"({', '.join(f['val'][i].name for i in cal + sharp_cal)}), every candidate scored by the shipped members that never "
-                         f"saw its side of the scan (z above or below {SHIP_SPLIT['zc']:g} mm; its inserted nodules were never "
+                         f"saw its {part_word(SHIP_SPLIT)} of the scan ({describe_split(SHIP_SPLIT)}; its inserted nodules were never "
                          f"training data); figures reported on {seed_span([s.name for s in tv])}"),
             'criterion': (f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the calibration '
                           f'series at the scan\'s own slices and on its sharp-kernel calibration series (the higher of '

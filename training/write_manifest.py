@@ -15,6 +15,7 @@ import re
 import sys
 
 from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
+from cross_fit import describe_split, part_word
 
 VERSION = '0.1.0'
 
@@ -203,7 +204,7 @@ def merge_scorer(run_dir):
         'lidc': {
             'note': ('both scans are training scans of these models (manifest trainingSeriesUids; scored with '
                      '--include-training-scans): LIDC-IDRI-0002 is the real training background (LUNA16 lists no nodule '
-                     'in it), LIDC-IDRI-0001 gave real negatives only (one cranio-caudal side per characterizer member; '
+                     'in it), LIDC-IDRI-0001 gave real negatives only (each characterizer member learned one cranio-caudal part of it; '
                      'its held-out figures are the cross-fitted ones in crossValidation / heldOutTest), so false '
                      'positives here are on seen anatomy'
                      if set(names) <= set(manifest.get('trainingSeriesUids', [])) else
@@ -285,10 +286,9 @@ def render_v2(manifest, cv):
         f"has no unseen data left to choose its threshold on).",
         '',
         (f"**Shipped characterizer: {shipped['model']}**, trained on {shipped['trainedOn']}: fold cv-0002's recipe (the "
-         f"{shipped['trainedOn'].split(' ')[0]} insertions) plus the real candidates of {shipped['validatedOn']} as negatives, the members "
-         f"{shipped['split']['upper']} from above z = {shipped['split']['zc']:g} mm only and {shipped['split']['lower']} from below "
-         f"only (10 mm guard band); the app averages all of them. On {shipped['validatedOn']} every candidate is scored by the "
-         f"members that never saw its side (cross-fitted: training/cross_fit.py), so its threshold and figures are measured "
+         f"{shipped['trainedOn'].split(' ')[0]} insertions) plus the real candidates of {shipped['validatedOn']} as negatives: "
+         f"{describe_split(shipped['split'])}; the app averages all of them. On {shipped['validatedOn']} every candidate is scored by the "
+         f"members that never saw its {part_word(shipped['split'])} (cross-fitted: training/cross_fit.py), so its threshold and figures are measured "
          f"on ground none of those members trained on; its inserted nodules were never training data."
          if shipped.get('split') else f"**Shipped characterizer: fold {shipped['model']}**, trained on the {shipped['trainedOn']} background only."),
         '',
@@ -298,7 +298,7 @@ def render_v2(manifest, cv):
         '',
         f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): these "
         'series were not used for training, the temperature or the threshold'
-        + (', and every candidate is scored by the members that never saw its side of the scan.' if shipped.get('split') else
+        + (f", and every candidate is scored by the members that never saw its {part_word(shipped['split'])} of the scan." if shipped.get('split') else
            ', nor was their background.'),
         '',
         '| test set | scans | nodules | ' + ' | '.join(f'{r} FP/scan' for r in rates) + ' | CPM (95% CI) | at the threshold: sensitivity, FP/scan |',
@@ -385,7 +385,7 @@ def render_v2(manifest, cv):
     for scan, a in shipped['realScans'].items():
         nod = '; '.join(f"{n['diameterMm']} mm: {f(n.get('pNodule'))}, #{n.get('rankAmongCandidates', '-')}" for n in a['realNodules']) or 'none'
         who = ('shipped model (its training scan: candidates away from LUNA16 marks were training negatives)'
-               if a.get('trainingScan') else 'shipped model, cross-fitted (each side scored by the members that never saw it)'
+               if a.get('trainingScan') else 'shipped model, cross-fitted (each part scored by the members that never saw it)'
                if a.get('crossFitted') else 'shipped model (never saw this scan; its background tuned the threshold)')
         lines.append(f"| {scan} | {who} | {a['candidates']} | {a['findingsAtThreshold']} | {a['falsePositivesAtThreshold']} | {nod} |")
     app = os.path.join(RUNS, 'app', 'summary.json')
@@ -396,7 +396,7 @@ def render_v2(manifest, cv):
         scans = summary['scans']
         lines += ['', 'Through the app itself (`pulmolens analyze` with these model files, training/app_check.sh): findings '
                   'listed at the operating threshold after the app merges duplicates.'
-                  + (f" Every member of the shipped ensemble learned one side of {shipped['validatedOn']}'s real negatives "
+                  + (f" Every member of the shipped ensemble learned only part of {shipped['validatedOn']}'s real negatives "
                      '(and its 5 mm and sharp-kernel copies), so its rows here check the app end to end (the real nodule, its '
                      'size), not how many false positives an unseen scan gets: for that, the cross-fitted rows above.'
                      if shipped.get('split') else ''), '',
@@ -517,7 +517,7 @@ def main_v2():
                     f"nodule and LUNA16 mark as negatives; cubes from the app's candidate miner (training/mine_candidates.ts). "
                     + (f"The real scan{'s' if len(counts['realNegativesOnly']) > 1 else ''} {' and '.join(counts['realNegativesOnly'])} "
                        f"(with real copies of it as 5 mm slices and through sharp kernels, nothing inserted) gave negatives only, "
-                       f"each half of the ensemble learning one cranio-caudal side of it ("
+                       f"each member learning only one cranio-caudal part of it ("
                        + ', '.join(f"{k}: {v} cubes" for k, v in counts.get('realNegativeCubes', {}).items())
                        + "; training/cross_fit.py). " if counts['realNegativesOnly'] else '')
                     + f"{counts['positiveCubes']} positive and {counts['negativeCubes']} negative miner cubes, plus "
