@@ -118,9 +118,14 @@ seed 4
 # Half of the random negative draws come from them (--real-negative-share 0.5; a quarter, zs-*, tied
 # on calibration but left 2 false positives on the real scan through a sharp kernel; split_cv.py).
 # Session 14: named q6-* (the 600/400 quota's candidates; session 12-13's zs5-* had the 100/60 ones).
-split() { [ -f "training/runs/char/q6-$1-seed$3/model.pt" ] || train "q6-$1-seed$3" --seed "$3" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:$2:-140" --real-negative-share 0.5; }
-for i in 0 1 2 3; do
-  split up upper "$i" & split lo lower "$i"; wait
+# Session 15: four cranio-caudal slabs instead of two halves (cv_report.SHIP_SPLIT: boundaries at the
+# quartiles of LIDC-IDRI-0001's candidate z), 2 seeds per slab, named s4-k<slab>-seed<i>: each member
+# learns everything but one slab and its guard bands and scores that slab (cross_fit.py).
+B=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SLAB_BOUNDS; print(SLAB_BOUNDS)')
+slab() { [ -f "training/runs/char/s4-k$1-seed$2/model.pt" ] || train "s4-k$1-seed$2" --seed "$2" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:slab:$1:$B" --real-negative-share 0.5; }
+for i in 0 1; do
+  slab 0 "$i" & slab 1 "$i"; wait
+  slab 2 "$i" & slab 3 "$i"; wait
 done
 # One at a time: with the 5 mm copies two of these outgrow 24 GB together (one was killed).
 [ -f training/runs/char/cv-0001/model.pt ] || train cv-0001 --train LIDC-IDRI-0001 --val LIDC-IDRI-0002

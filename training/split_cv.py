@@ -28,7 +28,8 @@ import numpy as np
 from char_data import real_copies
 from common import RUNS
 from cross_fit import CrossFitted
-from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SHARP_CAL, SHARP_FRESH_TEST,
+from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SESSION15_TEST_SEEDS, SHARP_CAL,
+                       SHARP_FRESH_TEST, SHARP_SESSION15_TEST,
                        SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_FRESH_TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS,
                        bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net, nodule_table,
                        operating_threshold, recalibrate, thick_slice_offset)
@@ -76,6 +77,9 @@ def scorers(a):
 TEST_SETS = {
     'previous': (PREVIOUS_TEST_SEEDS, SHARP_PREVIOUS_TEST, THICK_TEST_SEEDS),
     'fresh': (FRESH_TEST_SEEDS, SHARP_FRESH_TEST, THICK_FRESH_TEST_SEEDS),
+    # Session 15: inserted before any session-15 model was compared, read once after the choice
+    # (the 5 mm test stays session 13's).
+    'session15': (SESSION15_TEST_SEEDS, SHARP_SESSION15_TEST, THICK_FRESH_TEST_SEEDS),
 }
 
 
@@ -107,7 +111,7 @@ def series_sets(test='previous'):
         'sharp calibration': pick(lambda n: n in SHARP_CAL),
         'thick calibration': pick(lambda n: n.startswith(THICK_PREFIX) and n.endswith(THICK_CAL_SEEDS)),
     }
-    if test == 'fresh':
+    if test in ('fresh', 'session15'):
         sets['dev'] = pick(lambda n: plain(n) and n.endswith(DEV_SEEDS))
     sets.update({
         'test': pick(lambda n: plain(n) and n.endswith(seeds)),
