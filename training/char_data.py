@@ -143,20 +143,9 @@ def candidate_z(s):
     return np.array([c['world'][2] for c in s.meta['candidates']], dtype=np.float64)
 
 
-def on_half(z, half, zc, guard=0.0):
-    """upper: z > zc + guard (cranial); lower: z <= zc - guard (caudal)."""
-    return z > zc + guard if half == 'upper' else z <= zc - guard
-
-
-def keep_half(s, half, zc, guard=0.0):
-    """Series s with every candidate off the half ignored (label -1)."""
-    s.labels = np.where(on_half(candidate_z(s), half, zc, guard), s.labels, -1).astype(np.int8)
-    return s
-
-
-# Session 15: the same idea over K cranio-caudal slabs instead of two halves. A member trains on
-# the real negatives outside one slab (and its guard bands) and scores the candidates inside it, so
-# each member learns ~60% of the background's negatives instead of ~45%, still never scoring one.
+# A member trains on the real negatives outside one slab (and its guard bands) and scores the
+# candidates inside it. Halves (session 12) are the two slabs of one plane: upper = all but z <= zc;
+# session 15's four slabs let each member learn ~60% of the background's negatives instead of ~45%.
 def in_slab(z, zlo, zhi):
     """The held-out slab zlo < z <= zhi (LPS mm)."""
     return (z > zlo) & (z <= zhi)
@@ -171,6 +160,11 @@ def keep_off_slab(s, zlo, zhi, guard=0.0):
     """Series s with every candidate in the slab or its guard bands ignored (label -1)."""
     s.labels = np.where(off_slab(candidate_z(s), zlo, zhi, guard), s.labels, -1).astype(np.int8)
     return s
+
+
+def half_edges(half, zc):
+    """The slab a half's members leave out: 'upper' learned z > zc, 'lower' z <= zc."""
+    return (-np.inf, zc) if half == 'upper' else (zc, np.inf)
 
 
 def slab_edges(bounds):

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from char_data import candidate_z, in_slab, slab_edges
+from char_data import SPLIT_GUARD_MM, candidate_z, half_edges, in_slab, slab_edges
 from common import RUNS
 
 
@@ -28,7 +28,7 @@ def folds_of(split):
             raise ValueError(f"{len(edges)} slabs but {len(split['slabs'])} member sets")
         return [(lo, hi, m) for (lo, hi), m in zip(edges, split['slabs'])]
     zc = float(split['zc'])
-    return [(-np.inf, zc, split['upper']), (zc, np.inf, split['lower'])]
+    return [(*half_edges(h, zc), split[h]) for h in ('upper', 'lower')]
 
 
 def _mm(z):
@@ -42,10 +42,10 @@ def describe_split(split):
         for lo, hi, m in folds_of(split):
             where = (f'z <= {_mm(hi)}' if lo == -np.inf else f'z > {_mm(lo)}' if hi == np.inf else f'{lo:g} < z <= {_mm(hi)}')
             parts.append(f'{m} all but {where}')
-        return (f"each member set learned them outside one of {len(parts)} cranio-caudal slabs (10 mm guard bands): "
+        return (f"each member set learned them outside one of {len(parts)} cranio-caudal slabs ({SPLIT_GUARD_MM:g} mm guard bands): "
                 + '; '.join(parts))
     return (f"the members {split['upper']} learned them above z = {float(split['zc']):g} mm only, {split['lower']} below "
-            f"only (10 mm guard band)")
+            f"only ({SPLIT_GUARD_MM:g} mm guard band)")
 
 
 def part_word(split):

@@ -164,9 +164,9 @@ def main():
     a = ap.parse_args()
     if not (a.slabs and a.bounds) and None in (a.zc, a.upper, a.lower):
         ap.error('either --zc --upper --lower (halves) or --bounds --slabs')
-    sets = series_sets(a.test)
     if a.select and a.slabs:
         ap.error('--select: halves only')
+    sets = series_sets(a.test)
     if a.select:
         up, lo = a.upper.split('+'), a.lower.split('+')
         for k in range(1, min(len(up), len(lo)) + 1):

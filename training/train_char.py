@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, keep_half, keep_off_slab, real_copies, slab_edges
+from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, half_edges, keep_off_slab, real_copies, slab_edges
 from common import HU_WINDOW, MINED, RUNS, seed_everything
 from models import Characterizer, RayCharacterizer, _directions, count_params
 
@@ -282,11 +282,8 @@ def main():
         if study in a.train or half not in ('upper', 'lower', 'slab'):
             raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper, lower or slab')
         # Nothing inserted in these: only their negatives (labels 0) are drawn.
-        if half == 'slab':
-            zlo, zhi = slab_edges(rest[1])[int(rest[0])]
-            train += [keep_off_slab(s, zlo, zhi, SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
-        else:
-            train += [keep_half(s, half, float(rest[0]), SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
+        zlo, zhi = slab_edges(rest[1])[int(rest[0])] if half == 'slab' else half_edges(half, float(rest[0]))
+        train += [keep_off_slab(s, zlo, zhi, SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
     # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
     extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
     extra_cubes = [e['cubes'] for e in extra]
