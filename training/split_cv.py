@@ -111,7 +111,7 @@ def series_sets(test='previous'):
         'sharp calibration': pick(lambda n: n in SHARP_CAL),
         'thick calibration': pick(lambda n: n.startswith(THICK_PREFIX) and n.endswith(THICK_CAL_SEEDS)),
     }
-    if test in ('fresh', 'session15'):
+    if test != 'previous':  # the dev seeds 5-12 became a set after session 12's comparisons (test 'previous')
         sets['dev'] = pick(lambda n: plain(n) and n.endswith(DEV_SEEDS))
     sets.update({
         'test': pick(lambda n: plain(n) and n.endswith(seeds)),
