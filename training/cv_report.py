@@ -186,13 +186,13 @@ def breakdown(rows, fp, n_scans, thr):
     return out
 
 
-def exact_logits(net, s):
+def exact_logits(net, s, view=None):
     """Logits on the float32 cubes the app computes. Series keeps its cubes as float16 to halve
     memory; that rounding moves p_nodule by up to ~0.002 (measured against the exported ONNX on
     float32 cubes: 1.5e-6), enough to move a threshold set at one false positive per scan: chosen on
     float16 cubes, the session-6 experiment's threshold gave 2 false positives per scan on its own
     calibration series in the app. So the threshold, and every figure at it, uses these."""
-    return score(net, load_mined(s.prefix)[1], logits=True)
+    return score(net, load_mined(s.prefix)[1], logits=True, view=view)
 
 
 def real_scan_check(logits_of, s, thr, mode=SCORE_P, temperature=None, offset=0.0):

@@ -56,7 +56,8 @@ def scorers(a):
     if a.baseline:
         base = nets(a.baseline)
         out['baseline'] = (lambda s: mean_logits(base, s),) * 2
-    ship = CrossFitted(split_of(a), load_net, exact_logits)
+    view = getattr(a, 'view', None)
+    ship = CrossFitted(split_of(a), load_net, (lambda n, s: exact_logits(n, s, view)) if view else exact_logits)
     out['cross-fitted'] = (ship.series_logits, ship.app_logits)
     memo = {}
 
@@ -159,6 +160,8 @@ def main():
     ap.add_argument('--test', choices=sorted(TEST_SETS), default='previous')
     ap.add_argument('--quota-emulate', type=lambda v: tuple(int(x) for x in v.split(',')), default=None,
                     help='SMALL,LARGE: score series mined with a larger --blob-quota as if mined with this one')
+    ap.add_argument('--view', default=None,
+                    help="score the split's members another way (train_char.view_logits): tta:N, shift-max:D, shift-mean:D (session 17)")
     ap.add_argument('--select', action='store_true',
                     help='only the calibration CPM of the ensembles of the first 1..n members of each side (the ensemble size)')
     a = ap.parse_args()
@@ -176,7 +179,7 @@ def main():
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)
         return
     real = real_copies(thick=True, cubes=False)
-    report = {'split': split_of(a), 'baseline': a.baseline, 'models': {}}
+    report = {'split': split_of(a), 'baseline': a.baseline, 'view': a.view, 'models': {}}
     # A protocol none of the models trained on, on their training background: LIDC-IDRI-0002 through
     # sharp kernels (runs/insert/LIDC-IDRI-0002-k*: session 11's experiment data; train_char.py
     # leaves sharp copies out unless --sharp-kernels), scored as the app scores it, each model at its

@@ -171,10 +171,11 @@ def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008, gai
 
 
 @torch.no_grad()
-def rays_of(net, cubes, batch=256):
+def rays_of(net, cubes, batch=256, at=None):
     ps, cs = [], []
     for i in range(0, len(cubes), batch):
-        p, c = net.rays(torch.from_numpy(cubes[i:i + batch].astype(np.float32)))
+        x = torch.from_numpy(cubes[i:i + batch].astype(np.float32))
+        p, c = net.rays(x) if at is None else rays_at(net, x, at)
         ps.append(p)
         cs.append(c)
     return torch.cat(ps), torch.cat(cs)
@@ -184,13 +185,94 @@ def make_net(arch):
     return RayCharacterizer() if arch == 'ray' else Characterizer(in_ch=2)
 
 
+# (rot90 in-plane k, flip X, flip Z): the 16 symmetries of a cube with an axial plane
+TTA_ORDER = [(0, 0, 0), (2, 1, 1), (1, 0, 1), (3, 1, 0), (0, 0, 1), (2, 1, 0), (1, 0, 0), (3, 1, 1),
+             (0, 1, 0), (2, 0, 1), (1, 1, 1), (3, 0, 0), (0, 1, 1), (2, 0, 0), (1, 1, 0), (3, 0, 1)]
+
+
+_CENTRED_FLIP = torch.tensor([(32 - i) % 32 for i in range(32)])
+
+
+def _flip(x, dim):
+    """Mirror about voxel 16 (the candidate), not about 15.5 as torch.flip does."""
+    return x.index_select(dim, _CENTRED_FLIP)
+
+
+def symmetry(x, t):
+    k, fx, fz = t
+    for _ in range(k):  # rot90 in-plane about voxel 16: transpose Y/X, then mirror the new Y
+        x = _flip(x.transpose(3, 4), 3)
+    if fx:
+        x = _flip(x, 4)
+    if fz:
+        x = _flip(x, 2)
+    return x
+
+
+def shift_offsets(d):
+    return [(0.0, 0.0, 0.0)] + [tuple(float(s * d) if a == b else 0.0 for b in range(3)) for a in range(3) for s in (1, -1)]
+
+
+_RAYS_AT = {}
+
+
+def rays_at(net, x, off):
+    """The ray stem sampled about the cube centre moved by off (mm, x/y/z): 1 mm voxels in channel 0,
+    2 mm in channel 1."""
+    key = (id(net), off)
+    if key not in _RAYS_AT:
+        u = net.dirs
+        r = torch.arange(1, net.RADII + 1, dtype=torch.float32)
+        gi, gw = [], []
+        for ch, vox in ((0, 1.0), (1, 2.0)):
+            c = 16 + torch.tensor(off, dtype=torch.float32) / vox
+            p = torch.cat([c[None, None, :].expand(26, 1, 3), c + u[:, None, :] * r[None, :, None]], 1)  # [26, R+1, 3]
+            p0 = torch.floor(p); f = p - p0
+            idx, w = [], []
+            for dz in (0, 1):
+                for dy in (0, 1):
+                    for dx in (0, 1):
+                        q = (p0 + torch.tensor([dx, dy, dz], dtype=torch.float32)).long().clamp(0, 31)
+                        idx.append(q[..., 2] * 1024 + q[..., 1] * 32 + q[..., 0] + ch * 32768)
+                        w.append((f[..., 0] if dx else 1 - f[..., 0]) * (f[..., 1] if dy else 1 - f[..., 1]) * (f[..., 2] if dz else 1 - f[..., 2]))
+            gi.append(torch.stack(idx, -1)); gw.append(torch.stack(w, -1))
+        _RAYS_AT[key] = (torch.cat(gi, 1), torch.cat(gw, 1))  # [26, 2(R+1), 8]
+    gi, gw = _RAYS_AT[key]
+    n = x.shape[0]
+    R = net.RADII
+    v = (x.reshape(n, -1)[:, gi.reshape(-1)].reshape(n, 26, 2 * (R + 1), 8) * gw).sum(-1)
+    prof = torch.cat([v[:, :, 1:R + 1], v[:, :, R + 2:]], 2)
+    centre = torch.stack([v[:, 0, 0], v[:, 0, R + 1]], 1).reshape(n, 1, 2)
+    return prof, centre
+
+
+def view_logits(net, x, view):
+    """p_nodule logits of cubes x seen one way (session 17's scoring experiments, split_cv.py --view):
+    'tta:N' the mean over the first N cube symmetries about the candidate voxel (TTA_ORDER),
+    'shift-max:D' / 'shift-mean:D' the max or mean over the candidate and the six points D mm from it
+    along the axes (ray arch only)."""
+    kind, arg = view.split(':')
+    if kind == 'tta':
+        return torch.stack([net.logits(symmetry(x, t))[0][:, 0] for t in TTA_ORDER[:int(arg)]]).mean(0)
+    if kind in ('shift-max', 'shift-mean'):
+        st = torch.stack([net.logits_from_rays(*rays_at(net, x, o))[0][:, 0] for o in shift_offsets(float(arg))])
+        return st.max(0).values if kind == 'shift-max' else st.mean(0)
+    raise ValueError(f'unknown view {view!r}')
+
+
 @torch.no_grad()
-def score(net, cubes, batch=128, logits=False):
-    """p_nodule of every cube, or its logit (no float saturation: cv_report.py calibrates on it)."""
+def score(net, cubes, batch=128, logits=False, view=None):
+    """p_nodule of every cube, or its logit (no float saturation: cv_report.py calibrates on it);
+    view: see view_logits (logits only)."""
+    if view and not logits:
+        raise ValueError('a view scores logits')
     net.eval()
     out = []
     for i in range(0, len(cubes), batch):
         x = torch.from_numpy(cubes[i:i + batch].astype(np.float32))
+        if view:
+            out.append(view_logits(net, x, view).numpy())
+            continue
         p = net.logits(x)[0] if logits else net(x)[0]
         out.append(p[:, 0].numpy())
     return np.concatenate(out) if out else np.zeros(0)
@@ -252,6 +334,8 @@ def main():
                     help='share of the random negative draws taken from --real-negatives (hard-negative draws pick from all)')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
                     help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
+    ap.add_argument('--shift-mm', type=float, default=0.0,
+                    help='ray arch: half the draws see the candidate moved by this much along one axis (session 17)')
     a = ap.parse_args()
     out = os.path.join(RUNS, 'char', a.name)
     os.makedirs(out, exist_ok=True)
@@ -314,6 +398,14 @@ def main():
     if a.arch == 'ray':
         # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
         all_prof, all_centre = rays_of(net, cubes)
+        if a.shift_mm > 0:
+            # The same profiles about centres moved by +-shift_mm along each axis (augment_shift).
+            shifted = [rays_of(net, cubes, at=o) for o in shift_offsets(a.shift_mm)[1:]]
+            all_prof = torch.stack([all_prof] + [p for p, _ in shifted], 1)
+            all_centre = torch.stack([all_centre] + [c for _, c in shifted], 1)
+            del shifted
+        # Hard-negative mining scores the candidates where they are.
+        prof0, centre0 = (all_prof[:, 0], all_centre[:, 0]) if a.shift_mm > 0 else (all_prof, all_centre)
         # Training reads only the profiles: the cubes (GBs) go.
         del cubes
     load_lock.close()
@@ -337,7 +429,7 @@ def main():
             if a.arch == 'ray':
                 with torch.no_grad():
                     net.eval()
-                    s_neg = torch.sigmoid(net.logits_from_rays(all_prof[neg], all_centre[neg])[0][:, 0]).numpy()
+                    s_neg = torch.sigmoid(net.logits_from_rays(prof0[neg], centre0[neg])[0][:, 0]).numpy()
             else:
                 s_neg = score(net, cubes[neg])
             top = neg[np.argsort(-s_neg)[: max(1, int(0.15 * len(neg)))]]
@@ -362,7 +454,12 @@ def main():
         net.train()
         if a.arch == 'ray':
             ti = torch.from_numpy(idx)
-            ln, lt, ls = net.logits_from_rays(*augment_rays(all_prof[ti], all_centre[ti], rng, gain=a.dense_gain))
+            prof, centre = all_prof[ti], all_centre[ti]
+            if a.shift_mm > 0:
+                # Half the draws see the candidate moved by shift_mm along one axis.
+                o = torch.from_numpy(np.where(rng.random(len(ti)) < 0.5, rng.integers(1, all_prof.shape[1], len(ti)), 0))
+                prof, centre = prof[torch.arange(len(ti)), o], centre[torch.arange(len(ti)), o]
+            ln, lt, ls = net.logits_from_rays(*augment_rays(prof, centre, rng, gain=a.dense_gain))
         else:
             ln, lt, ls = net.logits(augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng))
         loss = F.binary_cross_entropy_with_logits(ln[:, 0], y)
