@@ -7,45 +7,30 @@
  *   CLIPS=-400,-100,50 node --import tsx training/stage1_clip_probe.ts training/runs/insert/<name> ...
  */
 import { readFileSync } from 'node:fs';
-import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
-import { detectBlobs } from '../src/core/inference/blobs';
-import { blobScore, minBlobDiameterFor, runStage1 } from '../src/core/inference/stage1';
+import { blobScore } from '../src/core/inference/stage1';
 import { recentreCandidate } from '../src/core/inference/recentre';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
+import { clippedBlobs, shippedStage1 } from './clip_blobs';
 
 const CLIPS = (process.env.CLIPS ?? '-400,-100,50').split(',').map(Number);
 const QUOTAS = [25, 50, 100, 200, 400];
 const RANK = (process.env.RANK ?? 'score') as 'score' | 'resp';
+const key = (b: Parameters<typeof blobScore>[0]) => (RANK === 'resp' ? b.response : blobScore(b));
 
 async function main() {
   const rt = await getRuntime(shippedModelsDir(), 'cpu');
   for (const dir of process.argv.slice(2)) {
     const meta = JSON.parse(readFileSync(dir.replace(/\/$/, '') + '.json', 'utf8'));
-    const scan = await scanDicomInputs([dir]);
-    const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;
-    const { volume } = await loadSeries(series);
-    const sp = volume.spacingMm;
-    const s1 = await runStage1(volume, rt, { overlap: 0.25, blobThreads: 2 });
-    const std = s1.candidates.map((c) => c.centre);
-    const mm = (a: Vec3, b: Vec3) => Math.hypot(...a.map((x, i) => (x - b[i]!) * sp[i]!));
-    const gm = { mask: s1.lung.core, dims: s1.coarse.dims, step: s1.coarse.step };
-    const onLung = { core: s1.lung.core, grid: s1.coarse };
+    const { volume, shipped: std, mm, lung, onLung } = await shippedStage1(dir, rt);
     const nods = meta.nodules.filter((n: { diameterMm: number; outsideLung?: boolean }) => n.diameterMm >= 4);
     const vox = nods.map((n: { worldLps: Vec3 }) => worldToVoxel(volume, n.worldLps));
     const stdHit = nods.map((n: { diameterMm: number }, i: number) => std.some((c) => mm(c, vox[i]) <= n.diameterMm / 2));
     const perClip: Record<string, { added: number[]; gain: number[][] }> = {};
     for (const clip of CLIPS) {
-      const hu = new Int16Array(volume.hu.length);
-      for (let i = 0; i < hu.length; i++) hu[i] = Math.min(volume.hu[i]!, clip);
-      const blobs = detectBlobs({ ...volume, hu }, gm, { minDiameterMm: minBlobDiameterFor(sp[2]) });
-      const key = (b: (typeof blobs)[0]) => (RANK === 'resp' ? b.response : blobScore(b));
-      const byScale = new Map<number, typeof blobs>();
-      for (const b of blobs) (byScale.get(b.scaleMm) ?? byScale.set(b.scaleMm, []).get(b.scaleMm)!).push(b);
       const ranked: Array<{ c: Vec3; rank: number }> = [];
-      for (const list of byScale.values()) {
-        list.sort((a, b) => key(b) - key(a));
+      for (const list of clippedBlobs(volume, lung, clip, key)) {
         list.slice(0, QUOTAS.at(-1)).forEach((b, rank) => ranked.push({ c: recentreCandidate(volume, onLung, b.centre, b.scaleMm), rank }));
       }
       const added: number[] = [];
