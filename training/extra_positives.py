@@ -63,12 +63,15 @@ def main():
     ap.add_argument('--per-nodule', type=int, default=6)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--check', action='store_true', help='compare with the miner cubes and stop')
+    ap.add_argument('series', nargs='*', help='only these inserted series (names under runs/insert/); default: all')
     a = ap.parse_args()
     os.makedirs(EXTRA, exist_ok=True)
     for side in sorted(glob.glob(os.path.join(INSERT, 'LIDC-IDRI-*-s*.json'))):
         if side.endswith('.sites.json'):
             continue
         name = os.path.basename(side)[:-5]
+        if a.series and name not in a.series:
+            continue
         out = os.path.join(EXTRA, name + '.npz')
         if os.path.exists(out) and not a.check:
             continue
