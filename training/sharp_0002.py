@@ -9,11 +9,10 @@ of all shipped members, app merge) at the manifest's threshold - the same figure
 import json
 import os
 
-import numpy as np
-
 from common import MODELS, RUNS
 from cross_fit import CrossFitted
-from cv_report import SCORE_P, SHIP_SPLIT, calibrated, exact_logits, finding_score, load_net, nodule_table
+from cv_report import SCORE_P, SHIP_SPLIT, calibrated, exact_logits, finding_score, load_net
+from split_cv import print_sharp_kernels, sharp_kernel_figures
 from train_char import load_backgrounds
 
 
@@ -23,14 +22,10 @@ def main():
     if not shift:
         raise SystemExit('no LIDC-IDRI-0002 sharp-kernel series mined under runs/mined (run_all.sh, then mine_all.sh)')
     ship = CrossFitted(SHIP_SPLIT, load_net, exact_logits)
-    sc = [finding_score(calibrated(ship.app_logits(s), 1.0), s, SCORE_P) for s in shift]
-    rows = nodule_table([s for s in shift if s.inserted], [x for s, x in zip(shift, sc) if s.inserted])
-    fps = [int((x[s.labels == 0] >= thr).sum()) for s, x in zip(shift, sc)]
-    out = {'threshold': thr, 'series': [s.name for s in shift], 'nodules': len(rows), 'falsePositivesPerSeries': fps,
-           'sensitivityAtThreshold': round(float(np.mean([r['score'] >= thr for r in rows])), 4)}
-    json.dump(out, open(os.path.join(RUNS, 'sharp-0002.json'), 'w'), indent=1)
-    print(f"LIDC-IDRI-0002 through sharp kernels ({len(shift)} series, {len(rows)} nodules; not trained on), threshold {thr}: "
-          f"{np.mean(fps):.2f} FP/scan {fps}, sensitivity {out['sensitivityAtThreshold']:.3f}")
+    out = sharp_kernel_figures(shift, lambda s: finding_score(calibrated(ship.app_logits(s), 1.0), s, SCORE_P), thr)
+    json.dump({'threshold': thr, **out}, open(os.path.join(RUNS, 'sharp-0002.json'), 'w'), indent=1)
+    print(f'shipped members at the threshold {thr}:')
+    print_sharp_kernels(out)
 
 
 if __name__ == '__main__':

@@ -56,8 +56,7 @@ def scorers(a):
     if a.baseline:
         base = nets(a.baseline)
         out['baseline'] = (lambda s: mean_logits(base, s),) * 2
-    view = getattr(a, 'view', None)
-    ship = CrossFitted(split_of(a), load_net, (lambda n, s: exact_logits(n, s, view)) if view else exact_logits)
+    ship = CrossFitted(split_of(a), load_net, (lambda n, s: exact_logits(n, s, a.view)) if a.view else exact_logits)
     out['cross-fitted'] = (ship.series_logits, ship.app_logits)
     memo = {}
 
@@ -200,20 +199,28 @@ def main():
                                         'top': [[round(float(x[i]), 3), [round(v, 1) for v in s.meta['candidates'][i]['world']]] for i in top]}
         # Session 13: the LIDC-IDRI-0002 sharp series were not regenerated (runs/ was lost); then left out.
         if shift:
-            sc = [app_score(s) for s in shift]
-            rows = nodule_table([s for s in shift if s.inserted], [x for s, x in zip(shift, sc) if s.inserted])
-            res['trainingBackgroundSharpKernels'] = {
-                'series': [s.name for s in shift], 'nodules': len(rows),
-                'falsePositivesPerSeries': [int((x[s.labels == 0] >= thr).sum()) for s, x in zip(shift, sc)],
-                'sensitivityAtThreshold': round(float(np.mean([r['score'] >= thr for r in rows])), 4)}
+            res['trainingBackgroundSharpKernels'] = sharp_kernel_figures(shift, app_score, thr)
         report['models'][name] = res
         print(f'{name}: threshold {thr}, thick offset {offset}')
         print_sets(res)
-        b = res.get('trainingBackgroundSharpKernels')
-        if b:
-            print(f"  LIDC-IDRI-0002 through sharp kernels ({len(b['series'])} series, {b['nodules']} nodules; not trained on): "
-                  f"{np.mean(b['falsePositivesPerSeries']):.2f} FP/scan {b['falsePositivesPerSeries']}, sensitivity {b['sensitivityAtThreshold']:.3f}")
+        if shift:
+            print_sharp_kernels(res['trainingBackgroundSharpKernels'])
     json.dump(report, open(a.out, 'w'), indent=1)
+
+
+def sharp_kernel_figures(shift, app_score, thr):
+    """False positives per series and sensitivity at thr on the training background's sharp-kernel
+    series (load_backgrounds(..., '-k' in name)), each scored as the app scores it."""
+    sc = [app_score(s) for s in shift]
+    rows = nodule_table([s for s in shift if s.inserted], [x for s, x in zip(shift, sc) if s.inserted])
+    return {'series': [s.name for s in shift], 'nodules': len(rows),
+            'falsePositivesPerSeries': [int((x[s.labels == 0] >= thr).sum()) for s, x in zip(shift, sc)],
+            'sensitivityAtThreshold': round(float(np.mean([r['score'] >= thr for r in rows])), 4)}
+
+
+def print_sharp_kernels(b):
+    print(f"  LIDC-IDRI-0002 through sharp kernels ({len(b['series'])} series, {b['nodules']} nodules; not trained on): "
+          f"{np.mean(b['falsePositivesPerSeries']):.2f} FP/scan {b['falsePositivesPerSeries']}, sensitivity {b['sensitivityAtThreshold']:.3f}")
 
 
 def print_sets(res):

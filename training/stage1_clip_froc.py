@@ -21,10 +21,11 @@ import numpy as np
 import pydicom
 
 from char_data import luna_marks
-from common import RUNS
+from common import MODELS, RUNS
+from cv_report import recalibrate
 
 RATES = [0.125, 0.25, 0.5, 1, 2, 4, 8]
-MANIFEST = json.load(open(os.path.join(os.path.dirname(__file__), '..', 'models', 'manifest.json')))
+MANIFEST = json.load(open(os.path.join(MODELS, 'manifest.json')))
 OP = MANIFEST['operatingPoint']
 THR = OP['threshold']
 THICK_OFFSET = (OP.get('thickSlice') or {}).get('logitOffset', 0.0)
@@ -112,8 +113,7 @@ def main():
         thick = os.path.basename(s).endswith('-t2')
         listed = []
         for c in merged([r for r in rows if r['series'] == s]):
-            z = np.log(max(c['p'], 1e-7) / max(1 - c['p'], 1e-7)) - (THICK_OFFSET if thick else 0.0)
-            p = 1 / (1 + np.exp(-z))
+            p = recalibrate(c['p'], THICK_OFFSET if thick else 0.0)
             if p < THR:
                 continue
             m = [k for cc, r, k in marks[study] if np.linalg.norm(c['_w'] - cc) <= (r or 5.0)]
