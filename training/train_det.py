@@ -167,7 +167,7 @@ def main():
     orig = [s for s in series if s.name == 'LIDC-IDRI-0002']
     uid = json.load(open(os.path.join(a.grid, 'LIDC-IDRI-0002.json')))['seriesInstanceUid'] if orig else None
     marks = excluded(uid) if uid else []
-    kind_of = lambda s: 't2' if '-t2-' in s.name else 't3' if '-t3-' in s.name else '1.25'
+    kind_of = lambda s: next((k for k in ('t2', 't3', 't4') if f'-{k}-' in s.name), '1.25')
     fits = {}
     for s in series:
         if s.affine is not None:

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Stage-1 recall from mined candidate lists: for each inserted series, how many valid nodules (site
+check) have a candidate centre within their radius (the LUNA16 hit rule), by size band, and the
+candidates per scan; several mined folders side by side (e.g. the shipped detector against a trial
+one: mine_all.sh with PULMOLENS_MINED / MINE_MODELS).
+
+  /usr/bin/python3 training/stage1_mined_recall.py --mined training/runs/mined training/runs/mined-dv3 \\
+      --series LIDC-IDRI-0001-s5 ... [--by-source]
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+from common import RUNS
+
+BANDS = (('3-4', 3, 4), ('4-6', 4, 6), ('>=6', 6, 99), ('>=4', 4, 99))
+
+
+def recall(mined_dir, names, source=None):
+    hits = {b[0]: [0, 0] for b in BANDS}
+    gg = [0, 0]
+    n_cand = []
+    for name in names:
+        truth = json.load(open(os.path.join(RUNS, 'insert', name + '.json')))
+        sites_p = os.path.join(RUNS, 'insert', name + '.sites.json')
+        sites = json.load(open(sites_p)) if os.path.exists(sites_p) else {}
+        cands = json.load(open(os.path.join(mined_dir, name + '.json')))['candidates']
+        if source:
+            cands = [c for c in cands if c['source'] in source]
+        n_cand.append(len(cands))
+        w = np.array([c['world'] for c in cands]) if cands else np.zeros((0, 3))
+        for n in truth['nodules']:
+            if sites.get(n['id']) is False:
+                continue
+            d, r = n['diameterMm'], n['diameterMm'] / 2
+            hit = bool(len(w)) and np.min(np.linalg.norm(w - np.array(n['worldLps']), axis=1)) <= r
+            for b, lo, hi in BANDS:
+                if lo <= d < hi:
+                    hits[b][0] += hit
+                    hits[b][1] += 1
+            if d >= 4 and n['type'] != 'solid':
+                gg[0] += hit
+                gg[1] += 1
+    return hits, gg, float(np.mean(n_cand))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mined', nargs='+', required=True)
+    ap.add_argument('--series', nargs='+', required=True)
+    ap.add_argument('--source', nargs='*', help='only candidates of these sources (blob, unet, both)')
+    a = ap.parse_args()
+    for m in a.mined:
+        hits, gg, nc = recall(m, a.series, a.source)
+        band = '  '.join(f'{b} {h}/{t}' for b, (h, t) in hits.items())
+        print(f'{m}: {band}  non-solid>=4 {gg[0]}/{gg[1]}  candidates/scan {nc:.0f}')
+
+
+if __name__ == '__main__':
+    main()
