@@ -5,7 +5,8 @@ candidates per scan; several mined folders side by side (e.g. the shipped detect
 one: mine_all.sh with PULMOLENS_MINED / MINE_MODELS).
 
   /usr/bin/python3 training/stage1_mined_recall.py --mined training/runs/mined training/runs/mined-dv3 \\
-      --series LIDC-IDRI-0001-s5 ... [--by-source]
+      --series LIDC-IDRI-0001-s5 ... [--source unet both] [--union]
+--union adds one row for the union of the folders' candidate lists (two stage-1 sources run side by side).
 """
 import argparse
 import json
@@ -18,7 +19,7 @@ from common import RUNS
 BANDS = (('3-4', 3, 4), ('4-6', 4, 6), ('>=6', 6, 99), ('>=4', 4, 99))
 
 
-def recall(mined_dir, names, source=None):
+def recall(mined_dirs, names, source=None):
     hits = {b[0]: [0, 0] for b in BANDS}
     gg = [0, 0]
     n_cand = []
@@ -26,7 +27,7 @@ def recall(mined_dir, names, source=None):
         truth = json.load(open(os.path.join(RUNS, 'insert', name + '.json')))
         sites_p = os.path.join(RUNS, 'insert', name + '.sites.json')
         sites = json.load(open(sites_p)) if os.path.exists(sites_p) else {}
-        cands = json.load(open(os.path.join(mined_dir, name + '.json')))['candidates']
+        cands = [c for m in mined_dirs for c in json.load(open(os.path.join(m, name + '.json')))['candidates']]
         if source:
             cands = [c for c in cands if c['source'] in source]
         n_cand.append(len(cands))
@@ -51,11 +52,13 @@ def main():
     ap.add_argument('--mined', nargs='+', required=True)
     ap.add_argument('--series', nargs='+', required=True)
     ap.add_argument('--source', nargs='*', help='only candidates of these sources (blob, unet, both)')
+    ap.add_argument('--union', action='store_true', help='also the union of all folders')
     a = ap.parse_args()
-    for m in a.mined:
-        hits, gg, nc = recall(m, a.series, a.source)
+    rows = [[m] for m in a.mined] + ([a.mined] if a.union and len(a.mined) > 1 else [])
+    for ms in rows:
+        hits, gg, nc = recall(ms, a.series, a.source)
         band = '  '.join(f'{b} {h}/{t}' for b, (h, t) in hits.items())
-        print(f'{m}: {band}  non-solid>=4 {gg[0]}/{gg[1]}  candidates/scan {nc:.0f}')
+        print(f"{' + '.join(ms)}: {band}  non-solid>=4 {gg[0]}/{gg[1]}  candidates/scan {nc:.0f}")
 
 
 if __name__ == '__main__':
