@@ -9,11 +9,11 @@ one: mine_all.sh with PULMOLENS_MINED / MINE_MODELS).
 --union adds one row for the union of the folders' candidate lists (two stage-1 sources run side by side).
 """
 import argparse
-import json
 import os
 
 import numpy as np
 
+from char_data import Series
 from common import RUNS
 
 BANDS = (('3-4', 3, 4), ('4-6', 4, 6), ('>=6', 6, 99), ('>=4', 4, 99))
@@ -24,19 +24,16 @@ def recall(mined_dirs, names, source=None):
     gg = [0, 0]
     n_cand = []
     for name in names:
-        truth = json.load(open(os.path.join(RUNS, 'insert', name + '.json')))
-        sites_p = os.path.join(RUNS, 'insert', name + '.sites.json')
-        sites = json.load(open(sites_p)) if os.path.exists(sites_p) else {}
-        cands = [c for m in mined_dirs for c in json.load(open(os.path.join(m, name + '.json')))['candidates']]
-        if source:
-            cands = [c for c in cands if c['source'] in source]
-        n_cand.append(len(cands))
-        w = np.array([c['world'] for c in cands]) if cands else np.zeros((0, 3))
-        for n in truth['nodules']:
-            if sites.get(n['id']) is False:
-                continue
-            d, r = n['diameterMm'], n['diameterMm'] / 2
-            hit = bool(len(w)) and np.min(np.linalg.norm(w - np.array(n['worldLps']), axis=1)) <= r
+        # char_data's labelling: site-checked nodules, a hit = a candidate within the radius.
+        found, count = set(), 0
+        for m in mined_dirs:
+            s = Series(name, os.path.join(m, name), os.path.join(RUNS, 'insert', name + '.json'), cubes=False)
+            keep = [i for i, c in enumerate(s.meta['candidates']) if not source or c['source'] in source]
+            found |= {int(s.hit[i]) for i in keep if s.hit[i] >= 0}
+            count += len(keep)
+        n_cand.append(count)
+        for i, n in enumerate(s.inserted):
+            d, hit = n['diameterMm'], i in found
             for b, lo, hi in BANDS:
                 if lo <= d < hi:
                     hits[b][0] += hit
