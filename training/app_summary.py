@@ -17,7 +17,7 @@ def derived_sources():
     and runs/sharp/; app_check.sh) has a new UID: its sidecar names the scan it came from, whose
     LUNA16 marks apply."""
     out = {}
-    for side in glob.glob(os.path.join(RUNS, 'thick', '*.json')) + glob.glob(os.path.join(RUNS, 'sharp', '*.json')):
+    for side in [f for folder in ('thick', 'sharp', 'lowdose') for f in glob.glob(os.path.join(RUNS, folder, '*.json'))]:
         meta = json.load(open(side))
         out[meta['seriesInstanceUid']] = meta['sourceSeriesInstanceUid']
     return out

@@ -121,12 +121,14 @@ class Series:
                 'inserted': len(self.inserted), 'insertedOutsideLungIgnored': len(self.off_site), 'insertedHit': int(len(set(self.hit[self.hit >= 0].tolist())))}
 
 
-def real_copies(study='LIDC-IDRI-0001', thick=False, cubes=True):
+def real_copies(study='LIDC-IDRI-0001', thick=False, cubes=True, low_dose=False):
     """The real scan's own candidates and those of its derived real copies, nothing inserted: the
-    sharp-kernel renderings (runs/sharp/, mined into runs/sharp-mined/) and, with thick, the 5 mm
-    copy (runs/thick/, mined into runs/thick-mined/). cubes=False: labels only (Series)."""
+    sharp-kernel renderings (runs/sharp/, mined into runs/sharp-mined/), with thick the 5 mm copy
+    (runs/thick/, mined into runs/thick-mined/), with low_dose its noise x2 and x3 copies
+    (runs/lowdose/, mined into runs/lowdose-mined/; session 20). cubes=False: labels only (Series)."""
     out = [Series(study, os.path.join(MINED, study), cubes=cubes)]
-    copies = [('sharp', f'{study}-k15'), ('sharp', f'{study}-k3')] + ([('thick', f'{study}-t2')] if thick else [])
+    copies = ([('sharp', f'{study}-k15'), ('sharp', f'{study}-k3')] + ([('thick', f'{study}-t2')] if thick else [])
+              + ([('lowdose', f'{study}-n2'), ('lowdose', f'{study}-n3')] if low_dose else []))
     for folder, name in copies:
         side = json.load(open(os.path.join(RUNS, folder, name + '.json')))
         out.append(Series(name, mined_copy(folder, name), None, source_uid=side['sourceSeriesInstanceUid'], cubes=cubes))

@@ -95,6 +95,20 @@ def sharpen(ds, hu, amount, sigma_px=1.0):
     return raw_s, (raw_s * slope + icpt).astype(np.float32)
 
 
+def lower_dose(ds, hu, hu_plain, gain, rng):
+    """The same acquisition at a lower dose: noise with the scan's own texture (measure_noise's
+    kernel, independent between slices) added so that the soft-tissue noise is gain x what it was.
+    Image-domain only: no photon-starvation streaks. Returns (raw, hu) on the same grid."""
+    info, kernel = measure_noise(hu, hu_plain)
+    extra = synth_noise(hu.shape, kernel * math.sqrt(gain ** 2 - 1), rng)
+    slope, icpt = float(ds[0].RescaleSlope), float(ds[0].RescaleIntercept)
+    raw_n = np.round((hu + extra - icpt) / slope).astype(np.int32)
+    signed = int(ds[0].PixelRepresentation) == 1
+    raw_n = np.clip(raw_n, *((-32768, 32767) if signed else (0, 65535)))
+    print(f'lower dose: soft-tissue noise {info["stdHu"]} HU x {gain}', flush=True)
+    return raw_n, (raw_n * slope + icpt).astype(np.float32)
+
+
 # ------------------------------------------------------------------------------- scan measurements
 
 
@@ -426,7 +440,12 @@ def main():
     ap.add_argument('--sharpen', type=float, default=0.0,
                     help='then re-render the scan as if reconstructed with a sharp kernel: in-plane unsharp mask of '
                          'this amount (sigma 1 pixel; 1.5 ~ a lung kernel from a standard one)')
+    ap.add_argument('--noise-gain', type=float, default=1.0,
+                    help='then add noise of the scan\'s own texture until its noise is G x what it was (a lower-dose '
+                         'acquisition of the same patient: quantum noise goes as 1 / sqrt(mAs), so G = 2 is a quarter of the dose)')
     a = ap.parse_args()
+    if a.noise_gain < 1:
+        raise SystemExit('--noise-gain: at least 1 (noise cannot be removed)')
     rng = np.random.default_rng(a.seed * 1000 + int(a.study))
     files, ds, raw, hu, (dx, dy, dz), thick, origin, zs = load_series(series_dir(a.study))
     if a.thicken > 1:
@@ -434,11 +453,18 @@ def main():
     hu_plain = hu
     if a.sharpen > 0:
         raw, hu = sharpen(ds, hu, a.sharpen)
+    # Sites and masks are chosen on the scan before any dose is taken away: the same seed places the
+    # same nodules at every --noise-gain, so protocols compare nodule for nodule.
+    hu_sites = hu
+    if a.noise_gain > 1:
+        raw, hu = lower_dose(ds, hu, hu_plain, a.noise_gain, np.random.default_rng([a.seed, int(a.study), 7919]))
     uid = str(ds[0].SeriesInstanceUID)
-    psf = measure_psf(hu, (dx, dy, dz))
+    # The PSF of the acquisition (added noise does not change it, and measuring it on the scan
+    # before any dose is taken away keeps every random draw below the same at every --noise-gain).
+    psf = measure_psf(hu_sites, (dx, dy, dz))
     noise_info, kernel = measure_noise(hu, hu_plain)
     print(f'{a.study}: spacing {dx:.3f} x {dy:.3f} x {dz:.3f} mm, thickness {thick} mm; PSF {psf}; noise {noise_info}', flush=True)
-    lung, filled, airway = lung_masks(hu)
+    lung, filled, airway = lung_masks(hu_sites)
     grid = (dx, dy, dz, thick, origin[0], origin[1], zs)
     marks = luna_marks(uid)
     sub = (max(1, math.ceil(dx / SUB_MM)), max(1, math.ceil(dy / SUB_MM)), max(1, math.ceil(thick / SUB_MM)))
@@ -450,7 +476,7 @@ def main():
         nod = make_nodule(rng, a.mix)
         kind = kinds[int(rng.choice(3, p=list(SITES[a.mix])))]
         R = nod['diameterMm'] / 2
-        c = choose_site(rng, kind, R, lung, filled, airway, hu, grid, taken, marks)
+        c = choose_site(rng, kind, R, lung, filled, airway, hu_sites, grid, taken, marks)
         if c is None:
             print(f'  no site for {kind} {nod["diameterMm"]} mm; skipped', flush=True)
             continue
@@ -503,7 +529,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     # Derived protocols get their own entropy (the same seed sharpened is another series); the
     # plain and thickened series keep the UIDs they always had.
-    extra = [f'sharpen {a.sharpen}'] if a.sharpen > 0 else []
+    extra = ([f'sharpen {a.sharpen}'] if a.sharpen > 0 else []) + ([f'noise {a.noise_gain}'] if a.noise_gain > 1 else [])
     series_uid = generate_uid(entropy_srcs=[uid, a.study, str(a.seed), 'pulmolens-insert', *extra])
     dtype = np.int16 if signed else np.uint16
     for n, (f, d) in enumerate(zip(files, ds)):
@@ -523,6 +549,8 @@ def main():
             if 'SpacingBetweenSlices' in d:
                 d.SpacingBetweenSlices = round(dz, 4)
             d.InstanceNumber = n + 1
+        if a.noise_gain > 1 and 'XRayTubeCurrent' in d:
+            d.XRayTubeCurrent = max(1, round(float(d.XRayTubeCurrent) / a.noise_gain ** 2))
         if a.sharpen > 0:
             d.ConvolutionKernel = f'PL-UNSHARP{a.sharpen:g}'  # SH: 16 characters at most
         d.PixelData = new_raw[n].astype(dtype).tobytes()
@@ -530,7 +558,7 @@ def main():
     meta = {
         'study': f'LIDC-IDRI-{a.study}', 'seed': a.seed, 'mix': a.mix, 'sourceSeriesInstanceUid': uid,
         'seriesInstanceUid': series_uid, 'spacingMm': [dx, dy, dz], 'sliceThicknessMm': thick, 'thickenedBy': a.thicken,
-        'sharpenedBy': a.sharpen,
+        'sharpenedBy': a.sharpen, 'noiseGain': a.noise_gain,
         'psf': psf, 'noise': noise_info, 'subSamples': list(sub), 'nodules': placed,
     }
     json.dump(meta, open(a.out.rstrip('/') + '.json', 'w'), indent=2)

@@ -5,10 +5,12 @@ structures are nodules: char_data.py ignores it (no positives, no negatives near
 sensitivity denominators).
 
   /usr/bin/python3 training/site_check.py        # writes runs/insert/<name>.sites.json
+  /usr/bin/python3 training/site_check.py DIR    # the insertions of an experiment under DIR
 """
 import glob
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -20,7 +22,8 @@ INSERT = os.path.join(RUNS, 'insert')
 
 def main():
     by_study = {}
-    for p in sorted(glob.glob(os.path.join(INSERT, 'LIDC-IDRI-*-s*.json'))):
+    folder = sys.argv[1] if len(sys.argv) > 1 else INSERT
+    for p in sorted(glob.glob(os.path.join(folder, 'LIDC-IDRI-*-s*.json'))):
         if p.endswith('.sites.json'):
             continue
         by_study.setdefault(json.load(open(p))['study'], []).append(p)

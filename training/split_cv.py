@@ -161,6 +161,8 @@ def main():
                     help='SMALL,LARGE: score series mined with a larger --blob-quota as if mined with this one')
     ap.add_argument('--view', default=None,
                     help="score the split's members another way (train_char.view_logits): tta:N, shift-max:D, shift-mean:D (session 17)")
+    ap.add_argument('--low-dose', action='store_true',
+                    help="session 20: the real LIDC-IDRI-0001's noise x2 / x3 copies (runs/lowdose/) join the real-scan check")
     ap.add_argument('--select', action='store_true',
                     help='only the calibration CPM of the ensembles of the first 1..n members of each side (the ensemble size)')
     a = ap.parse_args()
@@ -177,7 +179,7 @@ def main():
             cpm = {name: figures(sets[name], [score(s) for s in sets[name]], 1.0)['cpm'] for name in ('calibration', 'sharp calibration')}
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)
         return
-    real = real_copies(thick=True, cubes=False)
+    real = real_copies(thick=True, cubes=False, low_dose=a.low_dose)
     report = {'split': split_of(a), 'baseline': a.baseline, 'view': a.view, 'models': {}}
     # A protocol none of the models trained on, on their training background: LIDC-IDRI-0002 through
     # sharp kernels (runs/insert/LIDC-IDRI-0002-k*: session 11's experiment data; train_char.py

@@ -37,10 +37,11 @@ INSERT = os.path.join(RUNS, 'insert')
 EXTRA = os.path.join(RUNS, 'extra')
 
 
-def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=None, cubes=True):
+def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=None, cubes=True, low_dose=False):
     """Every mined series of the given backgrounds: inserted series (with their sidecars) and the
     original scans (no insertions: negatives only). keep(name) chooses before the cubes are read;
-    sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen); max_negatives
+    sharp=False leaves out the sharp-kernel copies (insert_nodules.py --sharpen); low_dose=False the
+    lower-dose ones (--noise-gain; session 20), so recipes from before them read what they read; max_negatives
     subsamples each series' negatives as it is read (Series.subsample_negatives); cubes=False reads
     labels only (for scorers that re-read the float32 cubes)."""
     out = []
@@ -52,7 +53,7 @@ def load_backgrounds(names, keep=lambda name: True, sharp=True, max_negatives=No
         sidecar = os.path.join(INSERT, name + '.json')
         if os.path.exists(sidecar):
             meta = json.load(open(sidecar))
-            if meta['study'] in names and (sharp or not meta.get('sharpenedBy')):
+            if meta['study'] in names and (sharp or not meta.get('sharpenedBy')) and (low_dose or meta.get('noiseGain', 1) <= 1):
                 out.append(Series(name, prefix, sidecar, cubes=cubes).subsample_negatives(max_negatives))
         elif name in names:
             out.append(Series(name, prefix, cubes=cubes).subsample_negatives(max_negatives))
@@ -320,6 +321,9 @@ def main():
                     help='save the weights of the evaluation with the best validation CPM, not the last step')
     ap.add_argument('--sharp-kernels', action='store_true',
                     help="train on the backgrounds' sharp-kernel copies too (insert_nodules.py --sharpen; session 11, not shipped)")
+    ap.add_argument('--low-dose', action='store_true',
+                    help="session 20: train on the backgrounds' lower-dose series too (insert_nodules.py --noise-gain) and, with "
+                         '--real-negatives, on the real scan\'s lower-dose copies (runs/lowdose/)')
     ap.add_argument('--dense-gain', type=float, default=0.0,
                     help='ray arch: scale the HU above -100 by a random 1 +- this per cube (0: off; see dense_gain)')
     ap.add_argument('--max-negatives', type=int, default=None,
@@ -347,7 +351,7 @@ def main():
     load_lock = open(os.path.join(RUNS, '.train-load.lock'), 'w')
     fcntl.flock(load_lock, fcntl.LOCK_EX)
 
-    train = load_backgrounds(a.train, sharp=a.sharp_kernels, max_negatives=a.max_negatives)
+    train = load_backgrounds(a.train, sharp=a.sharp_kernels, max_negatives=a.max_negatives, low_dose=a.low_dose)
     in_val_seeds = lambda name: True
     if a.val_seeds:
         lo, hi = (int(x) for x in a.val_seeds.split('-'))
@@ -367,7 +371,7 @@ def main():
             raise SystemExit(f'--real-negatives {a.real_negatives}: a study not in --train, upper, lower or slab')
         # Nothing inserted in these: only their negatives (labels 0) are drawn.
         zlo, zhi = slab_edges(rest[1])[int(rest[0])] if half == 'slab' else half_edges(half, float(rest[0]))
-        train += [keep_off_slab(s, zlo, zhi, SPLIT_GUARD_MM) for s in real_copies(study, thick=True)]
+        train += [keep_off_slab(s, zlo, zhi, SPLIT_GUARD_MM) for s in real_copies(study, thick=True, low_dose=a.low_dose)]
     # Extra positives (extra_positives.py: the app's cube sampling around every inserted nodule).
     extra = [np.load(os.path.join(EXTRA, s.name + '.npz')) for s in train if s.inserted and os.path.exists(os.path.join(EXTRA, s.name + '.npz'))]
     extra_cubes = [e['cubes'] for e in extra]

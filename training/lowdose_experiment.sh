@@ -1,0 +1,70 @@
+#!/bin/sh
+# Session 20: the shipped models on a lower-dose protocol, a shift no member trained on. The same
+# nodules (same seeds, same sites) inserted into the real scans as acquired and with the soft-tissue
+# noise x2 (a quarter of the dose) and x3 (a ninth), insert_nodules.py --noise-gain, plus the real
+# LIDC-IDRI-0001 / -0002 at those doses with nothing inserted; all mined into runs/lowdose-mined/
+# (outside runs/mined: no training reads them). Then lowdose_check.py scores them.
+# Resumable: a finished series is kept.
+#   sh training/lowdose_experiment.sh          the series above (session 20's check of the shipped model)
+#   sh training/lowdose_experiment.sh train    + training data for members that learn lower doses
+#   sh training/lowdose_experiment.sh test     + a fresh lower-dose test set (read once, after a choice)
+set -eu
+cd "$(dirname "$0")/.."
+IN=training/runs/lowdose
+OUT=training/runs/lowdose-mined
+mkdir -p "$IN" "$OUT"
+py=/usr/bin/python3
+ins() {  # study seed gain name
+  [ -f "$IN/$4.json" ] && return 0
+  $py training/insert_nodules.py --study "$1" --seed "$2" --count "${COUNT:-24}" --noise-gain "$3" --out "$IN/$4" > "$IN/$4.log" 2>&1
+}
+# LIDC-IDRI-0001 (held out from the members' positives; its real negatives are cross-fitted):
+# seeds 101-104 plain and x2, 105-108 plain and x3. LIDC-IDRI-0002 (the training background):
+# seeds 110-113 x2, 114-117 x3.
+for s in 101 102 103 104; do ins 0001 $s 1 LIDC-IDRI-0001-s$s; ins 0001 $s 2 LIDC-IDRI-0001-n2-s$s; done
+for s in 105 106 107 108; do ins 0001 $s 1 LIDC-IDRI-0001-s$s; ins 0001 $s 3 LIDC-IDRI-0001-n3-s$s; done
+for s in 110 111 112 113; do ins 0002 $s 2 LIDC-IDRI-0002-n2-s$s; done
+for s in 114 115 116 117; do ins 0002 $s 3 LIDC-IDRI-0002-n3-s$s; done
+for n in 0001 0002; do for g in 2 3; do
+  [ -f "$IN/LIDC-IDRI-$n-n$g.json" ] || $py training/insert_nodules.py --study $n --seed 0 --count 0 --noise-gain $g --out "$IN/LIDC-IDRI-$n-n$g" > "$IN/LIDC-IDRI-$n-n$g.log" 2>&1
+done; done
+if [ "${1:-}" = test ]; then
+  for s in 131 132 133 134; do ins 0001 $s 2 LIDC-IDRI-0001-n2-s$s; done
+  for s in 135 136 137 138; do ins 0001 $s 3 LIDC-IDRI-0001-n3-s$s; done
+fi
+$py training/site_check.py "$IN"
+mine_into() {  # folder-of-series out-folder
+  for j in "$1"/LIDC-IDRI-*.json; do
+    case "$j" in *.sites.json) continue ;; esac
+    name=$(basename "$j" .json)
+    [ -f "$2/$name.json" ] && continue
+    echo "mining $name"
+    node --import tsx training/mine_candidates.ts "$1/$name" --out "$2/$name.tmp" > /dev/null
+    mv "$2/$name.tmp.cubes.f32" "$2/$name.cubes.f32"
+    mv "$2/$name.tmp.json" "$2/$name.json"
+  done
+}
+if [ "${1:-}" = train ]; then
+  # Training data (session 20, train_char.py --low-dose reads it; recipes without the flag do not):
+  # LIDC-IDRI-0002 at its own 1.25 mm with noise x2 (seeds 121-124, nodule-free copy seed 120) and
+  # x3 (126-129, nodule-free 125), under runs/insert/ and mined into runs/mined/ like the recipe's.
+  names=""
+  for job in "120 2 0" "121 2" "122 2" "123 2" "124 2" "125 3 0" "126 3" "127 3" "128 3" "129 3"; do
+    set -- $job
+    name=LIDC-IDRI-0002-n$2-s$1
+    out=training/runs/insert/$name
+    [ -f "$out.json" ] || $py training/insert_nodules.py --study 0002 --seed "$1" --count "${3:-24}" --noise-gain "$2" --out "$out" > "$out.log" 2>&1
+    names="$names $name"
+  done
+  $py training/site_check.py
+  for name in $names; do
+    [ -f "training/runs/mined/$name.json" ] && continue
+    echo "mining $name"
+    node --import tsx training/mine_candidates.ts "training/runs/insert/$name" --out "training/runs/mined/$name.tmp" > /dev/null
+    mv "training/runs/mined/$name.tmp.cubes.f32" "training/runs/mined/$name.cubes.f32"
+    mv "training/runs/mined/$name.tmp.json" "training/runs/mined/$name.json"
+  done
+  $py training/extra_positives.py --per-nodule 8 $names
+fi
+mine_into "$IN" "$OUT"
+echo done
