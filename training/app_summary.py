@@ -13,8 +13,8 @@ from common import MODELS, RUNS
 
 
 def derived_sources():
-    """A real scan's thick-slice or sharp-kernel copy (insert_nodules.py --count 0, under runs/thick/
-    and runs/sharp/; app_check.sh) has a new UID: its sidecar names the scan it came from, whose
+    """A real scan's thick-slice, sharp-kernel or lower-dose copy (insert_nodules.py --count 0, under
+    runs/thick/, runs/sharp/ and runs/lowdose/; app_check.sh) has a new UID: its sidecar names the scan it came from, whose
     LUNA16 marks apply."""
     out = {}
     for side in [f for folder in ('thick', 'sharp', 'lowdose') for f in glob.glob(os.path.join(RUNS, folder, '*.json'))]:
@@ -48,6 +48,8 @@ def main():
             'seriesInstanceUid': doc['seriesInstanceUid'], 'operatingThreshold': thr, 'findings': len(listed),
             'falsePositives': fp, 'candidates': len(doc.get('candidates', [])), 'rows': rows[:10],
             'thickSliceWarning': any(w.startswith('slices thicker than') for w in doc.get('warnings', [])),
+            'imageNoise': doc.get('imageNoise'),
+            'noiseWarning': any(w.startswith('image noise above') for w in doc.get('warnings', [])),
             'lunaNoduleRank': next((r['rank'] for r in rows if r['kind'] == 'nodule'), None),
         }
     json.dump(res, open(os.path.join(out, 'summary.json'), 'w'), indent=2)

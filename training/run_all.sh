@@ -153,4 +153,6 @@ if [ "${SHIP:-0}" = 1 ]; then
   $PY training/write_manifest.py
   sh training/app_check.sh
   $PY training/write_manifest.py
+  # Session 21: the noise level the app stops calling validated (operatingPoint.noise, model card).
+  $PY training/noise_calibration.py
 fi

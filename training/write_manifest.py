@@ -102,6 +102,18 @@ def keep_scorer_blocks(manifest):
             m['evaluation']['scorer'] = block
 
 
+def keep_noise_block(manifest):
+    """Carries operatingPoint.noise (training/noise_calibration.py) over from the previous manifest
+    while it describes these model files at this threshold; otherwise it is dropped (the app then
+    measures noise without a validated limit) until noise_calibration.py runs again."""
+    path = os.path.join(MODELS, 'manifest.json')
+    old = (json.load(open(path)).get('operatingPoint') or {}).get('noise') if os.path.exists(path) else None
+    shas = {k: m['sha256'] for k, m in manifest['models'].items()}
+    op = manifest['operatingPoint']
+    if old and old.get('modelsSha256') == shas and old.get('operatingThreshold') == op['threshold']:
+        op['noise'] = old
+
+
 def series_uid(series_dir):
     import pydicom
     for f in sorted(glob.glob(os.path.join(series_dir, '*.dcm'))):
@@ -558,6 +570,7 @@ def main_v2():
     for fold in manifest['models']['characterizer']['evaluation']['crossValidation']['folds'].values():
         fold.pop('net', None)
     keep_scorer_blocks(manifest)
+    keep_noise_block(manifest)
     write(manifest)
     total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')

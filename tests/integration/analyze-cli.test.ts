@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runAnalyzeCommand } from '../../src/cli/commands/analyze';
 import { shutdownInference } from '../../src/core/inference';
+import { NOISY_SERIES_WARNING } from '../../src/core/inference/pipeline';
 import { phantomToDicom } from '../../src/core/synth';
 import { voxelToWorld, worldToVoxel, type Vec3, type VolumeGeometry } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
@@ -80,6 +81,26 @@ const findingsSchema = z.strictObject({
     lungVoxels: z.number().int().nonnegative(),
     lungFound: z.boolean(),
   }),
+  imageNoise: z.discriminatedUnion('measured', [
+    z.strictObject({
+      measured: z.literal(true),
+      sigmaMm: z.literal(1),
+      softTissueHu: z.tuple([z.literal(-150), z.literal(150)]),
+      patches: z.number().int().min(20),
+      softTissueSdHu: z.number().positive(),
+      noduleScaleSdHu: z.number().positive(),
+      validatedMaxHu: z.number().positive().optional(),
+      aboveValidated: z.boolean(),
+    }),
+    z.strictObject({
+      measured: z.literal(false),
+      sigmaMm: z.literal(1),
+      softTissueHu: z.tuple([z.literal(-150), z.literal(150)]),
+      patches: z.number().int().nonnegative(),
+      validatedMaxHu: z.number().positive().optional(),
+      aboveValidated: z.literal(false),
+    }),
+  ]),
 });
 
 type FindingsJson = z.infer<typeof findingsSchema>;
@@ -221,11 +242,18 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
     const r = await runAnalyzeCommand(study.seriesDir, { out, provider: 'cpu' });
     const doc = findingsSchema.parse(JSON.parse(readFileSync(r.findingsPath!, 'utf8')));
     checkDocument(doc, r.result.heatmap);
-    const models = (
-      JSON.parse(readFileSync(shipped, 'utf8')) as {
-        models: { detector: { sha256: string }; characterizer: { sha256: string } };
-      }
-    ).models;
+    const manifest = JSON.parse(readFileSync(shipped, 'utf8')) as {
+      models: { detector: { sha256: string }; characterizer: { sha256: string } };
+      operatingPoint: { noise?: { validatedMaxHu: number } };
+    };
+    const models = manifest.models;
+    // The scan as acquired is inside the noise range the models were validated at, and says so.
+    expect(doc.imageNoise).toMatchObject({ measured: true, aboveValidated: false });
+    if (doc.imageNoise.measured) {
+      expect(doc.imageNoise.softTissueSdHu).toBeGreaterThan(doc.imageNoise.noduleScaleSdHu);
+      expect(doc.imageNoise.validatedMaxHu).toBe(manifest.operatingPoint.noise?.validatedMaxHu);
+    }
+    expect(doc.warnings.some((w) => w.startsWith(NOISY_SERIES_WARNING))).toBe(false);
     expect(doc.model.sha256).toBe(models.detector.sha256);
     // The probabilities are the characterizer's: the document says which one made them.
     expect(doc.characterizer.sha256).toBe(models.characterizer.sha256);

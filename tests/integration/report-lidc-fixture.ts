@@ -116,6 +116,9 @@ export function lidcFixture(): Promise<LidcFixture> {
       executionProvider: 'cpu',
       timingsMs: {},
       findings: [nodule, other],
+      warnings: [
+        'image noise above what the models were validated at (a low-dose or noisy series): expect more false positives (this series: 16 HU SD at nodule scale, validated up to 11.21 HU; 44.5 HU in soft tissue)',
+      ],
     };
     return {
       loaded,

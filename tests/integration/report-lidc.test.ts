@@ -73,6 +73,12 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('report bundle on LIDC-
       `Characterizer: pulmolens-characterizer 0.2.0, sha256 ${fx.document.characterizer!.sha256}`,
     );
     expect(text).toContain('Reviewed by Reader^Rita');
+    // The analysis' warnings travel into the report (pdftotext wraps the long line).
+    expect(text).toContain('Analysis warnings');
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      'image noise above what the models were validated at (a low-dose or noisy series)',
+    );
+    expect(text.replace(/\s+/g, ' ')).toContain('validated up to 11.21 HU');
     expect(text).toMatch(/Exam Lung-RADS \(v2022\): 4B/);
     expect(text).toContain('LIDC-IDRI-0001');
     expect(text).toMatch(/F001\s+accepted\s+\d+\s+25\.1 x 21\.3\s+23\.2/);

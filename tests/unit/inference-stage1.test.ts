@@ -280,4 +280,15 @@ describe.skipIf('skip' in models)('manifest v1 and v2', () => {
       message: /operatingPoint/,
     });
   });
+
+  it('reads the validated noise limit and refuses a limit that is not a positive number', async () => {
+    const ok = withManifest((m) => {
+      m.operatingPoint = { threshold: 0.5, noise: { validatedMaxHu: 11.2, chosenOn: 'x' } };
+    });
+    expect((await loadManifest(ok)).operatingPoint.noise).toMatchObject({ validatedMaxHu: 11.2 });
+    const bad = withManifest((m) => {
+      m.operatingPoint = { threshold: 0.5, noise: { validatedMaxHu: -1 } };
+    });
+    await expect(loadManifest(bad)).rejects.toMatchObject({ code: 'MODEL_MISMATCH', message: /noise/ });
+  });
 });

@@ -75,12 +75,39 @@ export interface FindingsDocument {
   warnings?: string[];
   /** LAA-950 of the lungs (absent in documents written before it was measured). */
   emphysema?: EmphysemaIndex;
+  /** The series' image noise (absent in documents written before it was measured). */
+  imageNoise?: ImageNoiseAssessment;
   /**
    * The patient facts the risk models used, each with where it came from; reviews and reports
    * score hand-added nodules with these (absent in documents written before they were stored).
    */
   clinical?: ClinicalRecord;
 }
+
+interface ImageNoiseMethod {
+  /** Gaussian sigma (mm) of the nodule-scale figure. */
+  sigmaMm: number;
+  /** HU range a smoothed patch must stay in to count as soft tissue. */
+  softTissueHu: readonly [number, number];
+  /** Homogeneous soft-tissue patches the figures average. */
+  patches: number;
+}
+
+/**
+ * Image noise in homogeneous soft tissue (core/inference/image-noise): its SD as measured on the
+ * slices, and at nodule scale (after a 1 mm Gaussian), the figure that tracks dose rather than
+ * reconstruction kernel. Not measured when the series has too little soft tissue to say.
+ */
+export type ImageNoise =
+  | (ImageNoiseMethod & { measured: true; softTissueSdHu: number; noduleScaleSdHu: number })
+  | (ImageNoiseMethod & { measured: false });
+
+/**
+ * The noise and the highest nodule-scale noise the models were validated at (model manifest
+ * operatingPoint.noise; absent when the manifest does not state one). `aboveValidated` is true
+ * only when both are known and the series is noisier.
+ */
+export type ImageNoiseAssessment = ImageNoise & { validatedMaxHu?: number; aboveValidated: boolean };
 
 /** dicom: read from the series; entered: given by a person; assumed: unknown, the model default. */
 export type ClinicalSource = 'dicom' | 'entered' | 'assumed';

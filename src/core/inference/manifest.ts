@@ -58,12 +58,22 @@ const thickSliceCalibration = z.looseObject({
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
 });
+/**
+ * The highest nodule-scale image noise (core/inference/image-noise) at which the operating
+ * threshold was checked and held (training/noise_calibration.py); a noisier series is warned about.
+ */
+const noiseCalibration = z.looseObject({
+  validatedMaxHu: z.number().positive(),
+  chosenOn: z.string().optional(),
+  criterion: z.string().optional(),
+});
 const operatingPoint = z.looseObject({
   threshold: z.number().gt(0).lt(1),
   score: z.enum([SCORE_P_NODULE, SCORE_PEAK_X_P_NODULE]).default(SCORE_P_NODULE),
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
   thickSlice: thickSliceCalibration.optional(),
+  noise: noiseCalibration.optional(),
 });
 const manifestSchema = z.looseObject({
   schemaVersion: z.literal(1),

@@ -15,10 +15,13 @@ import {
 import type {
   BelowThresholdCandidate,
   FindingsDocument,
+  ImageNoise,
+  ImageNoiseAssessment,
   ModelRef,
 } from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
+import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
@@ -72,6 +75,29 @@ const SOLID_COMPONENT_HU = -300;
 export const THICK_SLICE_WARNING =
   'slices thicker than 2.5 mm: Lung-RADS assumes 2.5 mm or less and small nodules may be missed';
 export const THICK_SLICE_RECALIBRATED = 'p_nodule recalibrated for thick slices (model manifest)';
+export const NOISY_SERIES_WARNING =
+  'image noise above what the models were validated at (a low-dose or noisy series): expect more false positives';
+
+/** The series' noise against the manifest's validated limit, and the warning it calls for. */
+export function assessImageNoise(
+  noise: ImageNoise,
+  calibration: ModelOperatingPoint['noise'],
+): { assessment: ImageNoiseAssessment; warning?: string } {
+  const validatedMaxHu = calibration?.validatedMaxHu;
+  const above = noise.measured && validatedMaxHu !== undefined && noise.noduleScaleSdHu > validatedMaxHu;
+  const assessment: ImageNoiseAssessment = {
+    ...noise,
+    ...(validatedMaxHu !== undefined ? { validatedMaxHu } : {}),
+    aboveValidated: above,
+  };
+  if (!above || !noise.measured) return { assessment };
+  return {
+    assessment,
+    warning:
+      `${NOISY_SERIES_WARNING} (this series: ${noise.noduleScaleSdHu} HU SD at nodule scale, ` +
+      `validated up to ${validatedMaxHu} HU; ${noise.softTissueSdHu} HU in soft tissue)`,
+  };
+}
 
 const round = (v: number, d: number) => {
   const f = 10 ** d;
@@ -152,6 +178,9 @@ export async function runAnalysis(
     lap,
   });
   if (!s1.lung.found) warnings.push('no lung found by the HU lung mask; the whole volume was searched');
+  const noise = assessImageNoise(measureImageNoise(volume), op.noise);
+  if (noise.warning) warnings.push(noise.warning);
+  lap('imageNoise');
 
   const raw = await characterize(
     volume,
@@ -278,6 +307,7 @@ export async function runAnalysis(
       candidates,
       warnings: [...warnings],
       emphysema: measureEmphysema(volume),
+      imageNoise: noise.assessment,
       clinical: assembled.clinical,
     },
     heatmap: s1.heatmap,

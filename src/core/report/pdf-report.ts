@@ -193,6 +193,12 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   if (doc.emphysema) {
     w.text(emphysemaIndexText(doc.emphysema).replace('\u2212', '-').replace('\u2265', '>='), { size: 8 });
   }
+  // What limits this analysis (thick slices, a series noisier than validated, assumed patient
+  // facts...): whoever reads the PDF must be told what the panel told the reader on screen.
+  if (doc.warnings?.length) {
+    w.text('Analysis warnings', { size: 8, bold: true });
+    for (const warning of doc.warnings) w.para(`- ${warning}`, { size: 8 });
+  }
   w.gap(4);
   w.rule();
 
