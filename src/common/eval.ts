@@ -65,6 +65,16 @@ export interface ScanInfo {
   ageBand: string;
 }
 
+/**
+ * The analysis' image-noise figure of a scan (findings.json imageNoise, when measured) against
+ * the noise its models were validated at, for the audit of noisy (low-dose) scans.
+ */
+export interface ScanNoise {
+  noduleScaleSdHu: number;
+  validatedMaxHu?: number;
+  aboveValidated: boolean;
+}
+
 /** Everything needed to score one scan, and nothing else: what shards save and merge reads back. */
 export interface ScanRecord {
   seriesInstanceUid: string;
@@ -73,6 +83,8 @@ export interface ScanRecord {
   annotations: ScanAnnotations;
   /** Absent when the series is known only from findings files (no DICOM headers read). */
   scan?: ScanInfo;
+  /** Absent when the findings document has no measured image noise (older or phantom analyses). */
+  noise?: ScanNoise;
 }
 
 export type CandidateMatch =

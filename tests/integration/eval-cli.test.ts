@@ -72,6 +72,10 @@ function doc(uid: string, findings: Finding[]): FindingsDocument {
   return { seriesInstanceUid: uid, model: MODEL, executionProvider: 'cpu', timingsMs: {}, findings };
 }
 
+function withNoise(imageNoise: FindingsDocument['imageNoise'], d: FindingsDocument): FindingsDocument {
+  return { ...d, imageNoise };
+}
+
 function csvRows(path: string, uid: string): number[][] {
   return readFileSync(path, 'utf8')
     .split('\n')
@@ -110,25 +114,43 @@ beforeAll(() => {
   const [x, y, z] = nodule as [number, number, number];
   const [ex1] = csvRows(excluded, UID_1).filter((r) => r[3] === -1) as [number[]];
   const [ex2] = csvRows(excluded, UID_2).filter((r) => r[3] === -1) as [number[]];
+  // Image noise as the analysis measures it: LIDC-IDRI-0001 here as if it were a noisy (low-dose)
+  // scan, LIDC-IDRI-0002 within the models' validated noise.
+  const noise = (noduleScaleSdHu: number): FindingsDocument['imageNoise'] => ({
+    sigmaMm: 1,
+    softTissueHu: [-150, 150],
+    measured: true,
+    patches: 100,
+    softTissueSdHu: 3 * noduleScaleSdHu,
+    noduleScaleSdHu,
+    validatedMaxHu: 11.21,
+    aboveValidated: noduleScaleSdHu > 11.21,
+  });
   writeFileSync(
     join(findings, `${UID_1}.json`),
     JSON.stringify(
-      doc(UID_1, [
-        finding('hit', [x, y, z], 0.5), // the nodule: TP
-        finding('fp-a', [x, y, z + 60], 0.8), // 60 mm away: FP
-        finding('dup', [x + 3, y, z], 0.4), // the nodule again: ignored (duplicate)
-        finding('on-excluded', [ex1[0]!, ex1[1]!, ex1[2]!], 0.95), // LUNA16 excluded mark: ignored
-      ]),
+      withNoise(
+        noise(16),
+        doc(UID_1, [
+          finding('hit', [x, y, z], 0.5), // the nodule: TP
+          finding('fp-a', [x, y, z + 60], 0.8), // 60 mm away: FP
+          finding('dup', [x + 3, y, z], 0.4), // the nodule again: ignored (duplicate)
+          finding('on-excluded', [ex1[0]!, ex1[1]!, ex1[2]!], 0.95), // LUNA16 excluded mark: ignored
+        ]),
+      ),
     ),
   );
   writeFileSync(
     join(findings, `${UID_2}.json`),
     JSON.stringify(
-      doc(UID_2, [
-        finding('fp-b', [0, 0, -150], 0.6),
-        finding('fp-c', [40, -40, -200], 0.3),
-        finding('on-excluded', [ex2[0]!, ex2[1]!, ex2[2]!], 0.99),
-      ]),
+      withNoise(
+        noise(3.3),
+        doc(UID_2, [
+          finding('fp-b', [0, 0, -150], 0.6),
+          finding('fp-c', [40, -40, -200], 0.3),
+          finding('on-excluded', [ex2[0]!, ex2[1]!, ex2[2]!], 0.99),
+        ]),
+      ),
     ),
   );
 });
@@ -551,6 +573,23 @@ describe.skipIf(skip)('pulmolens eval (LIDC-IDRI-0001/0002, LUNA16 CSVs)', () =>
     expect(dim('manufacturer').rows).toHaveLength(1);
     expect(dim('manufacturer').rows[0]).toMatchObject({ group: 'GE MEDICAL SYSTEMS', scans: 2 });
     expect(dim('reconstruction kernel').rows[0]).toMatchObject({ group: 'STANDARD', scans: 2 });
+    // The noise audit files each scan under the analysis' own verdict: the "noisy" LIDC-IDRI-0001
+    // with its nodule and its false positive at 0.8, LIDC-IDRI-0002 with its false positive at 0.6.
+    expect(dim('image noise').rows.map((x: { group: string }) => x.group)).toEqual([
+      'within validated noise',
+      'above validated noise',
+    ]);
+    expect(row('image noise', 'above validated noise')).toMatchObject({
+      scans: 1,
+      nodules: 1,
+      detected: 1,
+      falsePositives: 1,
+    });
+    expect(row('image noise', 'within validated noise')).toMatchObject({
+      scans: 1,
+      nodules: 0,
+      falsePositives: 1,
+    });
     expect(r.stdout).toMatch(/slice thickness\s+<=2\.5 mm\s+1\s+1\s+1\s+1\.000 \(CI not meaningful\)/);
 
     // The hit measured 8 mm (the simulated finding) against the readers' contour-derived sizes.

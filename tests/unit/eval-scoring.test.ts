@@ -14,7 +14,8 @@ import { matchScan } from '../../src/core/eval/luna16-match';
 import { modelEvalInfoOf, type ModelEvalInfo } from '../../src/core/eval/model-info';
 import { ageBand, ageYearsFromAs, ageYearsFromDates } from '../../src/core/eval/scan-info';
 import { agreementOf, computeSizeAgreement } from '../../src/core/eval/size-agreement';
-import { diameterBin, subgroupTable, thicknessBin } from '../../src/core/eval/subgroups';
+import { diameterBin, noiseBin, subgroupTable, thicknessBin } from '../../src/core/eval/subgroups';
+import { checkFindingsDocument } from '../../src/core/eval/findings-file';
 import {
   TUNED_LABEL,
   type ScoredCandidate,
@@ -423,6 +424,15 @@ describe('subgroups, size agreement and header facts (issue 13)', () => {
       '>2.5 mm',
       'unknown',
     ]);
+    // Noise: the analysis' verdict against its models' limit; no limit, no verdict.
+    expect(
+      [
+        { noduleScaleSdHu: 16, validatedMaxHu: 11.2, aboveValidated: true },
+        { noduleScaleSdHu: 6, validatedMaxHu: 11.2, aboveValidated: false },
+        { noduleScaleSdHu: 16, aboveValidated: false },
+        undefined,
+      ].map(noiseBin),
+    ).toEqual(['above validated noise', 'within validated noise', 'unknown', 'unknown']);
     expect(ageBand(ageYearsFromAs('065Y'))).toBe('60-69');
     expect(ageBand(ageYearsFromAs('480M'))).toBe('40-49');
     expect(ageBand(ageYearsFromAs('39Y'))).toBe(''); // malformed AS: not guessed
@@ -549,5 +559,34 @@ describe('subgroups, size agreement and header facts (issue 13)', () => {
       meanReaderSdDiameterMm: Math.SQRT1_2,
       measuredWithinReaderRange: 0,
     });
+  });
+});
+
+describe('findings documents as evaluation input', () => {
+  const base = {
+    seriesInstanceUid: '1.2.3',
+    model: { name: 'm', version: '1', sha256: 'ab' },
+    findings: [],
+  };
+  it('accepts a document with or without measured image noise', () => {
+    expect(checkFindingsDocument(base, 'x.json')).toBe(base);
+    const noisy = { ...base, imageNoise: { measured: true, noduleScaleSdHu: 16, aboveValidated: true } };
+    expect(checkFindingsDocument(noisy, 'x.json')).toBe(noisy);
+    expect(
+      checkFindingsDocument({ ...base, imageNoise: { measured: false, patches: 2 } }, 'x.json'),
+    ).toBeTruthy();
+  });
+  it('rejects a malformed imageNoise, naming the file and the field', () => {
+    expect(() =>
+      checkFindingsDocument(
+        { ...base, imageNoise: { measured: true, noduleScaleSdHu: 'high' } },
+        'scan.json',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'EVAL_INVALID',
+        message: expect.stringMatching(/^not a findings document: imageNoise/),
+      }),
+    );
   });
 });

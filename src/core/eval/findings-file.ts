@@ -15,10 +15,21 @@ const scoredFinding = z.looseObject({
   centerLps: z.tuple([finite, finite, finite]),
   probability: z.number().min(0).max(1),
 });
+// The noise audit reads imageNoise (src/core/inference/image-noise) when the document has it.
+const imageNoise = z.discriminatedUnion('measured', [
+  z.looseObject({
+    measured: z.literal(true),
+    noduleScaleSdHu: finite.pipe(z.number().nonnegative()),
+    validatedMaxHu: z.number().positive().optional(),
+    aboveValidated: z.boolean(),
+  }),
+  z.looseObject({ measured: z.literal(false) }),
+]);
 const scoredDocument = z.looseObject({
   seriesInstanceUid: z.string().min(1),
   model: z.object({ name: z.string(), version: z.string(), sha256: z.string() }),
   findings: z.array(scoredFinding),
+  imageNoise: imageNoise.optional(),
 });
 
 /** Checks an in-memory document (from a file or from the analyser) before it is scored. */

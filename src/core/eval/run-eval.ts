@@ -20,7 +20,7 @@ import type { RunInfo } from './run-record';
 import type { ModelEvalInfo } from './model-info';
 import type { CoverageSets } from './reference-coverage';
 import { selectShard, sortedUnique, type Shard } from './shard';
-import type { AnnotationIndex, ScanInfo, ScanRecord } from '../../common/eval';
+import type { AnnotationIndex, ScanInfo, ScanNoise, ScanRecord } from '../../common/eval';
 
 /** Per-series findings kept in the output folder: the resume state and the analysis cache. */
 export const FINDINGS_CACHE_DIR = 'findings';
@@ -129,6 +129,19 @@ async function findingsFor<S extends EvalStudy>(
   return { doc, source: 'analysed' };
 }
 
+/** The document's measured image noise, as the record keeps it (nothing when not measured). */
+function noiseOf(doc: FindingsDocument): { noise?: ScanNoise } {
+  const n = doc.imageNoise;
+  if (!n?.measured) return {};
+  return {
+    noise: {
+      noduleScaleSdHu: n.noduleScaleSdHu,
+      ...(n.validatedMaxHu !== undefined ? { validatedMaxHu: n.validatedMaxHu } : {}),
+      aboveValidated: n.aboveValidated,
+    },
+  };
+}
+
 export async function runEvaluation<S extends EvalStudy>(
   opts: RunEvalOptions<S>,
 ): Promise<{ evaluation: Evaluation; records: ScanRecord[] }> {
@@ -175,6 +188,7 @@ export async function runEvaluation<S extends EvalStudy>(
       candidates: candidatesOf(doc),
       annotations: opts.annotations.get(study.seriesInstanceUid) ?? { nodules: [], excluded: [] },
       ...(study.scan ? { scan: study.scan } : {}),
+      ...noiseOf(doc),
     });
     const elapsedMs = Date.now() - started;
     const left = mine.length - (k + 1);

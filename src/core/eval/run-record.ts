@@ -91,6 +91,13 @@ const scanRecordSchema = z.object({
       ageBand: z.string(),
     })
     .optional(),
+  noise: z
+    .object({
+      noduleScaleSdHu: z.number(),
+      validatedMaxHu: z.number().optional(),
+      aboveValidated: z.boolean(),
+    })
+    .optional(),
 });
 
 export function scansJsonl(records: readonly ScanRecord[]): string {

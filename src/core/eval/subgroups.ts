@@ -1,13 +1,15 @@
 /**
  * The bias audit: sensitivity (with a bootstrap CI over scans), false positives per scan and counts
  * by nodule diameter, nodule type (where the reference gives it), slice thickness, manufacturer,
- * reconstruction kernel, patient sex and age band, all at the primary operating threshold.
+ * reconstruction kernel, patient sex and age band, and (where the analyses measured it) image noise
+ * against the noise the models were validated at, all at the primary operating threshold.
  * Nodule-level groups (diameter, type) file a false positive under its own measured size or type;
  * scan-level groups file each scan, its nodules and its false positives under the scan's header.
  */
 import type {
   ScanInfo,
   ScanMatch,
+  ScanNoise,
   ScanRecord,
   SubgroupDimension,
   SubgroupRow,
@@ -30,6 +32,14 @@ export function diameterBin(d: number | undefined): string {
   if (d < 20) return '10-20 mm';
   if (d <= 30) return '20-30 mm';
   return '>30 mm';
+}
+
+export const NOISE_BINS = ['within validated noise', 'above validated noise'] as const;
+
+/** A scan's noise group: the analysis' own judgement against its models' validated limit. */
+export function noiseBin(n: ScanNoise | undefined): string {
+  if (n?.validatedMaxHu === undefined) return UNKNOWN;
+  return n.aboveValidated ? NOISE_BINS[1] : NOISE_BINS[0];
 }
 
 export function thicknessBin(t: number | null | undefined): string {
@@ -144,10 +154,10 @@ export function computeSubgroups(
     });
     return groups;
   };
-  const byScan = (key: (info: ScanInfo | undefined) => string) => {
+  const byScan = (key: (info: ScanInfo | undefined, record: ScanRecord | undefined) => string) => {
     const groups = new Map<string, Tally>();
     matches.forEach((m, s) => {
-      const t = get(groups, key(records[s]?.scan));
+      const t = get(groups, key(records[s]?.scan, records[s]));
       t.inGroup[s] = 1;
       for (const o of m.nodules) {
         t.nodules[s]! += 1;
@@ -228,6 +238,17 @@ export function computeSubgroups(
   // Age bands in age order, not alphabetical.
   const age = dims[dims.length - 1]!;
   age.rows.sort((a, b) => rank(a.group) - rank(b.group));
+  // Low-dose and noisy scans: only where the analyses measured noise against a validated limit.
+  if (records.some((r) => r.noise?.validatedMaxHu !== undefined)) {
+    dims.push(
+      dimension(
+        'image noise',
+        'scan',
+        byScan((_, r) => noiseBin(r?.noise)),
+        NOISE_BINS,
+      ),
+    );
+  }
   return { threshold, dimensions: dims };
 }
 
