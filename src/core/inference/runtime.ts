@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { PulmoLensError } from '../../common/errors';
 import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
 import type { ProviderChoice } from './config';
+import { rewriteUpsampling, type DetectorGraph } from './detector-graph';
 import { openSession, providerOrder, type OpenedSession } from './providers';
 
 export interface CharacterizerOutput {
@@ -18,6 +19,11 @@ export interface ModelRuntime {
   manifest: ModelManifest;
   detector: OpenedSession;
   characterizer: OpenedSession;
+  /**
+   * How many of the detector's ConvTranspose upsamplings run in their faster equivalent form
+   * (detector-graph.ts); 0 when the shipped graph runs as it is.
+   */
+  detectorUpsamplingRewritten: number;
   /** One patch [z, y, x] in, its per-voxel probability out. */
   detect(patch: Float32Array, zyx: [number, number, number]): Promise<Float32Array>;
   /** n candidates' cubes [n, channels, Z, Y, X] (see candidateCubes). */
@@ -81,12 +87,24 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     };
   };
 
-  const detector = await openSession(
-    detBytes,
-    order,
-    async (s) => void (await runDetector(s, new Float32Array(pz * py * px), [pz, py, px])),
-    `detector ${d.file}`,
-  );
+  const probeDetector = async (s: ort.InferenceSession) =>
+    void (await runDetector(s, new Float32Array(pz * py * px), [pz, py, px]));
+  // The same function in a form onnxruntime's CPU runs faster (detector-graph.ts). Should the
+  // rewrite or its session fail, the shipped graph runs as it is: slower, never wrong.
+  let graph: DetectorGraph = { bytes: detBytes, rewritten: 0 };
+  try {
+    graph = rewriteUpsampling(detBytes);
+  } catch {
+    graph = { bytes: detBytes, rewritten: 0 };
+  }
+  let detector: OpenedSession;
+  try {
+    detector = await openSession(graph.bytes, order, probeDetector, `detector ${d.file}`);
+  } catch (e) {
+    if (graph.rewritten === 0) throw e;
+    graph = { bytes: detBytes, rewritten: 0 };
+    detector = await openSession(detBytes, order, probeDetector, `detector ${d.file}`);
+  }
   // The characterizer goes to the provider the detector settled on, then the CPU.
   const charOrder = detector.provider === 'cpu' ? (['cpu'] as const) : ([detector.provider, 'cpu'] as const);
   const characterizer = await openSession(
@@ -99,6 +117,7 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     manifest,
     detector,
     characterizer,
+    detectorUpsamplingRewritten: graph.rewritten,
     detect: async (patch, zyx) => {
       try {
         return await runDetector(detector.session, patch, zyx);
