@@ -227,6 +227,62 @@ describe('characterizer v2 cubes', () => {
     expect(out[per + 32 ** 3 + centre + 4]!).toBeLessThan(0.2);
     expect(out[per + 32 ** 3 + centre + 2]!).toBeCloseTo(scaled40, 1);
   });
+
+  it('samples every cube voxel exactly as one trilinear lookup per voxel would, air outside', () => {
+    // The per-axis tables of extractCube against the textbook per-sample form, to the bit.
+    const dims: Vec3 = [37, 29, 23];
+    let seed = 7;
+    const hu = Int16Array.from({ length: 37 * 29 * 23 }, () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed % 2400) - 1200;
+    });
+    const vol = {
+      dims,
+      spacingMm: [0.7, 0.8, 2.5] as Vec3,
+      originLps: [0, 0, 0] as Vec3,
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as never,
+      hu,
+    };
+    const reference = (centre: Vec3, size: number, mm: number): Float32Array => {
+      const r = new Float32Array(size ** 3);
+      const scale = (v: number) => (v <= -1000 ? 0 : v >= 400 ? 1 : (v + 1000) * (1 / 1400));
+      const at = (i: number, j: number, k: number) => hu[i + j * dims[0] + k * dims[0] * dims[1]]!;
+      let o = 0;
+      for (let z = 0; z < size; z++)
+        for (let y = 0; y < size; y++)
+          for (let x = 0; x < size; x++) {
+            const p = [x, y, z].map((t, a) => centre[a]! + (t - size / 2) * (mm / vol.spacingMm[a]!));
+            if (p.some((v, a) => v < 0 || v > dims[a]! - 1)) {
+              r[o++] = scale(-1000);
+              continue;
+            }
+            const [i0, j0, k0] = p.map(Math.floor) as Vec3;
+            const [wx, wy, wz] = p.map((v, a) => v - [i0, j0, k0][a]!);
+            const [i1, j1, k1] = [i0, j0, k0].map((v, a) => Math.min(v + 1, dims[a]! - 1)) as Vec3;
+            const c00 = at(i0, j0, k0) + (at(i1, j0, k0) - at(i0, j0, k0)) * wx!;
+            const c01 = at(i0, j1, k0) + (at(i1, j1, k0) - at(i0, j1, k0)) * wx!;
+            const c10 = at(i0, j0, k1) + (at(i1, j0, k1) - at(i0, j0, k1)) * wx!;
+            const c11 = at(i0, j1, k1) + (at(i1, j1, k1) - at(i0, j1, k1)) * wx!;
+            const c0 = c00 + (c01 - c00) * wy!;
+            const c1 = c10 + (c11 - c10) * wy!;
+            r[o++] = scale(c0 + (c1 - c0) * wz!);
+          }
+      return r;
+    };
+    const per = cubeValues(CHARACTERIZER_V2_INPUTS);
+    const out = new Float32Array(per);
+    for (const centre of [
+      [18.3, 14.6, 11.2],
+      [0, 0, 0],
+      [36, 28, 22],
+      [-3.5, 14, 30],
+      [12.25, 27.9, 0.4],
+    ] as Vec3[]) {
+      extractCandidateCubes(vol, centre, CHARACTERIZER_V2_INPUTS, [-1000, 400], out, 0);
+      expect(out.subarray(0, 32 ** 3)).toEqual(reference(centre, 32, 1));
+      expect(out.subarray(32 ** 3)).toEqual(reference(centre, 32, 2));
+    }
+  });
 });
 
 const models = ensureTestModels();

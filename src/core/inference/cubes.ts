@@ -22,41 +22,44 @@ export function extractCube(
   const air = scale(-1000);
   const plane = vx * vy;
   const hu = volume.hu;
-  const step: Vec3 = [
-    spacingMm[0] / volume.spacingMm[0],
-    spacingMm[1] / volume.spacingMm[1],
-    spacingMm[2] / volume.spacingMm[2],
-  ];
+  // Each axis' sample positions, floors and weights once per cube instead of once per sample
+  // (this runs 65,536 times per candidate and 1,600 candidates per scan): the same values,
+  // computed by the same expressions, so the cube is the same to the bit.
+  const xs = axisSamples(centre[0], cx, spacingMm[0] / volume.spacingMm[0], vx, 1);
+  const ys = axisSamples(centre[1], cy, spacingMm[1] / volume.spacingMm[1], vy, vx);
+  const zs = axisSamples(centre[2], cz, spacingMm[2] / volume.spacingMm[2], vz, plane);
   let o = offset;
   for (let z = 0; z < cz; z++) {
-    const pz = centre[2] + (z - cz / 2) * step[2];
-    const k0 = Math.floor(pz);
-    const wz = pz - k0;
-    const z0 = k0 * plane;
-    const z1 = Math.min(k0 + 1, vz - 1) * plane;
+    const z0 = zs.lo[z]!;
+    const z1 = zs.hi[z]!;
+    const wz = zs.w[z]!;
     for (let y = 0; y < cy; y++) {
-      const py = centre[1] + (y - cy / 2) * step[1];
-      const j0 = Math.floor(py);
-      const wy = py - j0;
-      const y0 = j0 * vx;
-      const y1 = Math.min(j0 + 1, vy - 1) * vx;
+      if (!zs.inside[z] || !ys.inside[y]) {
+        out.fill(air, o, o + cx);
+        o += cx;
+        continue;
+      }
+      const wy = ys.w[y]!;
+      const r00 = z0 + ys.lo[y]!;
+      const r01 = z0 + ys.hi[y]!;
+      const r10 = z1 + ys.lo[y]!;
+      const r11 = z1 + ys.hi[y]!;
       for (let x = 0; x < cx; x++) {
-        const px = centre[0] + (x - cx / 2) * step[0];
-        if (px < 0 || py < 0 || pz < 0 || px > vx - 1 || py > vy - 1 || pz > vz - 1) {
+        if (!xs.inside[x]) {
           out[o++] = air;
           continue;
         }
-        const i0 = Math.floor(px);
-        const i1 = Math.min(i0 + 1, vx - 1);
-        const wx = px - i0;
-        const a = hu[z0 + y0 + i0]!;
-        const b = hu[z0 + y0 + i1]!;
-        const c = hu[z0 + y1 + i0]!;
-        const d = hu[z0 + y1 + i1]!;
-        const e = hu[z1 + y0 + i0]!;
-        const f = hu[z1 + y0 + i1]!;
-        const g = hu[z1 + y1 + i0]!;
-        const h = hu[z1 + y1 + i1]!;
+        const i0 = xs.lo[x]!;
+        const i1 = xs.hi[x]!;
+        const wx = xs.w[x]!;
+        const a = hu[r00 + i0]!;
+        const b = hu[r00 + i1]!;
+        const c = hu[r01 + i0]!;
+        const d = hu[r01 + i1]!;
+        const e = hu[r10 + i0]!;
+        const f = hu[r10 + i1]!;
+        const g = hu[r11 + i0]!;
+        const h = hu[r11 + i1]!;
         const c00 = a + (b - a) * wx;
         const c01 = c + (d - c) * wx;
         const c10 = e + (f - e) * wx;
@@ -67,6 +70,33 @@ export function extractCube(
       }
     }
   }
+}
+
+interface AxisSamples {
+  /** Offset (index x stride) of the lower and upper neighbour, and the upper one's weight. */
+  lo: Int32Array;
+  hi: Int32Array;
+  w: Float64Array;
+  /** Inside [0, n - 1]; a sample outside on any axis is air. */
+  inside: Uint8Array;
+}
+
+function axisSamples(centre: number, n: number, step: number, size: number, stride: number): AxisSamples {
+  const s: AxisSamples = {
+    lo: new Int32Array(n),
+    hi: new Int32Array(n),
+    w: new Float64Array(n),
+    inside: new Uint8Array(n),
+  };
+  for (let t = 0; t < n; t++) {
+    const p = centre + (t - n / 2) * step;
+    const k0 = Math.floor(p);
+    s.inside[t] = p >= 0 && p <= size - 1 ? 1 : 0;
+    s.w[t] = p - k0;
+    s.lo[t] = k0 * stride;
+    s.hi[t] = Math.min(k0 + 1, size - 1) * stride;
+  }
+  return s;
 }
 
 /** A characterizer input channel: cube [Z, Y, X] voxels at spacingMm [x, y, z]. */
