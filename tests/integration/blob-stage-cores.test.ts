@@ -1,13 +1,19 @@
 /**
  * The blob stage on both cores (blob-pool.ts) against the one-thread detector on the bench scan,
  * LIDC-IDRI-0002: the same candidates, blob for blob; progress to the end; and a cancelled run
- * stops its workers before it throws.
+ * stops its workers before it throws. Then re-centring on both cores: the same centres.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { PulmoLensError } from '../../src/common/errors';
 import type { Volume } from '../../src/common/volume';
-import { blobWorkersBusy, detectBlobsOnCores, shutdownBlobWorkers } from '../../src/core/inference/blob-pool';
+import {
+  blobWorkersBusy,
+  detectBlobsOnCores,
+  recentreOnCores,
+  shutdownBlobWorkers,
+} from '../../src/core/inference/blob-pool';
+import { recentreCandidate } from '../../src/core/inference/recentre';
 import { detectBlobs, type GridMask } from '../../src/core/inference/blobs';
 import { coarseLungMask } from '../../src/core/inference/lung-mask';
 import { lidcStudy, missingData } from '../support/shared-data';
@@ -40,6 +46,28 @@ describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () 
     expect(seen[0]![0]).toBe(0);
     expect(seen.at(-1)).toEqual([total, total]);
     for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThanOrEqual(seen[i - 1]![0]);
+  }, 900_000);
+
+  it('re-centres the candidates on two cores exactly as one thread does, in the same order', async () => {
+    const blobs = detectBlobs(volume, lung, { minDiameterMm: 4 }).slice(0, 600);
+    const mask = { core: lung.mask, grid: { dims: lung.dims, step: lung.step } };
+    const oneThread = blobs.map((b) => recentreCandidate(volume, mask, b.centre, b.scaleMm));
+    const onCores = await recentreOnCores(volume, mask, blobs, { threads: 2 });
+    expect(onCores).toEqual(oneThread);
+    // Re-centring moved candidates: the comparison is not of untouched centres.
+    expect(oneThread.filter((c, i) => c.some((v, a) => v !== blobs[i]!.centre[a])).length).toBeGreaterThan(
+      100,
+    );
+    expect(blobWorkersBusy()).toBe(0);
+    // Cancelled: CANCELLED, with no worker left running.
+    const e = await recentreOnCores(volume, mask, blobs, {
+      threads: 2,
+      checkCancelled: () => {
+        throw new PulmoLensError('CANCELLED', 'analysis cancelled');
+      },
+    }).catch((x: unknown) => x);
+    expect((e as PulmoLensError).code).toBe('CANCELLED');
+    expect(blobWorkersBusy()).toBe(0);
   }, 900_000);
 
   it('a cancelled run throws CANCELLED only once no blob worker is still running', async () => {

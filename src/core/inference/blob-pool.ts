@@ -6,9 +6,10 @@
  * one-thread detectBlobs result, blob for blob and in the same order. The workers live for one
  * stage (started ahead of it by warmBlobWorkers).
  */
-import type { Volume } from '../../common/volume';
+import type { Vec3, Volume } from '../../common/volume';
 import { defaultWorkerCount, spawnEntry, WorkerPool } from '../workers/worker-pool';
-import type { BlobJob, BlobReply, BlobSlabSpec } from './blob-protocol';
+import type { BlobReply, BlobSlabSpec, RecentreReply, WorkerJob, WorkerReply } from './blob-protocol';
+import { recentreCandidate, type RecentreMask } from './recentre';
 import {
   blobSlab,
   mergeBlobs,
@@ -26,7 +27,8 @@ export function configureBlobWorkers(opts: { entry: string | null }): void {
   configuredEntry = opts.entry;
 }
 
-const blobPool = new WorkerPool<Omit<BlobJob, 'id'>, BlobReply>(() =>
+type Job = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, 'id'> : never) : never;
+const blobPool = new WorkerPool<Job, WorkerReply>(() =>
   spawnEntry(configuredEntry, 'blob-worker', import.meta.url),
 );
 
@@ -87,6 +89,7 @@ export async function detectBlobsOnCores(
   const helpers = shares.slice(1).map((share) =>
     blobPool
       .run(shares.length - 1, {
+        kind: 'blobs',
         hu,
         dims: volume.dims,
         lung: { mask: lung.mask, dims: lung.dims, step: lung.step },
@@ -95,7 +98,7 @@ export async function detectBlobsOnCores(
         shared: shared.buffer as SharedArrayBuffer,
       })
       .then(
-        (r) => (r.ok ? r.found : null),
+        (r) => (r.ok ? (r as Extract<BlobReply, { ok: true }>).found : null),
         () => null,
       ),
   );
@@ -130,6 +133,63 @@ export async function detectBlobsOnCores(
       for (const s of mine) for (const b of bySlab.get(s)![li]!) all.push(b);
   }
   return mergeBlobs(all, volume.spacingMm);
+}
+
+/**
+ * recentreCandidate for every item, on `threads` cores (the calling thread and blob workers,
+ * which warmBlobWorkers can start ahead): the same centres, in the same order. Items are dealt
+ * out in turn, so each share holds small and large candidates alike.
+ */
+export async function recentreOnCores(
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
+  mask: RecentreMask | null,
+  items: readonly { centre: Vec3; scaleMm: number }[],
+  opts: { threads?: number; checkCancelled?: () => void } = {},
+): Promise<Vec3[]> {
+  const n = Math.max(
+    1,
+    Math.min(Math.floor(opts.threads ?? defaultWorkerCount()), Math.ceil(items.length / 32)),
+  );
+  const check = opts.checkCancelled ?? (() => undefined);
+  const shares = Array.from({ length: n }, (_, s) => items.filter((_, i) => i % n === s));
+  const runHere = (share: typeof items) =>
+    share.map((c) => {
+      check();
+      return recentreCandidate(volume, mask, c.centre, c.scaleMm);
+    });
+  if (n === 1) return runHere(items);
+  const shared = new Int32Array(new SharedArrayBuffer(4));
+  const hu = inSharedMemory(volume.hu);
+  const helpers = shares.slice(1).map((share) =>
+    blobPool
+      .run(n - 1, {
+        kind: 'recentre',
+        hu,
+        dims: volume.dims,
+        spacingMm: volume.spacingMm,
+        mask,
+        items: share.map((c) => ({ centre: c.centre, scaleMm: c.scaleMm })),
+        shared: shared.buffer as SharedArrayBuffer,
+      })
+      .then(
+        (r) => (r.ok ? (r as Extract<RecentreReply, { ok: true }>).centres : null),
+        () => null,
+      ),
+  );
+  let done: Vec3[][];
+  try {
+    const own = runHere(shares[0]!);
+    const theirs = await awaitChecking(Promise.all(helpers), check);
+    await blobPool.close();
+    // A helper that could not start or died leaves its share to this thread.
+    done = [own, ...theirs.map((c, i) => c ?? runHere(shares[i + 1]!))];
+  } catch (e) {
+    Atomics.store(shared, 0, 1);
+    await Promise.allSettled(helpers);
+    await blobPool.close();
+    throw e;
+  }
+  return items.map((_, i) => done[i % n]![Math.floor(i / n)]!);
 }
 
 /**

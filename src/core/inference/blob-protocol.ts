@@ -1,5 +1,6 @@
 import type { Vec3 } from '../../common/volume';
 import type { BlobCandidate, BlobLimits, GridMask, OctavePlan } from './blobs';
+import type { RecentreMask } from './recentre';
 
 /** One octave's grid planes [z0, z1) (see blobSlab). */
 export interface BlobSlabSpec {
@@ -10,6 +11,7 @@ export interface BlobSlabSpec {
 
 /** Messages between the blob stage (the analysis thread) and a blob worker. */
 export interface BlobJob {
+  kind: 'blobs';
   id: number;
   /** The scan's HU, shared with the analysis thread (never copied per job). */
   hu: Int16Array;
@@ -24,3 +26,23 @@ export interface BlobJob {
 export type BlobReply =
   | { id: number; ok: true; /** Per slab, one list per level of its octave. */ found: BlobCandidate[][][] }
   | { id: number; ok: false; cancelled: boolean; message: string };
+
+/** Re-centring (recentre.ts) of a share of the stage-1 candidates, on the same workers. */
+export interface RecentreJob {
+  kind: 'recentre';
+  id: number;
+  /** The scan's HU, shared with the analysis thread. */
+  hu: Int16Array;
+  dims: Vec3;
+  spacingMm: Vec3;
+  mask: RecentreMask | null;
+  items: { centre: Vec3; scaleMm: number }[];
+  /** Int32 [cancel flag]. */
+  shared: SharedArrayBuffer;
+}
+
+export type RecentreReply =
+  { id: number; ok: true; centres: Vec3[] } | { id: number; ok: false; cancelled: boolean; message: string };
+
+export type WorkerJob = BlobJob | RecentreJob;
+export type WorkerReply = BlobReply | RecentreReply;

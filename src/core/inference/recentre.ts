@@ -42,7 +42,7 @@ function scratch(len: number): Float64Array {
  * within reach. Pure: reads the volume and mask only.
  */
 export function recentreCandidate(
-  volume: Volume,
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
   mask: RecentreMask | null,
   centre: Vec3,
   scaleMm: number,

@@ -6,13 +6,12 @@
  */
 import type { CandidateSource } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { detectBlobsOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
+import { detectBlobsOnCores, recentreOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { detectHeatmap, mapBack, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
-import { recentreCandidate } from './recentre';
 import type { ModelRuntime } from './runtime';
 
 export interface Stage1Candidate {
@@ -141,6 +140,9 @@ export async function runStage1(
   );
   lap('blobs');
 
+  // Blob workers again for re-centring after the U-Net (the blob stage ended its own): started
+  // now, they are ready by then, idle meanwhile.
+  warmBlobWorkers(opts.blobThreads);
   const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.overlap, progress, check);
   lap('detect');
 
@@ -161,10 +163,11 @@ export async function runStage1(
     volume.spacingMm,
   );
   const onLung = { core: lung.core, grid: coarse };
-  const candidates = union.map((c) => ({
-    ...c,
-    centre: recentreCandidate(volume, onLung, c.centre, c.scaleMm),
-  }));
+  const centres = await recentreOnCores(volume, onLung, union, {
+    checkCancelled: check,
+    ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
+  });
+  const candidates = union.map((c, i) => ({ ...c, centre: centres[i]! }));
   progress('candidates', 1, 1);
   lap('candidates');
   return { grid, coarse, lung, heatmap, candidates, unet, blobs };
