@@ -37,6 +37,10 @@ test.describe('clinical inputs in the workspace', () => {
     await openSeries(page);
     await page.getByRole('button', { name: 'Analyse (A)' }).click();
     await expect(page.getByTestId('model-line')).toBeVisible({ timeout: 1_000_000 });
+    // The series' noise, measured by the analysis, against what the models were validated at.
+    await expect(page.getByTestId('image-noise')).toHaveText(
+      /^Image noise: SD [\d.]+ HU in soft tissue, [\d.]+ HU at nodule scale \(models validated up to [\d.]+ HU\)$/,
+    );
     const panel = page.getByRole('region', { name: 'Clinical inputs' });
     await expect(riskCell(page)).toHaveText(/%$/);
 

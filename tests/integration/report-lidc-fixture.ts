@@ -116,6 +116,16 @@ export function lidcFixture(): Promise<LidcFixture> {
       executionProvider: 'cpu',
       timingsMs: {},
       findings: [nodule, other],
+      imageNoise: {
+        sigmaMm: 1,
+        softTissueHu: [-150, 150],
+        measured: true,
+        patches: 97,
+        softTissueSdHu: 44.5,
+        noduleScaleSdHu: 16,
+        validatedMaxHu: 11.21,
+        aboveValidated: true,
+      },
       warnings: [
         'image noise above what the models were validated at (a low-dose or noisy series): expect more false positives (this series: 16 HU SD at nodule scale, validated up to 11.21 HU; 44.5 HU in soft tissue)',
       ],

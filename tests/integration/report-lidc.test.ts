@@ -79,6 +79,9 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('report bundle on LIDC-
       'image noise above what the models were validated at (a low-dose or noisy series)',
     );
     expect(text.replace(/\s+/g, ' ')).toContain('validated up to 11.21 HU');
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      'Image noise: SD 44.5 HU in soft tissue, 16 HU at nodule scale (ABOVE the 11.21 HU the models were validated at)',
+    );
     expect(text).toMatch(/Exam Lung-RADS \(v2022\): 4B/);
     expect(text).toContain('LIDC-IDRI-0001');
     expect(text).toMatch(/F001\s+accepted\s+\d+\s+25\.1 x 21\.3\s+23\.2/);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageNoise } from '../../src/common/findings/findings-document';
 import { assessImageNoise, NOISY_SERIES_WARNING } from '../../src/core/inference/pipeline';
+import { imageNoiseText } from '../../src/common/findings/image-noise-text';
 
 const method = { sigmaMm: 1, softTissueHu: [-150, 150] as const };
 const measured = (noduleScaleSdHu: number): ImageNoise => ({
@@ -43,5 +44,22 @@ describe('assessImageNoise', () => {
       validatedMaxHu: 11,
     });
     expect(unmeasured.warning).toBeUndefined();
+  });
+});
+
+describe('imageNoiseText', () => {
+  it('states both figures and the limit, loudly when above it, and why when not measured', () => {
+    expect(imageNoiseText(assessImageNoise(measured(6.5), { validatedMaxHu: 11.21 }).assessment)).toBe(
+      'Image noise: SD 44.5 HU in soft tissue, 6.5 HU at nodule scale (models validated up to 11.21 HU)',
+    );
+    expect(imageNoiseText(assessImageNoise(measured(16), { validatedMaxHu: 11.21 }).assessment)).toBe(
+      'Image noise: SD 44.5 HU in soft tissue, 16 HU at nodule scale (ABOVE the 11.21 HU the models were validated at)',
+    );
+    expect(imageNoiseText(assessImageNoise(measured(16), undefined).assessment)).toContain(
+      '(no validated limit in the model manifest)',
+    );
+    expect(
+      imageNoiseText(assessImageNoise({ ...method, measured: false, patches: 3 }, undefined).assessment),
+    ).toBe('Image noise not measured: too little homogeneous soft tissue in this series (3 patches)');
   });
 });

@@ -1,3 +1,4 @@
+import { imageNoiseText } from '../../common/findings/image-noise-text';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
@@ -265,6 +266,7 @@ export function registerAnalyze(program: Command): void {
         process.stderr.write(`provider ${a.provider} unavailable: ${a.reason}\n`);
       }
       for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (d.imageNoise) process.stderr.write(`${imageNoiseText(d.imageNoise)}\n`);
       process.stderr.write(
         `ran on ${d.executionProvider}: ${d.findings.length} finding(s) at or above ${d.operatingThreshold ?? '?'}, ${d.candidates?.length ?? 0} candidate(s) below, in ${Math.round(d.timingsMs.total ?? 0)} ms; ` +
           (r.stored ? `stored in the vault with series ${r.stored.seriesRef}` : '') +

@@ -4,6 +4,7 @@
  * (lung window, with and without the heatmap). Every page carries the research-use disclaimer.
  * Standard fonts only encode WinAnsi, so all text goes through `winAnsi` first.
  */
+import { imageNoiseText } from '../../common/findings/image-noise-text';
 import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { clinicalInputsText, emphysemaIndexText } from '../../common/findings/clinical-inputs';
@@ -193,6 +194,7 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
   if (doc.emphysema) {
     w.text(emphysemaIndexText(doc.emphysema).replace('\u2212', '-').replace('\u2265', '>='), { size: 8 });
   }
+  if (doc.imageNoise) w.text(imageNoiseText(doc.imageNoise), { size: 8 });
   // What limits this analysis (thick slices, a series noisier than validated, assumed patient
   // facts...): whoever reads the PDF must be told what the panel told the reader on screen.
   if (doc.warnings?.length) {

@@ -4,6 +4,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { Vec3 } from '../../common/volume';
 import { panelRows, reviewState, type FindingsState } from '../store/findings-store';
 import { AllCandidates, AnalysisWarnings } from './AllCandidates';
+import { imageNoiseText } from '../../common/findings/image-noise-text';
 import { ClinicalInputs } from './ClinicalInputs';
 import { HeatmapControls } from './HeatmapControls';
 import { ReviewControls } from './ReviewControls';
@@ -107,6 +108,11 @@ export function FindingsPanel({
             {s.analysis.stored ? ' — stored result' : ''}
           </div>
           <AnalysisWarnings warnings={s.analysis.document.warnings ?? []} />
+          {s.analysis.document.imageNoise && (
+            <div className="image-noise" data-testid="image-noise">
+              {imageNoiseText(s.analysis.document.imageNoise)}
+            </div>
+          )}
           <ClinicalInputs
             // A stored change (or another analysis) resets the form to what the vault holds.
             key={`${s.key}|${s.analysis.analysedAt}|${JSON.stringify(s.analysis.document.clinical ?? null)}`}
