@@ -33,15 +33,17 @@ if [ "${1:-}" = test ]; then
   for s in 135 136 137 138; do ins 0001 $s 3 LIDC-IDRI-0001-n3-s$s; done
 fi
 $py training/site_check.py "$IN"
+mine_one() {  # series-folder out-folder name: the app's candidates and cubes, kept only when complete
+  [ -f "$2/$3.json" ] && return 0
+  echo "mining $3"
+  node --import tsx training/mine_candidates.ts "$1/$3" --out "$2/$3.tmp" > /dev/null
+  mv "$2/$3.tmp.cubes.f32" "$2/$3.cubes.f32"
+  mv "$2/$3.tmp.json" "$2/$3.json"
+}
 mine_into() {  # folder-of-series out-folder
   for j in "$1"/LIDC-IDRI-*.json; do
     case "$j" in *.sites.json) continue ;; esac
-    name=$(basename "$j" .json)
-    [ -f "$2/$name.json" ] && continue
-    echo "mining $name"
-    node --import tsx training/mine_candidates.ts "$1/$name" --out "$2/$name.tmp" > /dev/null
-    mv "$2/$name.tmp.cubes.f32" "$2/$name.cubes.f32"
-    mv "$2/$name.tmp.json" "$2/$name.json"
+    mine_one "$1" "$2" "$(basename "$j" .json)"
   done
 }
 if [ "${1:-}" = train ]; then
@@ -57,13 +59,7 @@ if [ "${1:-}" = train ]; then
     names="$names $name"
   done
   $py training/site_check.py
-  for name in $names; do
-    [ -f "training/runs/mined/$name.json" ] && continue
-    echo "mining $name"
-    node --import tsx training/mine_candidates.ts "training/runs/insert/$name" --out "training/runs/mined/$name.tmp" > /dev/null
-    mv "training/runs/mined/$name.tmp.cubes.f32" "training/runs/mined/$name.cubes.f32"
-    mv "training/runs/mined/$name.tmp.json" "training/runs/mined/$name.json"
-  done
+  for name in $names; do mine_one training/runs/insert training/runs/mined "$name"; done
   $py training/extra_positives.py --per-nodule 8 $names
 fi
 mine_into "$IN" "$OUT"

@@ -323,16 +323,6 @@ function lenFieldBytes(no: number, payload: Uint8Array): Uint8Array {
   return w.finish();
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
 /**
  * The model with every kernel-2 stride-2 ConvTranspose replaced by its Conv + shuffle equivalent.
  * Anything it does not recognise (other attributes, weights not stored as floats in the file)
@@ -379,7 +369,7 @@ export function rewriteUpsampling(model: Uint8Array): DetectorGraph {
     const [f] = fields(c);
     return !(f!.no === GRAPH_INITIALIZER && dropped.has(parseFloatTensor(f!.payload!).name));
   });
-  const graphBytes = concat([...kept, ...extraInits.map((i) => lenFieldBytes(GRAPH_INITIALIZER, i))]);
+  const graphBytes = Buffer.concat([...kept, ...extraInits.map((i) => lenFieldBytes(GRAPH_INITIALIZER, i))]);
   const out = top.map((f) => (f === graphField ? lenFieldBytes(MODEL_GRAPH, graphBytes) : f.raw));
-  return { bytes: concat(out), rewritten: k };
+  return { bytes: Buffer.concat(out), rewritten: k };
 }
