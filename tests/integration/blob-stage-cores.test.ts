@@ -1,7 +1,8 @@
 /**
  * The blob stage on both cores (blob-pool.ts) against the one-thread detector on the bench scan,
  * LIDC-IDRI-0002: the same candidates, blob for blob; progress to the end; and a cancelled run
- * stops its workers before it throws. Then re-centring on both cores: the same centres.
+ * stops its workers before it throws. Then re-centring and the characterizer's cubes on both
+ * cores: the same centres, the same cubes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
@@ -10,9 +11,11 @@ import type { Volume } from '../../src/common/volume';
 import {
   blobWorkersBusy,
   detectBlobsOnCores,
+  extractCubesOnCores,
   recentreOnCores,
   shutdownBlobWorkers,
 } from '../../src/core/inference/blob-pool';
+import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../../src/core/inference/cubes';
 import { recentreCandidate } from '../../src/core/inference/recentre';
 import { detectBlobs, type GridMask } from '../../src/core/inference/blobs';
 import { coarseLungMask } from '../../src/core/inference/lung-mask';
@@ -68,6 +71,24 @@ describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () 
     }).catch((x: unknown) => x);
     expect((e as PulmoLensError).code).toBe('CANCELLED');
     expect(blobWorkersBusy()).toBe(0);
+  }, 900_000);
+
+  it("makes the characterizer's cubes on two cores exactly as one thread does", async () => {
+    const centres = detectBlobs(volume, lung, { minDiameterMm: 4 })
+      .slice(0, 120)
+      .map((b) => b.centre);
+    const per = cubeValues(CHARACTERIZER_V2_INPUTS);
+    const oneThread = new Float32Array(centres.length * per);
+    centres.forEach((c, i) =>
+      extractCandidateCubes(volume, c, CHARACTERIZER_V2_INPUTS, [-1000, 400], oneThread, i * per),
+    );
+    const shared = new Float32Array(new SharedArrayBuffer(oneThread.byteLength));
+    await extractCubesOnCores(volume, centres, CHARACTERIZER_V2_INPUTS, [-1000, 400], shared, { threads: 2 });
+    expect(Buffer.from(shared.buffer).equals(Buffer.from(oneThread.buffer))).toBe(true);
+    // Not a blank comparison: lung and tissue both in the cubes.
+    expect(new Set(oneThread.subarray(0, per)).size).toBeGreaterThan(1000);
+    expect(blobWorkersBusy()).toBe(0);
+    await shutdownBlobWorkers();
   }, 900_000);
 
   it('a cancelled run throws CANCELLED only once no blob worker is still running', async () => {

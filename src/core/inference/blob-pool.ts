@@ -9,6 +9,7 @@
 import type { Vec3, Volume } from '../../common/volume';
 import { defaultWorkerCount, spawnEntry, WorkerPool } from '../workers/worker-pool';
 import type { BlobReply, BlobSlabSpec, RecentreReply, WorkerJob, WorkerReply } from './blob-protocol';
+import { cubeValues, extractCandidateCubes, type CubeChannel } from './cubes';
 import { recentreCandidate, type RecentreMask } from './recentre';
 import {
   blobSlab,
@@ -180,7 +181,8 @@ export async function recentreOnCores(
   try {
     const own = runHere(shares[0]!);
     const theirs = await awaitChecking(Promise.all(helpers), check);
-    await blobPool.close();
+    // The workers stay for the characterizer's cubes (small, unlike the blob stage's slabs);
+    // the analysis ends them with shutdownBlobWorkers.
     // A helper that could not start or died leaves its share to this thread.
     done = [own, ...theirs.map((c, i) => c ?? runHere(shares[i + 1]!))];
   } catch (e) {
@@ -190,6 +192,70 @@ export async function recentreOnCores(
     throw e;
   }
   return items.map((_, i) => done[i % n]![Math.floor(i / n)]!);
+}
+
+/**
+ * The characterizer cubes of `centres` into `out` (candidate i at i x values per candidate), on
+ * `threads` cores: the calling thread and the blob workers, each candidate's cubes by the same
+ * extractCandidateCubes, so the same values wherever they were made. `out` must live in shared
+ * memory when threads > 1.
+ */
+export async function extractCubesOnCores(
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
+  centres: readonly Vec3[],
+  inputs: readonly CubeChannel[],
+  huWindow: readonly [number, number],
+  out: Float32Array,
+  opts: { threads?: number; checkCancelled?: () => void } = {},
+): Promise<void> {
+  const per = cubeValues(inputs);
+  const wanted = Math.max(
+    1,
+    Math.min(Math.floor(opts.threads ?? defaultWorkerCount()), Math.ceil(centres.length / 8)),
+  );
+  const n = out.buffer instanceof SharedArrayBuffer && out.byteOffset === 0 ? wanted : 1;
+  const check = opts.checkCancelled ?? (() => undefined);
+  const slots = Array.from({ length: n }, (_, s) => centres.map((_, i) => i).filter((i) => i % n === s));
+  const runHere = (share: number[]) => {
+    for (const i of share) {
+      check();
+      extractCandidateCubes(volume, centres[i]!, inputs, huWindow, out, i * per);
+    }
+  };
+  if (n === 1) return runHere(slots[0]!);
+  const shared = new Int32Array(new SharedArrayBuffer(4));
+  const hu = inSharedMemory(volume.hu);
+  const helpers = slots.slice(1).map((share) =>
+    blobPool
+      .run(n - 1, {
+        kind: 'cubes',
+        hu,
+        dims: volume.dims,
+        spacingMm: volume.spacingMm,
+        inputs: inputs.map((c) => ({ cubeSize: c.cubeSize, spacingMm: c.spacingMm })),
+        huWindow: [huWindow[0], huWindow[1]],
+        items: share.map((slot) => ({ centre: centres[slot]!, slot })),
+        out: out.buffer as SharedArrayBuffer,
+        shared: shared.buffer as SharedArrayBuffer,
+      })
+      .then(
+        (r) => r.ok,
+        () => false,
+      ),
+  );
+  try {
+    runHere(slots[0]!);
+    const ok = await awaitChecking(Promise.all(helpers), check);
+    // A helper that could not start or died leaves its share to this thread.
+    ok.forEach((done, i) => {
+      if (!done) runHere(slots[i + 1]!);
+    });
+  } catch (e) {
+    Atomics.store(shared, 0, 1);
+    await Promise.allSettled(helpers);
+    await blobPool.close();
+    throw e;
+  }
 }
 
 /**

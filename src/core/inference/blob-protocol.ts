@@ -1,5 +1,6 @@
 import type { Vec3 } from '../../common/volume';
 import type { BlobCandidate, BlobLimits, GridMask, OctavePlan } from './blobs';
+import type { CubeChannel } from './cubes';
 import type { RecentreMask } from './recentre';
 
 /** One octave's grid planes [z0, z1) (see blobSlab). */
@@ -44,5 +45,25 @@ export interface RecentreJob {
 export type RecentreReply =
   { id: number; ok: true; centres: Vec3[] } | { id: number; ok: false; cancelled: boolean; message: string };
 
-export type WorkerJob = BlobJob | RecentreJob;
-export type WorkerReply = BlobReply | RecentreReply;
+/** Characterizer cubes (cubes.ts) of a share of the candidates, written into shared memory. */
+export interface CubesJob {
+  kind: 'cubes';
+  id: number;
+  hu: Int16Array;
+  dims: Vec3;
+  spacingMm: Vec3;
+  inputs: CubeChannel[];
+  huWindow: [number, number];
+  /** Candidate centres and the slot (in candidates) each one's cubes go to. */
+  items: { centre: Vec3; slot: number }[];
+  /** Float32 [slots x values per candidate], shared with the analysis thread. */
+  out: SharedArrayBuffer;
+  /** Int32 [cancel flag]. */
+  shared: SharedArrayBuffer;
+}
+
+export type CubesReply =
+  { id: number; ok: true } | { id: number; ok: false; cancelled: boolean; message: string };
+
+export type WorkerJob = BlobJob | RecentreJob | CubesJob;
+export type WorkerReply = BlobReply | RecentreReply | CubesReply;

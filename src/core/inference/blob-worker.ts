@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { PulmoLensError } from '../../common/errors';
 import { blobSlab } from './blobs';
 import type { WorkerJob, WorkerReply } from './blob-protocol';
+import { cubeValues, extractCandidateCubes } from './cubes';
 import { recentreCandidate } from './recentre';
 
 const port = parentPort;
@@ -19,7 +20,16 @@ port.on('message', (job: WorkerJob) => {
   };
   let reply: WorkerReply;
   try {
-    if (job.kind === 'recentre') {
+    if (job.kind === 'cubes') {
+      const volume = { hu: job.hu, dims: job.dims, spacingMm: job.spacingMm };
+      const out = new Float32Array(job.out);
+      const per = cubeValues(job.inputs);
+      for (const { centre, slot } of job.items) {
+        check();
+        extractCandidateCubes(volume, centre, job.inputs, job.huWindow, out, slot * per);
+      }
+      reply = { id: job.id, ok: true };
+    } else if (job.kind === 'recentre') {
       const volume = { hu: job.hu, dims: job.dims, spacingMm: job.spacingMm };
       const centres = job.items.map((c) => {
         check();

@@ -1,7 +1,8 @@
 /** Stage 2: the characterizer on every stage-1 candidate, in batches. */
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
-import { cubeValues, extractCandidateCubes } from './cubes';
+import { extractCubesOnCores } from './blob-pool';
+import { cubeValues } from './cubes';
 import type { ModelRuntime } from './runtime';
 
 export interface Character {
@@ -11,6 +12,8 @@ export interface Character {
 }
 
 const BATCH = 16;
+/** Candidates whose cubes are made at once (on every core) before the model scores them. */
+const CHUNK = 256;
 
 export async function characterize(
   volume: Volume,
@@ -18,22 +21,32 @@ export async function characterize(
   rt: ModelRuntime,
   progress: (stage: string, done: number, total: number) => void,
   check: () => void,
+  opts: { threads?: number } = {},
 ): Promise<Character[]> {
   const c = rt.manifest.characterizer;
   const per = cubeValues(c.inputs);
   const out: Character[] = [];
+  // The cubes of a chunk are made on every core into shared memory; the model reads them batch
+  // by batch from a plain buffer (onnxruntime wants its own memory).
+  const chunk = new Float32Array(
+    new SharedArrayBuffer(Math.min(CHUNK, Math.max(1, centres.length)) * per * 4),
+  );
   const cubes = new Float32Array(BATCH * per);
-  for (let s = 0; s < centres.length; s += BATCH) {
+  for (let s0 = 0; s0 < centres.length; s0 += CHUNK) {
+    const part = centres.slice(s0, s0 + CHUNK);
     check();
-    progress('characterization', s, centres.length);
-    const n = Math.min(BATCH, centres.length - s);
-    for (let b = 0; b < n; b++)
-      extractCandidateCubes(volume, centres[s + b]!, c.inputs, c.huWindow, cubes, b * per);
-    const r = await rt.characterize(cubes.subarray(0, n * per), n);
-    for (let b = 0; b < n; b++) {
-      let best = 0;
-      for (let t = 1; t < 3; t++) if (r.type[b * 3 + t]! > r.type[b * 3 + best]!) best = t;
-      out.push({ pNodule: r.nodule[b]!, type: c.typeOrder[best]!, spiculated: r.spiculated[b]! >= 0.5 });
+    await extractCubesOnCores(volume, part, c.inputs, c.huWindow, chunk, { ...opts, checkCancelled: check });
+    for (let s = 0; s < part.length; s += BATCH) {
+      check();
+      progress('characterization', s0 + s, centres.length);
+      const n = Math.min(BATCH, part.length - s);
+      cubes.set(chunk.subarray(s * per, (s + n) * per));
+      const r = await rt.characterize(cubes.subarray(0, n * per), n);
+      for (let b = 0; b < n; b++) {
+        let best = 0;
+        for (let t = 1; t < 3; t++) if (r.type[b * 3 + t]! > r.type[b * 3 + best]!) best = t;
+        out.push({ pNodule: r.nodule[b]!, type: c.typeOrder[best]!, spiculated: r.spiculated[b]! >= 0.5 });
+      }
     }
   }
   progress('characterization', centres.length, centres.length);

@@ -6,7 +6,7 @@ import type { Vec3, Volume } from '../../common/volume';
  * cube/2 sits on the centre; outside the volume counts as air.
  */
 export function extractCube(
-  volume: Volume,
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
   centre: Vec3,
   cubeSize: readonly [number, number, number],
   spacingMm: readonly [number, number, number],
@@ -125,7 +125,7 @@ export function cubeValues(inputs: readonly CubeChannel[]): number {
  * the layout of the characterizer input tensor [N, channels, Z, Y, X].
  */
 export function extractCandidateCubes(
-  volume: Volume,
+  volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
   centre: Vec3,
   inputs: readonly CubeChannel[],
   huWindow: readonly [number, number],

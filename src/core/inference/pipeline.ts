@@ -23,6 +23,7 @@ import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../find
 import { measureEmphysema } from './emphysema';
 import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
+import { shutdownBlobWorkers } from './blob-pool';
 import { characterize, type Character } from './characterize';
 import type { Heatmap } from './detect';
 import { inLungCore, lungHeightRange } from './lung-mask';
@@ -182,13 +183,19 @@ export async function runAnalysis(
   if (noise.warning) warnings.push(noise.warning);
   lap('imageNoise');
 
-  const raw = await characterize(
-    volume,
-    s1.candidates.map((c) => c.centre),
-    rt,
-    progress,
-    check,
-  );
+  let raw: Character[];
+  try {
+    raw = await characterize(
+      volume,
+      s1.candidates.map((c) => c.centre),
+      rt,
+      progress,
+      check,
+    );
+  } finally {
+    // The blob workers kept from re-centring made the cubes; the next analysis starts its own.
+    await shutdownBlobWorkers();
+  }
   const offset = thickCalibration?.logitOffset ?? 0;
   const chars = raw.map((ch) => ({ ...ch, pNodule: recalibratePNodule(ch.pNodule, offset) }));
   lap('characterize');
