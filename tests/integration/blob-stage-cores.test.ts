@@ -26,6 +26,10 @@ const missing = missingData('ct/LIDC-IDRI-0002.tar.xz');
 describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () => {
   let volume: Volume;
   let lung: GridMask;
+  /** The one-thread blobs of the first test, reused by the later ones. */
+  let blobs: ReturnType<typeof detectBlobs> = [];
+  const someBlobs = () =>
+    blobs.length > 0 ? blobs : (blobs = detectBlobs(volume, lung, { minDiameterMm: 4 }));
   beforeAll(async () => {
     const scan = await scanDicomInputs([lidcStudy('0002').seriesDir]);
     volume = (await loadSeries(scan.series[0]!)).volume;
@@ -43,6 +47,7 @@ describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () 
       onProgress: (done, total) => seen.push([done, total]),
     });
     const oneThread = detectBlobs(volume, lung, opts);
+    blobs = oneThread;
     expect(oneThread.length).toBeGreaterThan(1000);
     expect(onCores).toEqual(oneThread);
     const total = seen[0]![1];
@@ -52,18 +57,18 @@ describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () 
   }, 900_000);
 
   it('re-centres the candidates on two cores exactly as one thread does, in the same order', async () => {
-    const blobs = detectBlobs(volume, lung, { minDiameterMm: 4 }).slice(0, 600);
+    const candidates = someBlobs().slice(0, 600);
     const mask = { core: lung.mask, grid: { dims: lung.dims, step: lung.step } };
-    const oneThread = blobs.map((b) => recentreCandidate(volume, mask, b.centre, b.scaleMm));
-    const onCores = await recentreOnCores(volume, mask, blobs, { threads: 2 });
+    const oneThread = candidates.map((b) => recentreCandidate(volume, mask, b.centre, b.scaleMm));
+    const onCores = await recentreOnCores(volume, mask, candidates, { threads: 2 });
     expect(onCores).toEqual(oneThread);
     // Re-centring moved candidates: the comparison is not of untouched centres.
-    expect(oneThread.filter((c, i) => c.some((v, a) => v !== blobs[i]!.centre[a])).length).toBeGreaterThan(
-      100,
-    );
+    expect(
+      oneThread.filter((c, i) => c.some((v, a) => v !== candidates[i]!.centre[a])).length,
+    ).toBeGreaterThan(100);
     expect(blobWorkersBusy()).toBe(0);
     // Cancelled: CANCELLED, with no worker left running.
-    const e = await recentreOnCores(volume, mask, blobs, {
+    const e = await recentreOnCores(volume, mask, candidates, {
       threads: 2,
       checkCancelled: () => {
         throw new PulmoLensError('CANCELLED', 'analysis cancelled');
@@ -74,7 +79,7 @@ describe.skipIf(missing !== null)('blob stage on two cores, LIDC-IDRI-0002', () 
   }, 900_000);
 
   it("makes the characterizer's cubes on two cores exactly as one thread does", async () => {
-    const centres = detectBlobs(volume, lung, { minDiameterMm: 4 })
+    const centres = someBlobs()
       .slice(0, 120)
       .map((b) => b.centre);
     const per = cubeValues(CHARACTERIZER_V2_INPUTS);
