@@ -136,6 +136,56 @@ export async function detectBlobsOnCores(
   return mergeBlobs(all, volume.spacingMm);
 }
 
+type Dealt<T> = { item: T; index: number }[];
+
+/**
+ * `here` for every item, the items dealt out in turn to `n` shares: the calling thread runs the
+ * first, the blob workers the others (`job` builds a share's message, `read` its results, null for
+ * a failed one). A helper that could not start or died leaves its share to this thread; results
+ * come back in the items' order. Cancelled: the helpers stop at their next item and are ended.
+ */
+async function dealOnCores<T, R>(
+  items: readonly T[],
+  n: number,
+  check: () => void,
+  here: (item: T, index: number) => R,
+  job: (share: Dealt<T>, shared: SharedArrayBuffer) => Job,
+  read: (reply: WorkerReply, share: Dealt<T>) => R[] | null,
+): Promise<R[]> {
+  const shares: Dealt<T>[] = Array.from({ length: n }, () => []);
+  items.forEach((item, index) => shares[index % n]!.push({ item, index }));
+  const runHere = (share: Dealt<T>) =>
+    share.map(({ item, index }) => {
+      check();
+      return here(item, index);
+    });
+  if (n === 1) return runHere(shares[0]!);
+  const shared = new Int32Array(new SharedArrayBuffer(4));
+  const helpers = shares.slice(1).map((share) =>
+    blobPool.run(n - 1, job(share, shared.buffer as SharedArrayBuffer)).then(
+      (r) => read(r, share),
+      () => null,
+    ),
+  );
+  let done: R[][];
+  try {
+    const own = runHere(shares[0]!);
+    const theirs = await awaitChecking(Promise.all(helpers), check);
+    // The workers stay for the next job (small, unlike the blob stage's slabs); the analysis
+    // ends them with shutdownBlobWorkers.
+    done = [own, ...theirs.map((r, i) => r ?? runHere(shares[i + 1]!))];
+  } catch (e) {
+    Atomics.store(shared, 0, 1);
+    await Promise.allSettled(helpers);
+    await blobPool.close();
+    throw e;
+  }
+  return items.map((_, i) => done[i % n]![Math.floor(i / n)]!);
+}
+
+const sharesFor = (threads: number | undefined, count: number, perShare: number) =>
+  Math.max(1, Math.min(Math.floor(threads ?? defaultWorkerCount()), Math.ceil(count / perShare)));
+
 /**
  * recentreCandidate for every item, on `threads` cores (the calling thread and blob workers,
  * which warmBlobWorkers can start ahead): the same centres, in the same order. Items are dealt
@@ -147,51 +197,24 @@ export async function recentreOnCores(
   items: readonly { centre: Vec3; scaleMm: number }[],
   opts: { threads?: number; checkCancelled?: () => void } = {},
 ): Promise<Vec3[]> {
-  const n = Math.max(
-    1,
-    Math.min(Math.floor(opts.threads ?? defaultWorkerCount()), Math.ceil(items.length / 32)),
+  const n = sharesFor(opts.threads, items.length, 32);
+  const hu = n > 1 ? inSharedMemory(volume.hu) : volume.hu;
+  return dealOnCores(
+    items,
+    n,
+    opts.checkCancelled ?? (() => undefined),
+    (c) => recentreCandidate(volume, mask, c.centre, c.scaleMm),
+    (share, shared) => ({
+      kind: 'recentre',
+      hu,
+      dims: volume.dims,
+      spacingMm: volume.spacingMm,
+      mask,
+      items: share.map(({ item }) => ({ centre: item.centre, scaleMm: item.scaleMm })),
+      shared,
+    }),
+    (r) => (r.ok ? (r as Extract<RecentreReply, { ok: true }>).centres : null),
   );
-  const check = opts.checkCancelled ?? (() => undefined);
-  const shares = Array.from({ length: n }, (_, s) => items.filter((_, i) => i % n === s));
-  const runHere = (share: typeof items) =>
-    share.map((c) => {
-      check();
-      return recentreCandidate(volume, mask, c.centre, c.scaleMm);
-    });
-  if (n === 1) return runHere(items);
-  const shared = new Int32Array(new SharedArrayBuffer(4));
-  const hu = inSharedMemory(volume.hu);
-  const helpers = shares.slice(1).map((share) =>
-    blobPool
-      .run(n - 1, {
-        kind: 'recentre',
-        hu,
-        dims: volume.dims,
-        spacingMm: volume.spacingMm,
-        mask,
-        items: share.map((c) => ({ centre: c.centre, scaleMm: c.scaleMm })),
-        shared: shared.buffer as SharedArrayBuffer,
-      })
-      .then(
-        (r) => (r.ok ? (r as Extract<RecentreReply, { ok: true }>).centres : null),
-        () => null,
-      ),
-  );
-  let done: Vec3[][];
-  try {
-    const own = runHere(shares[0]!);
-    const theirs = await awaitChecking(Promise.all(helpers), check);
-    // The workers stay for the characterizer's cubes (small, unlike the blob stage's slabs);
-    // the analysis ends them with shutdownBlobWorkers.
-    // A helper that could not start or died leaves its share to this thread.
-    done = [own, ...theirs.map((c, i) => c ?? runHere(shares[i + 1]!))];
-  } catch (e) {
-    Atomics.store(shared, 0, 1);
-    await Promise.allSettled(helpers);
-    await blobPool.close();
-    throw e;
-  }
-  return items.map((_, i) => done[i % n]![Math.floor(i / n)]!);
 }
 
 /**
@@ -209,53 +232,29 @@ export async function extractCubesOnCores(
   opts: { threads?: number; checkCancelled?: () => void } = {},
 ): Promise<void> {
   const per = cubeValues(inputs);
-  const wanted = Math.max(
-    1,
-    Math.min(Math.floor(opts.threads ?? defaultWorkerCount()), Math.ceil(centres.length / 8)),
+  const n =
+    out.buffer instanceof SharedArrayBuffer && out.byteOffset === 0
+      ? sharesFor(opts.threads, centres.length, 8)
+      : 1;
+  const hu = n > 1 ? inSharedMemory(volume.hu) : volume.hu;
+  await dealOnCores(
+    centres,
+    n,
+    opts.checkCancelled ?? (() => undefined),
+    (centre, i) => extractCandidateCubes(volume, centre, inputs, huWindow, out, i * per),
+    (share, shared) => ({
+      kind: 'cubes',
+      hu,
+      dims: volume.dims,
+      spacingMm: volume.spacingMm,
+      inputs: inputs.map((c) => ({ cubeSize: c.cubeSize, spacingMm: c.spacingMm })),
+      huWindow: [huWindow[0], huWindow[1]],
+      items: share.map(({ item, index }) => ({ centre: item, slot: index })),
+      out: out.buffer as SharedArrayBuffer,
+      shared,
+    }),
+    (r, share) => (r.ok ? share.map(() => undefined) : null),
   );
-  const n = out.buffer instanceof SharedArrayBuffer && out.byteOffset === 0 ? wanted : 1;
-  const check = opts.checkCancelled ?? (() => undefined);
-  const slots = Array.from({ length: n }, (_, s) => centres.map((_, i) => i).filter((i) => i % n === s));
-  const runHere = (share: number[]) => {
-    for (const i of share) {
-      check();
-      extractCandidateCubes(volume, centres[i]!, inputs, huWindow, out, i * per);
-    }
-  };
-  if (n === 1) return runHere(slots[0]!);
-  const shared = new Int32Array(new SharedArrayBuffer(4));
-  const hu = inSharedMemory(volume.hu);
-  const helpers = slots.slice(1).map((share) =>
-    blobPool
-      .run(n - 1, {
-        kind: 'cubes',
-        hu,
-        dims: volume.dims,
-        spacingMm: volume.spacingMm,
-        inputs: inputs.map((c) => ({ cubeSize: c.cubeSize, spacingMm: c.spacingMm })),
-        huWindow: [huWindow[0], huWindow[1]],
-        items: share.map((slot) => ({ centre: centres[slot]!, slot })),
-        out: out.buffer as SharedArrayBuffer,
-        shared: shared.buffer as SharedArrayBuffer,
-      })
-      .then(
-        (r) => r.ok,
-        () => false,
-      ),
-  );
-  try {
-    runHere(slots[0]!);
-    const ok = await awaitChecking(Promise.all(helpers), check);
-    // A helper that could not start or died leaves its share to this thread.
-    ok.forEach((done, i) => {
-      if (!done) runHere(slots[i + 1]!);
-    });
-  } catch (e) {
-    Atomics.store(shared, 0, 1);
-    await Promise.allSettled(helpers);
-    await blobPool.close();
-    throw e;
-  }
 }
 
 /**
