@@ -334,18 +334,20 @@ export function rewriteUpsampling(model: Uint8Array): DetectorGraph {
   if (!graphField) return { bytes: model, rewritten: 0 };
   const graph = fields(graphField.payload!);
   const floats = new Map<string, Tensor>();
-  for (const f of graph) {
-    if (f.no !== GRAPH_INITIALIZER) continue;
+  // Each graph field's initializer name (undefined for other fields), parsed once.
+  const initNames = graph.map((f) => {
+    if (f.no !== GRAPH_INITIALIZER) return undefined;
     const { name, tensor } = parseFloatTensor(f.payload!);
     if (tensor) floats.set(name, tensor);
-  }
+    return name;
+  });
   // Weights read by anything but a replaced node must stay.
   const readers = new Map<string, number>();
   const nodes = graph.map((f) =>
     f.no === GRAPH_NODE && f.wire === LEN ? parseNode(f.raw, f.payload!) : null,
   );
   for (const n of nodes) for (const i of n?.inputs ?? []) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const chunks: Uint8Array[] = [];
+  const chunks: { bytes: Uint8Array; init?: string }[] = [];
   const extraInits: Uint8Array[] = [];
   const dropped = new Set<string>();
   let k = 0;
@@ -356,19 +358,16 @@ export function rewriteUpsampling(model: Uint8Array): DetectorGraph {
       const bias = n.inputs[2] ? floats.get(n.inputs[2]) : undefined;
       if (isStride2Upsample(n, w) && (!n.inputs[2] || bias) && n.outputs.length === 1) {
         const r = replacement(n, k++, w!, bias);
-        for (const node of r.nodes) chunks.push(lenFieldBytes(GRAPH_NODE, node));
+        for (const node of r.nodes) chunks.push({ bytes: lenFieldBytes(GRAPH_NODE, node) });
         extraInits.push(...r.inits);
         for (const i of n.inputs.slice(1)) if (readers.get(i) === 1) dropped.add(i);
         return;
       }
     }
-    chunks.push(f.raw);
+    chunks.push({ bytes: f.raw, ...(initNames[at] !== undefined ? { init: initNames[at] } : {}) });
   });
   if (k === 0) return { bytes: model, rewritten: 0 };
-  const kept = chunks.filter((c) => {
-    const [f] = fields(c);
-    return !(f!.no === GRAPH_INITIALIZER && dropped.has(parseFloatTensor(f!.payload!).name));
-  });
+  const kept = chunks.filter((c) => c.init === undefined || !dropped.has(c.init)).map((c) => c.bytes);
   const graphBytes = Buffer.concat([...kept, ...extraInits.map((i) => lenFieldBytes(GRAPH_INITIALIZER, i))]);
   const out = top.map((f) => (f === graphField ? lenFieldBytes(MODEL_GRAPH, graphBytes) : f.raw));
   return { bytes: Buffer.concat(out), rewritten: k };
