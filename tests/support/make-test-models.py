@@ -15,16 +15,29 @@ import torch
 from torch import nn
 
 
+def box_mean(n):
+    """Mean over an n^3 box as three 1-D passes (n + n + n weights per voxel, not n^3): the same
+    zero-padded box sum, so the analysis with these models takes seconds, not a minute."""
+    passes = []
+    for axis in range(3):
+        k = [1, 1, 1]
+        k[axis] = n
+        pad = [0, 0, 0]
+        pad[axis] = n // 2
+        conv = nn.Conv3d(1, 1, tuple(k), padding=tuple(pad), bias=False)
+        with torch.no_grad():
+            conv.weight.fill_(1.0 / n)
+        passes.append(conv)
+    return nn.Sequential(*passes)
+
+
 class BlobDetector(nn.Module):
     """sigmoid(gain * (mean over a 5^3 box - mean over an 11^3 box - offset))."""
 
     def __init__(self):
         super().__init__()
-        self.inner = nn.Conv3d(1, 1, 5, padding=2, bias=False)
-        self.outer = nn.Conv3d(1, 1, 11, padding=5, bias=False)
-        with torch.no_grad():
-            self.inner.weight.fill_(1.0 / 125)
-            self.outer.weight.fill_(1.0 / 1331)
+        self.inner = box_mean(5)
+        self.outer = box_mean(11)
         self.gain = 20.0
         self.offset = 0.25
 
