@@ -1,7 +1,8 @@
 /**
  * The reading workflow on LIDC-IDRI-0001 with the shipped models (CPU): analyse, see the heatmap
  * over the LUNA16 nodule (pixel colour at its screen position differs with the overlay on and
- * off), click the finding, accept it, export the report and check the PDF with poppler.
+ * off), click the finding, accept it, export the report and check the PDF with poppler; then the
+ * clinical inputs on the same analysis (clinical-inputs-steps.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { PNG } from 'pngjs';
 import type { Page } from '@playwright/test';
 import type { AnalysisSummary } from '../../src/shared/analysis-contract';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
+import { checkClinicalInputs } from './clinical-inputs-steps';
 import { expect, screenshotDir, test, settle } from './fixtures';
 
 // The test host analyses with PULMOLENS_MODELS_DIR when set, else the shipped models/.
@@ -282,5 +284,10 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     // Key images (lung window, with and without the heatmap) only for findings the report shows.
     if (target) expect(images.length, 'key images in the PDF').toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(screenshotDir, 'findings-05-exported.png') });
+
+    // The same analysis serves the clinical inputs (one shipped-model analysis instead of two).
+    expect(target, 'a listed finding for the clinical inputs to change the risk of').not.toBeNull();
+    await test.step('clinical inputs: sources, age and emphysema move the risk, LAA-950 confirmed', () =>
+      checkClinicalInputs(page));
   });
 });
