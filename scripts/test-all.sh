@@ -19,9 +19,23 @@ step() {
   times+="$(printf '%6ss  %-8s %s' "$secs" "$result" "$name")"$'\n'
   if [[ -n "${PULMOLENS_STEP_TIMES:-}" ]]; then printf '%s\t%s\t%s\n' "$name" "$secs" "$result" >>"$PULMOLENS_STEP_TIMES"; fi
 }
-step "lint (eslint)" npx eslint . --max-warnings=0
+# eslint and tsc each keep one core busy: run them side by side, then print each one's output.
+lint_and_types() {
+  local dir rc=0
+  dir="$(mktemp -d)"
+  npx eslint . --max-warnings=0 >"$dir/lint" 2>&1 &
+  local lint_pid=$!
+  npx tsc --noEmit -p tsconfig.json >"$dir/types" 2>&1 &
+  local types_pid=$!
+  if wait "$lint_pid"; then echo "eslint: ok"; else echo "eslint: FAILED"; rc=1; fi
+  cat "$dir/lint"
+  if wait "$types_pid"; then echo "tsc: ok"; else echo "tsc: FAILED"; rc=1; fi
+  cat "$dir/types"
+  rm -rf "$dir"
+  return $rc
+}
+step "lint and types (eslint, tsc side by side)" lint_and_types
 step "format (prettier)" npx prettier --check . --log-level=warn
-step "types (tsc)" npx tsc --noEmit -p tsconfig.json
 step "unit + integration (vitest)" npx vitest run
 if compgen -G "tests/e2e/*.spec.ts" >/dev/null; then
   step "end-to-end (playwright, Debian chromium)" npx playwright test
