@@ -1,11 +1,11 @@
 import { defineConfig } from '@playwright/test';
 
-// The Electron binary cannot be downloaded on our build machines, so end-to-end
-// tests drive the real renderer in Debian's Chromium against the test host,
-// which serves the same IPC router as the Electron main process.
 /** Specs that run a whole-scan analysis (a minute or more each on a 2-core machine). */
 const ANALYSIS_SPECS = /\/(findings|pacs|reading-cad)\.spec\.ts$/;
 
+// The Electron binary cannot be downloaded on our build machines, so end-to-end
+// tests drive the real renderer in Debian's Chromium against the test host,
+// which serves the same IPC router as the Electron main process.
 export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: 'artifacts/e2e',

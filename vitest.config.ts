@@ -7,7 +7,7 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     // Two files at a time even on a 2-core machine: many tests wait on a spawned CLI, a DICOM peer
-    // or the disk (session 22: 691 s with two; the last CI with one took 1218 s on a slower machine).
+    // or the disk (session 22: 691 s with two; the same machine's CI the day before took 1218 s with one).
     maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 120_000,
     hookTimeout: 300_000,
