@@ -7,6 +7,7 @@ import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { detectBlobs, type BlobCandidate } from '../src/core/inference/blobs';
 import type { getRuntime } from '../src/core/inference/runtime';
 import { minBlobDiameterFor, runStage1 } from '../src/core/inference/stage1';
+import { defaultTiling } from '../src/core/inference/detect';
 import type { Vec3, Volume } from '../src/common/volume';
 
 export async function shippedStage1(dir: string, rt: Awaited<ReturnType<typeof getRuntime>>) {
@@ -14,7 +15,7 @@ export async function shippedStage1(dir: string, rt: Awaited<ReturnType<typeof g
   const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;
   const { volume } = await loadSeries(series);
   const sp = volume.spacingMm;
-  const s1 = await runStage1(volume, rt, { overlap: 0.25, blobThreads: 2 });
+  const s1 = await runStage1(volume, rt, { tiling: defaultTiling('cpu'), blobThreads: 2 });
   return {
     volume,
     shipped: s1.candidates.map((c) => c.centre),

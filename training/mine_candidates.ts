@@ -19,6 +19,7 @@ import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../s
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { blobQuotaOf, runStage1 } from '../src/core/inference/stage1';
+import { defaultTiling } from '../src/core/inference/detect';
 import { voxelToWorld } from '../src/common/volume';
 
 /** The contract's HU window for the characterizer cubes. */
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const rt = await getRuntime(args.models ?? shippedModelsDir(), 'cpu');
   lap('loadModels');
   const s1 = await runStage1(volume, rt, {
-    overlap: 0.25,
+    tiling: defaultTiling('cpu'),
     lap,
     ...(args.blobQuota ? { blobQuota: blobQuotaOf(...args.blobQuota) } : {}),
   });

@@ -12,6 +12,7 @@ import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { runStage1, type Stage1Candidate } from '../src/core/inference/stage1';
+import { defaultTiling } from '../src/core/inference/detect';
 import { generatePhantom } from '../src/core/synth/index';
 import { createRng } from '../src/core/synth/prng';
 import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     const timings: Record<string, number> = {};
     let last = t0;
     const s1 = await runStage1(volume, rt, {
-      overlap: 0.25,
+      tiling: defaultTiling('cpu'),
       lap: (n) => {
         const now = performance.now();
         timings[n] = Math.round(now - last);

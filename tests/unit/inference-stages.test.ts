@@ -11,7 +11,8 @@ import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
-import { coverage, gaussianWeights, tileStarts } from '../../src/core/inference/sliding-window';
+import { maskBox } from '../../src/core/inference/detect';
+import { coverage, gaussianWeights, spanTiles } from '../../src/core/inference/sliding-window';
 import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
 
@@ -40,14 +41,39 @@ describe('resampling to the model grid', () => {
 });
 
 describe('sliding window', () => {
-  it('places tiles every stride with the last flush to the end', () => {
-    expect(tileStarts(100, 32, 16)).toEqual([0, 16, 32, 48, 64, 68]);
-    expect(tileStarts(32, 32, 16)).toEqual([0]);
-    expect(tileStarts(20, 32, 16)).toEqual([0]);
+  it('covers a span with the fewest tiles that fit, evenly spread, neighbours sharing the overlap', () => {
+    // 300 voxels of lung in a 400-voxel axis, tiles up to 128 sharing 16: three of 112.
+    const t = spanTiles(50, 350, 400, 128, 16, 8);
+    expect(t).toEqual({ size: 112, starts: [50, 144, 238] });
+    expect(t.starts.at(-1)! + t.size).toBe(350);
+    for (let i = 1; i < t.starts.length; i++)
+      expect(t.starts[i - 1]! + t.size - t.starts[i]!).toBeGreaterThanOrEqual(16);
+    // A span that fits one tile: the smallest multiple of 8 around it, centred, inside the axis.
+    expect(spanTiles(10, 50, 400, 128, 16, 8)).toEqual({ size: 40, starts: [10] });
+    expect(spanTiles(0, 43, 400, 128, 16, 8)).toEqual({ size: 48, starts: [0] });
+    expect(spanTiles(380, 400, 400, 128, 16, 8)).toEqual({ size: 24, starts: [376] });
+    // An axis shorter than a tile: one tile from 0, reaching past its end.
+    expect(spanTiles(0, 20, 20, 128, 16, 8)).toEqual({ size: 24, starts: [0] });
+    // A fixed-size detector (multiple = its patch): every tile is the patch.
+    const fixed = spanTiles(-16, 216, 200, 64, 16, 64);
+    expect(fixed.size).toBe(64);
+    expect(fixed.starts).toEqual([0, 45, 91, 136]);
+    expect(() => spanTiles(0, 10, 10, 100, 16, 8)).toThrow(RangeError);
+    expect(() => spanTiles(0, 10, 10, 128, 128, 8)).toThrow(RangeError);
+  });
+
+  it('finds the bounding box of a mask, and none in an empty one', () => {
+    const dims = [6, 5, 4] as const;
+    const m = new Uint8Array(6 * 5 * 4);
+    expect(maskBox(m, dims)).toBeNull();
+    m[1 + 2 * 6 + 1 * 30] = 1;
+    m[4 + 3 * 6 + 2 * 30] = 1;
+    expect(maskBox(m, dims)).toEqual({ lo: [1, 2, 1], hi: [5, 4, 3] });
   });
 
   it('Gaussian blending of a constant output gives back that constant everywhere', () => {
-    const starts = tileStarts(100, 32, 16);
+    const { size, starts } = spanTiles(0, 100, 100, 32, 16, 8);
+    expect(size).toBe(32);
     const w = gaussianWeights(32);
     expect(w[15]).toBeCloseTo(w[16]!, 6); // symmetric about the patch centre
     const cov = coverage(100, starts, w);

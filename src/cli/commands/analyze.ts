@@ -31,6 +31,7 @@ export interface AnalyzeCliOptions {
   provider?: string;
   threshold?: string;
   overlap?: string;
+  tile?: string;
   series?: string;
   models?: string;
   age?: string;
@@ -114,6 +115,16 @@ export async function runAnalyzeCommand(
       throw new PulmoLensError('INVALID_INPUT', `--overlap must be at least 0 and below 1, got ${o.overlap}`);
     }
   }
+  let tileEdge: number | undefined;
+  if (o.tile !== undefined) {
+    tileEdge = Number(o.tile);
+    if (!(Number.isInteger(tileEdge) && tileEdge >= 8 && tileEdge <= 512)) {
+      throw new PulmoLensError(
+        'INVALID_INPUT',
+        `--tile must be a whole number of voxels from 8 to 512, got ${o.tile}`,
+      );
+    }
+  }
   const clinical = parseClinical(o);
   if (!o.vault && !o.out)
     throw new PulmoLensError('INVALID_INPUT', '--out <dir> is required (or --vault DIR)');
@@ -159,6 +170,7 @@ export async function runAnalyzeCommand(
     const result = await analyzeSeries(loaded, inference, {
       ...(threshold !== undefined ? { threshold } : {}),
       ...(overlap !== undefined ? { overlap } : {}),
+      ...(tileEdge !== undefined ? { tileEdge } : {}),
       clinical,
       onProgress: (p) => {
         if (p.stage !== stage || p.done === p.total || p.done % 10 === 0)
@@ -243,7 +255,14 @@ export function registerAnalyze(program: Command): void {
       '--threshold <p>',
       "lowest U-Net peak probability that makes a stage-1 candidate (default 0.1); findings use the models' operating threshold",
     )
-    .option('--overlap <f>', 'sliding-window overlap fraction (default 0.25 on CPU, 0.5 on GPU)')
+    .option(
+      '--overlap <f>',
+      "fraction of a U-Net tile's edge its neighbours share (default 0.125 on CPU, 0.5 on GPU)",
+    )
+    .option(
+      '--tile <voxels>',
+      'largest U-Net tile edge in 1 mm voxels; tiles are fitted to the lung (default 128)',
+    )
     .option('--series <uid>', 'SeriesInstanceUID to analyse when the folder holds several')
     .option('--models <dir>', 'models folder with manifest.json (default: models/, env PULMOLENS_MODELS_DIR)')
     .option('--age <years>', 'patient age for the Brock model (default: from DICOM)')

@@ -372,3 +372,100 @@ export function rewriteUpsampling(model: Uint8Array): DetectorGraph {
   const out = top.map((f) => (f === graphField ? lenFieldBytes(MODEL_GRAPH, graphBytes) : f.raw));
   return { bytes: Buffer.concat(out), rewritten: k };
 }
+
+// ValueInfoProto.type; TypeProto.tensor_type; TypeProto.Tensor.shape; TensorShapeProto.dim;
+// Dimension.dim_value / dim_param; GraphProto.input / output / value_info (onnx.proto).
+const VALUE_INFO = { name: 1, type: 2 } as const;
+const TYPE_TENSOR = 1;
+const TENSOR_TYPE_SHAPE = 2;
+const SHAPE_DIM = 1;
+const DIM = { value: 1, param: 2 } as const;
+const GRAPH_IO = { input: 11, output: 12, valueInfo: 13 } as const;
+const SPATIAL_NAMES = ['z', 'y', 'x'] as const;
+
+/** A ValueInfo with dims 2..4 of its 5-D tensor shape made symbolic; null if it has no such shape. */
+function freeValueInfo(payload: Uint8Array): Uint8Array | null {
+  const vi = fields(payload);
+  const typeField = vi.find((f) => f.no === VALUE_INFO.type && f.wire === LEN);
+  const type = typeField ? fields(typeField.payload!) : [];
+  const tensorField = type.find((f) => f.no === TYPE_TENSOR && f.wire === LEN);
+  if (!typeField || !tensorField) return null;
+  const tensor = fields(tensorField.payload!);
+  const shapeField = tensor.find((f) => f.no === TENSOR_TYPE_SHAPE && f.wire === LEN);
+  if (!shapeField) return null;
+  const shape = fields(shapeField.payload!);
+  const dims = shape.filter((f) => f.no === SHAPE_DIM && f.wire === LEN);
+  if (dims.length !== 5) return null;
+  const newDim = (k: number) => {
+    const w = Writer.create();
+    strField(w, DIM.param, SPATIAL_NAMES[k - 2]!);
+    return w.finish();
+  };
+  const shapeOut = Buffer.concat(
+    shape.map((f) => {
+      const k = dims.indexOf(f);
+      return k >= 2 ? lenFieldBytes(SHAPE_DIM, newDim(k)) : f.raw;
+    }),
+  );
+  const swap = (fs: Field[], target: Field, no: number, payload: Uint8Array) =>
+    Buffer.concat(fs.map((f) => (f === target ? lenFieldBytes(no, payload) : f.raw)));
+  const tensorOut = swap(tensor, shapeField, TENSOR_TYPE_SHAPE, shapeOut);
+  const typeOut = swap(type, tensorField, TYPE_TENSOR, tensorOut);
+  return swap(vi, typeField, VALUE_INFO.type, typeOut);
+}
+
+/**
+ * The model with the Z, Y, X sizes of the named inputs and outputs left open (symbolic), and its
+ * intermediate shape hints (value_info, optional) dropped, so a fully convolutional detector takes
+ * tiles of other sizes than the patch it was exported with. `freed` counts the inputs and outputs
+ * changed; 0: the model comes back as the same bytes.
+ */
+export function freeSpatialDims(
+  model: Uint8Array,
+  names: readonly string[],
+): { bytes: Uint8Array; freed: number } {
+  const top = fields(model);
+  const graphField = top.find((f) => f.no === MODEL_GRAPH && f.wire === LEN);
+  if (!graphField) return { bytes: model, freed: 0 };
+  let freed = 0;
+  const parts: Uint8Array[] = [];
+  for (const f of fields(graphField.payload!)) {
+    if (f.no === GRAPH_IO.valueInfo) continue;
+    if ((f.no === GRAPH_IO.input || f.no === GRAPH_IO.output) && f.wire === LEN) {
+      const name = text(fields(f.payload!).find((x) => x.no === VALUE_INFO.name)?.payload);
+      const out = names.includes(name) ? freeValueInfo(f.payload!) : null;
+      if (out) {
+        freed++;
+        parts.push(lenFieldBytes(f.no, out));
+        continue;
+      }
+    }
+    parts.push(f.raw);
+  }
+  if (freed === 0) return { bytes: model, freed: 0 };
+  const graphBytes = Buffer.concat(parts);
+  return {
+    bytes: Buffer.concat(top.map((f) => (f === graphField ? lenFieldBytes(MODEL_GRAPH, graphBytes) : f.raw))),
+    freed,
+  };
+}
+
+/**
+ * The product of the strides of the graph's strided Convs (2 x 2 x 2 = 8 for the shipped U-Net's
+ * three stride-2 levels): a U-Net whose decoder adds each level back onto its encoder takes a tile
+ * only when every edge is a multiple of it. The runtime checks a tile of another size before it
+ * uses one.
+ */
+export function downsamplingFactor(model: Uint8Array): number {
+  const graphField = fields(model).find((f) => f.no === MODEL_GRAPH && f.wire === LEN);
+  if (!graphField) return 1;
+  let factor = 1;
+  for (const f of fields(graphField.payload!)) {
+    if (f.no !== GRAPH_NODE || f.wire !== LEN) continue;
+    const n = parseNode(f.raw, f.payload!);
+    if (n.opType !== 'Conv' || n.domain !== '') continue;
+    const strides = n.attributes.get('strides')?.ints ?? [];
+    factor *= Math.max(1, ...strides);
+  }
+  return factor;
+}

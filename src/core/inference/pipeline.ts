@@ -25,7 +25,7 @@ import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
 import { characterize, type Character } from './characterize';
-import type { Heatmap } from './detect';
+import { defaultTiling, type Heatmap } from './detect';
 import { inLungCore, lungHeightRange } from './lung-mask';
 import { recalibratePNodule, SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
 import type { ModelChoice } from './config';
@@ -44,11 +44,12 @@ export interface AnalyzeOptions {
   /** Most U-Net candidates (default 200). */
   maxCandidates?: number;
   /**
-   * Fraction of a patch that neighbouring sliding windows share. Default 0.5 on a GPU; 0.25 on
-   * the CPU, where 50% overlap computes every voxel 8 times and a 2-core machine misses the
-   * one-minute budget (25%: about 2.4 times). Pass it explicitly for reproducible evaluations.
+   * Fraction of a U-Net tile's edge that neighbouring tiles share. Default (defaultTiling) an
+   * eighth on the CPU, a half on a GPU. Pass it explicitly for reproducible evaluations.
    */
   overlap?: number;
+  /** Largest U-Net tile edge, model-grid voxels (default defaultTiling's 128). */
+  tileEdge?: number;
 }
 
 export interface AnalysisResult {
@@ -159,9 +160,17 @@ export async function runAnalysis(
   const op = rt.manifest.operatingPoint;
   lap('loadModels');
 
-  const overlap = opts.overlap ?? (rt.detector.provider === 'cpu' ? 0.25 : 0.5);
-  if (!(overlap >= 0 && overlap < 1)) {
-    throw new PulmoLensError('INVALID_INPUT', `overlap must be in [0, 1), got ${overlap}`);
+  const tiling = defaultTiling(rt.detector.provider);
+  if (opts.overlap !== undefined) tiling.overlap = opts.overlap;
+  if (opts.tileEdge !== undefined) tiling.maxEdge = opts.tileEdge;
+  if (!(tiling.overlap >= 0 && tiling.overlap < 1)) {
+    throw new PulmoLensError('INVALID_INPUT', `overlap must be in [0, 1), got ${tiling.overlap}`);
+  }
+  if (!(Number.isInteger(tiling.maxEdge) && tiling.maxEdge >= 8 && tiling.maxEdge <= 512)) {
+    throw new PulmoLensError(
+      'INVALID_INPUT',
+      `tile edge must be a whole number of voxels from 8 to 512, got ${tiling.maxEdge}`,
+    );
   }
   const sliceMm = volume.spacingMm[2];
   const thickCalibration = sliceMm > THICK_SLICE_MM ? op.thickSlice : undefined;
@@ -171,7 +180,7 @@ export async function runAnalysis(
         (thickCalibration ? `; ${THICK_SLICE_RECALIBRATED})` : ')'),
     );
   const s1 = await runStage1(volume, rt, {
-    overlap,
+    tiling,
     unetThreshold: threshold,
     maxUnetCandidates: opts.maxCandidates ?? 200,
     progress,

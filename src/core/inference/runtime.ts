@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { PulmoLensError } from '../../common/errors';
 import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
 import type { ProviderChoice } from './config';
-import { rewriteUpsampling, type DetectorGraph } from './detector-graph';
+import { downsamplingFactor, freeSpatialDims, rewriteUpsampling } from './detector-graph';
 import { openSession, providerOrder, type OpenedSession } from './providers';
 
 export interface CharacterizerOutput {
@@ -24,10 +24,22 @@ export interface ModelRuntime {
    * (detector-graph.ts); 0 when the shipped graph runs as it is.
    */
   detectorUpsamplingRewritten: number;
+  /**
+   * The detector takes tiles of any Z, Y, X that are multiples of this (its downsampling factor);
+   * null: only its manifest patchSize.
+   */
+  detectorTileMultiple: number | null;
   /** One patch [z, y, x] in, its per-voxel probability out. */
   detect(patch: Float32Array, zyx: [number, number, number]): Promise<Float32Array>;
   /** n candidates' cubes [n, channels, Z, Y, X] (see candidateCubes). */
   characterize(cubes: Float32Array, n: number): Promise<CharacterizerOutput>;
+}
+
+/** One form of the detector's graph the runtime may hand onnxruntime (best first). */
+interface DetectorForm {
+  bytes: Uint8Array;
+  rewritten: number;
+  tileMultiple: number | null;
 }
 
 function modelError(label: string, e: unknown): PulmoLensError {
@@ -89,22 +101,39 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
 
   const probeDetector = async (s: ort.InferenceSession) =>
     void (await runDetector(s, new Float32Array(pz * py * px), [pz, py, px]));
-  // The same function in a form onnxruntime's CPU runs faster (detector-graph.ts). Should the
-  // rewrite or its session fail, the shipped graph runs as it is: slower, never wrong.
-  let graph: DetectorGraph = { bytes: detBytes, rewritten: 0 };
+  // The same function in a form onnxruntime's CPU runs faster (detector-graph.ts), its Z, Y, X
+  // left open so that larger tiles fitted to the lung fit (detect.ts). Each form must open and run
+  // both a patch and a tile one downsampling step larger on every axis, else the next is tried;
+  // last the shipped graph as it is: slower, never wrong.
+  const factor = downsamplingFactor(detBytes);
+  const forms: DetectorForm[] = [];
   try {
-    graph = rewriteUpsampling(detBytes);
+    const up = rewriteUpsampling(detBytes);
+    const open = freeSpatialDims(up.bytes, [d.inputName, d.outputName]);
+    const fits = [pz, py, px].every((n) => n % factor === 0);
+    if (open.freed === 2 && fits)
+      forms.push({ bytes: open.bytes, rewritten: up.rewritten, tileMultiple: factor });
+    if (up.rewritten > 0) forms.push({ bytes: up.bytes, rewritten: up.rewritten, tileMultiple: null });
   } catch {
-    graph = { bytes: detBytes, rewritten: 0 };
+    // A graph the editor cannot read runs as shipped.
   }
-  let detector: OpenedSession;
-  try {
-    detector = await openSession(graph.bytes, order, probeDetector, `detector ${d.file}`);
-  } catch (e) {
-    if (graph.rewritten === 0) throw e;
-    graph = { bytes: detBytes, rewritten: 0 };
-    detector = await openSession(detBytes, order, probeDetector, `detector ${d.file}`);
-  }
+  forms.push({ bytes: detBytes, rewritten: 0, tileMultiple: null });
+  const openForm = async (k: number): Promise<{ detector: OpenedSession; form: DetectorForm }> => {
+    const form = forms[k]!;
+    const probe = async (s: ort.InferenceSession) => {
+      await probeDetector(s);
+      const m = form.tileMultiple;
+      if (m !== null)
+        await runDetector(s, new Float32Array((pz + m) * (py + m) * (px + m)), [pz + m, py + m, px + m]);
+    };
+    try {
+      return { detector: await openSession(form.bytes, order, probe, `detector ${d.file}`), form };
+    } catch (e) {
+      if (k === forms.length - 1) throw e;
+      return openForm(k + 1);
+    }
+  };
+  const { detector, form } = await openForm(0);
   // The characterizer goes to the provider the detector settled on, then the CPU.
   const charOrder = detector.provider === 'cpu' ? (['cpu'] as const) : ([detector.provider, 'cpu'] as const);
   const characterizer = await openSession(
@@ -117,7 +146,8 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     manifest,
     detector,
     characterizer,
-    detectorUpsamplingRewritten: graph.rewritten,
+    detectorUpsamplingRewritten: form.rewritten,
+    detectorTileMultiple: form.tileMultiple,
     detect: async (patch, zyx) => {
       try {
         return await runDetector(detector.session, patch, zyx);

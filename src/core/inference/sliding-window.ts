@@ -1,12 +1,37 @@
 /** Tile placement and Gaussian blending for sliding-window inference (nnU-Net style). */
 
-/** Tile starts along one axis: every `stride`, the last one flush with the end; one tile if it fits. */
-export function tileStarts(length: number, patch: number, stride: number): number[] {
-  if (length <= patch) return [0];
-  const starts: number[] = [];
-  for (let s = 0; s + patch < length; s += stride) starts.push(s);
-  starts.push(length - patch);
-  return [...new Set(starts)];
+/**
+ * Tiles covering [lo, hi) of an axis of `length` voxels: as few as fit in `maxTile` with
+ * neighbours sharing `overlap` voxels, all of one size (a multiple of `multiple`, at most
+ * `maxTile`), spread evenly. A tile reaches past the axis' end only when the axis is shorter than
+ * the tile (the caller pads it).
+ */
+export function spanTiles(
+  lo: number,
+  hi: number,
+  length: number,
+  maxTile: number,
+  overlap: number,
+  multiple: number,
+): { size: number; starts: number[] } {
+  if (!(
+    multiple >= 1 &&
+    maxTile >= multiple &&
+    maxTile % multiple === 0 &&
+    overlap >= 0 &&
+    overlap < maxTile
+  )) {
+    throw new RangeError(`tile ${maxTile} (multiple of ${multiple}) with overlap ${overlap} cannot tile`);
+  }
+  const span = Math.max(1, Math.min(length, hi) - Math.max(0, lo));
+  const from = Math.max(0, lo);
+  const k = span <= maxTile ? 1 : Math.ceil((span - overlap) / (maxTile - overlap));
+  const size = Math.min(maxTile, Math.ceil((span + (k - 1) * overlap) / k / multiple) * multiple);
+  const last = Math.max(0, length - size);
+  const clamp = (s: number) => Math.min(last, Math.max(0, s));
+  if (k === 1) return { size, starts: [clamp(from - Math.floor((size - span) / 2))] };
+  const starts = Array.from({ length: k }, (_, i) => clamp(from + Math.round((i * (span - size)) / (k - 1))));
+  return { size, starts: [...new Set(starts)] };
 }
 
 /** 1D Gaussian importance weights over a patch, sigma = patch/8, floored so edges still count a little. */

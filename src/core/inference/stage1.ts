@@ -9,7 +9,7 @@ import type { Vec3, Volume } from '../../common/volume';
 import { detectBlobsOnCores, recentreOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
-import { detectHeatmap, mapBack, type Heatmap } from './detect';
+import { detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
@@ -30,8 +30,8 @@ export interface Stage1Candidate {
 }
 
 export interface Stage1Options {
-  /** Sliding-window overlap of the U-Net. */
-  overlap: number;
+  /** How the U-Net's sliding window is laid (defaultTiling for the provider, unless a study says otherwise). */
+  tiling: DetectorTiling;
   /** Lowest U-Net peak probability that makes a candidate (default 0.1). */
   unetThreshold?: number;
   maxUnetCandidates?: number;
@@ -143,7 +143,7 @@ export async function runStage1(
   // Blob workers again for re-centring after the U-Net (the blob stage ended its own): started
   // now, they are ready by then, idle meanwhile.
   warmBlobWorkers(opts.blobThreads);
-  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.overlap, progress, check);
+  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.tiling, progress, check);
   lap('detect');
 
   progress('heatmap', 0, 1);
