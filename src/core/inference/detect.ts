@@ -23,7 +23,7 @@ export interface DetectorTiling {
 
 /**
  * Tiles of up to 128 voxels sharing 16 (an eighth) on the CPU: the U-Net costs the same per voxel
- * at any tile size (427-475 ns a voxel at 64-160 here), so fewer, larger tiles fitted to the lung
+ * at any tile size (about 400-520 ns a voxel for 64-160 voxel tiles here), so fewer, larger tiles fitted to the lung
  * compute each lung voxel about 1.5 times instead of 2.4 (64^3 tiles sharing 16 over the whole
  * grid). On a GPU the neighbours share half, as the 64^3 tiles did.
  */
