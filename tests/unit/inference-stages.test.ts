@@ -11,7 +11,7 @@ import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
-import { maskBox } from '../../src/core/inference/detect';
+import { mapBack, maskBox } from '../../src/core/inference/detect';
 import { coverage, gaussianWeights, spanTiles } from '../../src/core/inference/sliding-window';
 import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
@@ -80,6 +80,44 @@ describe('sliding window', () => {
     const acc = new Float64Array(100);
     for (const s of starts) for (let i = 0; i < 32; i++) acc[s + i]! += 0.7 * w[i]!;
     for (let x = 0; x < 100; x++) expect(acc[x]! / cov[x]!).toBeCloseTo(0.7, 9);
+  });
+});
+
+describe('heatmap back on the CT grid', () => {
+  it('is the trilinear sample of the model-grid probability, 0 wherever its neighbours are', () => {
+    const volume: Volume = {
+      dims: [40, 30, 20],
+      spacingMm: [0.7, 0.7, 2.5],
+      originLps: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
+      hu: new Int16Array(40 * 30 * 20),
+    };
+    const grid = gridFor(volume, [1, 1, 1]);
+    const [gx, gy, gz] = grid.dims;
+    const prob = new Float32Array(gx * gy * gz);
+    // A blob, one lone hot voxel at the grid's far corner, and one row lit along its whole length.
+    for (let z = 0; z < gz; z++)
+      for (let y = 0; y < gy; y++)
+        for (let x = 0; x < gx; x++) {
+          const r = Math.hypot(x - 10, y - 8, (z - 20) / 2);
+          if (r < 6) prob[x + y * gx + z * gx * gy] = 1 - r / 6;
+        }
+    prob[prob.length - 1] = 0.8;
+    for (let x = 0; x < gx; x++) prob[x + 15 * gx + 30 * gx * gy] = 0.4;
+    const h = mapBack(prob, grid, volume);
+    const [vx, vy, vz] = volume.dims;
+    let lit = 0;
+    for (let k = 0; k < vz; k++)
+      for (let j = 0; j < vy; j++)
+        for (let i = 0; i < vx; i++) {
+          const p = sampleAt(prob, grid.dims, i / grid.step[0], j / grid.step[1], k / grid.step[2]);
+          const got = h.data[i + j * vx + k * vx * vy]!;
+          if (p === 0) expect(got).toBe(0);
+          else expect(Math.abs(got - p * 255)).toBeLessThanOrEqual(0.5 + 1e-3);
+          if (got > 0) lit++;
+        }
+    expect(lit).toBeGreaterThan(1000);
+    expect(h.data[h.data.length - 1]).toBe(204);
   });
 });
 

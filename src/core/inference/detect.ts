@@ -199,12 +199,28 @@ export function mapBack(prob: Float32Array, grid: ResampleGrid, volume: Volume):
   const tz = axisTable(vz, inv(2), gz);
   const data = new Uint8Array(vx * vy * vz);
   const plane = gx * gy;
+  // Which model-grid rows hold any probability: most of a scan is outside the lung mask, where a
+  // CT row whose four source rows are all 0 stays 0 without being visited.
+  const live = new Uint8Array(gy * gz);
+  for (let r = 0; r < gy * gz; r++) {
+    for (let x = r * gx, end = x + gx; x < end; x++)
+      if (prob[x] !== 0) {
+        live[r] = 1;
+        break;
+      }
+  }
   let o = 0;
   for (let k = 0; k < vz; k++) {
     const k0 = tz.lo[k]! * plane;
     const k1 = tz.hi[k]! * plane;
+    const r0 = tz.lo[k]! * gy;
+    const r1 = tz.hi[k]! * gy;
     const wzk = tz.w[k]!;
     for (let j = 0; j < vy; j++) {
+      if (!(live[r0 + ty.lo[j]!]! | live[r0 + ty.hi[j]!]! | live[r1 + ty.lo[j]!]! | live[r1 + ty.hi[j]!]!)) {
+        o += vx;
+        continue;
+      }
       const j0 = ty.lo[j]! * gx;
       const j1 = ty.hi[j]! * gx;
       const wyj = ty.w[j]!;
