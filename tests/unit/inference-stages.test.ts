@@ -11,7 +11,8 @@ import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
-import { mapBack, maskBox } from '../../src/core/inference/detect';
+import { mapBack } from '../../src/core/inference/detect';
+import { maskBounds } from '../../src/core/inference/morphology';
 import { coverage, gaussianWeights, spanTiles } from '../../src/core/inference/sliding-window';
 import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
 import { syntheticChest } from '../support/synthetic-chest';
@@ -65,10 +66,10 @@ describe('sliding window', () => {
   it('finds the bounding box of a mask, and none in an empty one', () => {
     const dims = [6, 5, 4] as const;
     const m = new Uint8Array(6 * 5 * 4);
-    expect(maskBox(m, dims)).toBeNull();
+    expect(maskBounds(m, dims)).toBeNull();
     m[1 + 2 * 6 + 1 * 30] = 1;
     m[4 + 3 * 6 + 2 * 30] = 1;
-    expect(maskBox(m, dims)).toEqual({ lo: [1, 2, 1], hi: [5, 4, 3] });
+    expect(maskBounds(m, dims)).toEqual({ lo: [1, 2, 1], hi: [5, 4, 3] });
   });
 
   it('Gaussian blending of a constant output gives back that constant everywhere', () => {

@@ -8,6 +8,8 @@ import {
   analyzeSeries,
   heatmapMontage,
   heatmapToNifti,
+  isTileEdge,
+  TILE_EDGE_RANGE,
   type AnalysisResult,
   type ClinicalInputs,
 } from '../../core/inference';
@@ -118,10 +120,10 @@ export async function runAnalyzeCommand(
   let tileEdge: number | undefined;
   if (o.tile !== undefined) {
     tileEdge = Number(o.tile);
-    if (!(Number.isInteger(tileEdge) && tileEdge >= 8 && tileEdge <= 512)) {
+    if (!isTileEdge(tileEdge)) {
       throw new PulmoLensError(
         'INVALID_INPUT',
-        `--tile must be a whole number of voxels from 8 to 512, got ${o.tile}`,
+        `--tile must be a whole number of voxels from ${TILE_EDGE_RANGE.join(' to ')}, got ${o.tile}`,
       );
     }
   }

@@ -1,5 +1,6 @@
 import type { Vec3, Volume } from '../../common/volume';
 import { resampleSlab } from './grid';
+import { maskBounds } from './morphology';
 
 /**
  * Stage 1a of the detector: a training-free multi-scale 3D blob detector. Scale-normalised
@@ -187,27 +188,13 @@ interface Box {
 
 /** Bounding box of the mask in volume voxels (inclusive), or null when empty. */
 function maskBox(lung: GridMask, volumeDims: Vec3): Box | null {
-  const [nx, ny, nz] = lung.dims;
-  const lo: Vec3 = [nx, ny, nz];
-  const hi: Vec3 = [-1, -1, -1];
-  let v = 0;
-  for (let z = 0; z < nz; z++)
-    for (let y = 0; y < ny; y++)
-      for (let x = 0; x < nx; x++, v++) {
-        if (lung.mask[v] === 0) continue;
-        if (x < lo[0]) lo[0] = x;
-        if (x > hi[0]) hi[0] = x;
-        if (y < lo[1]) lo[1] = y;
-        if (y > hi[1]) hi[1] = y;
-        if (z < lo[2]) lo[2] = z;
-        if (z > hi[2]) hi[2] = z;
-      }
-  if (hi[0] < 0) return null;
+  const grid = maskBounds(lung.mask, lung.dims);
+  if (!grid) return null;
   // Grid voxels cover +-half a grid step around their centre.
   const out: Box = { lo: [0, 0, 0], hi: [0, 0, 0] };
   for (let a = 0; a < 3; a++) {
-    out.lo[a] = Math.max(0, (lo[a]! - 0.5) * lung.step[a]!);
-    out.hi[a] = Math.min(volumeDims[a]! - 1, (hi[a]! + 0.5) * lung.step[a]!);
+    out.lo[a] = Math.max(0, (grid.lo[a]! - 0.5) * lung.step[a]!);
+    out.hi[a] = Math.min(volumeDims[a]! - 1, (grid.hi[a]! - 1 + 0.5) * lung.step[a]!);
   }
   return out;
 }

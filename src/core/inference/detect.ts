@@ -1,6 +1,7 @@
 /** The 3D U-Net on the whole scan: sliding-window probability on the model grid, and on the CT grid. */
 import type { Volume, VolumeGeometry } from '../../common/volume';
 import { axisTable, huScaler, resampleSlab, type ResampleGrid } from './grid';
+import { maskBounds } from './morphology';
 import type { ModelRuntime } from './runtime';
 import { coverage, gaussianWeights, spanTiles } from './sliding-window';
 
@@ -34,33 +35,11 @@ export function defaultTiling(provider: string): DetectorTiling {
 /** Voxels of real context kept around the lung's bounding box, so its edge is not a tile's. */
 export const LUNG_CONTEXT_VOXELS = 16;
 
-/** Bounding box [lo, hi) of the set voxels of a mask, per axis (x, y, z); null when none is set. */
-export function maskBox(
-  mask: Uint8Array,
-  dims: readonly [number, number, number],
-): { lo: number[]; hi: number[] } | null {
-  const [nx, ny, nz] = dims;
-  const lo = [nx, ny, nz];
-  const hi = [0, 0, 0];
-  for (let z = 0; z < nz; z++)
-    for (let y = 0; y < ny; y++) {
-      const row = (z * ny + y) * nx;
-      let first = -1;
-      let last = -1;
-      for (let x = 0; x < nx; x++)
-        if (mask[row + x]) {
-          if (first < 0) first = x;
-          last = x;
-        }
-      if (first < 0) continue;
-      lo[0] = Math.min(lo[0]!, first);
-      hi[0] = Math.max(hi[0]!, last + 1);
-      lo[1] = Math.min(lo[1]!, y);
-      hi[1] = Math.max(hi[1]!, y + 1);
-      lo[2] = Math.min(lo[2]!, z);
-      hi[2] = Math.max(hi[2]!, z + 1);
-    }
-  return hi[0]! > 0 ? { lo, hi } : null;
+/** Tile edges a caller may ask for (model-grid voxels). */
+export const TILE_EDGE_RANGE = [8, 512] as const;
+
+export function isTileEdge(n: number): boolean {
+  return Number.isInteger(n) && n >= TILE_EDGE_RANGE[0] && n <= TILE_EDGE_RANGE[1];
 }
 
 /**
@@ -88,30 +67,26 @@ export async function detectHeatmap(
   const cxOf = Int32Array.from({ length: gx }, (_, i) => toCoarse(i, 0));
   const cyOf = Int32Array.from({ length: gy }, (_, i) => toCoarse(i, 1));
   const czOf = Int32Array.from({ length: gz }, (_, i) => toCoarse(i, 2));
-  const box = maskBox(mask, coarse.dims);
-  const ofAxis = [cxOf, cyOf, czOf] as const;
-  // x, y, z: the tile edge and starts along each axis.
-  const axes = ([0, 1, 2] as const).map((a) => {
+  const box = maskBounds(mask, coarse.dims);
+  const m = rt.detectorTileMultiple;
+  // The tile edge and starts along axis a (0 = x): the model-grid voxels whose coarse voxel lies in
+  // the lung's box, plus context.
+  const axisTiles = (a: 0 | 1 | 2, of: Int32Array) => {
     const length = grid.dims[a];
-    // The model-grid voxels whose coarse voxel lies in the box, plus context.
     let lo = 0;
     let hi = length;
     if (box) {
-      const of = ofAxis[a];
-      while (lo < length && of[lo]! < box.lo[a]!) lo++;
-      while (hi > lo && of[hi - 1]! >= box.hi[a]!) hi--;
+      while (lo < length && of[lo]! < box.lo[a]) lo++;
+      while (hi > lo && of[hi - 1]! >= box.hi[a]) hi--;
     }
     const patch = det.patchSize[2 - a]!;
-    const m = rt.detectorTileMultiple;
     const edge = m === null ? patch : Math.max(m, Math.floor(tiling.maxEdge / m) * m);
     const overlap = Math.min(edge - 1, Math.round(edge * tiling.overlap));
     return spanTiles(lo - LUNG_CONTEXT_VOXELS, hi + LUNG_CONTEXT_VOXELS, length, edge, overlap, m ?? patch);
-  });
-  const [{ size: px, starts: xs }, { size: py, starts: ys }, { size: pz, starts: zs }] = axes as [
-    ReturnType<typeof spanTiles>,
-    ReturnType<typeof spanTiles>,
-    ReturnType<typeof spanTiles>,
-  ];
+  };
+  const { size: px, starts: xs } = axisTiles(0, cxOf);
+  const { size: py, starts: ys } = axisTiles(1, cyOf);
+  const { size: pz, starts: zs } = axisTiles(2, czOf);
   const wz = gaussianWeights(pz);
   const wy = gaussianWeights(py);
   const wx = gaussianWeights(px);

@@ -38,3 +38,4 @@ export { providerOrder, type ProviderAttempt } from './providers';
 export { getRuntime, releaseRuntimes } from './runtime';
 export { encodeNifti, heatmapToNifti } from './nifti';
 export { heatmapMontage, hottestSlices } from './montage';
+export { isTileEdge, TILE_EDGE_RANGE } from './detect';

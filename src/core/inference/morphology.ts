@@ -11,6 +11,32 @@ export interface Components {
   touchesSide: boolean[];
 }
 
+/** Bounding box [lo, hi) of the non-zero voxels, per axis (x, y, z); null when there are none. */
+export function maskBounds(mask: Uint8Array, dims: Readonly<Vec3>): { lo: Vec3; hi: Vec3 } | null {
+  const [nx, ny, nz] = dims;
+  const lo: Vec3 = [nx, ny, nz];
+  const hi: Vec3 = [0, 0, 0];
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++) {
+      const row = (z * ny + y) * nx;
+      let first = -1;
+      let last = -1;
+      for (let x = 0; x < nx; x++)
+        if (mask[row + x]) {
+          if (first < 0) first = x;
+          last = x;
+        }
+      if (first < 0) continue;
+      lo[0] = Math.min(lo[0], first);
+      hi[0] = Math.max(hi[0], last + 1);
+      lo[1] = Math.min(lo[1], y);
+      hi[1] = Math.max(hi[1], y + 1);
+      lo[2] = Math.min(lo[2], z);
+      hi[2] = Math.max(hi[2], z + 1);
+    }
+  return hi[0] > 0 ? { lo, hi } : null;
+}
+
 /** 6-connected components of the non-zero voxels. */
 export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
   const [nx, ny, nz] = dims;

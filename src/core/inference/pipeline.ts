@@ -25,7 +25,7 @@ import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
 import { characterize, type Character } from './characterize';
-import { defaultTiling, type Heatmap } from './detect';
+import { defaultTiling, isTileEdge, TILE_EDGE_RANGE, type Heatmap } from './detect';
 import { inLungCore, lungHeightRange } from './lung-mask';
 import { recalibratePNodule, SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
 import type { ModelChoice } from './config';
@@ -166,10 +166,10 @@ export async function runAnalysis(
   if (!(tiling.overlap >= 0 && tiling.overlap < 1)) {
     throw new PulmoLensError('INVALID_INPUT', `overlap must be in [0, 1), got ${tiling.overlap}`);
   }
-  if (!(Number.isInteger(tiling.maxEdge) && tiling.maxEdge >= 8 && tiling.maxEdge <= 512)) {
+  if (!isTileEdge(tiling.maxEdge)) {
     throw new PulmoLensError(
       'INVALID_INPUT',
-      `tile edge must be a whole number of voxels from 8 to 512, got ${tiling.maxEdge}`,
+      `tile edge must be a whole number of voxels from ${TILE_EDGE_RANGE.join(' to ')}, got ${tiling.maxEdge}`,
     );
   }
   const sliceMm = volume.spacingMm[2];

@@ -99,12 +99,10 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     };
   };
 
-  const probeDetector = async (s: ort.InferenceSession) =>
-    void (await runDetector(s, new Float32Array(pz * py * px), [pz, py, px]));
   // The same function in a form onnxruntime's CPU runs faster (detector-graph.ts), its Z, Y, X
   // left open so that larger tiles fitted to the lung fit (detect.ts). Each form must open and run
-  // both a patch and a tile one downsampling step larger on every axis, else the next is tried;
-  // last the shipped graph as it is: slower, never wrong.
+  // a tile (an open one: one downsampling step larger than the patch on every axis), else the
+  // next is tried; last the shipped graph as it is: slower, never wrong.
   const factor = downsamplingFactor(detBytes);
   const forms: DetectorForm[] = [];
   try {
@@ -120,12 +118,10 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
   forms.push({ bytes: detBytes, rewritten: 0, tileMultiple: null });
   const openForm = async (k: number): Promise<{ detector: OpenedSession; form: DetectorForm }> => {
     const form = forms[k]!;
-    const probe = async (s: ort.InferenceSession) => {
-      await probeDetector(s);
-      const m = form.tileMultiple;
-      if (m !== null)
-        await runDetector(s, new Float32Array((pz + m) * (py + m) * (px + m)), [pz + m, py + m, px + m]);
-    };
+    const m = form.tileMultiple ?? 0;
+    const zyx: [number, number, number] = [pz + m, py + m, px + m];
+    const probe = async (s: ort.InferenceSession) =>
+      void (await runDetector(s, new Float32Array(zyx[0] * zyx[1] * zyx[2]), zyx));
     try {
       return { detector: await openSession(form.bytes, order, probe, `detector ${d.file}`), form };
     } catch (e) {
