@@ -5,7 +5,7 @@
  * stage1_misses.ts).
  */
 import { blobSlab, planBlobs, type BlobCandidate } from '../src/core/inference/blobs';
-import { detectHeatmap } from '../src/core/inference/detect';
+import { defaultTiling, detectHeatmap } from '../src/core/inference/detect';
 import { gridFor } from '../src/core/inference/grid';
 import { coarseLungMask } from '../src/core/inference/lung-mask';
 import type { getRuntime } from '../src/core/inference/runtime';
@@ -20,6 +20,6 @@ export async function rawStage1(volume: Volume, rt: Awaited<ReturnType<typeof ge
   const plan = planBlobs(volume, gm, { minDiameterMm: minBlobDiameterFor(volume.spacingMm[2]) })!;
   const raw: BlobCandidate[] = [];
   for (const o of plan.octaves) for (const l of blobSlab(volume, gm, o, plan.limits, 0, o.dims[2])) raw.push(...l);
-  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, 0.25, () => undefined, () => undefined);
+  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
   return { grid, raw, prob };
 }
