@@ -14,6 +14,7 @@ import { FALLBACK_OPERATING_THRESHOLD } from '../../src/core/inference/manifest'
 import { THICK_SLICE_RECALIBRATED, THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
 import { EXECUTION_PROVIDERS } from '../../src/core/inference/config';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
+import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
 
@@ -81,6 +82,14 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     expect(r.heatmap.dims).toEqual(series.volume.dims);
     const [nx, ny] = series.volume.dims;
     expect(r.heatmap.data[truth[0] + truth[1] * nx + truth[2] * nx * ny]).toBeGreaterThan(200);
+    // and cold outside the lung up to the pleura (the pipeline's lung mask: twice the 1 mm grid)
+    const { coarse, lung } = coarseLungMask(series.volume, [2, 2, 2]);
+    const inCore = inLungCore(coarse, lung);
+    let outside = 0;
+    r.heatmap.data.forEach((p, v) => {
+      if (p > 0 && !inCore(v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny)))) outside++;
+    });
+    expect(outside).toBe(0);
     // progress: every stage reported, detection to completion
     const stages = new Set(events.map((e) => e.stage));
     for (const s of ['lung mask', 'detection', 'heatmap', 'candidates', 'characterization', 'segmentation']) {

@@ -11,7 +11,7 @@ import { encodeNifti, heatmapToNifti, rasAffine } from '../../src/core/inference
 import type { Heatmap } from '../../src/core/inference/pipeline';
 import { providerOrder } from '../../src/core/inference/providers';
 import { segmentCandidate } from '../../src/core/inference/segment';
-import { mapBack } from '../../src/core/inference/detect';
+import { clipToLungCore, mapBack } from '../../src/core/inference/detect';
 import { maskBounds } from '../../src/core/inference/morphology';
 import { coverage, gaussianWeights, spanTiles } from '../../src/core/inference/sliding-window';
 import { type DirectionCosines, voxelToWorld, type Vec3, type Volume } from '../../src/common/volume';
@@ -119,6 +119,43 @@ describe('heatmap back on the CT grid', () => {
         }
     expect(lit).toBeGreaterThan(1000);
     expect(h.data[h.data.length - 1]).toBe(204);
+  });
+});
+
+describe('heatmap as the reader sees it', () => {
+  it('keeps the heat inside the lung core to the byte and clears it on the chest wall and outside', () => {
+    const vol = syntheticChest({ nodules: [{ centre: [66, 50, 24], diameterMm: 8, hu: 30 }] });
+    const { coarse, lung } = coarseLungMask(vol, [2, 2, 2]);
+    const inCore = inLungCore(coarse, lung);
+    // Where the detector looked: the core dilated by 4 mm.
+    const inMask = inLungCore(coarse, { ...lung, core: lung.mask });
+    const [vx, vy, vz] = vol.dims;
+    // Heat everywhere, varying, so a moved or rescaled byte would show.
+    const data = Uint8Array.from({ length: vx * vy * vz }, (_, v) => 1 + (v % 250));
+    const h: Heatmap = { ...vol, data: data.slice() };
+    clipToLungCore(h, coarse, lung.core);
+    let kept = 0;
+    let cleared = 0;
+    let band = 0;
+    for (let k = 0; k < vz; k++)
+      for (let j = 0; j < vy; j++)
+        for (let i = 0; i < vx; i++) {
+          const v = i + j * vx + k * vx * vy;
+          if (inCore(i, j, k)) {
+            expect(h.data[v]).toBe(data[v]);
+            kept++;
+          } else {
+            expect(h.data[v]).toBe(0);
+            cleared++;
+            if (inMask(i, j, k)) band++;
+          }
+        }
+    expect(kept).toBeGreaterThan(1000);
+    expect(cleared).toBeGreaterThan(1000);
+    // The pleural band the detector looked into is among what was cleared; the nodule keeps its heat.
+    expect(band).toBeGreaterThan(1000);
+    expect(inCore(66, 50, 24)).toBe(true);
+    expect(() => clipToLungCore(h, coarse, lung.core.subarray(1))).toThrow(RangeError);
   });
 });
 

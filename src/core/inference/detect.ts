@@ -164,6 +164,37 @@ export async function detectHeatmap(
   return acc;
 }
 
+/**
+ * The heatmap as the reader sees it: 0 outside the lung up to the pleura (the lung mask's core,
+ * nearest coarse voxel), in place. The detector looks 4 mm beyond the pleura so that a
+ * juxtapleural nodule is seen whole, and there its probability lies on the chest wall, the
+ * mediastinum, the liver dome and the neck: a fifth to a third of the heat of LIDC-IDRI-0001 and
+ * -0002 (session 24), noise on screen, while every finding's centre lies inside the core. Display
+ * only: the candidates come from the model-grid probability.
+ */
+export function clipToLungCore(heatmap: Heatmap, coarse: ResampleGrid, core: Uint8Array): void {
+  const [vx, vy, vz] = heatmap.dims;
+  const [cx, cy, cz] = coarse.dims;
+  if (core.length !== cx * cy * cz) {
+    throw new RangeError(`lung core holds ${core.length} voxels for a ${coarse.dims.join('x')} grid`);
+  }
+  // Nearest coarse voxel per axis, as inLungCore (lung-mask.ts) decides it.
+  const nearest = (n: number, a: 0 | 1 | 2) =>
+    Int32Array.from({ length: n }, (_, i) => Math.min(coarse.dims[a] - 1, Math.round(i / coarse.step[a])));
+  const ci = nearest(vx, 0);
+  const cj = nearest(vy, 1);
+  const ck = nearest(vz, 2);
+  const { data } = heatmap;
+  let v = 0;
+  for (let k = 0; k < vz; k++) {
+    const zk = ck[k]! * cx * cy;
+    for (let j = 0; j < vy; j++) {
+      const row = zk + cj[j]! * cx;
+      for (let i = 0; i < vx; i++, v++) if (data[v] !== 0 && core[row + ci[i]!] !== 1) data[v] = 0;
+    }
+  }
+}
+
 /** Trilinear resampling of the model-grid probability onto the volume grid, as bytes (p * 255). */
 export function mapBack(prob: Float32Array, grid: ResampleGrid, volume: Volume): Heatmap {
   const [vx, vy, vz] = volume.dims;

@@ -9,7 +9,7 @@ import type { Vec3, Volume } from '../../common/volume';
 import { detectBlobsOnCores, recentreOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
-import { detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
+import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
@@ -148,6 +148,7 @@ export async function runStage1(
 
   progress('heatmap', 0, 1);
   const heatmap = mapBack(prob, grid, volume);
+  clipToLungCore(heatmap, coarse, lung.core);
   progress('heatmap', 1, 1);
   lap('heatmap');
 
