@@ -13,8 +13,9 @@ export interface Character {
 
 /**
  * Candidates per model run. The ensemble's graph has ~770 small nodes, so onnxruntime's per-node
- * cost dominates small batches: 3.0 ms a candidate at 16, 2.0 at 64, 1.9 at 128 (2 threads,
- * session 24); each candidate's scores do not depend on its batch (characterize-batch.test.ts).
+ * cost weighs on small batches: 1,600 real cubes of LIDC-IDRI-0002 took 1.96-1.97 s at 64 and
+ * 1.97-2.81 s at 16 (2 threads, session 24). A candidate's scores do not depend on its batch
+ * (characterize-batch.test.ts).
  */
 export const CHARACTERIZER_BATCH = 64;
 /** Candidates whose cubes are made at once (on every core) before the model scores them. */
