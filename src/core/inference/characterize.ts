@@ -43,7 +43,7 @@ export async function characterize(
     const part = centres.slice(s0, s0 + CHUNK);
     check();
     await extractCubesOnCores(volume, part, c.inputs, c.huWindow, chunk, {
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      threads: opts.threads,
       checkCancelled: check,
     });
     for (let s = 0; s < part.length; s += batch) {

@@ -1,6 +1,7 @@
 /** The 3D U-Net on the whole scan: sliding-window probability on the model grid, and on the CT grid. */
 import type { Volume, VolumeGeometry } from '../../common/volume';
 import { axisTable, huScaler, resampleSlab, type ResampleGrid } from './grid';
+import { nearestCoarse } from './lung-mask';
 import { maskBounds } from './morphology';
 import type { ModelRuntime } from './runtime';
 import { coverage, gaussianWeights, spanTiles } from './sliding-window';
@@ -178,9 +179,9 @@ export function clipToLungCore(heatmap: Heatmap, coarse: ResampleGrid, core: Uin
   if (core.length !== cx * cy * cz) {
     throw new RangeError(`lung core holds ${core.length} voxels for a ${coarse.dims.join('x')} grid`);
   }
-  // Nearest coarse voxel per axis, as inLungCore (lung-mask.ts) decides it.
+  // The nearest coarse voxel per axis, tabled once (inLungCore's rule).
   const nearest = (n: number, a: 0 | 1 | 2) =>
-    Int32Array.from({ length: n }, (_, i) => Math.min(coarse.dims[a] - 1, Math.round(i / coarse.step[a])));
+    Int32Array.from({ length: n }, (_, i) => nearestCoarse(coarse, a, i));
   const ci = nearest(vx, 0);
   const cj = nearest(vy, 1);
   const ck = nearest(vz, 2);

@@ -140,12 +140,14 @@ export function inLungCore(
   coarse: ResampleGrid,
   lung: LungMask,
 ): (i: number, j: number, k: number) => boolean {
-  const [cx, cy, cz] = coarse.dims;
-  const [sx, sy, sz] = coarse.step;
+  const [cx, cy] = coarse.dims;
   return (i, j, k) =>
     lung.core[
-      Math.min(cx - 1, Math.round(i / sx)) +
-        Math.min(cy - 1, Math.round(j / sy)) * cx +
-        Math.min(cz - 1, Math.round(k / sz)) * cx * cy
+      nearestCoarse(coarse, 0, i) + nearestCoarse(coarse, 1, j) * cx + nearestCoarse(coarse, 2, k) * cx * cy
     ] === 1;
+}
+
+/** The coarse voxel nearest to volume index `n` along axis `a` (0 = x). */
+export function nearestCoarse(coarse: ResampleGrid, a: 0 | 1 | 2, n: number): number {
+  return Math.min(coarse.dims[a] - 1, Math.round(n / coarse.step[a]));
 }
