@@ -32,8 +32,11 @@ export interface Finding {
   fleischner: string;
 }
 
-/** Where a stage-1 candidate came from: the blob detector, the U-Net heatmap, or both. */
-export type CandidateSource = 'blob' | 'unet' | 'both';
+/**
+ * Where a stage-1 candidate came from: the blob detector, the U-Net heatmap, both, or the
+ * thickness peaks of the dense tissue (a source added only when a study turns it on).
+ */
+export type CandidateSource = 'blob' | 'unet' | 'both' | 'thickness';
 
 /**
  * A stage-1 candidate whose score stayed below the operating threshold: kept for the scorer and

@@ -13,6 +13,7 @@ import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatm
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
+import { thicknessPeaks, type ThicknessPeak } from './thickness-peaks';
 
 export interface Stage1Candidate {
   /**
@@ -41,6 +42,8 @@ export interface Stage1Options {
   minBlobDiameterMm?: number;
   /** Cores the blob detector uses (default: one per core; 1: this thread alone). */
   blobThreads?: number;
+  /** Add the thickness peaks (thickness-peaks.ts) no other candidate is near (default THICKNESS_SOURCE). */
+  thicknessPeaks?: boolean;
   progress?: (stage: string, done: number, total: number) => void;
   check?: () => void;
   /** Called after each sub-stage with its name, for timings. */
@@ -60,6 +63,13 @@ export interface Stage1Result {
 }
 
 export const DEFAULT_UNET_THRESHOLD = 0.1;
+/**
+ * Whether stage 1 adds the thickness peaks by default. Off: the shipped characterizer never
+ * trained on them (training/README.md, session 25, for what they add).
+ */
+export const THICKNESS_SOURCE = false;
+/** A thickness peak this close (mm) to a blob or U-Net candidate is that candidate. */
+export const THICKNESS_SAME_MM = 3;
 /** Lung-RADS and most of the detection literature assume slices of at most this thickness. */
 export const THICK_SLICE_MM = 2.5;
 
@@ -168,10 +178,40 @@ export async function runStage1(
     checkCancelled: check,
     ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
   });
-  const candidates = union.map((c, i) => ({ ...c, centre: centres[i]! }));
+  const candidates: Stage1Candidate[] = union.map((c, i) => ({ ...c, centre: centres[i]! }));
+  if (opts.thicknessPeaks ?? THICKNESS_SOURCE) {
+    candidates.push(...thicknessCandidates(candidates, thicknessPeaks(volume, onLung), volume.spacingMm));
+  }
   progress('candidates', 1, 1);
   lap('candidates');
   return { grid, coarse, lung, heatmap, candidates, unet, blobs };
+}
+
+/**
+ * The thickness peaks, thickest first, that lie more than THICKNESS_SAME_MM from every candidate
+ * already made (and from each other's kept ones: thicknessPeaks thins them), as candidates at the
+ * peak itself (it is an object's centre already: no re-centring). Scale: the inscribed sphere's
+ * diameter.
+ */
+export function thicknessCandidates(
+  existing: readonly Stage1Candidate[],
+  peaks: readonly ThicknessPeak[],
+  spacingMm: Vec3,
+): Stage1Candidate[] {
+  const out: Stage1Candidate[] = [];
+  const mm = (a: Vec3, b: Vec3) =>
+    Math.hypot((a[0] - b[0]) * spacingMm[0], (a[1] - b[1]) * spacingMm[1], (a[2] - b[2]) * spacingMm[2]);
+  for (const p of peaks) {
+    if (existing.some((c) => mm(c.centre, p.centre) <= THICKNESS_SAME_MM)) continue;
+    out.push({
+      centre: p.centre,
+      source: 'thickness',
+      scaleMm: 2 * p.radiusMm,
+      blobScore: null,
+      unetScore: null,
+    });
+  }
+  return out;
 }
 
 /**
