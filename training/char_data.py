@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from common import MINED, RUNS, SHARED, TYPE_ORDER, mined_copy
+from common import MINED, MINED_ADD, MINED_ADD_QUOTA, RUNS, SHARED, TYPE_ORDER, mined_copy
 
 CUBE_SHAPE = (2, 32, 32, 32)
 
@@ -33,13 +33,42 @@ def luna_marks(series_uid):
     return out
 
 
-def load_mined(prefix):
+def added_prefix(prefix):
+    """The PULMOLENS_MINED_ADD delta of a mined series, or None when no delta is asked for."""
+    if not MINED_ADD:
+        return None
+    add = os.path.join(MINED_ADD, os.path.basename(prefix))
+    if not os.path.exists(add + '.json'):
+        raise SystemExit(f'{add}.json missing: PULMOLENS_MINED_ADD is set and every series needs its delta (mine_thickness_all.sh)')
+    return add
+
+
+def mined_meta(prefix):
+    """A mined series' JSON, with the PULMOLENS_MINED_ADD delta's candidates appended."""
     meta = json.load(open(prefix + '.json'))
-    n = len(meta['candidates'])
-    cubes = np.fromfile(prefix + '.cubes.f32', dtype='<f4')
+    add = added_prefix(prefix)
+    if add:
+        extra = json.load(open(add + '.json'))
+        if extra['seriesInstanceUid'] != meta['seriesInstanceUid']:
+            raise SystemExit(f'{add}.json: another series than {prefix}.json')
+        meta = {**meta, 'candidates': meta['candidates'] + extra['candidates'][:MINED_ADD_QUOTA]}
+    return meta
+
+
+def read_cubes(prefix, n):
+    cubes = np.fromfile(prefix + '.cubes.f32', dtype='<f4', count=n * int(np.prod(CUBE_SHAPE)))
     if cubes.size != n * int(np.prod(CUBE_SHAPE)):
         raise SystemExit(f'{prefix}.cubes.f32: {cubes.size} floats for {n} candidates')
-    return meta, cubes.reshape((n,) + CUBE_SHAPE)
+    return cubes.reshape((n,) + CUBE_SHAPE)
+
+
+def load_mined(prefix):
+    meta = mined_meta(prefix)
+    base = len(json.load(open(prefix + '.json'))['candidates'])
+    cubes = read_cubes(prefix, base)
+    if len(meta['candidates']) > base:
+        cubes = np.concatenate([cubes, read_cubes(added_prefix(prefix), len(meta['candidates']) - base)])
+    return meta, cubes
 
 
 def label_series(meta, inserted, source_uid):
@@ -79,7 +108,7 @@ class Series:
         else:
             # Scorers that re-read the float32 cubes (cv_report.exact_logits) need only the labels:
             # at the 600/400 quota every LIDC-IDRI-0001 series' cubes together outgrow 24 GB.
-            self.meta, self.cubes = json.load(open(prefix + '.json')), None
+            self.meta, self.cubes = mined_meta(prefix), None
         ins = json.load(open(sidecar)) if sidecar else None
         nodules = ins['nodules'] if ins else []
         # Nodules centred outside the aerated lung (site_check.py) are not training material:

@@ -20,6 +20,11 @@ SHARED = os.environ.get('PULMOLENS_SHARED_DATA', os.path.join(os.path.dirname(HE
 # the real copies (runs/sharp/, runs/thick/) included; by default those are in runs/<folder>-mined/.
 MINED_OVERRIDE = os.environ.get('PULMOLENS_MINED')
 MINED = MINED_OVERRIDE or os.path.join(RUNS, 'mined')
+# Session 25: PULMOLENS_MINED_ADD names a folder of per-series additions to every mined series (the
+# thickness source's delta, mine_thickness_all.sh), appended to its candidates and cubes by
+# char_data.load_mined; PULMOLENS_MINED_ADD_QUOTA keeps only the first n of each (thickest first).
+MINED_ADD = os.environ.get('PULMOLENS_MINED_ADD')
+MINED_ADD_QUOTA = int(os.environ['PULMOLENS_MINED_ADD_QUOTA']) if os.environ.get('PULMOLENS_MINED_ADD_QUOTA') else None
 
 
 def mined_copy(folder, name):

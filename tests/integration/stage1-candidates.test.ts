@@ -11,7 +11,10 @@ import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectBlobs } from '../../src/core/inference/blobs';
 import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
-import { BLOB_QUOTA, selectBlobs } from '../../src/core/inference/stage1';
+import { BLOB_QUOTA, runStage1, selectBlobs, THICKNESS_QUOTA } from '../../src/core/inference/stage1';
+import { THICKNESS_DENSE_HU, thicknessPeaks } from '../../src/core/inference/thickness-peaks';
+import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
+import { defaultTiling } from '../../src/core/inference/detect';
 import { generatePhantom } from '../../src/core/synth/index';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot } from '../support/shared-data';
@@ -76,6 +79,30 @@ describe.skipIf(lidcMissing !== null)('stage-1 blob candidates on LIDC-IDRI-0001
     expect(hits[0]!.scaleMm).toBeGreaterThan(11);
     expect(hits[0]!.sphericity).toBeGreaterThan(0.5);
   }, 900_000);
+});
+
+describe.skipIf(lidcMissing !== null)('thickness peaks on LIDC-IDRI-0001', () => {
+  it('the part-solid nodule is one of the thickest objects in the lung, and every peak is dense lung tissue', async () => {
+    const { volume, coarse, lung } = await lidc0001WithLungMask();
+    const peaks = thicknessPeaks(volume, { core: lung.core, grid: coarse });
+    expect(peaks.length).toBeGreaterThan(100);
+    const world = (p: { centre: Vec3 }) => voxelToWorld(volume, p.centre);
+    const onNodule = peaks.findIndex(
+      (p) => Math.hypot(...world(p).map((v, a) => v - LUNA_0001[a]!)) <= LUNA_0001_DIAMETER / 2,
+    );
+    // Its solid part and ground glass make a piece of tissue far thicker than the vessels around.
+    expect(onNodule).toBeGreaterThanOrEqual(0);
+    expect(onNodule).toBeLessThan(10);
+    expect(peaks[onNodule]!.radiusMm).toBeGreaterThan(5);
+    const inCore = inLungCore(coarse, lung);
+    const [nx, ny] = volume.dims;
+    for (const p of peaks) {
+      const [i, j, k] = p.centre;
+      expect(inCore(i, j, k)).toBe(true);
+      expect(volume.hu[i + j * nx + k * nx * ny]!).toBeGreaterThan(THICKNESS_DENSE_HU);
+      expect(p.radiusMm).toBeGreaterThanOrEqual(1.5);
+    }
+  }, 120_000);
 });
 
 describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner on LIDC-IDRI-0001', () => {
@@ -156,6 +183,53 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
       ),
     ).toThrow();
     expect(statSync(`${prefix}.cubes.f32`).size).toBe(n * 2 * 32 ** 3 * 4);
+  }, 900_000);
+
+  it('the thickness delta of a mined series is what stage 1 adds with the thickness source on', async () => {
+    const slab = join(out, 'slab');
+    const prefix = join(out, 'lidc1');
+    const delta = join(out, 'lidc1-thickness');
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repoRoot, 'training', 'mine_thickness.ts'),
+        slab,
+        '--mined',
+        prefix,
+        '--out',
+        delta,
+      ],
+      { cwd: repoRoot, stdio: 'pipe' },
+    );
+    type Doc = { candidates: Array<{ voxel: Vec3; source: string; scaleMm: number }> };
+    const mined = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as Doc;
+    const added = JSON.parse(readFileSync(`${delta}.json`, 'utf8')) as Doc;
+    expect(added.candidates.length).toBeGreaterThan(0);
+    expect(added.candidates.length).toBeLessThanOrEqual(THICKNESS_QUOTA);
+    expect(statSync(`${delta}.cubes.f32`).size).toBe(added.candidates.length * 2 * 32 ** 3 * 4);
+    // The app's stage 1 on the same slices with the source on: the mined list, then the delta.
+    const scan = await scanDicomInputs([slab]);
+    const { volume } = await loadSeries(scan.series[0]!);
+    const rt = await getRuntime(shippedModels, 'cpu');
+    const s1 = await runStage1(volume, rt, { tiling: defaultTiling('cpu'), thicknessPeaks: true });
+    const sources = s1.candidates.map((c) => c.source);
+    expect(sources.slice(mined.candidates.length).every((s) => s === 'thickness')).toBe(true);
+    expect(sources.slice(0, mined.candidates.length)).not.toContain('thickness');
+    const close = (a: Vec3, b: Vec3) => a.every((v, i) => Math.abs(v - b[i]!) < 2e-3);
+    expect(s1.candidates).toHaveLength(mined.candidates.length + added.candidates.length);
+    s1.candidates.forEach((c, n) => {
+      const want =
+        n < mined.candidates.length ? mined.candidates[n]! : added.candidates[n - mined.candidates.length]!;
+      expect(close(c.centre, want.voxel), `candidate ${n}`).toBe(true);
+    });
+    // Every added one is more than 3 mm from every blob and U-Net candidate.
+    const sp = volume.spacingMm;
+    for (const a of added.candidates)
+      for (const m of mined.candidates)
+        expect(Math.hypot(...a.voxel.map((v, i) => (v - m.voxel[i]!) * sp[i]!))).toBeGreaterThan(3 - 1e-3);
+    await releaseRuntimes();
   }, 900_000);
 });
 

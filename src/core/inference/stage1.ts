@@ -70,6 +70,12 @@ export const DEFAULT_UNET_THRESHOLD = 0.1;
 export const THICKNESS_SOURCE = false;
 /** A thickness peak this close (mm) to a blob or U-Net candidate is that candidate. */
 export const THICKNESS_SAME_MM = 3;
+/**
+ * Thickness candidates added per scan, thickest first. Development seeds 5-12 (LIDC-IDRI-0001
+ * insertions, 11 nodules >= 4 mm without a blob or U-Net candidate): 3 of them gain one at 200,
+ * 3 at 400, 5 at 600 and at 1,000 (training/README.md, session 25).
+ */
+export const THICKNESS_QUOTA = 600;
 /** Lung-RADS and most of the detection literature assume slices of at most this thickness. */
 export const THICK_SLICE_MM = 2.5;
 
@@ -188,20 +194,22 @@ export async function runStage1(
 }
 
 /**
- * The thickness peaks, thickest first, that lie more than THICKNESS_SAME_MM from every candidate
- * already made (and from each other's kept ones: thicknessPeaks thins them), as candidates at the
+ * The first `quota` thickness peaks, thickest first, that lie more than THICKNESS_SAME_MM from every
+ * candidate already made (thicknessPeaks keeps them apart from each other), as candidates at the
  * peak itself (it is an object's centre already: no re-centring). Scale: the inscribed sphere's
  * diameter.
  */
 export function thicknessCandidates(
-  existing: readonly Stage1Candidate[],
+  existing: readonly Pick<Stage1Candidate, 'centre'>[],
   peaks: readonly ThicknessPeak[],
   spacingMm: Vec3,
+  quota = THICKNESS_QUOTA,
 ): Stage1Candidate[] {
   const out: Stage1Candidate[] = [];
   const mm = (a: Vec3, b: Vec3) =>
     Math.hypot((a[0] - b[0]) * spacingMm[0], (a[1] - b[1]) * spacingMm[1], (a[2] - b[2]) * spacingMm[2]);
   for (const p of peaks) {
+    if (out.length >= quota) break;
     if (existing.some((c) => mm(c.centre, p.centre) <= THICKNESS_SAME_MM)) continue;
     out.push({
       centre: p.centre,

@@ -18,8 +18,6 @@ import { maskBounds } from './morphology';
 export const THICKNESS_DENSE_HU = -600;
 /** Thinnest piece of tissue whose centre is a candidate: an inscribed sphere of 3 mm diameter. */
 export const THICKNESS_MIN_RADIUS_MM = 1.5;
-/** Peaks kept per scan, thickest first (development seeds 5-12: 7 of 11 stage-1 misses at 400). */
-export const THICKNESS_QUOTA = 400;
 
 export interface ThicknessPeak {
   /** Volume voxel (i, j, k). */
@@ -31,7 +29,6 @@ export interface ThicknessPeak {
 export interface ThicknessOptions {
   denseHu?: number;
   minRadiusMm?: number;
-  quota?: number;
 }
 
 /**
@@ -47,7 +44,6 @@ export function thicknessPeaks(
 ): ThicknessPeak[] {
   const denseHu = opts.denseHu ?? THICKNESS_DENSE_HU;
   const minR2 = (opts.minRadiusMm ?? THICKNESS_MIN_RADIUS_MM) ** 2;
-  const quota = opts.quota ?? THICKNESS_QUOTA;
   const sp = volume.spacingMm;
   const [vx, vy] = volume.dims;
   const [cx, cy] = lung.grid.dims;
@@ -133,7 +129,6 @@ export function thicknessPeaks(
   const kept: ThicknessPeak[] = [];
   const keptMm: Vec3[] = [];
   for (const v of peaks) {
-    if (kept.length >= quota) break;
     const i = v % nx;
     const j = Math.floor(v / nx) % ny;
     const k = Math.floor(v / (nx * ny));

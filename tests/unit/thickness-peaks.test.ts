@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { Vec3, Volume } from '../../src/common/volume';
+import { thicknessPeaks } from '../../src/core/inference/thickness-peaks';
+import { thicknessCandidates, type Stage1Candidate } from '../../src/core/inference/stage1';
+import type { ResampleGrid } from '../../src/core/inference/grid';
+
+const SPACING: Vec3 = [0.7, 0.7, 1.25];
+const DIMS: Vec3 = [80, 80, 48];
+
+/** Aerated lung (-850 HU) with dense shapes painted in (mm, world = voxel x spacing). */
+function lung(paint: (p: Vec3) => number | null): Volume {
+  const [nx, ny, nz] = DIMS;
+  const hu = new Int16Array(nx * ny * nz).fill(-850);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const v = paint([i * SPACING[0], j * SPACING[1], k * SPACING[2]]);
+        if (v !== null) hu[i + j * nx + k * nx * ny] = v;
+      }
+  return { dims: DIMS, spacingMm: SPACING, originLps: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], hu };
+}
+
+/** A coarse lung core (2x the voxel steps) that is 1 where `inside` holds at the coarse voxel's centre. */
+function core(inside: (p: Vec3) => boolean): { core: Uint8Array; grid: ResampleGrid } {
+  const step: Vec3 = [2, 2, 2];
+  const dims: Vec3 = [40, 40, 24];
+  const mask = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  for (let k = 0; k < dims[2]; k++)
+    for (let j = 0; j < dims[1]; j++)
+      for (let i = 0; i < dims[0]; i++)
+        if (inside([i * step[0] * SPACING[0], j * step[1] * SPACING[1], k * step[2] * SPACING[2]]))
+          mask[i + j * dims[0] + k * dims[0] * dims[1]] = 1;
+  return { core: mask, grid: { dims, step } };
+}
+
+const mm = (v: Vec3): Vec3 => [v[0] * SPACING[0], v[1] * SPACING[1], v[2] * SPACING[2]];
+const dist = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+const sphere = (c: Vec3, r: number) => (p: Vec3) => dist(p, c) <= r;
+const vesselAlongZ = (x: number, y: number, r: number) => (p: Vec3) => Math.hypot(p[0] - x, p[1] - y) <= r;
+const everywhere = core(() => true);
+
+// A 8 mm nodule at (28, 28, 30) mm on a 3 mm vessel running along z at x = 33.5 mm: the Hessian
+// reads the pair as a tube; the distance transform peaks at the nodule's centre.
+const NODULE: Vec3 = [28, 28, 30];
+
+describe('thicknessPeaks', () => {
+  it('puts the first peak at the centre of a juxtavascular nodule, with its radius', () => {
+    const nodule = sphere(NODULE, 4);
+    const vessel = vesselAlongZ(33.5, 28, 1.5);
+    const peaks = thicknessPeaks(
+      lung((p) => (nodule(p) || vessel(p) ? 40 : null)),
+      everywhere,
+    );
+    expect(peaks.length).toBeGreaterThan(0);
+    expect(dist(mm(peaks[0]!.centre), NODULE)).toBeLessThanOrEqual(1);
+    expect(peaks[0]!.radiusMm).toBeGreaterThan(3.2);
+    expect(peaks[0]!.radiusMm).toBeLessThanOrEqual(4.5);
+    // Thickest first, and the vessel's own peaks are thinner than the nodule.
+    for (let n = 1; n < peaks.length; n++)
+      expect(peaks[n]!.radiusMm).toBeLessThanOrEqual(peaks[n - 1]!.radiusMm);
+    expect(peaks.slice(1).every((p) => p.radiusMm < 2.5)).toBe(true);
+  });
+
+  it('keeps ground glass (-550 HU) and drops tissue thinner than 3 mm or outside the lung core', () => {
+    const ggo = sphere(NODULE, 4);
+    const thin = vesselAlongZ(12, 12, 1); // 2 mm vessel: no peak
+    const vol = lung((p) => (ggo(p) ? -550 : thin(p) ? 40 : null));
+    const all = thicknessPeaks(vol, everywhere);
+    expect(all).toHaveLength(1);
+    expect(dist(mm(all[0]!.centre), NODULE)).toBeLessThanOrEqual(1);
+    // The same nodule outside the core (the core ends at x = 20 mm): nothing.
+    expect(
+      thicknessPeaks(
+        vol,
+        core((p) => p[0] < 20),
+      ),
+    ).toHaveLength(0);
+    // Nothing dense at all: an empty list, not an error.
+    expect(
+      thicknessPeaks(
+        lung(() => null),
+        everywhere,
+      ),
+    ).toHaveLength(0);
+  });
+
+  it('keeps one peak per object, thickest first, the same on every run', () => {
+    const a = sphere([14, 14, 15], 3);
+    const b = sphere([40, 40, 40], 4);
+    const c = sphere([14, 40, 40], 2.5);
+    const vol = lung((p) => (a(p) || b(p) || c(p) ? 40 : null));
+    const peaks = thicknessPeaks(vol, everywhere);
+    expect(peaks.map((p) => mm(p.centre).map(Math.round))).toEqual([
+      [40, 40, 40],
+      [14, 14, 15],
+      [14, 40, 40],
+    ]);
+    expect(thicknessPeaks(vol, everywhere)).toEqual(peaks);
+  });
+});
+
+describe('thicknessCandidates', () => {
+  const cand = (centre: Vec3): Stage1Candidate => ({
+    centre,
+    source: 'blob',
+    scaleMm: 6,
+    blobScore: 1,
+    unetScore: null,
+  });
+  it('adds only the peaks more than 3 mm from every existing candidate, as thickness candidates', () => {
+    const spacing: Vec3 = [1, 1, 2];
+    const peaks = [
+      { centre: [10, 10, 10] as Vec3, radiusMm: 4 },
+      { centre: [20, 10, 10] as Vec3, radiusMm: 3 },
+      { centre: [30, 10, 11] as Vec3, radiusMm: 2 },
+    ];
+    // 2.9 mm from the first peak, 3.1 mm from the third (one slice = 2 mm, plus 2.3 mm in-plane).
+    const existing = [cand([12.9, 10, 10]), cand([32.3, 10, 10])];
+    const out = thicknessCandidates(existing, peaks, spacing);
+    expect(out).toEqual([
+      { centre: [20, 10, 10], source: 'thickness', scaleMm: 6, blobScore: null, unetScore: null },
+      { centre: [30, 10, 11], source: 'thickness', scaleMm: 4, blobScore: null, unetScore: null },
+    ]);
+    // The quota counts the added ones: the peak beside an existing candidate does not use it up.
+    expect(thicknessCandidates(existing, peaks, spacing, 1)).toEqual(out.slice(0, 1));
+    expect(thicknessCandidates([], peaks, spacing, 2).map((c) => c.centre)).toEqual([
+      [10, 10, 10],
+      [20, 10, 10],
+    ]);
+  });
+});

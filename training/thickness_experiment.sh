@@ -1,0 +1,52 @@
+#!/bin/sh
+# Session 25: the characterizer members retrained with stage 1's thickness source on (the app with
+# THICKNESS_SOURCE = true in src/core/inference/stage1.ts), against the same recipe without it, both
+# trained here on today's mined candidates and scored by split_cv.py --test fresh (the choosing sets
+# and rules of sessions 14-19). Every step is resumable; nothing touches models/.
+#   t6-k<slab>-seed<i>: run_all.sh's s4 recipe on the mined series plus their thickness delta
+#                       (mine_thickness_all.sh, PULMOLENS_MINED_ADD; quota 600)
+#   s4-k<slab>-seed<i>: the recipe as shipped, on today's mined series (the baseline)
+set -eu
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+mkdir -p training/runs/logs
+sh training/mine_all.sh
+for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen 3"; do
+  set -- $spec
+  out=training/runs/$1/LIDC-IDRI-0001-$2
+  mined=training/runs/$1-mined/LIDC-IDRI-0001-$2
+  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed 0 --count 0 "$3" "$4" --out "$out"
+  if [ ! -f "$mined.json" ]; then
+    mkdir -p "training/runs/$1-mined"
+    rm -f "$mined.tmp.json" "$mined.tmp.cubes.f32"
+    node --import tsx training/mine_candidates.ts "$out" --out "$mined.tmp"
+    mv "$mined.tmp.cubes.f32" "$mined.cubes.f32"
+    mv "$mined.tmp.json" "$mined.json"
+  fi
+done
+$PY training/extra_positives.py --per-nodule 8
+sh training/mine_thickness_all.sh
+A="--steps 3000 --max-minutes 50 --batch 64 --eval-every 100 --hnm-every 300 --max-negatives 450"
+B=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SLAB_BOUNDS; print(SLAB_BOUNDS)')
+slab() { # <prefix> <slab> <seed> [env...]
+  n=$1-k$2-seed$3
+  [ -f "training/runs/char/$n/model.pt" ] && return 0
+  $PY training/train_char.py --name "$n" --seed "$3" --train LIDC-IDRI-0002 \
+    --real-negatives "LIDC-IDRI-0001:slab:$2:$B" --real-negative-share 0.5 $A > "training/runs/logs/$n.log" 2>&1
+}
+t6() { PULMOLENS_MINED_ADD=training/runs/mined-thickness slab t6 "$@"; }
+s4() { slab s4 "$@"; }
+for i in 0 1; do
+  t6 0 "$i" & t6 1 "$i"; wait
+  t6 2 "$i" & t6 3 "$i"; wait
+done
+for i in 0 1; do
+  s4 0 "$i" & s4 1 "$i"; wait
+  s4 2 "$i" & s4 3 "$i"; wait
+done
+slabs() { echo "$1-k0-seed0+$1-k0-seed1,$1-k1-seed0+$1-k1-seed1,$1-k2-seed0+$1-k2-seed1,$1-k3-seed0+$1-k3-seed1"; }
+PULMOLENS_MINED_ADD=training/runs/mined-thickness $PY training/split_cv.py --bounds "$B" --slabs "$(slabs t6)" \
+  --test fresh --out training/runs/split-cv-session25-t6-fresh.json > training/runs/logs/split-cv-t6.log 2>&1
+$PY training/split_cv.py --bounds "$B" --slabs "$(slabs s4)" \
+  --test fresh --out training/runs/split-cv-session25-s4-fresh.json > training/runs/logs/split-cv-s4.log 2>&1
+echo done
