@@ -3,13 +3,16 @@
 # inserted series (runs/mined/), the original scans and LIDC-IDRI-0001's real copies
 # (runs/thick-mined/, runs/sharp-mined/), into runs/mined-thickness/<name>. Resumable; a series
 # whose base mining is not done yet is skipped (run this again after mine_all.sh / run_all.sh).
-# char_data.py adds the delta to each series when PULMOLENS_MINED_ADD names this folder.
+# char_data.py adds the delta to each series when PULMOLENS_MINED_ADD names this folder. Arguments:
+# only the series with these names (disk: ~105 MB a series at the quota of 400).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=training/runs/mined-thickness
 mkdir -p "$OUT"
+ONLY=" $* "
 delta() { # <dicom folder> <base mined prefix> <name>
   [ -f "$OUT/$3.json" ] && return 0
+  [ "$ONLY" = "  " ] || case "$ONLY" in *" $3 "*) ;; *) return 0 ;; esac
   [ -f "$2.json" ] || { echo "skipping $3: not mined yet ($2.json)"; return 0; }
   rm -f "$OUT/$3.tmp.json" "$OUT/$3.tmp.cubes.f32"
   node --import tsx training/mine_thickness.ts "$1" --mined "$2" --out "$OUT/$3.tmp"

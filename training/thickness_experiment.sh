@@ -3,8 +3,8 @@
 # THICKNESS_SOURCE = true in src/core/inference/stage1.ts), against the same recipe without it, both
 # trained here on today's mined candidates and scored by split_cv.py --test fresh (the choosing sets
 # and rules of sessions 14-19). Every step is resumable; nothing touches models/.
-#   t6-k<slab>-seed<i>: run_all.sh's s4 recipe on the mined series plus their thickness delta
-#                       (mine_thickness_all.sh, PULMOLENS_MINED_ADD; quota 600)
+#   t4-k<slab>-seed<i>: run_all.sh's s4 recipe on the mined series plus their thickness delta
+#                       (mine_thickness_all.sh, PULMOLENS_MINED_ADD; the first 400 of each)
 #   s4-k<slab>-seed<i>: the recipe as shipped, on today's mined series (the baseline)
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,7 +25,15 @@ for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen
   fi
 done
 $PY training/extra_positives.py --per-nodule 8
-sh training/mine_thickness_all.sh
+# The deltas of the series the runs below read (the training background's, LIDC-IDRI-0001 and its
+# real copies, split_cv.py's choosing and fresh test sets), not every mined series (disk).
+need="LIDC-IDRI-0001 LIDC-IDRI-0002 LIDC-IDRI-0001-t2 LIDC-IDRI-0001-k15 LIDC-IDRI-0001-k3"
+for j in training/runs/insert/LIDC-IDRI-0002-*.json; do case "$j" in *.sites.json) ;; *) need="$need $(basename "$j" .json)" ;; esac; done
+for s in 1 2 3 4 5 6 7 8 9 10 11 12 49 50 51 52 53 54 55 56; do need="$need LIDC-IDRI-0001-s$s"; done
+for s in 85 86 93 94; do need="$need LIDC-IDRI-0001-k15-s$s"; done
+for s in 87 88 95 96; do need="$need LIDC-IDRI-0001-k3-s$s"; done
+for s in 71 72 73 74 75 76 77 78 79 80; do need="$need LIDC-IDRI-0001-t2-s$s"; done
+sh training/mine_thickness_all.sh $need
 A="--steps 3000 --max-minutes 50 --batch 64 --eval-every 100 --hnm-every 300 --max-negatives 450"
 B=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SLAB_BOUNDS; print(SLAB_BOUNDS)')
 slab() { # <prefix> <slab> <seed> [env...]
@@ -34,19 +42,19 @@ slab() { # <prefix> <slab> <seed> [env...]
   $PY training/train_char.py --name "$n" --seed "$3" --train LIDC-IDRI-0002 \
     --real-negatives "LIDC-IDRI-0001:slab:$2:$B" --real-negative-share 0.5 $A > "training/runs/logs/$n.log" 2>&1
 }
-t6() { PULMOLENS_MINED_ADD=training/runs/mined-thickness slab t6 "$@"; }
+t4() { PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 slab t4 "$@"; }
 s4() { slab s4 "$@"; }
 for i in 0 1; do
-  t6 0 "$i" & t6 1 "$i"; wait
-  t6 2 "$i" & t6 3 "$i"; wait
+  t4 0 "$i" & t4 1 "$i"; wait
+  t4 2 "$i" & t4 3 "$i"; wait
 done
 for i in 0 1; do
   s4 0 "$i" & s4 1 "$i"; wait
   s4 2 "$i" & s4 3 "$i"; wait
 done
 slabs() { echo "$1-k0-seed0+$1-k0-seed1,$1-k1-seed0+$1-k1-seed1,$1-k2-seed0+$1-k2-seed1,$1-k3-seed0+$1-k3-seed1"; }
-PULMOLENS_MINED_ADD=training/runs/mined-thickness $PY training/split_cv.py --bounds "$B" --slabs "$(slabs t6)" \
-  --test fresh --out training/runs/split-cv-session25-t6-fresh.json > training/runs/logs/split-cv-t6.log 2>&1
+PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 $PY training/split_cv.py --bounds "$B" --slabs "$(slabs t4)" \
+  --test fresh --out training/runs/split-cv-session25-t4-fresh.json > training/runs/logs/split-cv-t4.log 2>&1
 $PY training/split_cv.py --bounds "$B" --slabs "$(slabs s4)" \
   --test fresh --out training/runs/split-cv-session25-s4-fresh.json > training/runs/logs/split-cv-s4.log 2>&1
 echo done
