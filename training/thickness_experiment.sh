@@ -24,7 +24,8 @@ for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen
     mv "$mined.tmp.json" "$mined.json"
   fi
 done
-$PY training/extra_positives.py --per-nodule 8
+# Extra positives of the training background's series only (the recipe trains on no other).
+$PY training/extra_positives.py --per-nodule 8 $(for j in training/runs/insert/LIDC-IDRI-0002-*.json; do case "$j" in *.sites.json) ;; *) basename "$j" .json ;; esac; done)
 # The deltas of the series the runs below read (the training background's, LIDC-IDRI-0001 and its
 # real copies, split_cv.py's choosing and fresh test sets), not every mined series (disk).
 need="LIDC-IDRI-0001 LIDC-IDRI-0002 LIDC-IDRI-0001-t2 LIDC-IDRI-0001-k15 LIDC-IDRI-0001-k3"
