@@ -45,15 +45,19 @@ slab() { # <prefix> <slab> <seed> [env...]
 }
 t4() { PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 slab t4 "$@"; }
 s4() { slab s4 "$@"; }
-for i in 0 1; do
+# SEEDS="0" trains one member per slab of each (a pair of trainings takes ~12 min here: the cubes
+# load one trainer at a time); a trainer of an earlier run still going is waited for, not doubled.
+SEEDS=${SEEDS:-0 1}
+while pgrep -f training/train_char.py > /dev/null; do sleep 20; done
+for i in $SEEDS; do
   t4 0 "$i" & t4 1 "$i"; wait
   t4 2 "$i" & t4 3 "$i"; wait
 done
-for i in 0 1; do
+for i in $SEEDS; do
   s4 0 "$i" & s4 1 "$i"; wait
   s4 2 "$i" & s4 3 "$i"; wait
 done
-slabs() { echo "$1-k0-seed0+$1-k0-seed1,$1-k1-seed0+$1-k1-seed1,$1-k2-seed0+$1-k2-seed1,$1-k3-seed0+$1-k3-seed1"; }
+slabs() { for k in 0 1 2 3; do printf '%s' "$([ $k = 0 ] || echo ,)$(for i in $SEEDS; do printf '+%s-k%s-seed%s' "$1" "$k" "$i"; done | cut -c2-)"; done; }
 PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 $PY training/split_cv.py --bounds "$B" --slabs "$(slabs t4)" \
   --test fresh --out training/runs/split-cv-session25-t4-fresh.json > training/runs/logs/split-cv-t4.log 2>&1
 $PY training/split_cv.py --bounds "$B" --slabs "$(slabs s4)" \
