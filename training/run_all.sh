@@ -75,18 +75,7 @@ sh training/mine_all.sh
 # Real copies of LIDC-IDRI-0001, nothing inserted: as 5 mm slices (two averaged) and through sharp
 # kernels (unsharp mask 1.5 and 3). Training negatives of the shipped members (session 12: one
 # cranio-caudal side each, below) and the app check's scans (app_check.sh makes the same ones).
-for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen 3"; do
-  set -- $spec
-  out=training/runs/$1/LIDC-IDRI-0001-$2
-  mined=training/runs/$1-mined/LIDC-IDRI-0001-$2
-  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed 0 --count 0 "$3" "$4" --out "$out"
-  if [ ! -f "$mined.json" ]; then
-    mkdir -p "training/runs/$1-mined"
-    node --import tsx training/mine_candidates.ts "$out" --out "$mined.tmp"
-    mv "$mined.tmp.cubes.f32" "$mined.cubes.f32"
-    mv "$mined.tmp.json" "$mined.json"
-  fi
-done
+sh training/mine_real_copies.sh
 # Extra positive cubes around every inserted nodule, sampled exactly like the app's extractCube
 # (checked against the miner's cubes: extra_positives.py --check). Training only.
 $PY training/extra_positives.py --per-nodule 8

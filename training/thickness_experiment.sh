@@ -11,19 +11,7 @@ cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 mkdir -p training/runs/logs
 sh training/mine_all.sh
-for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen 3"; do
-  set -- $spec
-  out=training/runs/$1/LIDC-IDRI-0001-$2
-  mined=training/runs/$1-mined/LIDC-IDRI-0001-$2
-  [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed 0 --count 0 "$3" "$4" --out "$out"
-  if [ ! -f "$mined.json" ]; then
-    mkdir -p "training/runs/$1-mined"
-    rm -f "$mined.tmp.json" "$mined.tmp.cubes.f32"
-    node --import tsx training/mine_candidates.ts "$out" --out "$mined.tmp"
-    mv "$mined.tmp.cubes.f32" "$mined.cubes.f32"
-    mv "$mined.tmp.json" "$mined.json"
-  fi
-done
+sh training/mine_real_copies.sh
 # Extra positives of the training background's series only (the recipe trains on no other).
 $PY training/extra_positives.py --per-nodule 8 $(for j in training/runs/insert/LIDC-IDRI-0002-*.json; do case "$j" in *.sites.json) ;; *) basename "$j" .json ;; esac; done)
 # The deltas of the series the runs below read (the training background's, LIDC-IDRI-0001 and its

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../../src/common/volume';
+import { paintedLung } from '../support/painted-lung';
 import { recentreCandidate, recentreReachMm, type RecentreMask } from '../../src/core/inference/recentre';
 
 const SPACING: Vec3 = [0.7, 0.7, 1.25];
 const DIMS: Vec3 = [80, 80, 48];
 
-/** Aerated lung (-850 HU) with dense shapes painted in (mm, world = voxel x spacing). */
-function lung(paint: (p: Vec3) => number | null): Volume {
-  const [nx, ny, nz] = DIMS;
-  const hu = new Int16Array(nx * ny * nz).fill(-850);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const v = paint([i * SPACING[0], j * SPACING[1], k * SPACING[2]]);
-        if (v !== null) hu[i + j * nx + k * nx * ny] = v;
-      }
-  return { dims: DIMS, spacingMm: SPACING, originLps: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], hu };
-}
+const lung = (paint: (p: Vec3) => number | null): Volume => paintedLung(DIMS, SPACING, paint);
 
 const mm = (v: Vec3): Vec3 => [v[0] * SPACING[0], v[1] * SPACING[1], v[2] * SPACING[2]];
 const vox = (p: Vec3): Vec3 => [p[0] / SPACING[0], p[1] / SPACING[1], p[2] / SPACING[2]];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../../src/common/volume';
+import { paintedLung } from '../support/painted-lung';
 import { thicknessPeaks } from '../../src/core/inference/thickness-peaks';
 import { thicknessCandidates, type Stage1Candidate } from '../../src/core/inference/stage1';
 import type { ResampleGrid } from '../../src/core/inference/grid';
@@ -7,18 +8,7 @@ import type { ResampleGrid } from '../../src/core/inference/grid';
 const SPACING: Vec3 = [0.7, 0.7, 1.25];
 const DIMS: Vec3 = [80, 80, 48];
 
-/** Aerated lung (-850 HU) with dense shapes painted in (mm, world = voxel x spacing). */
-function lung(paint: (p: Vec3) => number | null): Volume {
-  const [nx, ny, nz] = DIMS;
-  const hu = new Int16Array(nx * ny * nz).fill(-850);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const v = paint([i * SPACING[0], j * SPACING[1], k * SPACING[2]]);
-        if (v !== null) hu[i + j * nx + k * nx * ny] = v;
-      }
-  return { dims: DIMS, spacingMm: SPACING, originLps: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], hu };
-}
+const lung = (paint: (p: Vec3) => number | null): Volume => paintedLung(DIMS, SPACING, paint);
 
 /** A coarse lung core (2x the voxel steps) that is 1 where `inside` holds at the coarse voxel's centre. */
 function core(inside: (p: Vec3) => boolean): { core: Uint8Array; grid: ResampleGrid } {
