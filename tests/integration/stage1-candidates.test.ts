@@ -27,6 +27,14 @@ const modelsMissing = existsSync(join(shippedModels, 'manifest.json')) ? null : 
 const LUNA_0001: Vec3 = [56.20840547, 86.34341278, -115.8675792];
 const LUNA_0001_DIAMETER = 23.35064438;
 
+/** Runs a training/ script through tsx from the repository root (throws on a non-zero exit). */
+function runTrainingScript(script: string, args: string[]): void {
+  execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'training', script), ...args], {
+    cwd: repoRoot,
+    stdio: 'pipe',
+  });
+}
+
 /** LIDC-IDRI-0001's volume and its lung mask on the 2 mm grid stage 1 uses. */
 async function lidc0001WithLungMask() {
   const scan = await scanDicomInputs([lidcStudy('0001').seriesDir]);
@@ -121,20 +129,7 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     const k = Math.round(worldToVoxel(volume, LUNA_0001)[2]);
     for (const f of files.slice(Math.max(0, k - 13), k + 13)) symlinkSync(f, join(slab, basename(f)));
     const prefix = join(out, 'lidc1');
-    execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'training', 'mine_candidates.ts'),
-        slab,
-        '--out',
-        prefix,
-        '--models',
-        shippedModels,
-      ],
-      { cwd: repoRoot, stdio: 'pipe' },
-    );
+    runTrainingScript('mine_candidates.ts', [slab, '--out', prefix, '--models', shippedModels]);
     const doc = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as {
       seriesInstanceUid: string;
       sliceThicknessMm: number;
@@ -175,13 +170,7 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
       expect(cubes[i]!).toBeLessThanOrEqual(1);
     }
     // Never overwrites: a second run to the same prefix fails and leaves the first output.
-    expect(() =>
-      execFileSync(
-        process.execPath,
-        ['--import', 'tsx', join(repoRoot, 'training', 'mine_candidates.ts'), slab, '--out', prefix],
-        { cwd: repoRoot, stdio: 'pipe' },
-      ),
-    ).toThrow();
+    expect(() => runTrainingScript('mine_candidates.ts', [slab, '--out', prefix])).toThrow();
     expect(statSync(`${prefix}.cubes.f32`).size).toBe(n * 2 * 32 ** 3 * 4);
   }, 900_000);
 
@@ -189,20 +178,7 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     const slab = join(out, 'slab');
     const prefix = join(out, 'lidc1');
     const delta = join(out, 'lidc1-thickness');
-    execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'training', 'mine_thickness.ts'),
-        slab,
-        '--mined',
-        prefix,
-        '--out',
-        delta,
-      ],
-      { cwd: repoRoot, stdio: 'pipe' },
-    );
+    runTrainingScript('mine_thickness.ts', [slab, '--mined', prefix, '--out', delta]);
     type Doc = { candidates: Array<{ voxel: Vec3; source: string; scaleMm: number }> };
     const mined = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as Doc;
     const added = JSON.parse(readFileSync(`${delta}.json`, 'utf8')) as Doc;
@@ -263,20 +239,7 @@ describe('candidate miner options', () => {
       const prefix = join(out, 'never');
       let stderr = '';
       try {
-        execFileSync(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            join(repoRoot, 'training', 'mine_candidates.ts'),
-            out,
-            '--out',
-            prefix,
-            '--blob-quota',
-            '600',
-          ],
-          { cwd: repoRoot, stdio: 'pipe' },
-        );
+        runTrainingScript('mine_candidates.ts', [out, '--out', prefix, '--blob-quota', '600']);
       } catch (e) {
         stderr = String((e as { stderr?: Buffer }).stderr ?? '');
       }
