@@ -46,8 +46,10 @@ for i in $SEEDS; do
   s4 2 "$i" & s4 3 "$i"; wait
 done
 slabs() { for k in 0 1 2 3; do printf '%s' "$([ $k = 0 ] || echo ,)$(for i in $SEEDS; do printf '+%s-k%s-seed%s' "$1" "$k" "$i"; done | cut -c2-)"; done; }
-PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 $PY training/split_cv.py --bounds="$B" --slabs "$(slabs t4)" \
+[ -f training/runs/split-cv-session25-t4-fresh.json ] ||
+  PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 $PY training/split_cv.py --bounds="$B" --slabs "$(slabs t4)" \
   --test fresh --out training/runs/split-cv-session25-t4-fresh.json > training/runs/logs/split-cv-t4.log 2>&1
-$PY training/split_cv.py --bounds="$B" --slabs "$(slabs s4)" \
+[ -f training/runs/split-cv-session25-s4-fresh.json ] ||
+  $PY training/split_cv.py --bounds="$B" --slabs "$(slabs s4)" \
   --test fresh --out training/runs/split-cv-session25-s4-fresh.json > training/runs/logs/split-cv-s4.log 2>&1
 echo done

@@ -39,6 +39,38 @@ describe('resampling to the model grid', () => {
     }
     expect(sampleAt(hu, dims, 1.5, 2.25, 3.5)).toBeCloseTo(2 * 1.5 + 3 * 2.25 + 5 * 3.5, 6);
   });
+
+  it('gives a sub-box of the grid (xy0) the very values of the whole plane', () => {
+    // detect.ts resamples only the columns and rows its tiles cover: the heatmap must not move.
+    const dims: Vec3 = [37, 29, 13];
+    const hu = new Int16Array(dims[0] * dims[1] * dims[2]);
+    let seed = 7;
+    for (let i = 0; i < hu.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      hu[i] = ((seed >>> 16) % 2000) - 1000;
+    }
+    const grid = gridFor({ dims, spacingMm: [0.66, 0.71, 1.25] }, [1, 1, 1]);
+    const [gx, gy] = grid.dims;
+    const scale = (v: number) => (v + 1000) / 1400;
+    const whole = resampleSlab(hu, dims, grid, 3, 11, new Float32Array(gx * gy * 8), scale);
+    const [x0, y0, nx, ny] = [5, 4, gx - 9, gy - 6];
+    const box = resampleSlab(
+      hu,
+      dims,
+      { dims: [nx, ny, grid.dims[2]], step: grid.step },
+      3,
+      11,
+      new Float32Array(nx * ny * 8),
+      scale,
+      [x0, y0],
+    );
+    let same = 0;
+    for (let z = 0; z < 8; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++)
+          if (Object.is(box[x + y * nx + z * nx * ny], whole[x0 + x + (y0 + y) * gx + z * gx * gy])) same++;
+    expect(same).toBe(nx * ny * 8);
+  });
 });
 
 describe('sliding window', () => {

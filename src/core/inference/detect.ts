@@ -110,6 +110,17 @@ export async function detectHeatmap(
   const total = zs.length * ys.length * xs.length;
   let done = 0;
   const patch = new Float32Array(pz * py * px);
+  // The rows and columns the tiles cover (a third of LIDC-IDRI-0002's model-grid plane lies
+  // outside): only those are resampled, and only those can hold probability.
+  const win = {
+    x: [xs[0]!, Math.min(gx, xs.at(-1)! + px)],
+    y: [ys[0]!, Math.min(gy, ys.at(-1)! + py)],
+  } as const;
+  const wx0 = win.x[0];
+  const wy0 = win.y[0];
+  const wnx = win.x[1] - wx0;
+  const wny = win.y[1] - wy0;
+  const wplane = wnx * wny;
   for (const z0 of zs) {
     const z1 = Math.min(gz, z0 + pz);
     const rows = ys
@@ -120,18 +131,19 @@ export async function detectHeatmap(
     const slab = resampleSlab(
       volume.hu,
       volume.dims,
-      grid,
+      { dims: [wnx, wny, gz], step: grid.step },
       z0,
       z1,
-      new Float32Array(plane * (z1 - z0)),
+      new Float32Array(wplane * (z1 - z0)),
       scale,
+      [wx0, wy0],
     );
     for (const [y0, x0] of rows) {
       check();
       patch.fill(pad);
       for (let z = 0; z < z1 - z0; z++)
         for (let y = 0; y < py && y0 + y < gy; y++) {
-          const src = z * plane + (y0 + y) * gx + x0;
+          const src = z * wplane + (y0 - wy0 + y) * wnx + (x0 - wx0);
           const n = Math.min(px, gx - x0);
           patch.set(slab.subarray(src, src + n), z * py * px + y * px);
         }
@@ -151,13 +163,15 @@ export async function detectHeatmap(
   const cz = coverage(gz, zs, wz);
   const cyv = coverage(gy, ys, wy);
   const cxv = coverage(gx, xs, wx);
-  for (let z = 0; z < gz; z++) {
+  // Outside the window the accumulator is still all 0 (and the lung mask 0: the tiles cover its box).
+  const wz1 = Math.min(gz, zs.at(-1)! + pz);
+  for (let z = zs[0]!; z < wz1; z++) {
     const mz = czOf[z]! * cx * cy;
-    for (let y = 0; y < gy; y++) {
+    for (let y = win.y[0]; y < win.y[1]; y++) {
       const my = mz + cyOf[y]! * cx;
       const n = cz[z]! * cyv[y]!;
       const base = z * plane + y * gx;
-      for (let x = 0; x < gx; x++) {
+      for (let x = win.x[0]; x < win.x[1]; x++) {
         acc[base + x] = mask[my + cxOf[x]!] ? acc[base + x]! / (n * cxv[x]!) : 0;
       }
     }
