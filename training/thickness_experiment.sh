@@ -46,10 +46,13 @@ for i in $SEEDS; do
   s4 2 "$i" & s4 3 "$i"; wait
 done
 slabs() { for k in 0 1 2 3; do printf '%s' "$([ $k = 0 ] || echo ,)$(for i in $SEEDS; do printf '+%s-k%s-seed%s' "$1" "$k" "$i"; done | cut -c2-)"; done; }
-[ -f training/runs/split-cv-session25-t4-fresh.json ] ||
+# One file per recipe and set of seeds (SEEDS="0": ...-seeds0-fresh.json, "0 1": ...-seeds01-...).
+tag=$(echo "$SEEDS" | tr -d ' ')
+out() { echo "training/runs/split-cv-session25-$1-seeds$tag-fresh.json"; }
+[ -f "$(out t4)" ] ||
   PULMOLENS_MINED_ADD=training/runs/mined-thickness PULMOLENS_MINED_ADD_QUOTA=400 $PY training/split_cv.py --bounds="$B" --slabs "$(slabs t4)" \
-  --test fresh --out training/runs/split-cv-session25-t4-fresh.json > training/runs/logs/split-cv-t4.log 2>&1
-[ -f training/runs/split-cv-session25-s4-fresh.json ] ||
+  --test fresh --out "$(out t4)" > "training/runs/logs/split-cv-t4-seeds$tag.log" 2>&1
+[ -f "$(out s4)" ] ||
   $PY training/split_cv.py --bounds="$B" --slabs "$(slabs s4)" \
-  --test fresh --out training/runs/split-cv-session25-s4-fresh.json > training/runs/logs/split-cv-s4.log 2>&1
+  --test fresh --out "$(out s4)" > "training/runs/logs/split-cv-s4-seeds$tag.log" 2>&1
 echo done
