@@ -6,10 +6,14 @@
  * needs this delta only, not the whole series mined again (~10 s a series instead of ~45: no U-Net).
  *
  *   node --import tsx training/mine_thickness.ts <dicom-folder> --mined <prefix> --out <prefix> [--quota N]
+ *       [--near MIN,MAX]
  *
  * --mined names the series' mine_candidates.ts output (its candidates' `voxel`s are the app's
  * candidates); the output has mine_candidates.ts's format (source 'thickness', blobScore and
  * unetScore null), thickest first, so its first n are the delta at quota n.
+ *
+ * --near MIN,MAX (session 27) mines stage 1's second centres instead (stage1.ts secondCentres:
+ * every peak whose nearest mined candidate is more than MIN and at most MAX mm away; no quota).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,17 +23,26 @@ import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../s
 import { shippedModelsDir } from '../src/core/inference/config';
 import { loadManifest } from '../src/core/inference/manifest';
 import { coarseLungMask } from '../src/core/inference/lung-mask';
-import { THICKNESS_QUOTA, thicknessCandidates } from '../src/core/inference/stage1';
+import { secondCentres, THICKNESS_QUOTA, thicknessCandidates } from '../src/core/inference/stage1';
 import { thicknessPeaks } from '../src/core/inference/thickness-peaks';
 import { voxelToWorld, type Vec3 } from '../src/common/volume';
 
 const HU_WINDOW: [number, number] = [-1000, 400];
 
-function parseArgs(argv: string[]): { folder: string; mined: string; out: string; quota: number } {
+interface Args {
+  folder: string;
+  mined: string;
+  out: string;
+  quota: number;
+  near: [number, number] | null;
+}
+
+function parseArgs(argv: string[]): Args {
   let folder: string | undefined;
   let mined: string | undefined;
   let out: string | undefined;
   let quota = THICKNESS_QUOTA;
+  let near: [number, number] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--mined') mined = argv[++i];
@@ -38,16 +51,21 @@ function parseArgs(argv: string[]): { folder: string; mined: string; out: string
       quota = Number(argv[++i]);
       if (!Number.isInteger(quota) || quota < 1)
         throw new PulmoLensError('INVALID_INPUT', '--quota wants a positive integer');
+    } else if (a === '--near') {
+      const v = (argv[++i] ?? '').split(',').map(Number);
+      if (v.length !== 2 || !(v[0]! >= 0 && v[1]! > v[0]!))
+        throw new PulmoLensError('INVALID_INPUT', '--near wants MIN,MAX in mm with 0 <= MIN < MAX');
+      near = [v[0]!, v[1]!];
     } else if (a.startsWith('--')) throw new PulmoLensError('INVALID_INPUT', `unknown option ${a}`);
     else folder = a;
   }
   if (!folder || !mined || !out) {
     throw new PulmoLensError(
       'INVALID_INPUT',
-      'usage: mine_thickness.ts <dicom-folder> --mined <prefix> --out <prefix> [--quota N]',
+      'usage: mine_thickness.ts <dicom-folder> --mined <prefix> --out <prefix> [--quota N] [--near MIN,MAX]',
     );
   }
-  return { folder: resolve(folder), mined: resolve(mined), out: resolve(out), quota };
+  return { folder: resolve(folder), mined: resolve(mined), out: resolve(out), quota, near };
 }
 
 async function main(): Promise<void> {
@@ -71,12 +89,11 @@ async function main(): Promise<void> {
   // The lung mask exactly as runStage1 makes it: twice the detector's spacing.
   const det = (await loadManifest(shippedModelsDir())).detector.spacingMm;
   const { coarse, lung } = coarseLungMask(volume, [det[0] * 2, det[1] * 2, det[2] * 2]);
-  const added = thicknessCandidates(
-    base.candidates.map((c) => ({ centre: c.voxel })),
-    thicknessPeaks(volume, { core: lung.core, grid: coarse }),
-    volume.spacingMm,
-    args.quota,
-  );
+  const existing = base.candidates.map((c) => ({ centre: c.voxel }));
+  const peaks = thicknessPeaks(volume, { core: lung.core, grid: coarse });
+  const added = args.near
+    ? secondCentres(existing, peaks, volume.spacingMm, args.near)
+    : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota);
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });
   const fd = openSync(`${args.out}.cubes.f32`, 'wx');

@@ -7,7 +7,8 @@
 # only the series with these names (disk: ~105 MB a series at the quota of 400).
 set -eu
 cd "$(dirname "$0")/.."
-OUT=training/runs/mined-thickness
+# THICKNESS_OUT / THICKNESS_ARGS: another output folder and mine_thickness.ts options (--near).
+OUT=${THICKNESS_OUT:-training/runs/mined-thickness}
 mkdir -p "$OUT"
 ONLY=" $* "
 delta() { # <dicom folder> <base mined prefix> <name>
@@ -15,7 +16,7 @@ delta() { # <dicom folder> <base mined prefix> <name>
   [ "$ONLY" = "  " ] || case "$ONLY" in *" $3 "*) ;; *) return 0 ;; esac
   [ -f "$2.json" ] || { echo "skipping $3: not mined yet ($2.json)"; return 0; }
   rm -f "$OUT/$3.tmp.json" "$OUT/$3.tmp.cubes.f32"
-  node --import tsx training/mine_thickness.ts "$1" --mined "$2" --out "$OUT/$3.tmp"
+  node --import tsx training/mine_thickness.ts "$1" --mined "$2" --out "$OUT/$3.tmp" ${THICKNESS_ARGS:-}
   mv "$OUT/$3.tmp.cubes.f32" "$OUT/$3.cubes.f32"
   mv "$OUT/$3.tmp.json" "$OUT/$3.json"
 }

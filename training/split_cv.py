@@ -29,7 +29,7 @@ from char_data import real_copies
 from common import RUNS
 from cross_fit import CrossFitted
 from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SESSION15_TEST_SEEDS, SHARP_CAL,
-                       SHARP_FRESH_TEST, SHARP_SESSION15_TEST,
+                       SHARP_FRESH_TEST, SHARP_SESSION15_TEST, SHARP_TEST, TEST_SEEDS,
                        SHARP_PREVIOUS_TEST, THICK_CAL_SEEDS, THICK_FRESH_TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS,
                        bootstrap_cpm, calibrated, exact_logits, finding_score, froc_rows, load_net, nodule_table,
                        operating_threshold, recalibrate, thick_slice_offset)
@@ -80,6 +80,9 @@ TEST_SETS = {
     # Session 15: inserted before any session-15 model was compared, read once after the choice
     # (the 5 mm test stays session 13's).
     'session15': (SESSION15_TEST_SEEDS, SHARP_SESSION15_TEST, THICK_FRESH_TEST_SEEDS),
+    # The shipped model's own test sets (cv_report.shipped_model; the model card's figures): for a
+    # pipeline change that keeps the members, to set its figures beside the card's.
+    'shipped': (TEST_SEEDS, SHARP_TEST, THICK_TEST_SEEDS),
 }
 
 

@@ -174,37 +174,49 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     expect(statSync(`${prefix}.cubes.f32`).size).toBe(n * 2 * 32 ** 3 * 4);
   }, 900_000);
 
-  it('the thickness delta of a mined series is what stage 1 adds with the thickness source on', async () => {
+  it('the thickness and second-centre deltas of a mined series are what stage 1 adds with those sources on', async () => {
     const slab = join(out, 'slab');
     const prefix = join(out, 'lidc1');
     const delta = join(out, 'lidc1-thickness');
+    const near = join(out, 'lidc1-second');
     runTrainingScript('mine_thickness.ts', [slab, '--mined', prefix, '--out', delta]);
+    runTrainingScript('mine_thickness.ts', [slab, '--mined', prefix, '--out', near, '--near', '1,4']);
     type Doc = { candidates: Array<{ voxel: Vec3; source: string; scaleMm: number }> };
     const mined = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as Doc;
     const added = JSON.parse(readFileSync(`${delta}.json`, 'utf8')) as Doc;
+    const second = JSON.parse(readFileSync(`${near}.json`, 'utf8')) as Doc;
     expect(added.candidates.length).toBeGreaterThan(0);
     expect(added.candidates.length).toBeLessThanOrEqual(THICKNESS_QUOTA);
+    expect(second.candidates.length).toBeGreaterThan(0);
     expect(statSync(`${delta}.cubes.f32`).size).toBe(added.candidates.length * 2 * 32 ** 3 * 4);
-    // The app's stage 1 on the same slices with the source on: the mined list, then the delta.
+    expect(statSync(`${near}.cubes.f32`).size).toBe(second.candidates.length * 2 * 32 ** 3 * 4);
+    // The app's stage 1 on the same slices with both sources on: the mined list, then each delta.
     const scan = await scanDicomInputs([slab]);
     const { volume } = await loadSeries(scan.series[0]!);
     const rt = await getRuntime(shippedModels, 'cpu');
-    const s1 = await runStage1(volume, rt, { tiling: defaultTiling('cpu'), thicknessPeaks: true });
+    const s1 = await runStage1(volume, rt, {
+      tiling: defaultTiling('cpu'),
+      thicknessPeaks: true,
+      secondCentres: true,
+    });
     const sources = s1.candidates.map((c) => c.source);
     expect(sources.slice(mined.candidates.length).every((s) => s === 'thickness')).toBe(true);
     expect(sources.slice(0, mined.candidates.length)).not.toContain('thickness');
     const close = (a: Vec3, b: Vec3) => a.every((v, i) => Math.abs(v - b[i]!) < 2e-3);
-    expect(s1.candidates).toHaveLength(mined.candidates.length + added.candidates.length);
-    s1.candidates.forEach((c, n) => {
-      const want =
-        n < mined.candidates.length ? mined.candidates[n]! : added.candidates[n - mined.candidates.length]!;
-      expect(close(c.centre, want.voxel), `candidate ${n}`).toBe(true);
-    });
-    // Every added one is more than 3 mm from every blob and U-Net candidate.
+    const want = [...mined.candidates, ...added.candidates, ...second.candidates];
+    expect(s1.candidates).toHaveLength(want.length);
+    s1.candidates.forEach((c, n) => expect(close(c.centre, want[n]!.voxel), `candidate ${n}`).toBe(true));
+    // Every thickness one is more than 3 mm from every blob and U-Net candidate; every second
+    // centre's nearest blob or U-Net candidate is 1-4 mm away.
     const sp = volume.spacingMm;
+    const mm = (a: Vec3, b: Vec3) => Math.hypot(...a.map((v, i) => (v - b[i]!) * sp[i]!));
     for (const a of added.candidates)
-      for (const m of mined.candidates)
-        expect(Math.hypot(...a.voxel.map((v, i) => (v - m.voxel[i]!) * sp[i]!))).toBeGreaterThan(3 - 1e-3);
+      for (const m of mined.candidates) expect(mm(a.voxel, m.voxel)).toBeGreaterThan(3 - 1e-3);
+    for (const a of second.candidates) {
+      const d = Math.min(...mined.candidates.map((m) => mm(a.voxel, m.voxel)));
+      expect(d).toBeGreaterThan(1 - 1e-3);
+      expect(d).toBeLessThanOrEqual(4 + 1e-3);
+    }
     await releaseRuntimes();
   }, 900_000);
 });

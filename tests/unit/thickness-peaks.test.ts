@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../../src/common/volume';
 import { paintedLung } from '../support/painted-lung';
 import { thicknessPeaks } from '../../src/core/inference/thickness-peaks';
-import { thicknessCandidates, type Stage1Candidate } from '../../src/core/inference/stage1';
+import { secondCentres, thicknessCandidates, type Stage1Candidate } from '../../src/core/inference/stage1';
 import type { ResampleGrid } from '../../src/core/inference/grid';
 
 const SPACING: Vec3 = [0.7, 0.7, 1.25];
@@ -117,5 +117,32 @@ describe('thicknessCandidates', () => {
       [10, 10, 10],
       [20, 10, 10],
     ]);
+  });
+});
+
+describe('secondCentres', () => {
+  const cand = (centre: Vec3): Stage1Candidate => ({
+    centre,
+    source: 'blob',
+    scaleMm: 6,
+    blobScore: 1,
+    unetScore: null,
+  });
+  it('adds the peaks whose nearest candidate lies more than 1 and at most 4 mm away, and no others', () => {
+    const spacing: Vec3 = [1, 1, 2];
+    const peaks = [
+      { centre: [10, 10, 10] as Vec3, radiusMm: 4 }, // 0.5 mm from a candidate: that candidate
+      { centre: [20, 10, 10] as Vec3, radiusMm: 3 }, // 2.5 mm from one, 6 mm from the other
+      { centre: [30, 10, 11] as Vec3, radiusMm: 2 }, // 4.0 mm exactly (one slice is 2 mm; 2 mm in z, sqrt(12) in-plane)
+      { centre: [50, 10, 10] as Vec3, radiusMm: 2 }, // far from every candidate: not a second centre
+    ];
+    const existing = [cand([10.5, 10, 10]), cand([22.5, 10, 10]), cand([30, 10 + Math.sqrt(12), 10])];
+    expect(secondCentres(existing, peaks, spacing)).toEqual([
+      { centre: [20, 10, 10], source: 'thickness', scaleMm: 6, blobScore: null, unetScore: null },
+      { centre: [30, 10, 11], source: 'thickness', scaleMm: 4, blobScore: null, unetScore: null },
+    ]);
+    // The band is the caller's: (0, 1] keeps only the first.
+    expect(secondCentres(existing, peaks, spacing, [0, 1]).map((c) => c.centre)).toEqual([[10, 10, 10]]);
+    expect(secondCentres([], peaks, spacing)).toEqual([]);
   });
 });

@@ -44,6 +44,8 @@ export interface Stage1Options {
   blobThreads?: number;
   /** Add the thickness peaks (thickness-peaks.ts) no other candidate is near (default THICKNESS_SOURCE). */
   thicknessPeaks?: boolean;
+  /** Add the thickness peaks just beside a candidate as second centres (default SECOND_CENTRE_SOURCE). */
+  secondCentres?: boolean;
   progress?: (stage: string, done: number, total: number) => void;
   check?: () => void;
   /** Called after each sub-stage with its name, for timings. */
@@ -77,6 +79,15 @@ export const THICKNESS_SAME_MM = 3;
  * share of the analysis and the mined training data (~105 MB a series) within bounds.
  */
 export const THICKNESS_QUOTA = 400;
+/**
+ * Whether stage 1 adds second centres (secondCentres) by default. Session 27, probed with the
+ * shipped characterizer on development seeds 5-12: a juxtavascular nodule whose blob or U-Net
+ * candidate sits on the vessel beside it (re-centring goes to the thicker vessel) scores p 0.01-0.06
+ * there and up to 0.95 at its own thickness peak (training/README.md, session 27).
+ */
+export const SECOND_CENTRE_SOURCE = false;
+/** A thickness peak whose nearest candidate lies in (min, max] mm becomes a second centre. */
+export const SECOND_CENTRE_MM: readonly [number, number] = [1, 4];
 /** Lung-RADS and most of the detection literature assume slices of at most this thickness. */
 export const THICK_SLICE_MM = 2.5;
 
@@ -186,8 +197,14 @@ export async function runStage1(
     ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
   });
   const candidates: Stage1Candidate[] = union.map((c, i) => ({ ...c, centre: centres[i]! }));
-  if (opts.thicknessPeaks ?? THICKNESS_SOURCE) {
-    candidates.push(...thicknessCandidates(candidates, thicknessPeaks(volume, onLung), volume.spacingMm));
+  const addThickness = opts.thicknessPeaks ?? THICKNESS_SOURCE;
+  const addSecond = opts.secondCentres ?? SECOND_CENTRE_SOURCE;
+  if (addThickness || addSecond) {
+    const peaks = thicknessPeaks(volume, onLung);
+    // Second centres are judged against the blob and U-Net candidates only, before any thickness one.
+    const second = addSecond ? secondCentres(candidates, peaks, volume.spacingMm) : [];
+    if (addThickness) candidates.push(...thicknessCandidates(candidates, peaks, volume.spacingMm));
+    candidates.push(...second);
   }
   progress('candidates', 1, 1);
   lap('candidates');
@@ -219,6 +236,41 @@ export function thicknessCandidates(
       blobScore: null,
       unetScore: null,
     });
+  }
+  return out;
+}
+
+/**
+ * Every thickness peak whose nearest existing candidate lies more than `near[0]` and at most
+ * `near[1]` mm away, as a candidate at the peak: a second centre for a candidate that sits beside an
+ * object's centre rather than on it (no quota: ~550 per scan on LIDC-IDRI-0001 at 1-4 mm).
+ */
+export function secondCentres(
+  existing: readonly Pick<Stage1Candidate, 'centre'>[],
+  peaks: readonly ThicknessPeak[],
+  spacingMm: Vec3,
+  near: readonly [number, number] = SECOND_CENTRE_MM,
+): Stage1Candidate[] {
+  const [sx, sy, sz] = spacingMm;
+  const out: Stage1Candidate[] = [];
+  for (const p of peaks) {
+    let d2 = Infinity;
+    for (const c of existing) {
+      const dx = (c.centre[0] - p.centre[0]) * sx;
+      const dy = (c.centre[1] - p.centre[1]) * sy;
+      const dz = (c.centre[2] - p.centre[2]) * sz;
+      d2 = Math.min(d2, dx * dx + dy * dy + dz * dz);
+    }
+    const d = Math.sqrt(d2);
+    if (d > near[0] && d <= near[1]) {
+      out.push({
+        centre: p.centre,
+        source: 'thickness',
+        scaleMm: 2 * p.radiusMm,
+        blobScore: null,
+        unetScore: null,
+      });
+    }
   }
   return out;
 }
