@@ -4,6 +4,7 @@
  * training the characterizer on what the app will show it.
  *
  *   node --import tsx training/mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR]
+ *       [--blob-quota SMALL,LARGE] [--second-centres on|off]
  *
  * Writes <prefix>.cubes.f32 (little-endian float32, N x 2 x 32 x 32 x 32: 32^3 at 1 mm then 32^3
  * at 2 mm, HU clipped to [-1000, 400] and scaled to [0, 1]) and <prefix>.json
@@ -31,6 +32,8 @@ interface MineArgs {
   models?: string;
   /** Blob quota per scale (below 5 mm, from 5 mm) instead of the app's BLOB_QUOTA: stage-1 experiments. */
   blobQuota?: [number, number];
+  /** Stage 1's second centres on or off instead of the app's SECOND_CENTRE_SOURCE. */
+  secondCentres?: boolean;
 }
 
 function parseArgs(argv: string[]): MineArgs {
@@ -38,6 +41,7 @@ function parseArgs(argv: string[]): MineArgs {
   let out: string | undefined;
   let models: string | undefined;
   let blobQuota: [number, number] | undefined;
+  let secondCentres: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--out') out = argv[++i];
@@ -47,14 +51,17 @@ function parseArgs(argv: string[]): MineArgs {
       if (q.length !== 2 || !q.every((n) => Number.isInteger(n) && n > 0))
         throw new PulmoLensError('INVALID_INPUT', '--blob-quota wants SMALL,LARGE (two positive integers)');
       blobQuota = [q[0]!, q[1]!];
-    }
-    else if (a.startsWith('--')) throw new PulmoLensError('INVALID_INPUT', `unknown option ${a}`);
+    } else if (a === '--second-centres') {
+      const v = argv[++i];
+      if (v !== 'on' && v !== 'off') throw new PulmoLensError('INVALID_INPUT', '--second-centres wants on or off');
+      secondCentres = v === 'on';
+    } else if (a.startsWith('--')) throw new PulmoLensError('INVALID_INPUT', `unknown option ${a}`);
     else folder = a;
   }
   if (!folder || !out) {
     throw new PulmoLensError(
       'INVALID_INPUT',
-      'usage: mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR] [--blob-quota SMALL,LARGE]',
+      'usage: mine_candidates.ts <dicom-folder> --out <prefix> [--models DIR] [--blob-quota SMALL,LARGE] [--second-centres on|off]',
     );
   }
   return {
@@ -62,6 +69,7 @@ function parseArgs(argv: string[]): MineArgs {
     out: resolve(out),
     ...(models ? { models: resolve(models) } : {}),
     ...(blobQuota ? { blobQuota } : {}),
+    ...(secondCentres !== undefined ? { secondCentres } : {}),
   };
 }
 
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
     tiling: defaultTiling('cpu'),
     lap,
     ...(args.blobQuota ? { blobQuota: blobQuotaOf(...args.blobQuota) } : {}),
+    ...(args.secondCentres !== undefined ? { secondCentres: args.secondCentres } : {}),
   });
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });
