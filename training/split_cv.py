@@ -26,7 +26,7 @@ import os
 import numpy as np
 
 from char_data import real_copies
-from common import RUNS
+from common import MINED_ADD, MINED_ADD_QUOTA, RUNS
 from cross_fit import CrossFitted
 from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, FRESH_TEST_SEEDS, PREVIOUS_TEST_SEEDS, SCORE_P, SESSION15_TEST_SEEDS, SHARP_CAL,
                        SHARP_FRESH_TEST, SHARP_SESSION15_TEST, SHARP_TEST, TEST_SEEDS,
@@ -183,7 +183,8 @@ def main():
             print(f"{k} + {k} members: calibration CPM {cpm['calibration']:.3f}, sharp calibration {cpm['sharp calibration']:.3f}", flush=True)
         return
     real = real_copies(thick=True, cubes=False, low_dose=a.low_dose)
-    report = {'split': split_of(a), 'baseline': a.baseline, 'view': a.view, 'models': {}}
+    report = {'split': split_of(a), 'baseline': a.baseline, 'view': a.view, 'test': a.test,
+              'minedAdd': MINED_ADD, 'minedAddQuota': MINED_ADD_QUOTA, 'models': {}}
     # A protocol none of the models trained on, on their training background: LIDC-IDRI-0002 through
     # sharp kernels (runs/insert/LIDC-IDRI-0002-k*: session 11's experiment data; train_char.py
     # leaves sharp copies out unless --sharp-kernels), scored as the app scores it, each model at its

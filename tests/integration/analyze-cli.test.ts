@@ -55,7 +55,7 @@ const findingsSchema = z.strictObject({
       centerLps: vec3,
       centerVoxel: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
       probability: z.number().min(0).max(1),
-      source: z.enum(['blob', 'unet', 'both']),
+      source: z.enum(['blob', 'unet', 'both', 'thickness']),
       scaleMm: z.number().positive(),
     }),
   ),

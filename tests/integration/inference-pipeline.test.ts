@@ -53,7 +53,7 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
     for (const f of doc.findings) expect(f.probability).toBeGreaterThanOrEqual(doc.operatingThreshold!);
     for (const c of doc.candidates!) {
       expect(c.probability).toBeLessThan(doc.operatingThreshold!);
-      expect(['blob', 'unet', 'both']).toContain(c.source);
+      expect(['blob', 'unet', 'both', 'thickness']).toContain(c.source);
     }
     expect(doc.warnings).toEqual(r.warnings);
     expect(doc.warnings!.some((w) => w.startsWith(THICK_SLICE_WARNING))).toBe(false);

@@ -11,7 +11,13 @@ import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectBlobs } from '../../src/core/inference/blobs';
 import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
-import { BLOB_QUOTA, runStage1, selectBlobs, THICKNESS_QUOTA } from '../../src/core/inference/stage1';
+import {
+  BLOB_QUOTA,
+  runStage1,
+  SECOND_CENTRE_SOURCE,
+  selectBlobs,
+  THICKNESS_QUOTA,
+} from '../../src/core/inference/stage1';
 import { THICKNESS_DENSE_HU, thicknessPeaks } from '../../src/core/inference/thickness-peaks';
 import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
 import { defaultTiling } from '../../src/core/inference/detect';
@@ -154,10 +160,11 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     );
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.some((c) => c.source !== 'unet')).toBe(true);
+    // Second centres (source 'thickness': a thickness peak beside a candidate) carry neither score.
     for (const c of doc.candidates) {
-      expect(['blob', 'unet', 'both']).toContain(c.source);
-      expect(c.blobScore === null).toBe(c.source === 'unet');
-      expect(c.unetScore === null).toBe(c.source === 'blob');
+      expect(['blob', 'unet', 'both', 'thickness']).toContain(c.source);
+      expect(c.blobScore === null).toBe(c.source === 'unet' || c.source === 'thickness');
+      expect(c.unetScore === null).toBe(c.source === 'blob' || c.source === 'thickness');
     }
     // The cube of a hit: values in [0, 1], the 1 mm channel's centre is nodule (denser than lung).
     const cubes = new Float32Array(readFileSync(`${prefix}.cubes.f32`).buffer.slice(0));
@@ -176,21 +183,43 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
 
   it('the thickness and second-centre deltas of a mined series are what stage 1 adds with those sources on', async () => {
     const slab = join(out, 'slab');
+    // The app's default list was mined above; the deltas are made against the blob and U-Net
+    // candidates alone (second centres off).
     const prefix = join(out, 'lidc1');
+    const plain = join(out, 'lidc1-plain');
     const delta = join(out, 'lidc1-thickness');
     const near = join(out, 'lidc1-second');
-    runTrainingScript('mine_thickness.ts', [slab, '--mined', prefix, '--out', delta]);
-    runTrainingScript('mine_thickness.ts', [slab, '--mined', prefix, '--out', near, '--near', '1,4']);
+    runTrainingScript('mine_candidates.ts', [
+      slab,
+      '--out',
+      plain,
+      '--models',
+      shippedModels,
+      '--second-centres',
+      'off',
+    ]);
+    runTrainingScript('mine_thickness.ts', [slab, '--mined', plain, '--out', delta]);
+    runTrainingScript('mine_thickness.ts', [slab, '--mined', plain, '--out', near, '--near', '1,4']);
     type Doc = { candidates: Array<{ voxel: Vec3; source: string; scaleMm: number }> };
-    const mined = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as Doc;
-    const added = JSON.parse(readFileSync(`${delta}.json`, 'utf8')) as Doc;
-    const second = JSON.parse(readFileSync(`${near}.json`, 'utf8')) as Doc;
+    const read = (p: string) => JSON.parse(readFileSync(`${p}.json`, 'utf8')) as Doc;
+    const mined = read(plain);
+    const added = read(delta);
+    const second = read(near);
     expect(added.candidates.length).toBeGreaterThan(0);
     expect(added.candidates.length).toBeLessThanOrEqual(THICKNESS_QUOTA);
     expect(second.candidates.length).toBeGreaterThan(0);
     expect(statSync(`${delta}.cubes.f32`).size).toBe(added.candidates.length * 2 * 32 ** 3 * 4);
     expect(statSync(`${near}.cubes.f32`).size).toBe(second.candidates.length * 2 * 32 ** 3 * 4);
-    // The app's stage 1 on the same slices with both sources on: the mined list, then each delta.
+    const close = (a: Vec3, b: Vec3) => a.every((v, i) => Math.abs(v - b[i]!) < 2e-3);
+    // The app's default list is the blob and U-Net candidates, then their second centres if on.
+    const byDefault = read(prefix).candidates;
+    const wantDefault = SECOND_CENTRE_SOURCE ? [...mined.candidates, ...second.candidates] : mined.candidates;
+    expect(byDefault).toHaveLength(wantDefault.length);
+    byDefault.forEach((c, n) =>
+      expect(close(c.voxel, wantDefault[n]!.voxel), `default candidate ${n}`).toBe(true),
+    );
+    // The app's stage 1 on the same slices with both sources on: the blob and U-Net candidates,
+    // then the thickness delta, then the second centres.
     const scan = await scanDicomInputs([slab]);
     const { volume } = await loadSeries(scan.series[0]!);
     const rt = await getRuntime(shippedModels, 'cpu');
@@ -202,7 +231,6 @@ describe.skipIf(lidcMissing !== null || modelsMissing !== null)('candidate miner
     const sources = s1.candidates.map((c) => c.source);
     expect(sources.slice(mined.candidates.length).every((s) => s === 'thickness')).toBe(true);
     expect(sources.slice(0, mined.candidates.length)).not.toContain('thickness');
-    const close = (a: Vec3, b: Vec3) => a.every((v, i) => Math.abs(v - b[i]!) < 2e-3);
     const want = [...mined.candidates, ...added.candidates, ...second.candidates];
     expect(s1.candidates).toHaveLength(want.length);
     s1.candidates.forEach((c, n) => expect(close(c.centre, want[n]!.voxel), `candidate ${n}`).toBe(true));
