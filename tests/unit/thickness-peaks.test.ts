@@ -89,14 +89,16 @@ describe('thicknessPeaks', () => {
   });
 });
 
+/** A blob candidate at `centre`, the kind the thickness peaks are judged against. */
+const cand = (centre: Vec3): Stage1Candidate => ({
+  centre,
+  source: 'blob',
+  scaleMm: 6,
+  blobScore: 1,
+  unetScore: null,
+});
+
 describe('thicknessCandidates', () => {
-  const cand = (centre: Vec3): Stage1Candidate => ({
-    centre,
-    source: 'blob',
-    scaleMm: 6,
-    blobScore: 1,
-    unetScore: null,
-  });
   it('adds only the peaks more than 3 mm from every existing candidate, as thickness candidates', () => {
     const spacing: Vec3 = [1, 1, 2];
     const peaks = [
@@ -121,13 +123,6 @@ describe('thicknessCandidates', () => {
 });
 
 describe('secondCentres', () => {
-  const cand = (centre: Vec3): Stage1Candidate => ({
-    centre,
-    source: 'blob',
-    scaleMm: 6,
-    blobScore: 1,
-    unetScore: null,
-  });
   it('adds the peaks whose nearest candidate lies more than 1 and at most 4 mm away, and no others', () => {
     const spacing: Vec3 = [1, 1, 2];
     const peaks = [

@@ -233,15 +233,14 @@ export function thicknessCandidates(
   for (const p of peaks) {
     if (out.length >= quota) break;
     if (existing.some((c) => mm(c.centre, p.centre) <= THICKNESS_SAME_MM)) continue;
-    out.push({
-      centre: p.centre,
-      source: 'thickness',
-      scaleMm: 2 * p.radiusMm,
-      blobScore: null,
-      unetScore: null,
-    });
+    out.push(peakCandidate(p));
   }
   return out;
+}
+
+/** A thickness peak as a candidate at the peak itself; scale: the inscribed sphere's diameter. */
+function peakCandidate(p: ThicknessPeak): Stage1Candidate {
+  return { centre: p.centre, source: 'thickness', scaleMm: 2 * p.radiusMm, blobScore: null, unetScore: null };
 }
 
 /**
@@ -266,15 +265,7 @@ export function secondCentres(
       d2 = Math.min(d2, dx * dx + dy * dy + dz * dz);
     }
     const d = Math.sqrt(d2);
-    if (d > near[0] && d <= near[1]) {
-      out.push({
-        centre: p.centre,
-        source: 'thickness',
-        scaleMm: 2 * p.radiusMm,
-        blobScore: null,
-        unetScore: null,
-      });
-    }
+    if (d > near[0] && d <= near[1]) out.push(peakCandidate(p));
   }
   return out;
 }
