@@ -19,9 +19,13 @@ import os
 import sys
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
+
+try:  # Debian's python3-onnx (apt); not part of scripts/setup.sh: only this training tool reads ONNX.
+    import onnx
+    from onnx import numpy_helper
+except ImportError:
+    raise SystemExit('onnx_members.py needs the onnx Python package: apt-get install python3-onnx')
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import MODELS, RUNS  # noqa: E402
