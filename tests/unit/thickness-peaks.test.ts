@@ -74,6 +74,32 @@ describe('thicknessPeaks', () => {
     ).toHaveLength(0);
   });
 
+  it('marks the peaks whose thickness the lung core cut off, not those bounded by aerated lung', () => {
+    // Chest wall from x = 0 to 12 mm that the core (x < 8 mm outside it) half took in, as the
+    // closing takes in pleura beside the spine; and the juxtavascular nodule in open lung.
+    const wall = (p: Vec3) => p[0] <= 12;
+    const nodule = sphere(NODULE, 4);
+    const vessel = vesselAlongZ(33.5, 28, 1.5);
+    const vol = lung((p) => (wall(p) || nodule(p) || vessel(p) ? 40 : null));
+    const peaks = thicknessPeaks(
+      vol,
+      core((p) => p[0] >= 8),
+    );
+    const atNodule = peaks.filter((p) => dist(mm(p.centre), NODULE) <= 1);
+    const inWall = peaks.filter((p) => mm(p.centre)[0] <= 12);
+    expect(atNodule).toHaveLength(1);
+    expect(atNodule[0]!.atCoreEdge).toBe(false);
+    // The wall's strip inside the core (8-12 mm) is 4 mm thick only because the core ends there.
+    expect(inWall.length).toBeGreaterThan(0);
+    expect(inWall.every((p) => p.atCoreEdge)).toBe(true);
+    // With the whole wall inside the core, its peaks are still at an edge: the image's.
+    expect(
+      thicknessPeaks(vol, everywhere)
+        .filter((p) => mm(p.centre)[0] <= 12)
+        .every((p) => p.atCoreEdge),
+    ).toBe(true);
+  });
+
   it('keeps one peak per object, thickest first, the same on every run', () => {
     const a = sphere([14, 14, 15], 3);
     const b = sphere([40, 40, 40], 4);
@@ -102,9 +128,9 @@ describe('thicknessCandidates', () => {
   it('adds only the peaks more than 3 mm from every existing candidate, as thickness candidates', () => {
     const spacing: Vec3 = [1, 1, 2];
     const peaks = [
-      { centre: [10, 10, 10] as Vec3, radiusMm: 4 },
-      { centre: [20, 10, 10] as Vec3, radiusMm: 3 },
-      { centre: [30, 10, 11] as Vec3, radiusMm: 2 },
+      { centre: [10, 10, 10] as Vec3, radiusMm: 4, atCoreEdge: false },
+      { centre: [20, 10, 10] as Vec3, radiusMm: 3, atCoreEdge: false },
+      { centre: [30, 10, 11] as Vec3, radiusMm: 2, atCoreEdge: false },
     ];
     // 2.9 mm from the first peak, 3.1 mm from the third (one slice = 2 mm, plus 2.3 mm in-plane).
     const existing = [cand([12.9, 10, 10]), cand([32.3, 10, 10])];
@@ -126,10 +152,10 @@ describe('secondCentres', () => {
   it('adds the peaks whose nearest candidate lies more than 1 and at most 4 mm away, and no others', () => {
     const spacing: Vec3 = [1, 1, 2];
     const peaks = [
-      { centre: [10, 10, 10] as Vec3, radiusMm: 4 }, // 0.5 mm from a candidate: that candidate
-      { centre: [20, 10, 10] as Vec3, radiusMm: 3 }, // 2.5 mm from one, 6 mm from the other
-      { centre: [30, 10, 11] as Vec3, radiusMm: 2 }, // 4.0 mm exactly (one slice is 2 mm; 2 mm in z, sqrt(12) in-plane)
-      { centre: [50, 10, 10] as Vec3, radiusMm: 2 }, // far from every candidate: not a second centre
+      { centre: [10, 10, 10] as Vec3, radiusMm: 4, atCoreEdge: false }, // 0.5 mm from a candidate: that candidate
+      { centre: [20, 10, 10] as Vec3, radiusMm: 3, atCoreEdge: false }, // 2.5 mm from one, 6 mm from the other
+      { centre: [30, 10, 11] as Vec3, radiusMm: 2, atCoreEdge: false }, // 4.0 mm exactly (one slice is 2 mm; 2 mm in z, sqrt(12) in-plane)
+      { centre: [50, 10, 10] as Vec3, radiusMm: 2, atCoreEdge: false }, // far from every candidate: not a second centre
     ];
     const existing = [cand([10.5, 10, 10]), cand([22.5, 10, 10]), cand([30, 10 + Math.sqrt(12), 10])];
     expect(secondCentres(existing, peaks, spacing)).toEqual([
@@ -139,5 +165,8 @@ describe('secondCentres', () => {
     // The band is the caller's: (0, 1] keeps only the first.
     expect(secondCentres(existing, peaks, spacing, [0, 1]).map((c) => c.centre)).toEqual([[10, 10, 10]]);
     expect(secondCentres([], peaks, spacing)).toEqual([]);
+    // A peak whose thickness the lung core's edge cut off is no second centre, however near.
+    const walled = peaks.map((p) => ({ ...p, atCoreEdge: p.radiusMm === 3 }));
+    expect(secondCentres(existing, walled, spacing).map((c) => c.centre)).toEqual([[30, 10, 11]]);
   });
 });

@@ -88,6 +88,10 @@ export const THICKNESS_QUOTA = 400;
  * LIDC-IDRI-0002 lists two false positives at the threshold with them (none without) and the 5 mm
  * test series one more, and the analysis takes ~3 s longer (training/README.md, session 27). The
  * members never learned second centres as negatives: retrain on them before turning this on.
+ * Session 28: one of the two was a peak in pleura that the lung core's closing took in (its
+ * thickness cut off by the core's edge, not by air); such peaks are no longer second centres
+ * (ThicknessPeak.atCoreEdge), which leaves the other (a vessel, p 0.954) and takes the card's test
+ * gain with it (>= 6 mm 0.897 again; dev 0.817 unchanged; training/README.md, session 28).
  */
 export const SECOND_CENTRE_SOURCE = false;
 /** A thickness peak whose nearest candidate lies in (min, max] mm becomes a second centre. */
@@ -257,6 +261,7 @@ export function secondCentres(
   const [sx, sy, sz] = spacingMm;
   const out: Stage1Candidate[] = [];
   for (const p of peaks) {
+    if (p.atCoreEdge) continue;
     let d2 = Infinity;
     for (const c of existing) {
       const dx = (c.centre[0] - p.centre[0]) * sx;

@@ -18,12 +18,21 @@ import { maskBounds } from './morphology';
 export const THICKNESS_DENSE_HU = -600;
 /** Thinnest piece of tissue whose centre is a candidate: an inscribed sphere of 3 mm diameter. */
 export const THICKNESS_MIN_RADIUS_MM = 1.5;
+/** How far past a peak's inscribed sphere the lung core is looked for (atCoreEdge). */
+export const CORE_EDGE_MARGIN_MM = 1;
 
 export interface ThicknessPeak {
   /** Volume voxel (i, j, k). */
   centre: Vec3;
   /** Radius of the largest sphere of dense tissue centred there, mm. */
   radiusMm: number;
+  /**
+   * That sphere, grown by CORE_EDGE_MARGIN_MM, reaches outside the lung core (or the image): the
+   * tissue's thickness was cut off by the mask's edge, not by aerated lung, as where the closing
+   * took in chest wall or mediastinum. Such a peak is no object's centre (session 28: LIDC-IDRI-0002's
+   * paravertebral pleura at the apex listed as a finding from a second centre).
+   */
+  atCoreEdge: boolean;
 }
 
 export interface ThicknessOptions {
@@ -140,8 +149,36 @@ export function thicknessPeaks(
       near = Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) < reach;
     }
     if (near) continue;
-    kept.push({ centre: [lo[0] + i, lo[1] + j, lo[2] + k], radiusMm: Math.sqrt(d2[v]!) });
+    const centre: Vec3 = [lo[0] + i, lo[1] + j, lo[2] + k];
+    const radiusMm = Math.sqrt(d2[v]!);
+    kept.push({ centre, radiusMm, atCoreEdge: reachesCoreEdge(centre, radiusMm + CORE_EDGE_MARGIN_MM) });
     keptMm.push(p);
   }
   return kept;
+
+  /** Whether any of the 26 compass points `reachMm` from volume voxel `c` lies outside the core. */
+  function reachesCoreEdge(c: Vec3, reachMm: number): boolean {
+    for (const u of COMPASS) {
+      const at = [0, 1, 2].map((a) => Math.round(c[a]! + (u[a]! * reachMm) / sp[a]!)) as Vec3;
+      if (at.some((n, a) => n < 0 || n >= volume.dims[a]!)) return true;
+      const m =
+        nearestCoarse(lung.grid, 0, at[0]) +
+        (nearestCoarse(lung.grid, 1, at[1]) + nearestCoarse(lung.grid, 2, at[2]) * cy) * cx;
+      if (lung.core[m] !== 1) return true;
+    }
+    return false;
+  }
 }
+
+/** The 26 unit directions to a voxel's neighbours. */
+const COMPASS: readonly Vec3[] = (() => {
+  const out: Vec3[] = [];
+  for (let z = -1; z <= 1; z++)
+    for (let y = -1; y <= 1; y++)
+      for (let x = -1; x <= 1; x++) {
+        if (x === 0 && y === 0 && z === 0) continue;
+        const n = Math.hypot(x, y, z);
+        out.push([x / n, y / n, z / n]);
+      }
+  return out;
+})();
