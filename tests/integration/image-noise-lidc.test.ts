@@ -4,7 +4,8 @@
  * sharp-kernel rendering (in-plane unsharp mask) raises the soft-tissue SD far more than the
  * nodule-scale one, which is why the noisy-series warning reads the latter. Then the shipped models
  * on the same scan with noise of about a ninth of its dose: the analysis completes, warns that the
- * series is noisier than validated, and still lists the real nodule.
+ * series is noisier than validated, and still lists the real nodule; and the same scan stored
+ * mirrored or with another field of view is not called noisier than validated (session 28).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,11 @@ import type { Volume } from '../../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../../src/core/inference';
 import { measureImageNoise, NODULE_SCALE_SIGMA_MM } from '../../src/core/inference/image-noise';
-import { NOISY_SERIES_WARNING } from '../../src/core/inference/pipeline';
+import {
+  assessImageNoise,
+  NOISY_SERIES_WARNING,
+  type ModelOperatingPoint,
+} from '../../src/core/inference/pipeline';
 import { createRng } from '../../src/core/synth/prng';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
@@ -78,6 +83,22 @@ function whiteNoise(n: number, sd: number, seed: number): Float32Array {
   return a;
 }
 
+/** The same voxels stored with the axes in `axes` reversed and the first `cut` columns and rows gone. */
+function restored(v: Volume, axes: readonly number[], cut = 0): Volume {
+  const [nx, ny, nz] = v.dims;
+  const [mx, my] = [nx - cut, ny - cut];
+  const hu = new Int16Array(mx * my * nz);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < my; j++)
+      for (let i = 0; i < mx; i++) {
+        const ii = axes.includes(0) ? nx - 1 - (i + cut) : i + cut;
+        const jj = axes.includes(1) ? ny - 1 - (j + cut) : j + cut;
+        const kk = axes.includes(2) ? nz - 1 - k : k;
+        hu[(k * my + j) * mx + i] = v.hu[(kk * ny + jj) * nx + ii]!;
+      }
+  return { ...v, hu, dims: [mx, my, nz] };
+}
+
 afterAll(() => shutdownInference());
 
 describe.skipIf(skip !== null)('image noise of LIDC-IDRI-0001', () => {
@@ -126,6 +147,41 @@ describe.skipIf(skip !== null)('image noise of LIDC-IDRI-0001', () => {
     expect(sharp.noduleScaleSdHu / base.noduleScaleSdHu).toBeLessThan(1.7);
   }, 120_000);
 });
+
+describe.skipIf(skip !== null || !existsSync(join(models, 'manifest.json')))(
+  "the shipped models' noise limit on LIDC-IDRI-0001",
+  () => {
+    it('does not call the validation scan noisier than validated when it is stored otherwise', async () => {
+      // Session 28: a limit equal to LIDC-IDRI-0001's one reading (6.5 HU) warned on the same scan
+      // stored mirrored (6.64 HU: the patch grid fell elsewhere), as a feet-first scan or another
+      // field of view stores it. The limit is now the largest reading over flips and cuts of 2-16
+      // voxels (training/noise_calibration.py); the cuts of 3, 5 and 11 here are not among them.
+      const manifest = JSON.parse(readFileSync(join(models, 'manifest.json'), 'utf8')) as {
+        operatingPoint: ModelOperatingPoint;
+      };
+      const v = await lidc1();
+      const stored: [string, Volume][] = [
+        ['as acquired', v],
+        ['mirrored left-right', restored(v, [0])],
+        ['mirrored left-right, front-back', restored(v, [0, 1])],
+        ['all axes reversed, 3 voxels cut', restored(v, [0, 1, 2], 3)],
+        ['5 voxels cut', restored(v, [], 5)],
+        ['mirrored left-right, 11 voxels cut', restored(v, [0], 11)],
+      ];
+      const read = stored.map(([name, x]) => {
+        const { assessment, warning } = assessImageNoise(measureImageNoise(x), manifest.operatingPoint.noise);
+        return { name, hu: assessment.measured ? assessment.noduleScaleSdHu : null, warning };
+      });
+      console.log(
+        `[report] LIDC-IDRI-0001 stored otherwise: ${JSON.stringify(read.map((r) => [r.name, r.hu]))}`,
+      );
+      for (const r of read) {
+        expect(r.hu, r.name).not.toBeNull();
+        expect(r.warning, `${r.name}: ${r.hu} HU`).toBeUndefined();
+      }
+    }, 120_000);
+  },
+);
 
 describe.skipIf(skip !== null || !existsSync(join(models, 'manifest.json')))(
   'shipped models on LIDC-IDRI-0001 at about a ninth of its dose',

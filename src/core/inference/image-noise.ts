@@ -11,12 +11,19 @@
  * compares the nodule-scale figure against what the models were validated at (manifest
  * `operatingPoint.noise`).
  *
- * Method: 2D patches (~24 mm) on the native slices of the middle 60% of the series, soft tissue
+ * Method: 2D patches (~24 mm, every half patch) on 60 native slices of the middle 60% of the series, soft tissue
  * only (the patch smoothed at 1 mm within [-150, 150] HU: fat to muscle, no lung, bone or contrast
  * edges), a plane fitted and removed (body-wall gradients), the most homogeneous third kept (the
  * rest still holds structure). Soft-tissue SD is the residual's SD on the slice; nodule-scale SD
  * the residual's SD after a 3D Gaussian of sigma 1 mm (the model's 1 mm grid, and about the scale
  * of the smallest nodules the app reports).
+ *
+ * Why that many patches: which patches fall on homogeneous tissue depends on where the patch grid
+ * starts, so the figure moves with the image's storage order and field of view. On LIDC-IDRI-0001
+ * flipped and shifted by 2-16 voxels (training/noise_levels.ts --regrid) it read 6.42-6.88 HU with a
+ * patch every 3/4 patch on 30 slices, 6.46-6.70 HU now (~+80 ms a series); the validated limit is
+ * the largest reading of its scan (training/noise_calibration.py), so a scan stored differently is
+ * not called noisier than itself.
  */
 import type { ImageNoise } from '../../common/findings/findings-document';
 import type { Volume } from '../../common/volume';
@@ -25,6 +32,9 @@ import type { Volume } from '../../common/volume';
 export const NODULE_SCALE_SIGMA_MM = 1;
 const PATCH_MM = 24;
 const SOFT_TISSUE_HU: readonly [number, number] = [-150, 150];
+/** Patch grid step as a share of the patch's side, and how many slices are sampled. */
+const PATCH_STEP_OF_SIDE = 0.5;
+const SAMPLED_SLICES = 60;
 /** Fewer kept patches than this and the figure is not trusted (reported as not measured). */
 export const MIN_NOISE_PATCHES = 20;
 
@@ -82,7 +92,7 @@ export function measureImageNoise(volume: Pick<Volume, 'hu' | 'dims' | 'spacingM
   const [nx, ny, nz] = volume.dims;
   const px = Math.sqrt(volume.spacingMm[0] * volume.spacingMm[1]);
   const p = Math.min(64, Math.max(16, Math.round(PATCH_MM / px)));
-  const stride = Math.max(1, Math.round((3 * p) / 4));
+  const stride = Math.max(1, Math.round(PATCH_STEP_OF_SIDE * p));
   const w = taps(NODULE_SCALE_SIGMA_MM / px);
   const r = (w.length - 1) / 2;
   const base = { sigmaMm: NODULE_SCALE_SIGMA_MM, softTissueHu: SOFT_TISSUE_HU } as const;
@@ -124,7 +134,7 @@ export function measureImageNoise(volume: Pick<Volume, 'hu' | 'dims' | 'spacingM
   const marginX = Math.floor(nx / 8);
   const marginY = Math.floor(ny / 8);
   const plane = nx * ny;
-  const step = Math.max(1, Math.floor(nz / 30));
+  const step = Math.max(1, Math.floor(nz / SAMPLED_SLICES));
   for (let k = Math.max(rz, Math.floor(nz / 5)); k < Math.min(nz - rz, Math.ceil((4 * nz) / 5)); k += step) {
     for (let j = marginY; j + p <= ny - marginY; j += stride)
       patches: for (let i = marginX; i + p <= nx - marginX; i += stride) {
