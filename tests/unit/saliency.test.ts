@@ -13,6 +13,7 @@ import {
   saliencySlice,
 } from '../../src/core/inference/saliency';
 import { releaseRuntimes } from '../../src/core/inference';
+import { flipGeometry, flipVoxels } from '../../src/core/inference/canonical-orientation';
 import { repoRoot } from '../support/shared-data';
 
 describe('occlusion saliency', () => {
@@ -85,4 +86,39 @@ describe.skipIf(noModels !== null)('characterizer saliency with the models', () 
     expect(r.baseScore).toBeLessThanOrEqual(1);
     await releaseRuntimes();
   });
+
+  it(
+    'scores and shows the cube the same way when the series was stored mirrored',
+    { timeout: 120_000 },
+    async () => {
+      // A 10 mm nodule with a vessel leaving it towards the patient's left (+x): not symmetric.
+      const n = 64;
+      const hu = new Int16Array(n * n * n).fill(-1000);
+      for (let k = 0; k < n; k++)
+        for (let j = 0; j < n; j++)
+          for (let i = 0; i < n; i++)
+            if (Math.hypot(i - 32, j - 32, k - 32) <= 5 || (i > 32 && Math.hypot(j - 30, k - 32) <= 1.5))
+              hu[i + n * (j + n * k)] = 40;
+      const volume = {
+        dims: [n, n, n] as [number, number, number],
+        spacingMm: [1, 1, 1] as [number, number, number],
+        originLps: [0, 0, 0] as [number, number, number],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
+        hu,
+      };
+      // Stored with rows running to the patient's right (and so slices feet-ward), every voxel in place.
+      const flips = [true, false, true] as const;
+      const mirrored = { ...flipGeometry(volume, flips), hu: flipVoxels(hu, volume.dims, flips) };
+      const models = { modelsDir, provider: 'cpu' } as const;
+      const a = await characterizerSaliency(volume, [32, 32, 32], models, {});
+      const b = await characterizerSaliency(mirrored, [31, 32, 31], models, {});
+      expect(b.baseScore).toBe(a.baseScore);
+      expect([...b.hu]).toEqual([...a.hu]);
+      expect([...b.map]).toEqual([...a.map]);
+      // The vessel is on the right half of the shown slice (patient's left) in both.
+      expect(a.hu[14 * 32 + 28]!).toBeGreaterThan(-500);
+      expect(a.hu[14 * 32 + 3]!).toBeLessThan(-900);
+      await releaseRuntimes();
+    },
+  );
 });

@@ -21,6 +21,7 @@ import type {
 } from '../../common/findings/findings-document';
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
+import { heatmapAsStored, toCanonical } from './canonical-orientation';
 import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
@@ -122,7 +123,7 @@ export function candidateScore(
 
 /** The whole analysis of one HU volume, in the calling thread (the worker calls this). */
 export async function runAnalysis(
-  volume: Volume,
+  stored: Volume,
   header: SeriesHeader,
   models: ModelChoice,
   opts: AnalyzeOptions = {},
@@ -146,13 +147,17 @@ export async function runAnalysis(
   if (!(threshold > 0 && threshold < 1)) {
     throw new PulmoLensError('INVALID_INPUT', `threshold must be between 0 and 1, got ${threshold}`);
   }
-  const [vx, vy, vz] = volume.dims;
-  if (volume.hu.length !== vx * vy * vz || vx < 2 || vy < 2 || vz < 2) {
+  const [vx, vy, vz] = stored.dims;
+  if (stored.hu.length !== vx * vy * vz || vx < 2 || vy < 2 || vz < 2) {
     throw new PulmoLensError(
       'INVALID_INPUT',
       `volume ${vx}x${vy}x${vz} cannot be analysed (needs at least 2 voxels per axis)`,
     );
   }
+
+  // Every stage sees the voxel order the models were validated on; coordinates and the heatmap go
+  // back to the stored grid at the end (canonical-orientation.ts).
+  const { volume, flips } = toCanonical(stored);
 
   progress('loading models', 0, 1);
   const rt = await getRuntime(models.modelsDir, models.provider);
@@ -282,8 +287,9 @@ export async function runAnalysis(
   const located = (centre: Vec3) => {
     const world = voxelToWorld(volume, centre);
     const centerLps = world.map((v) => round(v, 3)) as Vec3;
-    // Derived from the written LPS, so round(worldToVoxel(centerLps)) === centerVoxel holds exactly.
-    const centerVoxel = worldToVoxel(volume, centerLps).map((v) => Math.round(v)) as Vec3;
+    // Derived from the written LPS, so round(worldToVoxel(centerLps)) === centerVoxel holds exactly,
+    // on the grid the series was stored on.
+    const centerVoxel = worldToVoxel(stored, centerLps).map((v) => Math.round(v)) as Vec3;
     return { world, centerLps, centerVoxel };
   };
   const nodules: MeasuredNodule[] = distinct.map((f) => {
@@ -326,7 +332,7 @@ export async function runAnalysis(
       imageNoise: noise.assessment,
       clinical: assembled.clinical,
     },
-    heatmap: s1.heatmap,
+    heatmap: heatmapAsStored(s1.heatmap, flips),
     providerAttempts: rt.detector.attempts,
     warnings,
     peakRssBytes: peakRss,

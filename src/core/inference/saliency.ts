@@ -5,6 +5,7 @@
  * `characterizerSaliency` runs the model (the same verified runtime as the pipeline).
  */
 import type { Vec3, Volume } from '../../common/volume';
+import { toCanonical } from './canonical-orientation';
 import { cubeValues, extractCandidateCubes } from './cubes';
 import type { ModelChoice } from './config';
 import { getRuntime } from './runtime';
@@ -86,15 +87,20 @@ export interface CubeSaliency {
 export const SALIENCY_BLOCK = 8;
 
 /**
- * Occlusion sensitivity of the characterizer around a candidate centre (continuous voxel index).
- * Only the first (finest) channel is occluded; wider context channels stay as they are.
+ * Occlusion sensitivity of the characterizer around a candidate centre (continuous voxel index on
+ * the grid the series was stored on). Only the first (finest) channel is occluded; wider context
+ * channels stay as they are. The cube is cut in the canonical voxel order the analysis scores in
+ * (canonical-orientation.ts), so its score is the analysis' and its slice is shown the way the
+ * viewer shows an axial image (patient's left on the right) however the series was stored.
  */
 export async function characterizerSaliency(
-  volume: Volume,
-  centreVoxel: Vec3,
+  stored: Volume,
+  storedVoxel: Vec3,
   models: ModelChoice,
   opts: { block?: number } = {},
 ): Promise<CubeSaliency> {
+  const { volume, flips } = toCanonical(stored);
+  const centreVoxel = storedVoxel.map((v, a) => (flips[a] ? volume.dims[a]! - 1 - v : v)) as Vec3;
   const rt = await getRuntime(models.modelsDir, models.provider);
   const c = rt.manifest.characterizer;
   const size = [...c.inputs[0]!.cubeSize] as [number, number, number];
