@@ -179,8 +179,11 @@ export async function loadSeries(scanned: ScannedSeries, opts: LoadOptions = {})
     await runCompressed();
   }
 
+  const emptySlices: number[] = [];
   for (let k = 0; k < nz; k++) {
-    if (!filled[k]) hu.fill(PADDING_HU, k * sliceSize, (k + 1) * sliceSize);
+    if (filled[k]) continue;
+    hu.fill(PADDING_HU, k * sliceSize, (k + 1) * sliceSize);
+    emptySlices.push(k);
   }
   const { min, max, sum, count } = mergeStats(hist.stats(), workerStats);
   if (count === 0) {
@@ -207,6 +210,7 @@ export async function loadSeries(scanned: ScannedSeries, opts: LoadOptions = {})
     huMax: max,
     huMean: sum / count,
     skipped,
+    emptySlices,
   };
 }
 

@@ -64,6 +64,12 @@ export interface LoadedSeries {
   huMean: number;
   /** Frames that failed to decode (the volume holds -1024 HU there, and a warning says so). */
   skipped: SkippedFile[];
+  /**
+   * Slices of the volume that hold no image, ascending: missing from the series or not decodable.
+   * They read -1024 HU (the viewer shows the gap as it is); the analysis fills them from their
+   * neighbours instead (AnalyzeOptions.emptySlices).
+   */
+  emptySlices: number[];
 }
 
 export interface Progress {

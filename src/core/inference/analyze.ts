@@ -33,7 +33,12 @@ export async function analyzeSeries(
   config: InferenceConfig,
   opts: AnalyzeSeriesOptions = {},
 ): Promise<AnalysisResult> {
-  const { signal, onProgress, inProcess, ...options } = opts;
+  const { signal, onProgress, inProcess, ...rest } = opts;
+  // A loaded series' slices with no image are filled for the analysis (pipeline.ts, empty-slices.ts).
+  const options: AnalyzeOptions =
+    rest.emptySlices === undefined && 'emptySlices' in loaded && loaded.emptySlices.length
+      ? { ...rest, emptySlices: loaded.emptySlices }
+      : rest;
   const header = pickHeader(loaded.series.metadata);
   const models: ModelChoice = { modelsDir: config.modelsDir, provider: config.provider };
   if (signal?.aborted) throw cancelled();

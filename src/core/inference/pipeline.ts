@@ -22,6 +22,7 @@ import type {
 import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
 import { heatmapAsStored, toCanonical } from './canonical-orientation';
+import { emptySlicesWarning, fillEmptySlices, longestRun } from './empty-slices';
 import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
@@ -51,6 +52,11 @@ export interface AnalyzeOptions {
   overlap?: number;
   /** Largest U-Net tile edge, model-grid voxels (default defaultTiling's 128). */
   tileEdge?: number;
+  /**
+   * Slices (k, on the stored grid) with no image: filled from their neighbours before the analysis
+   * (empty-slices.ts). analyzeSeries passes a loaded series' own.
+   */
+  emptySlices?: readonly number[];
 }
 
 export interface AnalysisResult {
@@ -157,7 +163,13 @@ export async function runAnalysis(
 
   // Every stage sees the voxel order the models were validated on; coordinates and the heatmap go
   // back to the stored grid at the end (canonical-orientation.ts).
-  const { volume, flips } = toCanonical(stored);
+  const canonical = toCanonical(stored);
+  const { flips } = canonical;
+  const empty = (opts.emptySlices ?? []).map((k) => (flips[2] ? vz - 1 - k : k));
+  const volume = empty.length ? fillEmptySlices(canonical.volume, empty) : canonical.volume;
+  if (empty.length) {
+    warnings.push(emptySlicesWarning(empty.length, longestRun(empty), volume.spacingMm[2]));
+  }
 
   progress('loading models', 0, 1);
   const rt = await getRuntime(models.modelsDir, models.provider);
