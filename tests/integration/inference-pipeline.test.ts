@@ -156,6 +156,24 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
         thinPlain.document.findings.map((f) => f.probability),
       );
       expect(thin.document.warnings!.some((w) => w.startsWith(THICK_SLICE_WARNING))).toBe(false);
+      // 3 mm slices reconstructed every 2 mm (SliceThickness 3): thick, though the spacing is not.
+      const volume = syntheticChest({
+        nodules: [{ centre: [66, 50, 18], diameterMm: 8, hu: 30 }],
+        dims: [96, 96, 36],
+        spacingMm: [0.8, 0.8, 2],
+      });
+      const stated = (sliceThicknessMm: number): AnalyzableSeries => ({
+        volume,
+        series: { metadata: { ...series.series.metadata, sliceThicknessMm } },
+      });
+      const overlapping = await analyzeSeries(stated(3), calibrated);
+      expect(overlapping.document.warnings!.find((w) => w.startsWith(THICK_SLICE_WARNING))).toContain(
+        `(this series: 3 mm slices 2 mm apart; ${THICK_SLICE_RECALIBRATED})`,
+      );
+      expect(overlapping.document.findings).toEqual([]);
+      const contiguous = await analyzeSeries(stated(2), calibrated);
+      expect(contiguous.document.warnings!.some((w) => w.startsWith(THICK_SLICE_WARNING))).toBe(false);
+      expect(contiguous.document.findings.length).toBeGreaterThan(0);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

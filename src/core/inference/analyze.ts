@@ -62,6 +62,7 @@ function pickHeader(m: SeriesHeader): SeriesHeader {
     patientSex: m.patientSex,
     patientBirthDate: m.patientBirthDate,
     studyDate: m.studyDate,
+    ...(m.sliceThicknessMm !== undefined ? { sliceThicknessMm: m.sliceThicknessMm } : {}),
   };
 }
 

@@ -71,7 +71,9 @@ export interface AnalysisResult {
 export type SeriesHeader = Pick<
   SeriesMetadata,
   'seriesInstanceUid' | 'patientAge' | 'patientSex' | 'patientBirthDate' | 'studyDate'
->;
+> &
+  /** The stated SliceThickness: a series reconstructed thick but overlapping is thick. */
+  Partial<Pick<SeriesMetadata, 'sliceThicknessMm'>>;
 
 export interface PipelineContext {
   onProgress?: (p: Progress) => void;
@@ -125,6 +127,20 @@ export function candidateScore(
   op: Pick<ModelOperatingPoint, 'score'>,
 ): number {
   return op.score === SCORE_PEAK_X_P_NODULE ? (c.unetScore ?? 0) * ch.pNodule : ch.pNodule;
+}
+
+/**
+ * How thick the series' slices are for the thick-slice rules: the larger of the spacing and the
+ * stated SliceThickness (5 mm slices reconstructed every 2.5 mm carry a 5 mm slice's blur; a
+ * stated thickness outside (0, 20] mm is not believed). `stated`: as the warning says it.
+ */
+export function sliceThickness(
+  spacingMm: number,
+  statedMm: number | null | undefined,
+): { sliceMm: number; stated: string } {
+  const t = statedMm !== null && statedMm !== undefined && statedMm > 0 && statedMm <= 20 ? statedMm : null;
+  if (t === null || t <= spacingMm + 0.01) return { sliceMm: spacingMm, stated: `${round(spacingMm, 2)} mm` };
+  return { sliceMm: t, stated: `${round(t, 2)} mm slices ${round(spacingMm, 2)} mm apart` };
 }
 
 /** The whole analysis of one HU volume, in the calling thread (the worker calls this). */
@@ -189,11 +205,11 @@ export async function runAnalysis(
       `tile edge must be a whole number of voxels from ${TILE_EDGE_RANGE.join(' to ')}, got ${tiling.maxEdge}`,
     );
   }
-  const sliceMm = volume.spacingMm[2];
+  const { sliceMm, stated } = sliceThickness(volume.spacingMm[2], header.sliceThicknessMm);
   const thickCalibration = sliceMm > THICK_SLICE_MM ? op.thickSlice : undefined;
   if (sliceMm > THICK_SLICE_MM)
     warnings.push(
-      `${THICK_SLICE_WARNING} (this series: ${round(sliceMm, 2)} mm` +
+      `${THICK_SLICE_WARNING} (this series: ${stated}` +
         (thickCalibration ? `; ${THICK_SLICE_RECALIBRATED})` : ')'),
     );
   const s1 = await runStage1(volume, rt, {
