@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { runAnalyzeCommand } from '../../src/cli/commands/analyze';
 import { shutdownInference } from '../../src/core/inference';
 import { NOISY_SERIES_WARNING } from '../../src/core/inference/pipeline';
+import { EMPTY_SLICES_WARNING } from '../../src/core/inference/empty-slices';
 import { phantomToDicom } from '../../src/core/synth';
 import { voxelToWorld, worldToVoxel, type Vec3, type VolumeGeometry } from '../../src/common/volume';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
@@ -192,6 +193,38 @@ describe.skipIf(testSkip !== null)('pulmolens analyze on a synthetic DICOM study
     const png = PNG.sync.read(readFileSync(r.montagePath!));
     expect(png.width % volume.dims[0]).toBe(0);
     expect(png.height % volume.dims[1]).toBe(0);
+  });
+
+  it('says which of several series it analysed, and what the loader found missing', async () => {
+    // Two series in one folder: the CT with more slices, one of its files gone, and a shorter one.
+    const two = mkdtempSync(join(tmpdir(), 'pulmolens-analyze-two-'));
+    temp.push(two);
+    const write = (sub: string, files: { name: string; bytes: Uint8Array }[]) => {
+      mkdirSync(join(two, sub));
+      for (const f of files) writeFileSync(join(two, sub, f.name), f.bytes);
+    };
+    const long = phantomToDicom({ volume, nodules: [], seed: 8 });
+    write(
+      'long',
+      long.files.filter((_, n) => n !== Math.floor(long.files.length / 2)),
+    );
+    const short = syntheticChest({ nodules: [], dims: [96, 96, 20], spacingMm: [0.8, 0.8, 1.5] });
+    write('short', phantomToDicom({ volume: short, nodules: [], seed: 9 }).files);
+    const r = await runAnalyzeCommand(two, { out: join(two, 'out'), models: modelsDir, provider: 'cpu' });
+    expect(r.result.document.seriesInstanceUid).toBe(long.seriesInstanceUid);
+    expect(r.seriesNotes[0]).toMatch(
+      new RegExp(`^2 series under the input; analysed ${long.seriesInstanceUid} .*--series picks another$`),
+    );
+    expect(r.seriesNotes.some((n) => /missing 1 slice/.test(n))).toBe(true);
+    expect(r.result.document.warnings!.some((w) => w.startsWith(EMPTY_SLICES_WARNING))).toBe(true);
+    // Named, it is analysed without the note.
+    const named = await runAnalyzeCommand(two, {
+      out: join(two, 'out-short'),
+      models: modelsDir,
+      provider: 'cpu',
+      series: phantomToDicom({ volume: short, nodules: [], seed: 9 }).seriesInstanceUid,
+    });
+    expect(named.seriesNotes).toEqual([]);
   });
 
   it('runs from the command line, progress on stderr, and refuses a bad threshold', async () => {

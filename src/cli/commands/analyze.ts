@@ -52,6 +52,11 @@ export interface AnalyzeOutputs {
   heatmapPath?: string;
   montagePath?: string;
   result: AnalysisResult;
+  /**
+   * What the reader should know about the series itself: which one was picked when the input held
+   * several, and the loader's warnings (missing slices, uneven spacing, files that would not decode).
+   */
+  seriesNotes: string[];
   report?: ReportBundle;
   /** Where the analysis was stored with --vault. */
   stored?: { studyRef: string; seriesRef: string; key: string };
@@ -151,6 +156,7 @@ export async function runAnalyzeCommand(
     const t0 = performance.now();
     let series: ScannedSeries;
     let key: string;
+    const seriesNotes: string[] = [];
     if (vault) {
       const rec = vault.getSeries(resolveVaultSeries(vault, input));
       series = rec.scanned;
@@ -161,6 +167,12 @@ export async function runAnalyzeCommand(
       });
       series = pickSeries(scan.series, o.series, input);
       key = series.key;
+      if (scan.series.length > 1 && !o.series) {
+        seriesNotes.push(
+          `${scan.series.length} series under the input; analysed ${series.metadata.seriesInstanceUid} ` +
+            `(${series.metadata.modality || 'no modality'}, ${series.slices} slices), the CT with the most slices: --series picks another`,
+        );
+      }
     }
     const t1 = performance.now();
     const loaded = await loadSeries(series, {
@@ -168,6 +180,7 @@ export async function runAnalyzeCommand(
       onProgress: (p) => log(progressBar('decoding', p.done, p.total)),
     });
     const t2 = performance.now();
+    seriesNotes.push(...loaded.series.warnings);
     let stage = '';
     const result = await analyzeSeries(loaded, inference, {
       ...(threshold !== undefined ? { threshold } : {}),
@@ -200,7 +213,7 @@ export async function runAnalyzeCommand(
       );
       stored = { ...vault.seriesLocation(key), key };
     }
-    if (!out) return { result, ...(stored ? { stored } : {}) };
+    if (!out) return { result, seriesNotes, ...(stored ? { stored } : {}) };
     await writer.writeFiles(out, [
       { name: 'findings.json', data: `${JSON.stringify(doc, null, 2)}\n` },
       { name: 'heatmap.nii.gz', data: heatmapToNifti(result.heatmap) },
@@ -225,6 +238,7 @@ export async function runAnalyzeCommand(
       heatmapPath: heatmapPath!,
       montagePath: montagePath!,
       result,
+      seriesNotes,
       ...(report ? { report } : {}),
       ...(stored ? { stored } : {}),
     };
@@ -286,6 +300,7 @@ export function registerAnalyze(program: Command): void {
       for (const a of r.result.providerAttempts.filter((x) => !x.ok)) {
         process.stderr.write(`provider ${a.provider} unavailable: ${a.reason}\n`);
       }
+      for (const n of r.seriesNotes) process.stderr.write(`series: ${n}\n`);
       for (const w of r.result.warnings) process.stderr.write(`warning: ${w}\n`);
       if (d.imageNoise) process.stderr.write(`${imageNoiseText(d.imageNoise)}\n`);
       process.stderr.write(
