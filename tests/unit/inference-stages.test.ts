@@ -252,6 +252,26 @@ describe('lung mask', () => {
     expect(all[0]).toBe(0);
   });
 
+  it('keeps a lung that a tight field of view cuts where it is widest, and drops the air outside', () => {
+    // 2 mm voxels, 40 x 40 x 30: a body cut by the left and right sides of the image (soft tissue
+    // from x = 0 to 39), air in front of and behind it in every slice, and a lung (an ellipsoid of
+    // air) whose widest slices run into the left side of the image.
+    const [nx, ny, nz] = [40, 40, 30];
+    const hu = new Float32Array(nx * ny * nz);
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++) {
+          const body = y >= 8 && y < 32;
+          const lung = ((x - 6) / 8) ** 2 + ((y - 20) / 8) ** 2 + ((z - 15) / 12) ** 2 <= 1;
+          hu[x + nx * (y + ny * z)] = !body ? -1000 : lung ? -850 : 40;
+        }
+    const m = lungMaskFromHu(hu, [nx, ny, nz], [2, 2, 2]);
+    expect(m.found).toBe(true);
+    expect(m.mask[6 + nx * (20 + ny * 15)]).toBe(1); // the lung, in a slice where it meets the side
+    expect(m.mask[6 + nx * (20 + ny * 5)]).toBe(1); // ... and in one where it does not
+    expect(m.mask[20 + nx * (2 + ny * 15)]).toBe(0); // the air in front of the body
+  });
+
   it('reports when there is no lung and then covers everything', () => {
     const solid = new Float32Array(1000).fill(40);
     const m = lungMaskFromHu(solid, [10, 10, 10], [2, 2, 2]);

@@ -9,6 +9,10 @@ export interface Components {
   sizes: number[];
   /** touchesSide[id]: the component reaches the x or y border of the grid. */
   touchesSide: boolean[];
+  /** slices[id]: how many z slices hold part of the component. */
+  slices: number[];
+  /** sideSlices[id]: in how many of them it reaches the x or y border. */
+  sideSlices: number[];
 }
 
 /** Bounding box [lo, hi) of the non-zero voxels, per axis (x, y, z); null when there are none. */
@@ -97,7 +101,29 @@ export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
     sizes.push(size);
     touchesSide.push(side);
   }
-  return { labels, sizes, touchesSide };
+  // Slices per component, and those where it reaches the border: one pass in z order.
+  const slices = new Array<number>(next + 1).fill(0);
+  const sideSlices = new Array<number>(next + 1).fill(0);
+  const lastZ = new Int32Array(next + 1).fill(-1);
+  const lastSideZ = new Int32Array(next + 1).fill(-1);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++) {
+      const row = (z * ny + y) * nx;
+      const edgeRow = y === 0 || y === ny - 1;
+      for (let x = 0; x < nx; x++) {
+        const id = labels[row + x]!;
+        if (id === 0) continue;
+        if (lastZ[id] !== z) {
+          lastZ[id] = z;
+          slices[id]! += 1;
+        }
+        if ((edgeRow || x === 0 || x === nx - 1) && lastSideZ[id] !== z) {
+          lastSideZ[id] = z;
+          sideSlices[id]! += 1;
+        }
+      }
+    }
+  return { labels, sizes, touchesSide, slices, sideSlices };
 }
 
 /**
