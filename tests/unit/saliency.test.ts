@@ -59,21 +59,25 @@ const noModels = existsSync(join(modelsDir, 'manifest.json'))
   ? null
   : `no ${join(modelsDir, 'manifest.json')}`;
 
+/** 64^3 air at 1 mm, soft tissue (40 HU) where `tissue` holds. */
+function airCube(tissue: (i: number, j: number, k: number) => boolean) {
+  const n = 64;
+  const hu = new Int16Array(n * n * n).fill(-1000);
+  for (let k = 0; k < n; k++)
+    for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) if (tissue(i, j, k)) hu[i + n * (j + n * k)] = 40;
+  return {
+    dims: [n, n, n] as [number, number, number],
+    spacingMm: [1, 1, 1] as [number, number, number],
+    originLps: [0, 0, 0] as [number, number, number],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
+    hu,
+  };
+}
+
 describe.skipIf(noModels !== null)('characterizer saliency with the models', () => {
   it('gives a 0..1 map over the cube of a synthetic nodule', { timeout: 120_000 }, async () => {
-    // 64^3 air with a 10 mm soft-tissue sphere at the centre, 1 mm voxels.
-    const n = 64;
-    const hu = new Int16Array(n * n * n).fill(-1000);
-    for (let k = 0; k < n; k++)
-      for (let j = 0; j < n; j++)
-        for (let i = 0; i < n; i++) if (Math.hypot(i - 32, j - 32, k - 32) <= 5) hu[i + n * (j + n * k)] = 40;
-    const volume = {
-      dims: [n, n, n] as [number, number, number],
-      spacingMm: [1, 1, 1] as [number, number, number],
-      originLps: [0, 0, 0] as [number, number, number],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
-      hu,
-    };
+    // A 10 mm soft-tissue sphere at the centre.
+    const volume = airCube((i, j, k) => Math.hypot(i - 32, j - 32, k - 32) <= 5);
     const r = await characterizerSaliency(volume, [32, 32, 32], { modelsDir, provider: 'cpu' }, {});
     expect(r.size).toEqual([32, 32, 32]);
     expect(r.map.length).toBe(32 * 32);
@@ -92,20 +96,10 @@ describe.skipIf(noModels !== null)('characterizer saliency with the models', () 
     { timeout: 120_000 },
     async () => {
       // A 10 mm nodule with a vessel leaving it towards the patient's left (+x): not symmetric.
-      const n = 64;
-      const hu = new Int16Array(n * n * n).fill(-1000);
-      for (let k = 0; k < n; k++)
-        for (let j = 0; j < n; j++)
-          for (let i = 0; i < n; i++)
-            if (Math.hypot(i - 32, j - 32, k - 32) <= 5 || (i > 32 && Math.hypot(j - 30, k - 32) <= 1.5))
-              hu[i + n * (j + n * k)] = 40;
-      const volume = {
-        dims: [n, n, n] as [number, number, number],
-        spacingMm: [1, 1, 1] as [number, number, number],
-        originLps: [0, 0, 0] as [number, number, number],
-        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as DirectionCosines,
-        hu,
-      };
+      const volume = airCube(
+        (i, j, k) => Math.hypot(i - 32, j - 32, k - 32) <= 5 || (i > 32 && Math.hypot(j - 30, k - 32) <= 1.5),
+      );
+      const { hu } = volume;
       // Stored with rows running to the patient's right (and so slices feet-ward), every voxel in place.
       const flips = [true, false, true] as const;
       const mirrored = { ...flipGeometry(volume, flips), hu: flipVoxels(hu, volume.dims, flips) };
