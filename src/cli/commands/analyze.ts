@@ -1,7 +1,7 @@
 import { imageNoiseText } from '../../common/findings/image-noise-text';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadSeries, scanDicomInputs, type ScannedSeries } from '../../core/dicom';
+import { loadSeries, scanDicomInputs, type ScannedSeries, type SkippedFile } from '../../core/dicom';
 import { PulmoLensError } from '../../common/errors';
 import type { FleischnerRisk } from '../../common/findings/fleischner';
 import {
@@ -60,6 +60,13 @@ export interface AnalyzeOutputs {
   report?: ReportBundle;
   /** Where the analysis was stored with --vault. */
   stored?: { studyRef: string; seriesRef: string; key: string };
+}
+
+/** Which files were left out and why: the first three by name, then a count. */
+function skippedNote(what: string, skipped: readonly SkippedFile[]): string {
+  const named = skipped.slice(0, 3).map((f) => `${f.path} (${f.code}: ${f.reason})`);
+  const more = skipped.length > 3 ? `; ${skipped.length - 3} more` : '';
+  return `${skipped.length} file(s) ${what} left out: ${named.join('; ')}${more}`;
 }
 
 function pickSeries(all: ScannedSeries[], uid: string | undefined, folder: string): ScannedSeries {
@@ -167,6 +174,7 @@ export async function runAnalyzeCommand(
       });
       series = pickSeries(scan.series, o.series, input);
       key = series.key;
+      if (scan.skipped.length) seriesNotes.push(skippedNote('under the input', scan.skipped));
       if (scan.series.length > 1 && !o.series) {
         seriesNotes.push(
           `${scan.series.length} series under the input; analysed ${series.metadata.seriesInstanceUid} ` +
@@ -181,6 +189,7 @@ export async function runAnalyzeCommand(
     });
     const t2 = performance.now();
     seriesNotes.push(...loaded.series.warnings);
+    if (loaded.skipped.length) seriesNotes.push(skippedNote('that would not decode', loaded.skipped));
     let stage = '';
     const result = await analyzeSeries(loaded, inference, {
       ...(threshold !== undefined ? { threshold } : {}),
