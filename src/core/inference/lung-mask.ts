@@ -1,5 +1,5 @@
 import { voxelToWorld, type Vec3, type VolumeGeometry } from '../../common/volume';
-import { gridFor, resampleSlab, type ResampleGrid } from './grid';
+import { axisTable, gridFor, resampleSlab, type ResampleGrid } from './grid';
 import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
 
 export interface LungMaskOptions {
@@ -9,6 +9,12 @@ export interface LungMaskOptions {
   closeMm?: number;
   /** Final dilation (mm), so nodules sitting on the pleura stay inside. */
   dilateMm?: number;
+  /**
+   * In-plane pixels of the grid outside the reconstructed field of view (outsideFieldOfView): the
+   * image's edge, not air, so a lung that the reconstruction circle cuts does not join the air
+   * outside the body through it.
+   */
+  edge?: Uint8Array;
 }
 
 export interface LungMask {
@@ -47,8 +53,10 @@ export function lungMaskFromHu(
 ): LungMask {
   const airHu = opts.airHu ?? -400;
   const air = new Uint8Array(hu.length);
-  for (let v = 0; v < hu.length; v++) air[v] = hu[v]! < airHu ? 1 : 0;
-  const { labels, sizes, slices, sideSlices } = labelComponents(air, dims);
+  const edge = opts.edge;
+  const plane = dims[0] * dims[1];
+  for (let v = 0; v < hu.length; v++) air[v] = hu[v]! < airHu && edge?.[v % plane] !== 1 ? 1 : 0;
+  const { labels, sizes, slices, sideSlices } = labelComponents(air, dims, edge);
   const outside = (id: number) => sideSlices[id]! >= OUTSIDE_SIDE_SHARE * slices[id]!;
   const voxelMl = (spacingMm[0] * spacingMm[1] * spacingMm[2]) / 1000;
   let largest = 0;
@@ -129,7 +137,7 @@ export function lungHeightRange(
 export function coarseLungMask(
   volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'> & { hu: Int16Array },
   spacingMm: Vec3,
-): { coarse: ResampleGrid; lung: LungMask } {
+): { coarse: ResampleGrid; lung: LungMask; fovEdge: Uint8Array | null } {
   const coarse = gridFor(volume, spacingMm);
   const hu = resampleSlab(
     volume.hu,
@@ -139,7 +147,59 @@ export function coarseLungMask(
     coarse.dims[2],
     new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
   );
-  return { coarse, lung: lungMaskFromHu(hu, coarse.dims, spacingMm) };
+  const outside = outsideFieldOfView(volume);
+  const edge = outside ? onGrid(outside, volume.dims, coarse) : undefined;
+  return {
+    coarse,
+    lung: lungMaskFromHu(hu, coarse.dims, spacingMm, edge ? { edge } : {}),
+    fovEdge: edge ?? null,
+  };
+}
+
+/** Fewest slices for outsideFieldOfView to tell a constant padding from air. */
+const FOV_MIN_SLICES = 10;
+
+/**
+ * In-plane pixels outside the reconstructed field of view: the same value, at most -1000 HU, in
+ * every slice. Scanners fill the region outside the reconstruction circle with one padding value
+ * (the loader reads marked padding as -1024 HU); air has noise and never repeats through a whole
+ * series. Null when no pixel qualifies or the series is too short to tell.
+ */
+export function outsideFieldOfView(
+  volume: Pick<VolumeGeometry, 'dims'> & { hu: Int16Array },
+): Uint8Array | null {
+  const [nx, ny, nz] = volume.dims;
+  if (nz < FOV_MIN_SLICES) return null;
+  const plane = nx * ny;
+  const out = new Uint8Array(plane);
+  let any = false;
+  for (let p = 0; p < plane; p++) {
+    const v = volume.hu[p]!;
+    if (v > -1000) continue;
+    let k = 1;
+    while (k < nz && volume.hu[k * plane + p] === v) k++;
+    if (k === nz) {
+      out[p] = 1;
+      any = true;
+    }
+  }
+  return any ? out : null;
+}
+
+/** Grid pixels whose trilinear source (grid.ts axisTable) touches a pixel of `outside`. */
+function onGrid(outside: Uint8Array, dims: Vec3, grid: ResampleGrid): Uint8Array {
+  const [nx, ny] = dims;
+  const [gx, gy] = grid.dims;
+  const tx = axisTable(gx, grid.step[0], nx);
+  const ty = axisTable(gy, grid.step[1], ny);
+  const edge = new Uint8Array(gx * gy);
+  for (let j = 0; j < gy; j++)
+    for (let i = 0; i < gx; i++) {
+      const xs = [tx.lo[i]!, tx.hi[i]!];
+      const ys = [ty.lo[j]!, ty.hi[j]!];
+      if (ys.some((y) => xs.some((x) => outside[y * nx + x] === 1))) edge[j * gx + i] = 1;
+    }
+  return edge;
 }
 
 /**

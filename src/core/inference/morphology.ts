@@ -41,8 +41,11 @@ export function maskBounds(mask: Uint8Array, dims: Readonly<Vec3>): { lo: Vec3; 
   return hi[0] > 0 ? { lo, hi } : null;
 }
 
-/** 6-connected components of the non-zero voxels. */
-export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
+/**
+ * 6-connected components of the non-zero voxels. `edge` (optional, one in-plane slice): pixels
+ * that count as the image's side too (outside the reconstructed field of view), for `sideSlices`.
+ */
+export function labelComponents(mask: Uint8Array, dims: Vec3, edge?: Uint8Array): Components {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const labels = new Int32Array(mask.length);
@@ -117,7 +120,15 @@ export function labelComponents(mask: Uint8Array, dims: Vec3): Components {
           lastZ[id] = z;
           slices[id]! += 1;
         }
-        if ((edgeRow || x === 0 || x === nx - 1) && lastSideZ[id] !== z) {
+        if (lastSideZ[id] === z) continue;
+        const p = y * nx + x;
+        const atSide =
+          edgeRow ||
+          x === 0 ||
+          x === nx - 1 ||
+          (edge !== undefined &&
+            (edge[p - 1] === 1 || edge[p + 1] === 1 || edge[p - nx] === 1 || edge[p + nx] === 1));
+        if (atSide) {
           lastSideZ[id] = z;
           sideSlices[id]! += 1;
         }

@@ -11,6 +11,7 @@ import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
+import { fovCutMm, nearFovCut } from './fov-edge';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
 import { thicknessPeaks, type ThicknessPeak } from './thickness-peaks';
@@ -59,6 +60,8 @@ export interface Stage1Result {
   lung: LungMask;
   heatmap: Heatmap;
   candidates: Stage1Candidate[];
+  /** Candidates dropped within FOV_EDGE_MM of where the field of view cuts the lung (fov-edge.ts). */
+  atFovEdge: number;
   /** U-Net candidates as findCandidates made them (model grid), for diagnostics. */
   unet: HeatmapCandidate[];
   blobs: BlobCandidate[];
@@ -150,7 +153,7 @@ export async function runStage1(
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
-  const { coarse, lung } = coarseLungMask(volume, [
+  const { coarse, lung, fovEdge } = coarseLungMask(volume, [
     det.spacingMm[0] * 2,
     det.spacingMm[1] * 2,
     det.spacingMm[2] * 2,
@@ -214,9 +217,17 @@ export async function runStage1(
     if (addThickness) candidates.push(...thicknessCandidates(candidates, peaks, volume.spacingMm));
     candidates.push(...second);
   }
+  // Nothing is analysed where the reconstruction circle cuts the lungs (fov-edge.ts).
+  let atFovEdge = 0;
+  const cut = lung.found ? fovCutMm(lung.core, coarse, fovEdge, volume.spacingMm) : [];
+  if (cut.length > 0) {
+    const kept = candidates.filter((c) => !nearFovCut(cut, c.centre, volume.spacingMm));
+    atFovEdge = candidates.length - kept.length;
+    candidates.splice(0, candidates.length, ...kept);
+  }
   progress('candidates', 1, 1);
   lap('candidates');
-  return { grid, coarse, lung, heatmap, candidates, unet, blobs };
+  return { grid, coarse, lung, heatmap, candidates, atFovEdge, unet, blobs };
 }
 
 /**

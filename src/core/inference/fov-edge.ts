@@ -1,0 +1,88 @@
+/**
+ * Where the reconstruction circle or the image's side cuts the lungs (a field of view smaller than
+ * the chest), the image ends right beside aerated lung: the blob filter, the U-Net and the
+ * characterizer all read that artificial edge as structure (LIDC-IDRI-0002 with a 280 mm circle
+ * listed 4 findings on it, with a 260 mm circle 12; session 28). Candidates that close to such a
+ * cut are not analysed, and the analysis says so. A field of view that only cuts the chest wall
+ * changes nothing.
+ */
+import type { Vec3 } from '../../common/volume';
+import { lineScratch, squaredDistanceLine } from './distance-transform';
+import type { ResampleGrid } from './grid';
+
+/** Candidates closer than this to where the field of view cuts the lung are dropped: a 1 mm cube's half edge. */
+export const FOV_EDGE_MM = 16;
+
+export const FOV_EDGE_WARNING = 'the reconstructed field of view cuts the lungs';
+
+/** Lung closer than this (in-plane) to the field of view's edge counts as cut: what chest wall is left there is too thin to trust. */
+export const FOV_CUT_MM = 10;
+
+/**
+ * Where the field of view cuts the lung: lung-core voxels of the coarse grid within FOV_CUT_MM
+ * (in-plane) of the image's side or of `edge` (outside the reconstruction circle, lung-mask.ts
+ * coarseLungMask), in volume mm. Empty when there are none.
+ */
+export function fovCutMm(
+  core: Uint8Array,
+  grid: ResampleGrid,
+  edge: Uint8Array | null,
+  spacingMm: Readonly<Vec3>,
+): Vec3[] {
+  const [gx, gy, gz] = grid.dims;
+  const plane = gx * gy;
+  const px: [number, number] = [grid.step[0] * spacingMm[0], grid.step[1] * spacingMm[1]];
+  const ends = edge ? edge.slice() : new Uint8Array(plane);
+  for (let i = 0; i < gx; i++) ends[i] = ends[plane - gx + i] = 1;
+  for (let j = 0; j < gy; j++) ends[j * gx] = ends[j * gx + gx - 1] = 1;
+  const dist = inPlaneDistanceMm(ends, gx, gy, px);
+  const out: Vec3[] = [];
+  for (let k = 0; k < gz; k++)
+    for (let p = 0; p < plane; p++) {
+      if (core[k * plane + p] !== 1 || dist[p]! > FOV_CUT_MM) continue;
+      const i = p % gx;
+      const j = (p - i) / gx;
+      out.push([i * px[0], j * px[1], k * grid.step[2] * spacingMm[2]]);
+    }
+  return out;
+}
+
+/** Exact in-plane distance (mm) from every pixel to the nearest set pixel of `mask`. */
+function inPlaneDistanceMm(
+  mask: Uint8Array,
+  nx: number,
+  ny: number,
+  px: readonly [number, number],
+): Float64Array {
+  const d2 = Float64Array.from(mask, (m) => (m === 1 ? 0 : Infinity));
+  const s = lineScratch(Math.max(nx, ny));
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) s.f[i] = d2[j * nx + i]!;
+    squaredDistanceLine(s, nx, px[0]);
+    for (let i = 0; i < nx; i++) d2[j * nx + i] = s.out[i]!;
+  }
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j < ny; j++) s.f[j] = d2[j * nx + i]!;
+    squaredDistanceLine(s, ny, px[1]);
+    for (let j = 0; j < ny; j++) d2[j * nx + i] = Math.sqrt(s.out[j]!);
+  }
+  return d2;
+}
+
+/** Whether a volume voxel (continuous) lies within FOV_EDGE_MM of any point of the cut. */
+export function nearFovCut(
+  cutMm: readonly Vec3[],
+  centre: Readonly<Vec3>,
+  spacingMm: Readonly<Vec3>,
+): boolean {
+  const x = centre[0] * spacingMm[0];
+  const y = centre[1] * spacingMm[1];
+  const z = centre[2] * spacingMm[2];
+  const r2 = FOV_EDGE_MM * FOV_EDGE_MM;
+  return cutMm.some((c) => (c[0] - x) ** 2 + (c[1] - y) ** 2 + (c[2] - z) ** 2 < r2);
+}
+
+/** The warning when `dropped` candidates lay within FOV_EDGE_MM of the cut. */
+export function fovEdgeWarning(dropped: number): string {
+  return `${FOV_EDGE_WARNING}: ${dropped} candidate(s) within ${FOV_EDGE_MM} mm of the cut were not analysed (nodules there are missed)`;
+}
