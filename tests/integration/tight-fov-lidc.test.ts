@@ -98,6 +98,11 @@ describe.skipIf(skip !== null)('LIDC-IDRI-0002 with a tight field of view', () =
     const at = (f: { centerLps: number[] }, g: { centerLps: number[] }) =>
       Math.hypot(...f.centerLps.map((x, i) => x - g.centerLps[i]!));
     expect(circle.document.findings.length).toBe(whole.document.findings.length);
+    // The emphysema index reads the same lungs (it had read the whole volume as lung: LAA 55%).
+    expect(circle.document.emphysema!.lungFound).toBe(true);
+    expect(
+      Math.abs(circle.document.emphysema!.laaPercent - whole.document.emphysema!.laaPercent),
+    ).toBeLessThanOrEqual(1);
     for (const g of whole.document.findings)
       expect(Math.min(...circle.document.findings.map((f) => at(f, g)))).toBeLessThan(2);
   }, 300_000);

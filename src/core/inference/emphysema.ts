@@ -9,7 +9,7 @@
 import type { EmphysemaIndex } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
 import { gridFor, resampleSlab } from './grid';
-import { lungMaskFromHu } from './lung-mask';
+import { fovEdgeOnGrid, lungMaskFromHu, outsideFieldOfView } from './lung-mask';
 
 export const LAA_THRESHOLD_HU = -950;
 /** LAA-950 at or above this percentage prefills "emphysema: yes" for the Brock model. */
@@ -32,7 +32,10 @@ export function measureEmphysema(
     grid.dims[2],
     new Float32Array(grid.dims[0] * grid.dims[1] * grid.dims[2]),
   );
-  const lung = lungMaskFromHu(coarse, grid.dims, spacing);
+  // The field of view's edge as the detector's lung mask sees it (lung-mask.ts coarseLungMask).
+  const outside = outsideFieldOfView(volume);
+  const edge = outside ? fovEdgeOnGrid(outside, volume.dims, grid) : undefined;
+  const lung = lungMaskFromHu(coarse, grid.dims, spacing, edge ? { edge } : {});
   const [nx, ny, nz] = volume.dims;
   const [gx, gy] = grid.dims;
   let inLung = 0;

@@ -148,7 +148,7 @@ export function coarseLungMask(
     new Float32Array(coarse.dims[0] * coarse.dims[1] * coarse.dims[2]),
   );
   const outside = outsideFieldOfView(volume);
-  const edge = outside ? onGrid(outside, volume.dims, coarse) : undefined;
+  const edge = outside ? fovEdgeOnGrid(outside, volume.dims, coarse) : undefined;
   return {
     coarse,
     lung: lungMaskFromHu(hu, coarse.dims, spacingMm, edge ? { edge } : {}),
@@ -187,7 +187,7 @@ export function outsideFieldOfView(
 }
 
 /** Grid pixels whose trilinear source (grid.ts axisTable) touches a pixel of `outside`. */
-function onGrid(outside: Uint8Array, dims: Vec3, grid: ResampleGrid): Uint8Array {
+export function fovEdgeOnGrid(outside: Uint8Array, dims: Vec3, grid: ResampleGrid): Uint8Array {
   const [nx, ny] = dims;
   const [gx, gy] = grid.dims;
   const tx = axisTable(gx, grid.step[0], nx);
