@@ -21,33 +21,43 @@ describe('outsideFieldOfView', () => {
 });
 
 describe('fovCutMm', () => {
+  // 40 x 40 pixels of 2 mm, 3 slices; the lung from x = 4 to 56 mm, y = 24 to 56 mm.
   const grid = { dims: [40, 40, 3] as Vec3, step: [2, 2, 1] as Vec3 };
   const spacing: Vec3 = [1, 1, 2];
-  const core = (inside: (i: number, j: number) => boolean) => {
-    const c = new Uint8Array(40 * 40 * 3);
+  const lungFrom = (i0: number) => (i: number, j: number) => i >= i0 && i <= 28 && j >= 12 && j <= 28;
+  const volumes = (body: (i: number, j: number) => boolean, inLung = lungFrom(2)) => {
+    const core = new Uint8Array(40 * 40 * 3);
+    const hu = new Float32Array(40 * 40 * 3);
     for (let k = 0; k < 3; k++)
       for (let j = 0; j < 40; j++)
-        for (let i = 0; i < 40; i++) if (inside(i, j)) c[k * 1600 + j * 40 + i] = 1;
-    return c;
+        for (let i = 0; i < 40; i++) {
+          const v = k * 1600 + j * 40 + i;
+          core[v] = inLung(i, j) ? 1 : 0;
+          hu[v] = inLung(i, j) ? -850 : body(i, j) ? 40 : -1000;
+        }
+    return { lung: { core, air: core }, hu };
   };
 
-  it('finds lung within 10 mm of the image side or the padding, and none farther in', () => {
-    // Lung from x, y = 24 to 56 mm (grid 12-28) in an 80 mm image: more than 10 mm from every side.
-    const inner = (i: number, j: number) => i >= 12 && i <= 28 && j >= 12 && j <= 28;
-    expect(fovCutMm(core(inner), grid, null, spacing)).toEqual([]);
-    // The same lung reaching x = 2 mm: cut along its left side.
-    const cut = fovCutMm(
-      core((i, j) => i >= 1 && i <= 28 && j >= 12 && j <= 28),
-      grid,
-      null,
-      spacing,
-    );
+  it('finds no cut where the body lies inside the image, however near its side', () => {
+    // Body from x = 2 mm: one pixel of air between it and the side, the lung 2 mm further in.
+    const { lung, hu } = volumes((i) => i >= 1);
+    expect(fovCutMm(lung, hu, grid, null, spacing)).toEqual([]);
+  });
+
+  it('finds the lung within 10 mm of where the image side or the padding cuts the body', () => {
+    // The side cuts the body (tissue at x = 0): the lung's left part is cut.
+    const side = volumes(() => true);
+    const cut = fovCutMm(side.lung, side.hu, grid, null, spacing);
     expect(cut.length).toBeGreaterThan(0);
-    expect(Math.max(...cut.map((c) => c[0]))).toBeLessThanOrEqual(10);
-    // Padding out to x = 16 mm (grid 0-8) makes the inner lung cut too.
+    expect(Math.max(...cut.map((c) => c[0]))).toBeLessThanOrEqual(4 + 10);
+    // Padding out to x = 2 mm beside the body (the reconstruction circle cuts it there).
     const edge = new Uint8Array(1600);
-    for (let j = 0; j < 40; j++) for (let i = 0; i <= 8; i++) edge[j * 40 + i] = 1;
-    expect(fovCutMm(core(inner), grid, edge, spacing).length).toBeGreaterThan(0);
+    for (let j = 0; j < 40; j++) edge[j * 40] = 1;
+    const padded = volumes((i) => i >= 1);
+    expect(fovCutMm(padded.lung, padded.hu, grid, edge, spacing).length).toBeGreaterThan(0);
+    // The lung's own air reaching the side (no body left there): cut.
+    const open = volumes((i) => i >= 1, lungFrom(0));
+    expect(fovCutMm(open.lung, open.hu, grid, null, spacing).length).toBeGreaterThan(0);
   });
 
   it('drops a candidate within FOV_EDGE_MM of the cut, not one beyond', () => {

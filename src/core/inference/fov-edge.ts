@@ -18,13 +18,19 @@ export const FOV_EDGE_WARNING = 'the reconstructed field of view cuts the lungs'
 /** Lung closer than this (in-plane) to the field of view's edge counts as cut: what chest wall is left there is too thin to trust. */
 export const FOV_CUT_MM = 10;
 
+/** Above this a coarse voxel is body (or table), not air. */
+const BODY_HU = -400;
+
 /**
  * Where the field of view cuts the lung: lung-core voxels of the coarse grid within FOV_CUT_MM
- * (in-plane) of the image's side or of `edge` (outside the reconstruction circle, lung-mask.ts
- * coarseLungMask), in volume mm. Empty when there are none.
+ * (in-plane, same slice) of a pixel where the image's side or the padding outside the
+ * reconstruction circle (`edge`, lung-mask.ts coarseLungMask) meets body or the lungs' own air rather
+ * than the air around the patient. In volume mm; empty when there are none (a body inside the image, however
+ * near its side, is not cut: nothing is dropped).
  */
 export function fovCutMm(
-  core: Uint8Array,
+  lung: { core: Uint8Array; air: Uint8Array },
+  hu: Float32Array,
   grid: ResampleGrid,
   edge: Uint8Array | null,
   spacingMm: Readonly<Vec3>,
@@ -32,18 +38,35 @@ export function fovCutMm(
   const [gx, gy, gz] = grid.dims;
   const plane = gx * gy;
   const px: [number, number] = [grid.step[0] * spacingMm[0], grid.step[1] * spacingMm[1]];
-  const ends = edge ? edge.slice() : new Uint8Array(plane);
-  for (let i = 0; i < gx; i++) ends[i] = ends[plane - gx + i] = 1;
-  for (let j = 0; j < gy; j++) ends[j * gx] = ends[j * gx + gx - 1] = 1;
-  const dist = inPlaneDistanceMm(ends, gx, gy, px);
+  // Pixels on the field of view's boundary: the image's side, or beside the padding.
+  const boundary = new Uint8Array(plane);
+  for (let j = 0; j < gy; j++)
+    for (let i = 0; i < gx; i++) {
+      const p = j * gx + i;
+      if (edge?.[p] === 1) continue;
+      const side = i === 0 || j === 0 || i === gx - 1 || j === gy - 1;
+      const padded =
+        edge !== null && (edge[p - 1] === 1 || edge[p + 1] === 1 || edge[p - gx] === 1 || edge[p + gx] === 1);
+      if (side || padded) boundary[p] = 1;
+    }
   const out: Vec3[] = [];
-  for (let k = 0; k < gz; k++)
+  const cut = new Uint8Array(plane);
+  for (let k = 0; k < gz; k++) {
+    const o = k * plane;
+    let any = false;
     for (let p = 0; p < plane; p++) {
-      if (core[k * plane + p] !== 1 || dist[p]! > FOV_CUT_MM) continue;
+      cut[p] = boundary[p] === 1 && (hu[o + p]! >= BODY_HU || lung.air[o + p] === 1) ? 1 : 0;
+      if (cut[p]) any = true;
+    }
+    if (!any) continue;
+    const dist = inPlaneDistanceMm(cut, gx, gy, px);
+    for (let p = 0; p < plane; p++) {
+      if (lung.core[o + p] !== 1 || dist[p]! > FOV_CUT_MM) continue;
       const i = p % gx;
       const j = (p - i) / gx;
       out.push([i * px[0], j * px[1], k * grid.step[2] * spacingMm[2]]);
     }
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { voxelToWorld, type Vec3, type VolumeGeometry } from '../../common/volume';
 import { axisTable, gridFor, resampleSlab, type ResampleGrid } from './grid';
+import { fovCutMm } from './fov-edge';
 import { boxFilter, fillHolesAxial, labelComponents } from './morphology';
 
 export interface LungMaskOptions {
@@ -22,6 +23,8 @@ export interface LungMask {
   mask: Uint8Array;
   /** Closed, not dilated (the lung up to the pleura): what a segmentation may fill. */
   core: Uint8Array;
+  /** The lungs' own air voxels, before any filling or closing. */
+  air: Uint8Array;
   /** False when no lung-like air was found and the mask is the whole grid. */
   found: boolean;
   voxels: number;
@@ -73,8 +76,9 @@ export function lungMaskFromHu(
   if (voxels === 0) {
     // No lung found (a phantom without a body, a cropped scan): search everywhere, say so.
     const all = new Uint8Array(hu.length).fill(1);
-    return { mask: all, core: all, found: false, voxels: hu.length };
+    return { mask: all, core: all, air: all, found: false, voxels: hu.length };
   }
+  const lungAir = mask.slice();
   // Holes up to a 45 mm disc: a 30 mm nodule inside the lung is filled, the mediastinum is not.
   const maxHole = Math.round(MAX_HOLE_MM2 / (spacingMm[0] * spacingMm[1]));
   mask = fillHolesAxial(mask, dims, maxHole);
@@ -89,7 +93,7 @@ export function lungMaskFromHu(
   mask = boxFilter(core, dims, r(opts.dilateMm ?? 4), false);
   voxels = 0;
   for (let v = 0; v < mask.length; v++) voxels += mask[v]!;
-  return { mask, core, found: true, voxels };
+  return { mask, core, air: lungAir, found: true, voxels };
 }
 
 /**
@@ -137,7 +141,7 @@ export function lungHeightRange(
 export function coarseLungMask(
   volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'> & { hu: Int16Array },
   spacingMm: Vec3,
-): { coarse: ResampleGrid; lung: LungMask; fovEdge: Uint8Array | null } {
+): { coarse: ResampleGrid; lung: LungMask; fovEdge: Uint8Array | null; fovCut: Vec3[] } {
   const coarse = gridFor(volume, spacingMm);
   const hu = resampleSlab(
     volume.hu,
@@ -149,11 +153,10 @@ export function coarseLungMask(
   );
   const outside = outsideFieldOfView(volume);
   const edge = outside ? fovEdgeOnGrid(outside, volume.dims, coarse) : undefined;
-  return {
-    coarse,
-    lung: lungMaskFromHu(hu, coarse.dims, spacingMm, edge ? { edge } : {}),
-    fovEdge: edge ?? null,
-  };
+  const lung = lungMaskFromHu(hu, coarse.dims, spacingMm, edge ? { edge } : {});
+  // Where the field of view cuts the lung (fov-edge.ts), in volume mm.
+  const fovCut = lung.found ? fovCutMm(lung, hu, coarse, edge ?? null, volume.spacingMm) : [];
+  return { coarse, lung, fovEdge: edge ?? null, fovCut };
 }
 
 /** Fewest slices for outsideFieldOfView to tell a constant padding from air. */

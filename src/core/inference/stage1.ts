@@ -11,7 +11,7 @@ import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
-import { fovCutMm, nearFovCut } from './fov-edge';
+import { nearFovCut } from './fov-edge';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
 import { thicknessPeaks, type ThicknessPeak } from './thickness-peaks';
@@ -153,7 +153,7 @@ export async function runStage1(
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
-  const { coarse, lung, fovEdge } = coarseLungMask(volume, [
+  const { coarse, lung, fovCut } = coarseLungMask(volume, [
     det.spacingMm[0] * 2,
     det.spacingMm[1] * 2,
     det.spacingMm[2] * 2,
@@ -219,9 +219,8 @@ export async function runStage1(
   }
   // Nothing is analysed where the reconstruction circle cuts the lungs (fov-edge.ts).
   let atFovEdge = 0;
-  const cut = lung.found ? fovCutMm(lung.core, coarse, fovEdge, volume.spacingMm) : [];
-  if (cut.length > 0) {
-    const kept = candidates.filter((c) => !nearFovCut(cut, c.centre, volume.spacingMm));
+  if (fovCut.length > 0) {
+    const kept = candidates.filter((c) => !nearFovCut(fovCut, c.centre, volume.spacingMm));
     atFovEdge = candidates.length - kept.length;
     candidates.splice(0, candidates.length, ...kept);
   }
