@@ -7,7 +7,6 @@
  * changes nothing.
  */
 import type { Vec3 } from '../../common/volume';
-import { lineScratch, squaredDistanceLine } from './distance-transform';
 import type { ResampleGrid } from './grid';
 
 /** Candidates closer than this to where the field of view cuts the lung are dropped: a 1 mm cube's half edge. */
@@ -49,47 +48,29 @@ export function fovCutMm(
         edge !== null && (edge[p - 1] === 1 || edge[p + 1] === 1 || edge[p - gx] === 1 || edge[p + gx] === 1);
       if (side || padded) boundary[p] = 1;
     }
+  // Per slice, the boundary pixels that hold body or lung; then the lung core within FOV_CUT_MM of
+  // them, found by looking around each (few pixels touch: the table, or the cut itself).
   const out: Vec3[] = [];
-  const cut = new Uint8Array(plane);
+  const rx = Math.ceil(FOV_CUT_MM / px[0]);
+  const ry = Math.ceil(FOV_CUT_MM / px[1]);
+  const taken = new Int32Array(plane).fill(-1);
   for (let k = 0; k < gz; k++) {
     const o = k * plane;
-    let any = false;
     for (let p = 0; p < plane; p++) {
-      cut[p] = boundary[p] === 1 && (hu[o + p]! >= BODY_HU || lung.air[o + p] === 1) ? 1 : 0;
-      if (cut[p]) any = true;
-    }
-    if (!any) continue;
-    const dist = inPlaneDistanceMm(cut, gx, gy, px);
-    for (let p = 0; p < plane; p++) {
-      if (lung.core[o + p] !== 1 || dist[p]! > FOV_CUT_MM) continue;
-      const i = p % gx;
-      const j = (p - i) / gx;
-      out.push([i * px[0], j * px[1], k * grid.step[2] * spacingMm[2]]);
+      if (boundary[p] !== 1 || (hu[o + p]! < BODY_HU && lung.air[o + p] !== 1)) continue;
+      const ci = p % gx;
+      const cj = (p - ci) / gx;
+      for (let j = Math.max(0, cj - ry); j <= Math.min(gy - 1, cj + ry); j++)
+        for (let i = Math.max(0, ci - rx); i <= Math.min(gx - 1, ci + rx); i++) {
+          const q = j * gx + i;
+          if (taken[q] === k || lung.core[o + q] !== 1) continue;
+          if (((i - ci) * px[0]) ** 2 + ((j - cj) * px[1]) ** 2 > FOV_CUT_MM * FOV_CUT_MM) continue;
+          taken[q] = k;
+          out.push([i * px[0], j * px[1], k * grid.step[2] * spacingMm[2]]);
+        }
     }
   }
   return out;
-}
-
-/** Exact in-plane distance (mm) from every pixel to the nearest set pixel of `mask`. */
-function inPlaneDistanceMm(
-  mask: Uint8Array,
-  nx: number,
-  ny: number,
-  px: readonly [number, number],
-): Float64Array {
-  const d2 = Float64Array.from(mask, (m) => (m === 1 ? 0 : Infinity));
-  const s = lineScratch(Math.max(nx, ny));
-  for (let j = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++) s.f[i] = d2[j * nx + i]!;
-    squaredDistanceLine(s, nx, px[0]);
-    for (let i = 0; i < nx; i++) d2[j * nx + i] = s.out[i]!;
-  }
-  for (let i = 0; i < nx; i++) {
-    for (let j = 0; j < ny; j++) s.f[j] = d2[j * nx + i]!;
-    squaredDistanceLine(s, ny, px[1]);
-    for (let j = 0; j < ny; j++) d2[j * nx + i] = Math.sqrt(s.out[j]!);
-  }
-  return d2;
 }
 
 /** Whether a volume voxel (continuous) lies within FOV_EDGE_MM of any point of the cut. */
