@@ -11,24 +11,10 @@
  */
 import type { Volume } from '../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { flipVoxels, type AxisFlips } from '../src/core/inference/canonical-orientation';
 import { measureImageNoise } from '../src/core/inference/image-noise';
 
 type Hu = Pick<Volume, 'hu' | 'dims' | 'spacingMm'>;
-
-/** The same voxels with the axes in `axes` reversed. */
-function flipped(v: Hu, axes: readonly number[]): Hu {
-  const [nx, ny, nz] = v.dims;
-  const hu = new Int16Array(v.hu.length);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const ii = axes.includes(0) ? nx - 1 - i : i;
-        const jj = axes.includes(1) ? ny - 1 - j : j;
-        const kk = axes.includes(2) ? nz - 1 - k : k;
-        hu[(k * ny + j) * nx + i] = v.hu[(kk * ny + jj) * nx + ii]!;
-      }
-  return { ...v, hu };
-}
 
 /** The volume without its first `s` columns and rows. */
 function cropped(v: Hu, s: number): Hu {
@@ -43,7 +29,10 @@ function cropped(v: Hu, s: number): Hu {
 
 export const REGRIDS: readonly { name: string; of: (v: Hu) => Hu }[] = [
   { name: 'as stored', of: (v) => v },
-  ...[[0], [1], [2], [0, 1, 2]].map((a) => ({ name: `flip ${a.join('')}`, of: (v: Hu) => flipped(v, a) })),
+  ...[[0], [1], [2], [0, 1, 2]].map((a) => {
+    const flips = [0, 1, 2].map((x) => a.includes(x)) as unknown as AxisFlips;
+    return { name: `flip ${a.join('')}`, of: (v: Hu) => ({ ...v, hu: flipVoxels(v.hu, v.dims, flips) }) };
+  }),
   ...[2, 4, 8, 16].map((s) => ({ name: `crop ${s}`, of: (v: Hu) => cropped(v, s) })),
 ];
 

@@ -36,7 +36,7 @@ const anyFlip = (f: AxisFlips) => f[0] || f[1] || f[2];
 
 /** The same voxels in reversed order along the flipped axes, with the geometry that keeps every
  * voxel at its place in the patient. */
-export function flipGeometry<G extends VolumeGeometry>(g: G, flips: AxisFlips): VolumeGeometry {
+export function flipGeometry(g: VolumeGeometry, flips: AxisFlips): VolumeGeometry {
   const d = [...g.direction] as VolumeGeometry['direction'];
   const o: Vec3 = [...g.originLps];
   for (let a = 0; a < 3; a++) {

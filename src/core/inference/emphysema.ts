@@ -18,7 +18,8 @@ export const EMPHYSEMA_CUTOFF_PERCENT = 5;
 /** LAA-950 of a volume, with the lung mask computed on a ~2.5 mm grid as the detector does. */
 export function measureEmphysema(
   volume: Pick<Volume, 'hu' | 'dims' | 'spacingMm'>,
-  opts: { maskSpacingMm?: number; thresholdHu?: number } = {},
+  /** outsideFov: the volume's outsideFieldOfView when the caller has it already. */
+  opts: { maskSpacingMm?: number; thresholdHu?: number; outsideFov?: Uint8Array | null } = {},
 ): EmphysemaIndex {
   const thresholdHu = opts.thresholdHu ?? LAA_THRESHOLD_HU;
   const s = opts.maskSpacingMm ?? 2.5;
@@ -33,7 +34,7 @@ export function measureEmphysema(
     new Float32Array(grid.dims[0] * grid.dims[1] * grid.dims[2]),
   );
   // The field of view's edge as the detector's lung mask sees it (lung-mask.ts coarseLungMask).
-  const outside = outsideFieldOfView(volume);
+  const outside = opts.outsideFov !== undefined ? opts.outsideFov : outsideFieldOfView(volume);
   const edge = outside ? fovEdgeOnGrid(outside, volume.dims, grid) : undefined;
   const lung = lungMaskFromHu(coarse, grid.dims, spacing, edge ? { edge } : {});
   const [nx, ny, nz] = volume.dims;

@@ -141,7 +141,14 @@ export function lungHeightRange(
 export function coarseLungMask(
   volume: Pick<VolumeGeometry, 'dims' | 'spacingMm'> & { hu: Int16Array },
   spacingMm: Vec3,
-): { coarse: ResampleGrid; lung: LungMask; fovEdge: Uint8Array | null; fovCut: Vec3[] } {
+): {
+  coarse: ResampleGrid;
+  lung: LungMask;
+  /** outsideFieldOfView of the volume, and its edge on the coarse grid. */
+  outsideFov: Uint8Array | null;
+  fovEdge: Uint8Array | null;
+  fovCut: Vec3[];
+} {
   const coarse = gridFor(volume, spacingMm);
   const hu = resampleSlab(
     volume.hu,
@@ -156,7 +163,7 @@ export function coarseLungMask(
   const lung = lungMaskFromHu(hu, coarse.dims, spacingMm, edge ? { edge } : {});
   // Where the field of view cuts the lung (fov-edge.ts), in volume mm.
   const fovCut = lung.found ? fovCutMm(lung, hu, coarse, edge ?? null, volume.spacingMm) : [];
-  return { coarse, lung, fovEdge: edge ?? null, fovCut };
+  return { coarse, lung, outsideFov: outside, fovEdge: edge ?? null, fovCut };
 }
 
 /** Fewest slices for outsideFieldOfView to tell a constant padding from air. */
@@ -211,7 +218,7 @@ export function fovEdgeOnGrid(outside: Uint8Array, dims: Vec3, grid: ResampleGri
  */
 export function inLungCore(
   coarse: ResampleGrid,
-  lung: LungMask,
+  lung: Pick<LungMask, 'core'>,
 ): (i: number, j: number, k: number) => boolean {
   const [cx, cy] = coarse.dims;
   return (i, j, k) =>

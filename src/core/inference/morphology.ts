@@ -7,11 +7,9 @@ export interface Components {
   labels: Int32Array;
   /** sizes[id] in voxels (sizes[0] unused). */
   sizes: number[];
-  /** touchesSide[id]: the component reaches the x or y border of the grid. */
-  touchesSide: boolean[];
   /** slices[id]: how many z slices hold part of the component. */
   slices: number[];
-  /** sideSlices[id]: in how many of them it reaches the x or y border. */
+  /** sideSlices[id]: in how many of them it reaches the x or y border (or touches `edge`). */
   sideSlices: number[];
 }
 
@@ -50,14 +48,12 @@ export function labelComponents(mask: Uint8Array, dims: Vec3, edge?: Uint8Array)
   const plane = nx * ny;
   const labels = new Int32Array(mask.length);
   const sizes = [0];
-  const touchesSide = [false];
   const stack = new Int32Array(mask.length);
   let next = 0;
   for (let start = 0; start < mask.length; start++) {
     if (mask[start] === 0 || labels[start] !== 0) continue;
     const id = ++next;
     let size = 0;
-    let side = false;
     let top = 0;
     stack[top++] = start;
     labels[start] = id;
@@ -69,7 +65,6 @@ export function labelComponents(mask: Uint8Array, dims: Vec3, edge?: Uint8Array)
       const r = v - z * plane;
       const y = (r / nx) | 0;
       const x = r - y * nx;
-      if (x === 0 || y === 0 || x === nx - 1 || y === ny - 1) side = true;
       let n = v - 1;
       if (x > 0 && mask[n] !== 0 && labels[n] === 0) {
         labels[n] = id;
@@ -102,7 +97,6 @@ export function labelComponents(mask: Uint8Array, dims: Vec3, edge?: Uint8Array)
       }
     }
     sizes.push(size);
-    touchesSide.push(side);
   }
   // Slices per component, and those where it reaches the border: one pass in z order.
   const slices = new Array<number>(next + 1).fill(0);
@@ -134,7 +128,7 @@ export function labelComponents(mask: Uint8Array, dims: Vec3, edge?: Uint8Array)
         }
       }
     }
-  return { labels, sizes, touchesSide, slices, sideSlices };
+  return { labels, sizes, slices, sideSlices };
 }
 
 /**

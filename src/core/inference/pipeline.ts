@@ -358,7 +358,7 @@ export async function runAnalysis(
       findings: assembled.findings,
       candidates,
       warnings: [...warnings],
-      emphysema: measureEmphysema(volume),
+      emphysema: measureEmphysema(volume, { outsideFov: s1.outsideFov }),
       imageNoise: noise.assessment,
       clinical: assembled.clinical,
     },

@@ -58,6 +58,8 @@ export interface Stage1Result {
   grid: ResampleGrid;
   coarse: ResampleGrid;
   lung: LungMask;
+  /** In-plane pixels outside the reconstructed field of view (lung-mask.ts outsideFieldOfView). */
+  outsideFov: Uint8Array | null;
   heatmap: Heatmap;
   candidates: Stage1Candidate[];
   /** Candidates dropped within FOV_EDGE_MM of where the field of view cuts the lung (fov-edge.ts). */
@@ -153,7 +155,7 @@ export async function runStage1(
   // Lung mask on a grid twice as coarse as the model's: the volume it needs is 1/8 of the model grid.
   progress('lung mask', 0, 1);
   const grid = gridFor(volume, det.spacingMm);
-  const { coarse, lung, fovCut } = coarseLungMask(volume, [
+  const { coarse, lung, outsideFov, fovCut } = coarseLungMask(volume, [
     det.spacingMm[0] * 2,
     det.spacingMm[1] * 2,
     det.spacingMm[2] * 2,
@@ -226,7 +228,7 @@ export async function runStage1(
   }
   progress('candidates', 1, 1);
   lap('candidates');
-  return { grid, coarse, lung, heatmap, candidates, atFovEdge, unet, blobs };
+  return { grid, coarse, lung, outsideFov, heatmap, candidates, atFovEdge, unet, blobs };
 }
 
 /**

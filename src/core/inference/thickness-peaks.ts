@@ -11,8 +11,9 @@
 import type { Vec3, Volume } from '../../common/volume';
 import { lineScratch, squaredDistanceLine } from './distance-transform';
 import type { ResampleGrid } from './grid';
-import { nearestCoarse } from './lung-mask';
+import { inLungCore, nearestCoarse } from './lung-mask';
 import { maskBounds } from './morphology';
+import { DIRECTIONS_26 } from '../synth/vec';
 
 /** Dense enough to be part of a nodule: solid and most ground glass, not aerated lung. */
 export const THICKNESS_DENSE_HU = -600;
@@ -137,6 +138,7 @@ export function thicknessPeaks(
 
   const kept: ThicknessPeak[] = [];
   const keptMm: Vec3[] = [];
+  const inCore = inLungCore(lung.grid, lung);
   for (const v of peaks) {
     const i = v % nx;
     const j = Math.floor(v / nx) % ny;
@@ -158,27 +160,11 @@ export function thicknessPeaks(
 
   /** Whether any of the 26 compass points `reachMm` from volume voxel `c` lies outside the core. */
   function reachesCoreEdge(c: Vec3, reachMm: number): boolean {
-    for (const u of COMPASS) {
+    for (const u of DIRECTIONS_26) {
       const at = [0, 1, 2].map((a) => Math.round(c[a]! + (u[a]! * reachMm) / sp[a]!)) as Vec3;
       if (at.some((n, a) => n < 0 || n >= volume.dims[a]!)) return true;
-      const m =
-        nearestCoarse(lung.grid, 0, at[0]) +
-        (nearestCoarse(lung.grid, 1, at[1]) + nearestCoarse(lung.grid, 2, at[2]) * cy) * cx;
-      if (lung.core[m] !== 1) return true;
+      if (!inCore(at[0], at[1], at[2])) return true;
     }
     return false;
   }
 }
-
-/** The 26 unit directions to a voxel's neighbours. */
-const COMPASS: readonly Vec3[] = (() => {
-  const out: Vec3[] = [];
-  for (let z = -1; z <= 1; z++)
-    for (let y = -1; y <= 1; y++)
-      for (let x = -1; x <= 1; x++) {
-        if (x === 0 && y === 0 && z === 0) continue;
-        const n = Math.hypot(x, y, z);
-        out.push([x / n, y / n, z / n]);
-      }
-  return out;
-})();
