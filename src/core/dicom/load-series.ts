@@ -5,6 +5,7 @@ import { decodePool, defaultDecodeWorkers } from './decode-pool';
 import type { BatchStats, DecodeTask } from './decode-protocol';
 import { fsFileSource, readRangeInto, type FileSource } from './file-source';
 import { nativeGcm } from '../vault/native-gcm';
+import { largestShiftMm, sliceShifts, untilt } from './gantry-tilt';
 import { frameBytes, parseInstance } from './parse-instance';
 import { toSkipped } from './scan';
 import { withOwnSlots } from './series-geometry';
@@ -185,6 +186,12 @@ export async function loadSeries(scanned: ScannedSeries, opts: LoadOptions = {})
     hu.fill(PADDING_HU, k * sliceSize, (k + 1) * sliceSize);
     emptySlices.push(k);
   }
+  // A tilted series' slices move onto the orthogonal grid its geometry states.
+  const shifts = sliceShifts(
+    series.frames.filter((f) => filled[f.slot]),
+    series,
+  );
+  const grid = untilt({ ...series, hu, dims: [nx, ny, nz] }, shifts, PADDING_HU);
   const { min, max, sum, count } = mergeStats(hist.stats(), workerStats);
   if (count === 0) {
     throw new PulmoLensError(
@@ -193,15 +200,19 @@ export async function loadSeries(scanned: ScannedSeries, opts: LoadOptions = {})
       { path: skipped[0]?.path, details: { skipped } },
     );
   }
-  const warnings = skipped.length
-    ? [...series.warnings, `${skipped.length} file(s) could not be decoded; their slices are shown as air`]
-    : series.warnings;
+  const warnings = [...series.warnings];
+  if (shifts.length > 0)
+    warnings.push(
+      `${shifts.length} slice(s) shifted in their planes by up to ${largestShiftMm(shifts, series.spacingMm).toFixed(1)} mm onto an orthogonal grid (${grid.dims[0]}x${grid.dims[1]}; where no slice reaches reads as air)`,
+    );
+  if (skipped.length)
+    warnings.push(`${skipped.length} file(s) could not be decoded; their slices are shown as air`);
   const volume: Volume = {
-    dims: [nx, ny, nz],
+    dims: grid.dims,
     spacingMm: series.spacingMm,
-    originLps: series.originLps,
+    originLps: grid.originLps,
     direction: series.direction,
-    hu,
+    hu: grid.hu,
   };
   return {
     series: { ...series, warnings },

@@ -246,7 +246,8 @@ function buildSeries(
   warnings.push(...layout.warnings);
 
   if (ordered.length > 1) {
-    // Gantry tilt: positions step off the normal. The grid keeps the normal as slice axis.
+    // Gantry tilt: positions step off the normal. The grid keeps the normal as slice axis and
+    // loadSeries shifts each slice onto it (gantry-tilt.ts).
     const a = ordered[0]!.pos;
     const b = ordered[ordered.length - 1]!.pos;
     const d: Vec3 = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
@@ -254,7 +255,7 @@ function buildSeries(
     const cos = Math.abs(dot(d, normal)) / (len || 1);
     if (len > 0 && cos < 0.9999) {
       warnings.push(
-        `slice positions are not along the slice normal (gantry tilt of ${((Math.acos(Math.min(1, cos)) * 180) / Math.PI).toFixed(1)}°); volume uses the normal`,
+        `slice positions are not along the slice normal (gantry tilt of ${((Math.acos(Math.min(1, cos)) * 180) / Math.PI).toFixed(1)}°); each slice is shifted in its plane onto a grid perpendicular to the slices`,
       );
     }
   }
