@@ -42,7 +42,7 @@ export function worldToVoxel(g: VolumeGeometry, w: Readonly<Vec3>): Vec3 {
   const o = g.originLps;
   const p: Vec3 = [w[0] - o[0], w[1] - o[1], w[2] - o[2]];
   // The three axes are orthonormal for CT, so projection onto each axis inverts the map.
-  // (Gantry tilt is resampled away at import; see assembleVolume.)
+  // (A gantry-tilted series is shifted onto an orthogonal grid at load: core/dicom/gantry-tilt.ts.)
   const [sx, sy, sz] = g.spacingMm;
   return [
     (p[0] * d[0] + p[1] * d[1] + p[2] * d[2]) / sx,
