@@ -23,7 +23,8 @@ import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../s
 import { shippedModelsDir } from '../src/core/inference/config';
 import { loadManifest } from '../src/core/inference/manifest';
 import { coarseLungMask } from '../src/core/inference/lung-mask';
-import { secondCentres, THICKNESS_QUOTA, thicknessCandidates } from '../src/core/inference/stage1';
+import { seriesEndCutMm } from '../src/core/inference/fov-edge';
+import { awayFromCuts, secondCentres, THICKNESS_QUOTA, thicknessCandidates } from '../src/core/inference/stage1';
 import { thicknessPeaks } from '../src/core/inference/thickness-peaks';
 import { voxelToWorld, type Vec3 } from '../src/common/volume';
 
@@ -88,12 +89,21 @@ async function main(): Promise<void> {
   const { volume } = await loadSeries(series);
   // The lung mask exactly as runStage1 makes it: twice the detector's spacing.
   const det = (await loadManifest(shippedModelsDir())).detector.spacingMm;
-  const { coarse, lung } = coarseLungMask(volume, [det[0] * 2, det[1] * 2, det[2] * 2]);
+  const { coarse, lung, fovCut } = coarseLungMask(volume, [det[0] * 2, det[1] * 2, det[2] * 2]);
   const existing = base.candidates.map((c) => ({ centre: c.voxel }));
   const peaks = thicknessPeaks(volume, { core: lung.core, grid: coarse });
-  const added = args.near
-    ? secondCentres(existing, peaks, volume.spacingMm, args.near)
-    : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota);
+  // As runStage1: nothing where the field of view or a series end cuts the lungs.
+  const cuts = {
+    fov: fovCut,
+    ends: lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [],
+  };
+  const added = awayFromCuts(
+    args.near
+      ? secondCentres(existing, peaks, volume.spacingMm, args.near)
+      : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota),
+    cuts,
+    volume.spacingMm,
+  ).kept;
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });
   const fd = openSync(`${args.out}.cubes.f32`, 'wx');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../../src/common/volume';
-import { FOV_EDGE_MM, fovCutMm, nearFovCut } from '../../src/core/inference/fov-edge';
+import { FOV_EDGE_MM, fovCutMm, nearFovCut, seriesEndCutMm } from '../../src/core/inference/fov-edge';
+import { FULL_QUOTA_LUNG_ML, quotaShare } from '../../src/core/inference/stage1';
 import { outsideFieldOfView } from '../../src/core/inference/lung-mask';
 
 describe('outsideFieldOfView', () => {
@@ -65,5 +66,46 @@ describe('fovCutMm', () => {
     expect(nearFovCut(cut, [2 + FOV_EDGE_MM - 0.5, 20, 1], spacing)).toBe(true);
     expect(nearFovCut(cut, [2 + FOV_EDGE_MM + 0.5, 20, 1], spacing)).toBe(false);
     expect(nearFovCut([], [2, 20, 1], spacing)).toBe(false);
+  });
+});
+
+describe('seriesEndCutMm', () => {
+  // 10 x 10 pixels of 2 mm on the coarse grid, 20 coarse slices of 2 mm (40 volume slices of 1 mm).
+  const grid = { dims: [10, 10, 20] as Vec3, step: [2, 2, 2] as Vec3 };
+  const spacing: Vec3 = [1, 1, 1];
+  const lungOf = (first: number, last: number) => {
+    const core = new Uint8Array(2000);
+    for (let k = 0; k < 20; k++) {
+      const area = k === 0 ? first : k === 19 ? last : 80;
+      for (let p = 0; p < area; p++) core[k * 100 + p] = 1;
+    }
+    return core;
+  };
+
+  it('is empty for a series whose ends hold little or no lung (the trachea leaving the top)', () => {
+    expect(seriesEndCutMm(lungOf(0, 7), grid, spacing, 40)).toEqual([]);
+  });
+
+  it("lists each cut end's lung at the volume's own first and last slice", () => {
+    const cut = seriesEndCutMm(lungOf(30, 50), grid, spacing, 40);
+    expect(cut.filter((c) => c[2] === 0)).toHaveLength(30);
+    expect(cut.filter((c) => c[2] === 39)).toHaveLength(50);
+    expect(cut[31]).toEqual([2, 0, 39]);
+    // A candidate near the top end is dropped; one FOV_EDGE_MM or more from both ends is kept.
+    expect(nearFovCut(cut, [4, 2, 37], spacing)).toBe(true);
+    expect(nearFovCut(cut, [4, 2, 20], spacing)).toBe(false);
+    // Only the top end cut: the bottom keeps its candidates.
+    const top = seriesEndCutMm(lungOf(0, 50), grid, spacing, 40);
+    expect(top.every((c) => c[2] === 39)).toBe(true);
+    expect(nearFovCut(top, [4, 2, 2], spacing)).toBe(false);
+  });
+});
+
+describe('quotaShare', () => {
+  it('gives a series with less lung than the reference a share of the candidate quotas', () => {
+    expect(quotaShare(FULL_QUOTA_LUNG_ML)).toBe(1);
+    expect(quotaShare(2 * FULL_QUOTA_LUNG_ML)).toBe(1);
+    expect(quotaShare(FULL_QUOTA_LUNG_ML / 4)).toBeCloseTo(0.25, 9);
+    expect(quotaShare(0)).toBe(1);
   });
 });

@@ -23,7 +23,7 @@ import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../find
 import { measureEmphysema } from './emphysema';
 import { heatmapAsStored, toCanonical } from './canonical-orientation';
 import { emptySlicesWarning, fillEmptySlices, longestRun } from './empty-slices';
-import { fovEdgeWarning } from './fov-edge';
+import { fovEdgeWarning, seriesEndWarning } from './fov-edge';
 import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
@@ -223,6 +223,7 @@ export async function runAnalysis(
   });
   if (!s1.lung.found) warnings.push('no lung found by the HU lung mask; the whole volume was searched');
   if (s1.atFovEdge > 0) warnings.push(fovEdgeWarning(s1.atFovEdge));
+  if (s1.atSeriesEnd > 0) warnings.push(seriesEndWarning(s1.atSeriesEnd));
   const noise = assessImageNoise(measureImageNoise(volume), op.noise);
   if (noise.warning) warnings.push(noise.warning);
   lap('imageNoise');

@@ -11,7 +11,7 @@ import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
 import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
-import { nearFovCut } from './fov-edge';
+import { nearFovCut, seriesEndCutMm } from './fov-edge';
 import { coarseLungMask, type LungMask } from './lung-mask';
 import type { ModelRuntime } from './runtime';
 import { thicknessPeaks, type ThicknessPeak } from './thickness-peaks';
@@ -64,6 +64,10 @@ export interface Stage1Result {
   candidates: Stage1Candidate[];
   /** Candidates dropped within FOV_EDGE_MM of where the field of view cuts the lung (fov-edge.ts). */
   atFovEdge: number;
+  /** Candidates dropped within FOV_EDGE_MM of a series end inside the lungs (fov-edge.ts). */
+  atSeriesEnd: number;
+  /** Share of the candidate quotas the series got (quotaShare; 1 unless it ends inside the lungs). */
+  quotaShare: number;
   /** U-Net candidates as findCandidates made them (model grid), for diagnostics. */
   unet: HeatmapCandidate[];
   blobs: BlobCandidate[];
@@ -132,6 +136,22 @@ export function minBlobDiameterFor(sliceMm: number): number {
 export const BLOB_QUOTA = blobQuotaOf(600, 400);
 
 /**
+ * Lung volume (the closed, dilated mask) from which on a series gets the whole blob quota and U-Net
+ * candidate count: about LIDC-IDRI-0001's (5.32 L), the smaller of the two real scans whose
+ * candidates every characterizer was trained against. The quotas are per series, so a series
+ * covering part of the lungs got the whole quota on less lung: weaker blobs than any the
+ * characterizer learnt from became candidates, and false positives with them. Session 29:
+ * LIDC-IDRI-0001 and -0002 cut to their lower 55%, upper 55% and middle 40% listed 15 false
+ * positives over the 6 copies at the operating threshold (whole scans: none).
+ */
+export const FULL_QUOTA_LUNG_ML = 5300;
+
+/** Share of the per-series candidate quotas a series with `lungMl` of lung mask gets. */
+export function quotaShare(lungMl: number): number {
+  return lungMl > 0 ? Math.min(1, lungMl / FULL_QUOTA_LUNG_ML) : 1;
+}
+
+/**
  * A per-scale blob quota: `small` at the 4 mm scale, `large` at every larger one (session 13:
  * 600/400 and 200/120 give stage 1 more of the juxtavascular nodules, but a characterizer never
  * trained on what they add then scores worse: a quota change means mining and training again).
@@ -169,6 +189,18 @@ export async function runStage1(
     throw e;
   }
 
+  const lungMl =
+    (lung.voxels *
+      coarse.step[0] *
+      coarse.step[1] *
+      coarse.step[2] *
+      volume.spacingMm[0] *
+      volume.spacingMm[1] *
+      volume.spacingMm[2]) /
+    1000;
+  // Where the series ends inside the lungs (fov-edge.ts), and the candidate quotas for the lung it holds.
+  const endCut = lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [];
+  const share = endCut.length > 0 ? quotaShare(lungMl) : 1;
   const blobs = await detectBlobsOnCores(
     volume,
     { mask: lung.core, dims: coarse.dims, step: coarse.step },
@@ -197,10 +229,11 @@ export async function runStage1(
   const unet = findCandidates(prob, grid.dims, {
     threshold: opts.unetThreshold ?? DEFAULT_UNET_THRESHOLD,
     spacingMm: det.spacingMm,
-    maxCandidates: opts.maxUnetCandidates ?? 200,
+    maxCandidates: Math.max(1, Math.round((opts.maxUnetCandidates ?? 200) * share)),
   });
+  const quota = opts.blobQuota ?? BLOB_QUOTA;
   const union = unionCandidates(
-    selectBlobs(blobs, opts.blobQuota ?? BLOB_QUOTA),
+    selectBlobs(blobs, (scaleMm) => Math.max(1, Math.round(quota(scaleMm) * share))),
     unet.map((c) => ({ ...c, centre: gridToVolume(grid, c.centre) })),
     volume.spacingMm,
   );
@@ -209,26 +242,63 @@ export async function runStage1(
     checkCancelled: check,
     ...(opts.blobThreads !== undefined ? { threads: opts.blobThreads } : {}),
   });
-  const candidates: Stage1Candidate[] = union.map((c, i) => ({ ...c, centre: centres[i]! }));
+  // Nothing is analysed where the reconstruction circle or a series end cuts the lungs
+  // (fov-edge.ts); the thickness sources are judged against what is kept.
+  const cuts = { fov: fovCut, ends: endCut };
+  const base = awayFromCuts(
+    union.map((c, i) => ({ ...c, centre: centres[i]! })),
+    cuts,
+    volume.spacingMm,
+  );
+  const candidates: Stage1Candidate[] = base.kept;
+  let { atFovEdge, atSeriesEnd } = base;
   const addThickness = opts.thicknessPeaks ?? THICKNESS_SOURCE;
   const addSecond = opts.secondCentres ?? SECOND_CENTRE_SOURCE;
   if (addThickness || addSecond) {
     const peaks = thicknessPeaks(volume, onLung);
     // Second centres are judged against the blob and U-Net candidates only, before any thickness one.
     const second = addSecond ? secondCentres(candidates, peaks, volume.spacingMm) : [];
-    if (addThickness) candidates.push(...thicknessCandidates(candidates, peaks, volume.spacingMm));
-    candidates.push(...second);
-  }
-  // Nothing is analysed where the reconstruction circle cuts the lungs (fov-edge.ts).
-  let atFovEdge = 0;
-  if (fovCut.length > 0) {
-    const kept = candidates.filter((c) => !nearFovCut(fovCut, c.centre, volume.spacingMm));
-    atFovEdge = candidates.length - kept.length;
-    candidates.splice(0, candidates.length, ...kept);
+    const thick = addThickness ? thicknessCandidates(candidates, peaks, volume.spacingMm) : [];
+    const added = awayFromCuts([...thick, ...second], cuts, volume.spacingMm);
+    candidates.push(...added.kept);
+    atFovEdge += added.atFovEdge;
+    atSeriesEnd += added.atSeriesEnd;
   }
   progress('candidates', 1, 1);
   lap('candidates');
-  return { grid, coarse, lung, outsideFov, heatmap, candidates, atFovEdge, unet, blobs };
+  return {
+    grid,
+    coarse,
+    lung,
+    outsideFov,
+    heatmap,
+    candidates,
+    atFovEdge,
+    atSeriesEnd,
+    quotaShare: share,
+    unet,
+    blobs,
+  };
+}
+
+/**
+ * The candidates that lie FOV_EDGE_MM or more from where the field of view (`fov`) and the series'
+ * ends (`ends`) cut the lungs (fov-edge.ts), in order, and how many each cut dropped.
+ */
+export function awayFromCuts<T extends { centre: Vec3 }>(
+  candidates: T[],
+  cuts: { fov: readonly Vec3[]; ends: readonly Vec3[] },
+  spacingMm: Vec3,
+): { kept: T[]; atFovEdge: number; atSeriesEnd: number } {
+  let atFovEdge = 0;
+  let atSeriesEnd = 0;
+  const kept = candidates.filter((c) => {
+    if (cuts.fov.length > 0 && nearFovCut(cuts.fov, c.centre, spacingMm)) atFovEdge++;
+    else if (cuts.ends.length > 0 && nearFovCut(cuts.ends, c.centre, spacingMm)) atSeriesEnd++;
+    else return true;
+    return false;
+  });
+  return { kept, atFovEdge, atSeriesEnd };
 }
 
 /**
