@@ -14,6 +14,11 @@
  *
  * --near MIN,MAX (session 27) mines stage 1's second centres instead (stage1.ts secondCentres:
  * every peak whose nearest mined candidate is more than MIN and at most MAX mm away; no quota).
+ *
+ * --positions FILE (session 29) mines the stage-1 candidates of the series' regridded copies
+ * (copy_positions.ts, world mm) that are new to it: in the lung core, more than 1.5 mm from every
+ * mined candidate and from each other; cubes from the series itself. Real negatives at the
+ * positions a scan stored otherwise puts candidates.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,11 +27,18 @@ import { PulmoLensError } from '../src/common/errors';
 import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../src/core/inference/cubes';
 import { shippedModelsDir } from '../src/core/inference/config';
 import { loadManifest } from '../src/core/inference/manifest';
-import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { seriesEndCutMm } from '../src/core/inference/fov-edge';
-import { awayFromCuts, secondCentres, THICKNESS_QUOTA, thicknessCandidates } from '../src/core/inference/stage1';
+import {
+  awayFromCuts,
+  secondCentres,
+  THICKNESS_QUOTA,
+  thicknessCandidates,
+  type Stage1Candidate,
+} from '../src/core/inference/stage1';
 import { thicknessPeaks } from '../src/core/inference/thickness-peaks';
-import { voxelToWorld, type Vec3 } from '../src/common/volume';
+import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
+import type { ResampleGrid } from '../src/core/inference/grid';
 
 const HU_WINDOW: [number, number] = [-1000, 400];
 
@@ -36,6 +48,8 @@ interface Args {
   out: string;
   quota: number;
   near: [number, number] | null;
+  /** Session 29: candidates at these world positions (copy_positions.ts) instead of thickness peaks. */
+  positions: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -44,10 +58,12 @@ function parseArgs(argv: string[]): Args {
   let out: string | undefined;
   let quota = THICKNESS_QUOTA;
   let near: [number, number] | null = null;
+  let positions: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--mined') mined = argv[++i];
     else if (a === '--out') out = argv[++i];
+    else if (a === '--positions') positions = resolve(argv[++i] ?? '');
     else if (a === '--quota') {
       quota = Number(argv[++i]);
       if (!Number.isInteger(quota) || quota < 1)
@@ -63,10 +79,50 @@ function parseArgs(argv: string[]): Args {
   if (!folder || !mined || !out) {
     throw new PulmoLensError(
       'INVALID_INPUT',
-      'usage: mine_thickness.ts <dicom-folder> --mined <prefix> --out <prefix> [--quota N] [--near MIN,MAX]',
+      'usage: mine_thickness.ts <dicom-folder> --mined <prefix> --out <prefix> [--quota N] [--near MIN,MAX | --positions FILE]',
     );
   }
-  return { folder: resolve(folder), mined: resolve(mined), out: resolve(out), quota, near };
+  return { folder: resolve(folder), mined: resolve(mined), out: resolve(out), quota, near, positions };
+}
+
+/** copy_positions.ts's output: stage-1 candidates of a series' copies, in world mm. */
+interface PositionsFile {
+  candidates: { world: Vec3; source: Stage1Candidate['source']; scaleMm: number }[];
+}
+
+/** Positions more than SAME_POSITION_MM from every candidate already mined and from each other. */
+const SAME_POSITION_MM = 1.5;
+
+/**
+ * The positions of `file` on this series' grid that are new: inside the lung core, and more than
+ * SAME_POSITION_MM from the series' mined candidates and from each other (first one kept).
+ */
+function atPositions(
+  file: PositionsFile,
+  existing: { centre: Vec3 }[],
+  volume: Volume,
+  core: Uint8Array,
+  coarse: ResampleGrid,
+): Stage1Candidate[] {
+  const inCore = inLungCore(coarse, { core });
+  const taken = existing.map((c) => c.centre);
+  const out: Stage1Candidate[] = [];
+  const far = (v: Vec3) =>
+    taken.every(
+      (t) =>
+        Math.hypot(
+          (t[0] - v[0]) * volume.spacingMm[0],
+          (t[1] - v[1]) * volume.spacingMm[1],
+          (t[2] - v[2]) * volume.spacingMm[2],
+        ) > SAME_POSITION_MM,
+    );
+  for (const c of file.candidates) {
+    const v = worldToVoxel(volume, c.world);
+    if (v.some((x, a) => x < 0 || x > volume.dims[a]! - 1) || !inCore(v[0], v[1], v[2]) || !far(v)) continue;
+    taken.push(v);
+    out.push({ centre: v, source: c.source, scaleMm: c.scaleMm, blobScore: null, unetScore: null });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -97,13 +153,18 @@ async function main(): Promise<void> {
     fov: fovCut,
     ends: lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [],
   };
-  const added = awayFromCuts(
-    args.near
+  const made = args.positions
+    ? atPositions(
+        JSON.parse(readFileSync(args.positions, 'utf8')) as PositionsFile,
+        existing,
+        volume,
+        lung.core,
+        coarse,
+      )
+    : args.near
       ? secondCentres(existing, peaks, volume.spacingMm, args.near)
-      : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota),
-    cuts,
-    volume.spacingMm,
-  ).kept;
+      : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota);
+  const added = awayFromCuts(made, cuts, volume.spacingMm).kept;
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });
   const fd = openSync(`${args.out}.cubes.f32`, 'wx');
