@@ -7,7 +7,9 @@
  * given, as app_summary.py counts), and the LUNA16 nodule's probability. Writes
  * training/runs/app/coverage.json.
  *
- *   node --import tsx training/coverage_check.ts [<out.json>]
+ *   node --import tsx training/coverage_check.ts [<out.json>] [--models DIR]
+ *
+ * --models: another models folder (a candidate ensemble with its own manifest and threshold).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,7 +19,12 @@ import { analyzeSeries, inferenceConfig, shutdownInference } from '../src/core/i
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const shared = join(root, '..', 'shared', 'data', 'ct');
-const out = process.argv[2] ?? join(root, 'training', 'runs', 'app', 'coverage.json');
+const argv = process.argv.slice(2);
+const modelsAt = argv.indexOf('--models');
+const modelsDir = modelsAt >= 0 ? argv[modelsAt + 1]! : join(root, 'models');
+const out =
+  argv.find((a, n) => !a.startsWith('--') && n !== modelsAt + 1) ??
+  join(root, 'training', 'runs', 'app', 'coverage.json');
 
 /** The folder under .cache/LIDC-IDRI-<id> that holds its .dcm files. */
 function seriesDir(id: string): string {
@@ -57,7 +64,7 @@ const COPIES: [string, (k: number, n: number) => boolean][] = [
   ['without both end slices', (k, n) => k >= 1 && k < n - 1],
 ];
 
-const config = inferenceConfig({ modelsDir: join(root, 'models'), provider: 'cpu' });
+const config = inferenceConfig({ modelsDir, provider: 'cpu' });
 const rows: Record<string, unknown>[] = [];
 for (const id of ['0001', '0002']) {
   const whole = await scanDicomInputs([seriesDir(id)]);
@@ -90,7 +97,7 @@ for (const id of ['0001', '0002']) {
   }
 }
 await shutdownInference();
-const manifest = JSON.parse(readFileSync(join(root, 'models', 'manifest.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8'));
 const partial = rows.filter((r) => /%/.test(String(r.copy)));
 const shifted = rows.filter((r) => /^without/.test(String(r.copy)));
 const sum = (rs: Record<string, unknown>[]) => rs.reduce((s, r) => s + Number(r.falsePositives), 0);
@@ -101,6 +108,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       command: 'node --import tsx training/coverage_check.ts',
+      models: modelsDir,
       operatingThreshold: manifest.operatingPoint?.threshold ?? null,
       falsePositivesPerScan: {
         partialCopies: sum(partial) / partial.length,
