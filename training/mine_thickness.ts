@@ -17,7 +17,7 @@
  *
  * --positions FILE (session 29) mines the stage-1 candidates of the series' regridded copies
  * (copy_positions.ts, world mm) that are new to it: in the lung core, more than 1.5 mm from every
- * mined candidate and from each other; cubes from the series itself. Real negatives at the
+ * mined candidate and from each other, the first --quota of them; cubes from the series itself. Real negatives at the
  * positions a scan stored otherwise puts candidates.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
@@ -164,7 +164,9 @@ async function main(): Promise<void> {
     : args.near
       ? secondCentres(existing, peaks, volume.spacingMm, args.near)
       : thicknessCandidates(existing, peaks, volume.spacingMm, args.quota);
-  const added = awayFromCuts(made, cuts, volume.spacingMm).kept;
+  const kept = awayFromCuts(made, cuts, volume.spacingMm).kept;
+  // Thickness peaks come quota-limited already; positions take the file's first `quota` new ones.
+  const added = args.positions ? kept.slice(0, args.quota) : kept;
   const per = cubeValues(CHARACTERIZER_V2_INPUTS);
   mkdirSync(dirname(args.out), { recursive: true });
   const fd = openSync(`${args.out}.cubes.f32`, 'wx');
