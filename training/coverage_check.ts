@@ -89,6 +89,12 @@ for (const id of ['0001', '0002']) {
       falsePositives: away.length,
       falsePositiveProbabilities: away.map((f) => f.probability),
       lunaNoduleProbability: nodule.length ? Math.max(...nodule.map((c) => c.probability)) : null,
+      // Below the threshold too: how close the copy comes to listing more (thresholds differ by model).
+      topAwayProbabilities: [...document.findings, ...document.candidates!]
+        .filter((c) => near(c.centerLps).length === 0)
+        .map((c) => c.probability)
+        .sort((a, b) => b - a)
+        .slice(0, 5),
       candidates: document.findings.length + document.candidates!.length,
       warnings: document.warnings!.filter((w) => !/^patient (age|sex)/.test(w)),
     };
