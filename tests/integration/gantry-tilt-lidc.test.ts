@@ -32,9 +32,10 @@ interface DcmjsWrite {
 }
 const dcmjs = createRequire(import.meta.url)('dcmjs') as DcmjsWrite;
 
-const work = mkdtempSync(join(cacheDir, 'gantry-tilt-'));
+/** The tilted copy's folder, made by the test itself (a run that skips it leaves nothing behind). */
+let work: string | null = null;
 afterAll(async () => {
-  rmSync(work, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
   await shutdownInference();
 });
 
@@ -165,6 +166,7 @@ describe.skipIf(skip !== null)(`LIDC-IDRI-0001 acquired with a ${TILT_DEG}° gan
       .find((l) => l.startsWith(seriesUid))!;
     const nodule = row.split(',').slice(1, 4).map(Number) as Vec3;
 
+    work = mkdtempSync(join(cacheDir, 'gantry-tilt-'));
     writeTilted(asStored.volume, TILT_DEG, work);
     const tiltedScan = await scanDicomInputs([work]);
     expect(tiltedScan.series).toHaveLength(1);
