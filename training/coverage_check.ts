@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Vec3 } from '../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { readLuna16Annotations, readLuna16Excluded } from '../src/core/eval';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../src/core/inference';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
@@ -40,17 +41,13 @@ function seriesDir(id: string): string {
 }
 
 function marks(uid: string): { at: Vec3; r: number; nodule: boolean }[] {
-  return ['luna16-annotations.csv', 'luna16-annotations-excluded.csv'].flatMap((f, n) =>
-    readFileSync(join(shared, f), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .filter((l) => l.startsWith(uid))
-      .map((l) => {
-        const [, x, y, z, d] = l.split(',').map(Number);
-        return { at: [x!, y!, z!] as Vec3, r: d! > 0 ? d! / 2 : 15, nodule: n === 0 };
-      }),
-  );
+  const read = (f: string) => ({ path: join(shared, f), text: readFileSync(join(shared, f), 'utf8') });
+  const nodules = readLuna16Annotations(read('luna16-annotations.csv')).get(uid) ?? [];
+  const excluded = readLuna16Excluded(read('luna16-annotations-excluded.csv')).get(uid) ?? [];
+  return [
+    ...nodules.map((m) => ({ at: m.centerLps, r: m.diameterMm / 2, nodule: true })),
+    ...excluded.map((m) => ({ at: m.centerLps, r: m.diameterMm ? m.diameterMm / 2 : 15, nodule: false })),
+  ];
 }
 
 const COPIES: [string, (k: number, n: number) => boolean][] = [

@@ -28,9 +28,9 @@ import { CHARACTERIZER_V2_INPUTS, cubeValues, extractCandidateCubes } from '../s
 import { shippedModelsDir } from '../src/core/inference/config';
 import { loadManifest } from '../src/core/inference/manifest';
 import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
-import { seriesEndCutMm } from '../src/core/inference/fov-edge';
 import {
   awayFromCuts,
+  lungCuts,
   secondCentres,
   THICKNESS_QUOTA,
   thicknessCandidates,
@@ -149,10 +149,7 @@ async function main(): Promise<void> {
   const existing = base.candidates.map((c) => ({ centre: c.voxel }));
   const peaks = thicknessPeaks(volume, { core: lung.core, grid: coarse });
   // As runStage1: nothing where the field of view or a series end cuts the lungs.
-  const cuts = {
-    fov: fovCut,
-    ends: lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [],
-  };
+  const cuts = lungCuts(volume, coarse, lung, fovCut);
   const made = args.positions
     ? atPositions(
         JSON.parse(readFileSync(args.positions, 'utf8')) as PositionsFile,

@@ -11,26 +11,18 @@
  * not what the models saw; the count is reported, not asserted.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../../src/core/inference';
+import { ds, newUid, writeDicom } from '../../src/core/report/dcmjs-writer';
 import { cacheDir, lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
 const skip = missingData('ct/LIDC-IDRI-0001.tar.xz', 'ct/luna16-annotations.csv');
 if (skip) console.warn(`[skip] LIDC-IDRI-0001 as a tilted-gantry acquisition: ${skip}`);
 
 const TILT_DEG = 15;
-
-interface DcmjsWrite {
-  data: {
-    DicomDict: new (meta: unknown) => { dict: unknown; write(): ArrayBuffer };
-    DicomMetaDictionary: { denaturalizeDataset(ds: Record<string, unknown>): unknown };
-  };
-}
-const dcmjs = createRequire(import.meta.url)('dcmjs') as DcmjsWrite;
 
 /** The tilted copy's folder, made by the test itself (a run that skips it leaves nothing behind). */
 let work: string | null = null;
@@ -77,8 +69,7 @@ function writeTilted(v: Volume, deg: number, dir: string): void {
   const nz = v.dims[2] - Math.ceil(((ny - 1) * sy * Math.sin(t)) / sz);
   const row: Vec3 = [1, 0, 0];
   const col: Vec3 = [0, Math.cos(t), Math.sin(t)];
-  const uid = (n: string) => `2.25.${BigInt('0x' + Buffer.from(`tilt${n}`).toString('hex')).toString()}`;
-  const ds = (x: number) => x.toFixed(6).replace(/\.?0+$/, '');
+  const [study, series, frameOfReference] = [newUid(), newUid(), newUid()];
   for (let k = 0; k < nz; k++) {
     const pos = voxelToWorld(v, [0, 0, k]);
     const pixels = new Int16Array(nx * ny);
@@ -87,18 +78,17 @@ function writeTilted(v: Volume, deg: number, dir: string): void {
         const w: Vec3 = [0, 1, 2].map((a) => pos[a]! + i * sx * row[a]! + j * sy * col[a]!) as Vec3;
         pixels[j * nx + i] = Math.round(sample(v, w));
       }
-    const sop = uid(`sop${k}`);
-    const dataset: Record<string, unknown> = {
-      _meta: {},
+    const sop = newUid();
+    const dataset = {
       _vrMap: { PixelData: 'OW' },
       SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
       SOPInstanceUID: sop,
       Modality: 'CT',
       PatientName: 'LIDC-IDRI-0001^TILTED',
       PatientID: 'LIDC-IDRI-0001',
-      StudyInstanceUID: uid('study'),
-      SeriesInstanceUID: uid('series'),
-      FrameOfReferenceUID: uid('for'),
+      StudyInstanceUID: study,
+      SeriesInstanceUID: series,
+      FrameOfReferenceUID: frameOfReference,
       InstanceNumber: String(k + 1),
       SliceThickness: ds(sz),
       GantryDetectorTilt: ds(deg),
@@ -117,17 +107,7 @@ function writeTilted(v: Volume, deg: number, dir: string): void {
       RescaleSlope: '1',
       PixelData: pixels.buffer,
     };
-    const meta = {
-      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-      MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
-      MediaStorageSOPInstanceUID: sop,
-      TransferSyntaxUID: '1.2.840.10008.1.2.1',
-      ImplementationClassUID: uid('impl'),
-    };
-    const { DicomDict, DicomMetaDictionary } = dcmjs.data;
-    const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
-    dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-    writeFileSync(join(dir, `slice-${String(k).padStart(4, '0')}.dcm`), new Uint8Array(dict.write()));
+    writeFileSync(join(dir, `slice-${String(k).padStart(4, '0')}.dcm`), writeDicom(dataset));
   }
 }
 

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../../src/core/inference';
+import { readLuna16Annotations, readLuna16Excluded } from '../../src/core/eval';
 import { FOV_EDGE_MM, SERIES_END_WARNING } from '../../src/core/inference/fov-edge';
 import { lidcStudy, missingData, repoRoot, sharedPath } from '../support/shared-data';
 
@@ -29,17 +30,14 @@ afterAll(() => shutdownInference());
 
 /** LUNA16's marks (nodules and excluded) of a series: centre and radius (15 mm when not given). */
 function marks(seriesUid: string): { at: Vec3; r: number }[] {
-  return ['luna16-annotations.csv', 'luna16-annotations-excluded.csv'].flatMap((f) =>
-    readFileSync(sharedPath('ct', f), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .filter((l) => l.startsWith(seriesUid))
-      .map((l) => {
-        const [, x, y, z, d] = l.split(',').map(Number);
-        return { at: [x!, y!, z!] as Vec3, r: d! > 0 ? d! / 2 : 15 };
-      }),
-  );
+  const read = (f: string) => ({
+    path: sharedPath('ct', f),
+    text: readFileSync(sharedPath('ct', f), 'utf8'),
+  });
+  return [
+    ...(readLuna16Annotations(read('luna16-annotations.csv')).get(seriesUid) ?? []),
+    ...(readLuna16Excluded(read('luna16-annotations-excluded.csv')).get(seriesUid) ?? []),
+  ].map((m) => ({ at: m.centerLps, r: m.diameterMm ? m.diameterMm / 2 : 15 }));
 }
 
 /** The series with only the slices (in position order) from `from` to `to` (shares of the count). */

@@ -66,8 +66,6 @@ export interface Stage1Result {
   atFovEdge: number;
   /** Candidates dropped within FOV_EDGE_MM of a series end inside the lungs (fov-edge.ts). */
   atSeriesEnd: number;
-  /** Share of the candidate quotas the series got (quotaShare; 1 unless it ends inside the lungs). */
-  quotaShare: number;
   /** U-Net candidates as findCandidates made them (model grid), for diagnostics. */
   unet: HeatmapCandidate[];
   blobs: BlobCandidate[];
@@ -189,18 +187,9 @@ export async function runStage1(
     throw e;
   }
 
-  const lungMl =
-    (lung.voxels *
-      coarse.step[0] *
-      coarse.step[1] *
-      coarse.step[2] *
-      volume.spacingMm[0] *
-      volume.spacingMm[1] *
-      volume.spacingMm[2]) /
-    1000;
-  // Where the series ends inside the lungs (fov-edge.ts), and the candidate quotas for the lung it holds.
-  const endCut = lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [];
-  const share = endCut.length > 0 ? quotaShare(lungMl) : 1;
+  const cuts = lungCuts(volume, coarse, lung, fovCut);
+  // A series that ends inside the lungs gets the candidate quotas for the lung it holds.
+  const share = cuts.ends.length > 0 ? quotaShare(lungMaskMl(lung, coarse, volume.spacingMm)) : 1;
   const blobs = await detectBlobsOnCores(
     volume,
     { mask: lung.core, dims: coarse.dims, step: coarse.step },
@@ -244,7 +233,6 @@ export async function runStage1(
   });
   // Nothing is analysed where the reconstruction circle or a series end cuts the lungs
   // (fov-edge.ts); the thickness sources are judged against what is kept.
-  const cuts = { fov: fovCut, ends: endCut };
   const base = awayFromCuts(
     union.map((c, i) => ({ ...c, centre: centres[i]! })),
     cuts,
@@ -275,10 +263,34 @@ export async function runStage1(
     candidates,
     atFovEdge,
     atSeriesEnd,
-    quotaShare: share,
     unet,
     blobs,
   };
+}
+
+/** Where the field of view (`fovCut`, coarseLungMask's) and the series' ends cut the lungs, in volume mm. */
+export interface LungCuts {
+  fov: readonly Vec3[];
+  ends: readonly Vec3[];
+}
+
+/** The cuts of coarseLungMask's lung (fov-edge.ts): what runStage1 and the candidate miners leave out. */
+export function lungCuts(
+  volume: Pick<Volume, 'dims' | 'spacingMm'>,
+  coarse: ResampleGrid,
+  lung: LungMask,
+  fovCut: readonly Vec3[],
+): LungCuts {
+  return {
+    fov: fovCut,
+    ends: lung.found ? seriesEndCutMm(lung.core, coarse, volume.spacingMm, volume.dims[2]) : [],
+  };
+}
+
+/** The lung mask's volume (closed and dilated), mL. */
+function lungMaskMl(lung: LungMask, coarse: ResampleGrid, spacingMm: Vec3): number {
+  const voxelMm3 = [0, 1, 2].reduce((v, a) => v * coarse.step[a]! * spacingMm[a]!, 1);
+  return (lung.voxels * voxelMm3) / 1000;
 }
 
 /**
@@ -287,7 +299,7 @@ export async function runStage1(
  */
 export function awayFromCuts<T extends { centre: Vec3 }>(
   candidates: T[],
-  cuts: { fov: readonly Vec3[]; ends: readonly Vec3[] },
+  cuts: LungCuts,
   spacingMm: Vec3,
 ): { kept: T[]; atFovEdge: number; atSeriesEnd: number } {
   let atFovEdge = 0;
