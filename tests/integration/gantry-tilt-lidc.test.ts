@@ -6,9 +6,9 @@
  * finding sit at the same patient position as in the scan itself. Session 29: the slices were
  * stacked as stored, the anatomy sheared and each slice placed up to 61 mm off: at LUNA16's
  * nodule the tilted volume correlated -0.12 with the scan, and no finding sat on the nodule.
- * The analysis of the tilted copy lists 2 findings more than the scan (a 27 mm one at the
- * posterior junction line, a 3 mm one): the oblique planes (and this copy's resampling blur) are
- * not what the models saw; the count is reported, not asserted.
+ * Before the series-end rule (stage1.ts; the copy's first and last slices cut the lungs) its
+ * analysis listed 2 findings more than the scan (a 27 mm one at the posterior junction line, a
+ * 3 mm one); now only the nodule. The count is reported, not asserted.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
