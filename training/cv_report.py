@@ -100,8 +100,8 @@ def load_net(path):
         net = CharacterizerEnsemble([load_net(os.path.join(root, r, 'model.pt')) for r in run.split('+')])
         net.eval()
         return net
-    arch = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args'].get('arch', 'cnn')
-    net = make_net(arch)
+    args = json.load(open(os.path.join(os.path.dirname(path), 'train.json')))['args']
+    net = make_net(args.get('arch', 'cnn'), args.get('ray_shell', 1))
     net.load_state_dict(torch.load(path))
     net.eval()
     return net

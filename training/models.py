@@ -147,9 +147,13 @@ def count_params(m):
     return sum(p.numel() for p in m.parameters())
 
 
-def _directions():
-    """The 26 unit directions to a voxel's neighbours, as (x, y, z)."""
-    d = [(x, y, z) for z in (-1, 0, 1) for y in (-1, 0, 1) for x in (-1, 0, 1) if (x, y, z) != (0, 0, 0)]
+def _directions(shell=1):
+    """The unit directions to the voxels on the cube shell of the given radius around a voxel, as
+    (x, y, z): 26 for shell 1 (the neighbours; every shipped member), 98 for shell 2 (session 30:
+    about 22 degrees apart instead of 45). Both sets are closed under the cube's rotations and flips
+    (integer lattice), which augment_rays' token permutations need."""
+    r = range(-shell, shell + 1)
+    d = [(x, y, z) for z in r for y in r for x in r if max(abs(x), abs(y), abs(z)) == shell]
     u = torch.tensor(d, dtype=torch.float32)
     return u / u.norm(dim=1, keepdim=True)
 
@@ -168,9 +172,10 @@ class RayCharacterizer(nn.Module):
 
     RADII = 14
 
-    def __init__(self, dim=32, depth=2, heads=4):
+    def __init__(self, dim=32, depth=2, heads=4, shell=1):
         super().__init__()
-        u = _directions()
+        u = _directions(shell)
+        nd = len(u)
         self.register_buffer('dirs', u, persistent=False)
         r = torch.arange(1, self.RADII + 1, dtype=torch.float32)
         # Sample points [26, R, 3] in voxel (x, y, z), centre voxel 16.
@@ -188,7 +193,7 @@ class RayCharacterizer(nn.Module):
         w = torch.stack(w, -1)
         # Both channels: channel c's voxels start at c * 32768 in the flattened cube pair.
         self.register_buffer('gidx', torch.cat([idx, idx + 32768], 1).reshape(-1), persistent=False)  # [26 * 2R * 8]
-        self.register_buffer('gw', torch.cat([w, w], 1).reshape(1, 26, 2 * self.RADII, 8), persistent=False)
+        self.register_buffer('gw', torch.cat([w, w], 1).reshape(1, nd, 2 * self.RADII, 8), persistent=False)
         self.embed = TokenLinear(2 * self.RADII, dim)
         self.dir_embed = TokenLinear(3, dim)
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
@@ -203,7 +208,7 @@ class RayCharacterizer(nn.Module):
         """[N, 2, 32, 32, 32] -> ray profiles [N, 26, 28] and centre values [N, 1, 2]."""
         n = x.shape[0]
         flat = x.reshape(n, 2 * 32768)
-        v = flat[:, self.gidx].reshape(n, 26, 2 * self.RADII, 8)
+        v = flat[:, self.gidx].reshape(n, len(self.dirs), 2 * self.RADII, 8)
         prof = (v * self.gw).sum(-1)
         centre = x[:, :, 16, 16, 16].reshape(n, 1, 2)
         return prof, centre
@@ -238,7 +243,7 @@ class CharacterizerEnsemble(nn.Module):
         self.temperature = float(temperature)
 
     def logits(self, x):
-        if all(isinstance(m, RayCharacterizer) for m in self.members):
+        if all(isinstance(m, RayCharacterizer) and m.gidx.shape == self.members[0].gidx.shape for m in self.members):
             # The ray stem is fixed and the same in every member: sample the rays once.
             rays = self.members[0].rays(x)
             outs = [m.logits_from_rays(*rays) for m in self.members]

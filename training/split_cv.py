@@ -135,7 +135,10 @@ def figures(ser, sc, thr, offset=0.0):
     out = {'scans': len(ser), 'nodules': len(rows), 'cpm': round(cpm, 4), 'cpmCI95': [round(v, 3) for v in bootstrap_cpm(rows, fps, reps=300)],
            'sensAt1Fp': sens['1'], 'atThreshold': {'sensitivity': round(float(np.mean([r['score'] >= thr for r in rows])), 4),
                                                    'fpPerScan': float((fp >= thr).sum() / len(ser))}}
-    for name, g in (('>=6 mm', band(6, 99)), ('3-6 mm', band(3, 6))):
+    # Session 30: by attachment too (the juxtavascular nodules are the weakest group, cv_report's subgroups).
+    attached = lambda a: [r for r in rows if r['attachment'] == a]
+    for name, g in (('>=6 mm', band(6, 99)), ('3-6 mm', band(3, 6)), ('juxtavascular', attached('juxtavascular')),
+                    ('juxtapleural', attached('juxtapleural')), ('free', attached('free'))):
         out[name] = {'nodules': len(g), 'sensAt1Fp': round(froc_rows(g, fp, len(ser))[0]['1'], 4),
                      'atThreshold': round(float(np.mean([r['score'] >= thr for r in g])), 4),
                      'candidate': round(float(np.mean([r['score'] >= 0 for r in g])), 4)}

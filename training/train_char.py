@@ -107,10 +107,10 @@ def augment(x, rng, scale=0.15, shift_mm=2.0, hu_offset=0.02, noise=0.012):
     return x.clamp(0, 1)
 
 
-def symmetry_perms():
+def symmetry_perms(u):
     """Token permutations for the cube's in-plane 90-degree rotations and axis flips (32 of them):
-    rotating the cube by T moves the ray in direction T^-1 u to u."""
-    u = _directions().numpy()
+    rotating the cube by T moves the ray in direction T^-1 u to u (u: the net's ray directions)."""
+    u = u.numpy()
     perms = []
     for k in range(4):
         c, s_ = [(1, 0), (0, 1), (-1, 0), (0, -1)][k]
@@ -124,7 +124,7 @@ def symmetry_perms():
     return torch.tensor(perms)
 
 
-PERMS = None
+PERMS = {}
 
 
 # Where "dense" starts for --dense-gain: -100 HU on the [-1000, 400] HU window.
@@ -143,11 +143,12 @@ def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008, gai
     """Ray-profile augmentation: random cube symmetry (token permutation), scale +-15 % along the
     rays, dense-tissue gain 1 +- gain (--dense-gain), HU offset and noise. prof [B, 26, 28] (two
     channels x 14 radii), centre [B, 1, 2]."""
-    global PERMS
-    if PERMS is None:
-        PERMS = symmetry_perms()
+    nd = prof.shape[1]
+    if nd not in PERMS:
+        PERMS[nd] = symmetry_perms(_directions({26: 1, 98: 2}[nd]))
+    perms = PERMS[nd]
     b = prof.shape[0]
-    perm = PERMS[torch.from_numpy(rng.integers(0, len(PERMS), b))]
+    perm = perms[torch.from_numpy(rng.integers(0, len(perms), b))]
     prof = torch.gather(prof, 1, perm[:, :, None].expand(-1, -1, prof.shape[2]))
     r = RayCharacterizer.RADII
     s = torch.from_numpy(rng.uniform(1 - scale, 1 + scale, (b, 1, 1)).astype(np.float32))
@@ -156,9 +157,9 @@ def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008, gai
     w = q - q0
     out = []
     for ch in range(2):
-        full = torch.cat([centre[:, :, ch:ch + 1].expand(-1, 26, 1), prof[:, :, ch * r:(ch + 1) * r]], 2)  # r=0..R
-        a = torch.gather(full, 2, q0.expand(-1, 26, -1))
-        bb = torch.gather(full, 2, (q0 + 1).clamp(max=r).expand(-1, 26, -1))
+        full = torch.cat([centre[:, :, ch:ch + 1].expand(-1, nd, 1), prof[:, :, ch * r:(ch + 1) * r]], 2)  # r=0..R
+        a = torch.gather(full, 2, q0.expand(-1, nd, -1))
+        bb = torch.gather(full, 2, (q0 + 1).clamp(max=r).expand(-1, nd, -1))
         out.append(a + (bb - a) * w)
     prof = torch.cat(out, 2)
     if gain > 0:
@@ -182,8 +183,8 @@ def rays_of(net, cubes, batch=256, at=None):
     return torch.cat(ps), torch.cat(cs)
 
 
-def make_net(arch):
-    return RayCharacterizer() if arch == 'ray' else Characterizer(in_ch=2)
+def make_net(arch, ray_shell=1):
+    return RayCharacterizer(shell=ray_shell) if arch == 'ray' else Characterizer(in_ch=2)
 
 
 # (rot90 in-plane k, flip X, flip Z): the 16 symmetries of a cube with an axial plane
@@ -338,6 +339,8 @@ def main():
                     help='share of the random negative draws taken from --real-negatives (hard-negative draws pick from all)')
     ap.add_argument('--arch', choices=['ray', 'cnn'], default='ray',
                     help='ray: fixed ray-casting stem + Transformer (trains in minutes on a starved CPU); cnn: conv stem + Transformer')
+    ap.add_argument('--ray-shell', type=int, choices=[1, 2], default=1,
+                    help='ray arch: directions to the cube shell of this radius (1: 26 rays, shipped; 2: 98 rays, session 30)')
     ap.add_argument('--shift-mm', type=float, default=0.0,
                     help='ray arch: half the draws see the candidate moved by this much along one axis (session 17)')
     a = ap.parse_args()
@@ -398,7 +401,7 @@ def main():
     tcounts = np.bincount(types[labels == 1], minlength=3).astype(np.float32)
     type_w = torch.from_numpy(tcounts.sum() / (3 * np.maximum(tcounts, 1)))
 
-    net = make_net(a.arch)
+    net = make_net(a.arch, a.ray_shell)
     if a.arch == 'ray':
         # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
         all_prof, all_centre = rays_of(net, cubes)
