@@ -178,7 +178,7 @@ class RayCharacterizer(nn.Module):
         nd = len(u)
         self.register_buffer('dirs', u, persistent=False)
         r = torch.arange(1, self.RADII + 1, dtype=torch.float32)
-        # Sample points [26, R, 3] in voxel (x, y, z), centre voxel 16.
+        # Sample points [D, R, 3] in voxel (x, y, z), centre voxel 16 (D rays: 26 for shell 1).
         p = 16 + u[:, None, :] * r[None, :, None]
         p0 = torch.floor(p)
         f = p - p0
@@ -189,10 +189,10 @@ class RayCharacterizer(nn.Module):
                     q = (p0 + torch.tensor([dx, dy, dz], dtype=torch.float32)).long().clamp(0, 31)
                     idx.append(q[..., 2] * 1024 + q[..., 1] * 32 + q[..., 0])
                     w.append((f[..., 0] if dx else 1 - f[..., 0]) * (f[..., 1] if dy else 1 - f[..., 1]) * (f[..., 2] if dz else 1 - f[..., 2]))
-        idx = torch.stack(idx, -1)  # [26, R, 8]
+        idx = torch.stack(idx, -1)  # [D, R, 8]
         w = torch.stack(w, -1)
         # Both channels: channel c's voxels start at c * 32768 in the flattened cube pair.
-        self.register_buffer('gidx', torch.cat([idx, idx + 32768], 1).reshape(-1), persistent=False)  # [26 * 2R * 8]
+        self.register_buffer('gidx', torch.cat([idx, idx + 32768], 1).reshape(-1), persistent=False)  # [D * 2R * 8]
         self.register_buffer('gw', torch.cat([w, w], 1).reshape(1, nd, 2 * self.RADII, 8), persistent=False)
         self.embed = TokenLinear(2 * self.RADII, dim)
         self.dir_embed = TokenLinear(3, dim)
@@ -205,7 +205,7 @@ class RayCharacterizer(nn.Module):
         self.head_spic = nn.Linear(dim, 1)
 
     def rays(self, x):
-        """[N, 2, 32, 32, 32] -> ray profiles [N, 26, 28] and centre values [N, 1, 2]."""
+        """[N, 2, 32, 32, 32] -> ray profiles [N, D, 28] and centre values [N, 1, 2]."""
         n = x.shape[0]
         flat = x.reshape(n, 2 * 32768)
         v = flat[:, self.gidx].reshape(n, len(self.dirs), 2 * self.RADII, 8)
@@ -243,8 +243,8 @@ class CharacterizerEnsemble(nn.Module):
         self.temperature = float(temperature)
 
     def logits(self, x):
-        if all(isinstance(m, RayCharacterizer) and m.gidx.shape == self.members[0].gidx.shape for m in self.members):
-            # The ray stem is fixed and the same in every member: sample the rays once.
+        if all(isinstance(m, RayCharacterizer) and len(m.dirs) == len(self.members[0].dirs) for m in self.members):
+            # The ray stem is fixed and the same in members with the same rays: sample them once.
             rays = self.members[0].rays(x)
             outs = [m.logits_from_rays(*rays) for m in self.members]
         else:

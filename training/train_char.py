@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from char_data import CUBE_SHAPE, SPLIT_GUARD_MM, Series, half_edges, keep_off_slab, real_copies, slab_edges
 from common import HU_WINDOW, MINED, RUNS, seed_everything
-from models import Characterizer, RayCharacterizer, _directions, count_params
+from models import Characterizer, RayCharacterizer, count_params
 
 # One thread: on the shared 2-core machine (load ~20) two OpenMP threads spin-wait and run
 # 5x slower than one (measured: 13 s vs 2.7 s per batch of 32).
@@ -124,9 +124,6 @@ def symmetry_perms(u):
     return torch.tensor(perms)
 
 
-PERMS = {}
-
-
 # Where "dense" starts for --dense-gain: -100 HU on the [-1000, 400] HU window.
 DENSE_FROM = (-100.0 - HU_WINDOW[0]) / (HU_WINDOW[1] - HU_WINDOW[0])
 
@@ -139,14 +136,11 @@ def dense_gain(x, g):
     return torch.where(x > DENSE_FROM, DENSE_FROM + (x - DENSE_FROM) * g, x)
 
 
-def augment_rays(prof, centre, rng, scale=0.15, hu_offset=0.02, noise=0.008, gain=0.0):
-    """Ray-profile augmentation: random cube symmetry (token permutation), scale +-15 % along the
-    rays, dense-tissue gain 1 +- gain (--dense-gain), HU offset and noise. prof [B, 26, 28] (two
-    channels x 14 radii), centre [B, 1, 2]."""
+def augment_rays(prof, centre, perms, rng, scale=0.15, hu_offset=0.02, noise=0.008, gain=0.0):
+    """Ray-profile augmentation: random cube symmetry (token permutation, one of symmetry_perms' for
+    the net's directions), scale +-15 % along the rays, dense-tissue gain 1 +- gain (--dense-gain),
+    HU offset and noise. prof [B, D, 28] (D rays, two channels x 14 radii), centre [B, 1, 2]."""
     nd = prof.shape[1]
-    if nd not in PERMS:
-        PERMS[nd] = symmetry_perms(_directions({26: 1, 98: 2}[nd]))
-    perms = PERMS[nd]
     b = prof.shape[0]
     perm = perms[torch.from_numpy(rng.integers(0, len(perms), b))]
     prof = torch.gather(prof, 1, perm[:, :, None].expand(-1, -1, prof.shape[2]))
@@ -404,6 +398,7 @@ def main():
     net = make_net(a.arch, a.ray_shell)
     if a.arch == 'ray':
         # The stem is fixed: ray profiles of every cube once, augmentation on the profiles.
+        perms = symmetry_perms(net.dirs)
         all_prof, all_centre = rays_of(net, cubes)
         if a.shift_mm > 0:
             # The same profiles about centres moved by +-shift_mm along each axis (augment_shift).
@@ -466,7 +461,7 @@ def main():
                 # Half the draws see the candidate moved by shift_mm along one axis.
                 o = torch.from_numpy(np.where(rng.random(len(ti)) < 0.5, rng.integers(1, all_prof.shape[1], len(ti)), 0))
                 prof, centre = prof[torch.arange(len(ti)), o], centre[torch.arange(len(ti)), o]
-            ln, lt, ls = net.logits_from_rays(*augment_rays(prof, centre, rng, gain=a.dense_gain))
+            ln, lt, ls = net.logits_from_rays(*augment_rays(prof, centre, perms, rng, gain=a.dense_gain))
         else:
             ln, lt, ls = net.logits(augment(torch.from_numpy(cubes[idx].astype(np.float32)), rng))
         loss = F.binary_cross_entropy_with_logits(ln[:, 0], y)
