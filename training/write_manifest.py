@@ -114,6 +114,17 @@ def keep_noise_block(manifest):
         op['noise'] = old
 
 
+def keep_spiculation_block(manifest):
+    """Carries models.characterizer.spiculation (training/attribute_check.py: whether the app may
+    show the model's margin call) over while it describes this characterizer file; otherwise it is
+    dropped (the app then shows no margin call) until attribute_check.py --write runs again."""
+    path = os.path.join(MODELS, 'manifest.json')
+    old = json.load(open(path))['models'].get('characterizer', {}).get('spiculation') if os.path.exists(path) else None
+    ch = manifest['models']['characterizer']
+    if old and old.get('characterizerSha256') == ch['sha256']:
+        ch['spiculation'] = old
+
+
 def series_uid(series_dir):
     import pydicom
     for f in sorted(glob.glob(os.path.join(series_dir, '*.dcm'))):
@@ -571,6 +582,7 @@ def main_v2():
         fold.pop('net', None)
     keep_scorer_blocks(manifest)
     keep_noise_block(manifest)
+    keep_spiculation_block(manifest)
     write(manifest)
     total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
@@ -676,6 +688,7 @@ def main_v1():
         },
     }
     keep_scorer_blocks(manifest)
+    keep_spiculation_block(manifest)
     write(manifest)
     total = manifest['models']['detector']['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json; models total {total} bytes')

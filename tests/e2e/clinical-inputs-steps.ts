@@ -9,8 +9,8 @@
 import type { Page } from '@playwright/test';
 import { E2E_READER, expect, settle, unlockVault } from './fixtures';
 
-/** The Risk cell of the first finding row (the findings table's fifth column). */
-const riskCell = (page: Page) => page.locator('tr[data-finding-id]').first().locator('td').nth(4);
+/** The Risk cell of the first finding row. */
+const riskCell = (page: Page) => page.locator('tr[data-finding-id]').first().getByTestId('finding-risk');
 
 async function openSeries(page: Page): Promise<void> {
   await page.locator('[data-series-key]').first().click({ timeout: 60_000 });

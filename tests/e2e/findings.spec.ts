@@ -207,9 +207,18 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     }
 
     if (target && row) {
-      // Accept it: the status follows, and the review is stored with who and when.
+      // The model does not assess the margin (its manifest says so): the row claims none.
+      await expect(row.getByTestId('finding-margin')).toHaveText('—');
+      await expect(row.getByTestId('finding-lungrads')).toHaveText(target.lungRads);
+      // Accept it as spiculated: the status follows, a category 3-4B nodule becomes 4X, and the
+      // review is stored with who and when and the reader's margin.
+      await page.getByLabel('Margin').selectOption('spiculated');
       await page.getByRole('button', { name: 'Accept' }).click();
       await expect(row.getByTestId('finding-status')).toHaveText('accepted');
+      await expect(row.getByTestId('finding-margin')).toHaveText('spiculated');
+      const modifiable = ['3', '4A', '4B'].includes(target.lungRads);
+      await expect(row.getByTestId('finding-lungrads')).toHaveText(modifiable ? '4X' : target.lungRads);
+      if (modifiable) await expect(page.getByTestId('exam-lungrads')).toHaveText('4X');
       // The panel shows the decision at once; the vault has it when the save has answered. Wait on
       // that state (the row's save marker goes away), then read what is stored.
       await expect(row).toHaveAttribute('data-save', 'stored');
@@ -223,6 +232,7 @@ test.describe('findings on LIDC-IDRI-0001', () => {
         );
       await expect.poll(async () => (await storedDecision())?.kind, { timeout: 30_000 }).toBe('accepted');
       const decision = await storedDecision();
+      expect(decision).toMatchObject({ kind: 'accepted', spiculated: true });
       expect(decision?.reviewer).toBeTruthy();
       expect(Date.parse(decision!.at)).toBeGreaterThan(Date.now() - 600_000);
     }
@@ -247,6 +257,7 @@ test.describe('findings on LIDC-IDRI-0001', () => {
     expect(text).toContain(a.model.version);
     expect(text).toMatch(/Lung-RADS/);
     if (target && onNodule.length) expect(text).toMatch(/accepted/i);
+    if (target) expect(text).toContain('spiculated (reader)');
 
     // Again into the same folder: its files were not written by this export, so nothing is
     // replaced until the reader confirms; then the report is written over them.

@@ -8,11 +8,13 @@ import {
   addManualFinding,
   addNote,
   applyEdit,
+  applyMargin,
   decide,
   emptyReview,
   examLungRads,
   isReviewed,
   parseStudyReview,
+  readerMargin,
   reviewedFindings,
   type ManualFinding,
 } from '../../src/common/review';
@@ -124,6 +126,36 @@ describe('applyEdit', () => {
     expect(solid.lungRads).toBe('4B');
   });
 
+  it("keeps a part-solid finding's solid component when the reader edits its axes only", () => {
+    // A part-solid finding the pipeline measured: 17 x 15 mm with a 9.1 mm solid component is 4B.
+    const ps: Finding = {
+      ...finding('F009', 17, 15, 0.95),
+      type: 'part-solid',
+      solidComponentMm: 9.1,
+      lungRads: lungRadsCategory({ type: 'part-solid', meanDiameterMm: 16, solidComponentMm: 9.1 }),
+    };
+    expect(ps.lungRads).toBe('4B');
+    // Re-measuring the axes (the edit form has no reason to ask for the solid part again) must not
+    // drop the category to 3 as if the solid component were 0 mm.
+    const same = applyEdit(ps, { measurement: { longAxisMm: 17, shortAxisMm: 15 }, type: 'part-solid' });
+    expect(same.lungRads).toBe('4B');
+    expect(same.solidComponentMm).toBe(9.1);
+    // A solid component the reader measures wins; it never exceeds the new mean diameter.
+    const smaller = applyEdit(ps, {
+      measurement: { longAxisMm: 17, shortAxisMm: 15, solidComponentMm: 7 },
+      type: 'part-solid',
+    });
+    expect(smaller.lungRads).toBe('4A');
+    expect(smaller.solidComponentMm).toBe(7);
+    const shrunk = applyEdit(ps, { measurement: { longAxisMm: 8, shortAxisMm: 6 }, type: 'part-solid' });
+    expect(shrunk.solidComponentMm).toBe(7);
+    expect(shrunk.lungRads).toBe('4A');
+    // Retyped as solid: no solid component is carried.
+    const solid = applyEdit(ps, { measurement: { longAxisMm: 17, shortAxisMm: 15 }, type: 'solid' });
+    expect(solid.solidComponentMm).toBeUndefined();
+    expect(solid.lungRads).toBe('4B');
+  });
+
   it('the Lung-RADS band follows the rounded mean of the two axes', () => {
     const e = applyEdit(doc.findings[0]!, {
       measurement: { longAxisMm: 6.1, shortAxisMm: 5.8 },
@@ -177,6 +209,86 @@ describe('exam Lung-RADS', () => {
     );
     expect(examLungRads(reviewed)).toBe('4X');
     expect(() => addManualFinding(r, manual)).toThrow(/already exists/);
+  });
+});
+
+describe("the reader's margin", () => {
+  // Model findings whose margin the model does not assess (the shipped characterizer's).
+  const unassessed: FindingsDocument = {
+    ...doc,
+    findings: doc.findings.map((f) => ({ ...f, spiculated: null })),
+  };
+
+  it('a finding without a margin call is not 4X and carries no spiculation in its risk', () => {
+    const rows = reviewedFindings(
+      unassessed,
+      decide(emptyReview('1.2.3'), 'F001', { kind: 'accepted', ...by }),
+    );
+    const f = rows[0]!.finding;
+    expect(f.spiculated).toBeNull();
+    expect(f.lungRads).toBe('4A'); // 9 x 7 mm solid: mean 8
+    expect(f.malignancyRisk).toBe(unassessed.findings[0]!.malignancyRisk);
+    expect(readerMargin(rows[0]!)).toBe(false);
+  });
+
+  it('spiculated on accept makes a category-4 finding 4X, raises Brock by its term and lifts the exam', () => {
+    const r = decide(emptyReview('1.2.3'), 'F001', { kind: 'accepted', spiculated: true, ...by });
+    const rows = reviewedFindings(unassessed, r);
+    const f = rows[0]!.finding;
+    expect(f.spiculated).toBe(true);
+    expect(f.lungRads).toBe('4X');
+    expect(readerMargin(rows[0]!)).toBe(true);
+    // The same patient with spiculation in the full Brock model, to the stored 4 digits.
+    expect(f.malignancyRisk).toBeCloseTo(brock(9, 'solid', { spiculated: true }), 4);
+    expect(examLungRads(rows)).toBe('4X');
+    // A 5 x 4 mm nodule (category 2) has no 4X to gain.
+    const small = reviewedFindings(
+      unassessed,
+      decide(r, 'F002', { kind: 'accepted', spiculated: true, ...by }),
+    );
+    expect(small[1]!.finding.lungRads).toBe('2');
+    // "Not spiculated" is a call too: no 4X, no term, but no longer "not assessed".
+    const smooth = reviewedFindings(
+      unassessed,
+      decide(r, 'F001', { kind: 'accepted', spiculated: false, ...by }),
+    );
+    expect(smooth[0]!.finding).toMatchObject({ spiculated: false, lungRads: '4A' });
+    expect(smooth[0]!.finding.malignancyRisk).toBe(unassessed.findings[0]!.malignancyRisk);
+  });
+
+  it('an edit with a margin call categorises the edited size with it', () => {
+    const r = decide(emptyReview('1.2.3'), 'F002', {
+      kind: 'edited',
+      measurement: { longAxisMm: 7, shortAxisMm: 6 },
+      type: 'solid',
+      spiculated: true,
+      ...by,
+    });
+    const f = reviewedFindings(unassessed, r)[1]!.finding;
+    expect(f).toMatchObject({ spiculated: true, lungRads: '4X', longAxisMm: 7 });
+    // Within the stored 4 digits, rounded twice (margin, then the edit's size term).
+    expect(f.malignancyRisk).toBeCloseTo(brock(7, 'solid', { spiculated: true }), 3);
+  });
+
+  it("takes a model's 4X back when the reader says not spiculated", () => {
+    const spiculated = finding('F004', 9, 7, 0.9);
+    const model: Finding = {
+      ...spiculated,
+      spiculated: true,
+      lungRads: '4X',
+      malignancyRisk: brock(9, 'solid', { spiculated: true }),
+    };
+    const back = applyMargin(model, false);
+    expect(back.lungRads).toBe('4A');
+    expect(back.malignancyRisk).toBeCloseTo(brock(9, 'solid'), 4);
+  });
+
+  it('stored margin calls round-trip; a margin on a rejection is refused', () => {
+    const r = decide(emptyReview('1.2.3'), 'F001', { kind: 'accepted', spiculated: true, ...by });
+    expect(parseStudyReview(JSON.parse(JSON.stringify(r)), 'vault:review/1')).toEqual(r);
+    const bad = JSON.parse(JSON.stringify(r));
+    bad.decisions.F001 = { kind: 'rejected', spiculated: true, ...by };
+    expect(() => parseStudyReview(bad, 'vault:review/1')).toThrow(/spiculated/);
   });
 });
 

@@ -25,7 +25,17 @@ export interface Finding {
   volumeMm3: number;
   meanHu: number;
   type: NoduleType;
-  spiculated: boolean;
+  /**
+   * Mean diameter of the solid component, mm, for a part-solid nodule only (Lung-RADS sizes a
+   * part-solid nodule by it). Absent for other types and in documents written before session 31.
+   */
+  solidComponentMm?: number;
+  /**
+   * Spiculated margin: the characterizer's call only where the manifest says its margin output was
+   * validated (`characterizer.spiculation.assessed`), the reader's where the review sets it, else
+   * null: not assessed. Lung-RADS 4X and Brock's spiculation term count only `true`.
+   */
+  spiculated: boolean | null;
   /** Brock (PanCan full model) probability of malignancy, 0..1. */
   malignancyRisk: number;
   lungRads: LungRadsCategory;

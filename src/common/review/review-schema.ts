@@ -27,12 +27,13 @@ export const measurementSchema = z
 
 function reviewParts<A extends z.ZodRawShape>(authorship: A) {
   const decision = z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('accepted'), ...authorship }),
+    z.strictObject({ kind: z.literal('accepted'), spiculated: z.boolean().optional(), ...authorship }),
     z.strictObject({ kind: z.literal('rejected'), reason: z.string().max(2000).optional(), ...authorship }),
     z.strictObject({
       kind: z.literal('edited'),
       measurement: measurementSchema,
       type: noduleType,
+      spiculated: z.boolean().optional(),
       ...authorship,
     }),
   ]);

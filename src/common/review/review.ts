@@ -30,10 +30,19 @@ export interface BidirectionalMeasurement {
   solidComponentMm?: number;
 }
 
+/**
+ * The reader's call on a kept finding's margin. Absent: the finding keeps the margin it has (the
+ * model's where validated, else "not assessed"); given, it sets Lung-RADS 4X and Brock's
+ * spiculation term.
+ */
+export interface MarginCall {
+  spiculated?: boolean;
+}
+
 export type ReviewDecision =
-  | ({ kind: 'accepted' } & Authorship)
+  | ({ kind: 'accepted' } & MarginCall & Authorship)
   | ({ kind: 'rejected'; reason?: string } & Authorship)
-  | ({ kind: 'edited'; measurement: BidirectionalMeasurement; type: NoduleType } & Authorship);
+  | ({ kind: 'edited'; measurement: BidirectionalMeasurement; type: NoduleType } & MarginCall & Authorship);
 
 /** A nodule the reader added by hand (the model missed it). */
 export interface ManualFinding extends Authorship {
@@ -175,6 +184,58 @@ function fleischnerRiskFrom(fleischner: string, fallback: FleischnerRisk): Fleis
 }
 
 /**
+ * The finding with the reader's margin: Brock's spiculation term swapped in the logit (the other
+ * terms stay what the pipeline used) and Lung-RADS recomputed with or without the 4X modifier.
+ */
+export function applyMargin(finding: Finding, spiculated: boolean): Finding {
+  if (finding.spiculated === spiculated) return finding;
+  const term = (s: boolean | null) => (s === true ? BROCK_COEFFICIENTS.spiculation : 0);
+  const delta = term(spiculated) - term(finding.spiculated);
+  const p = Math.min(Math.max(finding.malignancyRisk, 1e-9), 1 - 1e-9);
+  return {
+    ...finding,
+    spiculated,
+    // "not assessed" -> "not spiculated" leaves the risk as computed, to the digit.
+    malignancyRisk:
+      delta === 0 ? finding.malignancyRisk : round(1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + delta))), 4),
+    lungRads: marginCategory(finding, spiculated),
+  };
+}
+
+const MODIFIABLE: readonly LungRadsCategory[] = ['3', '4A', '4B'];
+
+function marginCategory(f: Finding, spiculated: boolean): LungRadsCategory {
+  if (f.type !== 'part-solid' || f.solidComponentMm !== undefined) {
+    return lungRadsCategory({
+      type: f.type,
+      meanDiameterMm: f.diameterMm,
+      ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
+      spiculated,
+    });
+  }
+  // A part-solid finding of a document written before findings carried the solid component: its
+  // category can gain the modifier; a 4X it already has cannot be taken back to a base unknown here.
+  return spiculated && MODIFIABLE.includes(f.lungRads) ? '4X' : f.lungRads;
+}
+
+/**
+ * The solid component an edited part-solid nodule is categorised by: the reader's when measured,
+ * else the pipeline's (an edit of the axes alone must not read as a 0 mm solid part and drop a 4B
+ * to 3), never more than the new mean diameter. None for another type.
+ */
+function editedSolidComponent(
+  finding: Finding,
+  edit: { measurement: BidirectionalMeasurement; type: NoduleType },
+  diameter: number,
+): number | undefined {
+  if (edit.type !== 'part-solid') return undefined;
+  const s =
+    edit.measurement.solidComponentMm ??
+    (finding.type === 'part-solid' ? finding.solidComponentMm : undefined);
+  return s === undefined ? undefined : round(Math.min(s, diameter), 1);
+}
+
+/**
  * The finding with the reader's measurement and type: mean diameter (long + short) / 2, volume
  * scaled as the cube of the diameter, Lung-RADS, Brock risk and Fleischner advice recomputed.
  */
@@ -189,8 +250,11 @@ export function applyEdit(
   const scale = finding.diameterMm > 0 ? (diameter / finding.diameterMm) ** 3 : 1;
   const volume = finding.volumeMm3 > 0 ? finding.volumeMm3 * scale : (Math.PI / 6) * diameter ** 3;
   const multiple = ctx.multiple ?? multipleFrom(finding.fleischner);
+  const solid = editedSolidComponent(finding, edit, diameter);
+  const { solidComponentMm: _dropped, ...rest } = finding;
   return {
-    ...finding,
+    ...rest,
+    ...(solid !== undefined ? { solidComponentMm: solid } : {}),
     longAxisMm: round(m.longAxisMm, 1),
     shortAxisMm: round(m.shortAxisMm, 1),
     // Lung-RADS's own rounding, so the size shown and the category never disagree (5.95 -> 6.0).
@@ -208,8 +272,8 @@ export function applyEdit(
     lungRads: lungRadsCategory({
       type: edit.type,
       meanDiameterMm: diameter,
-      ...(m.solidComponentMm !== undefined ? { solidComponentMm: m.solidComponentMm } : {}),
-      spiculated: finding.spiculated,
+      ...(solid !== undefined ? { solidComponentMm: solid } : {}),
+      spiculated: finding.spiculated === true,
     }),
     fleischner: fleischnerRecommendation({
       type: edit.type,
@@ -346,15 +410,16 @@ export function reviewedFindings(
     if (d?.kind === 'rejected') return { finding: f, status: d.kind, decision: d, source: 'model' };
     const counted = withNoduleCount(f, pipelineCount, count, ctx);
     if (!d) return { finding: counted, status: 'pending', source: 'model' };
+    const marked = d.spiculated !== undefined ? applyMargin(counted, d.spiculated) : counted;
     if (d.kind === 'edited') {
       return {
-        finding: applyEdit(counted, d, { fleischnerRisk: ctx.fleischnerRisk, multiple: count > 1 }),
+        finding: applyEdit(marked, d, { fleischnerRisk: ctx.fleischnerRisk, multiple: count > 1 }),
         status: 'edited',
         decision: d,
         source: 'model',
       };
     }
-    return { finding: counted, status: d.kind, decision: d, source: 'model' };
+    return { finding: marked, status: d.kind, decision: d, source: 'model' };
   });
   const manual: ReviewedFinding[] = review.manual.map((m) => ({
     finding: manualToFinding(m, ctx, count),
@@ -362,6 +427,13 @@ export function reviewedFindings(
     source: 'reader',
   }));
   return [...model, ...manual];
+}
+
+/** Whether the margin a reviewed finding shows is the reader's call (else the model's, or none). */
+export function readerMargin(r: ReviewedFinding): boolean {
+  if (r.source === 'reader') return true;
+  const d = r.decision;
+  return (d?.kind === 'accepted' || d?.kind === 'edited') && d.spiculated !== undefined;
 }
 
 /** Findings the reader kept: accepted, edited or added by hand. */

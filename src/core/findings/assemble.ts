@@ -33,7 +33,8 @@ export interface MeasuredNodule {
   centerVoxel: Vec3;
   probability: number;
   type: NoduleType;
-  spiculated: boolean;
+  /** null: the margin is not assessed (the model's margin output is not validated). */
+  spiculated: boolean | null;
   m: NoduleMeasurements;
   /** Solid component mean diameter (part-solid), else the whole nodule's. */
   solidMm: number;
@@ -84,6 +85,7 @@ export function assembleFindings(
     volumeMm3: round(f.m.volumeMm3, 1),
     meanHu: round(f.m.meanHu, 1),
     type: f.type,
+    ...(f.type === 'part-solid' ? { solidComponentMm: round(f.solidMm, 1) } : {}),
     spiculated: f.spiculated,
     malignancyRisk: round(
       brockRisk({
@@ -95,7 +97,7 @@ export function assembleFindings(
         type: f.type,
         upperLobe: f.upperLobe,
         noduleCount,
-        spiculated: f.spiculated,
+        spiculated: f.spiculated === true,
       }),
       4,
     ),
@@ -103,7 +105,7 @@ export function assembleFindings(
       type: f.type,
       meanDiameterMm: f.m.meanDiameterMm,
       solidComponentMm: f.solidMm,
-      spiculated: f.spiculated,
+      spiculated: f.spiculated === true,
     }),
     fleischner: fleischnerRecommendation({
       type: f.type,

@@ -44,6 +44,18 @@ const characterizerSpec = z.looseObject({
     .array(z.enum(['solid', 'part-solid', 'ground-glass']))
     .length(3)
     .refine((a) => new Set(a).size === 3, 'typeOrder must name each type once'),
+  /**
+   * Whether the `spiculated` output may stand as the finding's margin (training/attribute_check.py
+   * measures it and writes this). Absent or not assessed: findings carry `spiculated: null` and the
+   * reader sets the margin in the review.
+   */
+  spiculation: z
+    .looseObject({
+      assessed: z.boolean(),
+      criterion: z.string().optional(),
+      measuredBy: z.string().optional(),
+    })
+    .optional(),
 });
 /** What the operating threshold applies to: the model contract's p_nodule, or v1's product. */
 export const SCORE_P_NODULE = 'characterizer p_nodule';

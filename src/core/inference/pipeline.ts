@@ -323,6 +323,10 @@ export async function runAnalysis(
     const centerVoxel = worldToVoxel(stored, centerLps).map((v) => Math.round(v)) as Vec3;
     return { world, centerLps, centerVoxel };
   };
+  // The margin call is the model's only where its manifest says it was validated: the shipped
+  // characterizer's separates spiculated from smooth inserted nodules no better than chance
+  // (training/attribute_check.py), and a "not spiculated" it cannot see would hide Lung-RADS 4X.
+  const marginAssessed = rt.manifest.characterizer.spiculation?.assessed === true;
   const nodules: MeasuredNodule[] = distinct.map((f) => {
     const { world, centerLps, centerVoxel } = located(f.centre);
     return {
@@ -330,7 +334,7 @@ export async function runAnalysis(
       centerVoxel,
       probability: f.score,
       type: f.ch.type,
-      spiculated: f.ch.spiculated,
+      spiculated: marginAssessed ? f.ch.spiculated : null,
       m: f.m,
       solidMm: f.solidMm,
       upperLobe: (world[2] - superior.lo) / Math.max(superior.hi - superior.lo, 1e-6) >= 0.5,

@@ -9,6 +9,8 @@ import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } 
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { clinicalInputsText, emphysemaIndexText } from '../../common/findings/clinical-inputs';
 import { encodePng, renderKeyImages } from './key-image';
+import { marginLabel } from '../../common/findings/margin';
+import { readerMargin } from '../../common/review';
 import { DEFAULT_SOFTWARE, DISCLAIMER, type ReportContent, type ReportInput } from './report-input';
 
 const PAGE: [number, number] = [595.28, 841.89]; // A4 in points
@@ -272,10 +274,21 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     const imgs = renderKeyImages(input.volume, input.heatmap, f, { sizePx: 256 });
     const plain = await pdf.embedPng(encodePng(imgs.plain));
     const overlay = await pdf.embedPng(encodePng(imgs.overlay));
-    w.ensure(imgSize + 36);
+    w.ensure(imgSize + 48);
     w.text(
       `${f.id} (${STATUS_LABEL[r.status] ?? r.status}): image ${imageLabel(imgs.sliceIndex)} (z ${f.centerLps[2].toFixed(1)} mm), ${f.diameterMm.toFixed(1)} mm ${f.type}, Lung-RADS ${f.lungRads}, risk ${(f.malignancyRisk * 100).toFixed(1)}%`,
       { bold: true },
+    );
+    // What the category and risk rest on besides size and type: the solid part of a part-solid
+    // nodule, and the margin (4X, Brock), which the model does not assess.
+    w.text(
+      [
+        ...(f.solidComponentMm !== undefined ? [`solid component ${f.solidComponentMm.toFixed(1)} mm`] : []),
+        f.spiculated === null
+          ? 'margin not assessed (no reader call; Lung-RADS and risk count it as not spiculated)'
+          : `${marginLabel(f.spiculated)} (${readerMargin(r) ? 'reader' : 'model'})`,
+      ].join('; '),
+      { size: 8 },
     );
     const top = w.y;
     w.page.drawImage(plain, { x: MARGIN, y: top - imgSize, width: imgSize, height: imgSize });

@@ -144,6 +144,7 @@ export function FindingsPanel({
                 <th>Size mm</th>
                 <th>Vol mm³</th>
                 <th>Type</th>
+                <th>Margin</th>
                 <th>Risk</th>
                 <th>L-RADS</th>
                 <th title="DICOM Instance Number">Image</th>
@@ -185,9 +186,24 @@ export function FindingsPanel({
                       {f.longAxisMm.toFixed(1)}×{f.shortAxisMm.toFixed(1)}
                     </td>
                     <td>{Math.round(f.volumeMm3)}</td>
-                    <td>{f.type}</td>
-                    <td>{pct(f.malignancyRisk)}</td>
-                    <td>{f.lungRads}</td>
+                    <td>
+                      {f.type}
+                      {f.solidComponentMm !== undefined && (
+                        <span className="muted"> (solid {f.solidComponentMm.toFixed(1)})</span>
+                      )}
+                    </td>
+                    <td
+                      data-testid="finding-margin"
+                      title={
+                        f.spiculated === null
+                          ? 'The model does not assess the margin: set it when you accept or edit (Lung-RADS 4X, Brock risk)'
+                          : undefined
+                      }
+                    >
+                      {f.spiculated === null ? '—' : f.spiculated ? 'spiculated' : 'not spiculated'}
+                    </td>
+                    <td data-testid="finding-risk">{pct(f.malignancyRisk)}</td>
+                    <td data-testid="finding-lungrads">{f.lungRads}</td>
                     <td data-testid="finding-image">{imageLabel(Math.round(f.centerVoxel[2]))}</td>
                     <td>
                       <span data-testid="finding-status">{r.status}</span>
@@ -214,7 +230,7 @@ export function FindingsPanel({
               })}
               {rows.length === 0 && (
                 <tr>
-                  <td colSpan={8} className="muted">
+                  <td colSpan={9} className="muted">
                     No finding above {pct(s.analysis.threshold)}.
                   </td>
                 </tr>

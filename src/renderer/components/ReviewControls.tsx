@@ -1,11 +1,17 @@
 import { useState } from 'react';
 import type { NoduleType } from '../../common/findings/findings-document';
+import { marginCallOf, marginChoiceOf, type MarginChoice } from '../../common/findings/margin';
 import type { ReviewedFinding } from '../../common/review';
 import type { DecisionInput } from '../store/findings-store';
 
 const TYPES: NoduleType[] = ['solid', 'part-solid', 'ground-glass'];
+const MARGINS: MarginChoice[] = ['not assessed', 'not spiculated', 'spiculated'];
 
-/** Accept, reject or edit the selected finding (size and type; category and risk follow live). */
+/**
+ * Accept, reject or edit the selected finding (size, type and, for a part-solid nodule, its solid
+ * component; category and risk follow live). The margin the reader picks goes with Accept or Save
+ * edit: the model does not assess it, and Lung-RADS 4X and the Brock risk depend on it.
+ */
 export function ReviewControls({
   row,
   onDecide,
@@ -19,15 +25,38 @@ export function ReviewControls({
   const [long, setLong] = useState(String(f.longAxisMm));
   const [short, setShort] = useState(String(f.shortAxisMm));
   const [type, setType] = useState<NoduleType>(f.type);
+  const [solid, setSolid] = useState(f.solidComponentMm !== undefined ? String(f.solidComponentMm) : '');
+  const [margin, setMargin] = useState<MarginChoice>(marginChoiceOf(f.spiculated));
   const [note, setNote] = useState('');
   const l = Number(long);
   const s = Number(short);
-  const valid = l > 0 && s > 0 && s <= l;
+  const solidMm = Number(solid);
+  // A part-solid nodule is categorised by its solid component: the edit needs one (0 allowed).
+  const solidValid = type !== 'part-solid' || (solid.trim() !== '' && solidMm >= 0 && solidMm <= (l + s) / 2);
+  const valid = l > 0 && s > 0 && s <= l && solidValid;
+  const call = marginCallOf(margin);
   if (row.source === 'reader') return <div className="muted">Added by hand ({row.finding.id}).</div>;
   return (
     <div className="review-controls" aria-label="Review">
+      <label className="margin">
+        Margin{' '}
+        <select
+          aria-label="Margin"
+          value={margin}
+          onChange={(e) => setMargin(e.target.value as MarginChoice)}
+        >
+          {MARGINS.map((m) => (
+            <option key={m} disabled={m === 'not assessed' && f.spiculated !== null}>
+              {m}
+            </option>
+          ))}
+        </select>
+      </label>
       <div className="buttons">
-        <button onClick={() => onDecide({ kind: 'accepted' })} aria-pressed={row.status === 'accepted'}>
+        <button
+          onClick={() => onDecide({ kind: 'accepted', ...call })}
+          aria-pressed={row.status === 'accepted'}
+        >
           Accept
         </button>
         <button onClick={() => onDecide({ kind: 'rejected' })} aria-pressed={row.status === 'rejected'}>
@@ -38,7 +67,17 @@ export function ReviewControls({
         className="edit"
         onSubmit={(e) => {
           e.preventDefault();
-          if (valid) onDecide({ kind: 'edited', measurement: { longAxisMm: l, shortAxisMm: s }, type });
+          if (!valid) return;
+          onDecide({
+            kind: 'edited',
+            measurement: {
+              longAxisMm: l,
+              shortAxisMm: s,
+              ...(type === 'part-solid' ? { solidComponentMm: solidMm } : {}),
+            },
+            type,
+            ...call,
+          });
         }}
       >
         <label>
@@ -66,6 +105,17 @@ export function ReviewControls({
             ))}
           </select>
         </label>
+        {type === 'part-solid' && (
+          <label>
+            Solid mm{' '}
+            <input
+              aria-label="Solid component mm"
+              value={solid}
+              onChange={(e) => setSolid(e.target.value)}
+              size={4}
+            />
+          </label>
+        )}
         <button type="submit" disabled={!valid}>
           Save edit
         </button>

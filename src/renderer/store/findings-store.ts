@@ -71,7 +71,7 @@ export interface FindingsState {
 }
 
 export type DecisionInput =
-  | { kind: 'accepted' }
+  | { kind: 'accepted'; spiculated?: boolean }
   | { kind: 'rejected'; reason?: string }
   | Omit<Extract<ReviewDecision, { kind: 'edited' }>, 'reviewer' | 'at'>;
 
