@@ -38,20 +38,15 @@ export function ReviewControls({
   if (row.source === 'reader') return <div className="muted">Added by hand ({row.finding.id}).</div>;
   return (
     <div className="review-controls" aria-label="Review">
-      <label className="margin">
-        Margin{' '}
-        <select
-          aria-label="Margin"
-          value={margin}
-          onChange={(e) => setMargin(e.target.value as MarginChoice)}
-        >
-          {MARGINS.map((m) => (
-            <option key={m} disabled={m === 'not assessed' && f.spiculated !== null}>
-              {m}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label="Margin"
+        name="Margin"
+        options={MARGINS}
+        value={margin}
+        onChange={setMargin}
+        // Once a margin is given (by a validated model or a reader), "not assessed" is not a call.
+        disabled={(m) => m === 'not assessed' && f.spiculated !== null}
+      />
       <div className="buttons">
         <button
           onClick={() => onDecide({ kind: 'accepted', ...call })}
@@ -80,41 +75,11 @@ export function ReviewControls({
           });
         }}
       >
-        <label>
-          Long mm{' '}
-          <input aria-label="Long axis mm" value={long} onChange={(e) => setLong(e.target.value)} size={4} />
-        </label>
-        <label>
-          Short mm{' '}
-          <input
-            aria-label="Short axis mm"
-            value={short}
-            onChange={(e) => setShort(e.target.value)}
-            size={4}
-          />
-        </label>
-        <label>
-          Type{' '}
-          <select
-            aria-label="Nodule type"
-            value={type}
-            onChange={(e) => setType(e.target.value as NoduleType)}
-          >
-            {TYPES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+        <MmInput label="Long mm" name="Long axis mm" value={long} onChange={setLong} />
+        <MmInput label="Short mm" name="Short axis mm" value={short} onChange={setShort} />
+        <Choice label="Type" name="Nodule type" options={TYPES} value={type} onChange={setType} />
         {type === 'part-solid' && (
-          <label>
-            Solid mm{' '}
-            <input
-              aria-label="Solid component mm"
-              value={solid}
-              onChange={(e) => setSolid(e.target.value)}
-              size={4}
-            />
-          </label>
+          <MmInput label="Solid mm" name="Solid component mm" value={solid} onChange={setSolid} />
         )}
         <button type="submit" disabled={!valid}>
           Save edit
@@ -138,5 +103,36 @@ export function ReviewControls({
         </button>
       </form>
     </div>
+  );
+}
+
+function MmInput(p: { label: string; name: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {p.label}{' '}
+      <input aria-label={p.name} value={p.value} onChange={(e) => p.onChange(e.target.value)} size={4} />
+    </label>
+  );
+}
+
+function Choice<T extends string>(p: {
+  label: string;
+  name: string;
+  options: readonly T[];
+  value: T;
+  onChange: (v: T) => void;
+  disabled?: (v: T) => boolean;
+}) {
+  return (
+    <label>
+      {p.label}{' '}
+      <select aria-label={p.name} value={p.value} onChange={(e) => p.onChange(e.target.value as T)}>
+        {p.options.map((o) => (
+          <option key={o} disabled={p.disabled?.(o) ?? false}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
