@@ -1,6 +1,8 @@
 /**
  * The size of LIDC-IDRI-0001's part-solid nodule (LUNA16: 23.4 mm equivalent diameter) against
- * its four readers' own contours in reader-annotations.xml, measured with the same calipers.
+ * its four readers' own contours in reader-annotations.xml, measured with the same calipers; and
+ * of LIDC-IDRI-0002's ground-glass nodule against the two readers who contoured it (LUNA16 lists
+ * it among its excluded marks: fewer than three readers marked it).
  */
 import { describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';
@@ -65,3 +67,59 @@ describe.skipIf(missing !== null)('segmentation of LIDC-IDRI-0001 against its re
     expect(m.shortAxisMm).toBeLessThanOrEqual(short[1] + 2);
   }, 600_000);
 });
+
+const missing0002 = missingData('ct/LIDC-IDRI-0002.tar.xz');
+/** LUNA16's excluded mark of the ground-glass nodule (reader 3's; reader 2's lies 1.4 mm away). */
+const GGN: Vec3 = [59.40267185, 70.18377372, -104.3877531];
+
+describe.skipIf(missing0002 !== null)(
+  "segmentation of LIDC-IDRI-0002's ground-glass nodule against its readers",
+  () => {
+    it('grows over the hazy, heterogeneous nodule instead of stopping at its densest third', async () => {
+      const { seriesDir, xml } = lidcStudy('0002');
+      const scan = await scanDicomInputs([seriesDir]);
+      const { volume } = await loadSeries(scan.series[0]!);
+      const readers = readerOutlines(xml, volume, GGN, 15);
+      expect(readers).toHaveLength(2);
+      // Measured by tests/support/lidc-contours.ts: long 28.1-28.5 mm, short 20.1-21.7 mm, volume
+      // 6577-7912 mm^3 (a juxtapleural nodule of mean -670 HU in -870 HU parenchyma, many of its
+      // voxels below -750 HU: its texture is bubbly).
+      const span = (k: 'longAxisMm' | 'shortAxisMm' | 'volumeMm3') => {
+        const v = readers.map((r) => r[k]);
+        return [Math.min(...v), Math.max(...v)] as const;
+      };
+      expect(span('longAxisMm')[0]).toBeCloseTo(28.13, 1);
+      expect(span('shortAxisMm')[1]).toBeCloseTo(21.69, 1);
+      expect(span('volumeMm3')[0]).toBeCloseTo(6577, -1);
+
+      const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+      const inLung = inLungCore(coarse, lung);
+      // Stage 1's scale for this nodule is far below its size (the app's candidate had ~10 mm):
+      // the outline must not depend on it.
+      for (const extentMm of [6, 10, 20]) {
+        const m = measureRegion(
+          segmentCandidate(volume, {
+            centre: worldToVoxel(volume, GGN),
+            type: 'ground-glass',
+            extentMm,
+            inLung,
+          }),
+          volume,
+        );
+        // Before (a fixed -750 HU level on the raw voxels): 16.6 x 15.6 mm, 1849 mm^3 (the porous
+        // mask gave a 4.9 mm inscribed radius, and the outline's reach stopped there). Now (level
+        // half-way between the nodule and the peak of its parenchyma on a 1 mm-smoothed image):
+        // 19.7 x 18.5 mm, 2549 mm^3 at 6 and 10 mm, 21.8 x 19.7 mm, 3693 mm^3 at 20 mm. The short
+        // axis is near the readers'; the long axis and the volume are still short of them (the
+        // reach that keeps vessels out of inserted ground-glass nodules, training/size_check.ts,
+        // stops this one early): stated, not hidden.
+        expect(m.shortAxisMm, `short axis at ${extentMm} mm`).toBeGreaterThanOrEqual(
+          span('shortAxisMm')[0] - 2,
+        );
+        expect(m.shortAxisMm).toBeLessThanOrEqual(span('shortAxisMm')[1] + 1);
+        expect(m.longAxisMm, `long axis at ${extentMm} mm`).toBeGreaterThan(19);
+        expect(m.volumeMm3, `volume at ${extentMm} mm`).toBeGreaterThan(0.35 * span('volumeMm3')[0]);
+      }
+    }, 600_000);
+  },
+);

@@ -2,6 +2,7 @@ import type { MaskRegion } from '../findings/measurements';
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
 import { lineScratch, squaredDistanceLine } from './distance-transform';
+import { GROUND_GLASS_SMOOTHING_MM, groundGlassLevel, smoothedBox } from './ground-glass-level';
 
 export interface SegmentOptions {
   /** Candidate centre in continuous volume voxels. */
@@ -17,7 +18,8 @@ export interface SegmentOptions {
  * Density level that separates a nodule from aerated lung (about -850 HU): for a solid nodule
  * half-way to soft tissue; for a part-solid one low enough to hold its ground-glass rim (about
  * -600 HU) and high enough to leave the parenchyma around it; for ground glass just above the
- * parenchyma.
+ * parenchyma (segmentCandidate uses this only where it cannot sample the nodule and its
+ * parenchyma: ground-glass-level.ts sets a ground-glass nodule's own level).
  */
 export function segmentationHu(type: NoduleType): number {
   return type === 'solid' ? -500 : type === 'part-solid' ? -600 : -750;
@@ -87,19 +89,28 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred
   if (empty.mask.length === 0) return empty;
   const plane = vx * vy;
   const bplane = bx * by;
-  const level = segmentationHu(opts.type);
+  const box: Box = { size, spacing: sp };
+  const centre: Vec3 = [opts.centre[0] - lo[0], opts.centre[1] - lo[1], opts.centre[2] - lo[2]];
+  const inLungBox = (a: number, b: number, c: number) =>
+    !opts.inLung || opts.inLung(lo[0] + a, lo[1] + b, lo[2] + c);
+  // A ground-glass nodule is outlined on smoothed voxels at its own level (ground-glass-level.ts);
+  // the others on the voxels as stored, at their type's level.
+  const smoothed =
+    opts.type === 'ground-glass' ? smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM) : null;
+  const level = smoothed
+    ? groundGlassLevel(smoothed, box, centre, opts.extentMm, inLungBox)
+    : segmentationHu(opts.type);
   const dense = new Uint8Array(bx * by * bz);
   for (let c = 0; c < bz; c++)
     for (let b = 0; b < by; b++) {
       const row = lo[0] + (lo[1] + b) * vx + (lo[2] + c) * plane;
       for (let a = 0; a < bx; a++) {
-        if (volume.hu[row + a]! < level) continue;
-        if (opts.inLung && !opts.inLung(lo[0] + a, lo[1] + b, lo[2] + c)) continue;
-        dense[a + b * bx + c * bplane] = 1;
+        const v = a + b * bx + c * bplane;
+        if ((smoothed ? smoothed[v]! : volume.hu[row + a]!) < level) continue;
+        if (!inLungBox(a, b, c)) continue;
+        dense[v] = 1;
       }
     }
-  const box: Box = { size, spacing: sp };
-  const centre: Vec3 = [opts.centre[0] - lo[0], opts.centre[1] - lo[1], opts.centre[2] - lo[2]];
   const inside = distanceToOutside(dense, box);
   let rin = 0;
   let rinAt = -1;
