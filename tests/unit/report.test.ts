@@ -119,4 +119,47 @@ describe('findings CSV', () => {
       '"Fleischner 2017, single solid nodule 10 mm: Consider CT at 3 months, PET/CT, or tissue sampling."',
     );
   });
+
+  it("says a part-solid nodule's solid part, and whose margin call it is, or that there is none", () => {
+    const { finding } = phantom();
+    const doc: FindingsDocument = {
+      seriesInstanceUid: '1.2',
+      model: { name: 'm', version: '1', sha256: 'x' },
+      executionProvider: 'cpu',
+      timingsMs: {},
+      operatingThreshold: 0.5,
+      findings: [
+        { ...finding, spiculated: null },
+        {
+          ...finding,
+          id: 'F002',
+          type: 'part-solid',
+          solidComponentMm: 6.5,
+          lungRads: '4A',
+          spiculated: null,
+        },
+        { ...finding, id: 'F003', spiculated: false },
+      ],
+    };
+    const review = decide(emptyReview('1.2'), 'F002', {
+      kind: 'accepted',
+      spiculated: true,
+      reviewer: 'Dr A',
+      at: '2026-01-01T00:00:00Z',
+    });
+    const rows = findingsCsv(reportContent({ document: doc, review } as unknown as ReportInput))
+      .trim()
+      .split('\r\n')
+      .map((line) => Object.fromEntries(line.split(',').map((v, i) => [CSV_COLUMNS[i], v])));
+    expect(rows[1]).toMatchObject({ id: 'F001', solid_component_mm: '', spiculated: '', margin_by: '' });
+    expect(rows[2]).toMatchObject({
+      id: 'F002',
+      type: 'part-solid',
+      solid_component_mm: '6.5',
+      spiculated: 'true',
+      margin_by: 'reader',
+      lung_rads: '4X',
+    });
+    expect(rows[3]).toMatchObject({ id: 'F003', spiculated: 'false', margin_by: 'model' });
+  });
 });

@@ -1,5 +1,6 @@
 /** Findings and review decisions as JSON (complete) and CSV (one row per finding, for spreadsheets). */
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
+import { readerMargin } from '../../common/review';
 import type { ReportContent, ReportInput } from './report-input';
 import { DISCLAIMER } from './report-input';
 
@@ -46,7 +47,11 @@ export const CSV_COLUMNS = [
   'short_axis_mm',
   'volume_mm3',
   'type',
+  // Part-solid only: the solid part Lung-RADS sizes the nodule by.
+  'solid_component_mm',
+  // Empty while nobody assessed the margin (the shipped model does not); margin_by says whose call.
   'spiculated',
+  'margin_by',
   'malignancy_risk',
   'lung_rads',
   'fleischner',
@@ -85,7 +90,9 @@ export function findingsCsv(content: ReportContent, frames?: ReportInput['frames
         f.shortAxisMm,
         f.volumeMm3,
         f.type,
+        f.solidComponentMm,
         f.spiculated,
+        f.spiculated === null ? '' : readerMargin(r) ? 'reader' : 'model',
         f.malignancyRisk,
         f.lungRads,
         f.fleischner,
