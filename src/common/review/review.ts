@@ -205,17 +205,17 @@ export function applyMargin(finding: Finding, spiculated: boolean): Finding {
 const MODIFIABLE: readonly LungRadsCategory[] = ['3', '4A', '4B'];
 
 function marginCategory(f: Finding, spiculated: boolean): LungRadsCategory {
-  if (f.type !== 'part-solid' || f.solidComponentMm !== undefined) {
-    return lungRadsCategory({
-      type: f.type,
-      meanDiameterMm: f.diameterMm,
-      ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
-      spiculated,
-    });
-  }
-  // A part-solid finding of a document written before findings carried the solid component: its
-  // category can gain the modifier; a 4X it already has cannot be taken back to a base unknown here.
-  return spiculated && MODIFIABLE.includes(f.lungRads) ? '4X' : f.lungRads;
+  // The modifier only: the base category stays the pipeline's or the edit's to the digit.
+  if (spiculated) return MODIFIABLE.includes(f.lungRads) ? '4X' : f.lungRads;
+  if (f.lungRads !== '4X') return f.lungRads;
+  // Taking back a model's 4X needs the base category. A part-solid finding of a document written
+  // before findings carried the solid component keeps its 4X: its base is unknown here.
+  if (f.type === 'part-solid' && f.solidComponentMm === undefined) return f.lungRads;
+  return lungRadsCategory({
+    type: f.type,
+    meanDiameterMm: f.diameterMm,
+    ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
+  });
 }
 
 /**
