@@ -13,20 +13,26 @@ import { worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { readerOutlines } from '../support/lidc-contours';
 import { lidcStudy, missingData } from '../support/shared-data';
 
+/** The series and its readers' outlines of the nodule at `at`, with their span per measure. */
+async function withReaders(id: '0001' | '0002', at: Vec3) {
+  const { seriesDir, xml } = lidcStudy(id);
+  const scan = await scanDicomInputs([seriesDir]);
+  const { volume } = await loadSeries(scan.series[0]!);
+  const readers = readerOutlines(xml, volume, at, 15);
+  const span = (k: 'longAxisMm' | 'shortAxisMm' | 'volumeMm3') => {
+    const v = readers.map((r) => r[k]);
+    return [Math.min(...v), Math.max(...v)] as const;
+  };
+  return { volume, readers, span };
+}
+
 const missing = missingData('ct/LIDC-IDRI-0001.tar.xz');
 const LUNA: Vec3 = [56.20840547, 86.34341278, -115.8675792];
 
 describe.skipIf(missing !== null)('segmentation of LIDC-IDRI-0001 against its readers', () => {
   it('long axis, short axis and volume near the span of the four readers', async () => {
-    const { seriesDir, xml } = lidcStudy('0001');
-    const scan = await scanDicomInputs([seriesDir]);
-    const { volume } = await loadSeries(scan.series[0]!);
-    const readers = readerOutlines(xml, volume, LUNA, 15);
+    const { volume, readers, span } = await withReaders('0001', LUNA);
     expect(readers).toHaveLength(4);
-    const span = (k: 'longAxisMm' | 'shortAxisMm' | 'volumeMm3') => {
-      const v = readers.map((r) => r[k]);
-      return [Math.min(...v), Math.max(...v)] as const;
-    };
     // The readers' span, measured by tests/support/lidc-contours.ts:
     // long 32.7-34.4 mm, short 26.8-28.0 mm, volume 6146-7869 mm^3.
     const long = span('longAxisMm');
@@ -76,18 +82,11 @@ describe.skipIf(missing0002 !== null)(
   "segmentation of LIDC-IDRI-0002's ground-glass nodule against its readers",
   () => {
     it('grows over the hazy, heterogeneous nodule instead of stopping at its densest third', async () => {
-      const { seriesDir, xml } = lidcStudy('0002');
-      const scan = await scanDicomInputs([seriesDir]);
-      const { volume } = await loadSeries(scan.series[0]!);
-      const readers = readerOutlines(xml, volume, GGN, 15);
+      const { volume, readers, span } = await withReaders('0002', GGN);
       expect(readers).toHaveLength(2);
       // Measured by tests/support/lidc-contours.ts: long 28.1-28.5 mm, short 20.1-21.7 mm, volume
       // 6577-7912 mm^3 (a juxtapleural nodule of mean -670 HU in -870 HU parenchyma, many of its
       // voxels below -750 HU: its texture is bubbly).
-      const span = (k: 'longAxisMm' | 'shortAxisMm' | 'volumeMm3') => {
-        const v = readers.map((r) => r[k]);
-        return [Math.min(...v), Math.max(...v)] as const;
-      };
       expect(span('longAxisMm')[0]).toBeCloseTo(28.13, 1);
       expect(span('shortAxisMm')[1]).toBeCloseTo(21.69, 1);
       expect(span('volumeMm3')[0]).toBeCloseTo(6577, -1);

@@ -96,15 +96,18 @@ describe('text for standard PDF fonts', () => {
 });
 
 describe('findings CSV', () => {
+  const docOf = (findings: Finding[], extra: Partial<FindingsDocument> = {}): FindingsDocument => ({
+    seriesInstanceUid: '1.2',
+    model: { name: 'm', version: '1', sha256: 'x' },
+    executionProvider: 'cpu',
+    timingsMs: {},
+    findings,
+    ...extra,
+  });
+
   it('quotes commas and quotes, defuses formulas, one row per finding under review', () => {
     const { finding } = phantom();
-    const doc: FindingsDocument = {
-      seriesInstanceUid: '1.2',
-      model: { name: 'm', version: '1', sha256: 'x' },
-      executionProvider: 'cpu',
-      timingsMs: {},
-      findings: [finding, { ...finding, id: 'F002', probability: 0.2 }],
-    };
+    const doc = docOf([finding, { ...finding, id: 'F002', probability: 0.2 }]);
     const review = decide(emptyReview('1.2'), 'F001', {
       kind: 'rejected',
       reviewer: '=HYPERLINK("x"), Dr "Q"',
@@ -122,13 +125,8 @@ describe('findings CSV', () => {
 
   it("says a part-solid nodule's solid part, and whose margin call it is, or that there is none", () => {
     const { finding } = phantom();
-    const doc: FindingsDocument = {
-      seriesInstanceUid: '1.2',
-      model: { name: 'm', version: '1', sha256: 'x' },
-      executionProvider: 'cpu',
-      timingsMs: {},
-      operatingThreshold: 0.5,
-      findings: [
+    const doc = docOf(
+      [
         { ...finding, spiculated: null },
         {
           ...finding,
@@ -140,7 +138,8 @@ describe('findings CSV', () => {
         },
         { ...finding, id: 'F003', spiculated: false },
       ],
-    };
+      { operatingThreshold: 0.5 },
+    );
     const review = decide(emptyReview('1.2'), 'F002', {
       kind: 'accepted',
       spiculated: true,
