@@ -19,7 +19,7 @@ import type {
   ImageNoiseAssessment,
   ModelRef,
 } from '../../common/findings/findings-document';
-import { measureRegion, thresholdRegion, type NoduleMeasurements } from '../findings/measurements';
+import type { NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
 import { heatmapAsStored, toCanonical } from './canonical-orientation';
 import { emptySlicesWarning, fillEmptySlices, longestRun } from './empty-slices';
@@ -34,7 +34,7 @@ import { recalibratePNodule, SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } f
 import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
-import { segmentCandidate } from './segment';
+import { outlineNodule } from './nodule-outline';
 import { DEFAULT_UNET_THRESHOLD, runStage1, THICK_SLICE_MM, type Stage1Candidate } from './stage1';
 
 export type { ClinicalInputs } from '../findings/assemble';
@@ -83,7 +83,6 @@ export interface PipelineContext {
 }
 
 export const DEFAULT_THRESHOLD = DEFAULT_UNET_THRESHOLD;
-const SOLID_COMPONENT_HU = -300;
 export const THICK_SLICE_WARNING =
   'slices thicker than 2.5 mm: Lung-RADS assumes 2.5 mm or less and small nodules may be missed';
 export const THICK_SLICE_RECALIBRATED = 'p_nodule recalibrated for thick slices (model manifest)';
@@ -264,13 +263,13 @@ export async function runAnalysis(
   for (let n = 0; n < above.length; n++) {
     progress('segmentation', n, above.length);
     const { c, ch, score } = above[n]!;
-    const region = segmentCandidate(volume, {
+    const outline = outlineNodule(volume, {
       centre: c.centre,
-      type: ch.type,
+      modelType: ch.type,
       extentMm: c.scaleMm,
       inLung,
     });
-    let m = measureRegion(region, volume);
+    let m = outline.m;
     if (m.voxelCount === 0) {
       // Nothing to outline at this spot: fall back to the candidate's own size estimate.
       const d = Math.max(c.scaleMm, 1);
@@ -286,16 +285,12 @@ export async function runAnalysis(
         centroidVoxel: c.centre,
       };
     }
-    const solid =
-      ch.type === 'part-solid'
-        ? measureRegion(thresholdRegion(region, volume, SOLID_COMPONENT_HU), volume)
-        : m;
     measured.push({
       centre: m.voxelCount > 0 ? m.centroidVoxel : c.centre,
       score,
-      ch,
+      ch: { ...ch, type: outline.type },
       m,
-      solidMm: solid.meanDiameterMm,
+      solidMm: m.voxelCount > 0 ? outline.solidMm : m.meanDiameterMm,
     });
     if (n % 8 === 0) check();
   }
