@@ -14,6 +14,7 @@ import {
   type MaskRegion,
   type NoduleMeasurements,
 } from '../findings/measurements';
+import { labelComponents } from './morphology';
 import { segmentCandidate } from './segment';
 
 /** Voxels at or above this (HU) are a part-solid nodule's solid component. */
@@ -110,47 +111,12 @@ export function solidComponent(region: MaskRegion, volume: Volume): MaskRegion {
   return { ...dense, mask: largestComponent(dense.mask, dense.size) };
 }
 
-/** The largest 6-connected component of m (the first found of equals; empty when m is). */
+/** The largest 6-connected component of m (the first labelled of equals; empty when m is). */
 function largestComponent(m: Uint8Array, size: Vec3): Uint8Array {
-  const [bx, by, bz] = size;
-  const plane = bx * by;
-  const label = new Int32Array(m.length);
-  const stack = new Int32Array(m.length);
+  const { labels, sizes } = labelComponents(m, size);
   let best = 0;
-  let bestCount = 0;
-  let next = 0;
-  for (let seed = 0; seed < m.length; seed++) {
-    if (m[seed] !== 1 || label[seed] !== 0) continue;
-    next += 1;
-    let top = 0;
-    let count = 0;
-    stack[top++] = seed;
-    label[seed] = next;
-    while (top > 0) {
-      const v = stack[--top]!;
-      count += 1;
-      const a = v % bx;
-      const b = ((v / bx) | 0) % by;
-      const c = (v / plane) | 0;
-      const visit = (w: number) => {
-        if (m[w] === 1 && label[w] === 0) {
-          label[w] = next;
-          stack[top++] = w;
-        }
-      };
-      if (a > 0) visit(v - 1);
-      if (a < bx - 1) visit(v + 1);
-      if (b > 0) visit(v - bx);
-      if (b < by - 1) visit(v + bx);
-      if (c > 0) visit(v - plane);
-      if (c < bz - 1) visit(v + plane);
-    }
-    if (count > bestCount) {
-      bestCount = count;
-      best = next;
-    }
-  }
+  for (let id = 1; id < sizes.length; id++) if (sizes[id]! > (sizes[best] ?? 0)) best = id;
   const out = new Uint8Array(m.length);
-  if (best > 0) for (let v = 0; v < m.length; v++) out[v] = label[v] === best ? 1 : 0;
+  if (best > 0) for (let v = 0; v < m.length; v++) out[v] = labels[v] === best ? 1 : 0;
   return out;
 }
