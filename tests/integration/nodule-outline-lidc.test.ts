@@ -60,6 +60,23 @@ describe.skipIf(missing !== null)('outlineNodule on LIDC-IDRI-0001', () => {
     expect(Math.abs(p.m.meanDiameterMm - 24)).toBeLessThan(2.5);
     expect(Math.abs(p.solidMm - 13)).toBeLessThan(2.5);
 
+    // 20 mm part-solid with faint ground glass (-650 HU, as real ground glass often is: the
+    // readers' LIDC-IDRI-0002 nodule averages -670) around an 8 mm core, called part-solid: the
+    // fixed -600 HU level alone leaves the rim out (9.1 mm, about its core).
+    const faint = painted(volume, PART, 10, (r) => (r <= 4 ? 30 : -650));
+    const f = outlineNodule(faint, {
+      centre: worldToVoxel(volume, PART),
+      modelType: 'part-solid',
+      extentMm: 10,
+      inLung,
+    });
+    console.log(
+      `[report] painted part-solid 20 mm, ground glass -650 HU (core 8 mm): ${f.m.meanDiameterMm.toFixed(1)} mm, solid ${f.solidMm.toFixed(1)} mm`,
+    );
+    expect(f.type).toBe('part-solid');
+    expect(Math.abs(f.m.meanDiameterMm - 20)).toBeLessThan(2.5);
+    expect(Math.abs(f.solidMm - 8)).toBeLessThan(2);
+
     // 20 mm solid: stays solid, measured at the solid level.
     const SOLID: Vec3 = [-60, 20, -100];
     const solid = painted(volume, SOLID, 10, () => 30);

@@ -98,9 +98,30 @@ export function groundGlassLevel(
         }
       }
   if (core.length === 0 || aerated === 0) return GROUND_GLASS_FALLBACK_HU;
-  let peak = 0;
-  for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
-  const parenchyma = -1000 + (peak + 0.5) * PARENCHYMA_BIN_HU;
+  const parenchyma = histogramPeakHu(bins);
   const [lo, hi] = GROUND_GLASS_LEVEL_RANGE;
   return Math.min(hi, Math.max(lo, (median(core) + parenchyma) / 2));
+}
+
+/** The centre (HU) of the fullest bin of an aerated-lung histogram (bins of PARENCHYMA_BIN_HU from -1000). */
+function histogramPeakHu(bins: Uint32Array): number {
+  let peak = 0;
+  for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+  return -1000 + (peak + 0.5) * PARENCHYMA_BIN_HU;
+}
+
+/**
+ * The parenchyma's density (HU) in a smoothed box: the peak of the histogram of its aerated voxels
+ * (-1000 to -600 HU) that `admit` lets in (box voxel index); null when there are none.
+ */
+export function parenchymaHu(smoothed: Float32Array, admit: (v: number) => boolean): number | null {
+  const bins = new Uint32Array(Math.ceil(400 / PARENCHYMA_BIN_HU));
+  let aerated = 0;
+  for (let v = 0; v < smoothed.length; v++) {
+    const h = smoothed[v]!;
+    if (h < -1000 || h >= -600 || !admit(v)) continue;
+    bins[Math.floor((h + 1000) / PARENCHYMA_BIN_HU)]! += 1;
+    aerated += 1;
+  }
+  return aerated === 0 ? null : histogramPeakHu(bins);
 }

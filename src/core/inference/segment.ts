@@ -2,7 +2,13 @@ import type { MaskRegion } from '../findings/measurements';
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
 import { lineScratch, squaredDistanceLine } from './distance-transform';
-import { GROUND_GLASS_SMOOTHING_MM, groundGlassLevel, smoothedBox } from './ground-glass-level';
+import {
+  GROUND_GLASS_LEVEL_RANGE,
+  GROUND_GLASS_SMOOTHING_MM,
+  groundGlassLevel,
+  parenchymaHu,
+  smoothedBox,
+} from './ground-glass-level';
 
 export interface SegmentOptions {
   /** Candidate centre in continuous volume voxels. */
@@ -12,6 +18,12 @@ export interface SegmentOptions {
   extentMm: number;
   /** The lung mask at a volume voxel; growth never leaves it, so chest wall stays out. */
   inLung?: (i: number, j: number, k: number) => boolean;
+}
+
+/** How outlineAt draws: at `hu` on the stored voxels, or on the 1 mm-smoothed ones. */
+interface Level {
+  hu: number | 'ground-glass';
+  smoothed: boolean;
 }
 
 /**
@@ -64,11 +76,21 @@ const MAX_HALF_MM = 40;
  * (which only sets the box and where to look for the inscribed ball): an estimate 30% off gives
  * the same outline (training/size_check.ts --scale).
  * When nothing survives the opening near the centre, the plain dense component is used.
+ * A part-solid nodule whose ground glass continues beyond its -600 HU outline is outlined again
+ * where that haze ends (hazeBeyond).
  * Validated on LIDC-IDRI-0001 against the four readers' contours
  * (tests/integration/segmentation-lidc.test.ts) and on inserted nodules of known size
  * (training/size_check.ts).
  */
-export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred = false): MaskRegion {
+export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegion {
+  if (opts.type === 'ground-glass') return outlineAt(volume, opts, { hu: 'ground-glass', smoothed: true });
+  const outline = outlineAt(volume, opts, { hu: segmentationHu(opts.type), smoothed: false });
+  if (opts.type !== 'part-solid') return outline;
+  const haze = hazeBeyond(volume, outline, opts.inLung);
+  return haze === null ? outline : outlineAt(volume, opts, { hu: haze, smoothed: true });
+}
+
+function outlineAt(volume: Volume, opts: SegmentOptions, how: Level, recentred = false): MaskRegion {
   const [vx, vy, vz] = volume.dims;
   const sp = volume.spacingMm;
   // Room for the nodule and a margin; the region may not be larger than the box.
@@ -95,11 +117,13 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred
     !opts.inLung || opts.inLung(lo[0] + a, lo[1] + b, lo[2] + c);
   // A ground-glass nodule is outlined on smoothed voxels at its own level (ground-glass-level.ts);
   // the others on the voxels as stored, at their type's level.
-  const smoothed =
-    opts.type === 'ground-glass' ? smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM) : null;
-  const level = smoothed
-    ? groundGlassLevel(smoothed, box, centre, opts.extentMm, inLungBox)
-    : segmentationHu(opts.type);
+  const smoothed = how.smoothed ? smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM) : null;
+  const level =
+    how.hu === 'ground-glass'
+      ? smoothed
+        ? groundGlassLevel(smoothed, box, centre, opts.extentMm, inLungBox)
+        : segmentationHu('ground-glass')
+      : how.hu;
   const dense = new Uint8Array(bx * by * bz);
   for (let c = 0; c < bz; c++)
     for (let b = 0; b < by; b++) {
@@ -137,7 +161,7 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred
   const reachMm = REACH_IN_INSCRIBED_RADII * rin + 2;
   if (!recentred && reachMm > halfMm - mmBetween(inscribed, centre, sp) && halfMm < MAX_HALF_MM) {
     const at: Vec3 = [inscribed[0] + lo[0], inscribed[1] + lo[1], inscribed[2] + lo[2]];
-    return segmentCandidate(volume, { ...opts, centre: at, extentMm: reachMm / 1.5 }, true);
+    return outlineAt(volume, { ...opts, centre: at, extentMm: reachMm / 1.5 }, how, true);
   }
   const r = openingRadiusMm(rin);
   // Opening by a ball: erosion keeps the voxels deeper than r, dilation returns everything
@@ -156,6 +180,50 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions, recentred
     if (mask) return { origin: lo, size, mask };
   }
   return plain();
+}
+
+/** The shell beyond a part-solid outline where its ground glass may continue (mm from the outline). */
+const HAZE_SHELL_MM = [2, 4] as const;
+/** Ground glass continues where that shell stands this far (HU) above the parenchyma. */
+const HAZE_ABOVE_PARENCHYMA_HU = 100;
+/** The shell's density is its lower quartile: ground glass fills the shell, a vessel or the pleura only part of it. */
+const HAZE_QUANTILE = 0.25;
+
+/**
+ * A part-solid nodule's ground glass can be fainter than the -600 HU it is outlined at (real ground
+ * glass is often -650 to -750 HU: LIDC-IDRI-0002's nodule averages -670); the outline is then the
+ * solid core alone. On the 1 mm-smoothed box: where the shell just beyond the outline (its lower
+ * quartile, HAZE_QUANTILE) still stands HAZE_ABOVE_PARENCHYMA_HU over the parenchyma (the aerated-lung histogram's peak), the level
+ * half-way between that shell and the parenchyma (within GROUND_GLASS_LEVEL_RANGE); else null.
+ */
+function hazeBeyond(volume: Volume, outline: MaskRegion, inLung: SegmentOptions['inLung']): number | null {
+  const { origin: lo, size, mask } = outline;
+  if (!mask.some((v) => v === 1)) return null;
+  const box: Box = { size, spacing: volume.spacingMm };
+  const smoothed = smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM);
+  const toOutline = distanceTo(mask, box);
+  const [bx, by, bz] = size;
+  const shell: number[] = [];
+  const inLungBox = (a: number, b: number, c: number) => !inLung || inLung(lo[0] + a, lo[1] + b, lo[2] + c);
+  for (let c = 0; c < bz; c++)
+    for (let b = 0; b < by; b++)
+      for (let a = 0; a < bx; a++) {
+        const v = a + b * bx + c * bx * by;
+        const d = toOutline[v]!;
+        if (d > HAZE_SHELL_MM[0] && d <= HAZE_SHELL_MM[1] && inLungBox(a, b, c)) shell.push(smoothed[v]!);
+      }
+  const parenchyma = parenchymaHu(smoothed, (v) => {
+    const a = v % bx;
+    const b = ((v / bx) | 0) % by;
+    const c = (v / (bx * by)) | 0;
+    return toOutline[v]! > HAZE_SHELL_MM[1] && inLungBox(a, b, c);
+  });
+  if (shell.length === 0 || parenchyma === null) return null;
+  shell.sort((x, y) => x - y);
+  const hazeHu = shell[Math.floor(shell.length * HAZE_QUANTILE)]!;
+  if (hazeHu < parenchyma + HAZE_ABOVE_PARENCHYMA_HU) return null;
+  const [min, max] = GROUND_GLASS_LEVEL_RANGE;
+  return Math.min(max, Math.max(min, (hazeHu + parenchyma) / 2));
 }
 
 /** From voxel v, steps to the 26-neighbour deepest inside until none is deeper: a local maximum. */
