@@ -85,6 +85,8 @@ export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutlin
   };
   let chosen = outline(req.modelType);
   if (req.modelType === 'solid') {
+    // The share was chosen on the -600 HU outline; the haze step (segment.ts) changed no decision
+    // on the test insertions.
     const partSolid = outline('part-solid');
     const share = solidShare(partSolid.region, volume);
     if (
