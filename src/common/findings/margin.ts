@@ -5,7 +5,7 @@
  * as "not spiculated".
  */
 export function marginLabel(spiculated: boolean | null): string {
-  return spiculated === null ? 'margin not assessed' : spiculated ? 'spiculated' : 'not spiculated';
+  return spiculated === null ? 'margin not assessed' : marginChoiceOf(spiculated);
 }
 
 /** The review form's margin choice: the reader's call, or none given yet. */

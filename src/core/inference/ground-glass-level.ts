@@ -84,30 +84,23 @@ export function groundGlassLevel(
   const sp = box.spacing;
   const coreMm = Math.min(4, Math.max(2, extentMm / 4));
   const core: number[] = [];
-  const bins = new Uint32Array(Math.ceil(400 / PARENCHYMA_BIN_HU));
-  let aerated = 0;
+  const inCore = new Uint8Array(smoothed.length);
   for (let c = 0; c < sz; c++)
     for (let b = 0; b < sy; b++)
       for (let a = 0; a < sx; a++) {
         const d = Math.hypot((a - centre[0]) * sp[0], (b - centre[1]) * sp[1], (c - centre[2]) * sp[2]);
-        const h = smoothed[a + b * sx + c * sx * sy]!;
-        if (d <= coreMm) core.push(h);
-        else if (h >= -1000 && h < -600 && inLung(a, b, c)) {
-          bins[Math.floor((h + 1000) / PARENCHYMA_BIN_HU)]! += 1;
-          aerated += 1;
-        }
+        if (d > coreMm) continue;
+        const v = a + b * sx + c * sx * sy;
+        inCore[v] = 1;
+        core.push(smoothed[v]!);
       }
-  if (core.length === 0 || aerated === 0) return GROUND_GLASS_FALLBACK_HU;
-  const parenchyma = histogramPeakHu(bins);
+  const parenchyma = parenchymaHu(
+    smoothed,
+    (v) => inCore[v] === 0 && inLung(v % sx, ((v / sx) | 0) % sy, (v / (sx * sy)) | 0),
+  );
+  if (core.length === 0 || parenchyma === null) return GROUND_GLASS_FALLBACK_HU;
   const [lo, hi] = GROUND_GLASS_LEVEL_RANGE;
   return Math.min(hi, Math.max(lo, (median(core) + parenchyma) / 2));
-}
-
-/** The centre (HU) of the fullest bin of an aerated-lung histogram (bins of PARENCHYMA_BIN_HU from -1000). */
-function histogramPeakHu(bins: Uint32Array): number {
-  let peak = 0;
-  for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
-  return -1000 + (peak + 0.5) * PARENCHYMA_BIN_HU;
 }
 
 /**
@@ -123,5 +116,8 @@ export function parenchymaHu(smoothed: Float32Array, admit: (v: number) => boole
     bins[Math.floor((h + 1000) / PARENCHYMA_BIN_HU)]! += 1;
     aerated += 1;
   }
-  return aerated === 0 ? null : histogramPeakHu(bins);
+  if (aerated === 0) return null;
+  let peak = 0;
+  for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+  return -1000 + (peak + 0.5) * PARENCHYMA_BIN_HU;
 }

@@ -3,6 +3,7 @@ import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
 import { lineScratch, squaredDistanceLine } from './distance-transform';
 import {
+  GROUND_GLASS_FALLBACK_HU,
   GROUND_GLASS_LEVEL_RANGE,
   GROUND_GLASS_SMOOTHING_MM,
   groundGlassLevel,
@@ -20,21 +21,21 @@ export interface SegmentOptions {
   inLung?: (i: number, j: number, k: number) => boolean;
 }
 
-/** How outlineAt draws: at `hu` on the stored voxels, or on the 1 mm-smoothed ones. */
-interface Level {
-  hu: number | 'ground-glass';
-  smoothed: boolean;
-}
+/**
+ * How outlineAt draws: a ground-glass nodule on the 1 mm-smoothed voxels at its own level
+ * (ground-glass-level.ts); else at `hu`, on the stored voxels or the smoothed ones.
+ */
+type Level = 'ground-glass' | { hu: number; smoothed: boolean };
 
 /**
  * Density level that separates a nodule from aerated lung (about -850 HU): for a solid nodule
  * half-way to soft tissue; for a part-solid one low enough to hold its ground-glass rim (about
  * -600 HU) and high enough to leave the parenchyma around it; for ground glass just above the
- * parenchyma (segmentCandidate uses this only where it cannot sample the nodule and its
- * parenchyma: ground-glass-level.ts sets a ground-glass nodule's own level).
+ * parenchyma (segmentCandidate draws a ground-glass nodule at its own level instead,
+ * ground-glass-level.ts, which falls back to this one where it cannot sample).
  */
 export function segmentationHu(type: NoduleType): number {
-  return type === 'solid' ? -500 : type === 'part-solid' ? -600 : -750;
+  return type === 'solid' ? -500 : type === 'part-solid' ? -600 : GROUND_GLASS_FALLBACK_HU;
 }
 
 /**
@@ -83,7 +84,7 @@ const MAX_HALF_MM = 40;
  * (training/size_check.ts).
  */
 export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegion {
-  if (opts.type === 'ground-glass') return outlineAt(volume, opts, { hu: 'ground-glass', smoothed: true });
+  if (opts.type === 'ground-glass') return outlineAt(volume, opts, 'ground-glass');
   const outline = outlineAt(volume, opts, { hu: segmentationHu(opts.type), smoothed: false });
   if (opts.type !== 'part-solid') return outline;
   const haze = hazeBeyond(volume, outline, opts.inLung);
@@ -115,15 +116,15 @@ function outlineAt(volume: Volume, opts: SegmentOptions, how: Level, recentred =
   const centre: Vec3 = [opts.centre[0] - lo[0], opts.centre[1] - lo[1], opts.centre[2] - lo[2]];
   const inLungBox = (a: number, b: number, c: number) =>
     !opts.inLung || opts.inLung(lo[0] + a, lo[1] + b, lo[2] + c);
-  // A ground-glass nodule is outlined on smoothed voxels at its own level (ground-glass-level.ts),
-  // a part-solid one's faint haze on them at hazeBeyond's; the rest on the voxels as stored.
-  const smoothed = how.smoothed ? smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM) : null;
-  const level =
-    how.hu === 'ground-glass'
-      ? smoothed
-        ? groundGlassLevel(smoothed, box, centre, opts.extentMm, inLungBox)
-        : segmentationHu('ground-glass')
-      : how.hu;
+  let smoothed: Float32Array | null = null;
+  let level: number;
+  if (how === 'ground-glass') {
+    smoothed = smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM);
+    level = groundGlassLevel(smoothed, box, centre, opts.extentMm, inLungBox);
+  } else {
+    if (how.smoothed) smoothed = smoothedBox(volume, lo, size, GROUND_GLASS_SMOOTHING_MM);
+    level = how.hu;
+  }
   const dense = new Uint8Array(bx * by * bz);
   for (let c = 0; c < bz; c++)
     for (let b = 0; b < by; b++) {
