@@ -271,17 +271,27 @@ def sample_size(rng):
 # 35% part-solid, 20% solid, 60% attached to a vessel. Training only; the default mix (the
 # synthetic phantoms' own) stays the one every validation and test seed is drawn from.
 HARD_TYPES = (('ground-glass', 0.45), ('part-solid', 0.35), ('solid', 0.20))
-SITES = {'default': (0.4, 0.3, 0.3), 'hard': (0.6, 0.25, 0.15)}
+# The 'faint' mix: the phantoms' ground glass (-650..-400 HU, part-solid rims -600..-450) is denser
+# than much real ground glass (LIDC-IDRI-0002's nodule averages -670 HU inside its readers' contours;
+# pure ground-glass nodules are reported at -800..-600 HU). Size checks only (training/size_check.ts):
+# 40% ground-glass, 40% part-solid, 20% solid, their ground glass drawn from FAINT_GGO_HU.
+FAINT_TYPES = (('ground-glass', 0.40), ('part-solid', 0.40), ('solid', 0.20))
+FAINT_GGO_HU = (-750, -600)
+SITES = {'default': (0.4, 0.3, 0.3), 'hard': (0.6, 0.25, 0.15), 'faint': (0.4, 0.3, 0.3)}
 
 
 def make_nodule(rng, mix='default'):
     nod = sample_nodule(rng)
     d = sample_size(rng)
-    if mix == 'hard':
-        t = HARD_TYPES[int(rng.choice(3, p=[p for _, p in HARD_TYPES]))][0]
+    if mix in ('hard', 'faint'):
+        types = HARD_TYPES if mix == 'hard' else FAINT_TYPES
+        t = types[int(rng.choice(3, p=[p for _, p in types]))][0]
         nod['type'] = t
         nod['core'] = round(nod['diameterMm'] * rng.uniform(0.3, 0.6), 1) if t == 'part-solid' else None
-        nod['ggoHu'] = rng.uniform(-650, -400) if t == 'ground-glass' else rng.uniform(-600, -450)
+        if mix == 'hard':
+            nod['ggoHu'] = rng.uniform(-650, -400) if t == 'ground-glass' else rng.uniform(-600, -450)
+        else:
+            nod['ggoHu'] = rng.uniform(*FAINT_GGO_HU)
     f = d / nod['diameterMm']
     nod['lobes'] = [(off * f, r * f) for off, r in nod['lobes']]
     nod['spicules'] = [(u, (l - 2) * f + 2, min(1.4, max(0.5, r0 * f))) for u, l, r0 in nod['spicules']]
@@ -433,7 +443,8 @@ def main():
     ap.add_argument('--count', type=int, default=24)
     ap.add_argument('--out', required=True)
     ap.add_argument('--mix', choices=sorted(SITES), default='default',
-                    help="nodule kinds: the phantoms' own mix, or 'hard' (mostly ground-glass, part-solid, juxtavascular)")
+                    help="nodule kinds: the phantoms' own mix, 'hard' (mostly ground-glass, part-solid, juxtavascular) "
+                         "or 'faint' (ground glass -750..-600 HU; size checks)")
     ap.add_argument('--thicken', type=int, default=1,
                     help='first average every K adjacent slices into one K x thicker slice (a thick-slice '
                          'scanner protocol from the same patient; the nodules are then rendered on that grid)')

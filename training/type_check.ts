@@ -4,10 +4,12 @@
  * inserted nodule whose radius (at least 3 mm) holds its centre (nodules outside the aerated lung,
  * site_check.py, left out). Reports the type confusion (inserted type x the app's type), and for
  * inserted part-solid nodules the app's mean diameter and solid part against the inserted
- * diameter and core. Session 32 chose nodule-outline.ts's density rule and solid component on
- * seeds 1-12 and read seeds 41-48 after.
+ * diameter and core; for every matched finding the listed diameter against the inserted one (mean
+ * absolute error by inserted type; every row kept). Session 32 chose nodule-outline.ts's density
+ * rule and solid component on seeds 1-12 and read seeds 41-48 after.
  *
- *   node --import tsx training/type_check.ts [--out training/runs/type-check.json] LIDC-IDRI-0001-s41 ...
+ *   node --import tsx training/type_check.ts [--out training/runs/type-check.json] \
+ *     [--insert training/runs/insert] LIDC-IDRI-0001-s41 ...
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,8 +20,11 @@ import { analyzeSeries, inferenceConfig, shutdownInference } from '../src/core/i
 const args = process.argv.slice(2);
 const outAt = args.indexOf('--out');
 const out = resolve(outAt >= 0 ? args[outAt + 1]! : 'training/runs/type-check.json');
-const names = args.filter((a, i) => a !== '--out' && (outAt < 0 || i !== outAt + 1));
-const insertDir = resolve('training/runs/insert');
+const insertAt = args.indexOf('--insert');
+const insertDir = resolve(insertAt >= 0 ? args[insertAt + 1]! : 'training/runs/insert');
+const names = args.filter(
+  (a, i) => !['--out', '--insert'].includes(a) && ![outAt + 1, insertAt + 1].includes(i) ,
+);
 const config = inferenceConfig({ modelsDir: resolve('models'), provider: 'cpu' });
 
 interface Inserted {
@@ -28,10 +33,13 @@ interface Inserted {
   diameterMm: number;
   type: NoduleType;
   coreMm: number | null;
+  attachment: string;
 }
 const TYPES: NoduleType[] = ['solid', 'part-solid', 'ground-glass'];
 const confusion = Object.fromEntries(TYPES.map((t) => [t, Object.fromEntries(TYPES.map((u) => [u, 0]))]));
 const partSolid: Array<Record<string, unknown>> = [];
+/** Every matched finding: the inserted nodule against the listed type and diameter. */
+const matchedRows: Array<Record<string, unknown>> = [];
 for (const name of names) {
   const dir = join(insertDir, name);
   const truth = (JSON.parse(readFileSync(`${dir}.json`, 'utf8')) as { nodules: Inserted[] }).nodules;
@@ -48,6 +56,14 @@ for (const name of names) {
       .sort((a, b) => a.d - b.d)[0];
     if (!hit) continue;
     confusion[hit.n.type]![f.type]! += 1;
+    matchedRows.push({
+      id: hit.n.id,
+      insertedType: hit.n.type,
+      insertedMm: hit.n.diameterMm,
+      attachment: hit.n.attachment,
+      type: f.type,
+      diameterMm: f.diameterMm,
+    });
     if (hit.n.type === 'part-solid')
       partSolid.push({
         series: name,
@@ -67,11 +83,21 @@ const mean = (v: number[]) => (v.length ? Math.round((v.reduce((s, x) => s + x, 
 const matched = TYPES.reduce((s, t) => s + TYPES.reduce((u, v) => u + confusion[t]![v]!, 0), 0);
 const right = TYPES.reduce((s, t) => s + confusion[t]![t]!, 0);
 const typedPartSolid = partSolid.filter((r) => r.type === 'part-solid' && r.insertedCoreMm !== null);
+const diameterMae = Object.fromEntries(
+  TYPES.map((t) => {
+    const rs = matchedRows.filter((r) => r.insertedType === t);
+    return [t, mean(rs.map((r) => Math.abs((r.diameterMm as number) - (r.insertedMm as number))))];
+  }),
+);
 const report = {
   series: names,
+  insertDir,
   matchedFindings: matched,
   typeAccuracy: matched ? Math.round((right / matched) * 1000) / 1000 : null,
   confusion,
+  /** Mean absolute error (mm) of the listed diameter against the inserted one, by inserted type. */
+  diameterMaeMm: diameterMae,
+  rows: matchedRows,
   partSolid: {
     found: partSolid.length,
     diameterMaeMm: mean(partSolid.map((r) => Math.abs((r.diameterMm as number) - (r.insertedMm as number)))),
@@ -86,5 +112,5 @@ const report = {
   },
 };
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify({ ...report, partSolid: { ...report.partSolid, rows: undefined } }, null, 2));
+console.log(JSON.stringify({ ...report, rows: undefined, partSolid: { ...report.partSolid, rows: undefined } }, null, 2));
 process.exit(0);

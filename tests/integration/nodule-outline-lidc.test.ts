@@ -11,29 +11,8 @@ import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
 import { outlineNodule } from '../../src/core/inference/nodule-outline';
 import type { NoduleType } from '../../src/common/findings/findings-document';
 import { worldToVoxel, type Vec3, type Volume } from '../../src/common/volume';
+import { painted } from '../support/painted-nodule';
 import { lidcStudy, missingData } from '../support/shared-data';
-
-const PARENCHYMA_HU = -860;
-
-/** A copy of the volume with a sphere painted at `at` (LPS mm): `huAt(r)` at r mm from its centre. */
-function painted(volume: Volume, at: Vec3, radiusMm: number, huAt: (rMm: number) => number): Volume {
-  const hu = Int16Array.from(volume.hu);
-  const [vx, vy] = volume.dims;
-  const sp = volume.spacingMm;
-  const c = worldToVoxel(volume, at);
-  const reach = radiusMm + 1;
-  for (let k = Math.floor(c[2] - reach / sp[2]); k <= Math.ceil(c[2] + reach / sp[2]); k++)
-    for (let j = Math.floor(c[1] - reach / sp[1]); j <= Math.ceil(c[1] + reach / sp[1]); j++)
-      for (let i = Math.floor(c[0] - reach / sp[0]); i <= Math.ceil(c[0] + reach / sp[0]); i++) {
-        const r = Math.hypot((i - c[0]) * sp[0], (j - c[1]) * sp[1], (k - c[2]) * sp[2]);
-        // A 1 mm ramp at the edge, as a scanner's blur would make it.
-        const w = Math.min(1, Math.max(0, radiusMm + 0.5 - r));
-        if (w <= 0) continue;
-        const v = i + j * vx + k * vx * vy;
-        hu[v] = Math.round(hu[v]! + w * (huAt(r) - PARENCHYMA_HU));
-      }
-  return { ...volume, hu };
-}
 
 const missing = missingData('ct/LIDC-IDRI-0001.tar.xz');
 if (missing) console.warn(`[skip] nodule outline on LIDC-IDRI-0001: ${missing}`);
@@ -67,7 +46,8 @@ describe.skipIf(missing !== null)('outlineNodule on LIDC-IDRI-0001', () => {
       `[report] painted part-solid 20 mm, ground glass -650 HU (core 8 mm): ${f.m.meanDiameterMm.toFixed(1)} mm, solid ${f.solidMm.toFixed(1)} mm`,
     );
     expect(f.type).toBe('part-solid');
-    // Measured 22.5 mm: the haze level sits in the outer half of the painted ramp and the smoothing.
+    // Measured 20.2 mm (22.5 before session 33, when the haze level was read 2-4 mm out, on the
+    // painted ramp's blurred edge).
     expect(Math.abs(f.m.meanDiameterMm - 20)).toBeLessThan(3);
     expect(Math.abs(f.solidMm - 8)).toBeLessThan(2);
 

@@ -106,18 +106,22 @@ describe.skipIf(missing0002 !== null)(
           volume,
         );
         // Before (a fixed -750 HU level on the raw voxels): 16.6 x 15.6 mm, 1849 mm^3 (the porous
-        // mask gave a 4.9 mm inscribed radius, and the outline's reach stopped there). Now (level
+        // mask gave a 4.9 mm inscribed radius, and the outline's reach stopped there). Then (level
         // half-way between the nodule and the peak of its parenchyma on a 1 mm-smoothed image):
-        // 19.7 x 18.5 mm, 2549 mm^3 at 6 and 10 mm, 21.8 x 19.7 mm, 3693 mm^3 at 20 mm. The short
-        // axis is near the readers'; the long axis and the volume are still short of them (the
-        // reach that keeps vessels out of inserted ground-glass nodules, training/size_check.ts,
-        // stops this one early): stated, not hidden.
+        // 19.7 x 18.5 mm, 2549 mm^3 at 6 and 10 mm, 21.5 x 20.3 mm, 3599 mm^3 at 20 mm. Now (the
+        // solid vessels beside it set aside, segment.ts attachedStructures): 20.9 x 18.1 mm,
+        // 3072 mm^3 at 6 and 10 mm, 21.5 x 18.5 mm, 3694 mm^3 at 20 mm; more of the readers'
+        // voxels (overlap with their union, Dice 0.41 -> 0.48 at 10 mm) and a short axis 0.4 mm
+        // shorter (a vessel crossing its edge). The long axis and the volume are still short of
+        // the readers' (their contours take in haze barely above the parenchyma, which the
+        // inserted ground-glass nodules of training/size_check.ts would overshoot with): stated,
+        // not hidden.
         expect(m.shortAxisMm, `short axis at ${extentMm} mm`).toBeGreaterThanOrEqual(
-          span('shortAxisMm')[0] - 2,
+          span('shortAxisMm')[0] - 2.5,
         );
         expect(m.shortAxisMm).toBeLessThanOrEqual(span('shortAxisMm')[1] + 1);
-        expect(m.longAxisMm, `long axis at ${extentMm} mm`).toBeGreaterThan(19);
-        expect(m.volumeMm3, `volume at ${extentMm} mm`).toBeGreaterThan(0.35 * span('volumeMm3')[0]);
+        expect(m.longAxisMm, `long axis at ${extentMm} mm`).toBeGreaterThan(20);
+        expect(m.volumeMm3, `volume at ${extentMm} mm`).toBeGreaterThan(0.45 * span('volumeMm3')[0]);
       }
     }, 600_000);
   },

@@ -15,10 +15,7 @@ import {
   type NoduleMeasurements,
 } from '../findings/measurements';
 import { labelComponents } from './morphology';
-import { segmentCandidate } from './segment';
-
-/** Voxels at or above this (HU) are a part-solid nodule's solid component. */
-export const SOLID_COMPONENT_HU = -300;
+import { SOLID_HU, segmentCandidate } from './segment';
 
 export interface OutlineRequest {
   /** Candidate centre in continuous volume voxels. */
@@ -45,7 +42,7 @@ export interface NoduleOutline {
  */
 export const DENSITY_TYPE_MIN_MM = 12;
 /**
- * A part-solid outline with less than this share of its voxels at or above SOLID_COMPONENT_HU is
+ * A part-solid outline with less than this share of its voxels at or above SOLID_HU is
  * not a solid nodule. Chosen on inserted nodules of LIDC-IDRI-0001 seeds 1-12 (training/
  * type_check.ts): solid ones >= 12 mm held 0.64-0.90, the part-solid ones called solid 0.33-0.48.
  */
@@ -61,11 +58,11 @@ export function densityType(
   return meanDiameterMm >= DENSITY_TYPE_MIN_MM && solidShare < SOLID_SHARE_MIN ? 'part-solid' : 'solid';
 }
 
-/** The share of the region's voxels at or above SOLID_COMPONENT_HU (0 for an empty region). */
+/** The share of the region's voxels at or above SOLID_HU (0 for an empty region). */
 export function solidShare(region: MaskRegion, volume: Volume): number {
   let all = 0;
   let solid = 0;
-  const inside = thresholdRegion(region, volume, SOLID_COMPONENT_HU).mask;
+  const inside = thresholdRegion(region, volume, SOLID_HU).mask;
   for (let v = 0; v < region.mask.length; v++) {
     all += region.mask[v]!;
     solid += inside[v]!;
@@ -74,20 +71,21 @@ export function solidShare(region: MaskRegion, volume: Volume): number {
 }
 
 export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutline {
-  const outline = (type: NoduleType) => {
+  const outline = (type: NoduleType, haze: 'any' | 'wide' = 'any') => {
     const region = segmentCandidate(volume, {
       centre: req.centre,
       type,
       extentMm: req.extentMm,
       inLung: req.inLung,
+      haze,
     });
     return { type, region, m: measureRegion(region, volume) };
   };
   let chosen = outline(req.modelType);
   if (req.modelType === 'solid') {
-    // The share was chosen on the -600 HU outline; the haze step (segment.ts) changed no decision
-    // on the test insertions.
-    const partSolid = outline('part-solid');
+    // The share was chosen on the -600 HU outline; the haze step (segment.ts) for wide ground glass
+    // changed no decision on the test insertions, the thin-rim one would have (3 solid nodules).
+    const partSolid = outline('part-solid', 'wide');
     const share = solidShare(partSolid.region, volume);
     if (
       densityType('solid', { meanDiameterMm: partSolid.m.meanDiameterMm, solidShare: share }) === 'part-solid'
@@ -103,13 +101,13 @@ export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutlin
 
 /**
  * A part-solid nodule's solid component: the largest connected part of its outline at or above
- * SOLID_COMPONENT_HU. All such voxels together also counted noise speckles and vessels crossing
+ * SOLID_HU. All such voxels together also counted noise speckles and vessels crossing
  * the ground glass, and their calipers spanned the whole nodule (inserted part-solid nodules,
  * LIDC-IDRI-0001 seeds 41-48: solid part mean diameter error 2.54 mm, at most 9.2; now 0.76 and
  * 2.2; training/type_check.ts).
  */
 export function solidComponent(region: MaskRegion, volume: Volume): MaskRegion {
-  const dense = thresholdRegion(region, volume, SOLID_COMPONENT_HU);
+  const dense = thresholdRegion(region, volume, SOLID_HU);
   return { ...dense, mask: largestComponent(dense.mask, dense.size) };
 }
 
