@@ -88,7 +88,8 @@ const MAX_HALF_MM = 40;
  * the same outline (training/size_check.ts --scale).
  * When nothing survives the opening near the centre, the plain dense component is used.
  * A part-solid nodule whose ground glass continues beyond its -600 HU outline is outlined again
- * where that haze ends (hazeBeyond).
+ * where that haze ends (hazeBeyond). An outline on smoothed voxels (ground glass, that haze) first
+ * sets aside the solid structures beside the nodule (attachedStructures).
  * Validated on LIDC-IDRI-0001 against the four readers' contours
  * (tests/integration/segmentation-lidc.test.ts) and on inserted nodules of known size
  * (training/size_check.ts).
@@ -219,6 +220,8 @@ const HAZE_QUANTILE = 0.25;
  */
 const SMALL_CORE_MM = 12;
 const SMALL_CORE_HAZE_HU = 70;
+/** The thin rim's shell (mm beyond the outline). */
+const RIM_SHELL_MM = [2, 3] as const;
 
 /**
  * A part-solid nodule's ground glass can be fainter than the -600 HU it is outlined at (real ground
@@ -249,15 +252,16 @@ function hazeBeyond(
   const [bx, by] = size;
   const inLungAt = (v: number) =>
     !inLung || inLung(lo[0] + (v % bx), lo[1] + (((v / bx) | 0) % by), lo[2] + ((v / (bx * by)) | 0));
+  // The ground glass next to the outline (0-2 mm), the thin rim's shell and the wide haze's (2-4 mm).
   const next: number[] = [];
-  const middle: number[] = [];
+  const rim: number[] = [];
   const far: number[] = [];
   for (let v = 0; v < mask.length; v++) {
     const d = toOutline[v]!;
     if (d <= 0 || d > HAZE_SHELL_MM[1] || !inLungAt(v)) continue;
-    if (d <= 2) next.push(smoothed[v]!);
+    if (d <= HAZE_SHELL_MM[0]) next.push(smoothed[v]!);
     else far.push(smoothed[v]!);
-    if (d > 2 && d <= 3) middle.push(smoothed[v]!);
+    if (d > RIM_SHELL_MM[0] && d <= RIM_SHELL_MM[1]) rim.push(smoothed[v]!);
   }
   const parenchyma = parenchymaHu(smoothed, (v) => toOutline[v]! > HAZE_SHELL_MM[1] && inLungAt(v));
   if (far.length === 0 || next.length === 0 || parenchyma === null) return null;
@@ -266,8 +270,8 @@ function hazeBeyond(
   const aroundSmallCore =
     accept === 'any' &&
     eqDiameterMm < SMALL_CORE_MM &&
-    middle.length > 0 &&
-    quantile(middle, 0.5) >= parenchyma + SMALL_CORE_HAZE_HU;
+    rim.length > 0 &&
+    quantile(rim, 0.5) >= parenchyma + SMALL_CORE_HAZE_HU;
   if (!wide && !aroundSmallCore) return null;
   const [min, max] = GROUND_GLASS_LEVEL_RANGE;
   return Math.min(max, Math.max(min, (quantile(next, 0.5) + parenchyma) / 2));
@@ -283,7 +287,11 @@ function quantile(values: number[], q: number): number {
 export const SOLID_HU = -300;
 /** A faint outline leaves this far (mm) from a solid structure that is not the nodule's own. */
 const ATTACHED_MARGIN_MM = 0.5;
-/** The gaps such a structure leaves inside a nodule close again up to this radius (mm). */
+/**
+ * The gaps such a structure leaves inside a nodule close again up to this radius (mm). Small
+ * gain, measured: inserted ground glass beside a vessel -1.15 -> -1.06 mm mean equivalent-diameter
+ * error, no axis changed; a 3 or 4 mm ball the same.
+ */
 const CLOSING_MM = 2;
 /** A ground-glass outline whose centre is this close (mm) to mostly solid tissue keeps that tissue. */
 const OWN_CORE_MM = 2;
