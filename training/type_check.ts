@@ -22,9 +22,9 @@ const outAt = args.indexOf('--out');
 const out = resolve(outAt >= 0 ? args[outAt + 1]! : 'training/runs/type-check.json');
 const insertAt = args.indexOf('--insert');
 const insertDir = resolve(insertAt >= 0 ? args[insertAt + 1]! : 'training/runs/insert');
-const names = args.filter(
-  (a, i) => !['--out', '--insert'].includes(a) && ![outAt + 1, insertAt + 1].includes(i) ,
-);
+// Every argument but the flags and their values is a series name.
+const flagValues = [outAt, insertAt].filter((i) => i >= 0).map((i) => i + 1);
+const names = args.filter((a, i) => !['--out', '--insert'].includes(a) && !flagValues.includes(i));
 const config = inferenceConfig({ modelsDir: resolve('models'), provider: 'cpu' });
 
 interface Inserted {

@@ -57,9 +57,10 @@ export function smoothedBox(volume: Volume, lo: Vec3, size: Vec3, sigmaMm: numbe
   return cur;
 }
 
-function median(values: number[]): number {
+/** The q-quantile of values (sorted in place): the value at floor(q x count), the lower of two middles. */
+export function quantile(values: number[], q: number): number {
   values.sort((a, b) => a - b);
-  return values[values.length >> 1]!;
+  return values[Math.floor(values.length * q)]!;
 }
 
 /** Bin width (HU) of the aerated-lung histogram whose peak is the parenchyma. */
@@ -100,7 +101,7 @@ export function groundGlassLevel(
   );
   if (core.length === 0 || parenchyma === null) return GROUND_GLASS_FALLBACK_HU;
   const [lo, hi] = GROUND_GLASS_LEVEL_RANGE;
-  return Math.min(hi, Math.max(lo, (median(core) + parenchyma) / 2));
+  return Math.min(hi, Math.max(lo, (quantile(core, 0.5) + parenchyma) / 2));
 }
 
 /**

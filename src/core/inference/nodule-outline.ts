@@ -15,7 +15,7 @@ import {
   type NoduleMeasurements,
 } from '../findings/measurements';
 import { labelComponents } from './morphology';
-import { SOLID_HU, segmentCandidate } from './segment';
+import { SOLID_HU, segmentCandidate, type HazeEvidence } from './segment';
 
 export interface OutlineRequest {
   /** Candidate centre in continuous volume voxels. */
@@ -71,7 +71,7 @@ export function solidShare(region: MaskRegion, volume: Volume): number {
 }
 
 export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutline {
-  const outline = (type: NoduleType, haze: 'any' | 'wide' = 'any') => {
+  const outline = (type: NoduleType, haze: HazeEvidence = 'any') => {
     const region = segmentCandidate(volume, {
       centre: req.centre,
       type,

@@ -8,6 +8,7 @@ import {
   GROUND_GLASS_SMOOTHING_MM,
   groundGlassLevel,
   parenchymaHu,
+  quantile,
   smoothedBox,
 } from './ground-glass-level';
 
@@ -26,8 +27,11 @@ export interface SegmentOptions {
    * 'wide': a small solid nodule's blurred edge and the vessels at it read as a thin rim (3 solid
    * inserted nodules of seeds 41-48 became part-solid).
    */
-  haze?: 'any' | 'wide';
+  haze?: HazeEvidence;
 }
+
+/** Which ground glass beyond a part-solid outline counts (SegmentOptions.haze). */
+export type HazeEvidence = 'any' | 'wide';
 
 /**
  * How outlineAt draws: a ground-glass nodule on the 1 mm-smoothed voxels at its own level
@@ -239,7 +243,7 @@ function hazeBeyond(
   volume: Volume,
   outline: MaskRegion,
   inLung: SegmentOptions['inLung'],
-  accept: NonNullable<SegmentOptions['haze']>,
+  accept: HazeEvidence,
 ): number | null {
   const { origin: lo, size, mask } = outline;
   let count = 0;
@@ -275,12 +279,6 @@ function hazeBeyond(
   if (!wide && !aroundSmallCore) return null;
   const [min, max] = GROUND_GLASS_LEVEL_RANGE;
   return Math.min(max, Math.max(min, (quantile(next, 0.5) + parenchyma) / 2));
-}
-
-/** The q-quantile of values (sorted in place), the lower of two middles. */
-function quantile(values: number[], q: number): number {
-  values.sort((x, y) => x - y);
-  return values[Math.floor(values.length * q)]!;
 }
 
 /** Voxels at or above this (HU) are solid tissue: a solid component, a vessel, the pleura. */
