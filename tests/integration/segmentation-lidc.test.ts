@@ -81,7 +81,7 @@ const GGN: Vec3 = [59.40267185, 70.18377372, -104.3877531];
 describe.skipIf(missing0002 !== null)(
   "segmentation of LIDC-IDRI-0002's ground-glass nodule against its readers",
   () => {
-    it('grows over the hazy, heterogeneous nodule instead of stopping at its densest third', async () => {
+    it('grows over the hazy, heterogeneous nodule to where its haze ends, as its readers drew it', async () => {
       const { volume, readers, span } = await withReaders('0002', GGN);
       expect(readers).toHaveLength(2);
       // Measured by tests/support/lidc-contours.ts: long 28.1-28.5 mm, short 20.1-21.7 mm, volume
@@ -108,20 +108,26 @@ describe.skipIf(missing0002 !== null)(
         // Before (a fixed -750 HU level on the raw voxels): 16.6 x 15.6 mm, 1849 mm^3 (the porous
         // mask gave a 4.9 mm inscribed radius, and the outline's reach stopped there). Then (level
         // half-way between the nodule and the peak of its parenchyma on a 1 mm-smoothed image):
-        // 19.7 x 18.5 mm, 2549 mm^3 at 6 and 10 mm, 21.5 x 20.3 mm, 3599 mm^3 at 20 mm. Now (the
-        // solid vessels beside it set aside, segment.ts attachedStructures): 20.9 x 18.1 mm,
-        // 3072 mm^3 at 6 and 10 mm, 21.5 x 18.5 mm, 3694 mm^3 at 20 mm; more of the readers'
-        // voxels (overlap with their union, Dice 0.41 -> 0.48 at 10 mm) and a short axis 0.4 mm
-        // shorter (a vessel crossing its edge). The long axis and the volume are still short of
-        // the readers' (their contours take in haze barely above the parenchyma, which the
-        // inserted ground-glass nodules of training/size_check.ts would overshoot with): stated,
-        // not hidden.
-        expect(m.shortAxisMm, `short axis at ${extentMm} mm`).toBeGreaterThanOrEqual(
-          span('shortAxisMm')[0] - 2.5,
+        // 19.7 x 18.5 mm, 2549 mm^3 at 6 and 10 mm, 21.5 x 20.3 mm, 3599 mm^3 at 20 mm; with the
+        // solid vessels beside it set aside (segment.ts attachedStructures) 20.9 x 18.1 mm,
+        // 3072 mm^3 at 6 and 10 mm, 21.5 x 18.5 mm, 3694 mm^3 at 20 mm (Dice with the readers'
+        // union 0.48). The readers' contours take in the haze that fades out 2-4 mm beyond the
+        // half-way level, barely above the parenchyma: that haze is now outlined where it ends
+        // (segment.ts haloBeyond). Within 1.5 mm of the readers' axes (about two pixels) and 10%
+        // of their volumes.
+        console.log(
+          `[report] LIDC-IDRI-0002 ground-glass nodule at ${extentMm} mm: ${m.longAxisMm.toFixed(1)} x ${m.shortAxisMm.toFixed(1)} mm, ${m.volumeMm3.toFixed(0)} mm^3`,
         );
-        expect(m.shortAxisMm).toBeLessThanOrEqual(span('shortAxisMm')[1] + 1);
-        expect(m.longAxisMm, `long axis at ${extentMm} mm`).toBeGreaterThan(20);
-        expect(m.volumeMm3, `volume at ${extentMm} mm`).toBeGreaterThan(0.45 * span('volumeMm3')[0]);
+        expect(m.longAxisMm, `long axis at ${extentMm} mm`).toBeGreaterThanOrEqual(
+          span('longAxisMm')[0] - 1.5,
+        );
+        expect(m.longAxisMm).toBeLessThanOrEqual(span('longAxisMm')[1] + 1.5);
+        expect(m.shortAxisMm, `short axis at ${extentMm} mm`).toBeGreaterThanOrEqual(
+          span('shortAxisMm')[0] - 1.5,
+        );
+        expect(m.shortAxisMm).toBeLessThanOrEqual(span('shortAxisMm')[1] + 1.5);
+        expect(m.volumeMm3, `volume at ${extentMm} mm`).toBeGreaterThan(0.9 * span('volumeMm3')[0]);
+        expect(m.volumeMm3).toBeLessThan(1.1 * span('volumeMm3')[1]);
       }
     }, 600_000);
   },

@@ -54,6 +54,13 @@ describe('groundGlassLevel', () => {
     expect(groundGlassLevel(ball(-760, -980), box, centre, 12, everywhere)).toBe(-800);
   });
 
+  it('draws a halo a fifth of the way up from the parenchyma, at least 50 HU over it', () => {
+    // Parenchyma peaks are bin centres (10 HU bins): -845 and -875 HU here.
+    expect(groundGlassLevel(ball(-500, -850), box, centre, 12, everywhere, 'halo')).toBeCloseTo(-776, 0);
+    expect(groundGlassLevel(ball(-680, -880), box, centre, 12, everywhere, 'halo')).toBe(-825);
+    expect(groundGlassLevel(ball(400, -850), box, centre, 12, everywhere, 'halo')).toBe(-600);
+  });
+
   it('falls back to the fixed level when no aerated lung surrounds the nodule', () => {
     expect(groundGlassLevel(ball(-500, -850), box, centre, 12, () => false)).toBe(GROUND_GLASS_FALLBACK_HU);
     // Dense surroundings (above -600 HU) are not parenchyma either.

@@ -67,12 +67,30 @@ export function quantile(values: number[], q: number): number {
 const PARENCHYMA_BIN_HU = 10;
 
 /**
+ * Where a ground-glass outline is drawn between the nodule's density and its parenchyma's:
+ * - 'half': half-way, the edge of a uniformly dense nodule blurred by the scanner (inserted nodules
+ *   of known size, training/size_check.ts), within GROUND_GLASS_LEVEL_RANGE;
+ * - 'halo': where haze that fades out beyond that edge ends, as readers outline real ground glass
+ *   (segment.ts haloBeyond): a fifth of the way up from the parenchyma, and at least
+ *   HALO_ABOVE_PARENCHYMA_HU over it, so the level stays clear of the parenchyma's own noise.
+ */
+export type GroundGlassEdge = 'half' | 'halo';
+
+/** The 'halo' level's share of the way from the parenchyma to the nodule's density. */
+const HALO_FRACTION = 0.2;
+/**
+ * The 'halo' level stands at least this far (HU) over the parenchyma's peak on the smoothed
+ * voxels. Without it, faint inserted ground glass (-750..-700 HU) was outlined 20-30 HU over the
+ * parenchyma, and its outline ran into the noise and the pleura (a 5.4 mm nodule grew to 18.9 mm).
+ */
+const HALO_ABOVE_PARENCHYMA_HU = 50;
+
+/**
  * The outlining level for a ground-glass nodule around `centre` (box voxels) from the smoothed
- * box: half-way between the median within min(4, max(2, extent/4)) mm of the centre (the nodule)
- * and the peak of the histogram of the box's other aerated lung voxels (below -600 HU: the
- * parenchyma; a hazy nodule spreads over many bins and moves the peak little even where it fills
- * much of the box, as stage 1's extent, which sets the box, may be far below its size), clamped to
- * GROUND_GLASS_LEVEL_RANGE.
+ * box, between the median within min(4, max(2, extent/4)) mm of the centre (the nodule) and the
+ * peak of the histogram of the box's other aerated lung voxels (below -600 HU: the parenchyma; a
+ * hazy nodule spreads over many bins and moves the peak little even where it fills much of the
+ * box, as stage 1's extent, which sets the box, may be far below its size), where `edge` says.
  */
 export function groundGlassLevel(
   smoothed: Float32Array,
@@ -80,6 +98,7 @@ export function groundGlassLevel(
   centre: Vec3,
   extentMm: number,
   inLung: (a: number, b: number, c: number) => boolean,
+  edge: GroundGlassEdge = 'half',
 ): number {
   const [sx, sy, sz] = box.size;
   const sp = box.spacing;
@@ -100,8 +119,11 @@ export function groundGlassLevel(
     (v) => inCore[v] === 0 && inLung(v % sx, ((v / sx) | 0) % sy, (v / (sx * sy)) | 0),
   );
   if (core.length === 0 || parenchyma === null) return GROUND_GLASS_FALLBACK_HU;
+  const nodule = quantile(core, 0.5);
   const [lo, hi] = GROUND_GLASS_LEVEL_RANGE;
-  return Math.min(hi, Math.max(lo, (quantile(core, 0.5) + parenchyma) / 2));
+  if (edge === 'half') return Math.min(hi, Math.max(lo, (nodule + parenchyma) / 2));
+  const halo = parenchyma + HALO_FRACTION * (nodule - parenchyma);
+  return Math.min(hi, Math.max(halo, parenchyma + HALO_ABOVE_PARENCHYMA_HU));
 }
 
 /**
