@@ -1,0 +1,166 @@
+/**
+ * The evidence behind segment.ts's halo rule (haloBeyond): for every inserted ground-glass nodule
+ * (every margin and site, diameter >= --min mm, centre in the aerated lung: site_check.py's
+ * <series>.sites.json where it exists, and the app's own lung mask) the half-way and halo outlines
+ * at its true centre (groundGlassOutlines, stage-1 scale = its true diameter), and the same for
+ * LIDC-IDRI-0002's ground-glass nodule (LUNA16's excluded mark, contoured by two readers) at
+ * stage-1 scales of 6, 10 and 20 mm. Inserted nodules are uniformly dense: their halo outline should
+ * not be chosen; the real nodule's haze fades out over millimetres and its readers outline all of it.
+ *
+ *   node --import tsx training/halo_check.ts [--insert training/runs/insert,training/runs/insert-faint] \
+ *     [--min 3] [--out training/runs/halo-check.json]
+ *
+ * Reports, by equivalent diameter of the half-way outline (< HALO_MIN_MM not looked at by the
+ * app), the largest median surface growth of the inserted nodules and the real nodule's, and how
+ * many of each the rule (growth >= HALO_GROWTH_MM) would outline at the halo level.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { measureRegion, type MaskRegion } from '../src/core/findings/measurements';
+import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
+import { groundGlassOutlines, HALO_GROWTH_MM, HALO_MIN_MM } from '../src/core/inference/segment';
+import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const root = resolve('.');
+const insertDirs = arg('insert', 'training/runs/insert,training/runs/insert-faint')
+  .split(',')
+  .filter((d) => d.length > 0)
+  .map((d) => resolve(d));
+const minMm = Number(arg('min', '3'));
+const out = resolve(arg('out', 'training/runs/halo-check.json'));
+
+/** LUNA16's excluded mark on LIDC-IDRI-0002's ground-glass nodule (LPS mm). */
+const GGN_0002: Vec3 = [59.40267185, 70.18377372, -104.3877531];
+
+interface Row {
+  source: string;
+  id: string;
+  diameterMm: number | null;
+  margin: string | null;
+  attachment: string | null;
+  extentMm: number;
+  halfEqMm: number;
+  halfAxesMm: [number, number];
+  haloEqMm: number | null;
+  haloAxesMm: [number, number] | null;
+  growthMm: number | null;
+  haloChosen: boolean;
+}
+
+const eqMm = (v: number) => Math.round(Math.cbrt((6 * v) / Math.PI) * 100) / 100;
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+function row(volume: Volume, at: Vec3, extentMm: number, inLung: (i: number, j: number, k: number) => boolean) {
+  const { half, halo } = groundGlassOutlines(volume, {
+    centre: worldToVoxel(volume, at),
+    type: 'ground-glass',
+    extentMm,
+    inLung,
+  });
+  const m = (r: MaskRegion) => measureRegion(r, volume);
+  const h = m(half);
+  const o = halo ? m(halo.region) : null;
+  return {
+    extentMm,
+    halfEqMm: eqMm(h.volumeMm3),
+    halfAxesMm: [r2(h.longAxisMm), r2(h.shortAxisMm)] as [number, number],
+    haloEqMm: o ? eqMm(o.volumeMm3) : null,
+    haloAxesMm: o ? ([r2(o.longAxisMm), r2(o.shortAxisMm)] as [number, number]) : null,
+    growthMm: halo ? r2(halo.growthMm) : null,
+    haloChosen: halo !== null && halo.growthMm >= HALO_GROWTH_MM,
+  };
+}
+
+async function opened(dir: string) {
+  const scan = await scanDicomInputs([dir]);
+  const { volume } = await loadSeries(scan.series[0]!);
+  const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+  return { volume, inLung: inLungCore(coarse, lung) };
+}
+
+/** The folder under .cache/LIDC-IDRI-<id> that holds its .dcm files, or null. */
+function cachedSeries(id: string): string | null {
+  let d = join(root, '.cache', `LIDC-IDRI-${id}`);
+  if (!existsSync(d)) return null;
+  for (let depth = 0; depth < 6; depth++) {
+    const names = readdirSync(d, { withFileTypes: true });
+    if (names.some((n) => n.name.endsWith('.dcm'))) return d;
+    const sub = names.find((n) => n.isDirectory());
+    if (!sub) break;
+    d = join(d, sub.name);
+  }
+  return null;
+}
+
+const rows: Row[] = [];
+for (const dir of insertDirs) {
+  const manifests = readdirSync(dir)
+    .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
+    .sort();
+  for (const f of manifests) {
+    const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      nodules: Array<{ id: string; worldLps: Vec3; diameterMm: number; type: string; margin: string; attachment: string }>;
+    };
+    const sitesPath = join(dir, f.replace(/\.json$/, '.sites.json'));
+    const sites = existsSync(sitesPath)
+      ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
+      : null;
+    const picked = doc.nodules.filter(
+      (n) => n.type === 'ground-glass' && n.diameterMm >= minMm && (sites?.[n.id] ?? true),
+    );
+    if (picked.length === 0) continue;
+    const { volume, inLung } = await opened(join(dir, f.replace(/\.json$/, '')));
+    for (const n of picked) {
+      const [i, j, k] = worldToVoxel(volume, n.worldLps).map(Math.round) as Vec3;
+      if (!inLung(i, j, k)) continue;
+      rows.push({
+        source: f.replace(/\.json$/, ''),
+        id: n.id,
+        diameterMm: n.diameterMm,
+        margin: n.margin,
+        attachment: n.attachment,
+        ...row(volume, n.worldLps, n.diameterMm, inLung),
+      });
+    }
+    process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+  }
+}
+
+const real: Row[] = [];
+const dir0002 = cachedSeries('0002');
+if (dir0002 === null) {
+  console.warn('[skip] LIDC-IDRI-0002: not extracted under .cache/LIDC-IDRI-0002');
+} else {
+  const { volume, inLung } = await opened(dir0002);
+  for (const extentMm of [6, 10, 20])
+    real.push({
+      source: 'LIDC-IDRI-0002',
+      id: 'ground-glass nodule (LUNA16 excluded mark)',
+      diameterMm: null,
+      margin: null,
+      attachment: null,
+      ...row(volume, GGN_0002, extentMm, inLung),
+    });
+}
+
+const looked = rows.filter((r) => r.growthMm !== null);
+const report = {
+  rule: { haloMinMm: HALO_MIN_MM, haloGrowthMm: HALO_GROWTH_MM },
+  insertDirs,
+  inserted: {
+    n: rows.length,
+    lookedAt: looked.length,
+    maxGrowthMm: looked.length > 0 ? Math.max(...looked.map((r) => r.growthMm!)) : null,
+    haloChosen: looked.filter((r) => r.haloChosen).map((r) => `${r.source} ${r.id}`),
+  },
+  real,
+  rows,
+};
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify({ rule: report.rule, inserted: report.inserted, real }, null, 2));
