@@ -1,0 +1,154 @@
+/**
+ * The evidence behind nodule-outline.ts's density check (densityType): for every inserted solid and
+ * part-solid nodule (every margin and site, diameter >= --min mm, centre in the aerated lung:
+ * site_check.py's <series>.sites.json where it exists, and the app's own lung mask), the two
+ * part-solid outlines the check reads when the characterizer calls a nodule solid, at the nodule's
+ * true centre with its true diameter as the stage-1 scale: with wide ground glass only (haze
+ * 'wide') and also with a thin rim around a small core ('any'); their mean diameter and the share
+ * of their voxels at or above SOLID_HU. The model's call is left out: every nodule is treated as
+ * called solid, so the counts say what the check would do to each.
+ *
+ *   node --import tsx training/density_check.ts [--insert training/runs/insert,training/runs/insert-faint] \
+ *     [--min 8] [--choose 1-12,201-206] [--out training/runs/density-check.json]
+ *
+ * Reports for the choosing seeds (--choose) and the rest: part-solid nodules typed part-solid by
+ * the wide rule alone and with the thin-rim rule, solid nodules typed part-solid; and, among the
+ * nodules only the thin-rim outline reaches (>= DENSITY_TYPE_MIN_MM there, not by the wide rule),
+ * the solid shares of the part-solid and of the solid ones.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { measureRegion } from '../src/core/findings/measurements';
+import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
+import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
+import { segmentCandidate } from '../src/core/inference/segment';
+import { worldToVoxel, type Vec3 } from '../src/common/volume';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const insertDirs = arg('insert', 'training/runs/insert,training/runs/insert-faint')
+  .split(',')
+  .filter((d) => d.length > 0)
+  .map((d) => resolve(d));
+const minMm = Number(arg('min', '8'));
+const out = resolve(arg('out', 'training/runs/density-check.json'));
+const chooseSeeds = new Set(
+  arg('choose', '1-12,201-206')
+    .split(',')
+    .flatMap((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, n) => a! + n);
+    }),
+);
+
+interface Row {
+  series: string;
+  seed: number;
+  id: string;
+  type: 'solid' | 'part-solid';
+  margin: string;
+  attachment: string;
+  diameterMm: number;
+  wide: DensityEvidence;
+  thinRim: DensityEvidence;
+}
+
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
+const rows: Row[] = [];
+for (const dir of insertDirs) {
+  const manifests = readdirSync(dir)
+    .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
+    .sort();
+  for (const f of manifests) {
+    const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      nodules: Array<{
+        id: string;
+        worldLps: Vec3;
+        diameterMm: number;
+        type: string;
+        margin: string;
+        attachment: string;
+      }>;
+    };
+    const sitesPath = join(dir, f.replace(/\.json$/, '.sites.json'));
+    const sites = existsSync(sitesPath)
+      ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
+      : null;
+    const picked = doc.nodules.filter(
+      (n) => n.type !== 'ground-glass' && n.diameterMm >= minMm && (sites?.[n.id] ?? true),
+    );
+    if (picked.length === 0) continue;
+    const series = f.replace(/\.json$/, '');
+    const scan = await scanDicomInputs([join(dir, series)]);
+    const { volume } = await loadSeries(scan.series[0]!);
+    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+    const inLung = inLungCore(coarse, lung);
+    for (const n of picked) {
+      const centre = worldToVoxel(volume, n.worldLps);
+      const [i, j, k] = centre.map(Math.round) as Vec3;
+      if (!inLung(i, j, k)) continue;
+      const evidence = (haze: 'wide' | 'any'): DensityEvidence => {
+        const region = segmentCandidate(volume, {
+          centre,
+          type: 'part-solid',
+          extentMm: n.diameterMm,
+          inLung,
+          haze,
+        });
+        return {
+          meanDiameterMm: r3(measureRegion(region, volume).meanDiameterMm),
+          solidShare: r3(solidShare(region, volume)),
+        };
+      };
+      rows.push({
+        series,
+        seed: Number(/-s(\d+)$/.exec(series)![1]),
+        id: n.id,
+        type: n.type as Row['type'],
+        margin: n.margin,
+        attachment: n.attachment,
+        diameterMm: n.diameterMm,
+        wide: evidence('wide'),
+        thinRim: evidence('any'),
+      });
+    }
+    process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+  }
+}
+
+const summary = (rs: Row[]) => {
+  const ps = rs.filter((r) => r.type === 'part-solid');
+  const solid = rs.filter((r) => r.type === 'solid');
+  const byWide = (r: Row) => densityType('solid', r.wide) === 'part-solid';
+  const byBoth = (r: Row) => densityType('solid', r.wide, r.thinRim) === 'part-solid';
+  // Reached by the thin-rim outline only: its size qualifies where the wide rule says solid.
+  const thinOnly = rs.filter((r) => !byWide(r) && r.thinRim.meanDiameterMm >= DENSITY_TYPE_MIN_MM);
+  const shares = (t: Row['type']) =>
+    thinOnly
+      .filter((r) => r.type === t)
+      .map((r) => r.thinRim.solidShare)
+      .sort((a, b) => a - b);
+  return {
+    partSolid: ps.length,
+    partSolidByWide: ps.filter(byWide).length,
+    partSolidByBoth: ps.filter(byBoth).length,
+    solid: solid.length,
+    solidByWide: solid.filter(byWide).length,
+    solidByBoth: solid.filter(byBoth).length,
+    thinRimOnlyShares: { partSolid: shares('part-solid'), solid: shares('solid') },
+  };
+};
+const report = {
+  insertDirs,
+  minMm,
+  chooseSeeds: [...chooseSeeds],
+  choosing: summary(rows.filter((r) => chooseSeeds.has(r.seed))),
+  others: summary(rows.filter((r) => !chooseSeeds.has(r.seed))),
+  rows,
+};
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify({ choosing: report.choosing, others: report.others }, null, 2));
