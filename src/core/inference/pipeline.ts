@@ -35,6 +35,7 @@ import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
 import { outlineNodule } from './nodule-outline';
+import { mergeSameNodule } from './same-nodule';
 import { DEFAULT_UNET_THRESHOLD, runStage1, THICK_SLICE_MM, type Stage1Candidate } from './stage1';
 
 export type { ClinicalInputs } from '../findings/assemble';
@@ -259,6 +260,9 @@ export async function runAnalysis(
     ch: Character;
     m: NoduleMeasurements;
     solidMm: number;
+    type: string;
+    meanDiameterMm: number;
+    covers: (voxel: Vec3) => boolean;
   }> = [];
   for (let n = 0; n < above.length; n++) {
     progress('segmentation', n, above.length);
@@ -285,29 +289,38 @@ export async function runAnalysis(
         centroidVoxel: c.centre,
       };
     }
+    const { origin, size, mask } = outline.region;
     measured.push({
       centre: m.voxelCount > 0 ? m.centroidVoxel : c.centre,
       score,
       ch: { ...ch, type: outline.type },
       m,
       solidMm: m.voxelCount > 0 ? outline.solidMm : m.meanDiameterMm,
+      type: outline.type,
+      meanDiameterMm: m.meanDiameterMm,
+      covers: ([i, j, k]) => {
+        const [a, b, d] = [i - origin[0], j - origin[1], k - origin[2]];
+        return (
+          m.voxelCount > 0 &&
+          a >= 0 &&
+          b >= 0 &&
+          d >= 0 &&
+          a < size[0] &&
+          b < size[1] &&
+          d < size[2] &&
+          mask[a + b * size[0] + d * size[0] * size[1]] === 1
+        );
+      },
     });
     if (n % 8 === 0) check();
   }
   progress('segmentation', above.length, above.length);
-  // Several candidates on one large nodule converge on the same segmentation: keep the strongest
-  // and merge any other whose centre lies within its radius (at least 3 mm).
-  const [msx, msy, msz] = volume.spacingMm;
-  const distinct = measured.filter((f, n) =>
-    measured.slice(0, n).every((g) => {
-      const d = Math.hypot(
-        (f.centre[0] - g.centre[0]) * msx,
-        (f.centre[1] - g.centre[1]) * msy,
-        (f.centre[2] - g.centre[2]) * msz,
-      );
-      return d >= Math.max(g.m.meanDiameterMm / 2, 3);
-    }),
-  );
+  // Several candidates on one nodule: it is listed once, with the strongest score and the larger
+  // outline (same-nodule.ts).
+  const distinct = mergeSameNodule(measured, volume.spacingMm).map(({ strongest, outlineOf }) => ({
+    ...outlineOf,
+    score: strongest.score,
+  }));
   lap('segment');
 
   const located = (centre: Vec3) => {
