@@ -3,7 +3,7 @@ import {
   DENSITY_TYPE_MIN_MM,
   densityType,
   SOLID_SHARE_MIN,
-  THIN_RIM_SOLID_SHARE_MAX,
+  THIN_RIM_SOLID_SHARE_MIN,
 } from '../../src/core/inference/nodule-outline';
 
 describe('densityType', () => {
@@ -24,12 +24,12 @@ describe('densityType', () => {
     expect(
       densityType('solid', core, {
         meanDiameterMm: DENSITY_TYPE_MIN_MM,
-        solidShare: THIN_RIM_SOLID_SHARE_MAX - 0.01,
+        solidShare: THIN_RIM_SOLID_SHARE_MIN - 0.01,
       }),
     ).toBe('part-solid');
     // A solid nodule's blurred edge and the vessels at it: a large outline, a third of it solid.
     expect(densityType('solid', core, { meanDiameterMm: 15.4, solidShare: 0.35 })).toBe('solid');
-    expect(densityType('solid', core, { meanDiameterMm: 15.4, solidShare: THIN_RIM_SOLID_SHARE_MAX })).toBe(
+    expect(densityType('solid', core, { meanDiameterMm: 15.4, solidShare: THIN_RIM_SOLID_SHARE_MIN })).toBe(
       'solid',
     );
     expect(densityType('solid', core, { meanDiameterMm: 11.9, solidShare: 0.1 })).toBe('solid');

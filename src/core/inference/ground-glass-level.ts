@@ -8,6 +8,8 @@
  *   edge stays where it is;
  * - the level is half-way between the nodule's own density and its parenchyma's, the edge of a
  *   blurred object (a fixed level sits outside the edge of a dense nodule and inside a faint one).
+ * Where the haze fades out beyond that edge (that nodule's does, over 2-4 mm), a lower 'halo' level
+ * outlines it where it ends (segment.ts haloBeyond chooses).
  */
 import type { Vec3, Volume } from '../../common/volume';
 

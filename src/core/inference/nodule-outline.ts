@@ -61,7 +61,7 @@ export const SOLID_SHARE_MIN = 0.58;
  * or lobulated) from 0.285. The cut is half-way between 0.18 and 0.285, leaving the close pair
  * alone. Seeds 41-48 and 207-212 after: part-solid 0.06-0.27, solid from 0.35.
  */
-export const THIN_RIM_SOLID_SHARE_MAX = 0.23;
+export const THIN_RIM_SOLID_SHARE_MIN = 0.23;
 
 /** A part-solid outline's size and solid share (densityType's evidence). */
 export interface DensityEvidence {
@@ -81,7 +81,7 @@ export function densityType(
 ): NoduleType {
   if (modelType !== 'solid') return modelType;
   return partSolidBy(wide, SOLID_SHARE_MIN) ||
-    (thinRim !== undefined && partSolidBy(thinRim, THIN_RIM_SOLID_SHARE_MAX))
+    (thinRim !== undefined && partSolidBy(thinRim, THIN_RIM_SOLID_SHARE_MIN))
     ? 'part-solid'
     : 'solid';
 }
@@ -116,7 +116,7 @@ export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutlin
   let chosen = outline(req.modelType);
   if (req.modelType === 'solid') {
     // The wide outline's share was chosen on the -600 HU outline (the haze step for wide ground
-    // glass changed no decision); the thin-rim outline needs a stricter share (THIN_RIM_SOLID_SHARE_MAX).
+    // glass changed no decision); the thin-rim outline needs a stricter share (THIN_RIM_SOLID_SHARE_MIN).
     const evidence = (o: ReturnType<typeof outline>): DensityEvidence => ({
       meanDiameterMm: o.m.meanDiameterMm,
       solidShare: solidShare(o.region, volume),

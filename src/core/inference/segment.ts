@@ -222,9 +222,9 @@ export const HALO_MIN_MM = 12;
 /**
  * A halo outline is used where the median distance from its surface to the half-way outline is
  * at least this (mm). A uniformly dense nodule's blurred edge gives ~1 mm: inserted ground glass
- * with an equivalent diameter >= 12 mm (both LIDC scans, default and faint mixes, every margin and
- * site: 81 nodules) at most 1.42 mm; LIDC-IDRI-0002's nodule 2.2-4.2 mm, whatever stage 1's centre
- * and extent (training/README, session 34).
+ * with a half-way outline >= 12 mm (both LIDC scans, default and faint mixes, every margin and
+ * site: 79 nodules) at most 1.42 mm; LIDC-IDRI-0002's nodule 2.16-2.76 mm at stage-1 scales of
+ * 6-20 mm (training/halo_check.ts).
  */
 export const HALO_GROWTH_MM = 1.8;
 
