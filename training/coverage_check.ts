@@ -11,12 +11,13 @@
  *
  * --models: another models folder (a candidate ensemble with its own manifest and threshold).
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Vec3 } from '../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { readLuna16Annotations, readLuna16Excluded } from '../src/core/eval';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../src/core/inference';
+import { cachedLidcSeries } from './inserted-series';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const shared = join(root, '..', 'shared', 'data', 'ct');
@@ -29,15 +30,10 @@ const out =
 
 /** The folder under .cache/LIDC-IDRI-<id> that holds its .dcm files. */
 function seriesDir(id: string): string {
-  let d = join(root, '.cache', `LIDC-IDRI-${id}`);
-  for (let depth = 0; depth < 6; depth++) {
-    const names = readdirSync(d, { withFileTypes: true });
-    if (names.some((n) => n.name.endsWith('.dcm'))) return d;
-    const sub = names.find((n) => n.isDirectory());
-    if (!sub) break;
-    d = join(d, sub.name);
-  }
-  throw new Error(`no DICOM files under .cache/LIDC-IDRI-${id} (extract ct/LIDC-IDRI-${id}.tar.xz there)`);
+  const dir = cachedLidcSeries(root, id);
+  if (dir === null)
+    throw new Error(`no DICOM files under .cache/LIDC-IDRI-${id} (extract ct/LIDC-IDRI-${id}.tar.xz there)`);
+  return dir;
 }
 
 function marks(uid: string): { at: Vec3; r: number; nodule: boolean }[] {

@@ -16,14 +16,13 @@
  * nodules only the thin-rim outline reaches (>= DENSITY_TYPE_MIN_MM there, not by the wide rule),
  * the solid shares of the part-solid and of the solid ones.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
-import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
 import { segmentCandidate } from '../src/core/inference/segment';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
+import { insertedSeries, openSeries } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -60,33 +59,12 @@ interface Row {
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const rows: Row[] = [];
 for (const dir of insertDirs) {
-  const manifests = readdirSync(dir)
-    .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
-    .sort();
-  for (const f of manifests) {
-    const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
-      nodules: Array<{
-        id: string;
-        worldLps: Vec3;
-        diameterMm: number;
-        type: string;
-        margin: string;
-        attachment: string;
-      }>;
-    };
-    const sitesPath = join(dir, f.replace(/\.json$/, '.sites.json'));
-    const sites = existsSync(sitesPath)
-      ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
-      : null;
-    const picked = doc.nodules.filter(
-      (n) => n.type !== 'ground-glass' && n.diameterMm >= minMm && (sites?.[n.id] ?? true),
+  for (const series of insertedSeries(dir)) {
+    const picked = series.nodules.filter(
+      (n) => n.type !== 'ground-glass' && n.diameterMm >= minMm && series.inAeratedLung(n.id),
     );
     if (picked.length === 0) continue;
-    const series = f.replace(/\.json$/, '');
-    const scan = await scanDicomInputs([join(dir, series)]);
-    const { volume } = await loadSeries(scan.series[0]!);
-    const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
-    const inLung = inLungCore(coarse, lung);
+    const { volume, inLung } = await openSeries(series.dir);
     for (const n of picked) {
       const centre = worldToVoxel(volume, n.worldLps);
       const [i, j, k] = centre.map(Math.round) as Vec3;
@@ -105,8 +83,8 @@ for (const dir of insertDirs) {
         };
       };
       rows.push({
-        series,
-        seed: Number(/-s(\d+)$/.exec(series)![1]),
+        series: series.name,
+        seed: Number(/-s(\d+)$/.exec(series.name)![1]),
         id: n.id,
         type: n.type as Row['type'],
         margin: n.margin,
@@ -116,7 +94,7 @@ for (const dir of insertDirs) {
         thinRim: evidence('any'),
       });
     }
-    process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+    process.stderr.write(`${series.name}: ${rows.length} nodules so far\n`);
   }
 }
 

@@ -14,13 +14,12 @@
  * app), the largest median surface growth of the inserted nodules and the real nodule's, and how
  * many of each the rule (growth >= HALO_GROWTH_MM) would outline at the halo level.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { measureRegion, type MaskRegion } from '../src/core/findings/measurements';
-import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { groundGlassOutlines, HALO_GROWTH_MM, HALO_MIN_MM } from '../src/core/inference/segment';
 import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
+import { cachedLidcSeries, insertedSeries, openSeries } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -77,50 +76,19 @@ function row(volume: Volume, at: Vec3, extentMm: number, inLung: (i: number, j: 
   };
 }
 
-async function opened(dir: string) {
-  const scan = await scanDicomInputs([dir]);
-  const { volume } = await loadSeries(scan.series[0]!);
-  const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
-  return { volume, inLung: inLungCore(coarse, lung) };
-}
-
-/** The folder under .cache/LIDC-IDRI-<id> that holds its .dcm files, or null. */
-function cachedSeries(id: string): string | null {
-  let d = join(root, '.cache', `LIDC-IDRI-${id}`);
-  if (!existsSync(d)) return null;
-  for (let depth = 0; depth < 6; depth++) {
-    const names = readdirSync(d, { withFileTypes: true });
-    if (names.some((n) => n.name.endsWith('.dcm'))) return d;
-    const sub = names.find((n) => n.isDirectory());
-    if (!sub) break;
-    d = join(d, sub.name);
-  }
-  return null;
-}
-
 const rows: Row[] = [];
 for (const dir of insertDirs) {
-  const manifests = readdirSync(dir)
-    .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
-    .sort();
-  for (const f of manifests) {
-    const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
-      nodules: Array<{ id: string; worldLps: Vec3; diameterMm: number; type: string; margin: string; attachment: string }>;
-    };
-    const sitesPath = join(dir, f.replace(/\.json$/, '.sites.json'));
-    const sites = existsSync(sitesPath)
-      ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
-      : null;
-    const picked = doc.nodules.filter(
-      (n) => n.type === 'ground-glass' && n.diameterMm >= minMm && (sites?.[n.id] ?? true),
+  for (const series of insertedSeries(dir)) {
+    const picked = series.nodules.filter(
+      (n) => n.type === 'ground-glass' && n.diameterMm >= minMm && series.inAeratedLung(n.id),
     );
     if (picked.length === 0) continue;
-    const { volume, inLung } = await opened(join(dir, f.replace(/\.json$/, '')));
+    const { volume, inLung } = await openSeries(series.dir);
     for (const n of picked) {
       const [i, j, k] = worldToVoxel(volume, n.worldLps).map(Math.round) as Vec3;
       if (!inLung(i, j, k)) continue;
       rows.push({
-        source: f.replace(/\.json$/, ''),
+        source: series.name,
         id: n.id,
         diameterMm: n.diameterMm,
         margin: n.margin,
@@ -128,16 +96,16 @@ for (const dir of insertDirs) {
         ...row(volume, n.worldLps, n.diameterMm, inLung),
       });
     }
-    process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+    process.stderr.write(`${series.name}: ${rows.length} nodules so far\n`);
   }
 }
 
 const real: Row[] = [];
-const dir0002 = cachedSeries('0002');
+const dir0002 = cachedLidcSeries(root, '0002');
 if (dir0002 === null) {
   console.warn('[skip] LIDC-IDRI-0002: not extracted under .cache/LIDC-IDRI-0002');
 } else {
-  const { volume, inLung } = await opened(dir0002);
+  const { volume, inLung } = await openSeries(dir0002);
   for (const extentMm of [6, 10, 20])
     real.push({
       source: 'LIDC-IDRI-0002',

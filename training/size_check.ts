@@ -17,14 +17,13 @@
  *
  * The inserted series are insert_nodules.py's output (<name>/ DICOM + <name>.json truth).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
-import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { segmentCandidate } from '../src/core/inference/segment';
 import type { NoduleType } from '../src/common/findings/findings-document';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
+import { insertedSeries, openSeries, type InsertedNodule } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -40,19 +39,10 @@ const only = arg('series', '')
   .split(',')
   .filter((s) => s.length > 0);
 
-interface Inserted {
-  id: string;
-  worldLps: Vec3;
-  diameterMm: number;
-  type: NoduleType;
-  margin: string;
-  attachment: 'free' | 'juxtapleural' | 'juxtavascular';
-}
-
 interface Row {
   id: string;
   type: NoduleType;
-  attachment: Inserted['attachment'];
+  attachment: InsertedNodule['attachment'];
   diameterMm: number;
   eqDiameterMm: number;
   longAxisMm: number;
@@ -60,24 +50,13 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const manifests = readdirSync(insertDir)
-  .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
-  .filter((f) => only.length === 0 || only.includes(f.replace(/\.json$/, '')))
-  .sort();
-for (const f of manifests) {
-  const doc = JSON.parse(readFileSync(join(insertDir, f), 'utf8')) as { nodules: Inserted[] };
-  const sitesPath = join(insertDir, f.replace(/\.json$/, '.sites.json'));
-  const inAeratedLung = existsSync(sitesPath)
-    ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
-    : null;
-  const picked = doc.nodules.filter(
-    (n) => n.diameterMm >= 6 && n.margin === 'round' && (inAeratedLung?.[n.id] ?? true),
+const manifests = insertedSeries(insertDir).filter((series) => only.length === 0 || only.includes(series.name));
+for (const series of manifests) {
+  const picked = series.nodules.filter(
+    (n) => n.diameterMm >= 6 && n.margin === 'round' && series.inAeratedLung(n.id),
   );
   if (picked.length === 0) continue;
-  const scan = await scanDicomInputs([join(insertDir, f.replace(/\.json$/, ''))]);
-  const { volume } = await loadSeries(scan.series[0]!);
-  const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
-  const inLung = inLungCore(coarse, lung);
+  const { volume, inLung } = await openSeries(series.dir);
   for (const n of picked) {
     const centre = worldToVoxel(volume, n.worldLps);
     const [i, j, k] = centre.map(Math.round) as Vec3;
@@ -96,7 +75,7 @@ for (const f of manifests) {
       shortAxisMm: m.shortAxisMm,
     });
   }
-  process.stderr.write(`${f}: ${rows.length} nodules so far\n`);
+  process.stderr.write(`${series.name}.json: ${rows.length} nodules so far\n`);
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
@@ -122,6 +101,6 @@ const byAttachment = Object.fromEntries(
     summary(rows.filter((r) => r.attachment === a)),
   ]),
 );
-const report = { scale, series: manifests.map((f) => f.replace(/\.json$/, '')), all: summary(rows), byType, byAttachment, rows: rows.map((r) => ({ ...r, eqDiameterMm: round(r.eqDiameterMm), longAxisMm: round(r.longAxisMm), shortAxisMm: round(r.shortAxisMm) })) };
+const report = { scale, series: manifests.map((series) => series.name), all: summary(rows), byType, byAttachment, rows: rows.map((r) => ({ ...r, eqDiameterMm: round(r.eqDiameterMm), longAxisMm: round(r.longAxisMm), shortAxisMm: round(r.shortAxisMm) })) };
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify({ all: report.all, byType, byAttachment }, null, 2));

@@ -1,0 +1,70 @@
+/**
+ * What the training-side checks (size_check.ts, density_check.ts, halo_check.ts, coverage_check.ts)
+ * read alike: insert_nodules.py's series with their truth, the nodules inside the aerated lung, a
+ * series opened with the app's lung mask, and the real scans extracted under .cache.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
+import type { Vec3, Volume } from '../src/common/volume';
+
+/** One nodule of insert_nodules.py's <series>.json truth (the fields the checks read). */
+export interface InsertedNodule {
+  id: string;
+  worldLps: Vec3;
+  diameterMm: number;
+  type: 'solid' | 'part-solid' | 'ground-glass';
+  margin: string;
+  attachment: 'free' | 'juxtapleural' | 'juxtavascular';
+}
+
+export interface InsertedSeries {
+  /** e.g. LIDC-IDRI-0001-s41 */
+  name: string;
+  /** The folder of its DICOM files. */
+  dir: string;
+  nodules: InsertedNodule[];
+  /** site_check.py's verdict (<series>.sites.json) where it exists; true where it does not. */
+  inAeratedLung: (id: string) => boolean;
+}
+
+/** The inserted series under `insertDir`, in name order. */
+export function insertedSeries(insertDir: string): InsertedSeries[] {
+  return readdirSync(insertDir)
+    .filter((f) => /^LIDC-IDRI-\d+-s\d+\.json$/.test(f))
+    .sort()
+    .map((f) => {
+      const name = f.replace(/\.json$/, '');
+      const doc = JSON.parse(readFileSync(join(insertDir, f), 'utf8')) as { nodules: InsertedNodule[] };
+      const sitesPath = join(insertDir, `${name}.sites.json`);
+      const sites = existsSync(sitesPath)
+        ? (JSON.parse(readFileSync(sitesPath, 'utf8')) as Record<string, boolean>)
+        : null;
+      return { name, dir: join(insertDir, name), nodules: doc.nodules, inAeratedLung: (id) => sites?.[id] ?? true };
+    });
+}
+
+/** A series' first volume and the app's lung test (lung-mask.ts inLungCore on its coarse mask). */
+export async function openSeries(
+  dir: string,
+): Promise<{ volume: Volume; inLung: (i: number, j: number, k: number) => boolean }> {
+  const scan = await scanDicomInputs([dir]);
+  const { volume } = await loadSeries(scan.series[0]!);
+  const { coarse, lung } = coarseLungMask(volume, [2, 2, 2]);
+  return { volume, inLung: inLungCore(coarse, lung) };
+}
+
+/** The folder under <root>/.cache/LIDC-IDRI-<id> that holds its .dcm files, or null. */
+export function cachedLidcSeries(root: string, id: string): string | null {
+  let d = join(root, '.cache', `LIDC-IDRI-${id}`);
+  if (!existsSync(d)) return null;
+  for (let depth = 0; depth < 6; depth++) {
+    const names = readdirSync(d, { withFileTypes: true });
+    if (names.some((n) => n.name.endsWith('.dcm'))) return d;
+    const sub = names.find((n) => n.isDirectory());
+    if (!sub) break;
+    d = join(d, sub.name);
+  }
+  return null;
+}
