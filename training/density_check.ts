@@ -21,8 +21,7 @@ import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
 import { segmentCandidate } from '../src/core/inference/segment';
-import { worldToVoxel, type Vec3 } from '../src/common/volume';
-import { insertedSeries, openSeries } from './inserted-series';
+import { insertedSeries, nodulesInLung } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -58,44 +57,28 @@ interface Row {
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const rows: Row[] = [];
-for (const dir of insertDirs) {
-  for (const series of insertedSeries(dir)) {
-    const picked = series.nodules.filter(
-      (n) => n.type !== 'ground-glass' && n.diameterMm >= minMm && series.inAeratedLung(n.id),
-    );
-    if (picked.length === 0) continue;
-    const { volume, inLung } = await openSeries(series.dir);
-    for (const n of picked) {
-      const centre = worldToVoxel(volume, n.worldLps);
-      const [i, j, k] = centre.map(Math.round) as Vec3;
-      if (!inLung(i, j, k)) continue;
-      const evidence = (haze: 'wide' | 'any'): DensityEvidence => {
-        const region = segmentCandidate(volume, {
-          centre,
-          type: 'part-solid',
-          extentMm: n.diameterMm,
-          inLung,
-          haze,
-        });
-        return {
-          meanDiameterMm: r3(measureRegion(region, volume).meanDiameterMm),
-          solidShare: r3(solidShare(region, volume)),
-        };
-      };
-      rows.push({
-        series: series.name,
-        seed: Number(/-s(\d+)$/.exec(series.name)![1]),
-        id: n.id,
-        type: n.type as Row['type'],
-        margin: n.margin,
-        attachment: n.attachment,
-        diameterMm: n.diameterMm,
-        wide: evidence('wide'),
-        thinRim: evidence('any'),
-      });
-    }
-    process.stderr.write(`${series.name}: ${rows.length} nodules so far\n`);
-  }
+for await (const { series, nodule: n, volume, inLung, centre } of nodulesInLung(
+  insertDirs.flatMap(insertedSeries),
+  (n) => n.type !== 'ground-glass' && n.diameterMm >= minMm,
+)) {
+  const evidence = (haze: 'wide' | 'any'): DensityEvidence => {
+    const region = segmentCandidate(volume, { centre, type: 'part-solid', extentMm: n.diameterMm, inLung, haze });
+    return {
+      meanDiameterMm: r3(measureRegion(region, volume).meanDiameterMm),
+      solidShare: r3(solidShare(region, volume)),
+    };
+  };
+  rows.push({
+    series: series.name,
+    seed: Number(/-s(\d+)$/.exec(series.name)![1]),
+    id: n.id,
+    type: n.type as Row['type'],
+    margin: n.margin,
+    attachment: n.attachment,
+    diameterMm: n.diameterMm,
+    wide: evidence('wide'),
+    thinRim: evidence('any'),
+  });
 }
 
 const summary = (rs: Row[]) => {

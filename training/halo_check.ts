@@ -19,7 +19,7 @@ import { resolve } from 'node:path';
 import { measureRegion, type MaskRegion } from '../src/core/findings/measurements';
 import { groundGlassOutlines, HALO_GROWTH_MM, HALO_MIN_MM } from '../src/core/inference/segment';
 import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
-import { cachedLidcSeries, insertedSeries, openSeries } from './inserted-series';
+import { cachedLidcSeries, insertedSeries, nodulesInLung, openSeries } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -77,27 +77,18 @@ function row(volume: Volume, at: Vec3, extentMm: number, inLung: (i: number, j: 
 }
 
 const rows: Row[] = [];
-for (const dir of insertDirs) {
-  for (const series of insertedSeries(dir)) {
-    const picked = series.nodules.filter(
-      (n) => n.type === 'ground-glass' && n.diameterMm >= minMm && series.inAeratedLung(n.id),
-    );
-    if (picked.length === 0) continue;
-    const { volume, inLung } = await openSeries(series.dir);
-    for (const n of picked) {
-      const [i, j, k] = worldToVoxel(volume, n.worldLps).map(Math.round) as Vec3;
-      if (!inLung(i, j, k)) continue;
-      rows.push({
-        source: series.name,
-        id: n.id,
-        diameterMm: n.diameterMm,
-        margin: n.margin,
-        attachment: n.attachment,
-        ...row(volume, n.worldLps, n.diameterMm, inLung),
-      });
-    }
-    process.stderr.write(`${series.name}: ${rows.length} nodules so far\n`);
-  }
+for await (const { series, nodule: n, volume, inLung } of nodulesInLung(
+  insertDirs.flatMap(insertedSeries),
+  (n) => n.type === 'ground-glass' && n.diameterMm >= minMm,
+)) {
+  rows.push({
+    source: series.name,
+    id: n.id,
+    diameterMm: n.diameterMm,
+    margin: n.margin,
+    attachment: n.attachment,
+    ...row(volume, n.worldLps, n.diameterMm, inLung),
+  });
 }
 
 const real: Row[] = [];

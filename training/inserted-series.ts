@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
-import type { Vec3, Volume } from '../src/common/volume';
+import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
 
 /** One nodule of insert_nodules.py's <series>.json truth (the fields the checks read). */
 export interface InsertedNodule {
@@ -67,4 +67,35 @@ export function cachedLidcSeries(root: string, id: string): string | null {
     d = join(d, sub.name);
   }
   return null;
+}
+
+/**
+ * Every inserted nodule of `series` that `pick` keeps, inside the aerated lung (site_check.py) and
+ * the app's lung mask, with its series opened once (a series whose nodules are all left out is not
+ * opened) and its centre in volume voxels; a progress line per series on stderr.
+ */
+export async function* nodulesInLung(
+  series: InsertedSeries[],
+  pick: (n: InsertedNodule) => boolean,
+): AsyncGenerator<{
+  series: InsertedSeries;
+  nodule: InsertedNodule;
+  volume: Volume;
+  inLung: (i: number, j: number, k: number) => boolean;
+  centre: Vec3;
+}> {
+  let count = 0;
+  for (const s of series) {
+    const picked = s.nodules.filter((n) => pick(n) && s.inAeratedLung(n.id));
+    if (picked.length === 0) continue;
+    const { volume, inLung } = await openSeries(s.dir);
+    for (const nodule of picked) {
+      const centre = worldToVoxel(volume, nodule.worldLps);
+      const [i, j, k] = centre.map(Math.round) as Vec3;
+      if (!inLung(i, j, k)) continue;
+      count += 1;
+      yield { series: s, nodule, volume, inLung, centre };
+    }
+    process.stderr.write(`${s.name}: ${count} nodules so far\n`);
+  }
 }

@@ -22,8 +22,7 @@ import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { segmentCandidate } from '../src/core/inference/segment';
 import type { NoduleType } from '../src/common/findings/findings-document';
-import { worldToVoxel, type Vec3 } from '../src/common/volume';
-import { insertedSeries, openSeries, type InsertedNodule } from './inserted-series';
+import { insertedSeries, nodulesInLung, type InsertedNodule } from './inserted-series';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -51,31 +50,23 @@ interface Row {
 
 const rows: Row[] = [];
 const manifests = insertedSeries(insertDir).filter((series) => only.length === 0 || only.includes(series.name));
-for (const series of manifests) {
-  const picked = series.nodules.filter(
-    (n) => n.diameterMm >= 6 && n.margin === 'round' && series.inAeratedLung(n.id),
+for await (const { nodule: n, volume, inLung, centre } of nodulesInLung(
+  manifests,
+  (n) => n.diameterMm >= 6 && n.margin === 'round',
+)) {
+  const m = measureRegion(
+    segmentCandidate(volume, { centre, type: n.type, extentMm: n.diameterMm * scale, inLung }),
+    volume,
   );
-  if (picked.length === 0) continue;
-  const { volume, inLung } = await openSeries(series.dir);
-  for (const n of picked) {
-    const centre = worldToVoxel(volume, n.worldLps);
-    const [i, j, k] = centre.map(Math.round) as Vec3;
-    if (!inLung(i, j, k)) continue;
-    const m = measureRegion(
-      segmentCandidate(volume, { centre, type: n.type, extentMm: n.diameterMm * scale, inLung }),
-      volume,
-    );
-    rows.push({
-      id: n.id,
-      type: n.type,
-      attachment: n.attachment,
-      diameterMm: n.diameterMm,
-      eqDiameterMm: Math.cbrt((6 * m.volumeMm3) / Math.PI),
-      longAxisMm: m.longAxisMm,
-      shortAxisMm: m.shortAxisMm,
-    });
-  }
-  process.stderr.write(`${series.name}.json: ${rows.length} nodules so far\n`);
+  rows.push({
+    id: n.id,
+    type: n.type,
+    attachment: n.attachment,
+    diameterMm: n.diameterMm,
+    eqDiameterMm: Math.cbrt((6 * m.volumeMm3) / Math.PI),
+    longAxisMm: m.longAxisMm,
+    shortAxisMm: m.shortAxisMm,
+  });
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
