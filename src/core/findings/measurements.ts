@@ -10,6 +10,20 @@ export interface MaskRegion {
   mask: Uint8Array;
 }
 
+/** Whether the region holds volume voxel (i, j, k). */
+export function regionHas({ origin, size, mask }: MaskRegion, [i, j, k]: Readonly<Vec3>): boolean {
+  const [a, b, c] = [i - origin[0], j - origin[1], k - origin[2]];
+  return (
+    a >= 0 &&
+    b >= 0 &&
+    c >= 0 &&
+    a < size[0] &&
+    b < size[1] &&
+    c < size[2] &&
+    mask[a + b * size[0] + c * size[0] * size[1]] === 1
+  );
+}
+
 export interface NoduleMeasurements {
   /** Longest in-plane extent on the axial slice where the segmentation has the largest area. */
   longAxisMm: number;

@@ -19,7 +19,7 @@ import {
   type NoduleMeasurements,
 } from '../findings/measurements';
 import { labelComponents } from './morphology';
-import { SOLID_HU, segmentCandidate, type HazeEvidence } from './segment';
+import { partSolidOutlines, SOLID_HU, segmentCandidate } from './segment';
 
 export interface OutlineRequest {
   /** Candidate centre in continuous volume voxels. */
@@ -103,29 +103,26 @@ export function solidShare(region: MaskRegion, volume: Volume): number {
 }
 
 export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutline {
-  const outline = (type: NoduleType, haze: HazeEvidence = 'any') => {
-    const region = segmentCandidate(volume, {
-      centre: req.centre,
-      type,
-      extentMm: req.extentMm,
-      inLung: req.inLung,
-      haze,
-    });
-    return { type, region, m: measureRegion(region, volume) };
-  };
-  let chosen = outline(req.modelType);
+  const where = { centre: req.centre, extentMm: req.extentMm, inLung: req.inLung };
+  const measured = (type: NoduleType, region: MaskRegion) => ({
+    type,
+    region,
+    m: measureRegion(region, volume),
+  });
+  let chosen = measured(req.modelType, segmentCandidate(volume, { ...where, type: req.modelType }));
   if (req.modelType === 'solid') {
     // The wide outline's share was chosen on the -600 HU outline (the haze step for wide ground
     // glass changed no decision); the thin-rim outline needs a stricter share (THIN_RIM_SOLID_SHARE_MIN).
-    const evidence = (o: ReturnType<typeof outline>): DensityEvidence => ({
+    const outlines = partSolidOutlines(volume, where);
+    const evidence = (o: ReturnType<typeof measured>): DensityEvidence => ({
       meanDiameterMm: o.m.meanDiameterMm,
       solidShare: solidShare(o.region, volume),
     });
-    const wide = outline('part-solid', 'wide');
+    const wide = measured('part-solid', outlines.wide);
     const wideEvidence = evidence(wide);
     if (densityType('solid', wideEvidence) === 'part-solid') chosen = wide;
-    else {
-      const thinRim = outline('part-solid', 'any');
+    else if (outlines.any !== outlines.wide) {
+      const thinRim = measured('part-solid', outlines.any);
       if (densityType('solid', wideEvidence, evidence(thinRim)) === 'part-solid') chosen = thinRim;
     }
   }

@@ -19,7 +19,7 @@ import type {
   ImageNoiseAssessment,
   ModelRef,
 } from '../../common/findings/findings-document';
-import type { NoduleMeasurements } from '../findings/measurements';
+import { regionHas, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
 import { heatmapAsStored, toCanonical } from './canonical-orientation';
 import { emptySlicesWarning, fillEmptySlices, longestRun } from './empty-slices';
@@ -289,7 +289,6 @@ export async function runAnalysis(
         centroidVoxel: c.centre,
       };
     }
-    const { origin, size, mask } = outline.region;
     measured.push({
       centre: m.voxelCount > 0 ? m.centroidVoxel : c.centre,
       score,
@@ -298,19 +297,7 @@ export async function runAnalysis(
       solidMm: m.voxelCount > 0 ? outline.solidMm : m.meanDiameterMm,
       type: outline.type,
       meanDiameterMm: m.meanDiameterMm,
-      covers: ([i, j, k]) => {
-        const [a, b, d] = [i - origin[0], j - origin[1], k - origin[2]];
-        return (
-          m.voxelCount > 0 &&
-          a >= 0 &&
-          b >= 0 &&
-          d >= 0 &&
-          a < size[0] &&
-          b < size[1] &&
-          d < size[2] &&
-          mask[a + b * size[0] + d * size[0] * size[1]] === 1
-        );
-      },
+      covers: (voxel) => m.voxelCount > 0 && regionHas(outline.region, voxel),
     });
     if (n % 8 === 0) check();
   }

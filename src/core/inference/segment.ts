@@ -1,4 +1,4 @@
-import type { MaskRegion } from '../findings/measurements';
+import { regionHas, type MaskRegion } from '../findings/measurements';
 import type { NoduleType } from '../../common/findings/findings-document';
 import type { Vec3, Volume } from '../../common/volume';
 import { lineScratch, squaredDistanceLine } from './distance-transform';
@@ -107,8 +107,35 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
   if (opts.type === 'ground-glass') return haloBeyond(volume, opts);
   const outline = outlineAt(volume, opts, { kind: 'stored', hu: segmentationHu(opts.type) });
   if (opts.type !== 'part-solid') return outline;
-  const haze = hazeBeyond(volume, outline, opts.inLung, opts.haze ?? 'any');
-  return haze === null ? outline : outlineAt(volume, opts, { kind: 'haze', hu: haze, own: outline });
+  const haze = hazeBeyond(volume, outline, opts.inLung);
+  const accept = opts.haze ?? 'any';
+  return haze !== null && (haze.wide || (accept === 'any' && haze.thinRim))
+    ? outlineAt(volume, opts, { kind: 'haze', hu: haze.hu, own: outline })
+    : outline;
+}
+
+/**
+ * A nodule's part-solid outline as segmentCandidate draws it with each HazeEvidence, from one
+ * -600 HU outline and one reading of the haze beyond it (nodule-outline.ts's density check reads
+ * both; the two are the same region unless only a thin rim was found).
+ */
+export function partSolidOutlines(
+  volume: Volume,
+  opts: Omit<SegmentOptions, 'type' | 'haze'>,
+): Record<HazeEvidence, MaskRegion> {
+  const outline = outlineAt(
+    volume,
+    { ...opts, type: 'part-solid' },
+    { kind: 'stored', hu: segmentationHu('part-solid') },
+  );
+  const haze = hazeBeyond(volume, outline, opts.inLung);
+  if (haze === null) return { wide: outline, any: outline };
+  const hazy = outlineAt(
+    volume,
+    { ...opts, type: 'part-solid' },
+    { kind: 'haze', hu: haze.hu, own: outline },
+  );
+  return { wide: haze.wide ? hazy : outline, any: hazy };
 }
 
 function outlineAt(volume: Volume, opts: SegmentOptions, how: Level, recentred = false): MaskRegion {
@@ -272,20 +299,12 @@ function eqDiameterMm(region: MaskRegion, spacing: Vec3): number {
  */
 function medianGrowthMm(inner: MaskRegion, outer: MaskRegion, spacing: Vec3): number {
   const [ox, oy, oz] = outer.size;
-  const [ix, iy, iz] = inner.size;
   const innerHere = new Uint8Array(outer.mask.length);
-  for (let c = 0; c < iz; c++)
-    for (let b = 0; b < iy; b++)
-      for (let a = 0; a < ix; a++) {
-        if (inner.mask[a + b * ix + c * ix * iy] !== 1) continue;
-        const [x, y, z] = [
-          a + inner.origin[0] - outer.origin[0],
-          b + inner.origin[1] - outer.origin[1],
-          c + inner.origin[2] - outer.origin[2],
-        ];
-        if (x < 0 || y < 0 || z < 0 || x >= ox || y >= oy || z >= oz) continue;
-        innerHere[x + y * ox + z * ox * oy] = 1;
-      }
+  for (let z = 0; z < oz; z++)
+    for (let y = 0; y < oy; y++)
+      for (let x = 0; x < ox; x++)
+        if (regionHas(inner, [x + outer.origin[0], y + outer.origin[1], z + outer.origin[2]]))
+          innerHere[x + y * ox + z * ox * oy] = 1;
   const toInner = distanceTo(innerHere, { size: outer.size, spacing });
   const on = (x: number, y: number, z: number) =>
     x >= 0 && y >= 0 && z >= 0 && x < ox && y < oy && z < oz && outer.mask[x + y * ox + z * ox * oy] === 1;
@@ -334,7 +353,8 @@ const RIM_SHELL_MM = [2, 3] as const;
  * over the parenchyma (the aerated-lung histogram's peak) — the 2-4 mm shell's lower quartile by
  * HAZE_ABOVE_PARENCHYMA_HU, or, around a small core, the 2-3 mm shell's median by
  * SMALL_CORE_HAZE_HU — the level half-way between the ground glass (the median of the 0-2 mm
- * shell) and the parenchyma (within GROUND_GLASS_LEVEL_RANGE); else null.
+ * shell) and the parenchyma (within GROUND_GLASS_LEVEL_RANGE), with which shell showed the ground
+ * glass (HazeEvidence 'wide' takes the level only where the wide one did); else null.
  * The ground glass is read next to the outline, not 2-4 mm out: where the rim ends 2-3 mm out,
  * the far shell holds its blurred edge and the level fell to the range's floor (an inserted 29.5 mm
  * nodule with -596 HU ground glass measured 35.8 mm; training/README, session 33).
@@ -343,8 +363,7 @@ function hazeBeyond(
   volume: Volume,
   outline: MaskRegion,
   inLung: SegmentOptions['inLung'],
-  accept: HazeEvidence,
-): number | null {
+): { hu: number; wide: boolean; thinRim: boolean } | null {
   const { origin: lo, size, mask } = outline;
   const sp = volume.spacingMm;
   const eqDiameter = eqDiameterMm(outline, sp);
@@ -369,14 +388,11 @@ function hazeBeyond(
   const parenchyma = parenchymaHu(smoothed, (v) => toOutline[v]! > HAZE_SHELL_MM[1] && inLungAt(v));
   if (far.length === 0 || next.length === 0 || parenchyma === null) return null;
   const wide = quantile(far, HAZE_QUANTILE) >= parenchyma + HAZE_ABOVE_PARENCHYMA_HU;
-  const aroundSmallCore =
-    accept === 'any' &&
-    eqDiameter < SMALL_CORE_MM &&
-    rim.length > 0 &&
-    quantile(rim, 0.5) >= parenchyma + SMALL_CORE_HAZE_HU;
-  if (!wide && !aroundSmallCore) return null;
+  const thinRim =
+    eqDiameter < SMALL_CORE_MM && rim.length > 0 && quantile(rim, 0.5) >= parenchyma + SMALL_CORE_HAZE_HU;
+  if (!wide && !thinRim) return null;
   const [min, max] = GROUND_GLASS_LEVEL_RANGE;
-  return Math.min(max, Math.max(min, (quantile(next, 0.5) + parenchyma) / 2));
+  return { hu: Math.min(max, Math.max(min, (quantile(next, 0.5) + parenchyma) / 2)), wide, thinRim };
 }
 
 /** Voxels at or above this (HU) are solid tissue: a solid component, a vessel, the pleura. */
@@ -411,19 +427,15 @@ function attachedStructures(
   const [vx, vy] = volume.dims;
   const [bx, by, bz] = box.size;
   const solid = new Uint8Array(bx * by * bz);
-  const isOwn = (i: number, j: number, k: number): boolean => {
-    if (!own) return false;
-    const [a, b, c] = [i - own.origin[0], j - own.origin[1], k - own.origin[2]];
-    const [ox, oy, oz] = own.size;
-    return (
-      a >= 0 && b >= 0 && c >= 0 && a < ox && b < oy && c < oz && own.mask[a + b * ox + c * ox * oy] === 1
-    );
-  };
   for (let c = 0; c < bz; c++)
     for (let b = 0; b < by; b++)
       for (let a = 0; a < bx; a++) {
         const [i, j, k] = [lo[0] + a, lo[1] + b, lo[2] + c];
-        if (volume.hu[i + j * vx + k * vx * vy]! < SOLID_HU || !inLungBox(a, b, c) || isOwn(i, j, k))
+        if (
+          volume.hu[i + j * vx + k * vx * vy]! < SOLID_HU ||
+          !inLungBox(a, b, c) ||
+          (own !== null && regionHas(own, [i, j, k]))
+        )
           continue;
         solid[a + b * bx + c * bx * by] = 1;
       }
