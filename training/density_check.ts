@@ -5,7 +5,8 @@
  * part-solid outlines the check reads when the characterizer calls a nodule solid, at the nodule's
  * true centre with its true diameter as the stage-1 scale: with wide ground glass only (haze
  * 'wide') and also with a thin rim around a small core ('any'); their mean diameter and the share
- * of their voxels at or above SOLID_HU. The model's call is left out: every nodule is treated as
+ * of their voxels at or above SOLID_HU; and the share of the directions around the -600 HU outline
+ * where ground glass continues (segment.ts hazeAroundShare). The model's call is left out: every nodule is treated as
  * called solid, so the counts say what the check would do to each.
  *
  *   node --import tsx training/density_check.ts [--insert training/runs/insert,training/runs/insert-faint] \
@@ -20,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
-import { segmentCandidate } from '../src/core/inference/segment';
+import { partSolidHaze, segmentCandidate } from '../src/core/inference/segment';
 import { insertedSeries, nodulesInLung } from './inserted-series';
 
 const args = process.argv.slice(2);
@@ -53,6 +54,8 @@ interface Row {
   diameterMm: number;
   wide: DensityEvidence;
   thinRim: DensityEvidence;
+  /** segment.ts hazeAroundShare around the -600 HU outline (null: no haze reading). */
+  hazeAroundShare: number | null;
 }
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -78,6 +81,9 @@ for await (const { series, nodule: n, volume, inLung, centre } of nodulesInLung(
     diameterMm: n.diameterMm,
     wide: evidence('wide'),
     thinRim: evidence('any'),
+    hazeAroundShare: ((h) => (h === null ? null : r3(h.aroundShare)))(
+      partSolidHaze(volume, { centre, extentMm: n.diameterMm, inLung }),
+    ),
   });
 }
 

@@ -51,6 +51,19 @@ describe.skipIf(missing !== null)('outlineNodule on LIDC-IDRI-0001', () => {
     expect(Math.abs(f.m.meanDiameterMm - 20)).toBeLessThan(3);
     expect(Math.abs(f.solidMm - 8)).toBeLessThan(2);
 
+    // 20 mm part-solid called solid: faint ground glass (-700 HU) in a 3 mm rim around a 14 mm
+    // core. The 2-4 mm shell beyond the -600 HU outline is half rim, half parenchyma, so its lower
+    // quartile says no haze; in most directions its median stands over the parenchyma (segment.ts
+    // hazeAroundShare). Before: solid, 15.7 x 14.4 mm.
+    const rim = painted(volume, PART, 10, (r) => (r <= 7 ? 30 : -700));
+    const w = outline(rim, PART, 'solid', 14);
+    console.log(
+      `[report] painted part-solid 20 mm, -700 HU rim around a 14 mm core, called solid: ${w.type}, ${w.m.meanDiameterMm.toFixed(1)} mm, solid ${w.solidMm.toFixed(1)} mm`,
+    );
+    expect(w.type).toBe('part-solid');
+    expect(Math.abs(w.m.meanDiameterMm - 20)).toBeLessThan(1.5);
+    expect(Math.abs(w.solidMm - 14)).toBeLessThan(1.5);
+
     // A 9 mm solid nodule on a vessel (where insert_nodules.py placed a juxtavascular one, seed
     // 44): the vessel and the blur at its edge may read as a thin rim of ground glass
     // (densityType's thin-rim evidence), but it stays solid.
@@ -64,6 +77,15 @@ describe.skipIf(missing !== null)('outlineNodule on LIDC-IDRI-0001', () => {
     // Measured at the solid level with the vessel's base where it joins (12.3 x 11.4 mm). The
     // thin-rim outline the type check reads: 14.7 mm, 61% of it solid.
     expect(j.m.meanDiameterMm).toBeLessThan(13);
+    // 14 mm there: the vessels around it stay out of the haze read all around it; still solid.
+    expect(
+      outline(
+        painted(volume, ON_VESSEL, 7, () => 30),
+        ON_VESSEL,
+        'solid',
+        12,
+      ).type,
+    ).toBe('solid');
 
     // 20 mm solid: stays solid, measured at the solid level.
     const SOLID: Vec3 = [-60, 20, -100];

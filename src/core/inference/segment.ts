@@ -351,7 +351,8 @@ const RIM_SHELL_MM = [2, 3] as const;
  * glass is often -650 to -750 HU: LIDC-IDRI-0002's nodule averages -670); the outline is then the
  * solid core alone. On the 1 mm-smoothed box: where the shell just beyond the outline still stands
  * over the parenchyma (the aerated-lung histogram's peak) — the 2-4 mm shell's lower quartile by
- * HAZE_ABOVE_PARENCHYMA_HU, or, around a small core, the 2-3 mm shell's median by
+ * HAZE_ABOVE_PARENCHYMA_HU or, away from vessels and the pleura, its median in most directions by
+ * HAZE_AROUND_HU (hazeAroundShare), or, around a small core, the 2-3 mm shell's median by
  * SMALL_CORE_HAZE_HU — the level half-way between the ground glass (the median of the 0-2 mm
  * shell) and the parenchyma (within GROUND_GLASS_LEVEL_RANGE), with which shell showed the ground
  * glass (HazeEvidence 'wide' takes the level only where the wide one did); else null.
@@ -364,6 +365,52 @@ function hazeBeyond(
   outline: MaskRegion,
   inLung: SegmentOptions['inLung'],
 ): { hu: number; wide: boolean; thinRim: boolean } | null {
+  const r = readHaze(volume, outline, inLung);
+  if (r === null) return null;
+  const wide =
+    r.farLowerQuartileHu >= r.parenchymaHu + HAZE_ABOVE_PARENCHYMA_HU || r.aroundShare >= HAZE_AROUND_SHARE;
+  const thinRim =
+    r.eqDiameterMm < SMALL_CORE_MM &&
+    r.rimMedianHu !== null &&
+    r.rimMedianHu >= r.parenchymaHu + SMALL_CORE_HAZE_HU;
+  if (!wide && !thinRim) return null;
+  const [min, max] = GROUND_GLASS_LEVEL_RANGE;
+  return { hu: Math.min(max, Math.max(min, (r.nextMedianHu + r.parenchymaHu) / 2)), wide, thinRim };
+}
+
+/** What hazeBeyond reads around a part-solid outline (smoothed HU). */
+export interface HazeReading {
+  eqDiameterMm: number;
+  /** The aerated-lung histogram's peak beyond the 2-4 mm shell. */
+  parenchymaHu: number;
+  /** The median of the 0-2 mm shell. */
+  nextMedianHu: number;
+  /** The lower quartile (HAZE_QUANTILE) of the 2-4 mm shell. */
+  farLowerQuartileHu: number;
+  /** The median of the thin rim's 2-3 mm shell (null when it holds no lung voxel). */
+  rimMedianHu: number | null;
+  /** hazeAroundShare of the 2-4 mm shell. */
+  aroundShare: number;
+}
+
+/**
+ * The haze reading around a nodule's -600 HU outline, as segmentCandidate reads it for a
+ * part-solid nodule (training/density_check.ts reports it).
+ */
+export function partSolidHaze(
+  volume: Volume,
+  opts: Omit<SegmentOptions, 'type' | 'haze'>,
+): HazeReading | null {
+  const type = 'part-solid';
+  return readHaze(
+    volume,
+    outlineAt(volume, { ...opts, type }, { kind: 'stored', hu: segmentationHu(type) }),
+    opts.inLung,
+  );
+}
+
+/** The haze reading around `outline`; null where the outline is empty or its shells or parenchyma hold no lung voxel. */
+function readHaze(volume: Volume, outline: MaskRegion, inLung: SegmentOptions['inLung']): HazeReading | null {
   const { origin: lo, size, mask } = outline;
   const sp = volume.spacingMm;
   const eqDiameter = eqDiameterMm(outline, sp);
@@ -387,12 +434,100 @@ function hazeBeyond(
   }
   const parenchyma = parenchymaHu(smoothed, (v) => toOutline[v]! > HAZE_SHELL_MM[1] && inLungAt(v));
   if (far.length === 0 || next.length === 0 || parenchyma === null) return null;
-  const wide = quantile(far, HAZE_QUANTILE) >= parenchyma + HAZE_ABOVE_PARENCHYMA_HU;
-  const thinRim =
-    eqDiameter < SMALL_CORE_MM && rim.length > 0 && quantile(rim, 0.5) >= parenchyma + SMALL_CORE_HAZE_HU;
-  if (!wide && !thinRim) return null;
-  const [min, max] = GROUND_GLASS_LEVEL_RANGE;
-  return { hu: Math.min(max, Math.max(min, (quantile(next, 0.5) + parenchyma) / 2)), wide, thinRim };
+  return {
+    eqDiameterMm: eqDiameter,
+    parenchymaHu: parenchyma,
+    nextMedianHu: quantile(next, 0.5),
+    farLowerQuartileHu: quantile(far, HAZE_QUANTILE),
+    rimMedianHu: rim.length > 0 ? quantile(rim, 0.5) : null,
+    aroundShare: hazeAroundShare(volume, outline, { smoothed, toOutline, parenchyma, inLungAt }),
+  };
+}
+
+/**
+ * Faint ground glass all around a large core (inserted lobulated part-solid nodules, -720..-640 HU
+ * ground glass around a 10-17 mm core, were called solid at 12-20 mm): beside the vessels and the
+ * pleura the 2-4 mm shell's lower quartile stays under HAZE_ABOVE_PARENCHYMA_HU, but away from them
+ * it stands HAZE_AROUND_HU over the parenchyma in most directions. The shell's voxels within
+ * HAZE_CLEAR_MM of solid tissue that is not the outline's own, or of the lung's edge, are set
+ * aside; the rest fall into the 26 compass directions from the outline's centre, and where at
+ * least HAZE_AROUND_SHARE of the directions holding HAZE_AROUND_MIN_VOXELS have a median that
+ * high, the ground glass is wide. Chosen on training/density_check.ts (seeds 1-12 and 201-206).
+ */
+const HAZE_CLEAR_MM = 2;
+const HAZE_AROUND_HU = 70;
+const HAZE_AROUND_SHARE = 0.75;
+const HAZE_AROUND_MIN_VOXELS = 5;
+
+/** The 26 compass directions (unit vectors). */
+const COMPASS: Vec3[] = [];
+for (const a of [-1, 0, 1])
+  for (const b of [-1, 0, 1])
+    for (const c of [-1, 0, 1]) {
+      const n = Math.hypot(a, b, c);
+      if (n > 0) COMPASS.push([a / n, b / n, c / n]);
+    }
+
+/**
+ * The share of the compass directions around `outline` whose clear 2-4 mm shell (HAZE_CLEAR_MM
+ * from other solid tissue and from the lung's edge) has a median HAZE_AROUND_HU over the
+ * parenchyma, over the directions with at least HAZE_AROUND_MIN_VOXELS such voxels (0 when none).
+ */
+function hazeAroundShare(
+  volume: Volume,
+  outline: MaskRegion,
+  shell: {
+    smoothed: Float32Array;
+    toOutline: Float64Array;
+    parenchyma: number;
+    inLungAt: (v: number) => boolean;
+  },
+): number {
+  const { origin: lo, size, mask } = outline;
+  const [bx, by] = size;
+  const [vx, vy] = volume.dims;
+  const sp = volume.spacingMm;
+  const box: Box = { size, spacing: sp };
+  const xyz = (v: number): Vec3 => [v % bx, ((v / bx) | 0) % by, (v / (bx * by)) | 0];
+  const other = new Uint8Array(mask.length);
+  const centroid: Vec3 = [0, 0, 0];
+  let count = 0;
+  for (let v = 0; v < mask.length; v++) {
+    const [a, b, c] = xyz(v);
+    if (mask[v] === 1) {
+      centroid[0] += a;
+      centroid[1] += b;
+      centroid[2] += c;
+      count += 1;
+    } else if (
+      !shell.inLungAt(v) ||
+      volume.hu[lo[0] + a + (lo[1] + b) * vx + (lo[2] + c) * vx * vy]! >= SOLID_HU
+    )
+      other[v] = 1;
+  }
+  if (count === 0) return 0;
+  const toOther = distanceTo(other, box);
+  const byDirection: number[][] = COMPASS.map(() => []);
+  for (let v = 0; v < mask.length; v++) {
+    const d = shell.toOutline[v]!;
+    if (d <= HAZE_SHELL_MM[0] || d > HAZE_SHELL_MM[1] || toOther[v]! <= HAZE_CLEAR_MM) continue;
+    const p = xyz(v);
+    const off = [0, 1, 2].map((i) => (p[i]! - centroid[i]! / count) * sp[i]!);
+    let best = 0;
+    let bestDot = -Infinity;
+    COMPASS.forEach((u, i) => {
+      const dot = off[0]! * u[0] + off[1]! * u[1] + off[2]! * u[2];
+      if (dot > bestDot) {
+        bestDot = dot;
+        best = i;
+      }
+    });
+    byDirection[best]!.push(shell.smoothed[v]!);
+  }
+  const read = byDirection.filter((values) => values.length >= HAZE_AROUND_MIN_VOXELS);
+  if (read.length === 0) return 0;
+  const hazy = read.filter((values) => quantile(values, 0.5) >= shell.parenchyma + HAZE_AROUND_HU);
+  return hazy.length / read.length;
 }
 
 /** Voxels at or above this (HU) are solid tissue: a solid component, a vessel, the pleura. */
