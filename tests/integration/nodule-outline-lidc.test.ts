@@ -64,6 +64,19 @@ describe.skipIf(missing !== null)('outlineNodule on LIDC-IDRI-0001', () => {
     expect(Math.abs(w.m.meanDiameterMm - 20)).toBeLessThan(1.5);
     expect(Math.abs(w.solidMm - 14)).toBeLessThan(1.5);
 
+    // 16 mm part-solid with a 7 mm core (-550 HU ground glass) and a 3 mm vessel that runs from the
+    // core out through the ground glass: the solid part is the core's own outline, the vessel cut
+    // off where it joins (nodule-outline.ts solidComponent). Before: 9.5 mm, the vessel in it.
+    let withVessel = painted(volume, PART, 8, (r) => (r <= 3.5 ? 30 : -550));
+    for (let t = 3.5; t <= 19.5; t += 1)
+      withVessel = painted(withVessel, [PART[0] + t * 0.8, PART[1] - t * 0.6, PART[2]], 1.5, () => 30);
+    const v = outline(withVessel, PART, 'part-solid', 8);
+    console.log(
+      `[report] painted part-solid 16 mm, 7 mm core with a vessel: ${v.type}, ${v.m.meanDiameterMm.toFixed(1)} mm, solid ${v.solidMm.toFixed(1)} mm`,
+    );
+    expect(v.type).toBe('part-solid');
+    expect(Math.abs(v.solidMm - 7)).toBeLessThan(1.5);
+
     // A 9 mm solid nodule on a vessel (where insert_nodules.py placed a juxtavascular one, seed
     // 44): the vessel and the blur at its edge may read as a thin rim of ground glass
     // (densityType's thin-rim evidence), but it stays solid.

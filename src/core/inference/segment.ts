@@ -115,6 +115,15 @@ export function segmentCandidate(volume: Volume, opts: SegmentOptions): MaskRegi
 }
 
 /**
+ * A solid structure's own outline at SOLID_HU on the stored voxels, drawn as a solid nodule's is
+ * (opened by a ball scaled to its inscribed radius and grown back near it), so a vessel that runs
+ * into it is cut where it joins (nodule-outline.ts solidComponent: a part-solid nodule's solid part).
+ */
+export function solidOutline(volume: Volume, opts: Omit<SegmentOptions, 'type' | 'haze'>): MaskRegion {
+  return outlineAt(volume, { ...opts, type: 'solid' }, { kind: 'stored', hu: SOLID_HU });
+}
+
+/**
  * A nodule's part-solid outline as segmentCandidate draws it with each HazeEvidence, from one
  * -600 HU outline and one reading of the haze beyond it (nodule-outline.ts's density check reads
  * both; the two are the same region unless only a thin rim was found).
