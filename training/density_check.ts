@@ -22,27 +22,14 @@ import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
 import { partSolidHaze, segmentCandidate } from '../src/core/inference/segment';
-import { insertedSeries, nodulesInLung } from './inserted-series';
+import { flagValue, folderList, insertedSeries, nodulesInLung, seedSet } from './inserted-series';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
-const insertDirs = arg('insert', 'training/runs/insert,training/runs/insert-faint')
-  .split(',')
-  .filter((d) => d.length > 0)
-  .map((d) => resolve(d));
+const arg = (name: string, dflt: string): string => flagValue(args, name, dflt);
+const insertDirs = folderList(arg('insert', 'training/runs/insert,training/runs/insert-faint'));
 const minMm = Number(arg('min', '8'));
 const out = resolve(arg('out', 'training/runs/density-check.json'));
-const chooseSeeds = new Set(
-  arg('choose', '1-12,201-206')
-    .split(',')
-    .flatMap((r) => {
-      const [a, b] = r.split('-').map(Number);
-      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, n) => a! + n);
-    }),
-);
+const chooseSeeds = seedSet(arg('choose', '1-12,201-206'));
 
 interface Row {
   series: string;

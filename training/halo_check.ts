@@ -19,18 +19,12 @@ import { resolve } from 'node:path';
 import { measureRegion, type MaskRegion } from '../src/core/findings/measurements';
 import { groundGlassOutlines, HALO_GROWTH_MM, HALO_MIN_MM } from '../src/core/inference/segment';
 import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
-import { cachedLidcSeries, insertedSeries, nodulesInLung, openSeries } from './inserted-series';
+import { cachedLidcSeries, flagValue, folderList, insertedSeries, nodulesInLung, openSeries } from './inserted-series';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
+const arg = (name: string, dflt: string): string => flagValue(args, name, dflt);
 const root = resolve('.');
-const insertDirs = arg('insert', 'training/runs/insert,training/runs/insert-faint')
-  .split(',')
-  .filter((d) => d.length > 0)
-  .map((d) => resolve(d));
+const insertDirs = folderList(arg('insert', 'training/runs/insert,training/runs/insert-faint'));
 const minMm = Number(arg('min', '3'));
 const out = resolve(arg('out', 'training/runs/halo-check.json'));
 

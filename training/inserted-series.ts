@@ -4,7 +4,7 @@
  * series opened with the app's lung mask, and the real scans extracted under .cache.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
 import { worldToVoxel, type Vec3, type Volume } from '../src/common/volume';
@@ -98,4 +98,28 @@ export async function* nodulesInLung(
     }
     process.stderr.write(`${s.name}: ${count} nodules so far\n`);
   }
+}
+
+/** The value after `--name` among a check's arguments, or dflt. */
+export function flagValue(args: string[], name: string, dflt: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+}
+
+/** Folders named comma-separated (e.g. --insert), resolved against the working directory. */
+export function folderList(spec: string): string[] {
+  return spec
+    .split(',')
+    .filter((d) => d.length > 0)
+    .map((d) => resolve(d));
+}
+
+/** Seeds named as comma-separated numbers and ranges (e.g. --choose 1-12,201-206). */
+export function seedSet(spec: string): Set<number> {
+  return new Set(
+    spec.split(',').flatMap((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, n) => a! + n);
+    }),
+  );
 }

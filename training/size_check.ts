@@ -22,13 +22,10 @@ import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { segmentCandidate } from '../src/core/inference/segment';
 import type { NoduleType } from '../src/common/findings/findings-document';
-import { insertedSeries, nodulesInLung, type InsertedNodule } from './inserted-series';
+import { flagValue, insertedSeries, nodulesInLung, type InsertedNodule } from './inserted-series';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
+const arg = (name: string, dflt: string): string => flagValue(args, name, dflt);
 const insertDir = resolve(arg('insert', 'training/runs/insert'));
 const out = resolve(arg('out', 'training/runs/size-check.json'));
 // The insertion runs keep adding series: --series pins the set so two runs compare like with like.

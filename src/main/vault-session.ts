@@ -55,6 +55,8 @@ export class VaultSessionHolder {
   private detach: (() => void) | null = null;
   private idleLockMs: number;
   private opening: Promise<UnlockedVault> | null = null;
+  /** A lock still finishing (in-flight writes, the audit entry, the writer lock). */
+  private closing: Promise<void> | null = null;
   private readerLabel: string | null = null;
   /**
    * The idle timer lives here, not in the vault: the user is active in the renderer (scrolling a
@@ -228,7 +230,13 @@ export class VaultSessionHolder {
     const v = this.vault;
     if (!v) return;
     // The vault's own onLock listener (attached in adopt) clears the holder and tells ours.
-    await v.lock(reason);
+    if (!this.closing) {
+      const closing = v.lock(reason).finally(() => {
+        if (this.closing === closing) this.closing = null;
+      });
+      this.closing = closing;
+    }
+    await this.closing;
   }
 
   /** Applies at once: the timer restarts with the new idle time. */
@@ -256,6 +264,8 @@ export class VaultSessionHolder {
     via: UnlockVia,
     reader?: Reader,
   ): Promise<UnlockedVault> {
+    // An unlock asked for while a lock is finishing (the lock screen shows at once) waits for it.
+    if (this.closing) await this.closing.catch(() => undefined);
     if (this.current()) {
       throw new PulmoLensError('INVALID_INPUT', 'the vault is already unlocked', { path: this.dir });
     }

@@ -178,6 +178,25 @@ describe('vault channels: validation and locked state', () => {
     expect(entries.every((e) => e.user === 'Dr Test Reader (R-1)')).toBe(true);
   });
 
+  it('an unlock asked for while a lock is still finishing waits for it, then unlocks', async () => {
+    // The lock screen shows at once; a reader (or the e2e test) may unlock before the main process
+    // has finished locking (in-flight writes, the audit entry, the writer lock). That unlock was
+    // refused with "already unlocked", and the lock screen stayed (CI, session 34's stop).
+    const { call, invoke, events } = setup();
+    await call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });
+    const locking = invoke<VaultStatus>('vault.lock');
+    const unlocking = invoke<VaultStatus>('vault.unlock', { passphrase: PASS, reader: READER });
+    const [locked, unlocked] = await Promise.all([locking, unlocking]);
+    expect(errorOf(locked)).toBeNull();
+    expect(errorOf(unlocked)).toBeNull();
+    expect(unlocked.ok && unlocked.value.unlocked).toBe(true);
+    expect(events).toContainEqual({ event: 'vault.locked', payload: { reason: 'manual' } });
+    expect((await call<VaultStatus>('vault.status')).unlocked).toBe(true);
+    expect(await call('vault.studies')).toEqual({ studies: [] });
+    const { entries } = await call<{ entries: { event: string }[] }>('vault.audit', { limit: 3 });
+    expect(entries.map((e) => e.event)).toEqual(['vault-created', 'vault-locked', 'vault-unlocked']);
+  });
+
   it('keychain: absent -> refused; basic_text -> refused unless accepted; a real backend unlocks', async () => {
     const none = setup();
     await none.call('vault.create', { passphrase: PASS, confirm: PASS, reader: READER });

@@ -150,7 +150,7 @@ export const SOLID_OWN_OUTLINE_MIN_MM = 4;
  * training/type_check.ts). From SOLID_OWN_OUTLINE_MIN_MM up, that part outlined on its own as a
  * solid nodule is (segment.ts solidOutline), within the nodule's outline: a vessel joined to the
  * core had been measured with it (inserted juxtavascular part-solid nodules: solid part error
- * 3.45 -> 1.88 mm on the choosing seeds, 1.62 -> 0.88 on the others).
+ * 3.45 -> 1.87 mm on the choosing seeds, 1.62 -> 0.87 on the others).
  */
 export function solidComponent(
   region: MaskRegion,
