@@ -127,7 +127,9 @@ export function createVaultStore(api: PulmoLensApi, hooks: VaultStoreHooks) {
           });
         }
         const r = await api.invoke('vault.lock', {});
-        if (r.ok) enter(r.value, 'manual');
+        // An unlock the reader asked for meanwhile waited for this lock and has answered already:
+        // this status is older than it.
+        if (r.ok && get().phase.kind !== 'unlocked') enter(r.value, 'manual');
       },
 
       locked(reason) {
