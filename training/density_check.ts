@@ -17,28 +17,23 @@
  * nodules only the thin-rim outline reaches (>= DENSITY_TYPE_MIN_MM there, not by the wide rule),
  * the solid shares of the part-solid and of the solid ones.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { DENSITY_TYPE_MIN_MM, densityType, solidShare, type DensityEvidence } from '../src/core/inference/nodule-outline';
 import { partSolidHaze, segmentCandidate } from '../src/core/inference/segment';
-import { flagValue, folderList, insertedSeries, nodulesInLung, seedSet } from './inserted-series';
+import {
+  checkOptions,
+  insertedSeries,
+  nodulesInLung,
+  noduleRow,
+  writeCheckReport,
+  type NoduleRow,
+} from './inserted-series';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => flagValue(args, name, dflt);
-const insertDirs = folderList(arg('insert', 'training/runs/insert,training/runs/insert-faint'));
+const { arg, insertDirs, out, chooseSeeds } = checkOptions(process.argv.slice(2), 'density-check.json');
 const minMm = Number(arg('min', '8'));
-const out = resolve(arg('out', 'training/runs/density-check.json'));
-const chooseSeeds = seedSet(arg('choose', '1-12,201-206'));
 
-interface Row {
-  series: string;
-  seed: number;
-  id: string;
+interface Row extends NoduleRow {
   type: 'solid' | 'part-solid';
-  margin: string;
-  attachment: string;
-  diameterMm: number;
   wide: DensityEvidence;
   thinRim: DensityEvidence;
   /** segment.ts hazeAroundShare around the -600 HU outline (null: no haze reading). */
@@ -59,13 +54,8 @@ for await (const { series, nodule: n, volume, inLung, centre } of nodulesInLung(
     };
   };
   rows.push({
-    series: series.name,
-    seed: Number(/-s(\d+)$/.exec(series.name)![1]),
-    id: n.id,
+    ...noduleRow(series, n),
     type: n.type as Row['type'],
-    margin: n.margin,
-    attachment: n.attachment,
-    diameterMm: n.diameterMm,
     wide: evidence('wide'),
     thinRim: evidence('any'),
     hazeAroundShare: ((h) => (h === null ? null : r3(h.aroundShare)))(
@@ -96,13 +86,4 @@ const summary = (rs: Row[]) => {
     thinRimOnlyShares: { partSolid: shares('part-solid'), solid: shares('solid') },
   };
 };
-const report = {
-  insertDirs,
-  minMm,
-  chooseSeeds: [...chooseSeeds],
-  choosing: summary(rows.filter((r) => chooseSeeds.has(r.seed))),
-  others: summary(rows.filter((r) => !chooseSeeds.has(r.seed))),
-  rows,
-};
-writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify({ choosing: report.choosing, others: report.others }, null, 2));
+writeCheckReport({ out, insertDirs, chooseSeeds, extra: { minMm } }, rows, summary);

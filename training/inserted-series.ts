@@ -3,7 +3,7 @@
  * read alike: insert_nodules.py's series with their truth, the nodules inside the aerated lung, a
  * series opened with the app's lung mask, and the real scans extracted under .cache.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
 import { coarseLungMask, inLungCore } from '../src/core/inference/lung-mask';
@@ -122,4 +122,66 @@ export function seedSet(spec: string): Set<number> {
       return Array.from({ length: (b ?? a!) - a! + 1 }, (_, n) => a! + n);
     }),
   );
+}
+
+/** The insertion folders and choosing seeds the rule checks (density, solid part) read by default. */
+export const CHECK_INSERT_DIRS = 'training/runs/insert,training/runs/insert-faint';
+export const CHOOSING_SEEDS = '1-12,201-206';
+
+/** A rule check's options: --insert folders, --out file (under training/runs), --choose seeds. */
+export function checkOptions(
+  argv: string[],
+  outName: string,
+): { arg: (name: string, dflt: string) => string; insertDirs: string[]; out: string; chooseSeeds: Set<number> } {
+  const arg = (name: string, dflt: string): string => flagValue(argv, name, dflt);
+  return {
+    arg,
+    insertDirs: folderList(arg('insert', CHECK_INSERT_DIRS)),
+    out: resolve(arg('out', `training/runs/${outName}`)),
+    chooseSeeds: seedSet(arg('choose', CHOOSING_SEEDS)),
+  };
+}
+
+/** What a check's row says of the nodule it is about. */
+export interface NoduleRow {
+  series: string;
+  /** The insertion seed (the -s<seed> of the series name). */
+  seed: number;
+  id: string;
+  margin: string;
+  attachment: InsertedNodule['attachment'];
+  diameterMm: number;
+}
+
+export function noduleRow(series: InsertedSeries, n: InsertedNodule): NoduleRow {
+  return {
+    series: series.name,
+    seed: Number(/-s(\d+)$/.exec(series.name)![1]),
+    id: n.id,
+    margin: n.margin,
+    attachment: n.attachment,
+    diameterMm: n.diameterMm,
+  };
+}
+
+/**
+ * Writes a rule check's report (its options, `summary` of the rows on the choosing seeds and on
+ * the others, every row) to `out`, and prints the two summaries.
+ */
+export function writeCheckReport<R extends NoduleRow, S>(
+  options: { out: string; insertDirs: string[]; chooseSeeds: Set<number>; extra?: Record<string, unknown> },
+  rows: R[],
+  summary: (rows: R[]) => S,
+): void {
+  const { out, insertDirs, chooseSeeds, extra } = options;
+  const report = {
+    insertDirs,
+    ...extra,
+    chooseSeeds: [...chooseSeeds],
+    choosing: summary(rows.filter((r) => chooseSeeds.has(r.seed))),
+    others: summary(rows.filter((r) => !chooseSeeds.has(r.seed))),
+    rows,
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify({ choosing: report.choosing, others: report.others }, null, 2));
 }

@@ -14,26 +14,21 @@
  * absolute and signed error of both, and how many solid parts fall in the inserted core's
  * Lung-RADS band (part-solid: solid part < 6, 6-8, >= 8 mm).
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { measureRegion } from '../src/core/findings/measurements';
 import { largestSolidPart, solidComponent } from '../src/core/inference/nodule-outline';
 import { segmentCandidate } from '../src/core/inference/segment';
-import { flagValue, folderList, insertedSeries, nodulesInLung, seedSet } from './inserted-series';
+import {
+  checkOptions,
+  insertedSeries,
+  nodulesInLung,
+  noduleRow,
+  writeCheckReport,
+  type NoduleRow,
+} from './inserted-series';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => flagValue(args, name, dflt);
-const insertDirs = folderList(arg('insert', 'training/runs/insert,training/runs/insert-faint'));
-const out = resolve(arg('out', 'training/runs/solid-part-check.json'));
-const chooseSeeds = seedSet(arg('choose', '1-12,201-206'));
+const { insertDirs, out, chooseSeeds } = checkOptions(process.argv.slice(2), 'solid-part-check.json');
 
-interface Row {
-  series: string;
-  seed: number;
-  id: string;
-  margin: string;
-  attachment: string;
-  diameterMm: number;
+interface Row extends NoduleRow {
   coreMm: number;
   /** The largest connected part at or above SOLID_HU (mean diameter, mm). */
   largestMm: number;
@@ -54,12 +49,7 @@ for await (const { series, nodule: n, volume, inLung, centre } of nodulesInLung(
   // A part-solid outline with no solid voxel has no solid part to compare.
   if (largestMm === 0) continue;
   rows.push({
-    series: series.name,
-    seed: Number(/-s(\d+)$/.exec(series.name)![1]),
-    id: n.id,
-    margin: n.margin,
-    attachment: n.attachment,
-    diameterMm: n.diameterMm,
+    ...noduleRow(series, n),
     coreMm,
     largestMm: r2(largestMm),
     solidMm: r2(measureRegion(solidComponent(outline, volume, inLung), volume).meanDiameterMm),
@@ -81,12 +71,4 @@ const summary = (rs: Row[]) =>
       return [att, { n: sel.length, largest: errors(sel, 'largestMm'), solidComponent: errors(sel, 'solidMm') }];
     }),
   );
-const report = {
-  insertDirs,
-  chooseSeeds: [...chooseSeeds],
-  choosing: summary(rows.filter((r) => chooseSeeds.has(r.seed))),
-  others: summary(rows.filter((r) => !chooseSeeds.has(r.seed))),
-  rows,
-};
-writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify({ choosing: report.choosing, others: report.others }, null, 2));
+writeCheckReport({ out, insertDirs, chooseSeeds }, rows, summary);
