@@ -8,8 +8,8 @@ const ball = (name: string, centre: Vec3, meanDiameterMm: number, score: number,
     name,
     centre,
     score,
-    type,
-    meanDiameterMm,
+    ch: { type },
+    m: { meanDiameterMm },
     covers: (v: Vec3) =>
       Math.hypot(v[0] - centre[0], v[1] - centre[1], v[2] - centre[2]) <= meanDiameterMm / 2,
   }) satisfies OutlinedCandidate & { name: string };

@@ -260,8 +260,6 @@ export async function runAnalysis(
     ch: Character;
     m: NoduleMeasurements;
     solidMm: number;
-    type: string;
-    meanDiameterMm: number;
     covers: (voxel: Vec3) => boolean;
   }> = [];
   for (let n = 0; n < above.length; n++) {
@@ -295,8 +293,6 @@ export async function runAnalysis(
       ch: { ...ch, type: outline.type },
       m,
       solidMm: m.voxelCount > 0 ? outline.solidMm : m.meanDiameterMm,
-      type: outline.type,
-      meanDiameterMm: m.meanDiameterMm,
       covers: (voxel) => m.voxelCount > 0 && regionHas(outline.region, voxel),
     });
     if (n % 8 === 0) check();

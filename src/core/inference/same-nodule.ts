@@ -13,8 +13,8 @@ export interface OutlinedCandidate {
   /** The outline's centroid (volume voxels). */
   centre: Vec3;
   score: number;
-  type: string;
-  meanDiameterMm: number;
+  ch: { type: string };
+  m: { meanDiameterMm: number };
   /** Whether the outline holds the voxel (volume voxel indices). */
   covers: (voxel: Vec3) => boolean;
 }
@@ -33,11 +33,11 @@ export function mergeSameNodule<T extends OutlinedCandidate>(
   for (const f of strongestFirst) {
     // f's outline is the same nodule's, larger, where it covers the strongest one's centre.
     const widens = (k: { strongest: T; outlineOf: T }) =>
-      f.type === k.outlineOf.type &&
-      f.meanDiameterMm > k.outlineOf.meanDiameterMm &&
+      f.ch.type === k.outlineOf.ch.type &&
+      f.m.meanDiameterMm > k.outlineOf.m.meanDiameterMm &&
       f.covers(k.strongest.centre.map(Math.round) as Vec3);
     const within = (k: { outlineOf: T }) =>
-      mm(f.centre, k.outlineOf.centre) < Math.max(k.outlineOf.meanDiameterMm / 2, 3);
+      mm(f.centre, k.outlineOf.centre) < Math.max(k.outlineOf.m.meanDiameterMm / 2, 3);
     const same = kept.find((k) => within(k) || widens(k));
     if (!same) kept.push({ strongest: f, outlineOf: f });
     else if (widens(same)) same.outlineOf = f;

@@ -494,27 +494,24 @@ function hazeAroundShare(
 ): number {
   const { origin: lo, size, mask } = outline;
   const [bx, by] = size;
-  const [vx, vy] = volume.dims;
   const sp = volume.spacingMm;
   const box: Box = { size, spacing: sp };
   const xyz = (v: number): Vec3 => [v % bx, ((v / bx) | 0) % by, (v / (bx * by)) | 0];
-  const other = new Uint8Array(mask.length);
   const centroid: Vec3 = [0, 0, 0];
   let count = 0;
   for (let v = 0; v < mask.length; v++) {
+    if (mask[v] !== 1) continue;
     const [a, b, c] = xyz(v);
-    if (mask[v] === 1) {
-      centroid[0] += a;
-      centroid[1] += b;
-      centroid[2] += c;
-      count += 1;
-    } else if (
-      !shell.inLungAt(v) ||
-      volume.hu[lo[0] + a + (lo[1] + b) * vx + (lo[2] + c) * vx * vy]! >= SOLID_HU
-    )
-      other[v] = 1;
+    centroid[0] += a;
+    centroid[1] += b;
+    centroid[2] += c;
+    count += 1;
   }
   if (count === 0) return 0;
+  // Solid tissue that is not the outline's own, and everything outside the lung.
+  const inLungBox = (a: number, b: number, c: number) => shell.inLungAt(a + b * bx + c * bx * by);
+  const other = attachedStructures(volume, lo, box, inLungBox, outline, centroid);
+  for (let v = 0; v < other.length; v++) if (!shell.inLungAt(v)) other[v] = 1;
   const toOther = distanceTo(other, box);
   const byDirection: number[][] = COMPASS.map(() => []);
   for (let v = 0; v < mask.length; v++) {
