@@ -110,9 +110,9 @@ export function outlineNodule(volume: Volume, req: OutlineRequest): NoduleOutlin
   // A ground-glass nodule's level is read from its density around the centre, and stage 1's
   // candidate may sit off its middle on denser tissue: LIDC-IDRI-0002's nodule, 8 mm off it
   // (median -528 HU within 4 mm there, -660 at the middle), measured 26.6 x 21.8 mm, 5808 mm^3
-  // from there and 28.1 x 23.0 mm, 7615 mm^3 from the outline's own middle (its readers: 28.1-28.5 x 20.1-21.7 mm, 6577-7912 mm^3). So it is drawn
-  // again from there, kept only where it still holds the candidate (it has not slid along a vessel
-  // or the pleura to something else).
+  // from there and 28.1 x 23.0 mm, 7615 mm^3 from the outline's own middle (its readers:
+  // 28.1-28.5 x 20.1-21.7 mm, 6577-7912 mm^3). So it is drawn again from there, kept only where
+  // it still holds the candidate (it has not slid along a vessel or the pleura to something else).
   const round = (p: Vec3) => p.map(Math.round) as Vec3;
   const middle = first.m.centroidVoxel;
   if (!regionHas(first.region, round(middle))) return first;
