@@ -297,7 +297,9 @@ export const DENSER_PART_MIN_MM = 5;
  * HALO_GROWTH_MM). The vessels and the pleura beside inserted uniformly dense ground glass
  * (LIDC-IDRI-0001 and -0002, seeds 1-12 and faint 201-206, true centres) grew outlines of 5 mm or
  * more by a median of at most 1.99 mm; the painted denser parts (5.7-9.3 mm, 16-20 mm nodules of
- * -700..-600 HU) by 2.5-7.1 mm.
+ * -700..-600 HU) by 2.5-7.1 mm. Painted nodules made after the choice, on seven other sites of both
+ * scans (training/denser_part_check.ts), outlined from their denser part: mean diameter error
+ * 4.21 -> 1.56 mm, under by more than 30% in 62 -> 10 of 168 readings.
  */
 export const DENSER_PART_GROWTH_MM = 2.25;
 
