@@ -2,8 +2,9 @@
  * A finding's type and size where the characterizer calls a large part-solid nodule solid
  * (training/type_check.ts: 4 of the 9 inserted part-solid nodules >= 12 mm on seeds 1-12 and
  * 41-48; each was then outlined at the solid level, without its ground-glass rim, and measured
- * 5-11 mm short). Nodules painted into LIDC-IDRI-0001's own parenchyma (its noise kept: the
- * nodule's density is added to the voxels), and the scan's real nodule.
+ * 5-11 mm short), and where stage 1's candidate sits on a denser part of a ground-glass nodule.
+ * Nodules painted into LIDC-IDRI-0001's own parenchyma (its noise kept: the nodule's density is
+ * added to the voxels), and the scan's real nodule.
  */
 import { describe, expect, it } from 'vitest';
 import { loadSeries, scanDicomInputs } from '../../src/core/dicom';

@@ -97,8 +97,10 @@ const MAX_HALF_MM = 40;
  * When nothing survives the opening near the centre, the plain dense component is used.
  * A part-solid nodule whose ground glass continues beyond its -600 HU outline is outlined again
  * where that haze ends (hazeBeyond); a ground-glass nodule whose haze fades out well beyond its
- * half-way level, likewise (haloBeyond). An outline on smoothed voxels (ground glass, that haze) first
- * sets aside the solid structures beside the nodule (attachedStructures).
+ * half-way level, likewise (haloBeyond), and one whose small half-way outline is a denser part of
+ * it, where the ground glass beyond that part ends (beyondDenserPart). An outline on smoothed voxels
+ * (ground glass, that haze) first sets aside the solid structures beside the nodule
+ * (attachedStructures).
  * Validated on LIDC-IDRI-0001 against the four readers' contours
  * (tests/integration/segmentation-lidc.test.ts) and on inserted nodules of known size
  * (training/size_check.ts).
@@ -279,15 +281,14 @@ export const HALO_GROWTH_MM = 1.8;
 function haloBeyond(volume: Volume, opts: SegmentOptions): MaskRegion {
   const { half, halo } = groundGlassOutlines(volume, opts);
   if (halo !== null) return halo.growthMm >= HALO_GROWTH_MM ? halo.region : half;
-  const beyond = beyondDenserPart(volume, opts, half);
-  return beyond ?? half;
+  return beyondDenserPart(volume, opts, half) ?? half;
 }
 
 /**
  * A small half-way outline of at least DENSER_PART_MIN_MM may be only a denser part of a larger
  * ground-glass nodule: where stage 1's candidate sits on that part with a small scale, the level is
- * read from the part (2 mm around the candidate) and the ground glass around it lies at or under
- * it. A 20 mm nodule of -650 HU painted into LIDC-IDRI-0001 with an 8 mm part of -450 HU at its
+ * read from the part (2-4 mm around the candidate, ground-glass-level.ts) and the ground glass around
+ * it lies at or under it. A 20 mm nodule of -650 HU painted into LIDC-IDRI-0001 with an 8 mm part of -450 HU at its
  * side measured 9.3 x 7.8 mm from the part (tests/integration/nodule-outline-lidc.test.ts).
  */
 export const DENSER_PART_MIN_MM = 5;
@@ -399,6 +400,7 @@ const RIM_SHELL_MM = [2, 3] as const;
  * The ground glass is read next to the outline, not 2-4 mm out: where the rim ends 2-3 mm out,
  * the far shell holds its blurred edge and the level fell to the range's floor (an inserted 29.5 mm
  * nodule with -596 HU ground glass measured 35.8 mm; training/README, session 33).
+ * A ground-glass nodule's small half-way outline is read the same way (beyondDenserPart).
  */
 function hazeBeyond(
   volume: Volume,
