@@ -114,6 +114,7 @@ interface Row extends Painted {
 }
 
 const rows: Row[] = [];
+const r1 = (v: number) => Math.round(v * 10) / 10;
 for (const study of ['0001', '0002'] as const) {
   const dir = cachedLidcSeries(resolve('.'), study);
   if (dir === null) throw new Error(`LIDC-IDRI-${study} is not extracted under .cache (see training/README)`);
@@ -138,7 +139,6 @@ for (const study of ['0001', '0002'] as const) {
         extentMm,
         inLung,
       });
-      const r1 = (v: number) => Math.round(v * 10) / 10;
       rows.push({
         ...n,
         from,

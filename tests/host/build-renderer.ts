@@ -65,20 +65,17 @@ export async function buildTestRenderer(
  * older build is swapped out by two renames.
  */
 function publish(staging: string, outDir: string, keepExisting: () => boolean): void {
-  if (!keepExisting()) {
-    try {
-      // Replaces a missing or empty folder in one step.
-      renameSync(staging, outDir);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    }
+  const discard = () => rmSync(staging, { recursive: true, force: true });
+  if (keepExisting()) return discard();
+  try {
+    // Replaces a missing or empty folder in one step.
+    return renameSync(staging, outDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
   }
-  if (keepExisting()) {
-    rmSync(staging, { recursive: true, force: true });
-    return;
-  }
+  // Another host may have put its build there since the first look.
+  if (keepExisting()) return discard();
   const old = `${outDir}.old-${randomUUID()}`;
   renameSync(outDir, old);
   renameSync(staging, outDir);

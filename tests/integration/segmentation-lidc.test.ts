@@ -139,8 +139,8 @@ describe.skipIf(missing0002 !== null)(
       // 16 mm), 8.6 mm from LUNA16's mark, where the nodule is denser than at its middle (median
       // -528 against -660 HU within 4 mm, 1 mm-smoothed). Its density, and so the level the
       // outline is drawn at, was read there: 26.6 x 21.8 mm, 5808 mm^3, 12% under the readers'
-      // smallest volume. The outline is drawn again from its
-      // own middle (nodule-outline.ts outlineNodule).
+      // smallest volume. The outline is drawn again from its own middle (nodule-outline.ts
+      // outlineNodule).
       const candidate: Vec3 = [55.576299, 72.254042, -97];
       const { m, type } = outlineNodule(volume, {
         centre: worldToVoxel(volume, candidate),
