@@ -12,7 +12,10 @@
  * Two sets: 'choosing', the two sites and twelve nodules the rule was designed on (LIDC-IDRI-0001
  * only, the part 4.5-6 mm off the middle), and 'held out', made after the rule was chosen: seven
  * other sites on both scans, four nodules each (14-22 mm, -700..-620 HU, parts 150-250 HU denser,
- * 5-8 mm, in four directions), each with its part half-way out and at the nodule's edge. Reports
+ * 5-8 mm, in four directions), each with its part half-way out and at the nodule's edge; and
+ * 'fresh' (session 38, made after the held-out set was read): four other sites on each scan, eight
+ * nodules each from a fixed generator (14-22 mm, -720..-610 HU, parts 150-260 HU denser, 5-8 mm,
+ * seven directions, at the edge and 40-60% out). Reports
  * each set's mean absolute error of the mean diameter against the painted diameter, and how many
  * readings fall within 20% of it, under it by more than 30% and over it by more than 15%.
  */
@@ -28,7 +31,7 @@ const out = resolve(flagValue(args, 'out', 'training/runs/denser-part-check.json
 
 /** A painted nodule: its middle, radius and density, and its denser part's offset, radius and density over it. */
 interface Painted {
-  set: 'choosing' | 'held out';
+  set: 'choosing' | 'held out' | 'fresh';
   study: '0001' | '0002';
   middle: Vec3;
   radiusMm: number;
@@ -105,6 +108,48 @@ for (const where of ['edge', 'inside'] as const)
         });
       }
 
+// Session 38: a fresh set, made after session 37's rule was chosen and its held-out set read: four
+// sites on each scan where insert_nodules.py placed free nodules of 19-25 mm in the fresh faint
+// seeds 213-224 (never used for this rule), eight nodules each drawn by a fixed generator.
+const fresh: Record<'0001' | '0002', Vec3[]> = {
+  '0001': [
+    [-36.6, 13.2, -77.5],
+    [-48.6, 47.0, -92.5],
+    [66.7, -10.0, -92.5],
+    [79.4, -14.2, -117.5],
+  ],
+  '0002': [
+    [59.0, 40.2, -255.8],
+    [-58.3, -39.5, -149.5],
+    [84.9, 21.8, -230.8],
+    [-57.6, 34.1, -155.8],
+  ],
+};
+let state = 38;
+const draw = (lo: number, hi: number) => {
+  state = (state * 1103515245 + 12345) % 2 ** 31;
+  return lo + (hi - lo) * (state / 2 ** 31);
+};
+const freshDirections: Vec3[] = [...directions, [0.577, 0.577, 0.577], [0.707, 0, -0.707], [0, -0.707, 0.707]];
+for (const study of ['0001', '0002'] as const)
+  for (const middle of fresh[study])
+    for (let i = 0; i < 8; i++) {
+      const r = Math.round(draw(7, 11) * 2) / 2;
+      const pr = Math.round(draw(2.5, Math.min(4, r / 2.5)) * 2) / 2;
+      const d = freshDirections[Math.floor(draw(0, freshDirections.length))]!;
+      const off = i % 2 === 0 ? r - pr - 0.5 : draw(0.4, 0.6) * r;
+      nodules.push({
+        set: 'fresh',
+        study,
+        middle,
+        radiusMm: r,
+        hu: Math.round(draw(-720, -610)),
+        partOffset: [d[0] * off, d[1] * off, d[2] * off],
+        partRadiusMm: pr,
+        partOverHu: Math.round(draw(150, 260)),
+      });
+    }
+
 interface Row extends Painted {
   from: 'part' | 'middle';
   extentMm: number;
@@ -163,7 +208,7 @@ function summary(of: Row[]) {
 }
 const report = {
   summary: Object.fromEntries(
-    (['choosing', 'held out'] as const).flatMap((set) =>
+    (['choosing', 'held out', 'fresh'] as const).flatMap((set) =>
       (['part', 'middle'] as const).map((from) => [
         `${set}, from the ${from}`,
         summary(rows.filter((r) => r.set === set && r.from === from)),
