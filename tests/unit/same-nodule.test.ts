@@ -12,6 +12,14 @@ const ball = (name: string, centre: Vec3, meanDiameterMm: number, score: number,
     m: { meanDiameterMm },
     covers: (v: Vec3) =>
       Math.hypot(v[0] - centre[0], v[1] - centre[1], v[2] - centre[2]) <= meanDiameterMm / 2,
+    voxels: function* (): Generator<Vec3> {
+      const r = Math.ceil(meanDiameterMm / 2);
+      for (let k = centre[2] - r; k <= centre[2] + r; k++)
+        for (let j = centre[1] - r; j <= centre[1] + r; j++)
+          for (let i = centre[0] - r; i <= centre[0] + r; i++)
+            if (Math.hypot(i - centre[0], j - centre[1], k - centre[2]) <= meanDiameterMm / 2)
+              yield [i, j, k];
+    },
   }) satisfies OutlinedCandidate & { name: string };
 const names = (r: ReturnType<typeof mergeSameNodule<ReturnType<typeof ball>>>) =>
   r.map((k) => `${k.strongest.name}:${k.outlineOf.name}`);
@@ -50,6 +58,31 @@ describe('mergeSameNodule', () => {
         ),
       ),
     ).toEqual(['s:s', 'p:p']);
+  });
+
+  it('shows a part-solid nodule whole where candidates around its middle outlined parts of it as ground glass', () => {
+    // An inserted 18.2 mm spiculated part-solid nodule (fresh faint seed 219): four candidates
+    // within 5 mm of its middle outlined 11-13 mm of ground glass each, 6-9 mm apart, and a weaker
+    // one the whole nodule as part-solid, 20.8 mm. It was listed four times at 11-13 mm.
+    const a = ball('a', [50, 54.5, 50], 11.6, 0.999);
+    const b = ball('b', [50, 45.5, 50], 12.4, 0.998);
+    const c = ball('c', [54.5, 50, 50], 11.9, 0.996);
+    const d = ball('d', [45.5, 50, 50], 11.2, 0.969);
+    const whole = ball('whole', [50, 50, 50], 20.8, 0.95, 'part-solid');
+    expect(names(mergeSameNodule([a, b, c, d], [1, 1, 1]))).toHaveLength(4);
+    expect(names(mergeSameNodule([a, b, c, whole, d], [1, 1, 1]))).toEqual(['a:whole']);
+  });
+
+  it('keeps a smaller part-solid outline, or one holding only part of the ground glass, as it was', () => {
+    const gg = ball('gg', [50, 50, 50], 14, 0.99);
+    // A part-solid outline inside the ground glass (its core) does not replace it.
+    expect(names(mergeSameNodule([gg, ball('core', [51, 50, 50], 8, 0.9, 'part-solid')], [1, 1, 1]))).toEqual(
+      ['gg:gg'],
+    );
+    // A larger part-solid outline beside it, holding half of it, is merged by distance but not shown.
+    expect(
+      names(mergeSameNodule([gg, ball('beside', [56, 50, 50], 16, 0.9, 'part-solid')], [1, 1, 1])),
+    ).toEqual(['gg:gg']);
   });
 
   it('measures distance in mm on anisotropic voxels', () => {

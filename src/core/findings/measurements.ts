@@ -24,6 +24,14 @@ export function regionHas({ origin, size, mask }: MaskRegion, [i, j, k]: Readonl
   );
 }
 
+/** The region's voxels (volume voxel indices), in storage order. */
+export function* regionVoxels({ origin, size, mask }: MaskRegion): Generator<Vec3> {
+  const [bx, by] = size;
+  for (let v = 0; v < mask.length; v++)
+    if (mask[v] === 1)
+      yield [origin[0] + (v % bx), origin[1] + (((v / bx) | 0) % by), origin[2] + ((v / (bx * by)) | 0)];
+}
+
 export interface NoduleMeasurements {
   /** Longest in-plane extent on the axial slice where the segmentation has the largest area. */
   longAxisMm: number;

@@ -19,7 +19,7 @@ import type {
   ImageNoiseAssessment,
   ModelRef,
 } from '../../common/findings/findings-document';
-import { regionHas, type NoduleMeasurements } from '../findings/measurements';
+import { regionHas, regionVoxels, type NoduleMeasurements } from '../findings/measurements';
 import { measureEmphysema } from './emphysema';
 import { heatmapAsStored, toCanonical } from './canonical-orientation';
 import { emptySlicesWarning, fillEmptySlices, longestRun } from './empty-slices';
@@ -261,6 +261,7 @@ export async function runAnalysis(
     m: NoduleMeasurements;
     solidMm: number;
     covers: (voxel: Vec3) => boolean;
+    voxels: () => Iterable<Vec3>;
   }> = [];
   for (let n = 0; n < above.length; n++) {
     progress('segmentation', n, above.length);
@@ -294,6 +295,7 @@ export async function runAnalysis(
       m,
       solidMm: m.voxelCount > 0 ? outline.solidMm : m.meanDiameterMm,
       covers: (voxel) => m.voxelCount > 0 && regionHas(outline.region, voxel),
+      voxels: () => (m.voxelCount > 0 ? regionVoxels(outline.region) : []),
     });
     if (n % 8 === 0) check();
   }
