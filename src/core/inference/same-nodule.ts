@@ -42,46 +42,44 @@ export function shareInside(a: OutlinedCandidate, b: OutlinedCandidate): number 
   return all === 0 ? 0 : inside / all;
 }
 
-interface Nodule<T> {
+/** One nodule of the list: its strongest candidate and the candidate whose outline it shows. */
+export interface MergedNodule<T> {
   strongest: T;
   outlineOf: T;
 }
 
-/**
- * The candidates (strongest first) with those on one nodule merged: each entry is the strongest
- * candidate of its nodule and the candidate whose outline it shows. Pure.
- */
+/** The candidates (strongest first) with those on one nodule merged, strongest first. Pure. */
 export function mergeSameNodule<T extends OutlinedCandidate>(
   strongestFirst: readonly T[],
   spacingMm: Vec3,
-): Array<Nodule<T>> {
+): Array<MergedNodule<T>> {
   const mm = (a: Vec3, b: Vec3) =>
     Math.hypot((a[0] - b[0]) * spacingMm[0], (a[1] - b[1]) * spacingMm[1], (a[2] - b[2]) * spacingMm[2]);
-  const larger = (f: T, k: Nodule<T>) => f.m.meanDiameterMm > k.outlineOf.m.meanDiameterMm;
+  const larger = (f: T, k: MergedNodule<T>) => f.m.meanDiameterMm > k.outlineOf.m.meanDiameterMm;
   // f's outline is the same nodule's, larger, where it covers the strongest one's centre.
-  const widens = (f: T, k: Nodule<T>) =>
+  const widens = (f: T, k: MergedNodule<T>) =>
     f.ch.type === k.outlineOf.ch.type && larger(f, k) && f.covers(k.strongest.centre.map(Math.round) as Vec3);
-  const within = (f: T, k: Nodule<T>) =>
+  const within = (f: T, k: MergedNodule<T>) =>
     mm(f.centre, k.outlineOf.centre) < Math.max(k.outlineOf.m.meanDiameterMm / 2, 3);
   // Within the nodule already, f outlines it whole: a part-solid outline around a ground-glass part.
-  const holdsPart = (f: T, k: Nodule<T>) =>
+  const holdsPart = (f: T, k: MergedNodule<T>) =>
     f.ch.type === 'part-solid' &&
     k.outlineOf.ch.type === 'ground-glass' &&
     larger(f, k) &&
     shareInside(k.outlineOf, f) >= PART_OF_NODULE_SHARE;
   /** Merges f into the first (strongest) nodule it belongs to; false where it is a nodule of its own. */
-  const join = (kept: Array<Nodule<T>>, f: T): boolean => {
+  const join = (kept: Array<MergedNodule<T>>, f: T): boolean => {
     const same = kept.find((k) => within(f, k) || widens(f, k));
     if (!same) return false;
     if (widens(f, same) || (within(f, same) && holdsPart(f, same))) same.outlineOf = f;
     return true;
   };
-  let kept: Array<Nodule<T>> = [];
+  let kept: Array<MergedNodule<T>> = [];
   for (const f of strongestFirst) if (!join(kept, f)) kept.push({ strongest: f, outlineOf: f });
   // An outline that grew may now hold nodules kept apart before it: merge again, strongest first,
   // until nothing changes (each round drops at least one entry).
   for (;;) {
-    const again: Array<Nodule<T>> = [];
+    const again: Array<MergedNodule<T>> = [];
     for (const n of kept) if (!join(again, n.outlineOf)) again.push(n);
     if (again.length === kept.length) return kept;
     kept = again;
