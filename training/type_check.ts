@@ -9,7 +9,8 @@
  * rule and solid component on seeds 1-12 and read seeds 41-48 after.
  *
  *   node --import tsx training/type_check.ts [--out training/runs/type-check.json] \
- *     [--insert training/runs/insert] LIDC-IDRI-0001-s41 ...
+ *     [--insert training/runs/insert] [--models DIR] LIDC-IDRI-0001-s41 ...
+ * --models: another models folder (e.g. type_head.py export's), default models/.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,10 +23,12 @@ const outAt = args.indexOf('--out');
 const out = resolve(outAt >= 0 ? args[outAt + 1]! : 'training/runs/type-check.json');
 const insertAt = args.indexOf('--insert');
 const insertDir = resolve(insertAt >= 0 ? args[insertAt + 1]! : 'training/runs/insert');
+const modelsAt = args.indexOf('--models');
+const modelsDir = resolve(modelsAt >= 0 ? args[modelsAt + 1]! : 'models');
 // Every argument but the flags and their values is a series name.
-const flagValues = [outAt, insertAt].filter((i) => i >= 0).map((i) => i + 1);
-const names = args.filter((a, i) => !['--out', '--insert'].includes(a) && !flagValues.includes(i));
-const config = inferenceConfig({ modelsDir: resolve('models'), provider: 'cpu' });
+const flagValues = [outAt, insertAt, modelsAt].filter((i) => i >= 0).map((i) => i + 1);
+const names = args.filter((a, i) => !['--out', '--insert', '--models'].includes(a) && !flagValues.includes(i));
+const config = inferenceConfig({ modelsDir, provider: 'cpu' });
 
 interface Inserted {
   id: string;
