@@ -213,14 +213,18 @@ class RayCharacterizer(nn.Module):
         centre = x[:, :, 16, 16, 16].reshape(n, 1, 2)
         return prof, centre
 
-    def logits_from_rays(self, prof, centre):
+    def features_from_rays(self, prof, centre):
+        """The normed class token [N, dim]: the three heads' common input."""
         n = prof.shape[0]
         t = self.embed(prof) + self.dir_embed(self.dirs[None].expand(n, -1, -1))
         c = self.cls.expand(n, -1, -1) + self.centre_embed(centre)
         t = torch.cat([c, t], 1)
         for layer in self.layers:
             t = layer(t)
-        z = self.norm(t[:, 0])
+        return self.norm(t[:, 0])
+
+    def logits_from_rays(self, prof, centre):
+        z = self.features_from_rays(prof, centre)
         return self.head_nodule(z), self.head_type(z), self.head_spic(z)
 
     def logits(self, x):

@@ -140,8 +140,6 @@ if [ "${SHIP:-0}" = 1 ]; then
   # app check's figures: write it, check the app on the real scans, write it again.
   rm -rf training/runs/app
   $PY training/write_manifest.py
-  # Session 39: the type head refitted on faint part-solid nodules (p_nodule unchanged).
-  sh training/type_head.sh
   sh training/app_check.sh
   $PY training/write_manifest.py
   # Session 21: the noise level the app stops calling validated (operatingPoint.noise, model card).

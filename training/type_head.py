@@ -56,17 +56,8 @@ def features(nets, cubes, batch=256):
     with torch.no_grad():
         for s in range(0, len(cubes), batch):
             x = torch.from_numpy(cubes[s:s + batch].astype(np.float32))
-            prof, centre = nets[0].rays(x)
-            zs, pn = [], []
-            for m in nets:
-                n = prof.shape[0]
-                t = m.embed(prof) + m.dir_embed(m.dirs[None].expand(n, -1, -1))
-                c = m.cls.expand(n, -1, -1) + m.centre_embed(centre)
-                t = torch.cat([c, t], 1)
-                for layer in m.layers:
-                    t = layer(t)
-                zs.append(m.norm(t[:, 0]))
-            out.append(torch.stack(zs, 1))
+            rays = nets[0].rays(x)  # the stem is fixed and the same in every member
+            out.append(torch.stack([m.features_from_rays(*rays) for m in nets], 1))
     return torch.cat(out)
 
 
@@ -133,6 +124,19 @@ def summary(calls, threshold):
             'partSolid6to10CalledSolid': f'{sum(c == 0 for _, c in small_ps)} of {len(small_ps)}'}
 
 
+def protocol(series):
+    """A series' protocol from its name (insert_nodules.py): -t<k> slices thickened, -k<a> sharpened."""
+    name = series.rsplit('/', 1)[-1]
+    if '-t' in name:
+        return 'thicker slices'
+    return 'sharp kernel' if '-k' in name else 'as acquired'
+
+
+def by_protocol(calls, threshold):
+    groups = sorted({protocol(k.split('/')[0]) for k in calls})
+    return {g: summary({k: v for k, v in calls.items() if protocol(k.split('/')[0]) == g}, threshold) for g in groups}
+
+
 def sample_weights(d):
     key = np.char.add(np.char.add(d['series'], '/'), d['nodule_id'])
     _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
@@ -167,13 +171,16 @@ def cmd_fit(a):
                         'series': sorted(set(tr['series'].tolist()))},
               'typeOrder': TYPE_ORDER, 'threshold': thr, 'shipped': {}, 'lambdas': {}}
     for k, d in sets.items():
-        report['shipped'][k] = summary(nodule_calls(d, feats[k], pns[k], heads.w0, heads.b0), thr)
+        calls = nodule_calls(d, feats[k], pns[k], heads.w0, heads.b0)
+        report['shipped'][k] = summary(calls, thr)
+        report['shipped'][k + 'ByProtocol'] = by_protocol(calls, thr)
     best = None
     fitted = {}
     for lam in a.lambdas:
         w, b = fit(z_tr, y_tr, w_tr, heads.w0, heads.b0, lam)
         fitted[lam] = (w, b)
-        row = {k: summary(nodule_calls(d, feats[k], pns[k], w, b), thr) for k, d in sets.items() if k == 'choose'}
+        calls = nodule_calls(sets['choose'], feats['choose'], pns['choose'], w, b)
+        row = {'choose': summary(calls, thr), 'chooseByProtocol': by_protocol(calls, thr)}
         report['lambdas'][str(lam)] = row
         score = row['choose']['typesRight']
         print(f'lambda {lam}: choose {row["choose"]}', flush=True)
@@ -183,7 +190,9 @@ def cmd_fit(a):
     w, b = fitted[lam]
     report['chosen'] = {'lambda': lam, 'balanced': a.balanced}
     if 'test' in sets:
-        report['chosen']['test'] = summary(nodule_calls(sets['test'], feats['test'], pns['test'], w, b), thr)
+        calls = nodule_calls(sets['test'], feats['test'], pns['test'], w, b)
+        report['chosen']['test'] = summary(calls, thr)
+        report['chosen']['testByProtocol'] = by_protocol(calls, thr)
     os.makedirs(a.out, exist_ok=True)
     torch.save({'weight': w, 'bias': b, 'lambda': lam, 'balanced': a.balanced}, os.path.join(a.out, 'heads.pt'))
     json.dump(report, open(os.path.join(a.out, 'fit.json'), 'w'), indent=1)
@@ -304,7 +313,7 @@ def cmd_ship(a):
            'members': h['weight'].shape[0], 'lambda': h['lambda'], 'balanced': bool(h.get('balanced', False)),
            'changedInitializers': max(len(changed), ch.get('typeHead', {}).get('changedInitializers', 0)), 'train': fitrep['train'], 'threshold': fitrep['threshold'],
            'cubeFigures': {}, 'appFigures': {}}
-    for name in fitrep['shipped']:
+    for name in (n for n in fitrep['shipped'] if not n.endswith('ByProtocol')):
         after = fitrep['lambdas'][str(h['lambda'])].get(name) if name == 'choose' else fitrep['chosen'].get(name)
         label = {'choose': 'choosing (LIDC-IDRI-0001 insertions the lambda was chosen on)',
                  'test': 'test (LIDC-IDRI-0001 insertions read once, after the choice)'}.get(name, name)

@@ -125,17 +125,6 @@ def keep_spiculation_block(manifest):
         ch['spiculation'] = old
 
 
-def keep_type_head_block(manifest):
-    """Carries models.characterizer.typeHead (training/type_head.py ship: the type head refitted on
-    the exported members) over while it describes this characterizer file; a newly exported file
-    has the members' own heads until type_head.sh runs again."""
-    path = os.path.join(MODELS, 'manifest.json')
-    old = json.load(open(path))['models'].get('characterizer', {}) if os.path.exists(path) else {}
-    ch = manifest['models']['characterizer']
-    if old.get('typeHead') and old.get('sha256') == ch['sha256']:
-        ch['typeHead'] = old['typeHead']
-
-
 def series_uid(series_dir):
     import pydicom
     for f in sorted(glob.glob(os.path.join(series_dir, '*.dcm'))):
@@ -594,7 +583,6 @@ def main_v2():
     keep_scorer_blocks(manifest)
     keep_noise_block(manifest)
     keep_spiculation_block(manifest)
-    keep_type_head_block(manifest)
     write(manifest)
     total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
