@@ -176,7 +176,7 @@ def cmd_fit(a):
         report['shipped'][k + 'ByProtocol'] = by_protocol(calls, thr)
     best = None
     fitted = {}
-    for lam in a.lambdas:
+    for lam in sorted(a.lambdas, reverse=True):  # a tie keeps the larger pull
         w, b = fit(z_tr, y_tr, w_tr, heads.w0, heads.b0, lam)
         fitted[lam] = (w, b)
         calls = nodule_calls(sets['choose'], feats['choose'], pns['choose'], w, b)
