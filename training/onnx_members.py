@@ -58,6 +58,21 @@ def member_states(path):
     return states
 
 
+def member_nets(path, arch='ray', names=None):
+    """The graph's members as eval-mode networks of `arch` (names label errors: member <name>)."""
+    nets = []
+    for j, sd in enumerate(member_states(path)):
+        net = make_net(arch)
+        missing = set(net.state_dict()) ^ set(sd)
+        if missing:
+            name = names[j] if names else j
+            raise SystemExit(f'member {name}: parameters do not match the {arch} architecture: {sorted(missing)[:5]}')
+        net.load_state_dict(sd)
+        net.eval()
+        nets.append(net)
+    return nets
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--onnx', default=os.path.join(MODELS, 'characterizer.onnx'))
@@ -67,18 +82,10 @@ def main():
     a = ap.parse_args()
     manifest = json.load(open(os.path.join(MODELS, 'manifest.json')))
     names = manifest['models']['characterizer']['evaluation']['heldOutTest']['model'].split('+')
-    states = member_states(a.onnx)
-    if len(names) != len(states):
-        raise SystemExit(f'the manifest names {names}, the graph holds {len(states)} members')
-    nets = []
-    for name, sd in zip(names, states):
-        net = make_net(a.arch)
-        missing = set(net.state_dict()) ^ set(sd)
-        if missing:
-            raise SystemExit(f'member {name}: parameters do not match the {a.arch} architecture: {sorted(missing)[:5]}')
-        net.load_state_dict(sd)
-        net.eval()
-        nets.append(net)
+    nets = member_nets(a.onnx, a.arch, names)
+    if len(names) != len(nets):
+        raise SystemExit(f'the manifest names {names}, the graph holds {len(nets)} members')
+    for name, net in zip(names, nets):
         run = os.path.join(RUNS, 'char', f"{a.prefix}-{name.split('-', 1)[1]}")
         os.makedirs(run, exist_ok=True)
         torch.save(net.state_dict(), os.path.join(run, 'model.pt'))

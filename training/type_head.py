@@ -34,20 +34,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import MODELS, TYPE_ORDER  # noqa: E402
-from onnx_members import member_states  # noqa: E402
-from train_char import TTA_ORDER, make_net, symmetry  # noqa: E402
+from onnx_members import member_nets  # noqa: E402
+from train_char import TTA_ORDER, symmetry  # noqa: E402
 
 LAMBDAS = [0.3, 0.1, 0.03, 0.01, 0.003, 0.001]
-
-
-def shipped_members(path):
-    nets = []
-    for sd in member_states(path):
-        net = make_net('ray')
-        net.load_state_dict(sd)
-        net.eval()
-        nets.append(net)
-    return nets
 
 
 def features(nets, cubes, batch=256):
@@ -149,7 +139,7 @@ def augmented_features(nets, d):
 
 
 def cmd_fit(a):
-    nets = shipped_members(a.onnx)
+    nets = member_nets(a.onnx)
     heads = HeadSet(nets)
     thr = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
     tr = load(a.train)
