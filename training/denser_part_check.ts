@@ -14,7 +14,7 @@
  * other sites on both scans, four nodules each (14-22 mm, -700..-620 HU, parts 150-250 HU denser,
  * 5-8 mm, in four directions), each with its part half-way out and at the nodule's edge; and
  * 'fresh' (session 38, made after the held-out set was read): four other sites on each scan, eight
- * nodules each from a fixed generator (14-22 mm, -720..-610 HU, parts 150-260 HU denser, 5-8 mm,
+ * nodules each drawn by createRng(38) (14-22 mm, -720..-610 HU, parts 150-260 HU denser, 5-8 mm,
  * seven directions, at the edge and 40-60% out). Reports
  * each set's mean absolute error of the mean diameter against the painted diameter, and how many
  * readings fall within 20% of it, under it by more than 30% and over it by more than 15%.
@@ -23,6 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { outlineNodule } from '../src/core/inference/nodule-outline';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
+import { createRng } from '../src/core/synth/prng';
 import { painted, PARENCHYMA_HU } from '../tests/support/painted-nodule';
 import { cachedLidcSeries, flagValue, openSeries } from './inserted-series';
 
@@ -110,7 +111,7 @@ for (const where of ['edge', 'inside'] as const)
 
 // Session 38: a fresh set, made after session 37's rule was chosen and its held-out set read: four
 // sites on each scan where insert_nodules.py placed free nodules of 19-25 mm in the fresh faint
-// seeds 213-224 (never used for this rule), eight nodules each drawn by a fixed generator.
+// seeds 213-224 (never used for this rule), eight nodules each drawn by the project's seeded generator.
 const fresh: Record<'0001' | '0002', Vec3[]> = {
   '0001': [
     [-36.6, 13.2, -77.5],
@@ -125,28 +126,24 @@ const fresh: Record<'0001' | '0002', Vec3[]> = {
     [-57.6, 34.1, -155.8],
   ],
 };
-let state = 38;
-const draw = (lo: number, hi: number) => {
-  state = (state * 1103515245 + 12345) % 2 ** 31;
-  return lo + (hi - lo) * (state / 2 ** 31);
-};
+const rng = createRng(38);
 const freshDirections: Vec3[] = [...directions, [0.577, 0.577, 0.577], [0.707, 0, -0.707], [0, -0.707, 0.707]];
 for (const study of ['0001', '0002'] as const)
   for (const middle of fresh[study])
     for (let i = 0; i < 8; i++) {
-      const r = Math.round(draw(7, 11) * 2) / 2;
-      const pr = Math.round(draw(2.5, Math.min(4, r / 2.5)) * 2) / 2;
-      const d = freshDirections[Math.floor(draw(0, freshDirections.length))]!;
-      const off = i % 2 === 0 ? r - pr - 0.5 : draw(0.4, 0.6) * r;
+      const r = Math.round(rng.uniform(7, 11) * 2) / 2;
+      const pr = Math.round(rng.uniform(2.5, Math.min(4, r / 2.5)) * 2) / 2;
+      const d = rng.pick(freshDirections);
+      const off = i % 2 === 0 ? r - pr - 0.5 : rng.uniform(0.4, 0.6) * r;
       nodules.push({
         set: 'fresh',
         study,
         middle,
         radiusMm: r,
-        hu: Math.round(draw(-720, -610)),
+        hu: Math.round(rng.uniform(-720, -610)),
         partOffset: [d[0] * off, d[1] * off, d[2] * off],
         partRadiusMm: pr,
-        partOverHu: Math.round(draw(150, 260)),
+        partOverHu: Math.round(rng.uniform(150, 260)),
       });
     }
 
