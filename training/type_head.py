@@ -114,6 +114,22 @@ def summary(calls, threshold):
             'partSolid6to10CalledSolid': f'{sum(c == 0 for _, c in small_ps)} of {len(small_ps)}'}
 
 
+def with_solid_margin(b, margin):
+    """The heads' biases with `margin` added to every member's solid logit (the averaged logits
+    move by the same): a nodule is called part-solid or ground-glass only by that much more."""
+    out = b.clone()
+    out[:, TYPE_ORDER.index('solid')] += margin
+    return out
+
+
+def fit_key(lam, margin):
+    return str(lam) if margin == 0 else f'{lam} solid+{margin}'
+
+
+def solids_called_otherwise(row):
+    return sum(row['confusion(rows truth, cols call; solid, part-solid, ground-glass)'][0][1:])
+
+
 def protocol(series):
     """A series' protocol from its name (insert_nodules.py): -t<k> slices thickened, -k<a> sharpened."""
     name = series.rsplit('/', 1)[-1]
@@ -166,25 +182,35 @@ def cmd_fit(a):
         report['shipped'][k + 'ByProtocol'] = by_protocol(calls, thr)
     best = None
     fitted = {}
+    solid_lost = solids_called_otherwise(report['shipped']['choose'])
     for lam in sorted(a.lambdas, reverse=True):  # a tie keeps the larger pull
-        w, b = fit(z_tr, y_tr, w_tr, heads.w0, heads.b0, lam)
-        fitted[lam] = (w, b)
-        calls = nodule_calls(sets['choose'], feats['choose'], pns['choose'], w, b)
-        row = {'choose': summary(calls, thr), 'chooseByProtocol': by_protocol(calls, thr)}
-        report['lambdas'][str(lam)] = row
-        score = row['choose']['typesRight']
-        print(f'lambda {lam}: choose {row["choose"]}', flush=True)
-        if best is None or score > best[1]:
-            best = (lam, score)
-    lam = best[0]
-    w, b = fitted[lam]
-    report['chosen'] = {'lambda': lam, 'balanced': a.balanced}
+        w, b0 = fit(z_tr, y_tr, w_tr, heads.w0, heads.b0, lam)
+        for margin in sorted(a.solid_margins):  # and the smaller margin
+            b = with_solid_margin(b0, margin)
+            fitted[(lam, margin)] = (w, b)
+            calls = nodule_calls(sets['choose'], feats['choose'], pns['choose'], w, b)
+            row = {'choose': summary(calls, thr), 'chooseByProtocol': by_protocol(calls, thr)}
+            report['lambdas'][fit_key(lam, margin)] = row
+            score = row['choose']['typesRight']
+            print(f'{fit_key(lam, margin)}: choose {row["choose"]}', flush=True)
+            # --solid-guard: a solid nodule called part-solid is sized by a "solid part" and its
+            # Lung-RADS category moves, so no fit may lose a solid nodule the shipped heads kept.
+            if a.solid_guard and solids_called_otherwise(row['choose']) > solid_lost:
+                continue
+            if best is None or score > best[1]:
+                best = ((lam, margin), score)
+    if best is None:
+        raise SystemExit(f'no fit keeps the {solid_lost} solid nodules called otherwise on the choosing series (--solid-guard)')
+    lam, margin = best[0]
+    w, b = fitted[best[0]]
+    report['chosen'] = {'lambda': lam, 'solidMargin': margin, 'balanced': a.balanced, 'solidGuard': a.solid_guard}
     if 'test' in sets:
         calls = nodule_calls(sets['test'], feats['test'], pns['test'], w, b)
         report['chosen']['test'] = summary(calls, thr)
         report['chosen']['testByProtocol'] = by_protocol(calls, thr)
     os.makedirs(a.out, exist_ok=True)
-    torch.save({'weight': w, 'bias': b, 'lambda': lam, 'balanced': a.balanced}, os.path.join(a.out, 'heads.pt'))
+    torch.save({'weight': w, 'bias': b, 'lambda': lam, 'solidMargin': margin, 'balanced': a.balanced},
+               os.path.join(a.out, 'heads.pt'))
     json.dump(report, open(os.path.join(a.out, 'fit.json'), 'w'), indent=1)
     print(json.dumps(report['shipped'], indent=1))
     print(json.dumps(report['chosen'], indent=1))
@@ -300,11 +326,13 @@ def cmd_ship(a):
     changed = unchanged_but_type_heads(base, m)
     fitrep = json.load(open(a.fit))
     rec = {'refittedBy': 'training/type_head.py', 'baseSha256': ch.get('typeHead', {}).get('baseSha256', base_sha),
-           'members': h['weight'].shape[0], 'lambda': h['lambda'], 'balanced': bool(h.get('balanced', False)),
+           'members': h['weight'].shape[0], 'lambda': h['lambda'], 'solidMargin': float(h.get('solidMargin', 0.0)),
+           'balanced': bool(h.get('balanced', False)),
            'changedInitializers': max(len(changed), ch.get('typeHead', {}).get('changedInitializers', 0)), 'train': fitrep['train'], 'threshold': fitrep['threshold'],
            'cubeFigures': {}, 'appFigures': {}}
     for name in (n for n in fitrep['shipped'] if not n.endswith('ByProtocol')):
-        after = fitrep['lambdas'][str(h['lambda'])].get(name) if name == 'choose' else fitrep['chosen'].get(name)
+        after = (fitrep['lambdas'][fit_key(h['lambda'], h.get('solidMargin', 0.0))].get(name) if name == 'choose'
+                 else fitrep['chosen'].get(name))
         label = {'choose': 'choosing (LIDC-IDRI-0001 insertions the lambda was chosen on)',
                  'test': 'test (LIDC-IDRI-0001 insertions read once, after the choice)'}.get(name, name)
         rec['cubeFigures'][label] = {'before': fitrep['shipped'][name], 'after': after}
@@ -341,6 +369,10 @@ def main():
     f.add_argument('--test', nargs='+')
     f.add_argument('--lambdas', nargs='+', type=float, default=LAMBDAS)
     f.add_argument('--balanced', action='store_true', help='weigh the three types equally')
+    f.add_argument('--solid-margins', nargs='+', type=float, default=[0.0],
+                   help='logit margins added to the solid class after each fit, tried with every lambda')
+    f.add_argument('--solid-guard', action='store_true',
+                   help='only pulls that call no more listed solid choosing nodules otherwise than the shipped heads')
     f.add_argument('--out', required=True)
     f.add_argument('--onnx', default=os.path.join(MODELS, 'characterizer.onnx'))
     e = sub.add_parser('export')

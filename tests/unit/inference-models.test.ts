@@ -85,6 +85,18 @@ describe.skipIf(skip !== null)('model manifest and sessions (test models)', () =
     expect(e.message).toContain('models.detector.patchSize');
   });
 
+  it('reports a graph without the output its manifest names as MODEL_MISMATCH, naming the output', async () => {
+    // Not "no execution provider could run the model": no provider mends a broken contract.
+    const d = copyModels();
+    temp.push(d);
+    const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+    m.models.characterizer.outputs.type = 'p_type_v9';
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    const e = await rejection(getRuntime(d, 'cpu'));
+    expect(e.code).toBe('MODEL_MISMATCH');
+    expect(e.message).toContain('p_type_v9');
+  });
+
   it('falls back to the CPU when a forced provider cannot initialise, and says so', async () => {
     // CoreML exists only on macOS and DirectML only on Windows, so one of them is unavailable here.
     const forced = process.platform === 'darwin' ? 'dml' : 'coreml';

@@ -62,6 +62,12 @@ export async function openSession(
       attempts.push({ provider, ok: true });
       return { session, provider, attempts };
     } catch (e) {
+      if (e instanceof PulmoLensError && e.code === 'MODEL_MISMATCH') {
+        // The graph does not keep its manifest's contract (an output missing or misshapen): no
+        // other provider can mend that, and "no provider could run it" would send IT hunting GPUs.
+        if (session) await session.release().catch(() => undefined);
+        throw e;
+      }
       attempts.push({
         provider,
         ok: false,
