@@ -34,6 +34,9 @@ for j in training/runs/insert/LIDC-IDRI-*.json; do
   # every training run of its background once mined (session 7's hard-mix series 52-66 nearly did).
   case "$name" in
     *-h-s51) ;;
+    *-f-s*)
+      echo "skipping $name: a faint series of training/faint_experiment.sh (session 40), not in run_all.sh's recipe"
+      continue ;;
     *-h-s*)
       if [ "${MINE_EXPERIMENTS:-0}" != 1 ]; then
         echo "skipping $name: a hard-mix experiment series, not in run_all.sh's recipe (MINE_EXPERIMENTS=1 mines it)"
