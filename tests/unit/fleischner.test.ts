@@ -12,6 +12,20 @@ describe('Fleischner 2017 incidental nodule recommendation', () => {
     );
   });
 
+  it('does not apply to a mass: a lesion over 30 mm is outside the guideline, whatever its type', () => {
+    // Fleischner 2017 covers nodules, opacities up to 30 mm; 30.4 rounds to 30 and is still one.
+    expect(
+      fleischnerRecommendation({ type: 'solid', meanDiameterMm: 30.4, multiple: false, risk: 'unknown' }),
+    ).toBe('Fleischner 2017, single solid nodule 30 mm: Consider CT at 3 months, PET/CT, or tissue sampling.');
+    for (const type of ['solid', 'part-solid', 'ground-glass'] as const) {
+      for (const multiple of [false, true]) {
+        expect(fleischnerRecommendation({ type, meanDiameterMm: 30.6, multiple, risk: 'high' })).toBe(
+          'Fleischner 2017 does not apply: a 31 mm lesion is a mass (the guideline covers nodules up to 30 mm).',
+        );
+      }
+    }
+  });
+
   it('solid single rows for low and high risk', () => {
     expect(
       fleischnerRecommendation({ type: 'solid', meanDiameterMm: 4, multiple: false, risk: 'low' }),

@@ -66,9 +66,18 @@ function subsolid(type: NoduleType, sizeMm: number, multiple: boolean): string {
     : 'CT at 3-6 months to confirm persistence; if unchanged and the solid component remains < 6 mm, annual CT for 5 years.';
 }
 
+/**
+ * The largest nodule the guideline covers (mm, rounded as above): the Fleischner glossary's nodule
+ * is an opacity up to 3 cm; a larger one is a mass, which no row of the guideline manages.
+ */
+export const FLEISCHNER_MAX_NODULE_MM = 30;
+
 /** The recommendation as one line of text, prefixed with the guideline row it comes from. */
 export function fleischnerRecommendation(x: FleischnerInput): string {
   const size = fleischnerSizeMm(x.meanDiameterMm);
+  if (size > FLEISCHNER_MAX_NODULE_MM) {
+    return `Fleischner 2017 does not apply: a ${size} mm lesion is a mass (the guideline covers nodules up to ${FLEISCHNER_MAX_NODULE_MM} mm).`;
+  }
   const count = x.multiple ? 'multiple' : 'single';
   if (x.type !== 'solid') {
     const kind = x.type === 'ground-glass' ? 'ground-glass' : 'part-solid';
