@@ -95,6 +95,7 @@ describe.skipIf(skip !== null)('model manifest and sessions (test models)', () =
     const e = await rejection(getRuntime(d, 'cpu'));
     expect(e.code).toBe('MODEL_MISMATCH');
     expect(e.message).toContain('p_type_v9');
+    expect(e.path).toBe(join(d, 'characterizer.onnx'));
   });
 
   it('falls back to the CPU when a forced provider cannot initialise, and says so', async () => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PulmoLensError } from '../../common/errors';
 import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
@@ -71,11 +72,17 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
   const runDetector = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
     const out = await s.run({ [d.inputName]: new ort.Tensor('float32', data, [1, 1, ...zyx]) });
     const t = out[d.outputName];
-    if (!t) throw new PulmoLensError('MODEL_MISMATCH', `detector has no output named ${d.outputName}`);
+    const path = join(manifest.dir, d.file);
+    if (!t) {
+      throw new PulmoLensError('MODEL_MISMATCH', `detector ${d.file} has no output named ${d.outputName}`, {
+        path,
+      });
+    }
     if (t.data.length !== data.length) {
       throw new PulmoLensError(
         'MODEL_MISMATCH',
-        `detector output ${d.outputName} has ${t.data.length} values for an input of ${data.length}`,
+        `detector ${d.file}: output ${d.outputName} has ${t.data.length} values for an input of ${data.length}`,
+        { path },
       );
     }
     return t.data as Float32Array;
@@ -87,7 +94,8 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
       if (!t || t.data.length !== n * per) {
         throw new PulmoLensError(
           'MODEL_MISMATCH',
-          `characterizer output ${name} is missing or not [${n},${per}]`,
+          `characterizer ${c.file}: output ${name} (named in manifest.json) is missing or not [${n},${per}]`,
+          { path: join(manifest.dir, c.file) },
         );
       }
       return t.data as Float32Array;
