@@ -104,6 +104,23 @@ describe('clinical inputs: the recompute rule', () => {
     expect(stored.clinical!.ageYears.source).toBe('dicom');
   });
 
+  it('a part-solid nodule with a solid part of 6 mm or more carries the Fleischner warning, before and after', () => {
+    const big = [
+      nodule(15, 13, 'part-solid', { solidMm: 7.2 }),
+      nodule(15, 13, 'part-solid', { solidMm: 4 }),
+    ];
+    const a = assembleFindings(big, header, {});
+    expect(a.findings.map((f) => f.fleischner.includes('highly suspicious'))).toEqual([true, false]);
+    const stored = { ...documentFor({}), findings: a.findings, clinical: a.clinical };
+    const changed = applyClinicalChange(
+      stored,
+      { fleischnerRisk: 'high' },
+      'Dr Ada Reader (R-42)',
+      '2026-12-02T02:00:00.000Z',
+    );
+    expect(changed.findings.map((f) => f.fleischner.includes('highly suspicious'))).toEqual([true, false]);
+  });
+
   it('changes only what depends on the changed fact', () => {
     const stored = documentFor({ fleischnerRisk: 'low' });
     const older = applyClinicalChange(stored, { ageYears: 80 }, 'dr', 't');

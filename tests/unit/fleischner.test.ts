@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fleischnerRecommendation, fleischnerSizeMm } from '../../src/common/findings/fleischner';
+import {
+  fleischnerRecommendation,
+  fleischnerSizeMm,
+  SUSPICIOUS_SOLID_PART,
+} from '../../src/common/findings/fleischner';
 
 describe('Fleischner 2017 incidental nodule recommendation', () => {
   it('rounds the mean diameter to the nearest millimetre', () => {
@@ -16,7 +20,9 @@ describe('Fleischner 2017 incidental nodule recommendation', () => {
     // Fleischner 2017 covers nodules, opacities up to 30 mm; 30.4 rounds to 30 and is still one.
     expect(
       fleischnerRecommendation({ type: 'solid', meanDiameterMm: 30.4, multiple: false, risk: 'unknown' }),
-    ).toBe('Fleischner 2017, single solid nodule 30 mm: Consider CT at 3 months, PET/CT, or tissue sampling.');
+    ).toBe(
+      'Fleischner 2017, single solid nodule 30 mm: Consider CT at 3 months, PET/CT, or tissue sampling.',
+    );
     for (const type of ['solid', 'part-solid', 'ground-glass'] as const) {
       for (const multiple of [false, true]) {
         expect(fleischnerRecommendation({ type, meanDiameterMm: 30.6, multiple, risk: 'high' })).toBe(
@@ -24,6 +30,36 @@ describe('Fleischner 2017 incidental nodule recommendation', () => {
         );
       }
     }
+  });
+
+  it("adds the guideline's warning for a part-solid nodule whose solid component is 6 mm or more", () => {
+    const at = (solidComponentMm: number | undefined, meanDiameterMm = 14, multiple = false) =>
+      fleischnerRecommendation({
+        type: 'part-solid',
+        meanDiameterMm,
+        multiple,
+        risk: 'unknown',
+        ...(solidComponentMm !== undefined ? { solidComponentMm } : {}),
+      });
+    const row =
+      'Fleischner 2017, single part-solid nodule 14 mm: CT at 3-6 months to confirm persistence; if unchanged and the solid component remains < 6 mm, annual CT for 5 years.';
+    expect(at(undefined)).toBe(row);
+    expect(at(5.4)).toBe(row); // rounds to 5 mm
+    expect(at(5.5)).toBe(`${row} ${SUSPICIOUS_SOLID_PART}`); // rounds to 6 mm
+    expect(at(9, 14, true)).toMatch(
+      /^Fleischner 2017, multiple part-solid nodule 14 mm: .*highly suspicious\.$/,
+    );
+    // Below 6 mm a part-solid nodule has no row of its own, and a ground-glass one has no solid part.
+    expect(at(6, 5.4)).not.toContain('highly suspicious');
+    expect(
+      fleischnerRecommendation({
+        type: 'ground-glass',
+        meanDiameterMm: 14,
+        multiple: false,
+        risk: 'unknown',
+        solidComponentMm: 8,
+      }),
+    ).not.toContain('highly suspicious');
   });
 
   it('solid single rows for low and high risk', () => {

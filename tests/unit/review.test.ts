@@ -154,6 +154,14 @@ describe('applyEdit', () => {
     const solid = applyEdit(ps, { measurement: { longAxisMm: 17, shortAxisMm: 15 }, type: 'solid' });
     expect(solid.solidComponentMm).toBeUndefined();
     expect(solid.lungRads).toBe('4B');
+    // Fleischner follows the solid part too: the guideline's warning at 6 mm or more, not below.
+    expect(same.fleischner).toContain('highly suspicious');
+    const faint = applyEdit(ps, {
+      measurement: { longAxisMm: 17, shortAxisMm: 15, solidComponentMm: 4 },
+      type: 'part-solid',
+    });
+    expect(faint.fleischner).not.toContain('highly suspicious');
+    expect(solid.fleischner).not.toContain('highly suspicious');
   });
 
   it('the Lung-RADS band follows the rounded mean of the two axes', () => {

@@ -15,6 +15,8 @@ export interface FleischnerInput {
   meanDiameterMm: number;
   /** More than one nodule on the scan. */
   multiple: boolean;
+  /** Mean diameter of a part-solid nodule's solid component, when measured. */
+  solidComponentMm?: number;
   risk: FleischnerRisk;
 }
 
@@ -72,6 +74,10 @@ function subsolid(type: NoduleType, sizeMm: number, multiple: boolean): string {
  */
 export const FLEISCHNER_MAX_NODULE_MM = 30;
 
+/** Fleischner 2017, Table 1's comment on part-solid nodules. */
+export const SUSPICIOUS_SOLID_PART =
+  'A persistent part-solid nodule with a solid component of 6 mm or more should be considered highly suspicious.';
+
 /** The recommendation as one line of text, prefixed with the guideline row it comes from. */
 export function fleischnerRecommendation(x: FleischnerInput): string {
   const size = fleischnerSizeMm(x.meanDiameterMm);
@@ -81,7 +87,10 @@ export function fleischnerRecommendation(x: FleischnerInput): string {
   const count = x.multiple ? 'multiple' : 'single';
   if (x.type !== 'solid') {
     const kind = x.type === 'ground-glass' ? 'ground-glass' : 'part-solid';
-    return `Fleischner 2017, ${count} ${kind} nodule ${size} mm: ${subsolid(x.type, size, x.multiple)}`;
+    const line = `Fleischner 2017, ${count} ${kind} nodule ${size} mm: ${subsolid(x.type, size, x.multiple)}`;
+    // The guideline's own comment on its part-solid rows: such a solid part outweighs the row.
+    const solid = x.solidComponentMm === undefined ? 0 : fleischnerSizeMm(x.solidComponentMm);
+    return x.type === 'part-solid' && size >= 6 && solid >= 6 ? `${line} ${SUSPICIOUS_SOLID_PART}` : line;
   }
   const row = SOLID[count][band(size)];
   const head = `Fleischner 2017, ${count} solid nodule ${size} mm`;

@@ -278,6 +278,7 @@ export function applyEdit(
     fleischner: fleischnerRecommendation({
       type: edit.type,
       meanDiameterMm: diameter,
+      ...(solid !== undefined ? { solidComponentMm: solid } : {}),
       multiple,
       risk: fleischnerRiskFrom(finding.fleischner, ctx.fleischnerRisk),
     }),
@@ -325,6 +326,9 @@ export function manualToFinding(m: ManualFinding, ctx: ReviewContext, noduleCoun
     fleischner: fleischnerRecommendation({
       type: m.type,
       meanDiameterMm: diameter,
+      ...(m.measurement.solidComponentMm !== undefined
+        ? { solidComponentMm: m.measurement.solidComponentMm }
+        : {}),
       multiple: noduleCount > 1,
       risk: ctx.fleischnerRisk,
     }),
@@ -363,6 +367,7 @@ function withNoduleCount(f: Finding, pipelineCount: number, count: number, ctx: 
       : fleischnerRecommendation({
           type: f.type,
           meanDiameterMm: f.diameterMm,
+          ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
           multiple,
           risk: fleischnerRiskFrom(f.fleischner, ctx.fleischnerRisk),
         }),

@@ -110,6 +110,8 @@ export function assembleFindings(
     fleischner: fleischnerRecommendation({
       type: f.type,
       meanDiameterMm: f.m.meanDiameterMm,
+      // As the finding shows it, so the line and the number on screen agree.
+      solidComponentMm: round(f.solidMm, 1),
       multiple: noduleCount > 1,
       risk: clinical.fleischnerRisk ?? 'unknown',
     }),
