@@ -16,7 +16,7 @@ describe('Fleischner 2017 incidental nodule recommendation', () => {
     );
   });
 
-  it('does not apply to a mass: a lesion over 30 mm is outside the guideline, whatever its type', () => {
+  it('does not apply to a lesion over 30 mm, whatever its type: the guideline covers nodules up to 30 mm', () => {
     // Fleischner 2017 covers nodules, opacities up to 30 mm; 30.4 rounds to 30 and is still one.
     expect(
       fleischnerRecommendation({ type: 'solid', meanDiameterMm: 30.4, multiple: false, risk: 'unknown' }),
@@ -26,7 +26,7 @@ describe('Fleischner 2017 incidental nodule recommendation', () => {
     for (const type of ['solid', 'part-solid', 'ground-glass'] as const) {
       for (const multiple of [false, true]) {
         expect(fleischnerRecommendation({ type, meanDiameterMm: 30.6, multiple, risk: 'high' })).toBe(
-          'Fleischner 2017 does not apply: a 31 mm lesion is a mass (the guideline covers nodules up to 30 mm).',
+          'Fleischner 2017 does not apply: a 31 mm lesion is larger than the nodules it covers (up to 30 mm).',
         );
       }
     }

@@ -70,7 +70,7 @@ function subsolid(type: NoduleType, sizeMm: number, multiple: boolean): string {
 
 /**
  * The largest nodule the guideline covers (mm, rounded as above): the Fleischner glossary's nodule
- * is an opacity up to 3 cm; a larger one is a mass, which no row of the guideline manages.
+ * is an opacity up to 3 cm; no row of the guideline manages a larger lesion (a solid one is a mass).
  */
 export const FLEISCHNER_MAX_NODULE_MM = 30;
 
@@ -82,7 +82,7 @@ export const SUSPICIOUS_SOLID_PART =
 export function fleischnerRecommendation(x: FleischnerInput): string {
   const size = fleischnerSizeMm(x.meanDiameterMm);
   if (size > FLEISCHNER_MAX_NODULE_MM) {
-    return `Fleischner 2017 does not apply: a ${size} mm lesion is a mass (the guideline covers nodules up to ${FLEISCHNER_MAX_NODULE_MM} mm).`;
+    return `Fleischner 2017 does not apply: a ${size} mm lesion is larger than the nodules it covers (up to ${FLEISCHNER_MAX_NODULE_MM} mm).`;
   }
   const count = x.multiple ? 'multiple' : 'single';
   if (x.type !== 'solid') {

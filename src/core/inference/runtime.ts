@@ -69,20 +69,21 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     throw new PulmoLensError('MODEL_MISMATCH', 'characterizer inputs must share one cubeSize (one tensor)');
   }
 
+  const detPath = join(manifest.dir, d.file);
+  const charPath = join(manifest.dir, c.file);
   const runDetector = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
     const out = await s.run({ [d.inputName]: new ort.Tensor('float32', data, [1, 1, ...zyx]) });
     const t = out[d.outputName];
-    const path = join(manifest.dir, d.file);
     if (!t) {
       throw new PulmoLensError('MODEL_MISMATCH', `detector ${d.file} has no output named ${d.outputName}`, {
-        path,
+        path: detPath,
       });
     }
     if (t.data.length !== data.length) {
       throw new PulmoLensError(
         'MODEL_MISMATCH',
         `detector ${d.file}: output ${d.outputName} has ${t.data.length} values for an input of ${data.length}`,
-        { path },
+        { path: detPath },
       );
     }
     return t.data as Float32Array;
@@ -95,7 +96,7 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
         throw new PulmoLensError(
           'MODEL_MISMATCH',
           `characterizer ${c.file}: output ${name} (named in manifest.json) is missing or not [${n},${per}]`,
-          { path: join(manifest.dir, c.file) },
+          { path: charPath },
         );
       }
       return t.data as Float32Array;
