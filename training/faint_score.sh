@@ -34,6 +34,8 @@ for n in LIDC-IDRI-0001-k15-s85 LIDC-IDRI-0001-k15-s86 LIDC-IDRI-0001-k3-s87 LID
   mv "$R/mined/$n.tmp.cubes.f32" "$R/mined/$n.cubes.f32"
   mv "$R/mined/$n.tmp.json" "$R/mined/$n.json"
 done
+# MINE_ONLY=1: just the series above (beside faint_experiment.sh's trainers, on the idle core).
+[ "${MINE_ONLY:-0}" = 1 ] && exit 0
 B=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SLAB_BOUNDS; print(SLAB_BOUNDS)')
 slabs() { for k in 0 1 2 3; do printf '%s%s-k%s-seed0+%s-k%s-seed1' "$([ $k = 0 ] || echo ,)" "$1" "$k" "$1" "$k"; done; }
 for r in s40b s40f; do
