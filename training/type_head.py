@@ -94,7 +94,12 @@ def fit(z, y, weight, w0, b0, lam, steps=400):
 def nodule_calls(d, z, pn, w, b):
     """Per inserted nodule: the type called at its strongest candidate (the app lists the
     candidate with the highest p_nodule of those merged into one finding)."""
-    calls = HeadSet.logits(z, w, b).argmax(1).numpy()
+    return calls_at_strongest(d, HeadSet.logits(z, w, b), pn)
+
+
+def calls_at_strongest(d, logits, pn):
+    """nodule_calls for any type logits [N, 3] of the candidates of d."""
+    calls = logits.argmax(1).numpy()
     key = np.char.add(np.char.add(d['series'], '/'), d['nodule_id'])
     out = {}
     for i in np.argsort(-pn.numpy()):

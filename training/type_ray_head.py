@@ -97,13 +97,7 @@ def main():
 
     def score(name, w, b, v, margin):
         d, z, r, pn = sets[name]
-        lg = logits(z, r, w, th.with_solid_margin(b, margin), v)
-        calls = lg.argmax(1).numpy()
-        key = np.char.add(np.char.add(d['series'], '/'), d['nodule_id'])
-        out = {}
-        for i in np.argsort(-pn.numpy()):
-            out.setdefault(key[i], (int(d['type_idx'][i]), int(calls[i]), float(d['diameter_mm'][i]), float(pn[i])))
-        return th.summary(out, thr)
+        return th.summary(th.calls_at_strongest(d, logits(z, r, w, th.with_solid_margin(b, margin), v), pn), thr)
 
     zero = torch.zeros(3, r_tr.shape[1])
     report = {'threshold': thr, 'shipped': {k: score(k, heads.w0, heads.b0, zero, 0) for k in sets}, 'grid': {}}

@@ -82,7 +82,7 @@ export function findingWithClinical(f: Finding, before: ClinicalRecord, after: C
       ? fleischnerRecommendation({
           type: f.type,
           meanDiameterMm: f.diameterMm,
-          ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
+          solidComponentMm: f.solidComponentMm,
           // The pipeline's line names its row; the count did not change.
           multiple: /^Fleischner 2017, multiple /.test(f.fleischner),
           risk: after.fleischnerRisk.value,

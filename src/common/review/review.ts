@@ -278,7 +278,7 @@ export function applyEdit(
     fleischner: fleischnerRecommendation({
       type: edit.type,
       meanDiameterMm: diameter,
-      ...(solid !== undefined ? { solidComponentMm: solid } : {}),
+      solidComponentMm: solid,
       multiple,
       risk: fleischnerRiskFrom(finding.fleischner, ctx.fleischnerRisk),
     }),
@@ -326,9 +326,7 @@ export function manualToFinding(m: ManualFinding, ctx: ReviewContext, noduleCoun
     fleischner: fleischnerRecommendation({
       type: m.type,
       meanDiameterMm: diameter,
-      ...(m.measurement.solidComponentMm !== undefined
-        ? { solidComponentMm: m.measurement.solidComponentMm }
-        : {}),
+      solidComponentMm: m.measurement.solidComponentMm,
       multiple: noduleCount > 1,
       risk: ctx.fleischnerRisk,
     }),
@@ -367,7 +365,7 @@ function withNoduleCount(f: Finding, pipelineCount: number, count: number, ctx: 
       : fleischnerRecommendation({
           type: f.type,
           meanDiameterMm: f.diameterMm,
-          ...(f.solidComponentMm !== undefined ? { solidComponentMm: f.solidComponentMm } : {}),
+          solidComponentMm: f.solidComponentMm,
           multiple,
           risk: fleischnerRiskFrom(f.fleischner, ctx.fleischnerRisk),
         }),
