@@ -41,13 +41,7 @@ $PY training/site_check.py
 # 2. Mined: the recipe's series into runs/mined (exactly these; 0002 seeds 11-12 and the sharp
 # copies there are other experiments' and stay out of the recipe), the real copies of LIDC-IDRI-0001,
 # and the faint series into their own folder.
-mine() {  # <series dir> <out prefix>
-  [ -f "$2.json" ] && return 0
-  rm -f "$2.tmp.cubes.f32" "$2.tmp.json"
-  nice -n 10 node --import tsx training/mine_candidates.ts "$1" --out "$2.tmp"
-  mv "$2.tmp.cubes.f32" "$2.cubes.f32"
-  mv "$2.tmp.json" "$2.json"
-}
+mine() { nice -n 10 sh training/mine_series.sh "$@"; }  # <series dir> <out prefix>
 RECIPE="$(for s in 1 2 3 4 5 6 7 8 9 10; do printf 'LIDC-IDRI-0002-s%s ' $s; done)
   $(for s in $(seq 20 30); do printf 'LIDC-IDRI-0002-t2-s%s ' $s; done)
   $(for s in $(seq 30 40); do printf 'LIDC-IDRI-0002-t3-s%s ' $s; done)

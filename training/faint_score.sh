@@ -28,11 +28,7 @@ for n in LIDC-IDRI-0001-k15-s85 LIDC-IDRI-0001-k15-s86 LIDC-IDRI-0001-k3-s87 LID
   $(for s in $(seq 49 56); do printf 'LIDC-IDRI-0001-s%s ' $s; done) \
   LIDC-IDRI-0001-k15-s93 LIDC-IDRI-0001-k15-s94 LIDC-IDRI-0001-k3-s95 LIDC-IDRI-0001-k3-s96 \
   LIDC-IDRI-0001-t2-s79 LIDC-IDRI-0001-t2-s80; do
-  [ -f "$R/mined/$n.json" ] && continue
-  rm -f "$R/mined/$n.tmp.cubes.f32" "$R/mined/$n.tmp.json"
-  node --import tsx training/mine_candidates.ts "$R/insert/$n" --out "$R/mined/$n.tmp"
-  mv "$R/mined/$n.tmp.cubes.f32" "$R/mined/$n.cubes.f32"
-  mv "$R/mined/$n.tmp.json" "$R/mined/$n.json"
+  sh training/mine_series.sh "$R/insert/$n" "$R/mined/$n"
 done
 # MINE_ONLY=1: just the series above (beside faint_experiment.sh's trainers, on the idle core).
 [ "${MINE_ONLY:-0}" = 1 ] && exit 0

@@ -18,11 +18,7 @@ done
 mine() {
   [ -f "$OUT/$2.json" ] && return 0
   echo "mining $2 from $1"
-  # A run stopped half-way leaves its own .tmp output; the miner never overwrites, so clear it.
-  rm -f "$OUT/$2.tmp.cubes.f32" "$OUT/$2.tmp.json"
-  node --import tsx training/mine_candidates.ts "$1" --out "$OUT/$2.tmp" ${MINE_MODELS:+--models "$MINE_MODELS"}
-  mv "$OUT/$2.tmp.cubes.f32" "$OUT/$2.cubes.f32"
-  mv "$OUT/$2.tmp.json" "$OUT/$2.json"
+  sh training/mine_series.sh "$1" "$OUT/$2"
 }
 for n in 0001 0002; do
   mine "$(dirname "$(find .cache/LIDC-IDRI-$n/ -name '*.dcm' | head -n 1)")" "LIDC-IDRI-$n"

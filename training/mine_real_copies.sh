@@ -10,11 +10,6 @@ for spec in "thick t2 --thicken 2" "sharp k15 --sharpen 1.5" "sharp k3 --sharpen
   out=training/runs/$1/LIDC-IDRI-0001-$2
   mined=training/runs/$1-mined/LIDC-IDRI-0001-$2
   [ -f "$out.json" ] || $PY training/insert_nodules.py --study 0001 --seed 0 --count 0 "$3" "$4" --out "$out"
-  if [ ! -f "$mined.json" ]; then
-    mkdir -p "training/runs/$1-mined"
-    rm -f "$mined.tmp.json" "$mined.tmp.cubes.f32"
-    node --import tsx training/mine_candidates.ts "$out" --out "$mined.tmp"
-    mv "$mined.tmp.cubes.f32" "$mined.cubes.f32"
-    mv "$mined.tmp.json" "$mined.json"
-  fi
+  mkdir -p "training/runs/$1-mined"
+  sh training/mine_series.sh "$out" "$mined"
 done

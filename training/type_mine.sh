@@ -11,9 +11,7 @@ for d in "$@"; do
   name=$(basename "$d")
   [ -f "$OUT/$name.npz" ] && continue
   echo "mining $name"
-  rm -f "$OUT/$name.tmp.cubes.f32" "$OUT/$name.tmp.json" "$OUT/$name.cubes.f32" "$OUT/$name.json"
-  node --import tsx training/mine_candidates.ts "$d" --out "$OUT/$name.tmp"
-  mv "$OUT/$name.tmp.cubes.f32" "$OUT/$name.cubes.f32"
-  mv "$OUT/$name.tmp.json" "$OUT/$name.json"
+  rm -f "$OUT/$name.cubes.f32" "$OUT/$name.json"  # resumed on the .npz: a cube file without one is redone
+  sh training/mine_series.sh "$d" "$OUT/$name"
   /usr/bin/python3 training/type_positives.py "$OUT/$name" "$d.json" --out "$OUT/$name.npz"
 done
