@@ -33,6 +33,9 @@ for j in training/runs/insert/LIDC-IDRI-*.json; do
     *-f-s*)
       echo "skipping $name: a faint series of training/faint_experiment.sh (session 40), not in run_all.sh's recipe"
       continue ;;
+    *-v-s*)
+      echo "skipping $name: a vessel-mix series of training/vessel_experiment.sh (session 41), not in run_all.sh's recipe"
+      continue ;;
     *-h-s*)
       if [ "${MINE_EXPERIMENTS:-0}" != 1 ]; then
         echo "skipping $name: a hard-mix experiment series, not in run_all.sh's recipe (MINE_EXPERIMENTS=1 mines it)"
