@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Session 41: the type calls of member sets on LIDC-IDRI-0001's faint insertions (insert_nodules.py
+--mix faint: ground glass -750..-600 HU; never training data), read like attribute_check.py reads
+the standard test seeds (per inserted nodule, the hitting candidate with the highest p_nodule, the
+ensemble of all members as the app runs it), so training/faint_experiment.sh's s40f (the recipe plus
+LIDC-IDRI-0002's faint series) can be compared with s40b (the recipe) and the shipped members.
+
+  /usr/bin/python3 training/faint_type_check.py --members ship s40b s40f \\
+      --insert training/runs/insert-faint2 --mined training/runs/mined-faint2 --seeds 213-224 [--out F]
+"""
+import argparse
+import json
+import os
+
+from attribute_check import nodule_rows, summarise
+from char_data import Series
+from common import MODELS, RUNS
+from cv_report import load_net
+
+
+def seed_range(text):
+    lo, hi = (int(v) for v in text.split('-'))
+    return range(lo, hi + 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--members', nargs='+', required=True, help="run-name prefixes (8 members: <prefix>-k<slab>-seed<0,1>)")
+    ap.add_argument('--insert', required=True)
+    ap.add_argument('--mined', required=True)
+    ap.add_argument('--seeds', type=seed_range, required=True)
+    ap.add_argument('--study', default='0001')
+    ap.add_argument('--out', default=os.path.join(RUNS, 'faint-type-check.json'))
+    a = ap.parse_args()
+    threshold = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
+    names = [f'LIDC-IDRI-{a.study}-s{s}' for s in a.seeds]
+    series = [Series(n, os.path.join(a.mined, n), os.path.join(a.insert, n + '.json'), cubes=False) for n in names]
+    report = {'series': names, 'threshold': threshold, 'members': {}}
+    for prefix in a.members:
+        runs = '+'.join(f'{prefix}-k{k}-seed{i}' for k in range(4) for i in range(2))
+        rows = nodule_rows(load_net(os.path.join(RUNS, 'char', runs, 'model.pt')), series)
+        s = summarise(rows, threshold)
+        report['members'][prefix] = {'summary': s, 'rows': rows}
+        c = s['with a candidate']
+        conf = c['typeConfusion']
+        print(f"{prefix}: {c['nodules']} nodules with a candidate, type right {c['typeAccuracy']}; part-solid called solid "
+              f"{conf['part-solid']['solid']} of {sum(conf['part-solid'].values())}, ground-glass called solid "
+              f"{conf['ground-glass']['solid']} of {sum(conf['ground-glass'].values())}, solid called otherwise "
+              f"{sum(conf['solid'].values()) - conf['solid']['solid']} of {sum(conf['solid'].values())}", flush=True)
+    json.dump(report, open(a.out, 'w'), indent=1)
+
+
+if __name__ == '__main__':
+    main()
