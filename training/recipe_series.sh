@@ -55,3 +55,38 @@ member() {
     --steps "${STEPS:-3000}" --max-minutes "${MINUTES:-50}" --batch 64 --eval-every 100 --hnm-every 300 --max-negatives 450 \
     > "$R/logs/$1.log" 2>&1
 }
+
+# One LIDC-IDRI-0001 series with run_all.sh's seed and flags, inserted where this machine lacks it;
+# its name is appended to SCORED. <seed> [--thicken 2 | --sharpen A]
+insert_0001() {
+  s=$1; shift
+  case "${1:-}" in
+    --thicken) n=LIDC-IDRI-0001-t$2-s$s ;;
+    --sharpen) n=LIDC-IDRI-0001-k$(echo "$2" | tr -d .)-s$s ;;
+    *) n=LIDC-IDRI-0001-s$s ;;
+  esac
+  [ -f "$R/insert/$n.json" ] || $PY training/insert_nodules.py --study 0001 --seed "$s" --count 24 "$@" --out "$R/insert/$n"
+  SCORED="${SCORED:-} $n"
+}
+
+# Every LIDC-IDRI-0001 series split_cv.py --test fresh reads, inserted and mined where missing:
+# choosing (calibration 1-4, dev 5-12, sharp 85-88, 5 mm 71-74) and fresh test (49-56, sharp
+# 93-96, 5 mm 75-80). Their names end up in SCORED.
+scored_series() {
+  SCORED=
+  for s in 1 2 3 4 5 6 7 8 9 10 11 12 49 50 51 52 53 54 55 56; do insert_0001 $s; done
+  for s in 85 86 93 94; do insert_0001 $s --sharpen 1.5; done
+  for s in 87 88 95 96; do insert_0001 $s --sharpen 3; done
+  for s in 71 72 73 74 75 76 77 78 79 80; do insert_0001 $s --thicken 2; done
+  $PY training/site_check.py
+  for n in $SCORED; do mine "$R/insert/$n" "$R/mined/$n"; done
+}
+
+# split_cv.py's --slabs for members <prefix>-k<slab>-seed<i>, seeds 0 .. n-1 of each of the four
+# slabs: "k0 members,k1 members,...". <prefix> <n>
+slabs() {
+  for k in 0 1 2 3; do
+    printf '%s' "$([ $k = 0 ] || echo ,)"
+    for i in $(seq 0 $(($2 - 1))); do printf '%s%s-k%s-seed%s' "$([ $i = 0 ] || echo +)" "$1" "$k" "$i"; done
+  done
+}
