@@ -241,7 +241,7 @@ def block(report):
                   + ('' if d['assessed'] else 'Findings carry `spiculated: null`; the reader sets the margin when accepting or '
                      'editing, and Lung-RADS 4X and the Brock risk follow that call.')]
     lines += ['', f"Measured by `training/attribute_check.py` with members `{report['members']}` "
-                  f"(`training/runs/attributes.json`)."]
+                  f"(`{report.get('out', 'training/runs/attributes.json')}`)."]
     return '\n'.join(lines)
 
 
@@ -274,6 +274,7 @@ def main():
     report['real'] = [real_nodules(net, study, kind) for study, kind in REAL]
     print(json.dumps(report['real']))
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    report['out'] = os.path.relpath(a.out, os.path.dirname(MODELS))
     json.dump(report, open(a.out, 'w'), indent=1)
     if a.write:
         write_manifest_block(report)

@@ -33,9 +33,7 @@ for j in training/runs/insert/LIDC-IDRI-*.json; do
     *-f-s*)
       echo "skipping $name: a faint series of training/faint_experiment.sh (session 40), not in run_all.sh's recipe"
       continue ;;
-    *-v-s*)
-      echo "skipping $name: a vessel-mix series of training/vessel_experiment.sh (session 41), not in run_all.sh's recipe"
-      continue ;;
+    *-v-s*) ;;  # the vessel mix (session 42: in the recipe; run_all.sh)
     *-h-s*)
       if [ "${MINE_EXPERIMENTS:-0}" != 1 ]; then
         echo "skipping $name: a hard-mix experiment series, not in run_all.sh's recipe (MINE_EXPERIMENTS=1 mines it)"

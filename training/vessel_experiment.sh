@@ -1,5 +1,6 @@
 #!/bin/sh
-# Session 41 (an experiment, not in run_all.sh; training/README): do more juxtavascular positives
+# Session 41 (the experiment; shipped in session 42, when run_all.sh took these series into its
+# recipe and its members' names; training/README): do more juxtavascular positives
 # lift the shipped recipe's weakest site? On the held-out insertions (model card, seeds 41-48)
 # juxtavascular nodules are found 0.50 at 1 FP/scan and 0.70 are a candidate at all (free 0.91,
 # juxtapleural 0.86), and they are most of the >= 6 mm and 3-6 mm nodules the characterizer loses.

@@ -305,8 +305,10 @@ def render_v2(manifest, cv):
         f"{c['trainingCounts']['insertedSeries']} series, {c['trainingCounts']['positiveCubes']} positive and "
         f"{c['trainingCounts']['negativeCubes']} negative candidate cubes from the app's own candidate miner. "
         f"Learning curves: [v2-learning-curves.png](../training/v2-learning-curves.png) (left: training loss; right: validation CPM; "
-        f"blue/red = the two cross-validation folds, green = a model trained on both backgrounds, not shipped: it "
-        f"has no unseen data left to choose its threshold on).",
+        f"blue/red = the two cross-validation folds"
+        + (", green = a model trained on both backgrounds, not shipped: it has no unseen data left to choose its threshold on)."
+           if 'final' in cv.get('learningCurves', {}) else
+           "; no model trained on both backgrounds since session 42: it outgrows this machine's 24 GB, training/run_all.sh)."),
         '',
         (f"**Shipped characterizer: {shipped['model']}**, trained on {shipped['trainedOn']}: fold cv-0002's recipe (the "
          f"{shipped['trainedOn'].split(' ')[0]} insertions) plus the real candidates of {shipped['validatedOn']} as negatives: "
