@@ -112,9 +112,9 @@ def card(table, best, block):
                      f"{r['lunaNoduleRank'] or '-'} |")
     lines += ['',
               f'{VALIDATION}\'s real negatives were training data of the shipped members (each learned three of its four '
-              'cranio-caudal slabs at its own dose), so these app counts are optimistic; the cross-fitted check of session 20 '
+              'cranio-caudal slabs at its own dose), so these app counts are optimistic; the cross-fitted check '
               '(training/lowdose_check.py: the same nodules inserted at each dose, each candidate scored by the members that '
-              'never saw its slab; training/README.md) found the same break between x2 and x3. LIDC-IDRI-0002 is '
+              'never saw its slab) is in training/README.md (sessions 20 and 42). LIDC-IDRI-0002 is '
               'the training background (its rows are on seen anatomy).',
               END]
     return '\n'.join(lines)
