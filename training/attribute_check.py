@@ -60,6 +60,11 @@ def heads(net, cubes, batch=128):
     return pn[:, 0], pt, ps[:, 0]
 
 
+def member_runs(members):
+    """'+'-joined run names as given, or a prefix's 8 members <prefix>-k<slab>-seed<0,1>."""
+    return members if '+' in members else '+'.join(f'{members}-k{k}-seed{i}' for k in range(4) for i in range(2))
+
+
 def nodule_rows(net, series):
     rows = []
     for s in series:
@@ -251,7 +256,7 @@ def main():
     ap.add_argument('--out', default=os.path.join(RUNS, 'attributes.json'))
     ap.add_argument('--write', action='store_true')
     a = ap.parse_args()
-    runs = a.members if '+' in a.members else '+'.join(f'{a.members}-k{k}-seed{i}' for k in range(4) for i in range(2))
+    runs = member_runs(a.members)
     net = load_net(os.path.join(RUNS, 'char', runs, 'model.pt'))
     threshold = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
     plain = lambda n: '-k' not in n and '-t' not in n

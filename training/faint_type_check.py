@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 
-from attribute_check import nodule_rows, summarise
+from attribute_check import member_runs, nodule_rows, summarise
 from char_data import Series
 from common import MODELS, RUNS
 from cv_report import load_net
@@ -37,8 +37,7 @@ def main():
     series = [Series(n, os.path.join(a.mined, n), os.path.join(a.insert, n + '.json'), cubes=False) for n in names]
     report = {'series': names, 'threshold': threshold, 'members': {}}
     for prefix in a.members:
-        runs = '+'.join(f'{prefix}-k{k}-seed{i}' for k in range(4) for i in range(2))
-        rows = nodule_rows(load_net(os.path.join(RUNS, 'char', runs, 'model.pt')), series)
+        rows = nodule_rows(load_net(os.path.join(RUNS, 'char', member_runs(prefix), 'model.pt')), series)
         s = summarise(rows, threshold)
         report['members'][prefix] = {'summary': s, 'rows': rows}
         c = s['with a candidate']

@@ -117,10 +117,11 @@ for i in 0 1 2 3 4; do seed $i; done
 # Session 15: four cranio-caudal slabs instead of two halves (cv_report.SHIP_SPLIT: boundaries at the
 # quartiles of LIDC-IDRI-0001's candidate z), 2 seeds per slab, named s4-k<slab>-seed<i>: each member
 # learns everything but one slab and its guard bands and scores that slab (cross_fit.py).
-# Session 42: named s41v-k<slab>-seed<i>, the same recipe with the vessel-mix series among the
+# Session 42: named s41v-k<slab>-seed<i> (cv_report.SHIP_PREFIX), the same recipe with the vessel-mix series among the
 # LIDC-IDRI-0002 insertions (session 41's experiment, training/vessel_experiment.sh).
 B=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SLAB_BOUNDS; print(SLAB_BOUNDS)')
-slab() { [ -f "training/runs/char/s41v-k$1-seed$2/model.pt" ] || train "s41v-k$1-seed$2" --seed "$2" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:slab:$1:$B" --real-negative-share 0.5; }
+P=$($PY -c 'import sys; sys.path.insert(0, "training"); from cv_report import SHIP_PREFIX; print(SHIP_PREFIX)')
+slab() { [ -f "training/runs/char/$P-k$1-seed$2/model.pt" ] || train "$P-k$1-seed$2" --seed "$2" --train LIDC-IDRI-0002 --real-negatives "LIDC-IDRI-0001:slab:$1:$B" --real-negative-share 0.5; }
 for i in 0 1; do
   slab 0 "$i" & slab 1 "$i"; wait
   slab 2 "$i" & slab 3 "$i"; wait
