@@ -7,7 +7,8 @@
  * scale against BLOB_QUOTA, the U-Net candidates within the radius and the heatmap maximum there.
  * UCAP overrides the U-Net candidate cap (200). Per-series totals go to stderr.
  *
- *   node --import tsx training/stage1_misses.ts training/runs/insert/<name> [...] > misses.jsonl
+ *   node --import tsx training/stage1_misses.ts [--models DIR] training/runs/insert/<name> [...] > misses.jsonl
+ * --models: a trial models folder (training/stage_models.py) instead of the shipped one.
  */
 import { readFileSync } from 'node:fs';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
@@ -21,9 +22,13 @@ import { rawStage1 } from './stage1_raw';
 import { worldToVoxel, type Vec3 } from '../src/common/volume';
 
 async function main() {
-  const rt = await getRuntime(shippedModelsDir(), 'cpu');
+  const args = process.argv.slice(2);
+  const m = args.indexOf('--models');
+  const models = m >= 0 ? args.splice(m, 2)[1] : shippedModelsDir();
+  if (!models) throw new Error('--models wants a folder');
+  const rt = await getRuntime(models, 'cpu');
   const det = rt.manifest.detector;
-  for (const dir of process.argv.slice(2)) {
+  for (const dir of args) {
     const meta = JSON.parse(readFileSync(dir.replace(/\/$/, '') + '.json', 'utf8'));
     const scan = await scanDicomInputs([dir]);
     const series = [...scan.series].sort((a, b) => b.slices - a.slices)[0]!;

@@ -17,8 +17,9 @@ def load(p):
 def mm(sp, a):
     return a[..., :3] * np.asarray(sp)
 
-def merge(b, sp, order_key, reach_min=2.0):
-    """Greedy: in order_key descending, keep a blob unless within a kept blob's reach."""
+def merge(b, sp, order_key, reach_min=2.0, absorbers=None):
+    """Greedy: in order_key descending, keep a blob unless within a kept blob's reach (only kept
+    blobs in `absorbers`, a set of indices, absorb others when it is given)."""
     idx = np.argsort(-order_key, kind='stable')
     P = mm(sp, b)
     kept = []
@@ -39,7 +40,8 @@ def merge(b, sp, order_key, reach_min=2.0):
             if hit: break
         if hit: continue
         kept.append(i)
-        grid[c].append((p, max(b[i, 3] / 2, reach_min)))
+        if absorbers is None or i in absorbers:
+            grid[c].append((p, max(b[i, 3] / 2, reach_min)))
     return np.array(kept, dtype=int)
 
 def select(b, ids, score, quota):
@@ -72,6 +74,8 @@ def union(bc, bscale, u, sp, ureach=True):
     return cands + uonly
 
 Q0 = lambda s: 100 if s < 5 else 60
+# stage1.ts BLOB_QUOTA since session 14 (the lung-volume share is ~1 on LIDC-IDRI-0001).
+Q600 = lambda s: 600 if s < 5 else 400
 
 def run(variant, data):
     res = []
@@ -88,6 +92,11 @@ def run(variant, data):
         else:
             m = merge(b, sp, v.get('merge_key', lambda r, s: r)(resp, sph))
             sel = select(b, m, v.get('score', lambda r, s, h, sc: r * s)(resp, sph, hu, b[:, 3]), quota)
+            if v.get('release'):
+                # A blob merged into one that the quota then drops is released: merge again with
+                # only the selected blobs absorbing, and select again.
+                m = merge(b, sp, v.get('merge_key', lambda r, s: r)(resp, sph), absorbers=set(sel.tolist()))
+                sel = select(b, m, v.get('score', lambda r, s, h, sc: r * s)(resp, sph, hu, b[:, 3]), quota)
             if v.get('extra'):
                 sel = np.union1d(sel, v['extra'](b, m, sel))
         uu = u[u[:, 3] >= v.get('uthr', 0.1)][: v.get('ucap', 200)]
@@ -119,6 +128,10 @@ if __name__ == '__main__':
         'S3 select then merge': {'select_first': True},
         'S3+S1': {'select_first': True, 'ureach': False},
         'S2+S1': {'merge_key': lambda r, s: r * s, 'ureach': False},
+        'Q600 current': {'quota': Q600},
+        'Q600 merge by score': {'quota': Q600, 'merge_key': lambda r, s: r * s},
+        'Q600 release': {'quota': Q600, 'release': True},
+        'Q600 select then merge': {'quota': Q600, 'select_first': True},
     }
     for k, v in V.items():
         res, nc = run(v, data)
