@@ -1,0 +1,83 @@
+/**
+ * The U-Net heatmap at every mined candidate, for the score-fusion check (training/fusion_check.py):
+ * the app's own detector pass (detectHeatmap on the app's grid and lung mask) with each models
+ * folder named, and per candidate of <mined>/<name>.json the heatmap's maximum within RADIUS_MM of
+ * its centre. One JSON per series: { name, models: { <folder>: number[] } }, candidate n at n.
+ *
+ *   node --import tsx training/heatmap_at_candidates.ts --mined training/runs/mined --out <dir> \
+ *       --models models --models training/runs/models-det-v4 training/runs/insert/<name> [...]
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { loadSeries, scanDicomInputs } from '../src/core/dicom';
+import { defaultTiling, detectHeatmap } from '../src/core/inference/detect';
+import { gridFor, volumeToGrid } from '../src/core/inference/grid';
+import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
+import type { Vec3 } from '../src/common/volume';
+
+/** A candidate centre may sit a voxel or two off the heatmap's peak on the same object. */
+const RADIUS_MM = 2;
+
+function parse(argv: string[]) {
+  const models: string[] = [];
+  let mined: string | undefined;
+  let out: string | undefined;
+  const series: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--models') models.push(argv[++i]!);
+    else if (a === '--mined') mined = argv[++i];
+    else if (a === '--out') out = argv[++i];
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else series.push(a.replace(/\/$/, ''));
+  }
+  if (!mined || !out || models.length === 0 || series.length === 0)
+    throw new Error('usage: heatmap_at_candidates.ts --mined DIR --out DIR --models DIR [--models DIR] <series dir> [...]');
+  return { models, mined, out, series };
+}
+
+async function main() {
+  const a = parse(process.argv.slice(2));
+  mkdirSync(a.out, { recursive: true });
+  const rts = await Promise.all(a.models.map((m) => getRuntime(m, 'cpu')));
+  for (const dir of a.series) {
+    const name = basename(dir);
+    const target = join(a.out, name + '.json');
+    if (existsSync(target)) continue;
+    const cands = JSON.parse(readFileSync(join(a.mined, name + '.json'), 'utf8')).candidates as Array<{ voxel: Vec3 }>;
+    const scan = await scanDicomInputs([dir]);
+    const series = [...scan.series].sort((x, y) => y.slices - x.slices)[0]!;
+    const { volume } = await loadSeries(series);
+    const out: Record<string, number[]> = {};
+    for (let m = 0; m < rts.length; m++) {
+      const rt = rts[m]!;
+      const sp = rt.manifest.detector.spacingMm as Vec3;
+      const grid = gridFor(volume, sp);
+      const { coarse, lung } = coarseLungMask(volume, [sp[0] * 2, sp[1] * 2, sp[2] * 2]);
+      const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
+      const [gx, gy, gz] = grid.dims;
+      const r = [RADIUS_MM / sp[0], RADIUS_MM / sp[1], RADIUS_MM / sp[2]];
+      out[a.models[m]!] = cands.map((c) => {
+        const g = volumeToGrid(grid, c.voxel);
+        let best = 0;
+        for (let z = Math.max(0, Math.ceil(g[2] - r[2])); z <= Math.min(gz - 1, Math.floor(g[2] + r[2])); z++)
+          for (let y = Math.max(0, Math.ceil(g[1] - r[1])); y <= Math.min(gy - 1, Math.floor(g[1] + r[1])); y++)
+            for (let x = Math.max(0, Math.ceil(g[0] - r[0])); x <= Math.min(gx - 1, Math.floor(g[0] + r[0])); x++) {
+              const d = ((x - g[0]) * sp[0]) ** 2 + ((y - g[1]) * sp[1]) ** 2 + ((z - g[2]) * sp[2]) ** 2;
+              if (d <= RADIUS_MM ** 2) best = Math.max(best, prob[x + gx * (y + gy * z)]!);
+            }
+        return Math.round(best * 1e5) / 1e5;
+      });
+    }
+    writeFileSync(target + '.tmp', JSON.stringify({ name, models: out }));
+    renameSync(target + '.tmp', target);
+    console.error(`${name}: ${cands.length} candidates`);
+  }
+  await releaseRuntimes();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
