@@ -57,7 +57,7 @@ async function main() {
       const { coarse, lung } = coarseLungMask(volume, [sp[0] * 2, sp[1] * 2, sp[2] * 2]);
       const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
       const [gx, gy, gz] = grid.dims;
-      const r = [RADIUS_MM / sp[0], RADIUS_MM / sp[1], RADIUS_MM / sp[2]];
+      const r: Vec3 = [RADIUS_MM / sp[0], RADIUS_MM / sp[1], RADIUS_MM / sp[2]];
       out[a.models[m]!] = cands.map((c) => {
         const g = volumeToGrid(grid, c.voxel);
         let best = 0;
