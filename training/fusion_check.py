@@ -8,8 +8,10 @@ The fused score is sigmoid(z / T + w * logit(h)): z the shipped members' logit, 
 the slabs as every split_cv / cv_report figure (each LIDC-IDRI-0001 candidate scored by the members
 that never learned its slab), T fitted on the calibration seeds, h the heatmap's maximum within
 2 mm of the candidate (heatmap_at_candidates.ts; clipped to [1e-4, 1 - 1e-4]). The weight w is
-chosen on the four sets that choose every ship (nodule-weighted CPM, as split_cv.py) and read on the test sets, each at its own 1 FP/scan. A
-screen: the operating threshold and the real scans come after, if it gains.
+chosen on the four sets that choose every ship (nodule-weighted CPM, as split_cv.py) and read on
+the test sets, each at its own 1 FP/scan; then, for w = 0 and the chosen w, split_cv's operating
+threshold and thick-slice offset with the test sets and the real scans at them, and a paired
+bootstrap of the gain.
 
   /usr/bin/python3 training/fusion_check.py --heat training/runs/heat --models <folder> [--out F]
 """
@@ -19,10 +21,9 @@ import os
 
 import numpy as np
 
-from char_data import Series
+from char_data import Series, real_copies
 from common import RUNS
 from cross_fit import CrossFitted
-from char_data import real_copies
 from cv_report import (SCORE_P, SHARP_CAL, SHARP_TEST, SHIP_SPLIT, calibrated, exact_logits, finding_score, fit_temperature, froc_rows,
                        load_net, nodule_table, operating_threshold, recalibrate, sens_at, thick_slice_offset)
 
