@@ -13,7 +13,7 @@ the test sets, each at its own 1 FP/scan; then, for w = 0 and the chosen w, spli
 threshold and thick-slice offset with the test sets and the real scans at them, and a paired
 bootstrap of the gain.
 
-  /usr/bin/python3 training/fusion_check.py --heat training/runs/heat --models <folder> [--out F]
+  /usr/bin/python3 training/fusion_check.py --heat training/runs/heat --models <folder> [--members s40b --seeds 0,1] [--out F]
 """
 import argparse
 import json
@@ -24,7 +24,7 @@ import numpy as np
 from char_data import Series, real_copies
 from common import RUNS
 from cross_fit import CrossFitted
-from cv_report import (SCORE_P, SHARP_CAL, SHARP_TEST, SHIP_SPLIT, calibrated, exact_logits, finding_score, fit_temperature, froc_rows,
+from cv_report import (SCORE_P, SHARP_CAL, SHARP_TEST, SHIP_SPLIT, SLAB_BOUNDS, calibrated, exact_logits, finding_score, fit_temperature, froc_rows,
                        load_net, nodule_table, operating_threshold, recalibrate, sens_at, thick_slice_offset)
 
 S = 'LIDC-IDRI-0001-s{}'.format
@@ -117,9 +117,14 @@ def main():
     ap.add_argument('--heat', required=True)
     ap.add_argument('--models', required=True, help='the heatmap_at_candidates.ts --models folder to fuse')
     ap.add_argument('--mined', default=os.path.join(RUNS, 'mined'))
+    ap.add_argument('--members', help="another slab recipe's prefix (e.g. s40b): <prefix>-k<slab>-seed<i>")
+    ap.add_argument('--seeds', default='0,1', help='with --members: the seeds per slab')
     ap.add_argument('--out')
     a = ap.parse_args()
-    ship = CrossFitted(SHIP_SPLIT, load_net, exact_logits)
+    split = SHIP_SPLIT if not a.members else {
+        'bounds': SLAB_BOUNDS,
+        'slabs': ['+'.join(f'{a.members}-k{k}-seed{i}' for i in a.seeds.split(',')) for k in range(len(SLAB_BOUNDS.split(',')) + 1)]}
+    ship = CrossFitted(split, load_net, exact_logits)
     data = {}
     for k, names in SETS.items():
         data[k] = []
@@ -130,7 +135,7 @@ def main():
             data[k].append((s, ship.series_logits(s), h))
         print(f'{k}: scored', flush=True)
     t = fit_temperature([z for _, z, _ in data['calibration']], [s.labels for s, _, _ in data['calibration']])
-    res = {'temperature': t, 'models': a.models, 'weights': {}}
+    res = {'temperature': t, 'models': a.models, 'members': split['slabs'], 'weights': {}}
     for w in WEIGHTS:
         row, by_set = {}, {}
         for k, items in data.items():
