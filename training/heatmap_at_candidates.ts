@@ -1,6 +1,6 @@
 /**
  * The U-Net heatmap at every mined candidate, for the score-fusion check (training/fusion_check.py):
- * the app's own detector pass (detectHeatmap on the app's grid and lung mask) with each models
+ * the app's own detector pass (stage1_raw.ts detectorPass: the app's grid, lung mask and heatmap) with each models
  * folder named, and per candidate of <mined>/<name>.json the heatmap's maximum within RADIUS_MM of
  * its centre. One JSON per series: { name, models: { <folder>: number[] } }, candidate n at n.
  *
@@ -10,11 +10,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { defaultTiling, detectHeatmap } from '../src/core/inference/detect';
-import { gridFor, volumeToGrid } from '../src/core/inference/grid';
-import { coarseLungMask } from '../src/core/inference/lung-mask';
+import { volumeToGrid } from '../src/core/inference/grid';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import type { Vec3 } from '../src/common/volume';
+import { detectorPass } from './stage1_raw';
 
 /** A candidate centre may sit a voxel or two off the heatmap's peak on the same object. */
 const RADIUS_MM = 2;
@@ -53,9 +52,7 @@ async function main() {
     for (let m = 0; m < rts.length; m++) {
       const rt = rts[m]!;
       const sp = rt.manifest.detector.spacingMm as Vec3;
-      const grid = gridFor(volume, sp);
-      const { coarse, lung } = coarseLungMask(volume, [sp[0] * 2, sp[1] * 2, sp[2] * 2]);
-      const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
+      const { grid, prob } = await detectorPass(volume, rt);
       const [gx, gy, gz] = grid.dims;
       const r: Vec3 = [RADIUS_MM / sp[0], RADIUS_MM / sp[1], RADIUS_MM / sp[2]];
       out[a.models[m]!] = cands.map((c) => {
