@@ -130,12 +130,12 @@ export async function benchAnalyze(): Promise<{ title: string; rows: Row[]; note
       patch.set(slab.subarray(src, src + px), z * py * px + y * px);
     }
   const reps = 5;
-  await rt.detect(patch, [pz, py, px]);
+  await rt.detector.detect(patch, [pz, py, px]);
   const ortTimes: number[] = [];
   let ortOut: Float32Array = new Float32Array(0);
   for (let r = 0; r < reps; r++) {
     const s = performance.now();
-    ortOut = await rt.detect(patch, [pz, py, px]);
+    ortOut = await rt.detector.detect(patch, [pz, py, px]);
     ortTimes.push(performance.now() - s);
   }
   rows.push({

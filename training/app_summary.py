@@ -28,7 +28,11 @@ def main():
     manifest = json.load(open(os.path.join(MODELS, 'manifest.json')))
     char_sha = hashlib.sha256(open(os.path.join(MODELS, 'characterizer.onnx'), 'rb').read()).hexdigest()
     res = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-           'characterizerSha256': char_sha, 'command': 'training/app_check.sh (node bin/pulmolens.mjs analyze <series> --models models)',
+           'characterizerSha256': char_sha,
+           # Every model file the app ran (the score fusion's U-Net too): readers refuse a summary of other files.
+           'modelsSha256': {k: hashlib.sha256(open(os.path.join(MODELS, m['file']), 'rb').read()).hexdigest()
+                            for k, m in manifest['models'].items()},
+           'command': 'training/app_check.sh (node bin/pulmolens.mjs analyze <series> --models models)',
            'scans': {}}
     sources = derived_sources()
     for f in sorted(glob.glob(os.path.join(out, '*', 'findings.json'))):

@@ -317,6 +317,12 @@ def write_markdown(report, path):
           f"by the members that never saw its {part_word(sh['split'])} (cross-fitted), and its inserted nodules were never training data. "
           f"Temperature and threshold chosen on {', '.join(sh['calibrationSeries'])}; figures on "
           f"{', '.join(sh['testSeries'])}.", '',
+          *([f"**Score fusion** (session 44): every score below is sigmoid(logit(p_nodule) + {sh['fusion']['weight']:g} logit(h)), "
+             f"h the fusion detector's heatmap maximum within {sh['fusion']['radiusMm']:g} mm of the candidate (file sha256 "
+             f"{sh['fusion']['sha256'][:12]}...; training/fusion_check.py chose the weight on the calibration, sharp calibration, "
+             f"5 mm calibration and dev sets; src/core/inference/score-fusion.ts computes it in the app). The temperature "
+             f"is p_nodule's own; threshold and thick-slice offset are chosen on the fused score.", '']
+            if sh.get('fusion') else []),
           *test_tables(f"{sh['validatedOn']} {seed_span(sh['testSeries'])}", te, 'test set', rates)]
     tk = sh.get('thickSliceValidation')
     if tk:
@@ -444,6 +450,53 @@ THICK_FRESH_TEST_SEEDS = tuple(f'-s{i}' for i in range(75, 81))
 SESSION15_TEST_SEEDS = tuple(f'-s{i}' for i in range(57, 65))
 SHARP_SESSION15_TEST = ('LIDC-IDRI-0001-k15-s97', 'LIDC-IDRI-0001-k15-s98', 'LIDC-IDRI-0001-k3-s99', 'LIDC-IDRI-0001-k3-s100')
 P_EDGE = 6e-8  # as src/core/inference/manifest.ts recalibratePNodule
+# Session 44: the shipped score is p_nodule fused with a second U-Net's heatmap at the candidate,
+# sigmoid(logit(p_nodule) + w logit(h)) (src/core/inference/score-fusion.ts). The weight and the
+# heatmap's folder come from training/fusion_check.py's record (chosen there on the calibration,
+# sharp calibration, 5 mm calibration and dev sets, never on a test set); h is
+# heatmap_at_candidates.ts's maximum within 2 mm of each candidate (training/fusion_experiment.sh).
+SCORE_FUSED = 'characterizer p_nodule fused with the fusion detector heatmap'
+FUSION_CHECK = os.path.join(HERE, 'fusion-check-det-v4.json')
+FUSION_HEAT = os.path.join(RUNS, 'heat')
+FUSION_RADIUS_MM = 2.0  # heatmap_at_candidates.ts RADIUS_MM
+FUSION_CLIP = 1e-4  # fusion_check.py fused_scores
+
+
+def fusion_spec():
+    """The shipped fusion: weight, heat key (the staged folder whose detector.onnx the heat came
+    from) and that file's sha256; None when FUSION_CHECK chose weight 0."""
+    if not os.path.exists(FUSION_CHECK):
+        return None
+    rec = json.load(open(FUSION_CHECK))
+    if not rec['chosenWeight']:
+        return None
+    onnx = os.path.join(HERE, '..', rec['models'], 'detector.onnx')
+    if not os.path.exists(onnx):
+        raise SystemExit(f"{onnx}: the fusion detector's staged folder is missing: run training/fusion_experiment.sh")
+    import hashlib
+    return {'weight': float(rec['chosenWeight']), 'key': rec['models'], 'radiusMm': FUSION_RADIUS_MM, 'heatClip': FUSION_CLIP,
+            'sha256': hashlib.sha256(open(onnx, 'rb').read()).hexdigest()}
+
+
+def heat_of(s, fusion):
+    """h of every candidate of series s (heatmap_at_candidates.ts), in candidate order."""
+    path = os.path.join(FUSION_HEAT, s.name + '.json')
+    if not os.path.exists(path):
+        raise SystemExit(f'{path}: no fusion heat for {s.name}: run training/heatmap_at_candidates.ts on it (fusion_experiment.sh)')
+    h = np.asarray(json.load(open(path))['models'][fusion['key']], dtype=np.float64)
+    if len(h) != len(s.labels):
+        raise SystemExit(f'{path}: {len(h)} heat values for {len(s.labels)} candidates (mined again since?)')
+    return h
+
+
+def fuse_logits(z, s, t, fusion):
+    """Logits whose calibrated score (calibrated(., t)) is the app's fused score:
+    z / t + w logit(h) = (z + t w logit(h)) / t."""
+    if fusion is None:
+        return z
+    h = np.clip(heat_of(s, fusion), fusion['heatClip'], 1 - fusion['heatClip'])
+    return np.asarray(z, dtype=np.float64) + t * fusion['weight'] * np.log(h / (1 - h))
+
 
 
 def p_logit(p):
@@ -513,6 +566,11 @@ def shipped_model(fold_data):
     idx = cal + test + thick + sharp + sharp_cal + previous
     exact = {i: ship.series_logits(f['val'][i]) for i in idx}
     t = fit_temperature([exact[i] for i in cal], [f['val'][i].labels for i in cal])
+    # The temperature is p_nodule's own (the exported model carries it); the heat is added after.
+    fusion = fusion_spec()
+    exact = {i: fuse_logits(z, f['val'][i], t, fusion) for i, z in exact.items()}
+    logits_of = lambda s: fuse_logits(ship.series_logits(s), s, t, fusion)
+    score_name = SCORE_FUSED if fusion else SCORE_P
     sc = {i: finding_score(calibrated(z, t), f['val'][i], SCORE_P) for i, z in exact.items()}
     thr_at = lambda idx: operating_threshold(np.concatenate([sc[i][f['val'][i].labels == 0] for i in idx]), len(idx))
     thr_by = {'own slices': thr_at(cal), **({'sharp kernels': thr_at(sharp_cal)} if sharp_cal else {})}
@@ -546,12 +604,12 @@ def shipped_model(fold_data):
     prev_block = protocol_block(f, sc, previous, thr) if previous else None
     # The held-out scan and its real copies, each side scored by the members that never saw it.
     offset = thick_op['logitOffset'] if thick_op else 0.0
-    real = {s.name: {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
+    real = {s.name: {**real_scan_check(logits_of, s, thr, SCORE_P, t, offset if s.name.endswith('-t2') else 0.0), 'crossFitted': True}
             for s in real_copies(f['valBackground'], thick=True, cubes=False)}
     train_bg = f['trainBackground']
     for s in load_backgrounds([train_bg], sharp=False, cubes=False):
         if not s.inserted:
-            real[s.name] = {**real_scan_check(ship.series_logits, s, thr, SCORE_P, t), 'trainingScan': True}
+            real[s.name] = {**real_scan_check(logits_of, s, thr, SCORE_P, t), 'trainingScan': True}
     return {
         'model': ship.members, 'split': SHIP_SPLIT, 'trainedOn': f"{train_bg} + {f['valBackground']} real negatives",
         'validatedOn': f['valBackground'],
@@ -566,17 +624,28 @@ def shipped_model(fold_data):
         'sharpKernelValidation': sharp_block,
         'previousTest': prev_block,
         'realScans': real,
+        'fusion': fusion,
         'operatingPoint': {
-            'threshold': thr, 'score': SCORE_P, 'temperature': round(t, 4),
+            'threshold': thr, 'score': score_name, 'temperature': round(t, 4),
             'chosenOn': (f"insertions into {f['valBackground']} {seed_span([f['val'][i].name for i in cal])} "
                          f"({', '.join(f['val'][i].name for i in cal + sharp_cal)}), every candidate scored by the shipped members that never "
                          f"saw its {part_word(SHIP_SPLIT)} of the scan ({describe_split(SHIP_SPLIT)}; its inserted nodules were never "
                          f"training data); figures reported on {seed_span([s.name for s in tv])}"),
-            'criterion': (f'lowest p_nodule threshold with at most {TARGET_FP:g} false positive per scan on the calibration '
+            'criterion': (f"lowest {'fused score' if fusion else 'p_nodule'} threshold with at most "
+                          f'{TARGET_FP:g} false positive per scan on the calibration '
                           f'series at the scan\'s own slices and on its sharp-kernel calibration series (the higher of '
                           f"the two: {', '.join(f'{k} {v}' for k, v in thr_by.items())}), p_nodule temperature-scaled "
                           f'(T = {t:.3f}) on the first'),
             **({'thickSlice': thick_op} if thick_op else {}),
+            **({'fusion': {
+                'model': 'fusionDetector', 'weight': fusion['weight'], 'radiusMm': fusion['radiusMm'], 'heatClip': fusion['heatClip'],
+                'chosenOn': ('the weights 0-1.5 scored on the calibration, sharp calibration, 5 mm calibration and dev insertions '
+                             '(LIDC-IDRI-0001 seeds 1-12, k15/k3 seeds 85-88, t2 seeds 71-74), every candidate cross-fitted as here; '
+                             'training/fusion_check.py, training/fusion-check-det-v4.json'),
+                'criterion': ('the weight with the best nodule-weighted CPM over those sets; the fused score is '
+                              'sigmoid(logit(p_nodule) + weight x logit(h)), h the fusion detector heatmap maximum within radiusMm '
+                              'of the candidate clipped to [heatClip, 1 - heatClip]; the threshold and thick-slice offset are then '
+                              'chosen on the fused score by the rules above')}} if fusion else {}),
         },
     }
 

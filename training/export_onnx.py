@@ -44,23 +44,27 @@ def main():
                     help='characterizer v2 weights (training/train_char.py); runs/char/a+b/model.pt = ensemble of runs a and b')
     ap.add_argument('--det', default=None, help='detector weights (default <runs>/detector.pt; v2: runs/det/<name>/detector.pt)')
     ap.add_argument('--models', default=MODELS, help='folder the ONNX files go to (default models/)')
-    ap.add_argument('--only', choices=['det', 'char'], default=None,
-                    help='export one network; the other ONNX file in models/ is left as it is')
+    ap.add_argument('--only', choices=['det', 'char', 'fusion'], default=None,
+                    help='export one network; the other ONNX files in models/ are left as they are. fusion: the '
+                         '--det weights as the score-fusion U-Net, fusion-detector.onnx (src/core/inference/score-fusion.ts)')
     a = ap.parse_args()
     os.makedirs(CHECK, exist_ok=True)
     os.makedirs(a.models, exist_ok=True)
     spec = {}
-    if a.only in (None, 'det'):
+    if a.only in (None, 'det', 'fusion'):
+        if a.only == 'fusion' and not a.det:
+            raise SystemExit('--only fusion needs --det <weights>')
+        key, file, tag = ('fusionDetector', 'fusion-detector.onnx', 'fdet') if a.only == 'fusion' else ('detector', 'detector.onnx', 'det')
         det = Detector()
         state = torch.load(a.det or os.path.join(a.runs, 'detector.pt'))
         det.load_state_dict(state.get('net', state))  # a train_det.py checkpoint holds {'net', 'opt', 'step'}
         det.eval()
         x = reference_input((2, 1, PATCH, PATCH, PATCH), 17)
-        torch.onnx.export(det, x, os.path.join(a.models, 'detector.onnx'), input_names=['ct'], output_names=['prob'],
+        torch.onnx.export(det, x, os.path.join(a.models, file), input_names=['ct'], output_names=['prob'],
                           dynamic_axes={'ct': {0: 'N'}, 'prob': {0: 'N'}}, opset_version=17, do_constant_folding=True)
         with torch.no_grad():
             prob = det(x)
-        spec['detector'] = {'file': 'detector.onnx', 'inputs': {'ct': save('det_ct', x)}, 'outputs': {'prob': save('det_prob', prob)}}
+        spec[key] = {'file': file, 'inputs': {'ct': save(f'{tag}_ct', x)}, 'outputs': {'prob': save(f'{tag}_prob', prob)}}
     if a.only in (None, 'char'):
         # Characterizer v2 (model contract v2): input `cubes` [N, 2, 32, 32, 32].
         from cv_report import load_net
@@ -88,8 +92,8 @@ def main():
                                  'outputs': {'p_nodule': save('char_p_nodule', pn), 'p_type': save('char_p_type', pt),
                                              'p_spiculated': save('char_p_spiculated', ps)}}
     json.dump(spec, open(os.path.join(CHECK, 'spec.json'), 'w'), indent=2)
-    for f in ('detector.onnx', 'characterizer.onnx'):
-        print(f, os.path.getsize(os.path.join(a.models, f)), 'bytes')
+    for v in spec.values():
+        print(v['file'], os.path.getsize(os.path.join(a.models, v['file'])), 'bytes')
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
  * The U-Net heatmap at every mined candidate, for the score-fusion check (training/fusion_check.py):
  * the app's own detector pass (stage1_raw.ts detectorPass: the app's grid, lung mask and heatmap) with each models
  * folder named, and per candidate of <mined>/<name>.json the heatmap's maximum within RADIUS_MM of
- * its centre. One JSON per series: { name, models: { <folder>: number[] } }, candidate n at n.
+ * its centre (the app's own score-fusion.ts heatNear). One JSON per series: { name, models: { <folder>: number[] } }, candidate n at n.
  *
  *   node --import tsx training/heatmap_at_candidates.ts --mined training/runs/mined --out <dir> \
  *       --models models --models training/runs/models-det-v4 training/runs/insert/<name> [...]
@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { volumeToGrid } from '../src/core/inference/grid';
+import { heatNear } from '../src/core/inference/score-fusion';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import type { Vec3 } from '../src/common/volume';
 import { detectorPass } from './stage1_raw';
@@ -53,19 +53,9 @@ async function main() {
       const rt = rts[m]!;
       const sp = rt.manifest.detector.spacingMm as Vec3;
       const { grid, prob } = await detectorPass(volume, rt);
-      const [gx, gy, gz] = grid.dims;
-      const r: Vec3 = [RADIUS_MM / sp[0], RADIUS_MM / sp[1], RADIUS_MM / sp[2]];
-      out[a.models[m]!] = cands.map((c) => {
-        const g = volumeToGrid(grid, c.voxel);
-        let best = 0;
-        for (let z = Math.max(0, Math.ceil(g[2] - r[2])); z <= Math.min(gz - 1, Math.floor(g[2] + r[2])); z++)
-          for (let y = Math.max(0, Math.ceil(g[1] - r[1])); y <= Math.min(gy - 1, Math.floor(g[1] + r[1])); y++)
-            for (let x = Math.max(0, Math.ceil(g[0] - r[0])); x <= Math.min(gx - 1, Math.floor(g[0] + r[0])); x++) {
-              const d = ((x - g[0]) * sp[0]) ** 2 + ((y - g[1]) * sp[1]) ** 2 + ((z - g[2]) * sp[2]) ** 2;
-              if (d <= RADIUS_MM ** 2) best = Math.max(best, prob[x + gx * (y + gy * z)]!);
-            }
-        return Math.round(best * 1e5) / 1e5;
-      });
+      out[a.models[m]!] = heatNear(prob, grid, sp, cands.map((c) => c.voxel), RADIUS_MM).map(
+        (h) => Math.round(h * 1e5) / 1e5,
+      );
     }
     writeFileSync(target + '.tmp', JSON.stringify({ name, models: out }));
     renameSync(target + '.tmp', target);

@@ -127,8 +127,8 @@ def main():
     manifest = json.load(open(path))
     models = manifest['models']
     shas = {k: sha256(os.path.join(MODELS, m['file'])) for k, m in models.items()}
-    if summary.get('characterizerSha256') != shas['characterizer']:
-        raise SystemExit(f'{summary_path} measured another characterizer: rerun training/app_check.sh')
+    if summary.get('modelsSha256') != shas:
+        raise SystemExit(f'{summary_path} measured other model files: rerun training/app_check.sh')
     for k, m in models.items():
         if shas[k] != m['sha256']:
             raise SystemExit(f"models/{m['file']}: sha256 differs from the manifest: refusing to write")

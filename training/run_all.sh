@@ -142,6 +142,9 @@ $PY training/select_char.py $(for n in 1 2 3 4 5; do seeds $n; done)
 #    (training/v2-validation.md, training/v2-learning-curves.png).
 git show 78f848f:models/characterizer.onnx > training/runs/characterizer.v1.onnx
 node training/score_v1.mjs training/runs/characterizer.v1.onnx $(for j in training/runs/mined/LIDC-IDRI-*.json; do echo "${j%.json}"; done)
+# Session 44: the shipped score fuses p_nodule with det-v4's heatmap (cv_report.FUSION_CHECK): its
+# U-Net, heat at every scored candidate and the weight (training/fusion_experiment.sh).
+sh training/fusion_experiment.sh
 $PY training/cv_report.py
 # 5. Only with SHIP=1 (when v2-validation.md shows v2 beating v1): ONNX (opset 17) of the shipped
 #    fold model, checked against PyTorch; manifest v2, model card, and the app on the real scans.
@@ -150,6 +153,9 @@ if [ "${SHIP:-0}" = 1 ]; then
   shipped=$($PY -c "import json; print(json.load(open('training/runs/cv_report.json'))['shipped']['model'])")
   mkdir -p "training/runs/char/$shipped"
   $PY training/export_onnx.py --only char --char "training/runs/char/$shipped/model.pt"
+  node training/verify_onnx.mjs
+  # The score fusion's U-Net (write_manifest.py checks it is the file whose heat cv_report.py read).
+  $PY training/export_onnx.py --only fusion --det training/trial/det-v4/detector.pt
   node training/verify_onnx.mjs
   # The app check needs the new manifest (it verifies the model's hash), and the manifest takes the
   # app check's figures: write it, check the app on the real scans, write it again.

@@ -17,7 +17,7 @@ export async function detectorPass(volume: Volume, rt: Awaited<ReturnType<typeof
   const det = rt.manifest.detector;
   const grid = gridFor(volume, det.spacingMm);
   const { coarse, lung } = coarseLungMask(volume, [det.spacingMm[0] * 2, det.spacingMm[1] * 2, det.spacingMm[2] * 2]);
-  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
+  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt.detector, defaultTiling(rt.detector.provider), () => undefined, () => undefined);
   return { grid, coarse, lung, prob };
 }
 

@@ -1,9 +1,12 @@
 // Runs the exported ONNX models with onnxruntime-node (the runtime the app uses) on the fixed
 // reference inputs from export_onnx.py and checks every output against PyTorch within 1e-4.
-// Writes training/runs/onnx_check.json; exits 1 on a mismatch.
+// Writes training/runs/onnx_check.json (the entries of models exported earlier are kept, each with
+// the sha256 of the file it checked, so a reader can tell whether it still describes models/);
+// exits 1 on a mismatch.
 //
 //   node training/verify_onnx.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
@@ -18,8 +21,10 @@ const load = (name) => {
   const b = readFileSync(join(check, `${name}.f32`));
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
-const prefix = { detector: 'det', characterizer: 'char' };
+const prefix = { detector: 'det', characterizer: 'char', fusionDetector: 'fdet' };
 
+const out = join(here, 'runs', 'onnx_check.json');
+const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).models : {};
 const report = { tolerance: TOLERANCE, models: {} };
 let ok = true;
 for (const [model, s] of Object.entries(spec)) {
@@ -31,7 +36,8 @@ for (const [model, s] of Object.entries(spec)) {
   const t0 = performance.now();
   const out = await session.run(feeds);
   const ms = performance.now() - t0;
-  const r = { inputNames: session.inputNames, outputNames: session.outputNames, runMs: Math.round(ms), outputs: {} };
+  const sha256 = createHash('sha256').update(readFileSync(join(models, s.file))).digest('hex');
+  const r = { file: s.file, sha256, inputNames: session.inputNames, outputNames: session.outputNames, runMs: Math.round(ms), outputs: {} };
   for (const [name, shape] of Object.entries(s.outputs)) {
     const want = load(`${prefix[model]}_${name}`);
     const got = out[name];
@@ -44,7 +50,12 @@ for (const [model, s] of Object.entries(spec)) {
   }
   report.models[model] = r;
 }
+for (const [model, r] of Object.entries(earlier)) {
+  if (report.models[model]) continue;
+  report.models[model] = r;
+  ok &&= Object.values(r.outputs).every((o) => o.pass);
+}
 report.pass = ok;
-writeFileSync(join(here, 'runs', 'onnx_check.json'), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
 console.log(JSON.stringify(report, null, 2));
 process.exit(ok ? 0 : 1);

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 
-from common import CUBE, DATA, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
+from common import CUBE, DATA, HERE, HU_WINDOW, MODELS, PATCH, RUNS, SPACING_MM, TYPE_ORDER, seed_span
 from cross_fit import describe_split, part_word
 
 VERSION = '0.1.0'
@@ -283,6 +283,54 @@ def scorer_lines(manifest):
     return lines
 
 
+def fusion_lines(manifest):
+    """The model card's paragraph on the score fusion (session 44)."""
+    fd = manifest['models']['fusionDetector']
+    fu = manifest['operatingPoint']['fusion']
+    ev = fd['evaluation']
+    gain = ev['fusionCheck']['gainInterval']
+    return [f"**Score fusion** (session 44): a finding's score is sigmoid(logit(p_nodule) + {fu['weight']:g} logit(h)), h the "
+            f"maximum of a second U-Net's heatmap (`{fd['file']}`, {fd['architecture']}; trained {fd['training']['steps']} steps "
+            f"in {fd['training']['seconds']} s on {fd['trainingData']}) within {fu['radiusMm']:g} mm of the candidate, clipped to "
+            f"[{fu['heatClip']:g}, {1 - fu['heatClip']:g}]. The candidates are the detector's (stage 1 unchanged); only their score moves. "
+            f"Weight chosen on {fu['chosenOn']} ({fu['criterion']}). Paired bootstrap 95% interval of the CPM gain over "
+            f"p_nodule alone: choosing sets {gain['choosing (nodule-weighted CPM)'][0]:+.3f} to {gain['choosing (nodule-weighted CPM)'][1]:+.3f}, "
+            f"card test {gain['card test CPM'][0]:+.3f} to {gain['card test CPM'][1]:+.3f}, four test sets "
+            f"{gain['four test sets (nodule-weighted CPM)'][0]:+.3f} to {gain['four test sets (nodule-weighted CPM)'][1]:+.3f}. "
+            f"ONNX vs PyTorch max abs difference {ev['onnxVsPytorchMaxAbsDiff']:.2e}.", '']
+
+
+def fusion_detector_block(cv, check, det):
+    """models.fusionDetector: the U-Net cv_report.py fused with (its heat came from this very file)."""
+    fusion = cv['shipped']['fusion']
+    path = os.path.join(MODELS, 'fusion-detector.onnx')
+    if sha256(path) != fusion['sha256']:
+        raise SystemExit(f"models/fusion-detector.onnx is not the file cv_report.py's heat came from ({fusion['sha256']}): "
+                         'export it (export_onnx.py --only fusion) from the staged weights and rerun the heat and cv_report')
+    fc = check['models'].get('fusionDetector')
+    if not fc or fc.get('sha256') != fusion['sha256'] or not all(o['pass'] for o in fc['outputs'].values()):
+        raise SystemExit('onnx_check.json does not pass for models/fusion-detector.onnx: run training/verify_onnx.mjs')
+    rec = json.load(open(os.path.join(HERE, 'fusion-check-det-v4.json')))
+    run = json.load(open(os.path.join(HERE, 'trial', 'det-v4', 'train.json')))
+    inserted = [n for n in run['series'] if n != 'LIDC-IDRI-0002']
+    return {
+        'name': 'pulmolens-fusion-detector', 'version': '0.4.0', 'file': 'fusion-detector.onnx', 'sha256': fusion['sha256'],
+        'sizeBytes': os.path.getsize(path),
+        **{k: det[k] for k in ('inputName', 'outputName', 'spacingMm', 'patchSize', 'huWindow')},
+        'outputMeaning': ("Per-voxel probability that the voxel lies inside a lung nodule, as the detector's; the app reads it only at "
+                          'stage-1 candidates (operatingPoint.fusion), on the detector grid and lung mask.'),
+        'trainingData': (f"LIDC-IDRI-0002 and {len(inserted)} series of synthetic nodules inserted into it (its own slices, 5 mm copies, "
+                         f"the hard and vessel mixes; {run['nodules']} nodules; training/det_experiment.sh). LIDC-IDRI-0001 was not used"),
+        'opset': 17,
+        'architecture': det['architecture'].split(',')[0],
+        'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['batch'], 'crop': run['crop'], 'seed': run['seed'],
+                     'smallNoduleWeight': run['smallWeight'], 'finalLossEma': run['finalLossEma'],
+                     'command': 'training/det_experiment.sh (train_det.py --steps 2000 --small-weight 6)'},
+        'evaluation': {'fusionCheck': {k: rec[k] for k in ('chosenWeight', 'gainInterval')} | {'measuredBy': 'training/fusion_check.py'},
+                       'onnxVsPytorchMaxAbsDiff': max(o['maxAbsDiff'] for o in fc['outputs'].values())},
+    }
+
+
 def render_v2(manifest, cv):
     """The model card's generated block for the v2 pipeline (characterizer v2 + operating point)."""
     path = os.path.join(MODELS, 'README.md')
@@ -317,8 +365,9 @@ def render_v2(manifest, cv):
          f"on ground none of those members trained on; its inserted nodules were never training data."
          if shipped.get('split') else f"**Shipped characterizer: fold {shipped['model']}**, trained on the {shipped['trainedOn']} background only."),
         '',
-        f"**Operating threshold** p_nodule >= {op['threshold']} ({op['criterion']}; chosen on {op['chosenOn']}).",
+        f"**Operating threshold** {'fused score' if op.get('fusion') else 'p_nodule'} >= {op['threshold']} ({op['criterion']}; chosen on {op['chosenOn']}).",
         '',
+        *(fusion_lines(manifest) if op.get('fusion') else []),
         '### Held-out test of the shipped model',
         '',
         f"Insertions into {shipped['validatedOn']} {seed_span(shipped['testSeries'])} ({', '.join(shipped['testSeries'])}): these "
@@ -416,8 +465,8 @@ def render_v2(manifest, cv):
     app = os.path.join(RUNS, 'app', 'summary.json')
     if os.path.exists(app):
         summary = json.load(open(app))
-        if summary.get('characterizerSha256') != sha256(os.path.join(MODELS, 'characterizer.onnx')):
-            raise SystemExit('training/runs/app/summary.json measured another characterizer: rerun training/app_check.sh')
+        if summary.get('modelsSha256') != {k: m['sha256'] for k, m in manifest['models'].items()}:
+            raise SystemExit('training/runs/app/summary.json measured other model files: rerun training/app_check.sh')
         scans = summary['scans']
         lines += ['', 'Through the app itself (`pulmolens analyze` with these model files, training/app_check.sh): findings '
                   'listed at the operating threshold after the app merges duplicates.'
@@ -577,16 +626,30 @@ def main_v2():
             },
         },
         'operatingPoint': {'threshold': op['threshold'], 'score': op.get('score', 'characterizer p_nodule'), 'chosenOn': op['chosenOn'],
-                           'criterion': op['criterion'], **({'thickSlice': op['thickSlice']} if op.get('thickSlice') else {})},
+                           'criterion': op['criterion'], **({'thickSlice': op['thickSlice']} if op.get('thickSlice') else {}),
+                           **({'fusion': op['fusion']} if op.get('fusion') else {})},
         'trainingSeriesUids': sorted(uids),
     }
+    if op.get('fusion'):
+        manifest['models']['fusionDetector'] = fusion_detector_block(cv, check, det)
+        # The fusion detector's training series are training series too (the scorer flags them).
+        run = json.load(open(os.path.join(HERE, 'trial', 'det-v4', 'train.json')))
+        for name in run['series']:
+            mined = os.path.join(RUNS, 'mined', name + '.json')
+            side = os.path.join(RUNS, 'insert', name + '.json')
+            if not os.path.exists(mined):
+                raise SystemExit(f'{mined}: no mined record of the fusion detector training series {name}')
+            uids.add(json.load(open(mined))['seriesInstanceUid'])
+            if os.path.exists(side):
+                uids.add(json.load(open(side))['sourceSeriesInstanceUid'])
+        manifest['trainingSeriesUids'] = sorted(uids)
     for fold in manifest['models']['characterizer']['evaluation']['crossValidation']['folds'].values():
         fold.pop('net', None)
     keep_scorer_blocks(manifest)
     keep_noise_block(manifest)
     keep_spiculation_block(manifest)
     write(manifest)
-    total = det['sizeBytes'] + manifest['models']['characterizer']['sizeBytes']
+    total = sum(m['sizeBytes'] for m in manifest['models'].values())
     print(f'wrote models/manifest.json (characterizer v2, threshold {op["threshold"]}); models total {total} bytes')
     if total > 30 * 1024 * 1024:
         raise SystemExit('models exceed 30 MB')

@@ -29,6 +29,7 @@ const findingsSchema = z.strictObject({
   seriesInstanceUid: z.string().min(1),
   model: modelRef,
   characterizer: modelRef,
+  fusionDetector: modelRef.optional(),
   executionProvider: z.string().min(1),
   timingsMs: z.record(z.string(), z.number().nonnegative()),
   findings: z.array(

@@ -52,9 +52,9 @@ describe.skipIf(skip !== null)('the shipped detector with its upsampling rewritt
     expect(none.bytes).toBe(r.bytes);
     // The app's runtime runs the rewritten form with open sizes.
     const rt = await getRuntime(models, 'cpu');
-    expect(rt.detectorUpsamplingRewritten).toBe(3);
-    expect(rt.detectorTileMultiple).toBe(8);
-    const tile = await rt.detect(new Float32Array(72 * 128 * 96), [72, 128, 96]);
+    expect(rt.detector.upsamplingRewritten).toBe(3);
+    expect(rt.detector.tileMultiple).toBe(8);
+    const tile = await rt.detector.detect(new Float32Array(72 * 128 * 96), [72, 128, 96]);
     expect(tile.length).toBe(72 * 128 * 96);
   });
 

@@ -10,7 +10,7 @@ import {
   shutdownInference,
   type AnalyzableSeries,
 } from '../../src/core/inference';
-import { FALLBACK_OPERATING_THRESHOLD } from '../../src/core/inference/manifest';
+import { FALLBACK_OPERATING_THRESHOLD, SCORE_FUSED, SCORE_P_NODULE } from '../../src/core/inference/manifest';
 import { THICK_SLICE_RECALIBRATED, THICK_SLICE_WARNING } from '../../src/core/inference/pipeline';
 import { EXECUTION_PROVIDERS } from '../../src/core/inference/config';
 import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
@@ -176,6 +176,83 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
       expect(contiguous.document.findings.length).toBeGreaterThan(0);
     } finally {
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("fuses each candidate's p_nodule with the fusion detector's heat, leaving stage 1 as it is", async () => {
+    // Three copies of the test models: p_nodule alone, and fused with a second U-Net (the test
+    // detector, copied) at weights 1 and 2. Nothing else differs, so every candidate keeps its
+    // place and logit(fused) - logit(p_nodule) = weight x logit(h) with one h per candidate.
+    const dirs: string[] = [];
+    const copy = (weight: number | null) => {
+      const d = mkdtempSync(join(tmpdir(), 'pulmolens-fusion-'));
+      dirs.push(d);
+      for (const f of ['detector.onnx', 'characterizer.onnx']) copyFileSync(join(modelsDir, f), join(d, f));
+      copyFileSync(join(modelsDir, 'detector.onnx'), join(d, 'fusion-detector.onnx'));
+      const m = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as {
+        models: Record<string, Record<string, unknown>>;
+        operatingPoint: Record<string, unknown>;
+      };
+      // Above every score: all candidates stay in `candidates`, in one list to compare.
+      m.operatingPoint = { threshold: 0.9999, score: SCORE_P_NODULE };
+      if (weight !== null) {
+        m.models.fusionDetector = { ...m.models.detector, name: 'test-fusion', file: 'fusion-detector.onnx' };
+        m.operatingPoint.score = SCORE_FUSED;
+        m.operatingPoint.fusion = { model: 'fusionDetector', weight, radiusMm: 2, heatClip: 1e-4 };
+      }
+      writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+      return inferenceConfig({ modelsDir: d, provider: 'cpu' });
+    };
+    try {
+      const [plain, w1, w2] = [
+        await analyzeSeries(series, copy(null)),
+        await analyzeSeries(series, copy(1)),
+        await analyzeSeries(series, copy(2)),
+      ].map((r) => r.document);
+      expect(plain!.fusionDetector).toBeUndefined();
+      expect(w1!.fusionDetector).toMatchObject({ name: 'test-fusion', sha256: plain!.model.sha256 });
+      expect(w1!.timingsMs.fusionDetect).toBeGreaterThan(0);
+      const byPlace = (d: typeof plain) => new Map(d!.candidates!.map((c) => [c.centerVoxel.join(), c]));
+      const [p, a, b] = [plain, w1, w2].map(byPlace);
+      // The same candidates (one may have become a finding: its place is then the outline's).
+      for (const [d, m] of [
+        [w1, a],
+        [w2, b],
+      ] as const) {
+        expect(d!.candidates!.length + d!.findings.length).toBe(plain!.candidates!.length);
+        for (const k of m!.keys()) expect(p!.has(k)).toBe(true);
+      }
+      const logit = (q: number) => Math.log(q / (1 - q));
+      let compared = 0;
+      let moved = 0;
+      for (const [place, c] of p!) {
+        if (!a!.has(place) || !b!.has(place)) continue;
+        const q = [c.probability, a!.get(place)!.probability, b!.get(place)!.probability];
+        // Shown probabilities are floored to 1e-4: compare only where that leaves the logit precise.
+        if (q.some((x) => x < 0.02 || x > 0.98)) continue;
+        compared++;
+        const [l0, l1, l2] = q.map(logit) as [number, number, number];
+        expect(l2 - l0).toBeCloseTo(2 * (l1 - l0), 1);
+        if (Math.abs(l1 - l0) > 0.1) moved++;
+      }
+      expect(compared).toBeGreaterThan(5);
+      expect(moved).toBeGreaterThan(0);
+      // The U-Net is hot on the inserted nodule: fusion raises its candidate's score.
+      const near = (d: typeof plain) =>
+        d!.candidates!.reduce((best, c) =>
+          Math.hypot(...c.centerVoxel.map((v, i) => v - truth[i]!)) <
+          Math.hypot(...best.centerVoxel.map((v, i) => v - truth[i]!))
+            ? c
+            : best,
+        );
+      const nodule = near(plain);
+      expect(Math.hypot(...nodule.centerVoxel.map((v, i) => v - truth[i]!))).toBeLessThan(3);
+      const fused = [...w1!.candidates!, ...w1!.findings].find(
+        (c) => Math.hypot(...c.centerVoxel.map((v, i) => v - nodule.centerVoxel[i]!)) < 3,
+      );
+      expect(fused!.probability).toBeGreaterThan(nodule.probability);
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 

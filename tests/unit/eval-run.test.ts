@@ -185,6 +185,36 @@ describe('eval run: resume and caching', () => {
     expect(await runWith(legacy, CHAR_2)).toHaveLength(7);
   });
 
+  it('recomputes cached scans when the score fusion changed under the same detector and characterizer', async () => {
+    // A fused probability is another score: findings scored with another fusion detector, or with
+    // none while one runs now (and the reverse), are stale.
+    const CHAR: ModelRef = { name: 'char', version: '1', sha256: 'c'.repeat(64) };
+    const FUSE: ModelRef = { name: 'fuse', version: '1', sha256: 'e'.repeat(64) };
+    const runWith = async (outDir: string, fusion: ModelRef | null) => {
+      const calls: string[] = [];
+      const make = detector(MODEL_A, calls);
+      await runEvaluation({
+        ...base,
+        outDir,
+        analyze: async (study) => ({
+          ...(await make(study)),
+          characterizer: CHAR,
+          ...(fusion ? { fusionDetector: fusion } : {}),
+        }),
+        currentModelSha256: MODEL_A.sha256,
+        currentCharacterizerSha256: CHAR.sha256,
+        currentFusionDetectorSha256: fusion?.sha256 ?? null,
+      });
+      return calls;
+    };
+    const out = tmp();
+    expect(await runWith(out, null)).toHaveLength(7);
+    expect(await runWith(out, null)).toEqual([]);
+    expect(await runWith(out, FUSE)).toHaveLength(7);
+    expect(await runWith(out, FUSE)).toEqual([]);
+    expect(await runWith(out, null)).toHaveLength(7);
+  });
+
   it('takes precomputed findings (<uid>.json or <uid>/findings.json) before analysing', async () => {
     const pre = tmp();
     const make = detector(MODEL_A, []);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulmoLensError } from '../../src/common/errors';
-import { loadManifest, recalibratePNodule, sha256Hex } from '../../src/core/inference/manifest';
+import { loadManifest, recalibratePNodule, SCORE_FUSED, sha256Hex } from '../../src/core/inference/manifest';
 import { getRuntime, releaseRuntimes } from '../../src/core/inference/runtime';
 import { ensureTestModels } from '../support/test-models';
 
@@ -106,8 +106,76 @@ describe.skipIf(skip !== null)('model manifest and sessions (test models)', () =
     expect(rt.detector.attempts[0]).toMatchObject({ provider: forced, ok: false });
     expect(rt.detector.attempts[0]!.reason).toBeTruthy();
     expect(rt.detector.attempts.at(-1)).toEqual({ provider: 'cpu', ok: true });
-    const out = await rt.detect(new Float32Array(32 * 32 * 32), [32, 32, 32]);
+    const out = await rt.detector.detect(new Float32Array(32 * 32 * 32), [32, 32, 32]);
     expect(out.length).toBe(32 * 32 * 32);
+  });
+
+  /** A copy of the test models whose score is fused with a second U-Net (the test detector, copied). */
+  interface EditableManifest {
+    models: { detector: Record<string, unknown>; fusionDetector?: Record<string, unknown> };
+    operatingPoint: { threshold?: number; score?: string; fusion?: Record<string, unknown> };
+  }
+  const withFusion = (edit: (m: EditableManifest) => void = () => undefined): string => {
+    const d = copyModels();
+    temp.push(d);
+    copyFileSync(join(d, 'detector.onnx'), join(d, 'fusion-detector.onnx'));
+    const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')) as EditableManifest;
+    m.models.fusionDetector = { ...m.models.detector, name: 'test-fusion', file: 'fusion-detector.onnx' };
+    m.operatingPoint = {
+      ...(m.operatingPoint ?? { threshold: 0.5 }),
+      score: SCORE_FUSED,
+      fusion: { model: 'fusionDetector', weight: 0.2, radiusMm: 2, heatClip: 1e-4 },
+    };
+    edit(m);
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    return d;
+  };
+
+  it('opens the fusion detector a fused score names, beside the detector', async () => {
+    const d = withFusion();
+    const m = await loadManifest(d);
+    expect(m.fusion).toMatchObject({ weight: 0.2, radiusMm: 2, heatClip: 1e-4 });
+    expect(m.fusion!.detector.name).toBe('test-fusion');
+    const rt = await getRuntime(d, 'cpu');
+    expect(rt.fusionDetector).not.toBeNull();
+    expect(rt.fusionDetector!.session).not.toBe(rt.detector.session);
+    const out = await rt.fusionDetector!.detect(new Float32Array(32 * 32 * 32), [32, 32, 32]);
+    expect(out.length).toBe(32 * 32 * 32);
+    // Without fusion there is no second session.
+    expect((await getRuntime(dir, 'cpu')).fusionDetector).toBeNull();
+    expect((await loadManifest(dir)).fusion).toBeNull();
+  });
+
+  it('refuses a fused score without its fusion block or detector, and a detector on another grid', async () => {
+    const noBlock = await rejection(loadManifest(withFusion((m) => delete m.operatingPoint.fusion)));
+    expect(noBlock.code).toBe('MODEL_MISMATCH');
+    expect(noBlock.message).toContain('operatingPoint.fusion');
+    const noScore = await rejection(
+      loadManifest(withFusion((m) => (m.operatingPoint.score = 'characterizer p_nodule'))),
+    );
+    expect(noScore.message).toContain('operatingPoint.score');
+    const noDetector = await rejection(loadManifest(withFusion((m) => delete m.models.fusionDetector)));
+    expect(noDetector.message).toContain('models.fusionDetector');
+    const grid = await rejection(
+      loadManifest(withFusion((m) => (m.models.fusionDetector!.spacingMm = [2, 2, 2]))),
+    );
+    expect(grid.message).toContain('models.fusionDetector.spacingMm');
+    const weight = await rejection(loadManifest(withFusion((m) => (m.operatingPoint.fusion!.weight = -1))));
+    expect(weight.message).toContain('operatingPoint.fusion.weight');
+  });
+
+  it("refuses a fusion detector file that is not the manifest's, naming it", async () => {
+    const d = withFusion();
+    const bytes = readFileSync(join(d, 'fusion-detector.onnx'));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    writeFileSync(join(d, 'fusion-detector.onnx'), bytes);
+    const e = await rejection(getRuntime(d, 'cpu'));
+    expect(e.code).toBe('MODEL_MISMATCH');
+    expect(e.path).toBe(join(d, 'fusion-detector.onnx'));
+    rmSync(join(d, 'fusion-detector.onnx'));
+    const missing = await rejection(getRuntime(d, 'cpu'));
+    expect(missing.code).toBe('MODEL_MISSING');
+    expect(missing.message).toContain('fusion-detector.onnx');
   });
 
   it('creates sessions once and reuses them', async () => {

@@ -157,6 +157,7 @@ interface Analyser {
   /** Known when the model manifest loads; cached findings from another model are then recomputed. */
   currentModelSha256: string | undefined;
   currentCharacterizerSha256: string | undefined;
+  currentFusionDetectorSha256: string | null | undefined;
 }
 
 /**
@@ -168,10 +169,12 @@ async function realAnalyser(inference: InferenceConfig, onStage: (line: string) 
   let manifestError: unknown = null;
   let currentModelSha256: string | undefined;
   let currentCharacterizerSha256: string | undefined;
+  let currentFusionDetectorSha256: string | null | undefined;
   try {
     const manifest = await loadManifest(inference.modelsDir);
     currentModelSha256 = manifest.detector.sha256;
     currentCharacterizerSha256 = manifest.characterizer.sha256;
+    currentFusionDetectorSha256 = manifest.fusion?.detector.sha256 ?? null;
   } catch (e) {
     manifestError = e;
   }
@@ -191,7 +194,7 @@ async function realAnalyser(inference: InferenceConfig, onStage: (line: string) 
     });
     return result.document;
   };
-  return { analyze, currentModelSha256, currentCharacterizerSha256 };
+  return { analyze, currentModelSha256, currentCharacterizerSha256, currentFusionDetectorSha256 };
 }
 
 export function summary(m: EvalMetrics, out: string): string {
@@ -366,6 +369,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     analyze: analyser.analyze,
     currentModelSha256: analyser.currentModelSha256,
     currentCharacterizerSha256: analyser.currentCharacterizerSha256,
+    currentFusionDetectorSha256: analyser.currentFusionDetectorSha256,
     bootstrapSamples,
     bootstrapSeed,
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),

@@ -72,6 +72,11 @@ export interface FindingsDocument {
    * scores (absent in documents written before it was recorded).
    */
   characterizer?: ModelRef;
+  /**
+   * The second U-Net whose heatmap the probabilities are fused with (the manifest's score fusion);
+   * absent where they are p_nodule alone.
+   */
+  fusionDetector?: ModelRef;
   executionProvider: string;
   timingsMs: Record<string, number>;
   /**

@@ -68,6 +68,11 @@ export interface RunEvalOptions<S extends EvalStudy> {
    */
   currentCharacterizerSha256?: string;
   /**
+   * sha256 of the second U-Net `analyze` fuses its scores with (null: it fuses none): cached
+   * findings scored with another fusion, or with none where one runs now, are recomputed.
+   */
+  currentFusionDetectorSha256?: string | null;
+  /**
    * Folder of findings.json files per series (`<uid>.json` or `<uid>/findings.json`, as written by
    * `pulmolens analyze --out <dir>/<uid>`); the analyser runs only for series without fresh ones.
    */
@@ -109,7 +114,9 @@ async function findingsFor<S extends EvalStudy>(
     doc !== null &&
     (opts.currentModelSha256 === undefined || doc.model.sha256 === opts.currentModelSha256) &&
     (opts.currentCharacterizerSha256 === undefined ||
-      doc.characterizer?.sha256 === opts.currentCharacterizerSha256);
+      doc.characterizer?.sha256 === opts.currentCharacterizerSha256) &&
+    (opts.currentFusionDetectorSha256 === undefined ||
+      (doc.fusionDetector?.sha256 ?? null) === opts.currentFusionDetectorSha256);
   // Precomputed files first, taken as given: the user chose them explicitly (another model's output,
   // a reference run), so they are scored whatever model made them.
   const precomputed = opts.findingsDir ? await read(precomputedFindingsPath(opts.findingsDir, uid)) : null;

@@ -3,7 +3,7 @@ import type { Volume, VolumeGeometry } from '../../common/volume';
 import { axisTable, huScaler, resampleSlab, type ResampleGrid } from './grid';
 import { nearestCoarse } from './lung-mask';
 import { maskBounds } from './morphology';
-import type { ModelRuntime } from './runtime';
+import type { DetectorPass } from './runtime';
 import { coverage, gaussianWeights, spanTiles } from './sliding-window';
 
 /** The detector's probability on the volume's own grid: probability = data[v] / 255. */
@@ -54,12 +54,12 @@ export async function detectHeatmap(
   grid: ResampleGrid,
   coarse: ResampleGrid,
   mask: Uint8Array,
-  rt: ModelRuntime,
+  unet: Pick<DetectorPass, 'spec' | 'tileMultiple' | 'detect'>,
   tiling: DetectorTiling,
   progress: (stage: string, done: number, total: number) => void,
   check: () => void,
 ): Promise<Float32Array> {
-  const det = rt.manifest.detector;
+  const det = unet.spec;
   const [gx, gy, gz] = grid.dims;
   const [cx, cy] = coarse.dims;
   // Model grid index -> coarse grid index (nearest), per axis.
@@ -69,7 +69,7 @@ export async function detectHeatmap(
   const cyOf = Int32Array.from({ length: gy }, (_, i) => toCoarse(i, 1));
   const czOf = Int32Array.from({ length: gz }, (_, i) => toCoarse(i, 2));
   const box = maskBounds(mask, coarse.dims);
-  const m = rt.detectorTileMultiple;
+  const m = unet.tileMultiple;
   // The tile edge and starts along axis a (0 = x): the model-grid voxels whose coarse voxel lies in
   // the lung's box, plus context.
   const axisTiles = (a: 0 | 1 | 2, of: Int32Array) => {
@@ -147,7 +147,7 @@ export async function detectHeatmap(
           const n = Math.min(px, gx - x0);
           patch.set(slab.subarray(src, src + n), z * py * px + y * px);
         }
-      const out = await rt.detect(patch, [pz, py, px]);
+      const out = await unet.detect(patch, [pz, py, px]);
       for (let z = 0; z < z1 - z0; z++)
         for (let y = 0; y < py && y0 + y < gy; y++) {
           const w = wz[z]! * wy[y]!;

@@ -57,9 +57,13 @@ const characterizerSpec = z.looseObject({
     })
     .optional(),
 });
-/** What the operating threshold applies to: the model contract's p_nodule, or v1's product. */
+/**
+ * What the operating threshold applies to: the model contract's p_nodule, v1's product, or p_nodule
+ * fused with a second U-Net's heatmap at the candidate (operatingPoint.fusion, score-fusion.ts).
+ */
 export const SCORE_P_NODULE = 'characterizer p_nodule';
 export const SCORE_PEAK_X_P_NODULE = 'detector peak x characterizer p_nodule';
+export const SCORE_FUSED = 'characterizer p_nodule fused with the fusion detector heatmap';
 /**
  * p_nodule of a series with slices thicker than 2.5 mm, recalibrated: its logit lowered by
  * `logitOffset`, chosen on thick-slice validation series so that the one operating threshold keeps
@@ -79,26 +83,70 @@ const noiseCalibration = z.looseObject({
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
 });
+/**
+ * Score fusion (session 43): a finding's score is sigmoid(logit(p_nodule) + weight x logit(h)), h
+ * the fusion detector's heatmap maximum within radiusMm of the candidate, clipped to
+ * [heatClip, 1 - heatClip] (training/fusion_check.py chose the weight; cv_report.py measured it).
+ */
+const fusion = z.looseObject({
+  model: z.literal('fusionDetector'),
+  weight: z.number().positive().max(5),
+  radiusMm: z.number().positive().max(10),
+  heatClip: z.number().gt(0).lt(0.5),
+  chosenOn: z.string().optional(),
+  criterion: z.string().optional(),
+});
 const operatingPoint = z.looseObject({
   threshold: z.number().gt(0).lt(1),
-  score: z.enum([SCORE_P_NODULE, SCORE_PEAK_X_P_NODULE]).default(SCORE_P_NODULE),
+  score: z.enum([SCORE_P_NODULE, SCORE_PEAK_X_P_NODULE, SCORE_FUSED]).default(SCORE_P_NODULE),
+  fusion: fusion.optional(),
   chosenOn: z.string().optional(),
   criterion: z.string().optional(),
   thickSlice: thickSliceCalibration.optional(),
   noise: noiseCalibration.optional(),
 });
-const manifestSchema = z.looseObject({
-  schemaVersion: z.literal(1),
-  models: z.looseObject({
-    detector: detectorSpec,
-    characterizer: characterizerSpec.refine(
-      (c) => c.inputs !== undefined || (c.cubeSize !== undefined && c.spacingMm !== undefined),
-      'characterizer needs `inputs` (v2) or `cubeSize` and `spacingMm` (v1)',
-    ),
-  }),
-  operatingPoint: operatingPoint.optional(),
-  trainingSeriesUids: z.array(z.string()).optional(),
-});
+const manifestSchema = z
+  .looseObject({
+    schemaVersion: z.literal(1),
+    models: z.looseObject({
+      detector: detectorSpec,
+      characterizer: characterizerSpec.refine(
+        (c) => c.inputs !== undefined || (c.cubeSize !== undefined && c.spacingMm !== undefined),
+        'characterizer needs `inputs` (v2) or `cubeSize` and `spacingMm` (v1)',
+      ),
+      /** The second U-Net of operatingPoint.fusion, run on the detector's grid and lung mask. */
+      fusionDetector: detectorSpec.optional(),
+    }),
+    operatingPoint: operatingPoint.optional(),
+    trainingSeriesUids: z.array(z.string()).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const op = m.operatingPoint;
+    const fused = op?.score === SCORE_FUSED;
+    if (fused !== (op?.fusion !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operatingPoint', fused ? 'fusion' : 'score'],
+        message: `operatingPoint.score "${SCORE_FUSED}" and operatingPoint.fusion go together`,
+      });
+    }
+    const f = m.models.fusionDetector;
+    if (op?.fusion && !f) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', 'fusionDetector'],
+        message: 'operatingPoint.fusion names models.fusionDetector, which is missing',
+      });
+    }
+    // Its heatmap is read on the detector's grid: the same spacing, or the radius means nothing.
+    if (op?.fusion && f && f.spacingMm.join() !== m.models.detector.spacingMm.join()) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', 'fusionDetector', 'spacingMm'],
+        message: `must equal models.detector.spacingMm (${m.models.detector.spacingMm.join(', ')})`,
+      });
+    }
+  });
 
 /** One characterizer input channel: a cube of cubeSize [Z, Y, X] voxels at spacingMm [x, y, z]. */
 export type CubeInput = z.infer<typeof cubeInput>;
@@ -109,15 +157,27 @@ export type CharacterizerSpec = z.infer<typeof characterizerSpec> & {
 };
 export type ModelSpec = DetectorSpec | CharacterizerSpec;
 export type ModelOperatingPoint = z.infer<typeof operatingPoint>;
+/** operatingPoint.fusion with the detector it names: present exactly when the score is fused. */
+export interface ScoreFusion {
+  detector: DetectorSpec;
+  weight: number;
+  radiusMm: number;
+  heatClip: number;
+}
 
 /** float32's largest p below 1 bounds the logit, so a saturated p_nodule stays finite. */
 const P_EDGE = 6e-8;
 
+/** logit(p), p first kept within float32's open interval (0, 1) so that it is finite. */
+export function boundedLogit(p: number): number {
+  const q = Math.min(Math.max(p, P_EDGE), 1 - P_EDGE);
+  return Math.log(q / (1 - q));
+}
+
 /** p_nodule with its logit lowered by `offset` (thick-slice recalibration); 0 leaves p as is. */
 export function recalibratePNodule(p: number, offset: number): number {
   if (offset === 0) return p;
-  const q = Math.min(Math.max(p, P_EDGE), 1 - P_EDGE);
-  return 1 / (1 + Math.exp(-(Math.log(q / (1 - q)) - offset)));
+  return 1 / (1 + Math.exp(-(boundedLogit(p) - offset)));
 }
 
 /**
@@ -134,6 +194,8 @@ export interface ModelManifest {
   characterizer: CharacterizerSpec;
   /** From the manifest, or the documented fallback (source: 'fallback'). */
   operatingPoint: ModelOperatingPoint & { source: 'manifest' | 'fallback' };
+  /** The score fusion (operatingPoint.fusion and models.fusionDetector), or null: p_nodule as is. */
+  fusion: ScoreFusion | null;
   trainingSeriesUids: string[];
 }
 
@@ -173,6 +235,16 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
     { cubeSize: characterizer.cubeSize!, spacingMm: characterizer.spacingMm! },
   ];
   const op = parsed.data.operatingPoint;
+  const fusionDetector = parsed.data.models.fusionDetector;
+  const fusionSpec =
+    op?.fusion && fusionDetector
+      ? {
+          detector: fusionDetector,
+          weight: op.fusion.weight,
+          radiusMm: op.fusion.radiusMm,
+          heatClip: op.fusion.heatClip,
+        }
+      : null;
   return {
     dir,
     detector,
@@ -185,6 +257,7 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
           criterion: 'fallback: the manifest has no operatingPoint',
           source: 'fallback',
         },
+    fusion: fusionSpec,
     trainingSeriesUids: parsed.data.trainingSeriesUids ?? [],
   };
 }

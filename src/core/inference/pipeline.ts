@@ -28,12 +28,19 @@ import { measureImageNoise } from './image-noise';
 import { voxelToWorld, worldToVoxel, type Vec3, type Volume } from '../../common/volume';
 import { shutdownBlobWorkers } from './blob-pool';
 import { characterize, type Character } from './characterize';
-import { defaultTiling, isTileEdge, TILE_EDGE_RANGE, type Heatmap } from './detect';
+import { defaultTiling, detectHeatmap, isTileEdge, TILE_EDGE_RANGE, type Heatmap } from './detect';
 import { inLungCore, lungHeightRange } from './lung-mask';
-import { recalibratePNodule, SCORE_PEAK_X_P_NODULE, type ModelOperatingPoint } from './manifest';
+import {
+  recalibratePNodule,
+  SCORE_FUSED,
+  SCORE_PEAK_X_P_NODULE,
+  type ModelOperatingPoint,
+  type ScoreFusion,
+} from './manifest';
 import type { ModelChoice } from './config';
 import type { ProviderAttempt } from './providers';
 import { getRuntime } from './runtime';
+import { fuseScore, heatNear } from './score-fusion';
 import { outlineNodule } from './nodule-outline';
 import { mergeSameNodule } from './same-nodule';
 import { DEFAULT_UNET_THRESHOLD, runStage1, THICK_SLICE_MM, type Stage1Candidate } from './stage1';
@@ -118,7 +125,8 @@ const round = (v: number, d: number) => {
 
 /**
  * A candidate's score, as the manifest's operatingPoint names it: the model contract's p_nodule
- * (characterizer v2), or U-Net peak x p_nodule for the v1 models, which were trained on U-Net
+ * (characterizer v2); p_nodule fused with the fusion detector's heat at the candidate
+ * (score-fusion.ts); or U-Net peak x p_nodule for the v1 models, which were trained on U-Net
  * candidates (only those carry a peak; blob-only candidates score 0). A manifest without an
  * operatingPoint (older v1 manifests) scores like v1 with the fallback threshold.
  */
@@ -126,7 +134,13 @@ export function candidateScore(
   c: Stage1Candidate,
   ch: Character,
   op: Pick<ModelOperatingPoint, 'score'>,
+  fused: { fusion: ScoreFusion; heat: number } | null = null,
 ): number {
+  if (op.score === SCORE_FUSED) {
+    if (!fused)
+      throw new PulmoLensError('MODEL_MISMATCH', 'the operating point fuses scores but no heat was given');
+    return fuseScore(ch.pNodule, fused.heat, fused.fusion);
+  }
   return op.score === SCORE_PEAK_X_P_NODULE ? (c.unetScore ?? 0) * ch.pNodule : ch.pNodule;
 }
 
@@ -224,6 +238,29 @@ export async function runAnalysis(
   if (!s1.lung.found) warnings.push('no lung found by the HU lung mask; the whole volume was searched');
   if (s1.atFovEdge > 0) warnings.push(fovEdgeWarning(s1.atFovEdge));
   if (s1.atSeriesEnd > 0) warnings.push(seriesEndWarning(s1.atSeriesEnd));
+  // Score fusion: the second U-Net over the same grid and lung mask, read at every candidate.
+  const fusion = rt.manifest.fusion;
+  let heat: number[] | null = null;
+  if (fusion && rt.fusionDetector) {
+    const prob = await detectHeatmap(
+      volume,
+      s1.grid,
+      s1.coarse,
+      s1.lung.mask,
+      rt.fusionDetector,
+      tiling,
+      (stage, done, total) => progress(stage === 'detection' ? 'fusion detection' : stage, done, total),
+      check,
+    );
+    heat = heatNear(
+      prob,
+      s1.grid,
+      fusion.detector.spacingMm as Vec3,
+      s1.candidates.map((c) => c.centre),
+      fusion.radiusMm,
+    );
+    lap('fusionDetect');
+  }
   const noise = assessImageNoise(measureImageNoise(volume), op.noise);
   if (noise.warning) warnings.push(noise.warning);
   lap('imageNoise');
@@ -246,7 +283,11 @@ export async function runAnalysis(
   lap('characterize');
 
   const scored = s1.candidates
-    .map((c, n) => ({ c, ch: chars[n]!, score: candidateScore(c, chars[n]!, op) }))
+    .map((c, n) => ({
+      c,
+      ch: chars[n]!,
+      score: candidateScore(c, chars[n]!, op, fusion && heat ? { fusion, heat: heat[n]! } : null),
+    }))
     .sort((a, b) => b.score - a.score);
   const above = scored.filter((s) => s.score >= op.threshold);
   const below = scored.filter((s) => s.score < op.threshold);
@@ -350,6 +391,7 @@ export async function runAnalysis(
       seriesInstanceUid: header.seriesInstanceUid,
       model: modelRef(det),
       characterizer: modelRef(rt.manifest.characterizer),
+      ...(fusion ? { fusionDetector: modelRef(fusion.detector) } : {}),
       executionProvider: rt.detector.provider,
       timingsMs: timings,
       operatingThreshold: op.threshold,

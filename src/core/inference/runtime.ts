@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PulmoLensError } from '../../common/errors';
-import { loadManifest, readVerifiedModel, type ModelManifest } from './manifest';
-import type { ProviderChoice } from './config';
+import { loadManifest, readVerifiedModel, type DetectorSpec, type ModelManifest } from './manifest';
+import type { ExecutionProviderName, ProviderChoice } from './config';
 import { downsamplingFactor, freeSpatialDims, rewriteUpsampling } from './detector-graph';
 import { openSession, providerOrder, type OpenedSession } from './providers';
 
@@ -15,23 +15,34 @@ export interface CharacterizerOutput {
   spiculated: Float32Array;
 }
 
-/** Both models loaded, verified and bound to an execution provider; reused across scans. */
-export interface ModelRuntime {
-  manifest: ModelManifest;
-  detector: OpenedSession;
-  characterizer: OpenedSession;
+/**
+ * One U-Net, verified and opened, as the sliding window (detect.ts) drives it: the session, the
+ * provider it settled on and how it got there, and the form of its graph that runs.
+ */
+export interface DetectorPass extends OpenedSession {
+  spec: DetectorSpec;
   /**
-   * How many of the detector's ConvTranspose upsamplings run in their faster equivalent form
+   * How many of its ConvTranspose upsamplings run in their faster equivalent form
    * (detector-graph.ts); 0 when the shipped graph runs as it is.
    */
-  detectorUpsamplingRewritten: number;
+  upsamplingRewritten: number;
   /**
-   * The detector takes tiles of any Z, Y, X that are multiples of this (its downsampling factor);
-   * null: only its manifest patchSize.
+   * It takes tiles of any Z, Y, X that are multiples of this (its downsampling factor); null: only
+   * its manifest patchSize.
    */
-  detectorTileMultiple: number | null;
+  tileMultiple: number | null;
   /** One patch [z, y, x] in, its per-voxel probability out. */
   detect(patch: Float32Array, zyx: [number, number, number]): Promise<Float32Array>;
+}
+
+/** The manifest's models loaded, verified and bound to an execution provider; reused across scans. */
+export interface ModelRuntime {
+  manifest: ModelManifest;
+  /** The stage-1 U-Net (its heatmap is the overlay and makes candidates). */
+  detector: DetectorPass;
+  /** The second U-Net of the manifest's score fusion (manifest.fusion), or null. */
+  fusionDetector: DetectorPass | null;
+  characterizer: OpenedSession;
   /** n candidates' cubes [n, channels, Z, Y, X] (see candidateCubes). */
   characterize(cubes: Float32Array, n: number): Promise<CharacterizerOutput>;
 }
@@ -54,40 +65,97 @@ function modelError(label: string, e: unknown): PulmoLensError {
   );
 }
 
-async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): Promise<ModelRuntime> {
-  const order = providerOrder(choice);
-  const d = manifest.detector;
-  const c = manifest.characterizer;
-  const [detBytes, charBytes] = await Promise.all([
-    readVerifiedModel(manifest, d),
-    readVerifiedModel(manifest, c),
-  ]);
+/**
+ * Opens a U-Net in the fastest form that runs: the same function in a form onnxruntime's CPU runs
+ * faster (detector-graph.ts), its Z, Y, X left open so that larger tiles fitted to the lung fit
+ * (detect.ts). Each form must open and run a tile (an open one: one downsampling step larger than
+ * the patch on every axis), else the next is tried; last the shipped graph as it is: slower, never
+ * wrong.
+ */
+async function openDetector(
+  manifest: ModelManifest,
+  d: DetectorSpec,
+  bytes: Uint8Array,
+  order: ExecutionProviderName[],
+): Promise<DetectorPass> {
   const [pz, py, px] = d.patchSize;
-  const [cz, cy, cx] = c.inputs[0]!.cubeSize;
-  const channels = c.inputs.length;
-  if (c.inputs.some((i) => i.cubeSize.join() !== c.inputs[0]!.cubeSize.join())) {
-    throw new PulmoLensError('MODEL_MISMATCH', 'characterizer inputs must share one cubeSize (one tensor)');
-  }
-
-  const detPath = join(manifest.dir, d.file);
-  const charPath = join(manifest.dir, c.file);
-  const runDetector = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
+  const path = join(manifest.dir, d.file);
+  const run = async (s: ort.InferenceSession, data: Float32Array, zyx: [number, number, number]) => {
     const out = await s.run({ [d.inputName]: new ort.Tensor('float32', data, [1, 1, ...zyx]) });
     const t = out[d.outputName];
     if (!t) {
       throw new PulmoLensError('MODEL_MISMATCH', `detector ${d.file} has no output named ${d.outputName}`, {
-        path: detPath,
+        path,
       });
     }
     if (t.data.length !== data.length) {
       throw new PulmoLensError(
         'MODEL_MISMATCH',
         `detector ${d.file}: output ${d.outputName} has ${t.data.length} values for an input of ${data.length}`,
-        { path: detPath },
+        { path },
       );
     }
     return t.data as Float32Array;
   };
+  const factor = downsamplingFactor(bytes);
+  const forms: DetectorForm[] = [];
+  try {
+    const up = rewriteUpsampling(bytes);
+    const open = freeSpatialDims(up.bytes, [d.inputName, d.outputName]);
+    const fits = [pz, py, px].every((n) => n % factor === 0);
+    if (open.freed === 2 && fits)
+      forms.push({ bytes: open.bytes, rewritten: up.rewritten, tileMultiple: factor });
+    if (up.rewritten > 0) forms.push({ bytes: up.bytes, rewritten: up.rewritten, tileMultiple: null });
+  } catch {
+    // A graph the editor cannot read runs as shipped.
+  }
+  forms.push({ bytes, rewritten: 0, tileMultiple: null });
+  const openForm = async (k: number): Promise<{ opened: OpenedSession; form: DetectorForm }> => {
+    const form = forms[k]!;
+    const m = form.tileMultiple ?? 0;
+    const zyx: [number, number, number] = [pz + m, py + m, px + m];
+    const probe = async (s: ort.InferenceSession) =>
+      void (await run(s, new Float32Array(zyx[0] * zyx[1] * zyx[2]), zyx));
+    try {
+      return { opened: await openSession(form.bytes, order, probe, `detector ${d.file}`), form };
+    } catch (e) {
+      if (k === forms.length - 1) throw e;
+      return openForm(k + 1);
+    }
+  };
+  const { opened, form } = await openForm(0);
+  return {
+    ...opened,
+    spec: d,
+    upsamplingRewritten: form.rewritten,
+    tileMultiple: form.tileMultiple,
+    detect: async (patch, zyx) => {
+      try {
+        return await run(opened.session, patch, zyx);
+      } catch (e) {
+        throw modelError(`detector ${d.file}`, e);
+      }
+    },
+  };
+}
+
+async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): Promise<ModelRuntime> {
+  const order = providerOrder(choice);
+  const d = manifest.detector;
+  const c = manifest.characterizer;
+  const f = manifest.fusion?.detector ?? null;
+  const [detBytes, charBytes, fusionBytes] = await Promise.all([
+    readVerifiedModel(manifest, d),
+    readVerifiedModel(manifest, c),
+    f ? readVerifiedModel(manifest, f) : null,
+  ]);
+  const [cz, cy, cx] = c.inputs[0]!.cubeSize;
+  const channels = c.inputs.length;
+  if (c.inputs.some((i) => i.cubeSize.join() !== c.inputs[0]!.cubeSize.join())) {
+    throw new PulmoLensError('MODEL_MISMATCH', 'characterizer inputs must share one cubeSize (one tensor)');
+  }
+
+  const charPath = join(manifest.dir, c.file);
   const runCharacterizer = async (s: ort.InferenceSession, data: Float32Array, n: number) => {
     const out = await s.run({ [c.inputName]: new ort.Tensor('float32', data, [n, channels, cz, cy, cx]) });
     const get = (name: string, per: number) => {
@@ -108,58 +176,21 @@ async function createRuntime(manifest: ModelManifest, choice: ProviderChoice): P
     };
   };
 
-  // The same function in a form onnxruntime's CPU runs faster (detector-graph.ts), its Z, Y, X
-  // left open so that larger tiles fitted to the lung fit (detect.ts). Each form must open and run
-  // a tile (an open one: one downsampling step larger than the patch on every axis), else the
-  // next is tried; last the shipped graph as it is: slower, never wrong.
-  const factor = downsamplingFactor(detBytes);
-  const forms: DetectorForm[] = [];
-  try {
-    const up = rewriteUpsampling(detBytes);
-    const open = freeSpatialDims(up.bytes, [d.inputName, d.outputName]);
-    const fits = [pz, py, px].every((n) => n % factor === 0);
-    if (open.freed === 2 && fits)
-      forms.push({ bytes: open.bytes, rewritten: up.rewritten, tileMultiple: factor });
-    if (up.rewritten > 0) forms.push({ bytes: up.bytes, rewritten: up.rewritten, tileMultiple: null });
-  } catch {
-    // A graph the editor cannot read runs as shipped.
-  }
-  forms.push({ bytes: detBytes, rewritten: 0, tileMultiple: null });
-  const openForm = async (k: number): Promise<{ detector: OpenedSession; form: DetectorForm }> => {
-    const form = forms[k]!;
-    const m = form.tileMultiple ?? 0;
-    const zyx: [number, number, number] = [pz + m, py + m, px + m];
-    const probe = async (s: ort.InferenceSession) =>
-      void (await runDetector(s, new Float32Array(zyx[0] * zyx[1] * zyx[2]), zyx));
-    try {
-      return { detector: await openSession(form.bytes, order, probe, `detector ${d.file}`), form };
-    } catch (e) {
-      if (k === forms.length - 1) throw e;
-      return openForm(k + 1);
-    }
-  };
-  const { detector, form } = await openForm(0);
-  // The characterizer goes to the provider the detector settled on, then the CPU.
-  const charOrder = detector.provider === 'cpu' ? (['cpu'] as const) : ([detector.provider, 'cpu'] as const);
+  const detector = await openDetector(manifest, d, detBytes, order);
+  // The other models go to the provider the detector settled on, then the CPU.
+  const rest: ExecutionProviderName[] = detector.provider === 'cpu' ? ['cpu'] : [detector.provider, 'cpu'];
+  const fusionDetector = f && fusionBytes ? await openDetector(manifest, f, fusionBytes, rest) : null;
   const characterizer = await openSession(
     charBytes,
-    [...charOrder],
+    rest,
     async (s) => void (await runCharacterizer(s, new Float32Array(channels * cz * cy * cx), 1)),
     `characterizer ${c.file}`,
   );
   return {
     manifest,
     detector,
+    fusionDetector,
     characterizer,
-    detectorUpsamplingRewritten: form.rewritten,
-    detectorTileMultiple: form.tileMultiple,
-    detect: async (patch, zyx) => {
-      try {
-        return await runDetector(detector.session, patch, zyx);
-      } catch (e) {
-        throw modelError(`detector ${d.file}`, e);
-      }
-    },
     characterize: async (cubes, n) => {
       try {
         return await runCharacterizer(characterizer.session, cubes, n);
@@ -182,6 +213,7 @@ export async function getRuntime(modelsDir: string, choice: ProviderChoice = 'au
     manifest.dir,
     manifest.detector.sha256,
     manifest.characterizer.sha256,
+    manifest.fusion?.detector.sha256 ?? '',
     providerOrder(choice).join(','),
   ].join('|');
   let p = runtimes.get(key);
@@ -201,6 +233,7 @@ export async function releaseRuntimes(): Promise<void> {
     const r = await p.catch(() => null);
     if (r) {
       await r.detector.session.release().catch(() => undefined);
+      await r.fusionDetector?.session.release().catch(() => undefined);
       await r.characterizer.session.release().catch(() => undefined);
     }
   }

@@ -205,7 +205,16 @@ export async function runStage1(
   // Blob workers again for re-centring after the U-Net (the blob stage ended its own): started
   // now, they are ready by then, idle meanwhile.
   warmBlobWorkers(opts.blobThreads);
-  const prob = await detectHeatmap(volume, grid, coarse, lung.mask, rt, opts.tiling, progress, check);
+  const prob = await detectHeatmap(
+    volume,
+    grid,
+    coarse,
+    lung.mask,
+    rt.detector,
+    opts.tiling,
+    progress,
+    check,
+  );
   lap('detect');
 
   progress('heatmap', 0, 1);

@@ -190,6 +190,13 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
       },
     );
   }
+  // A fused probability is the characterizer's score moved by a second U-Net's heatmap: named too.
+  if (doc.fusionDetector) {
+    w.text(
+      `Score fused with: ${doc.fusionDetector.name} ${doc.fusionDetector.version}, sha256 ${doc.fusionDetector.sha256}`,
+      { size: 8 },
+    );
+  }
   if (doc.clinical)
     w.para(`Risk inputs (Brock, Fleischner): ${clinicalInputsText(doc.clinical)}`, { size: 8 });
   // The PDF's standard fonts have no minus sign or >=: plain ASCII for those two.

@@ -112,10 +112,12 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
       });
       let modelSha: string | undefined;
       let characterizerSha: string | undefined;
+      let fusionSha: string | null | undefined;
       try {
         const manifest = await loadManifest(inference.modelsDir);
         modelSha = manifest.detector.sha256;
         characterizerSha = manifest.characterizer.sha256;
+        fusionSha = manifest.fusion?.detector.sha256 ?? null;
       } catch {
         modelSha = undefined; // only a problem if some series needs analysing
       }
@@ -129,6 +131,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         ...(req.findings ? { findingsDir: req.findings } : {}),
         ...(modelSha ? { currentModelSha256: modelSha } : {}),
         ...(characterizerSha ? { currentCharacterizerSha256: characterizerSha } : {}),
+        ...(fusionSha !== undefined ? { currentFusionDetectorSha256: fusionSha } : {}),
         // The manifest's operating point is primary and its training scans are left out (issue 13).
         modelInfo: await readModelEvalInfo(inference.modelsDir),
         ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
