@@ -19,7 +19,9 @@ def derived_sources():
     out = {}
     for side in [f for folder in ('thick', 'sharp', 'lowdose') for f in glob.glob(os.path.join(RUNS, folder, '*.json'))]:
         meta = json.load(open(side))
-        out[meta['seriesInstanceUid']] = meta['sourceSeriesInstanceUid']
+        # Beside the sidecars lie other records (insert_nodules.py's <name>.sites.json): not series.
+        if 'sourceSeriesInstanceUid' in meta:
+            out[meta['seriesInstanceUid']] = meta['sourceSeriesInstanceUid']
     return out
 
 

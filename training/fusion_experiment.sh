@@ -19,10 +19,11 @@ nice -n 5 $H --mined $R/mined $R/det-src/LIDC-IDRI-0001
 nice -n 5 $H --mined $R/sharp-mined $R/sharp/LIDC-IDRI-0001-k15 $R/sharp/LIDC-IDRI-0001-k3
 nice -n 5 $H --mined $R/thick-mined $R/thick/LIDC-IDRI-0001-t2
 # Session 44 (shipped): cv_report.py scores the fused model on the previous test seeds 33-40, the 5 mm
-# seeds 79-80 and the training scan LIDC-IDRI-0002 too: det-v4's heat there.
+# seeds 79-80 and the training scan LIDC-IDRI-0002 and its real thick copies too: det-v4's heat there.
 ln -sfn "$(realpath "$(dirname "$(find .cache/LIDC-IDRI-0002/ -name '*.dcm' | head -n 1)")")" $R/det-src/LIDC-IDRI-0002
 H4="node --import tsx training/heatmap_at_candidates.ts --out $R/heat --models $R/models-det-v4"
 nice -n 5 $H4 --mined $R/mined $(for s in $(seq 33 40); do printf '%s/insert/LIDC-IDRI-0001-s%s ' $R $s; done) \
-  $R/insert/LIDC-IDRI-0001-t2-s79 $R/insert/LIDC-IDRI-0001-t2-s80 $R/det-src/LIDC-IDRI-0002
+  $R/insert/LIDC-IDRI-0001-t2-s79 $R/insert/LIDC-IDRI-0001-t2-s80 $R/det-src/LIDC-IDRI-0002 \
+  $R/insert/LIDC-IDRI-0002-t2-s20 $R/insert/LIDC-IDRI-0002-t3-s30 $R/insert/LIDC-IDRI-0002-t4-s40
 nice -n 5 $PY training/fusion_check.py --heat $R/heat --models $R/models-det-v4 --out training/fusion-check-det-v4.json
 nice -n 5 $PY training/fusion_check.py --heat $R/heat --models models --out training/fusion-check-v1.json

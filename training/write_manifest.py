@@ -208,7 +208,8 @@ def merge_scorer(run_dir):
         f'takes too long on the shared 2-core CPU)')
     common = {
         'measuredBy': 'pulmolens eval (src/core/eval, LUNA16 hit rule, bootstrap 95% CI) running the shipped '
-                      'pipeline (analyzeSeries: detector, then characterizer); merged by '
+                      'pipeline (analyzeSeries: detector, then characterizer' + (', its score fused with the fusion detector heatmap'
+                      if 'fusionDetector' in manifest['models'] else '') + '); merged by '
                       'training/write_manifest.py --scorer from training/record_scorer_figures.sh',
         'date': run['date'],
         'gitCommit': run['gitCommit'],
@@ -322,7 +323,7 @@ def fusion_detector_block(cv, check, det):
         'trainingData': (f"LIDC-IDRI-0002 and {len(inserted)} series of synthetic nodules inserted into it (its own slices, 5 mm copies, "
                          f"the hard and vessel mixes; {run['nodules']} nodules; training/det_experiment.sh). LIDC-IDRI-0001 was not used"),
         'opset': 17,
-        'architecture': det['architecture'].split(',')[0],
+        'architecture': det['architecture'],
         'training': {'steps': run['steps'], 'seconds': run['seconds'], 'batch': run['batch'], 'crop': run['crop'], 'seed': run['seed'],
                      'smallNoduleWeight': run['smallWeight'], 'finalLossEma': run['finalLossEma'],
                      'command': 'training/det_experiment.sh (train_det.py --steps 2000 --small-weight 6)'},
