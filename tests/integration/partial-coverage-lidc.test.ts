@@ -72,8 +72,10 @@ describe.skipIf(skip !== null)('a series covering part of the lungs', () => {
     expect([...document.findings, ...document.candidates!].every((c) => endMm(c) >= FOV_EDGE_MM - 1)).toBe(
       true,
     );
-    // Measured 2 (session 29; 6 before): a partial series is not a whole scan's 0, but no flood.
-    expect(away.length).toBeLessThanOrEqual(2);
+    // Measured 2 (session 29; 6 before), 3 since the score fusion (session 44: p 0.907, 0.884,
+    // 0.839 at its lower threshold 0.7927; training/coverage_check.ts, 5 over the 6 partial copies
+    // against 4): a partial series is not a whole scan's 0, but no flood.
+    expect(away.length).toBeLessThanOrEqual(3);
     // The whole scan's density of candidates, not the whole scan's count on 40% of its lung.
     expect(document.candidates!.length + document.findings.length).toBeLessThan(1000);
   }, 300_000);
