@@ -11,6 +11,7 @@ validation series counts as one scan. The operating threshold is chosen on the p
 folds (criterion below) and never reported as a held-out figure on those same folds: the
 sensitivity "at the operating threshold" per fold uses the threshold chosen on the OTHER fold.
 """
+import hashlib
 import json
 import math
 import os
@@ -473,7 +474,6 @@ def fusion_spec():
     onnx = os.path.join(HERE, '..', rec['models'], 'detector.onnx')
     if not os.path.exists(onnx):
         raise SystemExit(f"{onnx}: the fusion detector's staged folder is missing: run training/fusion_experiment.sh")
-    import hashlib
     return {'weight': float(rec['chosenWeight']), 'key': rec['models'], 'radiusMm': FUSION_RADIUS_MM, 'heatClip': FUSION_CLIP,
             'sha256': hashlib.sha256(open(onnx, 'rb').read()).hexdigest()}
 
