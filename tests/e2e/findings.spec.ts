@@ -242,6 +242,11 @@ test.describe('findings on LIDC-IDRI-0001', () => {
       await page.getByRole('button', { name: 'Explain (saliency)' }).click();
       const sal = page.getByTestId('saliency');
       await expect(sal).toBeVisible({ timeout: 180_000 });
+      // The score under the map is the characterizer's p_nodule, named as such: the finding's own
+      // probability is that score fused with a second U-Net (score-fusion.ts), another number.
+      await expect(
+        page.getByText(/Occlusion sensitivity of the characterizer.*p_nodule \d\.\d\d/),
+      ).toBeVisible();
       await sal.screenshot({ path: join(screenshotDir, 'findings-08-saliency.png') });
     }
 

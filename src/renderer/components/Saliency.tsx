@@ -58,7 +58,8 @@ export function Saliency({ seriesKey, findingId }: { seriesKey: string; findingI
             style={{ width: map.size * PX, height: map.size * PX, imageRendering: 'pixelated' }}
           />
           <div className="muted">
-            Occlusion sensitivity, centre slice; nodule score {map.baseScore.toFixed(2)}
+            Occlusion sensitivity of the characterizer, centre slice; its p_nodule {map.baseScore.toFixed(2)}{' '}
+            (the finding&apos;s probability may also weigh a second U-Net)
           </div>
         </div>
       )}
