@@ -56,7 +56,7 @@ export interface BelowThresholdCandidate {
   id: string;
   centerLps: Vec3;
   centerVoxel: Vec3;
-  /** The same score as a finding's probability (characterizer p_nodule). */
+  /** The same score as a finding's probability (the manifest's: p_nodule, or fused with `fusionDetector`). */
   probability: number;
   source: CandidateSource;
   /** Blob scale or U-Net region extent, mm: a size hint, not a measurement. */
@@ -68,8 +68,8 @@ export interface FindingsDocument {
   /** The detector (stage 1). */
   model: ModelRef;
   /**
-   * The characterizer whose p_nodule every probability here is: findings of another one are other
-   * scores (absent in documents written before it was recorded).
+   * The characterizer whose p_nodule every probability here rests on: findings of another one are
+   * other scores (absent in documents written before it was recorded).
    */
   characterizer?: ModelRef;
   /**
