@@ -491,7 +491,10 @@ def render_v2(manifest, cv):
                          f"{a['lunaNoduleRank'] if a['lunaNoduleRank'] is not None else 'no LUNA16 nodule'} | {rows} |")
     lines += ['', 'Findings near LUNA16 excluded marks count neither as hits nor as false positives.', '',
               f"ONNX (onnxruntime-node) vs PyTorch, max abs difference: characterizer {c['evaluation']['onnxVsPytorchMaxAbsDiff']:.2e}. "
-              f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes."]
+              f"Sizes: detector.onnx {d['sizeBytes']} bytes (unchanged v1 U-Net), characterizer.onnx {c['sizeBytes']} bytes"
+              + (f", {manifest['models']['fusionDetector']['file']} {manifest['models']['fusionDetector']['sizeBytes']} bytes"
+                 if 'fusionDetector' in manifest['models'] else '')
+              + f"; {sum(m['sizeBytes'] for m in manifest['models'].values())} bytes in all."]
     lines += scorer_lines(manifest)
     a = text.index(begin) + len(begin)
     b = text.index(end)
