@@ -489,13 +489,16 @@ def heat_of(s, fusion):
     return h
 
 
+def fused_logit(z, h, t, w, clip=FUSION_CLIP):
+    """Logits whose calibrated score (calibrated(., t)) is the app's fused score (score-fusion.ts):
+    z / t + w logit(h) = (z + t w logit(h)) / t, h clipped to [clip, 1 - clip]."""
+    hc = np.clip(np.asarray(h, dtype=np.float64), clip, 1 - clip)
+    return np.asarray(z, dtype=np.float64) + t * w * np.log(hc / (1 - hc))
+
+
 def fuse_logits(z, s, t, fusion):
-    """Logits whose calibrated score (calibrated(., t)) is the app's fused score:
-    z / t + w logit(h) = (z + t w logit(h)) / t."""
-    if fusion is None:
-        return z
-    h = np.clip(heat_of(s, fusion), fusion['heatClip'], 1 - fusion['heatClip'])
-    return np.asarray(z, dtype=np.float64) + t * fusion['weight'] * np.log(h / (1 - h))
+    """fused_logit with series s's heat and the shipped fusion; z as it is without one."""
+    return z if fusion is None else fused_logit(z, heat_of(s, fusion), t, fusion['weight'], fusion['heatClip'])
 
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from char_data import Series, real_copies
 from common import RUNS
 from cross_fit import CrossFitted
-from cv_report import (SCORE_P, SHARP_CAL, SHARP_TEST, SHIP_SPLIT, SLAB_BOUNDS, calibrated, exact_logits, finding_score, fit_temperature, froc_rows,
+from cv_report import (SCORE_P, SHARP_CAL, SHARP_TEST, SHIP_SPLIT, SLAB_BOUNDS, calibrated, exact_logits, finding_score, fit_temperature, froc_rows, fused_logit,
                        load_net, nodule_table, operating_threshold, recalibrate, sens_at, thick_slice_offset)
 
 S = 'LIDC-IDRI-0001-s{}'.format
@@ -43,9 +43,7 @@ def fused_scores(items, t, w):
     """The app's finding scores (merged candidates at -1) of sigmoid(z / T + w logit(h))."""
     out = []
     for s, z, h in items:
-        hc = np.clip(h, 1e-4, 1 - 1e-4)
-        fused = np.asarray(z, dtype=np.float64) / t + w * np.log(hc / (1 - hc))
-        out.append(finding_score(calibrated(fused, 1.0), s, SCORE_P))
+        out.append(finding_score(calibrated(fused_logit(z, h, t, w), t), s, SCORE_P))
     return out
 
 

@@ -301,7 +301,7 @@ def fusion_lines(manifest):
             f"ONNX vs PyTorch max abs difference {ev['onnxVsPytorchMaxAbsDiff']:.2e}.", '']
 
 
-def fusion_detector_block(cv, check, det):
+def fusion_detector_block(cv, check, det, run):
     """models.fusionDetector: the U-Net cv_report.py fused with (its heat came from this very file)."""
     fusion = cv['shipped']['fusion']
     path = os.path.join(MODELS, 'fusion-detector.onnx')
@@ -312,7 +312,6 @@ def fusion_detector_block(cv, check, det):
     if not fc or fc.get('sha256') != fusion['sha256'] or not all(o['pass'] for o in fc['outputs'].values()):
         raise SystemExit('onnx_check.json does not pass for models/fusion-detector.onnx: run training/verify_onnx.mjs')
     rec = json.load(open(os.path.join(HERE, 'fusion-check-det-v4.json')))
-    run = json.load(open(os.path.join(HERE, 'trial', 'det-v4', 'train.json')))
     inserted = [n for n in run['series'] if n != 'LIDC-IDRI-0002']
     return {
         'name': 'pulmolens-fusion-detector', 'version': '0.4.0', 'file': 'fusion-detector.onnx', 'sha256': fusion['sha256'],
@@ -635,10 +634,10 @@ def main_v2():
         'trainingSeriesUids': sorted(uids),
     }
     if op.get('fusion'):
-        manifest['models']['fusionDetector'] = fusion_detector_block(cv, check, det)
+        fusion_run = json.load(open(os.path.join(HERE, 'trial', 'det-v4', 'train.json')))
+        manifest['models']['fusionDetector'] = fusion_detector_block(cv, check, det, fusion_run)
         # The fusion detector's training series are training series too (the scorer flags them).
-        run = json.load(open(os.path.join(HERE, 'trial', 'det-v4', 'train.json')))
-        for name in run['series']:
+        for name in fusion_run['series']:
             mined = os.path.join(RUNS, 'mined', name + '.json')
             side = os.path.join(RUNS, 'insert', name + '.json')
             if not os.path.exists(mined):

@@ -21,6 +21,8 @@ import {
   mergeEvaluations,
   parseShard,
   runEvaluation,
+  currentModelsOf,
+  type CurrentModels,
   type EvalMetrics,
   type OperatingPointMetrics,
   type OperatingPointCI95,
@@ -154,10 +156,8 @@ function lidcXmlFiles(opts: EvalOptions): string[] {
 
 interface Analyser {
   analyze: (study: CliStudy) => Promise<FindingsDocument>;
-  /** Known when the model manifest loads; cached findings from another model are then recomputed. */
-  currentModelSha256: string | undefined;
-  currentCharacterizerSha256: string | undefined;
-  currentFusionDetectorSha256: string | null | undefined;
+  /** Known when the model manifest loads; cached findings from other models are then recomputed. */
+  current: CurrentModels | null;
 }
 
 /**
@@ -167,14 +167,9 @@ interface Analyser {
  */
 async function realAnalyser(inference: InferenceConfig, onStage: (line: string) => void): Promise<Analyser> {
   let manifestError: unknown = null;
-  let currentModelSha256: string | undefined;
-  let currentCharacterizerSha256: string | undefined;
-  let currentFusionDetectorSha256: string | null | undefined;
+  let current: CurrentModels | null = null;
   try {
-    const manifest = await loadManifest(inference.modelsDir);
-    currentModelSha256 = manifest.detector.sha256;
-    currentCharacterizerSha256 = manifest.characterizer.sha256;
-    currentFusionDetectorSha256 = manifest.fusion?.detector.sha256 ?? null;
+    current = currentModelsOf(await loadManifest(inference.modelsDir));
   } catch (e) {
     manifestError = e;
   }
@@ -194,7 +189,7 @@ async function realAnalyser(inference: InferenceConfig, onStage: (line: string) 
     });
     return result.document;
   };
-  return { analyze, currentModelSha256, currentCharacterizerSha256, currentFusionDetectorSha256 };
+  return { analyze, current };
 }
 
 export function summary(m: EvalMetrics, out: string): string {
@@ -367,9 +362,7 @@ async function runEval(opts: EvalOptions): Promise<EvalMetrics> {
     threshold,
     findingsDir: opts.findings,
     analyze: analyser.analyze,
-    currentModelSha256: analyser.currentModelSha256,
-    currentCharacterizerSha256: analyser.currentCharacterizerSha256,
-    currentFusionDetectorSha256: analyser.currentFusionDetectorSha256,
+    ...analyser.current,
     bootstrapSamples,
     bootstrapSeed,
     onProgress: (p) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${progressLine(p)}\n`),

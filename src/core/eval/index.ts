@@ -29,7 +29,9 @@ export { evaluate, type Evaluation, type EvaluateOptions } from './evaluate';
 export { readFindingsFile, checkFindingsDocument } from './findings-file';
 export {
   runEvaluation,
+  currentModelsOf,
   FINDINGS_CACHE_DIR,
+  type CurrentModels,
   type EvalStudy,
   type EvalProgress,
   type RunEvalOptions,

@@ -14,6 +14,7 @@ import { evaluate, type Evaluation } from './evaluate';
 import { candidatesOf, checkFindingsDocument, readFindingsFile } from './findings-file';
 import { writeEvaluation } from './outputs';
 import { reportSpots, type ReportSpot } from './report-spots';
+import type { ModelManifest } from '../inference/manifest';
 import { claimEvalFolder } from './output-folder';
 import { SERIES_UID_PATTERN } from './series-list';
 import type { RunInfo } from './run-record';
@@ -146,6 +147,25 @@ function noiseOf(doc: FindingsDocument): { noise?: ScanNoise } {
       ...(n.validatedMaxHu !== undefined ? { validatedMaxHu: n.validatedMaxHu } : {}),
       aboveValidated: n.aboveValidated,
     },
+  };
+}
+
+/** The sha256 of every model the analyser runs, as the freshness check of cached findings compares them. */
+export type CurrentModels = Required<
+  Pick<
+    RunEvalOptions<EvalStudy>,
+    'currentModelSha256' | 'currentCharacterizerSha256' | 'currentFusionDetectorSha256'
+  >
+>;
+
+/** A loaded manifest's models, for runEvaluation's freshness check. */
+export function currentModelsOf(
+  m: Pick<ModelManifest, 'detector' | 'characterizer' | 'fusion'>,
+): CurrentModels {
+  return {
+    currentModelSha256: m.detector.sha256,
+    currentCharacterizerSha256: m.characterizer.sha256,
+    currentFusionDetectorSha256: m.fusion?.detector.sha256 ?? null,
   };
 }
 

@@ -13,7 +13,9 @@ import {
   loadAnnotations,
   readModelEvalInfo,
   runEvaluation,
+  currentModelsOf,
   scanInfoOf,
+  type CurrentModels,
   type EvalStudy,
   type Evaluation,
 } from '../../core/eval';
@@ -110,16 +112,11 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         // A LUNA16 CSV covers the whole challenge; a local folder holds a few of its series.
         knownSeries: new Set(byUid.keys()),
       });
-      let modelSha: string | undefined;
-      let characterizerSha: string | undefined;
-      let fusionSha: string | null | undefined;
+      let current: CurrentModels | null = null;
       try {
-        const manifest = await loadManifest(inference.modelsDir);
-        modelSha = manifest.detector.sha256;
-        characterizerSha = manifest.characterizer.sha256;
-        fusionSha = manifest.fusion?.detector.sha256 ?? null;
+        current = currentModelsOf(await loadManifest(inference.modelsDir));
       } catch {
-        modelSha = undefined; // only a problem if some series needs analysing
+        current = null; // only a problem if some series needs analysing
       }
       const outDir = req.outDir;
       const { evaluation } = await runEvaluation<Study>({
@@ -129,9 +126,7 @@ export function createEvalHandlers(deps: EvalDeps): EvalHandlers {
         outDir,
         ...(req.threshold !== undefined ? { threshold: req.threshold } : {}),
         ...(req.findings ? { findingsDir: req.findings } : {}),
-        ...(modelSha ? { currentModelSha256: modelSha } : {}),
-        ...(characterizerSha ? { currentCharacterizerSha256: characterizerSha } : {}),
-        ...(fusionSha !== undefined ? { currentFusionDetectorSha256: fusionSha } : {}),
+        ...current,
         // The manifest's operating point is primary and its training scans are left out (issue 13).
         modelInfo: await readModelEvalInfo(inference.modelsDir),
         ...(req.includeTrainingScans ? { includeTrainingScans: true } : {}),
