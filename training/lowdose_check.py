@@ -4,8 +4,13 @@ and the real scans at those doses with nothing inserted. Scored as split_cv.py s
 cross-fitted (each candidate by the members that never learned its slab), LIDC-IDRI-0002 (the
 training background, a protocol no member saw) by the mean of all members as the app runs; the app's
 merge; the manifest's threshold. Writes runs/lowdose-check.json.
+Session 45: the shipped score, p_nodule fused with the fusion detector's heat (cv_report.fuse_logits;
+heat in runs/heat/, heatmap_at_candidates.ts). Each series' member logits are kept beside its mined
+list (<name>.logits.json, with the members that made them), so that the 400 MB of cubes a series
+can be deleted once scored (lowdose_experiment.sh fused: this disk holds a few series' cubes, not 36).
 
   /usr/bin/python3 training/lowdose_check.py [--slabs A,B,C,D --out runs/NAME.json]  # other members
+  /usr/bin/python3 training/lowdose_check.py --cache NAME...   # score and keep these series' logits only
 """
 import argparse
 import json
@@ -16,7 +21,7 @@ import numpy as np
 from char_data import Series
 from common import MODELS, RUNS
 from cross_fit import CrossFitted
-from cv_report import SCORE_P, SHIP_SPLIT, calibrated, exact_logits, finding_score, load_net
+from cv_report import SCORE_P, SHIP_SPLIT, calibrated, exact_logits, finding_score, fuse_logits, fusion_spec, load_net
 from split_cv import figures
 
 IN = os.path.join(RUNS, 'lowdose')
@@ -44,6 +49,24 @@ def series(name):
                   source_uid=ins['sourceSeriesInstanceUid'], cubes=False)
 
 
+def member_logits(s, ship):
+    """LIDC-IDRI-0001 (held out from the positives) cross-fitted, each candidate by the members that
+    never learned its slab; LIDC-IDRI-0002 (the training background) as the app scores any series.
+    Read from <name>.logits.json when those members made it, else scored from the cubes and kept."""
+    path = os.path.join(MINED_LD, s.name + '.logits.json')
+    if os.path.exists(path):
+        rec = json.load(open(path))
+        if rec['members'] == ship.members and len(rec['logits']) == len(s.labels):
+            return np.asarray(rec['logits'], dtype=np.float64)
+    if not os.path.exists(os.path.join(MINED_LD, s.name + '.cubes.f32')):
+        raise SystemExit(f'{path}: no logits of {ship.members} and no cubes to score: mine {s.name} again (lowdose_experiment.sh)')
+    logits = ship.series_logits(s) if s.name.startswith('LIDC-IDRI-0001') else ship.app_logits(s)
+    tmp = path + '.tmp'
+    json.dump({'members': ship.members, 'logits': [float(x) for x in logits]}, open(tmp, 'w'))
+    os.replace(tmp, path)
+    return logits
+
+
 def check_pairs():
     """The noisy series must hold the very nodules of their plain twins (insert_nodules.py draws
     sites and shapes before the dose is lowered); otherwise the comparison is not nodule for nodule."""
@@ -63,18 +86,23 @@ def main():
     ap.add_argument('--threshold', type=float, help="default: the manifest's")
     ap.add_argument('--test', action='store_true', help="also the fresh test sets ('test: ...'; read once, after the choice)")
     ap.add_argument('--out', default=os.path.join(RUNS, 'lowdose-check.json'))
+    ap.add_argument('--cache', nargs='+', metavar='NAME', help='only score these series and keep their logits')
     a = ap.parse_args()
-    check_pairs()
-    thr = a.threshold or json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
     split = {**SHIP_SPLIT, 'slabs': a.slabs.split(',')} if a.slabs else SHIP_SPLIT
     ship = CrossFitted(split, load_net, exact_logits)
+    if a.cache:
+        for name in a.cache:
+            print(f'{name}: {len(member_logits(series(name), ship))} candidates scored', flush=True)
+        return
+    check_pairs()
+    thr = a.threshold or json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
+    # Other members (--slabs) are scored on p_nodule alone: the fusion's weight was chosen for the shipped ones.
+    fusion = None if a.slabs else fusion_spec()
 
     def score(s):
-        held_out = s.name.startswith('LIDC-IDRI-0001')
-        logits = ship.series_logits(s) if held_out else ship.app_logits(s)
-        return finding_score(calibrated(logits, 1.0), s, SCORE_P)
+        return finding_score(calibrated(fuse_logits(member_logits(s, ship), s, 1.0, fusion), 1.0), s, SCORE_P)
 
-    out = {'threshold': thr, 'members': ship.members, 'sets': {}, 'realScans': {}}
+    out = {'threshold': thr, 'members': ship.members, 'fusion': fusion, 'sets': {}, 'realScans': {}}
     for label, names in SETS.items():
         if label.startswith('test:') and not a.test:
             continue
