@@ -4,8 +4,9 @@ that the findings panel, the exam's Lung-RADS category (a spiculated category 3/
 part-solid one is sized by its solid part) and the Brock risk (spiculation is one of its terms) are
 computed from. Session 31: no figure measured them until now.
 
-Per inserted nodule with a candidate (the hitting candidate with the highest p_nodule: the one the
-app's finding takes its type and margin from), on the model card's held-out test series (seeds
+Per inserted nodule with a candidate (the hitting candidate with the highest score: the one the
+app's finding takes its type and margin from; since session 45 the shipped score, p_nodule fused
+with the fusion detector's heat, cv_report.fuse_logits, as the threshold it is read against), on the model card's held-out test series (seeds
 41-48, sharp kernels 89-92, 5 mm slices 75-78; never training data) and the development seeds 5-12:
 the type confusion matrix, and for spiculation (the truth is the inserted margin; the generator
 makes only solid and part-solid nodules >= 6 mm spiculated) its AUC and the app's 0.5 cut. Then the
@@ -40,8 +41,8 @@ import torch
 from char_data import Series, load_mined, luna_marks
 from common import MINED, MODELS, RUNS, SHARED, TYPE_ORDER
 from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, SHARP_TEST, TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS,
-                       load_net)
-from train_char import load_backgrounds
+                       calibrated, fused_logit, fusion_spec, heat_of, load_net)
+from train_char import load_backgrounds, score
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,7 +66,16 @@ def member_runs(members):
     return members if '+' in members else '+'.join(f'{members}-k{k}-seed{i}' for k in range(4) for i in range(2))
 
 
-def nodule_rows(net, series):
+def app_scores(net, s, idx, cubes, fusion):
+    """The app's finding score of candidates idx of series s (their cubes given): p_nodule, fused
+    with the fusion detector's heat when the models have one."""
+    z = score(net, cubes, logits=True)
+    if fusion is not None:
+        z = fused_logit(z, heat_of(s, fusion)[idx], 1.0, fusion['weight'], fusion['heatClip'])
+    return calibrated(z, 1.0)
+
+
+def nodule_rows(net, series, fusion):
     rows = []
     for s in series:
         pos = np.flatnonzero(s.labels == 1)
@@ -73,16 +83,17 @@ def nodule_rows(net, series):
             continue
         cubes = load_mined(s.prefix)[1][pos]
         pn, pt, ps = heads(net, cubes)
+        sc = app_scores(net, s, pos, cubes, fusion)
         best = {}
         for j, q in enumerate(pos):
             h = s.hit[q]
-            if h not in best or pn[j] > pn[best[h]]:
+            if h not in best or sc[j] > sc[best[h]]:
                 best[h] = j
         for h, j in best.items():
             n = s.inserted[h]
             rows.append({'series': s.name, 'id': n['id'], 'diameterMm': n['diameterMm'], 'type': n['type'],
                          'spiculated': bool(n['spiculated']), 'attachment': n['attachment'],
-                         'pNodule': float(pn[j]), 'predType': TYPE_ORDER[int(np.argmax(pt[j]))],
+                         'pNodule': float(pn[j]), 'score': float(sc[j]), 'predType': TYPE_ORDER[int(np.argmax(pt[j]))],
                          'pType': [round(float(v), 4) for v in pt[j]], 'pSpiculated': float(ps[j])})
     return rows
 
@@ -97,7 +108,7 @@ def auc(pos, neg):
 
 def summarise(rows, threshold):
     out = {'nodules': len(rows)}
-    for label, g in (('with a candidate', rows), ('found at the threshold', [r for r in rows if r['pNodule'] >= threshold])):
+    for label, g in (('with a candidate', rows), ('found at the threshold', [r for r in rows if r['score'] >= threshold])):
         conf = {t: {u: 0 for u in TYPE_ORDER} for t in TYPE_ORDER}
         for r in g:
             conf[r['type']][r['predType']] += 1
@@ -144,7 +155,7 @@ def reader_ratings(study):
     return marks
 
 
-def real_nodules(net, study, kind):
+def real_nodules(net, study, kind, fusion):
     """The characterizer on a real scan's nodules: LUNA16's (kind 'nodule'), or the excluded marks
     with a diameter (kind 'contoured': a nodule >= 3 mm that fewer than three readers marked; each
     reader's mark is a row, so marks within an earlier one's radius are the same nodule)."""
@@ -163,9 +174,10 @@ def real_nodules(net, study, kind):
             out.append({'worldLps': p.round(2).tolist(), 'diameterMm': round(2 * r, 1), 'candidate': False})
             continue
         pn, pt, ps = heads(net, cubes[hits])
-        j = int(np.argmax(pn))
+        sc = app_scores(net, s, hits, cubes[hits], fusion)
+        j = int(np.argmax(sc))
         out.append({'worldLps': p.round(2).tolist(), 'diameterMm': round(2 * r, 1), 'candidate': True,
-                    'pNodule': round(float(pn[j]), 4), 'predType': TYPE_ORDER[int(np.argmax(pt[j]))],
+                    'pNodule': round(float(pn[j]), 4), 'score': round(float(sc[j]), 4), 'predType': TYPE_ORDER[int(np.argmax(pt[j]))],
                     'pType': [round(float(v), 4) for v in pt[j]], 'pSpiculated': round(float(ps[j]), 4),
                     'pSpiculatedRange': [round(float(ps.min()), 4), round(float(ps.max()), 4)], 'hittingCandidates': int(len(hits))})
     return {'study': study, 'kind': kind, 'nodules': out, 'readers': reader_ratings(study.split('-')[-1])}
@@ -268,15 +280,16 @@ def main():
         'calibration': lambda n: plain(n) and n.endswith(CALIBRATION_SEEDS),
     }
     onnx = os.path.join(MODELS, 'characterizer.onnx')
-    report = {'members': runs, 'threshold': threshold, 'sets': {}, 'rows': {},
+    fusion = fusion_spec()
+    report = {'members': runs, 'threshold': threshold, 'fusion': fusion, 'sets': {}, 'rows': {},
               'characterizerSha256': hashlib.sha256(open(onnx, 'rb').read()).hexdigest()}
     for name, keep in sets.items():
         ser = [s for s in load_backgrounds(['LIDC-IDRI-0001'], keep, cubes=False) if s.inserted]
-        rows = nodule_rows(net, ser)
+        rows = nodule_rows(net, ser, fusion)
         report['rows'][name] = rows
         report['sets'][name] = {'scans': len(ser), **summarise(rows, threshold)}
         print(name, json.dumps(report['sets'][name]['with a candidate']), flush=True)
-    report['real'] = [real_nodules(net, study, kind) for study, kind in REAL]
+    report['real'] = [real_nodules(net, study, kind, fusion) for study, kind in REAL]
     print(json.dumps(report['real']))
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     report['out'] = os.path.relpath(a.out, os.path.dirname(MODELS))

@@ -2,6 +2,9 @@
 models/ with the candidate's ensemble exported to characterizer.onnx (export_onnx.py --only char),
 the manifest's hash and size for it, and the operating threshold its split_cv.py run chose. The
 shipped onnx-check reference is kept (export_onnx.py rewrites it). Nothing in models/ changes.
+split_cv.py chooses that threshold on p_nodule alone, so the copy scores p_nodule alone: the
+shipped score fusion (session 45: its weight and threshold were chosen for the shipped members) is
+taken out of the copy's manifest with its fusion detector.
 
   /usr/bin/python3 training/candidate_models.py <out dir> <member+member+...> <split_cv json>
 """
@@ -37,6 +40,11 @@ def main():
     manifest['models']['characterizer']['sha256'] = hashlib.sha256(onnx).hexdigest()
     manifest['models']['characterizer']['sizeBytes'] = len(onnx)
     threshold = json.load(open(cv))['models']['cross-fitted']['threshold']
+    fusion = manifest['operatingPoint'].pop('fusion', None)
+    if fusion:
+        manifest['operatingPoint']['score'] = 'characterizer p_nodule'
+        detector = manifest['models'].pop(fusion['model'])
+        os.remove(os.path.join(out, detector['file']))
     manifest['operatingPoint']['threshold'] = threshold
     manifest['operatingPoint']['chosenOn'] = f'candidate {members}: split_cv {os.path.basename(cv)}'
     json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'), indent=2)

@@ -27,6 +27,20 @@ MINED_ADD = os.environ.get('PULMOLENS_MINED_ADD')
 MINED_ADD_QUOTA = int(os.environ['PULMOLENS_MINED_ADD_QUOTA']) if os.environ.get('PULMOLENS_MINED_ADD_QUOTA') else None
 
 
+def p_nodule_threshold(explicit=None):
+    """The operating threshold for a script that compares the characterizer's p_nodule alone with
+    it. Since session 45 the manifest's threshold is on the fused score (p_nodule fused with the
+    fusion detector's heat; 0.7927 against 0.911 for p_nodule alone), so reading it there would
+    list nodules the app does not: such a script needs the threshold given."""
+    if explicit is not None:
+        return explicit
+    op = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']
+    if op.get('fusion'):
+        raise SystemExit(f"models/manifest.json: the threshold {op['threshold']} is on the fused score ({op['score']}); "
+                         'this script scores p_nodule alone: pass --threshold (0.911 was the shipped members\' own, session 42)')
+    return op['threshold']
+
+
 def mined_copy(folder, name):
     """Where the mined candidates of a real copy (folder 'sharp' or 'thick') are."""
     return os.path.join(MINED_OVERRIDE, name) if MINED_OVERRIDE else os.path.join(RUNS, folder + '-mined', name)

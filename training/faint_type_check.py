@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Session 41: the type calls of member sets on LIDC-IDRI-0001's faint insertions (insert_nodules.py
 --mix faint: ground glass -750..-600 HU; never training data), read like attribute_check.py reads
-the standard test seeds (per inserted nodule, the hitting candidate with the highest p_nodule, the
-ensemble of all members as the app runs it), so training/faint_experiment.sh's s40f (the recipe plus
+the standard test seeds (per inserted nodule, the hitting candidate with the highest score, the
+ensemble of all members as the app runs it; since session 45 the score is fused with the fusion
+detector's heat, which heatmap_at_candidates.ts must have written into runs/heat/ for the series), so training/faint_experiment.sh's s40f (the recipe plus
 LIDC-IDRI-0002's faint series) can be compared with s40b (the recipe) and the shipped members.
 
   /usr/bin/python3 training/faint_type_check.py --members ship s40b s40f \\
@@ -15,7 +16,7 @@ import os
 from attribute_check import member_runs, nodule_rows, summarise
 from char_data import Series
 from common import MODELS, RUNS
-from cv_report import load_net
+from cv_report import fusion_spec, load_net
 
 
 def seed_range(text):
@@ -35,9 +36,10 @@ def main():
     threshold = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
     names = [f'LIDC-IDRI-{a.study}-s{s}' for s in a.seeds]
     series = [Series(n, os.path.join(a.mined, n), os.path.join(a.insert, n + '.json'), cubes=False) for n in names]
-    report = {'series': names, 'threshold': threshold, 'members': {}}
+    fusion = fusion_spec()
+    report = {'series': names, 'threshold': threshold, 'fusion': fusion, 'members': {}}
     for prefix in a.members:
-        rows = nodule_rows(load_net(os.path.join(RUNS, 'char', member_runs(prefix), 'model.pt')), series)
+        rows = nodule_rows(load_net(os.path.join(RUNS, 'char', member_runs(prefix), 'model.pt')), series, fusion)
         s = summarise(rows, threshold)
         report['members'][prefix] = {'summary': s, 'rows': rows}
         c = s['with a candidate']

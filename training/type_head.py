@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODELS, TYPE_ORDER  # noqa: E402
+from common import MODELS, TYPE_ORDER, p_nodule_threshold  # noqa: E402
 from onnx_members import member_nets  # noqa: E402
 from train_char import TTA_ORDER, symmetry  # noqa: E402
 
@@ -162,7 +162,7 @@ def augmented_features(nets, d):
 def cmd_fit(a):
     nets = member_nets(a.onnx)
     heads = HeadSet(nets)
-    thr = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
+    thr = p_nodule_threshold(a.threshold)
     tr = load(a.train)
     z_tr = augmented_features(nets, tr)
     reps = len(TTA_ORDER)
@@ -379,6 +379,7 @@ def main():
     f.add_argument('--solid-guard', action='store_true',
                    help='only pulls that call no more listed solid choosing nodules otherwise than the shipped heads')
     f.add_argument('--out', required=True)
+    f.add_argument('--threshold', type=float, help="p_nodule's (needed when the manifest's is on a fused score)")
     f.add_argument('--onnx', default=os.path.join(MODELS, 'characterizer.onnx'))
     e = sub.add_parser('export')
     e.add_argument('--heads', required=True)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import type_head as th  # noqa: E402
-from common import MODELS, RUNS  # noqa: E402
+from common import RUNS, p_nodule_threshold  # noqa: E402
 from onnx_members import member_nets  # noqa: E402
 from train_char import TTA_ORDER, symmetry  # noqa: E402
 
@@ -46,9 +46,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--onnx', default=os.path.join(RUNS, 'type-head', 'base-characterizer.onnx'))
     ap.add_argument('--out', required=True)
+    ap.add_argument('--threshold', type=float, help="p_nodule's (needed when the manifest's is on a fused score)")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    thr = json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
+    thr = p_nodule_threshold(a.threshold)
     nets = member_nets(a.onnx)
     heads = th.HeadSet(nets)
 
