@@ -11,6 +11,7 @@ can be deleted once scored (lowdose_experiment.sh fused: this disk holds a few s
 
   /usr/bin/python3 training/lowdose_check.py [--slabs A,B,C,D --out runs/NAME.json]  # other members
   /usr/bin/python3 training/lowdose_check.py --cache NAME...   # score and keep these series' logits only
+  /usr/bin/python3 training/lowdose_check.py --no-fusion --threshold 0.911 --out runs/NAME.json   # p_nodule alone
 """
 import argparse
 import json
@@ -87,6 +88,7 @@ def main():
     ap.add_argument('--test', action='store_true', help="also the fresh test sets ('test: ...'; read once, after the choice)")
     ap.add_argument('--out', default=os.path.join(RUNS, 'lowdose-check.json'))
     ap.add_argument('--cache', nargs='+', metavar='NAME', help='only score these series and keep their logits')
+    ap.add_argument('--no-fusion', action='store_true', help='p_nodule alone (with --threshold: the comparison with the unfused members)')
     a = ap.parse_args()
     split = {**SHIP_SPLIT, 'slabs': a.slabs.split(',')} if a.slabs else SHIP_SPLIT
     ship = CrossFitted(split, load_net, exact_logits)
@@ -97,7 +99,7 @@ def main():
     check_pairs()
     thr = a.threshold or json.load(open(os.path.join(MODELS, 'manifest.json')))['operatingPoint']['threshold']
     # Other members (--slabs) are scored on p_nodule alone: the fusion's weight was chosen for the shipped ones.
-    fusion = None if a.slabs else fusion_spec()
+    fusion = None if a.slabs or a.no_fusion else fusion_spec()
 
     def score(s):
         return finding_score(calibrated(fuse_logits(member_logits(s, ship), s, 1.0, fusion), 1.0), s, SCORE_P)
