@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,11 +17,14 @@ import { voxelToWorld, worldToVoxel, type Vec3 } from '../../src/common/volume';
 import { coarseLungMask, inLungCore } from '../../src/core/inference/lung-mask';
 import { syntheticChest } from '../support/synthetic-chest';
 import { ensureTestModels } from '../support/test-models';
+import { repoRoot } from '../support/shared-data';
 
 const models = ensureTestModels();
 const skip = 'skip' in models ? models.skip : null;
 const modelsDir = 'dir' in models ? models.dir : '';
 const onCpu = inferenceConfig({ modelsDir, provider: 'cpu' });
+const repoModels = join(repoRoot, 'models');
+const shippedFusion = join(repoModels, 'fusion-detector.onnx');
 
 const truth: Vec3 = [66, 50, 24];
 const series: AnalyzableSeries = {
@@ -210,7 +213,9 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
         await analyzeSeries(series, copy(2)),
       ].map((r) => r.document);
       expect(plain!.fusionDetector).toBeUndefined();
+      expect(plain!.heatmapFrom).toBe('detector');
       expect(w1!.fusionDetector).toMatchObject({ name: 'test-fusion', sha256: plain!.model.sha256 });
+      expect(w1!.heatmapFrom).toBe('fusionDetector');
       expect(w1!.timingsMs.fusionDetect).toBeGreaterThan(0);
       const byPlace = (d: typeof plain) => new Map(d!.candidates!.map((c) => [c.centerVoxel.join(), c]));
       const [p, a, b] = [plain, w1, w2].map(byPlace);
@@ -255,6 +260,54 @@ describe.skipIf(skip !== null)('analyzeSeries in the inference worker (test mode
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!existsSync(shippedFusion))(
+    "overlays the fusion detector's heatmap where the models have one (shipped fusion-detector.onnx)",
+    async () => {
+      // The test models fused with the shipped fusion U-Net, and the test models with that U-Net as
+      // stage 1's detector: both overlays are that U-Net's heatmap on the same grid and lung mask,
+      // byte for byte; the test models alone overlay their own detector's, another map.
+      const dirs: string[] = [];
+      const shipped = JSON.parse(readFileSync(join(repoModels, 'manifest.json'), 'utf8')) as {
+        models: Record<string, Record<string, unknown>>;
+      };
+      const copy = (role: 'fusion' | 'stage 1') => {
+        const d = mkdtempSync(join(tmpdir(), 'pulmolens-overlay-'));
+        dirs.push(d);
+        for (const f of ['detector.onnx', 'characterizer.onnx']) copyFileSync(join(modelsDir, f), join(d, f));
+        const m = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as {
+          models: Record<string, Record<string, unknown>>;
+          operatingPoint: Record<string, unknown>;
+        };
+        m.operatingPoint = { threshold: 0.9999, score: SCORE_P_NODULE };
+        if (role === 'fusion') {
+          copyFileSync(shippedFusion, join(d, 'fusion-detector.onnx'));
+          m.models.fusionDetector = shipped.models.fusionDetector!;
+          m.operatingPoint.score = SCORE_FUSED;
+          m.operatingPoint.fusion = { model: 'fusionDetector', weight: 0.2, radiusMm: 2, heatClip: 1e-4 };
+        } else {
+          copyFileSync(shippedFusion, join(d, 'detector.onnx'));
+          m.models.detector = { ...shipped.models.fusionDetector!, file: 'detector.onnx' };
+        }
+        writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+        return inferenceConfig({ modelsDir: d, provider: 'cpu' });
+      };
+      try {
+        const fused = await analyzeSeries(series, copy('fusion'));
+        const asStage1 = await analyzeSeries(series, copy('stage 1'));
+        const own = await analyzeSeries(series, onCpu);
+        expect(fused.document.heatmapFrom).toBe('fusionDetector');
+        expect(asStage1.document.heatmapFrom).toBe('detector');
+        expect(fused.heatmap.dims).toEqual(series.volume.dims);
+        expect(Buffer.from(fused.heatmap.data).equals(Buffer.from(asStage1.heatmap.data))).toBe(true);
+        expect(Buffer.from(fused.heatmap.data).equals(Buffer.from(own.heatmap.data))).toBe(false);
+        // Stage 1 is still the test detector's: the fused analysis lists its candidates.
+        expect(fused.document.model.name).toBe('test-blob-detector');
+      } finally {
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('cancels through an AbortSignal and keeps working afterwards', async () => {
     const ac = new AbortController();

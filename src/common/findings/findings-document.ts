@@ -63,6 +63,9 @@ export interface BelowThresholdCandidate {
   scaleMm: number;
 }
 
+/** The FindingsDocument field naming the U-Net whose heatmap is overlaid. */
+export type HeatmapSource = 'detector' | 'fusionDetector';
+
 export interface FindingsDocument {
   seriesInstanceUid: string;
   /** The detector (stage 1). */
@@ -77,6 +80,12 @@ export interface FindingsDocument {
    * absent where they are p_nodule alone.
    */
   fusionDetector?: ModelRef;
+  /**
+   * Which U-Net's heatmap the overlay (and the parametric map) holds: `fusionDetector` where the
+   * models have one (since session 45), else `model`'s; absent in documents written before, where
+   * it is `model`'s.
+   */
+  heatmapFrom?: HeatmapSource;
   executionProvider: string;
   timingsMs: Record<string, number>;
   /**
@@ -160,4 +169,11 @@ export interface EmphysemaIndex {
   suggested: boolean;
   lungVoxels: number;
   lungFound: boolean;
+}
+
+/** The model whose heatmap a document's overlay holds (`heatmapFrom`; `model` in older documents). */
+export function heatmapModel(
+  doc: Pick<FindingsDocument, 'model' | 'fusionDetector' | 'heatmapFrom'>,
+): ModelRef {
+  return doc.heatmapFrom === 'fusionDetector' && doc.fusionDetector ? doc.fusionDetector : doc.model;
 }

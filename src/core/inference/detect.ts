@@ -210,6 +210,19 @@ export function clipToLungCore(heatmap: Heatmap, coarse: ResampleGrid, core: Uin
   }
 }
 
+/** The overlay the viewer shows: a U-Net's model-grid probability on the CT's grid, clipped to the lung core. */
+export function overlayHeatmap(
+  prob: Float32Array,
+  grid: ResampleGrid,
+  volume: Volume,
+  coarse: ResampleGrid,
+  core: Uint8Array,
+): Heatmap {
+  const heatmap = mapBack(prob, grid, volume);
+  clipToLungCore(heatmap, coarse, core);
+  return heatmap;
+}
+
 /** Trilinear resampling of the model-grid probability onto the volume grid, as bytes (p * 255). */
 export function mapBack(prob: Float32Array, grid: ResampleGrid, volume: Volume): Heatmap {
   const [vx, vy, vz] = volume.dims;

@@ -9,7 +9,7 @@ import type { Vec3, Volume } from '../../common/volume';
 import { detectBlobsOnCores, recentreOnCores, shutdownBlobWorkers, warmBlobWorkers } from './blob-pool';
 import type { BlobCandidate } from './blobs';
 import { findCandidates, type HeatmapCandidate } from './candidates';
-import { clipToLungCore, detectHeatmap, mapBack, type DetectorTiling, type Heatmap } from './detect';
+import { detectHeatmap, type DetectorTiling } from './detect';
 import { gridFor, gridToVolume, type ResampleGrid } from './grid';
 import { nearFovCut, seriesEndCutMm } from './fov-edge';
 import { coarseLungMask, type LungMask } from './lung-mask';
@@ -60,7 +60,8 @@ export interface Stage1Result {
   lung: LungMask;
   /** In-plane pixels outside the reconstructed field of view (lung-mask.ts outsideFieldOfView). */
   outsideFov: Uint8Array | null;
-  heatmap: Heatmap;
+  /** The detector's probability on `grid` (the pipeline maps the overlay it shows: overlayHeatmap). */
+  prob: Float32Array;
   candidates: Stage1Candidate[];
   /** Candidates dropped within FOV_EDGE_MM of where the field of view cuts the lung (fov-edge.ts). */
   atFovEdge: number;
@@ -217,12 +218,6 @@ export async function runStage1(
   );
   lap('detect');
 
-  progress('heatmap', 0, 1);
-  const heatmap = mapBack(prob, grid, volume);
-  clipToLungCore(heatmap, coarse, lung.core);
-  progress('heatmap', 1, 1);
-  lap('heatmap');
-
   progress('candidates', 0, 1);
   const unet = findCandidates(prob, grid.dims, {
     threshold: opts.unetThreshold ?? DEFAULT_UNET_THRESHOLD,
@@ -268,7 +263,7 @@ export async function runStage1(
     coarse,
     lung,
     outsideFov,
-    heatmap,
+    prob,
     candidates,
     atFovEdge,
     atSeriesEnd,

@@ -1,11 +1,13 @@
 /**
- * The detector heatmap as a DICOM Parametric Map on the series' own grid: one frame per volume
+ * The overlaid U-Net heatmap (heatmapModel: the fusion detector's where the models have one) as a
+ * DICOM Parametric Map on the series' own grid: one frame per volume
  * slice, the same Frame of Reference, per-frame Image Position (Patient) from the volume geometry,
  * the series' orientation and pixel spacing. Stored values are the heatmap's 0..255; the Real World
  * Value Mapping turns them into probability 0..1 (slope 1/255), so a viewer shows probabilities.
  */
 import type { Heatmap } from '../inference/pipeline';
 import { PulmoLensError } from '../../common/errors';
+import { heatmapModel } from '../../common/findings/findings-document';
 import { voxelToWorld } from '../../common/volume';
 import { dicomDateTime, ds, newUid, writeDicom } from './dcmjs-writer';
 import { CT_IMAGE_STORAGE, DEFAULT_SOFTWARE, type ReportInput } from './report-input';
@@ -32,6 +34,7 @@ export function buildParametricMap(
     );
   }
   const md = input.metadata;
+  const shown = heatmapModel(input.document);
   const { date, time } = dicomDateTime(input.createdAt ?? new Date());
   const sopInstanceUid = newUid();
   const dimensionUid = newUid();
@@ -99,8 +102,8 @@ export function buildParametricMap(
     AccessionNumber: md.accessionNumber,
     Modality: 'OT',
     Manufacturer: software.name,
-    ManufacturerModelName: `${input.document.model.name} ${input.document.model.version}`.slice(0, 64),
-    DeviceSerialNumber: input.document.model.sha256.slice(0, 64),
+    ManufacturerModelName: `${shown.name} ${shown.version}`.slice(0, 64),
+    DeviceSerialNumber: shown.sha256.slice(0, 64),
     SoftwareVersions: software.version,
     ReferringPhysicianName: '',
     StudyDescription: md.studyDescription,
