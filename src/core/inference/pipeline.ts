@@ -256,6 +256,7 @@ export async function runAnalysis(
   const fusion = rt.manifest.fusion;
   let heat: number[] | null = null;
   if (fusion && rt.fusionDetector) {
+    stage1Prob = null; // not shown: the fusion detector's map is
     fusionProb = await detectHeatmap(
       volume,
       s1.grid,
