@@ -23,10 +23,14 @@ export interface OverlayViewports {
   stackIndexOf(k: number): number;
 }
 
-/** The colour map of the overlay and its legend: black-red-yellow-white ("hot"). */
+/**
+ * The colour map of the overlay and its legend: black-red-yellow ("hot" without its white top: a
+ * solid nodule is near white in the lung window, and the most certain heat drawn white on it
+ * showed nothing; session 45).
+ */
 export function hotColour(p: number): [number, number, number] {
   const c = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
-  return [c(3 * p), c(3 * p - 1), c(3 * p - 2)];
+  return [c(2 * p), c(2 * p - 1), 0];
 }
 
 const LUT = Array.from({ length: 256 }, (_, v) => hotColour(v / 255));
