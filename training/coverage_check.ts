@@ -15,9 +15,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Vec3 } from '../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { readLuna16Annotations, readLuna16Excluded } from '../src/core/eval';
 import { analyzeSeries, inferenceConfig, shutdownInference } from '../src/core/inference';
 import { cachedLidcSeries } from './inserted-series';
+import { lunaMarks } from './luna-marks';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const shared = join(root, '..', 'shared', 'data', 'ct');
@@ -36,16 +36,6 @@ function seriesDir(id: string): string {
   return dir;
 }
 
-function marks(uid: string): { at: Vec3; r: number; nodule: boolean }[] {
-  const read = (f: string) => ({ path: join(shared, f), text: readFileSync(join(shared, f), 'utf8') });
-  const nodules = readLuna16Annotations(read('luna16-annotations.csv')).get(uid) ?? [];
-  const excluded = readLuna16Excluded(read('luna16-annotations-excluded.csv')).get(uid) ?? [];
-  return [
-    ...nodules.map((m) => ({ at: m.centerLps, r: m.diameterMm / 2, nodule: true })),
-    ...excluded.map((m) => ({ at: m.centerLps, r: m.diameterMm ? m.diameterMm / 2 : 15, nodule: false })),
-  ];
-}
-
 const COPIES: [string, (k: number, n: number) => boolean][] = [
   ['whole', () => true],
   ['lower 55%', (k, n) => k < 0.55 * n],
@@ -62,7 +52,7 @@ const rows: Record<string, unknown>[] = [];
 for (const id of ['0001', '0002']) {
   const whole = await scanDicomInputs([seriesDir(id)]);
   const uid = whole.series[0]!.metadata.seriesInstanceUid;
-  const known = marks(uid);
+  const known = lunaMarks(shared, uid);
   const frames = [...whole.series[0]!.frames].sort((a, b) => a.slot - b.slot);
   for (const [copy, keep] of COPIES) {
     const scan = await scanDicomInputs(frames.filter((_, k) => keep(k, frames.length)).map((f) => f.path));

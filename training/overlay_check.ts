@@ -13,11 +13,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { voxelToWorld, type Vec3 } from '../src/common/volume';
 import { loadSeries, scanDicomInputs } from '../src/core/dicom';
-import { readLuna16Annotations, readLuna16Excluded } from '../src/core/eval';
 import { findCandidates } from '../src/core/inference/candidates';
 import { gridToVolume } from '../src/core/inference/grid';
 import { getRuntime, releaseRuntimes } from '../src/core/inference/runtime';
 import { cachedLidcSeries } from './inserted-series';
+import { lunaMarks } from './luna-marks';
 import { detectorPass } from './stage1_raw';
 
 const root = join(new URL('.', import.meta.url).pathname, '..');
@@ -43,16 +43,6 @@ function seriesList(): { name: string; dir: string; uid: string | null }[] {
   return out;
 }
 
-function marks(uid: string): { at: Vec3; r: number; nodule: boolean }[] {
-  const read = (f: string) => ({ path: join(shared, f), text: readFileSync(join(shared, f), 'utf8') });
-  const nodules = readLuna16Annotations(read('luna16-annotations.csv')).get(uid) ?? [];
-  const excluded = readLuna16Excluded(read('luna16-annotations-excluded.csv')).get(uid) ?? [];
-  return [
-    ...nodules.map((m) => ({ at: m.centerLps, r: m.diameterMm / 2, nodule: true })),
-    ...excluded.map((m) => ({ at: m.centerLps, r: m.diameterMm ? m.diameterMm / 2 : 15, nodule: false })),
-  ];
-}
-
 const dist = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 
 async function main() {
@@ -65,7 +55,7 @@ async function main() {
     const scan = await scanDicomInputs([s.dir]);
     const series = [...scan.series].sort((x, y) => y.slices - x.slices)[0]!;
     const { volume } = await loadSeries(series);
-    const m = marks(s.uid ?? series.metadata.seriesInstanceUid);
+    const m = lunaMarks(shared, s.uid ?? series.metadata.seriesInstanceUid);
     report[s.name] = {};
     for (let k = 0; k < rts.length; k++) {
       const rt = rts[k]!;
