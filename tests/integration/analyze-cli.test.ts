@@ -30,6 +30,8 @@ const findingsSchema = z.strictObject({
   model: modelRef,
   characterizer: modelRef,
   fusionDetector: modelRef.optional(),
+  // Which U-Net's heatmap the NIfTI, the montage and the viewer's overlay hold (since session 45).
+  heatmapFrom: z.enum(['detector', 'fusionDetector']),
   executionProvider: z.string().min(1),
   timingsMs: z.record(z.string(), z.number().nonnegative()),
   findings: z.array(
@@ -117,6 +119,8 @@ function checkDocument(doc: FindingsJson, geometry: VolumeGeometry | null): void
   expect(below).toEqual([...below].sort((a, b) => b - a));
   for (const p of below) expect(p).toBeLessThan(doc.operatingThreshold);
   expect(new Set(doc.findings.map((f) => f.id)).size).toBe(doc.findings.length);
+  // The overlay is the fusion U-Net's exactly where the document names one.
+  expect(doc.heatmapFrom).toBe(doc.fusionDetector ? 'fusionDetector' : 'detector');
   if (geometry) {
     for (const f of doc.findings) {
       // centerVoxel is the voxel that holds centerLps
@@ -285,6 +289,7 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
     const manifest = JSON.parse(readFileSync(shipped, 'utf8')) as {
       models: {
         detector: { sha256: string };
+        fusionDetector?: { sha256: string };
         characterizer: { sha256: string; spiculation?: { assessed: boolean } };
       };
       operatingPoint: { noise?: { validatedMaxHu: number } };
@@ -298,6 +303,8 @@ describe.skipIf(realSkip !== null)('pulmolens analyze with the shipped models on
     }
     expect(doc.warnings.some((w) => w.startsWith(NOISY_SERIES_WARNING))).toBe(false);
     expect(doc.model.sha256).toBe(models.detector.sha256);
+    expect(doc.fusionDetector?.sha256).toBe(models.fusionDetector?.sha256);
+    expect(doc.heatmapFrom).toBe(models.fusionDetector ? 'fusionDetector' : 'detector');
     // The probabilities are the characterizer's: the document says which one made them.
     expect(doc.characterizer.sha256).toBe(models.characterizer.sha256);
     // The shipped characterizer's margin output is measured as no better than chance
