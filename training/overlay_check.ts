@@ -5,7 +5,7 @@
  * the hot spots a reader would see, the heatmap's local maxima (the app's findCandidates: one per
  * object, 1 mm apart at least) at or above each level, away from every LUNA16 mark (nodule or
  * excluded; 15 mm where no size is given, as app_summary.py counts), and the heatmap's maximum
- * within LIDC-IDRI-0001's LUNA16 nodule. Writes training/runs/overlay-check.json.
+ * within LIDC-IDRI-0001's LUNA16 nodule. Writes training/overlay-check.json (kept in git: runs/ goes with its machine).
  *
  *   node --import tsx training/overlay_check.ts --models models --models training/runs/models-det-v4
  */
@@ -76,7 +76,7 @@ async function main() {
       console.error(`${s.name} ${models[k]}: ${JSON.stringify(report[s.name]![models[k]!])}`);
     }
   }
-  writeFileSync(join(runs, 'overlay-check.json'), JSON.stringify(report, null, 1));
+  writeFileSync(join(root, 'training', 'overlay-check.json'), JSON.stringify(report, null, 1));
   await releaseRuntimes();
 }
 
