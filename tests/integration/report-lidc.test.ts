@@ -73,6 +73,8 @@ describe.skipIf(missingData('ct/LIDC-IDRI-0001.tar.xz'))('report bundle on LIDC-
       `Characterizer: pulmolens-characterizer 0.2.0, sha256 ${fx.document.characterizer!.sha256}`,
     );
     expect(text).toContain('Reviewed by Reader^Rita');
+    // The key images' heatmap names the U-Net it came from (this document has no fusion U-Net).
+    expect(text).toContain('With pulmolens-detector 0.1.0 heatmap (probability)');
     // The analysis' warnings travel into the report (pdftotext wraps the long line).
     expect(text).toContain('Analysis warnings');
     expect(text.replace(/\s+/g, ' ')).toContain(

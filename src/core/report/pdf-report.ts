@@ -5,6 +5,7 @@
  * Standard fonts only encode WinAnsi, so all text goes through `winAnsi` first.
  */
 import { imageNoiseText } from '../../common/findings/image-noise-text';
+import { heatmapModel, type FindingsDocument } from '../../common/findings/findings-document';
 import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { imageNumberLabel, instanceNumbersBySlot } from '../../common/image-number';
 import { clinicalInputsText, emphysemaIndexText } from '../../common/findings/clinical-inputs';
@@ -307,7 +308,7 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     });
     w.y = top - imgSize - 2;
     w.page.drawText('Lung window (L -600 / W 1500)', { x: MARGIN, y: w.y - 8, size: 7, font: w.font });
-    w.page.drawText('With detector heatmap (probability)', {
+    w.page.drawText(keyImageHeatmapCaption(doc), {
       x: MARGIN + imgSize + 15,
       y: w.y - 8,
       size: 7,
@@ -347,4 +348,12 @@ export async function buildPdfReport(input: ReportInput, content: ReportContent)
     });
   });
   return pdf.save({ useObjectStreams: false });
+}
+
+/** The key images' overlay caption: which U-Net's heatmap it is (the fusion detector's since session 45). */
+export function keyImageHeatmapCaption(
+  doc: Pick<FindingsDocument, 'model' | 'fusionDetector' | 'heatmapFrom'>,
+): string {
+  const m = heatmapModel(doc);
+  return `With ${m.name} ${m.version} heatmap (probability)`;
 }
