@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import torch
 
-try:  # Debian's python3-onnx (apt); not part of scripts/setup.sh: only this training tool reads ONNX.
+try:  # Debian's python3-onnx (scripts/system-packages.txt since session 46).
     import onnx
     from onnx import numpy_helper
 except ImportError:
