@@ -13,7 +13,7 @@ makes only solid and part-solid nodules >= 6 mm spiculated) its AUC and the app'
 one real nodule, LIDC-IDRI-0001's, against its four readers' ratings in the LIDC XML (texture 1-5:
 1 ground-glass, 3 part-solid, 5 solid; spiculation 1-5: 1 none, 5 marked).
 
-  /usr/bin/python3 training/attribute_check.py [--members ship] [--out runs/attributes.json] [--write]
+  /usr/bin/python3 training/attribute_check.py [--members ship] [--out training/attributes.json] [--write]
 
 --write: the figures into models/README.md's attributes block, and into models/manifest.json
 `models.characterizer.spiculation`: `assessed` is true only when the margin output separates
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from char_data import Series, load_mined, luna_marks
-from common import MINED, MODELS, RUNS, SHARED, TYPE_ORDER
+from common import HERE, MINED, MODELS, RUNS, SHARED, TYPE_ORDER
 from cv_report import (CALIBRATION_SEEDS, DEV_SEEDS, SHARP_TEST, TEST_SEEDS, THICK_PREFIX, THICK_TEST_SEEDS,
                        calibrated, fused_logit, fusion_spec, heat_of, load_net)
 from train_char import load_backgrounds, score
@@ -265,7 +265,8 @@ def block(report):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--members', default='ship')
-    ap.add_argument('--out', default=os.path.join(RUNS, 'attributes.json'))
+    # The card cites this file: in git, not in runs/ (which goes with its machine; session 46).
+    ap.add_argument('--out', default=os.path.join(HERE, 'attributes.json'))
     ap.add_argument('--write', action='store_true')
     a = ap.parse_args()
     runs = member_runs(a.members)
